@@ -1,0 +1,103 @@
+"""RDC Tracker: results-driven contracting for city governments."""
+import logging
+import os
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import config_from_env
+from contracts_app.extensions import csrf, db, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config=None):
+    """Build the web application.
+
+    ``config`` may be a settings class, a mapping of overrides, or None for the class named by
+    ``RDC_CONFIG`` (development by default).
+    """
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        instance_path=os.environ.get("RDC_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+    )
+    settings = config if isinstance(config, type) else config_from_env()
+    if hasattr(settings, "check"):
+        settings.check()
+    app.config.from_object(settings)
+    if isinstance(config, dict):
+        app.config.update(config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "rdc.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # pool_pre_ping is pointless for SQLite; the default pool is right for it.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from contracts_app import models  # noqa: F401  (register every model with the metadata)
+    from contracts_app.auth import bp as auth_bp
+    from contracts_app.auth.routes import require_sign_in
+    from contracts_app.main import bp as main_bp
+    from contracts_app.priorities import bp as priorities_bp
+    from contracts_app.contracts import bp as contracts_bp
+    from contracts_app.metrics import bp as metrics_bp
+    from contracts_app.audit import bp as audit_bp
+
+    for blueprint in (auth_bp, main_bp, priorities_bp, contracts_bp, metrics_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    app.before_request(require_sign_in)
+
+    from contracts_app.cli import register_cli
+
+    register_cli(app)
+
+    from contracts_app import template_helpers
+
+    template_helpers.init_app(app)
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app):
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/400.html", reason=error.description), 400
+
+    for code in (400, 403, 404, 405):
+        app.register_error_handler(
+            code, lambda error, code=code: (render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code)
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Foreign keys on and WAL journal for every SQLite connection (no-op elsewhere)."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

@@ -1,0 +1,112 @@
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from contracts_app.auth import bp
+from contracts_app.auth.forms import LoginForm, UserForm
+from contracts_app.auth.models import ADMIN, User
+from contracts_app.auth.services import UserError, authenticate, create_user, update_user
+from contracts_app.extensions import db, login_manager
+from contracts_app.permissions import roles_required
+
+# Everything else needs a signed-in user (checked before every request).
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def require_sign_in():
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def _safe_next(target):
+    """Only same-site relative paths, so the sign-in page cannot be used to redirect away."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Email or password is not right, or the account is inactive.")
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(f"Signed in as {user.name}.", "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/users")
+@roles_required(ADMIN)
+def users():
+    all_users = db.session.scalars(select(User).order_by(User.role, User.name)).all()
+    return render_template("auth/users.html", users=all_users)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def new_user():
+    form = UserForm(require_password=True)
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                form.email.data, form.name.data, form.role.data, form.password.data,
+                actor=current_user, active=form.active.data,
+            )
+        except UserError as error:
+            db.session.rollback()
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            flash(f"User {user.email} created.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit_user(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            update_user(
+                user, current_user, form.email.data, form.name.data, form.role.data,
+                form.active.data, form.password.data or None,
+            )
+        except UserError as error:
+            db.session.rollback()
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            flash(f"User {user.email} updated.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user)

@@ -1,0 +1,71 @@
+"""Users: create, update, authenticate. Services own the transaction."""
+from sqlalchemy import func, select
+
+from contracts_app.audit.services import record, snapshot
+from contracts_app.auth.models import ROLES, User
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+
+
+class UserError(ValueError):
+    """A user change that cannot be made; ``field`` names the form field at fault."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def find_by_email(email):
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def create_user(email, name, role, password, actor=None, active=True):
+    """Create a user with a hashed password; raises UserError on a taken email or bad role."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", "role")
+    if not email or "@" not in email:
+        raise UserError("Enter a valid email address.", "email")
+    if not password or len(password) < 8:
+        raise UserError("Use a password of at least 8 characters.", "password")
+    if find_by_email(email):
+        raise UserError("A user with this email already exists.", "email")
+    user = User(email=email, name=(name or email).strip(), role=role, active=active)
+    user.set_password(password)
+    db.session.add(user)
+    record(actor, "create", user, after=snapshot(user), summary=f"Created user {email} ({role})")
+    db.session.commit()
+    return user
+
+
+def update_user(user, actor, email, name, role, active, password=None):
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise UserError("Unknown role.", "role")
+    other = find_by_email(email)
+    if other is not None and other.id != user.id:
+        raise UserError("A user with this email already exists.", "email")
+    if actor is not None and actor.id == user.id and (not active or role != user.role):
+        raise UserError("You cannot deactivate yourself or change your own role.", "role")
+    before = snapshot(user)
+    user.email, user.name, user.role, user.active = email, name.strip(), role, bool(active)
+    if password:
+        user.set_password(password)
+    after = snapshot(user, {"password_changed": bool(password)})
+    record(actor, "update", user, before=before, after=after, summary=f"Updated user {email}")
+    db.session.commit()
+    return user
+
+
+def authenticate(email, password):
+    """The active user with this email and password, or None. Records the sign-in time."""
+    user = find_by_email(email)
+    if user is None or not user.active or not user.check_password(password or ""):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user

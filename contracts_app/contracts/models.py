@@ -1,0 +1,150 @@
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+from contracts_app.priorities.models import contract_priorities
+
+KINDS = {
+    "contract": "Contract",
+    "procurement": "Strategic procurement",
+    "grant": "Grant",
+}
+
+STATUSES = {
+    "draft": "Draft",
+    "active": "Active",
+    "completed": "Completed",
+    "terminated": "Terminated",
+}
+
+PAYMENT_STRUCTURES = {
+    "fixed_price": "Fixed price",
+    "cost_reimbursement": "Cost reimbursement",
+    "performance_based": "Performance-based incentives or penalties",
+    "milestone": "Milestone payments",
+    "pay_for_success": "Pay for success",
+    "grant": "Grant",
+}
+# Structures that reward vendors for progress toward the goals (WWC RDC4).
+RESULTS_BASED_PAYMENT = {"performance_based", "milestone", "pay_for_success"}
+
+MILESTONE_STATUSES = {
+    "scheduled": "Scheduled",
+    "met": "Met",
+    "partially_met": "Partially met",
+    "not_met": "Not met",
+}
+
+
+class Vendor(db.Model):
+    """A supplier or grantee."""
+
+    __tablename__ = "vendors"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(200), nullable=False, unique=True)
+    contact_name = db.Column(db.String(120))
+    contact_email = db.Column(db.String(255))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    contracts = db.relationship("Contract", back_populates="vendor")
+
+    def __repr__(self):
+        return f"<Vendor {self.name}>"
+
+
+class Contract(db.Model):
+    """A strategic procurement, contract or grant. Archived, never deleted."""
+
+    __tablename__ = "contracts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    reference = db.Column(db.String(64), nullable=False, unique=True)
+    title = db.Column(db.String(255), nullable=False)
+    department = db.Column(db.String(120), nullable=False, index=True)
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendors.id"), nullable=False, index=True)
+    kind = db.Column(db.String(32), nullable=False, default="contract")
+    value = db.Column(db.Numeric(14, 2), nullable=False)
+    currency = db.Column(db.String(3), nullable=False, default="USD")
+    start_date = db.Column(db.Date, nullable=False)
+    end_date = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="draft", index=True)
+    payment_structure = db.Column(db.String(32), nullable=False, index=True)
+    payment_terms = db.Column(db.Text, nullable=False, default="")
+    problem = db.Column(db.Text, nullable=False, default="")
+    outcomes = db.Column(db.Text, nullable=False, default="")
+    procurement_officer_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
+    contract_manager_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
+    is_public = db.Column(db.Boolean, nullable=False, default=True)
+    # Stored roll-up of the metrics' statuses and missed milestones (see metrics.rules),
+    # kept current in the transaction that changes a reading, and by the status refresh.
+    health = db.Column(db.String(16), nullable=False, default="no_data", index=True)
+    health_updated_at = db.Column(UTCDateTime)
+    archived_at = db.Column(UTCDateTime, index=True)
+    archived_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        db.CheckConstraint("end_date >= start_date", name="term_order"),
+        db.CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+    vendor = db.relationship("Vendor", back_populates="contracts")
+    procurement_officer = db.relationship("User", foreign_keys=[procurement_officer_id])
+    contract_manager = db.relationship("User", foreign_keys=[contract_manager_id])
+    archived_by = db.relationship("User", foreign_keys=[archived_by_id])
+    priorities = db.relationship(
+        "Priority", secondary=contract_priorities, back_populates="contracts", order_by="Priority.name"
+    )
+    metrics = db.relationship(
+        "Metric", back_populates="contract", order_by="Metric.position, Metric.id", cascade="all, delete-orphan"
+    )
+    milestones = db.relationship(
+        "Milestone", back_populates="contract", order_by="Milestone.due_date, Milestone.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
+
+    @property
+    def kind_label(self):
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def payment_structure_label(self):
+        return PAYMENT_STRUCTURES.get(self.payment_structure, self.payment_structure)
+
+    def __repr__(self):
+        return f"<Contract {self.reference}>"
+
+
+class Milestone(db.Model):
+    """A deliverable with a due date."""
+
+    __tablename__ = "milestones"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    title = db.Column(db.String(255), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    due_date = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="scheduled")
+    completed_on = db.Column(db.Date)
+    payment_linked = db.Column(db.Boolean, nullable=False, default=False)
+    notes = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    contract = db.relationship("Contract", back_populates="milestones")
+
+    @property
+    def status_label(self):
+        return MILESTONE_STATUSES.get(self.status, self.status)
+
+    def __repr__(self):
+        return f"<Milestone {self.title} {self.due_date}>"

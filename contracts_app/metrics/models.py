@@ -1,0 +1,142 @@
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+
+DIRECTIONS = {
+    "increase": "Increase",
+    "decrease": "Decrease",
+    "maintain": "Maintain",
+    "range": "Stay within a range",
+}
+CADENCES = {
+    "weekly": "Weekly",
+    "monthly": "Monthly",
+    "quarterly": "Quarterly",
+    "annually": "Annually",
+}
+INDICATOR_TYPES = {"leading": "Leading", "lagging": "Lagging"}
+
+VALUE = db.Numeric(18, 4)
+
+
+class Metric(db.Model):
+    """A key performance indicator of one contract."""
+
+    __tablename__ = "metrics"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    definition = db.Column(db.Text, nullable=False, default="")
+    unit = db.Column(db.String(40), nullable=False)
+    direction = db.Column(db.String(16), nullable=False)
+    baseline_value = db.Column(VALUE)
+    baseline_date = db.Column(db.Date)
+    # Final target (increase, decrease, maintain); range metrics use range_low/range_high.
+    target_value = db.Column(VALUE)
+    range_low = db.Column(VALUE)
+    range_high = db.Column(VALUE)
+    # For "maintain": how far from target, in percent of the target, still counts as on track.
+    tolerance_pct = db.Column(db.Numeric(6, 2), nullable=False, default=5)
+    cadence = db.Column(db.String(16), nullable=False, default="monthly")
+    due_days = db.Column(db.Integer, nullable=False, default=10)
+    on_track_pct = db.Column(db.Numeric(6, 2), nullable=False, default=100)
+    at_risk_pct = db.Column(db.Numeric(6, 2), nullable=False, default=90)
+    data_source = db.Column(db.String(255), nullable=False, default="")
+    indicator_type = db.Column(db.String(16), nullable=False, default="lagging")
+    payment_linked = db.Column(db.Boolean, nullable=False, default=False)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    # Stored current status (metrics.rules.metric_status), refreshed when a reading changes
+    # and by the scheduled status refresh, so list pages never scan readings.
+    status = db.Column(db.String(16), nullable=False, default="no_data", index=True)
+    status_period_start = db.Column(db.Date)
+    status_updated_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        db.CheckConstraint("due_days >= 0", name="due_days_not_negative"),
+        db.CheckConstraint("at_risk_pct <= on_track_pct", name="threshold_order"),
+    )
+
+    contract = db.relationship("Contract", back_populates="metrics")
+    targets = db.relationship(
+        "MetricTarget", back_populates="metric", order_by="MetricTarget.period_start", cascade="all, delete-orphan"
+    )
+    readings = db.relationship(
+        "Reading", back_populates="metric", order_by="Reading.period_start", cascade="all, delete-orphan"
+    )
+
+    @property
+    def direction_label(self):
+        return DIRECTIONS.get(self.direction, self.direction)
+
+    @property
+    def cadence_label(self):
+        return CADENCES.get(self.cadence, self.cadence)
+
+    def __repr__(self):
+        return f"<Metric {self.name}>"
+
+
+class MetricTarget(db.Model):
+    """An explicit target for one reporting period (else the target is linear)."""
+
+    __tablename__ = "metric_targets"
+
+    id = db.Column(db.Integer, primary_key=True)
+    metric_id = db.Column(db.Integer, db.ForeignKey("metrics.id", ondelete="CASCADE"), nullable=False)
+    period_start = db.Column(db.Date, nullable=False)
+    value = db.Column(VALUE, nullable=False)
+
+    __table_args__ = (db.UniqueConstraint("metric_id", "period_start", name="uq_metric_targets_period"),)
+
+    metric = db.relationship("Metric", back_populates="targets")
+
+
+class Reading(db.Model):
+    """One value per metric and reporting period. Corrections keep history."""
+
+    __tablename__ = "readings"
+
+    id = db.Column(db.Integer, primary_key=True)
+    metric_id = db.Column(db.Integer, db.ForeignKey("metrics.id", ondelete="CASCADE"), nullable=False)
+    period_start = db.Column(db.Date, nullable=False)
+    period_end = db.Column(db.Date, nullable=False)
+    value = db.Column(VALUE, nullable=False)
+    note = db.Column(db.Text, nullable=False, default="")
+    # Status of this reading against its period's target, stored when written.
+    status = db.Column(db.String(16), nullable=False)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    recorded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        db.UniqueConstraint("metric_id", "period_start", name="uq_readings_period"),
+        db.CheckConstraint("period_end >= period_start", name="period_order"),
+    )
+
+    metric = db.relationship("Metric", back_populates="readings")
+    recorded_by = db.relationship("User")
+    revisions = db.relationship(
+        "ReadingRevision", back_populates="reading", order_by="ReadingRevision.replaced_at.desc()",
+        cascade="all, delete-orphan",
+    )
+
+
+class ReadingRevision(db.Model):
+    """An earlier value of a reading, kept when the reading is corrected."""
+
+    __tablename__ = "reading_revisions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    reading_id = db.Column(db.Integer, db.ForeignKey("readings.id", ondelete="CASCADE"), nullable=False, index=True)
+    value = db.Column(VALUE, nullable=False)
+    note = db.Column(db.Text, nullable=False, default="")
+    status = db.Column(db.String(16), nullable=False)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    recorded_at = db.Column(UTCDateTime, nullable=False)
+    replaced_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    replaced_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    reading = db.relationship("Reading", back_populates="revisions")
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
+    replaced_by = db.relationship("User", foreign_keys=[replaced_by_id])

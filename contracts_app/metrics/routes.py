@@ -1,0 +1,1 @@
+from contracts_app.metrics import bp  # noqa: F401

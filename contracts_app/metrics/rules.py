@@ -1,0 +1,248 @@
+"""Status rules: pure functions of (metric definition, readings, today).
+
+Nothing here reads the clock or the database. Callers pass ``today`` — the date in the city's
+time zone (see ``city_today``) — so tests pin time exactly and the sweep, the pages and the API
+all judge a reading the same way.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+ON_TRACK = "on_track"
+AT_RISK = "at_risk"
+OFF_TRACK = "off_track"
+OVERDUE = "overdue"
+NO_DATA = "no_data"
+
+STATUS_LABELS = {
+    ON_TRACK: "On track",
+    AT_RISK: "At risk",
+    OFF_TRACK: "Off track",
+    OVERDUE: "Overdue",
+    NO_DATA: "No data yet",
+}
+# Worst first: contract health is the worst of its parts.
+SEVERITY = (OFF_TRACK, OVERDUE, AT_RISK, ON_TRACK, NO_DATA)
+_RANK = {status: rank for rank, status in enumerate(SEVERITY)}
+
+DEFAULT_ON_TRACK_PCT = Decimal(100)
+DEFAULT_AT_RISK_PCT = Decimal(90)
+DEFAULT_TOLERANCE_PCT = Decimal(5)
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period; both ends inclusive."""
+
+    start: date
+    end: date
+
+    def label(self, cadence):
+        if cadence == "monthly" and self.start.day == 1:
+            return self.start.strftime("%b %Y")
+        if cadence == "annually" and self.start.month == 1 and self.start.day == 1:
+            return str(self.start.year)
+        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+
+
+def city_today(now: datetime, tz_name: str) -> date:
+    """The calendar date in the city at the instant ``now`` (which must be timezone-aware)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(ZoneInfo(tz_name)).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+_MONTHS_PER_STEP = {"monthly": 1, "quarterly": 3, "annually": 12}
+
+
+@lru_cache(maxsize=4096)
+def periods(start: date, end: date, cadence: str) -> tuple[Period, ...]:
+    """Reporting periods from the contract start, one per cadence step, up to the contract end.
+
+    Each step is counted from ``start`` (not from the previous period) so month-end starts do
+    not drift; the last period is cut at ``end``.
+    """
+    if end < start:
+        return ()
+    result = []
+    index = 0
+    while True:
+        if cadence == "weekly":
+            period_start = start + timedelta(days=7 * index)
+            next_start = period_start + timedelta(days=7)
+        elif cadence in _MONTHS_PER_STEP:
+            step = _MONTHS_PER_STEP[cadence]
+            period_start = add_months(start, index * step)
+            next_start = add_months(start, (index + 1) * step)
+        else:
+            raise ValueError(f"unknown cadence {cadence!r}")
+        if period_start > end:
+            break
+        result.append(Period(period_start, min(next_start - timedelta(days=1), end)))
+        index += 1
+    return tuple(result)
+
+
+def period_starting(all_periods, start: date) -> Period | None:
+    for period in all_periods:
+        if period.start == start:
+            return period
+    return None
+
+
+def due_date(period: Period, due_days: int) -> date:
+    """The day a period's reading is due."""
+    return period.end + timedelta(days=due_days)
+
+
+def is_overdue(period: Period, due_days: int, today: date, grace_days: int) -> bool:
+    """Overdue once the due date plus the grace days have fully passed (the day after)."""
+    return today > due_date(period, due_days) + timedelta(days=grace_days)
+
+
+def linear_target(baseline, final, term_start: date, term_end: date, at: date):
+    """Target on day ``at`` on the straight line from baseline (term start) to final (term end)."""
+    if final is None:
+        return None
+    if baseline is None:
+        return Decimal(final)
+    total = (term_end - term_start).days
+    if total <= 0:
+        return Decimal(final)
+    elapsed = min(max((at - term_start).days, 0), total)
+    baseline, final = Decimal(baseline), Decimal(final)
+    return baseline + (final - baseline) * Decimal(elapsed) / Decimal(total)
+
+
+def target_for_period(metric, period: Period, term_start: date, term_end: date, explicit=None):
+    """The period's explicit target if there is one, else linear to the period's end."""
+    if explicit and period.start in explicit:
+        return Decimal(explicit[period.start])
+    return linear_target(metric.baseline_value, metric.target_value, term_start, term_end, period.end)
+
+
+def _ratio(numerator, denominator):
+    """numerator / denominator in percent; a zero denominator means the goal is met outright."""
+    if denominator == 0:
+        return HUNDRED if numerator >= 0 else Decimal(0)
+    return Decimal(numerator) / Decimal(denominator) * HUNDRED
+
+
+def attainment(metric, actual, target) -> Decimal | None:
+    """How far ``actual`` meets ``target``, in percent (100 = exactly on target).
+
+    increase: actual / target.  decrease: target / actual.  maintain: 100 while within the
+    tolerance of the target, then one point less per point of further deviation.  range:
+    100 inside [low, high]; below it actual / low, above it high / actual.
+    """
+    if actual is None:
+        return None
+    actual = Decimal(actual)
+    direction = metric.direction
+    if direction == "range":
+        low, high = metric.range_low, metric.range_high
+        if low is None or high is None:
+            return None
+        low, high = Decimal(low), Decimal(high)
+        if actual < low:
+            return _ratio(actual, low)
+        if actual > high:
+            return _ratio(high, actual) if actual != 0 else HUNDRED
+        return HUNDRED
+    if target is None:
+        return None
+    target = Decimal(target)
+    if direction == "increase":
+        return _ratio(actual, target) if target != 0 else HUNDRED
+    if direction == "decrease":
+        return _ratio(target, actual) if actual != 0 else HUNDRED
+    if direction == "maintain":
+        tolerance = Decimal(metric.tolerance_pct if metric.tolerance_pct is not None else DEFAULT_TOLERANCE_PCT)
+        if target == 0:
+            deviation = Decimal(0) if actual == 0 else HUNDRED
+        else:
+            deviation = abs(actual - target) / abs(target) * HUNDRED
+        return max(HUNDRED - max(deviation - tolerance, Decimal(0)), Decimal(0))
+    raise ValueError(f"unknown direction {direction!r}")
+
+
+def status_for_attainment(metric, value) -> str:
+    """on track at or above the on-track threshold, at risk at or above the at-risk one."""
+    if value is None:
+        return NO_DATA
+    on_track = Decimal(metric.on_track_pct if metric.on_track_pct is not None else DEFAULT_ON_TRACK_PCT)
+    at_risk = Decimal(metric.at_risk_pct if metric.at_risk_pct is not None else DEFAULT_AT_RISK_PCT)
+    if value >= on_track:
+        return ON_TRACK
+    if value >= at_risk:
+        return AT_RISK
+    return OFF_TRACK
+
+
+def reading_status(metric, actual, target) -> str:
+    return status_for_attainment(metric, attainment(metric, actual, target))
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    status: str
+    period_start: date | None
+
+
+def metric_status(metric, all_periods, latest_reading, today: date, grace_days: int) -> MetricStatus:
+    """A metric's current status.
+
+    ``latest_reading`` is ``(period_start, status)`` of its most recent reading, or None.
+    Overdue when a period after the latest reading is past its due date and grace; else the
+    latest reading's status; before any period is due and with no reading, no data yet.
+    """
+    latest_due = None
+    for period in reversed(all_periods):
+        if is_overdue(period, metric.due_days, today, grace_days):
+            latest_due = period
+            break
+    if latest_due is not None and (latest_reading is None or latest_due.start > latest_reading[0]):
+        return MetricStatus(OVERDUE, latest_due.start)
+    if latest_reading is not None:
+        return MetricStatus(latest_reading[1], latest_reading[0])
+    return MetricStatus(NO_DATA, None)
+
+
+def milestone_status(due: date, status: str, today: date) -> str | None:
+    """What a milestone contributes to contract health (None: nothing)."""
+    if status == "not_met" or (status == "scheduled" and due < today):
+        return OFF_TRACK
+    if status == "partially_met":
+        return AT_RISK
+    return None
+
+
+def worst(statuses) -> str:
+    statuses = [s for s in statuses if s]
+    if not statuses:
+        return NO_DATA
+    return min(statuses, key=lambda s: _RANK.get(s, len(SEVERITY)))
+
+
+def contract_health(metric_statuses, milestones, today: date) -> str:
+    """The worst of the metrics' statuses and the missed milestones.
+
+    ``milestones`` is an iterable of ``(due_date, status)``. Order: off track > overdue >
+    at risk > on track > no data yet.
+    """
+    parts = list(metric_statuses)
+    parts.extend(milestone_status(due, status, today) for due, status in milestones)
+    return worst(parts)

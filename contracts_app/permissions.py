@@ -1,0 +1,83 @@
+"""Who may do what: the one place routes and templates ask.
+
+The README's role-by-action table is this module in prose; keep them in step.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from contracts_app.auth.models import ADMIN, CDO, CONTRACT_MANAGER, PROCUREMENT_OFFICER
+
+
+def _signed_in(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def can_manage_users(user):
+    return _signed_in(user) and user.role == ADMIN
+
+
+def can_view_audit_log(user):
+    return _signed_in(user) and user.role == ADMIN
+
+
+def can_edit_priorities(user):
+    return _signed_in(user) and user.role in (ADMIN, CDO, PROCUREMENT_OFFICER)
+
+
+def can_create_contracts(user):
+    return _signed_in(user) and user.role == PROCUREMENT_OFFICER
+
+
+def can_edit_contract(user, contract):
+    """Contract fields, metrics and archiving: procurement officers, on unarchived contracts."""
+    return _signed_in(user) and user.role == PROCUREMENT_OFFICER and not contract.is_archived
+
+
+def _manages(user, contract):
+    return user.role == CONTRACT_MANAGER and contract.contract_manager_id == user.id
+
+
+def can_enter_readings(user, contract):
+    """Readings: procurement officers, and the contract's own contract manager."""
+    if not _signed_in(user) or contract.is_archived:
+        return False
+    return user.role == PROCUREMENT_OFFICER or _manages(user, contract)
+
+
+def can_edit_milestones(user, contract):
+    """Milestones: procurement officers, and the contract's own contract manager."""
+    return can_enter_readings(user, contract)
+
+
+def roles_required(*roles):
+    """Route decorator: 403 unless the signed-in user has one of ``roles``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not _signed_in(current_user) or current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def require(allowed):
+    """403 unless ``allowed`` (the result of one of the can_* checks)."""
+    if not allowed:
+        abort(403)
+
+
+TEMPLATE_CHECKS = {
+    "can_manage_users": can_manage_users,
+    "can_view_audit_log": can_view_audit_log,
+    "can_edit_priorities": can_edit_priorities,
+    "can_create_contracts": can_create_contracts,
+    "can_edit_contract": can_edit_contract,
+    "can_enter_readings": can_enter_readings,
+    "can_edit_milestones": can_edit_milestones,
+}

@@ -1,0 +1,28 @@
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+
+contract_priorities = db.Table(
+    "contract_priorities",
+    db.Column("contract_id", db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("priority_id", db.Integer, db.ForeignKey("priorities.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Priority(db.Model):
+    """A citywide strategic priority with a measurable outcome."""
+
+    __tablename__ = "priorities"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(200), nullable=False, unique=True)
+    outcome = db.Column(db.Text, nullable=False)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    target_year = db.Column(db.Integer)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    owner = db.relationship("User")
+    contracts = db.relationship("Contract", secondary=contract_priorities, back_populates="priorities")
+
+    def __repr__(self):
+        return f"<Priority {self.name}>"

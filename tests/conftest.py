@@ -1,0 +1,127 @@
+"""Shared fixtures: app (on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set), db,
+client, runner, a signed-in client per role, and factories."""
+import os
+
+import pytest
+from sqlalchemy import text
+
+from config import TestingConfig
+from contracts_app import create_app
+from contracts_app.extensions import db as _db
+from tests import factories
+
+ROLES = ["admin", "procurement_officer", "contract_manager", "cdo", "viewer"]
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_url():
+    from config.settings import normalise_database_url
+
+    return normalise_database_url(os.environ.get("TEST_DATABASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    """Create the schema once per session on PostgreSQL; tests then truncate after themselves."""
+    url = postgres_url()
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    app = create_app(_config_for(url))
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        _db.engine.dispose()
+    return url
+
+
+def _config_for(url, **extra):
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = {}
+
+    for key, value in extra.items():
+        setattr(Config, key, value)
+    return Config
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, request, tmp_path):
+    extra = getattr(request, "param", None) or {}
+    if backend == "postgresql":
+        url = request.getfixturevalue("_postgres_schema")
+        application = create_app(_config_for(url, **extra))
+        with application.app_context():
+            yield application
+            _db.session.remove()
+            tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+            with _db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _db.engine.dispose()
+    else:
+        application = create_app(_config_for(f"sqlite:///{tmp_path / 'test.sqlite3'}", **extra))
+        with application.app_context():
+            _db.create_all()
+            yield application
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app):
+    """The factory functions of tests/factories.py, bound to the test's database."""
+    return factories
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password=factories.PASSWORD):
+        return self.client.post("/login", data={"email": user.email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def users(app):
+    """One user per role, keyed by role."""
+    return {role: factories.make_user(role) for role in ROLES}
+
+
+@pytest.fixture
+def client_as(app, users):
+    """client_as(role) -> a fresh test client signed in as that role's user."""
+
+    def make(role, user=None):
+        new_client = app.test_client()
+        response = Auth(new_client).login(user or users[role])
+        assert response.status_code == 302, "sign-in failed in a fixture"
+        return new_client
+
+    return make
