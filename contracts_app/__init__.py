@@ -56,8 +56,9 @@ def create_app(config=None):
     from contracts_app.contracts import bp as contracts_bp
     from contracts_app.metrics import bp as metrics_bp
     from contracts_app.audit import bp as audit_bp
+    from contracts_app.milestones import bp as milestones_bp
 
-    for blueprint in (auth_bp, main_bp, priorities_bp, contracts_bp, metrics_bp, audit_bp):
+    for blueprint in (auth_bp, main_bp, priorities_bp, contracts_bp, metrics_bp, milestones_bp, audit_bp):
         app.register_blueprint(blueprint)
     app.before_request(require_sign_in)
 

@@ -1,0 +1,1 @@
+from contracts_app.milestones import bp  # noqa: F401
