@@ -1,10 +1,12 @@
 """RDC Tracker: results-driven contracting for city governments."""
+import importlib
 import logging
 import os
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from config import config_from_env
 from contracts_app.extensions import csrf, db, login_manager, migrate
@@ -49,17 +51,14 @@ def create_app(config=None):
     login_manager.login_message_category = "info"
 
     from contracts_app import models  # noqa: F401  (register every model with the metadata)
-    from contracts_app.auth import bp as auth_bp
     from contracts_app.auth.routes import require_sign_in
-    from contracts_app.main import bp as main_bp
-    from contracts_app.priorities import bp as priorities_bp
-    from contracts_app.contracts import bp as contracts_bp
-    from contracts_app.metrics import bp as metrics_bp
-    from contracts_app.audit import bp as audit_bp
-    from contracts_app.milestones import bp as milestones_bp
 
-    for blueprint in (auth_bp, main_bp, priorities_bp, contracts_bp, metrics_bp, milestones_bp, audit_bp):
-        app.register_blueprint(blueprint)
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_in_query)
+    # Each feature's routes module attaches its views to the feature's blueprint.
+    for feature in ("auth", "main", "priorities", "contracts", "metrics", "milestones", "audit"):
+        module = importlib.import_module(f"contracts_app.{feature}.routes")
+        app.register_blueprint(module.bp)
     app.before_request(require_sign_in)
 
     from contracts_app.cli import register_cli
@@ -71,6 +70,23 @@ def create_app(config=None):
     template_helpers.init_app(app)
     _register_error_pages(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` limited to what an id column holds: a larger number is a 404, not an
+    overflow inside the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul_in_query():
+    """A NUL character in a query string is never typed by a person and PostgreSQL refuses it
+    in text: answer 400 before any view reads it. (Form text drops NULs in BaseForm.)"""
+    for values in request.args.listvalues():
+        if any("\x00" in value for value in values):
+            abort(400, description="The address contains a NUL character.")
 
 
 def _register_error_pages(app):

@@ -3,6 +3,7 @@ client, runner, a signed-in client per role, and factories."""
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from config import TestingConfig
@@ -44,6 +45,19 @@ def _config_for(url, **extra):
     return Config
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The ``app`` fixture keeps an app context open so tests can use the database directly;
+    without this, requests would reuse it, and ``g`` (where Flask-Login keeps the signed-in
+    user) and the SQLAlchemy session would leak from one request, or one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     return request.param
@@ -55,6 +69,7 @@ def app(backend, request, tmp_path):
     if backend == "postgresql":
         url = request.getfixturevalue("_postgres_schema")
         application = create_app(_config_for(url, **extra))
+        application.test_client_class = FreshContextClient
         with application.app_context():
             yield application
             _db.session.remove()
@@ -64,6 +79,7 @@ def app(backend, request, tmp_path):
             _db.engine.dispose()
     else:
         application = create_app(_config_for(f"sqlite:///{tmp_path / 'test.sqlite3'}", **extra))
+        application.test_client_class = FreshContextClient
         with application.app_context():
             _db.create_all()
             yield application

@@ -1,7 +1,10 @@
 """Factories: build valid rows with sensible defaults; override any field by keyword."""
 import itertools
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
+
+from werkzeug.security import generate_password_hash
 
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract, Milestone, Vendor
@@ -17,10 +20,16 @@ def _n():
     return next(_seq)
 
 
+@lru_cache(maxsize=None)
+def _password_hash():
+    # Hashing is deliberately slow; hash the shared test password once per session.
+    return generate_password_hash(PASSWORD)
+
+
 def make_user(role="viewer", **kw):
     n = _n()
     user = User(email=kw.pop("email", f"{role}{n}@city.test"), name=kw.pop("name", f"{role.title()} {n}"), role=role, **kw)
-    user.set_password(PASSWORD)
+    user.password_hash = _password_hash()
     db.session.add(user)
     db.session.commit()
     return user

@@ -14,7 +14,8 @@ _SKIPPED_FIELDS = {"created_at", "updated_at", "health_updated_at", "status_upda
 
 def _jsonable(value):
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        # Plain notation without trailing zeros: 1200000.00 -> "1200000", 0.50 -> "0.5".
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value

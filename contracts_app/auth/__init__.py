@@ -1,5 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
-
-from contracts_app.auth import routes  # noqa: E402,F401

@@ -34,7 +34,8 @@ def load_user(user_id):
 
 def _safe_next(target):
     """Only same-site relative paths, so the sign-in page cannot be used to redirect away."""
-    if not target:
+    if not target or "\\" in target:
+        # Browsers read a backslash as a slash: "/\\evil.example" would leave the site.
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -1,10 +1,12 @@
 """Users: create, update, authenticate. Services own the transaction."""
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import ROLES, User
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
+from contracts_app.forms_common import normalise_email_address
 
 
 class UserError(ValueError):
@@ -23,13 +25,27 @@ def find_by_email(email):
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+def _valid_email(email):
+    try:
+        return normalise_email_address(email)
+    except ValueError as error:
+        raise UserError(str(error), "email")
+
+
+def _commit_or_email_taken():
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two admins saving the same email at once: the unique constraint decides.
+        db.session.rollback()
+        raise UserError("A user with this email already exists.", "email")
+
+
 def create_user(email, name, role, password, actor=None, active=True):
     """Create a user with a hashed password; raises UserError on a taken email or bad role."""
-    email = normalise_email(email)
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", "role")
-    if not email or "@" not in email:
-        raise UserError("Enter a valid email address.", "email")
+    email = _valid_email(email)
     if not password or len(password) < 8:
         raise UserError("Use a password of at least 8 characters.", "password")
     if find_by_email(email):
@@ -37,27 +53,30 @@ def create_user(email, name, role, password, actor=None, active=True):
     user = User(email=email, name=(name or email).strip(), role=role, active=active)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
     record(actor, "create", user, after=snapshot(user), summary=f"Created user {email} ({role})")
-    db.session.commit()
+    _commit_or_email_taken()
     return user
 
 
 def update_user(user, actor, email, name, role, active, password=None):
-    email = normalise_email(email)
     if role not in ROLES:
         raise UserError("Unknown role.", "role")
+    email = _valid_email(email)
     other = find_by_email(email)
     if other is not None and other.id != user.id:
         raise UserError("A user with this email already exists.", "email")
-    if actor is not None and actor.id == user.id and (not active or role != user.role):
-        raise UserError("You cannot deactivate yourself or change your own role.", "role")
+    if actor is not None and actor.id == user.id and not active:
+        raise UserError("You cannot deactivate yourself.", "active")
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise UserError("You cannot change your own role.", "role")
     before = snapshot(user)
     user.email, user.name, user.role, user.active = email, name.strip(), role, bool(active)
     if password:
         user.set_password(password)
     after = snapshot(user, {"password_changed": bool(password)})
     record(actor, "update", user, before=before, after=after, summary=f"Updated user {email}")
-    db.session.commit()
+    _commit_or_email_taken()
     return user
 
 

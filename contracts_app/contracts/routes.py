@@ -1,11 +1,253 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from contracts_app.audit.models import AuditEvent
+from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
 from contracts_app.contracts import bp
+from contracts_app.contracts import services
+from contracts_app.contracts.forms import ArchiveForm, ContractForm, RestoreForm, VendorForm
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.extensions import db
+from contracts_app.metrics import rules
+from contracts_app.metrics import services as metric_services
+from contracts_app.permissions import can_create_contracts, can_edit_contract, require
+from contracts_app.priorities.models import Priority
+
+HISTORY_LIMIT = 100
+MAX_ID = 2**31 - 1  # ids and page numbers beyond this are not valid filter values
+
+
+def _int_arg(args, key, problems, minimum=1):
+    raw = args.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(key)
+        return None
+    if not minimum <= value <= MAX_ID:
+        problems.append(key)
+        return None
+    return value
+
+
+def _choice_arg(args, key, allowed, problems):
+    raw = args.get(key, "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        problems.append(key)
+        return None
+    return raw
+
+
+def parse_register_args(args):
+    """Validated filters, sort and page from the query string; bad values are dropped and named."""
+    problems = []
+    filters = {
+        "q": args.get("q", "").strip()[:100],
+        "priority": _int_arg(args, "priority", problems),
+        "vendor": _int_arg(args, "vendor", problems),
+        "manager": _int_arg(args, "manager", problems),
+        "status": _choice_arg(args, "status", STATUSES, problems),
+        "payment_structure": _choice_arg(args, "payment_structure", PAYMENT_STRUCTURES, problems),
+        "health": _choice_arg(args, "health", rules.STATUS_LABELS, problems),
+        "department": args.get("department", "").strip()[:120] or None,
+        "archived": _choice_arg(args, "archived", ("no", "only", "all"), problems) or "no",
+    }
+    sort = _choice_arg(args, "sort", services.SORTS, problems) or "reference"
+    direction = _choice_arg(args, "dir", ("asc", "desc"), problems) or "asc"
+    page = _int_arg(args, "page", problems) or 1
+    return filters, sort, direction, page, problems
 
 
 @bp.route("/contracts")
 def index():
-    return "contracts"
+    filters, sort, direction, page, problems = parse_register_args(request.args)
+    if problems:
+        flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
+    pagination = db.paginate(
+        services.register_query(filters, sort, direction),
+        page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
+    )
+    return render_template(
+        "contracts/index.html",
+        contracts=pagination.items,
+        pagination=pagination,
+        filters=filters,
+        sort=sort,
+        direction=direction,
+        priorities=db.session.scalars(select(Priority).order_by(Priority.name)).all(),
+        vendors=db.session.scalars(select(Vendor).order_by(Vendor.name)).all(),
+        departments=services.departments(),
+        statuses=STATUSES,
+        payment_structures=PAYMENT_STRUCTURES,
+        health_labels=rules.STATUS_LABELS,
+    )
+
+
+def _get_contract(contract_id):
+    contract = db.session.get(
+        Contract, contract_id,
+        options=[joinedload(Contract.vendor), selectinload(Contract.priorities), selectinload(Contract.milestones)],
+    )
+    if contract is None:
+        abort(404)
+    return contract
+
+
+@bp.route("/contracts/<int:contract_id>")
+def detail(contract_id):
+    contract = _get_contract(contract_id)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.contract_id == contract.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return render_template(
+        "contracts/detail.html",
+        contract=contract,
+        metric_summaries=metric_services.contract_metric_summaries(contract),
+        events=events,
+        archive_form=ArchiveForm(),
+        restore_form=RestoreForm(),
+        history_limit=HISTORY_LIMIT,
+    )
+
+
+def _users_with_role(role):
+    users = db.session.scalars(select(User).where(User.role == role, User.active.is_(True)).order_by(User.name)).all()
+    return [(u.id, f"{u.name} ({u.email})") for u in users]
+
+
+def _prepare_form(form):
+    form.vendor_id.choices = [("", "— pick a vendor —")] + [
+        (v.id, v.name) for v in db.session.scalars(select(Vendor).order_by(Vendor.name))
+    ]
+    form.priority_ids.choices = [(p.id, p.name) for p in db.session.scalars(select(Priority).order_by(Priority.name))]
+    form.procurement_officer_id.choices = [("", "— none —")] + _users_with_role(PROCUREMENT_OFFICER)
+    form.contract_manager_id.choices = [("", "— not yet assigned —")] + _users_with_role(CONTRACT_MANAGER)
+    return form
+
+
+def _form_data(form):
+    data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    data["new_vendor_name"] = (data.get("new_vendor_name") or "").strip()
+    return data
+
+
+def _field_error(form, error):
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/contracts/new", methods=["GET", "POST"])
+def new():
+    require(can_create_contracts(current_user))
+    form = _prepare_form(ContractForm())
+    if request.method == "GET":
+        form.procurement_officer_id.data = current_user.id
+        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+        form.status.data = "active"
+    if form.validate_on_submit():
+        try:
+            contract = services.create_contract(_form_data(form), current_user)
+        except services.ContractError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, contract=None), 200
+
+
+@bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+def edit(contract_id):
+    contract = _get_contract(contract_id)
+    require(can_edit_contract(current_user, contract))
+    form = _prepare_form(ContractForm(obj=contract))
+    if request.method == "GET":
+        form.priority_ids.data = [p.id for p in contract.priorities]
+    if form.validate_on_submit():
+        try:
+            services.update_contract(contract, _form_data(form), current_user)
+        except services.ContractError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Contract {contract.reference} updated.", "success")
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, contract=contract)
+
+
+@bp.route("/contracts/<int:contract_id>/archive", methods=["GET", "POST"])
+def archive(contract_id):
+    contract = _get_contract(contract_id)
+    require(can_edit_contract(current_user, contract))
+    form = ArchiveForm()
+    if form.validate_on_submit():
+        try:
+            services.archive_contract(contract, current_user, form.reason.data)
+        except services.ContractError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Contract {contract.reference} archived. It keeps all its data and can be restored.", "success")
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return render_template("contracts/archive.html", form=form, contract=contract)
+
+
+@bp.route("/contracts/<int:contract_id>/restore", methods=["POST"])
+def restore(contract_id):
+    contract = _get_contract(contract_id)
+    require(current_user.role == PROCUREMENT_OFFICER)
+    form = RestoreForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.restore_contract(contract, current_user)
+    except services.ContractError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"Contract {contract.reference} restored.", "success")
+    return redirect(url_for("contracts.detail", contract_id=contract.id))
 
 
 @bp.route("/vendors")
 def vendors():
-    return "vendors"
+    return render_template("contracts/vendors.html", rows=services.vendor_summaries())
+
+
+@bp.route("/vendors/<int:vendor_id>")
+def vendor_detail(vendor_id):
+    vendor = db.session.get(Vendor, vendor_id) or abort(404)
+    contracts = db.session.scalars(
+        select(Contract).where(Contract.vendor_id == vendor.id).order_by(Contract.archived_at.is_not(None), Contract.start_date.desc())
+    ).all()
+    return render_template("contracts/vendor_detail.html", vendor=vendor, contracts=contracts)
+
+
+@bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
+def vendor_edit(vendor_id):
+    vendor = db.session.get(Vendor, vendor_id) or abort(404)
+    require(can_create_contracts(current_user))
+    form = VendorForm(obj=vendor)
+    if form.validate_on_submit():
+        try:
+            services.update_vendor(vendor, _form_data(form), current_user)
+        except services.ContractError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            flash(f"Vendor {vendor.name} updated.", "success")
+            return redirect(url_for("contracts.vendor_detail", vendor_id=vendor.id))
+    return render_template("contracts/vendor_form.html", form=form, vendor=vendor)

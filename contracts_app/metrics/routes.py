@@ -1,1 +1,171 @@
-from contracts_app.metrics import bp  # noqa: F401
+"""Metric pages: create, edit, detail, per-period targets, readings and corrections."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from contracts_app.contracts.models import Contract
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.metrics import bp, rules, services, status
+from contracts_app.metrics.forms import CorrectionForm, MetricForm, ReadingForm, target_field_name, targets_form
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.permissions import can_edit_contract, can_enter_readings, require
+
+
+# Integer primary keys stop at 2**31 - 1; a larger id in a URL would overflow the query (a 500
+# on both backends) instead of simply matching nothing.
+MAX_ID = 2**31 - 1
+
+
+def get_or_404(model, object_id, **kwargs):
+    """The row with this id, or a 404 (also for ids no column could hold)."""
+    if not 0 < object_id <= MAX_ID:
+        abort(404)
+    return db.session.get(model, object_id, **kwargs) or abort(404)
+
+
+def _metric_or_404(metric_id):
+    return get_or_404(Metric, metric_id, options=[joinedload(Metric.contract)])
+
+
+def _put_error(form, error, default):
+    field = getattr(form, error.field, None) if isinstance(error.field, str) else None
+    (field if field is not None else getattr(form, default)).errors.append(str(error))
+
+
+@bp.route("/contracts/<int:contract_id>/metrics/new", methods=["GET", "POST"])
+def new(contract_id):
+    contract = get_or_404(Contract, contract_id)
+    require(can_edit_contract(current_user, contract))
+    form = MetricForm()
+    if form.validate_on_submit():
+        try:
+            metric, warning = services.create_metric(contract, current_user, form.values())
+        except services.MetricError as error:
+            db.session.rollback()
+            _put_error(form, error, "name")
+        else:
+            flash(f"Metric {metric.name} added.", "success")
+            if warning:
+                flash(warning, "warning")
+            return redirect(url_for("metrics.detail", metric_id=metric.id))
+    limit = current_app.config["METRICS_WARN_ABOVE"]
+    return render_template(
+        "metrics/form.html", form=form, contract=contract, metric=None,
+        crowded=len(contract.metrics) >= limit, limit=limit,
+    )
+
+
+@bp.route("/metrics/<int:metric_id>")
+def detail(metric_id):
+    metric = _metric_or_404(metric_id)
+    rows = services.metric_period_rows(metric)
+    corrected = [row for row in rows if row.reading is not None and row.reading.revisions]
+    return render_template(
+        "metrics/detail.html", metric=metric, contract=metric.contract, rows=rows, corrected=corrected,
+        range_text=services._range_text(metric),
+    )
+
+
+@bp.route("/metrics/<int:metric_id>/edit", methods=["GET", "POST"])
+def edit(metric_id):
+    metric = _metric_or_404(metric_id)
+    require(can_edit_contract(current_user, metric.contract))
+    form = MetricForm(obj=metric)
+    if form.validate_on_submit():
+        try:
+            services.update_metric(metric, current_user, form.values())
+        except services.MetricError as error:
+            db.session.rollback()
+            _put_error(form, error, "name")
+        else:
+            flash(f"Metric {metric.name} updated; its readings were re-judged.", "success")
+            return redirect(url_for("metrics.detail", metric_id=metric.id))
+    return render_template("metrics/form.html", form=form, contract=metric.contract, metric=metric, crowded=False)
+
+
+@bp.route("/metrics/<int:metric_id>/targets", methods=["GET", "POST"])
+def targets(metric_id):
+    metric = _metric_or_404(metric_id)
+    require(can_edit_contract(current_user, metric.contract))
+    periods = [(p, p.label(metric.cadence)) for p in status.metric_periods(metric)]
+    linear = services.linear_targets(metric)
+    if metric.direction == "range":
+        if request.method == "POST":
+            flash("Range metrics are judged against their range; per-period targets are not used.", "warning")
+            return redirect(url_for("metrics.targets", metric_id=metric.id))
+        return render_template("metrics/targets.html", metric=metric, contract=metric.contract, form=None, rows=[])
+    prefill = status.explicit_targets(metric)
+    form = targets_form(periods, linear, prefill, formdata=request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        values = {p.start: form[target_field_name(p.start)].data for p, _ in periods}
+        try:
+            services.set_targets(metric, current_user, values)
+        except services.MetricError as error:
+            db.session.rollback()
+            key = target_field_name(error.field) if hasattr(error.field, "strftime") else None
+            if key and key in form:
+                form[key].errors.append(str(error))
+            else:
+                form.form_errors.append(str(error))
+        else:
+            flash(f"Targets of {metric.name} saved; its readings were re-judged.", "success")
+            return redirect(url_for("metrics.detail", metric_id=metric.id))
+    rows = [(period, label, linear.get(period.start), form[target_field_name(period.start)]) for period, label in periods]
+    return render_template("metrics/targets.html", metric=metric, contract=metric.contract, form=form, rows=rows)
+
+
+@bp.route("/metrics/<int:metric_id>/readings/new", methods=["GET", "POST"])
+def new_reading(metric_id):
+    metric = _metric_or_404(metric_id)
+    require(can_enter_readings(current_user, metric.contract))
+    now = utcnow()
+    options = services.reading_period_options(metric, now)
+    form = ReadingForm()
+    form.period.choices = [
+        (o.period.start.isoformat(), o.label + (" — already recorded" if o.recorded else "")) for o in options
+    ]
+    if request.method == "GET":
+        suggested = services.suggested_period(options)
+        form.period.data = request.args.get("period") or (suggested.start.isoformat() if suggested else None)
+    existing_reading_id = None
+    if form.validate_on_submit():
+        try:
+            reading = services.record_reading(metric, current_user, form.period.data, form.value.data, form.note.data, now=now)
+        except services.ReadingExistsError as error:
+            db.session.rollback()
+            form.period.errors.append(str(error))
+            existing_reading_id = error.reading_id
+        except services.MetricError as error:
+            db.session.rollback()
+            _put_error(form, error, "value")
+        else:
+            label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
+            flash(f"{metric.name} for {label} saved: {rules.STATUS_LABELS.get(reading.status, reading.status)}.", "success")
+            return redirect(url_for("metrics.detail", metric_id=metric.id))
+    return render_template(
+        "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=None,
+        options=options, existing_reading_id=existing_reading_id,
+    )
+
+
+@bp.route("/readings/<int:reading_id>/edit", methods=["GET", "POST"])
+def edit_reading(reading_id):
+    reading = get_or_404(Reading, reading_id)
+    metric = reading.metric
+    require(can_enter_readings(current_user, metric.contract))
+    form = CorrectionForm(data={"value": reading.value} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.correct_reading(reading, current_user, form.value.data, form.note.data)
+        except services.MetricError as error:
+            db.session.rollback()
+            _put_error(form, error, "value")
+        else:
+            flash(f"Reading corrected: {rules.STATUS_LABELS.get(reading.status, reading.status)}. The earlier value is kept in its history.", "success")
+            return redirect(url_for("metrics.detail", metric_id=metric.id, _anchor=f"reading-{reading.id}"))
+    label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
+    return render_template(
+        "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=reading,
+        period_label=label, options=None, existing_reading_id=None,
+    )

@@ -1,7 +1,65 @@
-"""Metrics, per-period targets and readings. Services own the transaction."""
+"""Metrics, per-period targets and readings. Services own the transaction.
+
+Every write here validates, changes the rows, re-judges what depends on them (the readings'
+stored statuses, the metric's stored status, the contract's stored health), writes an audit event
+and commits — all in one transaction, so a page never shows a reading with a stale status.
+Domain errors are ``MetricError`` with ``.field`` naming the form field at fault.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dataclass_field
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
+from contracts_app.metrics import rules, status
+from contracts_app.metrics.models import (
+    CADENCES,
+    DIRECTIONS,
+    INDICATOR_TYPES,
+    Metric,
+    MetricTarget,
+    Reading,
+    ReadingRevision,
+)
 from contracts_app.metrics.status import refresh_all_statuses
+
+MAX_VALUE = Decimal("1e14")  # Numeric(18, 4): 14 digits before the point
+MAX_PERCENT = Decimal(1000)
+MAX_DUE_DAYS = 366
+NEGATIVE = "Must be zero or more: attainment compares actual and target as a ratio, so negative values cannot be judged."
+
+METRIC_FIELDS = (
+    "name", "definition", "unit", "direction", "baseline_value", "baseline_date", "target_value",
+    "range_low", "range_high", "tolerance_pct", "cadence", "due_days", "on_track_pct", "at_risk_pct",
+    "data_source", "indicator_type", "payment_linked",
+)
+_VALUE_FIELDS = ("baseline_value", "target_value", "range_low", "range_high")
+_PERCENT_FIELDS = ("tolerance_pct", "on_track_pct", "at_risk_pct")
+_LENGTHS = {"name": 200, "unit": 40, "data_source": 255}
+
+
+class MetricError(ValueError):
+    """A metric, target or reading change that cannot be made; ``field`` names the form field."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class ReadingExistsError(MetricError):
+    """The period already has a reading; ``reading_id`` is it, so the page can offer a correction."""
+
+    def __init__(self, message, reading_id=None):
+        super().__init__(message, "period")
+        self.reading_id = reading_id
 
 
 def refresh_statuses(now=None):
@@ -9,3 +67,562 @@ def refresh_statuses(now=None):
     counts = refresh_all_statuses(now or utcnow())
     db.session.commit()
     return counts
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+def _fmt(value):
+    return format(Decimal(value).normalize(), "f")
+
+
+def metric_problems(values):
+    """Every problem with a metric's values, as {field: message}; empty when all is well.
+
+    The form shows them all at once; the services refuse on the first.
+    """
+    problems = {}
+
+    def add(field, message):
+        problems.setdefault(field, message)
+
+    direction = values.get("direction")
+    if direction not in DIRECTIONS:
+        add("direction", "Choose increase, decrease, maintain or stay within a range.")
+    if values.get("cadence") not in CADENCES:
+        add("cadence", "Choose weekly, monthly, quarterly or annually.")
+    if values.get("indicator_type") not in INDICATOR_TYPES:
+        add("indicator_type", "Choose leading or lagging.")
+    if not (values.get("name") or "").strip():
+        add("name", "Give the metric a name.")
+    if not (values.get("unit") or "").strip():
+        add("unit", "Give the unit, for example count, percent or days.")
+    for name, limit in _LENGTHS.items():
+        if len((values.get(name) or "").strip()) > limit:
+            add(name, f"Use at most {limit} characters.")
+
+    for name in _VALUE_FIELDS + _PERCENT_FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        if value < 0:
+            add(name, NEGATIVE)
+        elif name in _PERCENT_FIELDS and value > MAX_PERCENT:
+            add(name, "Use a percentage from 0 to 1000.")
+        elif value >= MAX_VALUE:
+            add(name, "That number is too large to store.")
+
+    baseline, target = values.get("baseline_value"), values.get("target_value")
+    if direction in ("increase", "decrease", "maintain"):
+        if target is None:
+            add("target_value", f"A {DIRECTIONS[direction].lower()} metric needs a final target.")
+        elif baseline is not None and "target_value" not in problems and "baseline_value" not in problems:
+            if direction == "increase" and target <= baseline:
+                add("target_value", f"For an increase the final target must be above the baseline ({_fmt(baseline)}).")
+            elif direction == "decrease" and target >= baseline:
+                add("target_value", f"For a decrease the final target must be below the baseline ({_fmt(baseline)}).")
+    if direction == "maintain":
+        tolerance = values.get("tolerance_pct")
+        if tolerance is None:
+            add("tolerance_pct", "A maintain metric needs a tolerance in percent (5 is usual).")
+        elif tolerance > 100 and "tolerance_pct" not in problems:
+            add("tolerance_pct", "Use a tolerance from 0 to 100 percent.")
+    if direction == "range":
+        low, high = values.get("range_low"), values.get("range_high")
+        if low is None:
+            add("range_low", "A range metric needs a low bound.")
+        if high is None:
+            add("range_high", "A range metric needs a high bound.")
+        if low is not None and high is not None and low > high and "range_high" not in problems:
+            add("range_high", f"The high bound must be at least the low bound ({_fmt(low)}).")
+
+    on_track, at_risk = values.get("on_track_pct"), values.get("at_risk_pct")
+    if on_track is None:
+        add("on_track_pct", "Give the on-track threshold in percent (100 is usual).")
+    if at_risk is None:
+        add("at_risk_pct", "Give the at-risk threshold in percent (90 is usual).")
+    if on_track is not None and at_risk is not None and at_risk > on_track and "at_risk_pct" not in problems:
+        add("at_risk_pct", f"The at-risk threshold cannot be above the on-track threshold ({_fmt(on_track)}%).")
+
+    due_days = values.get("due_days")
+    if due_days is None:
+        add("due_days", "Give the number of days after the period ends when data is due.")
+    elif not 0 <= due_days <= MAX_DUE_DAYS:
+        add("due_days", f"Use a whole number of days from 0 to {MAX_DUE_DAYS}.")
+    return problems
+
+
+def _check_metric(values):
+    problems = metric_problems(values)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise MetricError(message, field)
+
+
+def _clean(values):
+    """Values ready for the model: stripped text, and no bounds or targets the direction ignores."""
+    clean = {name: values.get(name) for name in METRIC_FIELDS}
+    for name in ("name", "definition", "unit", "data_source"):
+        clean[name] = (clean[name] or "").strip()
+    clean["payment_linked"] = bool(clean["payment_linked"])
+    if clean["tolerance_pct"] is None:
+        clean["tolerance_pct"] = rules.DEFAULT_TOLERANCE_PCT
+    if clean["direction"] == "range":
+        clean["target_value"] = None
+    else:
+        clean["range_low"] = clean["range_high"] = None
+    return clean
+
+
+def _refresh(metric, now):
+    """Re-judge a metric's readings, then its stored status and its contract's health."""
+    status.reevaluate_readings(metric)
+    status.refresh_metric(metric, now)
+    status.refresh_contract_health(metric.contract, now)
+
+
+def metrics_warning(contract):
+    """The warning for a contract with more metrics than the practice suggests, or None."""
+    limit = current_app.config["METRICS_WARN_ABOVE"]
+    count = len(contract.metrics)
+    if count > limit:
+        return (
+            f"This contract now has {count} metrics. The practice is three to five key metrics: "
+            "consider whether every one of them is key."
+        )
+    return None
+
+
+def create_metric(contract, actor, values, now=None):
+    """Add a metric to ``contract``; returns (metric, warning or None).
+
+    Above METRICS_WARN_ABOVE metrics the metric is still saved: the warning is advice.
+    """
+    now = now or utcnow()
+    _check_metric(values)
+    position = db.session.scalar(
+        select(func.coalesce(func.max(Metric.position), -1)).where(Metric.contract_id == contract.id)
+    )
+    metric = Metric(contract=contract, position=position + 1, **_clean(values))
+    db.session.add(metric)
+    db.session.flush()
+    _refresh(metric, now)
+    record(
+        actor, "create", metric, after=snapshot(metric), contract_id=contract.id,
+        summary=f"Added metric {metric.name} to {contract.reference}",
+    )
+    db.session.commit()
+    return metric, metrics_warning(contract)
+
+
+def update_metric(metric, actor, values, now=None):
+    """Change a metric; its readings are re-judged and the statuses refreshed in the same transaction."""
+    now = now or utcnow()
+    _check_metric(values)
+    clean = _clean(values)
+    if clean["cadence"] != metric.cadence and metric.readings:
+        raise MetricError(
+            f"The cadence cannot change once readings are recorded ({len(metric.readings)} would no longer "
+            "match a reporting period).",
+            "cadence",
+        )
+    before = snapshot(metric, {"targets": _targets_snapshot(metric)})
+    for name, value in clean.items():
+        setattr(metric, name, value)
+    if before["cadence"] != metric.cadence:
+        # Explicit targets belong to the old periods; keep only those that still start a period.
+        starts = {p.start for p in status.metric_periods(metric)}
+        metric.targets = [t for t in metric.targets if t.period_start in starts]
+    db.session.flush()
+    _refresh(metric, now)
+    record(
+        actor, "update", metric, before=before, after=snapshot(metric, {"targets": _targets_snapshot(metric)}),
+        contract_id=metric.contract_id, summary=f"Updated metric {metric.name}",
+    )
+    db.session.commit()
+    return metric
+
+
+# --- per-period targets ------------------------------------------------------------------
+
+
+def _targets_snapshot(metric):
+    return {t.period_start.isoformat(): _fmt(t.value) for t in metric.targets}
+
+
+def linear_targets(metric):
+    """{period start: linear target} for every period of the term (explicit targets ignored)."""
+    contract = metric.contract
+    return {
+        p.start: rules.linear_target(metric.baseline_value, metric.target_value, contract.start_date, contract.end_date, p.end)
+        for p in status.metric_periods(metric)
+    }
+
+
+def set_targets(metric, actor, targets, now=None):
+    """Replace a metric's explicit per-period targets.
+
+    ``targets`` maps a period start to a value, or to None to use the linear target. Periods
+    not named keep nothing explicit. Readings are re-judged and statuses refreshed.
+    """
+    now = now or utcnow()
+    starts = {p.start for p in status.metric_periods(metric)}
+    for start, value in targets.items():
+        if start not in starts:
+            raise MetricError(f"{start.isoformat()} does not start a reporting period of this contract.", start)
+        if value is None:
+            continue
+        if value < 0:
+            raise MetricError(NEGATIVE, start)
+        if value >= MAX_VALUE:
+            raise MetricError("That number is too large to store.", start)
+    before = _targets_snapshot(metric)
+    existing = {t.period_start: t for t in metric.targets}
+    # Update rows in place rather than delete-and-insert: the unit of work inserts before it
+    # deletes, which would trip the unique (metric, period) constraint.
+    for start in starts:
+        value = targets.get(start)
+        row = existing.get(start)
+        if value is None and row is not None:
+            metric.targets.remove(row)
+        elif value is not None and row is not None:
+            row.value = value
+        elif value is not None:
+            metric.targets.append(MetricTarget(period_start=start, value=value))
+    for start, row in existing.items():
+        if start not in starts:
+            metric.targets.remove(row)
+    db.session.flush()
+    _refresh(metric, now)
+    after = _targets_snapshot(metric)
+    record(
+        actor, "update", metric, before={"targets": before}, after={"targets": after},
+        contract_id=metric.contract_id,
+        summary=f"Set per-period targets of {metric.name} ({len(after)} explicit)",
+    )
+    db.session.commit()
+    return metric
+
+
+# --- readings ----------------------------------------------------------------------------
+
+
+def _parse_period(metric, period_start):
+    """The term's period starting at ``period_start`` (a date or an ISO string), else MetricError."""
+    contract = metric.contract
+    outside = (
+        f"Choose a reporting period within the contract term "
+        f"({contract.start_date.isoformat()} to {contract.end_date.isoformat()})."
+    )
+    if isinstance(period_start, str):
+        try:
+            period_start = date.fromisoformat(period_start.strip())
+        except ValueError:
+            raise MetricError(outside, "period")
+    if not isinstance(period_start, date):
+        raise MetricError(outside, "period")
+    period = rules.period_starting(status.metric_periods(metric), period_start)
+    if period is None:
+        raise MetricError(outside, "period")
+    return period
+
+
+def _check_value(value, field="value"):
+    if value is None:
+        raise MetricError("Enter the value for this period.", field)
+    if not isinstance(value, Decimal):
+        try:
+            value = Decimal(str(value))
+        except ArithmeticError:
+            raise MetricError("Enter a number, like 21 or 21.5.", field)
+    if not value.is_finite():
+        raise MetricError("Enter a number, like 21 or 21.5.", field)
+    if value < 0:
+        raise MetricError(NEGATIVE, field)
+    if value >= MAX_VALUE:
+        raise MetricError("That number is too large to store.", field)
+    return value
+
+
+def _existing_reading(metric, period_start):
+    return db.session.scalar(
+        select(Reading).where(Reading.metric_id == metric.id, Reading.period_start == period_start)
+    )
+
+
+def _already_recorded(metric, period, reading_id):
+    return ReadingExistsError(
+        f"{period.label(metric.cadence)} is already recorded — correct that reading instead.", reading_id
+    )
+
+
+def record_reading(metric, actor, period_start, value, note="", now=None):
+    """Record the value of one reporting period.
+
+    Refuses a period outside the term, one that has not started yet (in the city's today),
+    one already recorded, and a missing, non-numeric or negative value. Stores the reading's
+    status against its period's target, then the metric's status and the contract's health.
+    """
+    now = now or utcnow()
+    period = _parse_period(metric, period_start)
+    if period.start > status.today_for(now):
+        raise MetricError(
+            f"{period.label(metric.cadence)} has not started yet (it starts {period.start.isoformat()}); "
+            "enter its reading once the period is under way.",
+            "period",
+        )
+    value = _check_value(value)
+    existing = _existing_reading(metric, period.start)
+    if existing is not None:
+        raise _already_recorded(metric, period, existing.id)
+    target, achieved, reading_status = status.evaluate(metric, period, value)
+    reading = Reading(
+        metric=metric, period_start=period.start, period_end=period.end, value=value,
+        note=(note or "").strip(), status=reading_status,
+        recorded_by_id=actor.id if actor is not None else None, recorded_at=now,
+    )
+    db.session.add(reading)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two people saved the same period at once: the unique (metric, period) constraint let
+        # one win; the other gets the same message as if it had been checked first.
+        db.session.rollback()
+        existing = _existing_reading(metric, period.start)
+        raise _already_recorded(metric, period, existing.id if existing is not None else None)
+    status.refresh_metric(metric, now)
+    status.refresh_contract_health(metric.contract, now)
+    record(
+        actor, "create", reading, after=snapshot(reading), contract_id=metric.contract_id,
+        summary=f"Recorded {metric.name} for {period.label(metric.cadence)}: {_fmt(value)} ({rules.STATUS_LABELS[reading_status]})",
+    )
+    db.session.commit()
+    return reading
+
+
+def correct_reading(reading, actor, value, note, now=None):
+    """Correct a reading; the earlier value, note, status, who and when go into its history."""
+    now = now or utcnow()
+    metric = reading.metric
+    value = _check_value(value)
+    note = (note or "").strip()
+    if not note:
+        raise MetricError("Say why the value is being corrected; the reason is kept with the reading.", "note")
+    if value == reading.value and note == reading.note:
+        raise MetricError("Nothing changed: enter the corrected value or a new reason.", "value")
+    before = snapshot(reading)
+    reading.revisions.append(
+        ReadingRevision(
+            value=reading.value, note=reading.note, status=reading.status,
+            recorded_by_id=reading.recorded_by_id, recorded_at=reading.recorded_at,
+            replaced_by_id=actor.id if actor is not None else None, replaced_at=now,
+        )
+    )
+    period = rules.period_starting(status.metric_periods(metric), reading.period_start) or rules.Period(
+        reading.period_start, reading.period_end
+    )
+    reading.value = value
+    reading.note = note
+    reading.status = status.evaluate(metric, period, value)[2]
+    reading.recorded_by_id = actor.id if actor is not None else None
+    reading.recorded_at = now
+    db.session.flush()
+    status.refresh_metric(metric, now)
+    status.refresh_contract_health(metric.contract, now)
+    record(
+        actor, "update", reading, before=before, after=snapshot(reading), contract_id=metric.contract_id,
+        summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {_fmt(before['value'])} → {_fmt(value)}",
+    )
+    db.session.commit()
+    return reading
+
+
+# --- what the pages show -----------------------------------------------------------------
+
+
+@dataclass
+class PeriodOption:
+    period: rules.Period
+    label: str
+    reading_id: int | None
+
+    @property
+    def recorded(self):
+        return self.reading_id is not None
+
+
+def reading_period_options(metric, now=None):
+    """The periods a reading can be entered for: every period of the term that has started,
+    with the id of its reading when one is recorded already."""
+    today = status.today_for(now or utcnow())
+    recorded = dict(
+        db.session.execute(select(Reading.period_start, Reading.id).where(Reading.metric_id == metric.id)).all()
+    )
+    return [
+        PeriodOption(p, p.label(metric.cadence), recorded.get(p.start))
+        for p in status.metric_periods(metric)
+        if p.start <= today
+    ]
+
+
+def suggested_period(options):
+    """The period a new reading most likely is for: the latest started period without one."""
+    for option in reversed(options):
+        if not option.recorded:
+            return option.period
+    return None
+
+
+@dataclass
+class PeriodRow:
+    """One period of a metric's term as the detail page shows it."""
+
+    period: rules.Period
+    label: str
+    due: date
+    target: Decimal | None
+    reading: Reading | None
+    attainment: Decimal | None
+    # A rules status for a reading or an overdue period; "awaiting" (started, not yet overdue)
+    # or "upcoming" (not started) otherwise.
+    state: str
+    in_term: bool = True
+
+
+def _range_text(metric):
+    return f"{_fmt(metric.range_low)}–{_fmt(metric.range_high)}" if metric.range_low is not None and metric.range_high is not None else None
+
+
+def metric_period_rows(metric, now=None):
+    """Every period of the term with its target, reading, attainment and status.
+
+    Readings (with their revisions and who recorded them) and explicit targets are each loaded
+    in one query. Readings left outside the term (after the term changed) are listed at the end.
+    """
+    now = now or utcnow()
+    today = status.today_for(now)
+    grace = status.grace_days()
+    explicit = dict(
+        db.session.execute(
+            select(MetricTarget.period_start, MetricTarget.value).where(MetricTarget.metric_id == metric.id)
+        ).all()
+    )
+    readings = {
+        r.period_start: r
+        for r in db.session.scalars(
+            select(Reading)
+            .where(Reading.metric_id == metric.id)
+            .options(
+                joinedload(Reading.recorded_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.recorded_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.replaced_by),
+            )
+        ).unique()
+    }
+    rows = []
+    for period in status.metric_periods(metric):
+        target = status.target_for(metric, period, explicit)
+        reading = readings.pop(period.start, None)
+        achieved = rules.attainment(metric, reading.value, target) if reading is not None else None
+        if reading is not None:
+            state = reading.status
+        elif rules.is_overdue(period, metric.due_days, today, grace):
+            state = rules.OVERDUE
+        elif period.start > today:
+            state = "upcoming"
+        else:
+            state = "awaiting"
+        rows.append(
+            PeriodRow(period, period.label(metric.cadence), rules.due_date(period, metric.due_days), target, reading, achieved, state)
+        )
+    for reading in readings.values():
+        period = rules.Period(reading.period_start, reading.period_end)
+        rows.append(
+            PeriodRow(period, period.label(metric.cadence), rules.due_date(period, metric.due_days), None, reading,
+                      None, reading.status, in_term=False)
+        )
+    return rows
+
+
+@dataclass
+class MetricSummary:
+    """A metric with its latest reading, that reading's target and attainment, for the contract page."""
+
+    metric: Metric
+    latest: Reading | None = None
+    latest_label: str | None = None
+    target: Decimal | None = None
+    attainment: Decimal | None = None
+    next_period: rules.Period | None = None
+    next_due: date | None = None
+    tags: list = dataclass_field(default_factory=list)
+
+    @property
+    def status(self):
+        # The stored status: overdue and "no data yet" come from there, not from the reading.
+        return self.metric.status
+
+    @property
+    def range_text(self):
+        return _range_text(self.metric)
+
+
+def contract_metric_summaries(contract, now=None):
+    """One MetricSummary per metric of ``contract``, in their order, for the contract page.
+
+    Bounded queries whatever the number of metrics: the metrics (if not loaded), the latest
+    reading of every metric in one query, and their explicit targets in one query.
+    """
+    now = now or utcnow()
+    today = status.today_for(now)
+    metrics = list(contract.metrics)
+    if not metrics:
+        return []
+    ids = [m.id for m in metrics]
+    latest_start = (
+        select(Reading.metric_id, func.max(Reading.period_start).label("period_start"))
+        .where(Reading.metric_id.in_(ids))
+        .group_by(Reading.metric_id)
+        .subquery()
+    )
+    latest = {
+        r.metric_id: r
+        for r in db.session.scalars(
+            select(Reading).join(
+                latest_start,
+                and_(Reading.metric_id == latest_start.c.metric_id, Reading.period_start == latest_start.c.period_start),
+            )
+        )
+    }
+    explicit = {}
+    starts = {r.period_start for r in latest.values()}
+    if starts:
+        for metric_id, start, value in db.session.execute(
+            select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value).where(
+                MetricTarget.metric_id.in_(ids), MetricTarget.period_start.in_(starts)
+            )
+        ):
+            explicit.setdefault(metric_id, {})[start] = value
+
+    summaries = []
+    for metric in metrics:
+        summary = MetricSummary(metric)
+        periods = rules.periods(contract.start_date, contract.end_date, metric.cadence)
+        reading = latest.get(metric.id)
+        if reading is not None:
+            period = rules.period_starting(periods, reading.period_start) or rules.Period(reading.period_start, reading.period_end)
+            summary.latest = reading
+            summary.latest_label = period.label(metric.cadence)
+            summary.target = rules.target_for_period(
+                metric, period, contract.start_date, contract.end_date, explicit.get(metric.id)
+            )
+            summary.attainment = rules.attainment(metric, reading.value, summary.target)
+        after = reading.period_start if reading is not None else None
+        for period in periods:
+            if (after is None or period.start > after) and period.start <= today:
+                summary.next_period = period
+                summary.next_due = rules.due_date(period, metric.due_days)
+                break
+        summary.tags = [metric.indicator_type.capitalize()] + (["Payment-linked"] if metric.payment_linked else [])
+        summaries.append(summary)
+    return summaries

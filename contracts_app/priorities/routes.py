@@ -1,6 +1,76 @@
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from contracts_app.extensions import db
+from contracts_app.permissions import can_edit_priorities, require
 from contracts_app.priorities import bp
+from contracts_app.priorities.forms import NO_OWNER, PriorityForm
+from contracts_app.priorities.models import Priority
+from contracts_app.priorities.services import (
+    PriorityError,
+    active_owner_choices,
+    contracts_serving,
+    create_priority,
+    list_priorities,
+    update_priority,
+)
+
+
+def _get_priority(priority_id):
+    return db.session.get(Priority, priority_id) or abort(404)
+
+
+def _put_error(form, error):
+    db.session.rollback()
+    field = getattr(form, error.field or "name", None) or form.name
+    field.errors = [*field.errors, str(error)]
 
 
 @bp.route("/priorities")
 def index():
-    return "priorities"
+    return render_template("priorities/index.html", rows=list_priorities())
+
+
+@bp.route("/priorities/new", methods=["GET", "POST"])
+def new():
+    require(can_edit_priorities(current_user))
+    form = PriorityForm()
+    form.set_owner_choices(active_owner_choices())
+    if form.validate_on_submit():
+        try:
+            priority = create_priority(
+                current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
+            )
+        except PriorityError as error:
+            _put_error(form, error)
+        else:
+            flash(f"Priority “{priority.name}” created.", "success")
+            return redirect(url_for("priorities.detail", priority_id=priority.id))
+    return render_template("priorities/form.html", form=form, priority=None)
+
+
+@bp.route("/priorities/<int:priority_id>")
+def detail(priority_id):
+    priority = _get_priority(priority_id)
+    return render_template("priorities/detail.html", priority=priority, contracts=contracts_serving(priority))
+
+
+@bp.route("/priorities/<int:priority_id>/edit", methods=["GET", "POST"])
+def edit(priority_id):
+    priority = _get_priority(priority_id)
+    require(can_edit_priorities(current_user))
+    form = PriorityForm(obj=priority)
+    form.set_owner_choices(active_owner_choices(), current_owner=priority.owner)
+    if not form.is_submitted():
+        form.owner_id.data = priority.owner_id or NO_OWNER
+    if form.validate_on_submit():
+        try:
+            changed = update_priority(
+                priority, current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
+            )
+        except PriorityError as error:
+            _put_error(form, error)
+        else:
+            flash(f"Priority “{priority.name}” updated." if changed else "Nothing changed.", "success" if changed else "info")
+            return redirect(url_for("priorities.detail", priority_id=priority.id))
+    return render_template("priorities/form.html", form=form, priority=priority)

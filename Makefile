@@ -1,0 +1,48 @@
+# RDC Tracker. Two commands for a new user: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app contracts_app
+
+.PHONY: run test install install-dev migrate demo scheduler clean bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo load
+
+# Serve the app and run the one scheduler process beside it; Ctrl-C stops both.
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops the web server and the scheduler)"
+	@trap 'kill $$SCHEDULER_PID 2>/dev/null; wait $$SCHEDULER_PID 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m scheduler & SCHEDULER_PID=$$!; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+scheduler: migrate
+	$(BIN)/python -m scheduler
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,62 @@
+from datetime import date
+
+from wtforms import DateField, Form, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from contracts_app.audit.queries import SYSTEM_ACTOR
+
+# Bounds that keep a mistyped year (0001, 9999) from reaching date arithmetic or the database.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def _sane_date(form, field):
+    if field.data is not None and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(f"Enter a date between {EARLIEST.year} and {LATEST.year}.")
+
+
+class AuditFilterForm(Form):
+    """The audit browser's filters, read from the query string (a GET form: no CSRF token).
+
+    The URL arguments are ``type``, ``actor``, ``action``, ``from`` and ``to``; ``from`` is a
+    Python keyword, so those two fields are attached below and read as ``form["from"]``.
+    """
+
+    type = SelectField("Entity type", validators=[Optional()])
+    actor = SelectField("Who", validators=[Optional()])
+    action = SelectField("Action", validators=[Optional()])
+
+    def __init__(self, formdata, types, actions, users):
+        super().__init__(formdata)
+        self.type.choices = [("", "Any type")] + [(t, t.replace("_", " ").capitalize()) for t in types]
+        self.actor.choices = (
+            [("", "Anyone")]
+            + [(str(u.id), f"{u.name}{'' if u.active else ' (inactive)'}") for u in users]
+            + [(SYSTEM_ACTOR, "System / command line")]
+        )
+        self.action.choices = [("", "Any action")] + [(a, a.replace("_", " ").capitalize()) for a in actions]
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        start, end = self["from"], self["to"]
+        self.reversed_range = bool(
+            not start.errors and not end.errors and start.data and end.data and end.data < start.data
+        )
+        if self.reversed_range:
+            end.errors = [*end.errors, "The end date is before the start date."]
+            valid = False
+        return valid
+
+    def value(self, name):
+        """The field's value if it was understood, else None (a bad filter is ignored).
+
+        A reversed date range ignores both dates: either one alone would still mislead.
+        """
+        field = self[name]
+        if field.errors or (name in ("from", "to") and getattr(self, "reversed_range", False)):
+            return None
+        return field.data or None
+
+
+setattr(AuditFilterForm, "from", DateField("From", validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "to", DateField("To", validators=[Optional(), _sane_date]))

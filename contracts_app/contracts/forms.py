@@ -1,0 +1,87 @@
+from decimal import Decimal
+
+from wtforms import (
+    BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from contracts_app.forms_common import BaseForm, EmailAddress, NumberField
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES
+
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+
+
+def optional_int(value):
+    """Coerce a select's value: '' means none; anything not a whole number is refused."""
+    if value in ("", None):
+        return None
+    return int(value)
+
+
+class ContractForm(BaseForm):
+    reference = StringField(
+        "Reference",
+        validators=[DataRequired(), Length(max=64), Regexp(REFERENCE_PATTERN, message="Use letters, digits and . _ / - only, starting with a letter or digit.")],
+        description="The city's unique reference, e.g. HS-2025-014.",
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=255)])
+    kind = SelectField("Kind", choices=list(KINDS.items()), validators=[DataRequired()])
+    department = StringField("Department", validators=[DataRequired(), Length(max=120)])
+    vendor_id = SelectField("Vendor", coerce=optional_int)
+    new_vendor_name = StringField(
+        "…or a new vendor", validators=[Optional(), Length(max=200)],
+        description="Type a name to create the vendor now, instead of picking one above.",
+    )
+    value = NumberField(
+        "Value", places=2, max_abs=Decimal("999999999999.99"),
+        validators=[InputRequired(message="Enter the contract value."), NumberRange(min=0, message="The value cannot be negative.")],
+    )
+    currency = StringField(
+        "Currency", default="USD",
+        validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="Use a three-letter ISO 4217 code, such as USD.")],
+    )
+    start_date = DateField("Start date", validators=[InputRequired(message="Enter a start date.")])
+    end_date = DateField("End date", validators=[InputRequired(message="Enter an end date.")])
+    status = SelectField("Status", choices=list(STATUSES.items()), validators=[DataRequired()])
+    payment_structure = SelectField("Payment structure", choices=list(PAYMENT_STRUCTURES.items()), validators=[DataRequired()])
+    payment_terms = TextAreaField(
+        "How payment ties to results", validators=[DataRequired(), Length(max=5000)],
+        description="E.g. 10% of each quarterly payment is withheld and released when placements meet target.",
+    )
+    problem = TextAreaField("Problem to solve", validators=[DataRequired(), Length(max=5000)])
+    outcomes = TextAreaField("Desired outcomes (goals)", validators=[DataRequired(), Length(max=5000)])
+    priority_ids = SelectMultipleField(
+        "Citywide priorities served", coerce=int,
+        validators=[DataRequired(message="Pick at least one priority this contract serves.")],
+        description="Hold Ctrl (or Cmd) to pick more than one.",
+    )
+    procurement_officer_id = SelectField("Procurement officer", coerce=optional_int, validators=[Optional()])
+    contract_manager_id = SelectField("Contract manager", coerce=optional_int, validators=[Optional()])
+    is_public = BooleanField("Publish as open data", default=True)
+
+    def validate_end_date(self, field):
+        if self.start_date.data and field.data and field.data < self.start_date.data:
+            raise ValidationError("The end date must be on or after the start date.")
+
+    def validate_vendor_id(self, field):
+        if not field.data and not (self.new_vendor_name.data or "").strip():
+            raise ValidationError("Pick a vendor, or type the name of a new one below.")
+        if field.data and (self.new_vendor_name.data or "").strip():
+            raise ValidationError("Pick a vendor or type a new one, not both.")
+
+    def validate_currency(self, field):
+        field.data = (field.data or "").upper()
+
+
+class ArchiveForm(BaseForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(message="Say why the contract is archived."), Length(max=1000)])
+
+
+class RestoreForm(BaseForm):
+    pass
+
+
+class VendorForm(BaseForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    contact_name = StringField("Contact name", validators=[Optional(), Length(max=120)])
+    contact_email = EmailField("Contact email", validators=[Optional(), EmailAddress(), Length(max=255)])

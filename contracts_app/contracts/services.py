@@ -1,0 +1,310 @@
+"""The contract register: create, update, archive and restore contracts; vendors.
+
+Services own the transaction: each public function validates, writes, records the audit
+event and commits, or raises ContractError having written nothing.
+"""
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from contracts_app.audit.services import record, snapshot
+from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.metrics import rules
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.metrics.status import refresh_contract, reevaluate_readings
+from contracts_app.priorities.models import Priority
+
+EDITABLE_FIELDS = (
+    "reference", "title", "kind", "department", "value", "currency", "start_date", "end_date", "status",
+    "payment_structure", "payment_terms", "problem", "outcomes", "procurement_officer_id",
+    "contract_manager_id", "is_public",
+)
+
+
+class ContractError(ValueError):
+    """A contract change that cannot be made; ``field`` names the form field at fault."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def _contract_snapshot(contract):
+    return snapshot(
+        contract,
+        {
+            "vendor": contract.vendor.name if contract.vendor else None,
+            "priorities": sorted(p.name for p in contract.priorities),
+        },
+    )
+
+
+def _resolve_vendor(vendor_id, new_vendor_name):
+    name = (new_vendor_name or "").strip()
+    if name:
+        existing = db.session.scalar(select(Vendor).where(func.lower(Vendor.name) == name.lower()))
+        if existing is not None:
+            return existing, False
+        vendor = Vendor(name=name)
+        db.session.add(vendor)
+        return vendor, True
+    vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
+    if vendor is None:
+        raise ContractError("Pick a vendor from the list, or type the name of a new one.", "vendor_id")
+    return vendor, False
+
+
+def _resolve_priorities(priority_ids):
+    ids = set(priority_ids or [])
+    if not ids:
+        raise ContractError("Pick at least one priority this contract serves.", "priority_ids")
+    found = db.session.scalars(select(Priority).where(Priority.id.in_(ids))).all()
+    if len(found) != len(ids):
+        raise ContractError("One of the chosen priorities does not exist.", "priority_ids")
+    return found
+
+
+def _check_user(user_id, role, field, label):
+    if user_id is None:
+        return
+    user = db.session.get(User, user_id)
+    if user is None or user.role != role or not user.active:
+        raise ContractError(f"Pick an active {label}.", field)
+
+
+def _check_reference(reference, contract_id=None):
+    query = select(Contract.id).where(func.lower(Contract.reference) == reference.lower())
+    if contract_id is not None:
+        query = query.where(Contract.id != contract_id)
+    if db.session.scalar(query) is not None:
+        raise ContractError(f"Reference {reference} is already used by another contract.", "reference")
+
+
+def _validate(data, contract_id=None):
+    if data["end_date"] < data["start_date"]:
+        raise ContractError("The end date must be on or after the start date.", "end_date")
+    if data["value"] is None or data["value"] < 0:
+        raise ContractError("The value cannot be negative.", "value")
+    _check_reference(data["reference"], contract_id)
+    _check_user(data.get("procurement_officer_id"), PROCUREMENT_OFFICER, "procurement_officer_id", "procurement officer")
+    _check_user(data.get("contract_manager_id"), CONTRACT_MANAGER, "contract_manager_id", "contract manager")
+
+
+def _commit_or_reference_error():
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two people saving the same reference at once: the unique constraint decides.
+        db.session.rollback()
+        raise ContractError("That reference was just used by another contract.", "reference")
+
+
+def create_contract(data, actor, now=None):
+    """Register a contract from validated form data (see EDITABLE_FIELDS plus vendor_id,
+    new_vendor_name and priority_ids)."""
+    now = now or utcnow()
+    data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
+    _validate(data)
+    priorities = _resolve_priorities(data.get("priority_ids"))
+    vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
+    contract = Contract(**{field: data.get(field) for field in EDITABLE_FIELDS})
+    contract.vendor = vendor
+    contract.priorities = priorities
+    contract.health = rules.NO_DATA
+    contract.health_updated_at = now
+    db.session.add(contract)
+    db.session.flush()
+    if vendor_created:
+        record(actor, "create", vendor, after=snapshot(vendor), summary=f"Created vendor {vendor.name}")
+    record(
+        actor, "create", contract, after=_contract_snapshot(contract), contract_id=contract.id,
+        summary=f"Created contract {contract.reference}",
+    )
+    _commit_or_reference_error()
+    return contract
+
+
+def _check_term_against_readings(contract, start_date, end_date):
+    """Reporting periods count from the start date, so it is fixed once data exists; the end
+    may move but not before a period that already has a reading."""
+    metric_ids = select(Metric.id).where(Metric.contract_id == contract.id)
+    first_last = db.session.execute(
+        select(func.min(Reading.period_start), func.max(Reading.period_end)).where(Reading.metric_id.in_(metric_ids))
+    ).one()
+    if first_last[0] is None:
+        return
+    if start_date != contract.start_date:
+        raise ContractError(
+            "The start date cannot change once readings are recorded: reporting periods are counted from it.",
+            "start_date",
+        )
+    if end_date < first_last[1]:
+        raise ContractError(
+            f"Readings exist up to {first_last[1].isoformat()}; the end date cannot be earlier.", "end_date"
+        )
+
+
+def update_contract(contract, data, actor, now=None):
+    """Change a contract's fields, vendor and priorities; statuses follow a change of term."""
+    if contract.is_archived:
+        raise ContractError("An archived contract cannot be edited; restore it first.")
+    now = now or utcnow()
+    data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
+    _validate(data, contract.id)
+    _check_term_against_readings(contract, data["start_date"], data["end_date"])
+    priorities = _resolve_priorities(data.get("priority_ids"))
+    vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
+    before = _contract_snapshot(contract)
+    term_changed = (contract.start_date, contract.end_date) != (data["start_date"], data["end_date"])
+    for field in EDITABLE_FIELDS:
+        setattr(contract, field, data.get(field))
+    contract.vendor = vendor
+    contract.priorities = priorities
+    db.session.flush()
+    if term_changed:
+        # Linear targets run from the start to the end of the term: re-judge every reading.
+        for metric in contract.metrics:
+            reevaluate_readings(metric)
+        db.session.flush()
+        refresh_contract(contract, now)
+    after = _contract_snapshot(contract)
+    if vendor_created:
+        record(actor, "create", vendor, after=snapshot(vendor), summary=f"Created vendor {vendor.name}")
+    if after != before:
+        record(
+            actor, "update", contract, before=before, after=after, contract_id=contract.id,
+            summary=f"Updated contract {contract.reference}",
+        )
+    _commit_or_reference_error()
+    return contract
+
+
+def archive_contract(contract, actor, reason, now=None):
+    """Archive (never delete) a contract; it leaves the register but keeps all its data."""
+    if contract.is_archived:
+        raise ContractError("This contract is already archived.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ContractError("Say why the contract is archived.", "reason")
+    now = now or utcnow()
+    before = _contract_snapshot(contract)
+    contract.archived_at = now
+    contract.archived_by_id = actor.id if actor else None
+    record(
+        actor, "archive", contract, before=before, after=_contract_snapshot(contract) | {"reason": reason},
+        contract_id=contract.id, summary=f"Archived contract {contract.reference}: {reason}",
+    )
+    db.session.commit()
+    return contract
+
+
+def restore_contract(contract, actor):
+    if not contract.is_archived:
+        raise ContractError("This contract is not archived.")
+    before = _contract_snapshot(contract)
+    contract.archived_at = None
+    contract.archived_by_id = None
+    record(
+        actor, "restore", contract, before=before, after=_contract_snapshot(contract), contract_id=contract.id,
+        summary=f"Restored contract {contract.reference}",
+    )
+    db.session.commit()
+    return contract
+
+
+def update_vendor(vendor, data, actor):
+    name = data["name"].strip()
+    clash = db.session.scalar(select(Vendor.id).where(func.lower(Vendor.name) == name.lower(), Vendor.id != vendor.id))
+    if clash is not None:
+        raise ContractError("Another vendor already has this name.", "name")
+    before = snapshot(vendor)
+    vendor.name = name
+    vendor.contact_name = (data.get("contact_name") or "").strip() or None
+    vendor.contact_email = (data.get("contact_email") or "").strip() or None
+    record(actor, "update", vendor, before=before, after=snapshot(vendor), summary=f"Updated vendor {vendor.name}")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ContractError("Another vendor already has this name.", "name")
+    return vendor
+
+
+# --- Queries for the register -------------------------------------------------------------
+
+SORTS = {
+    "reference": Contract.reference,
+    "title": Contract.title,
+    "vendor": Vendor.name,
+    "department": Contract.department,
+    "value": Contract.value,
+    "end": Contract.end_date,
+    "start": Contract.start_date,
+    "status": Contract.status,
+    "health": case({status: rank for rank, status in enumerate(rules.SEVERITY)}, value=Contract.health, else_=99),
+}
+
+
+def register_query(filters, sort="reference", direction="asc"):
+    """The register's select: filters is a dict of already-validated values."""
+    query = (
+        select(Contract)
+        .join(Contract.vendor)
+        .options(
+            joinedload(Contract.vendor),
+            joinedload(Contract.contract_manager),
+            selectinload(Contract.priorities),
+        )
+    )
+    archived = filters.get("archived", "no")
+    if archived == "no":
+        query = query.where(Contract.archived_at.is_(None))
+    elif archived == "only":
+        query = query.where(Contract.archived_at.is_not(None))
+    if filters.get("q"):
+        like = f"%{filters['q'].lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Contract.reference).like(like),
+                func.lower(Contract.title).like(like),
+                func.lower(Vendor.name).like(like),
+                func.lower(Contract.department).like(like),
+            )
+        )
+    if filters.get("priority"):
+        query = query.where(Contract.priorities.any(Priority.id == filters["priority"]))
+    for key, column in (
+        ("status", Contract.status),
+        ("department", Contract.department),
+        ("vendor", Contract.vendor_id),
+        ("payment_structure", Contract.payment_structure),
+        ("health", Contract.health),
+        ("manager", Contract.contract_manager_id),
+    ):
+        if filters.get(key) not in (None, ""):
+            query = query.where(column == filters[key])
+    order = SORTS.get(sort, Contract.reference)
+    order = order.desc() if direction == "desc" else order.asc()
+    return query.order_by(order, Contract.id)
+
+
+def departments():
+    return db.session.scalars(select(Contract.department).distinct().order_by(Contract.department)).all()
+
+
+def vendor_summaries():
+    """Every vendor with its number of (unarchived) contracts and their total value: one query."""
+    live = Contract.archived_at.is_(None)
+    return db.session.execute(
+        select(
+            Vendor,
+            func.count(Contract.id).filter(live).label("contracts"),
+            func.coalesce(func.sum(Contract.value).filter(live), 0).label("total_value"),
+        )
+        .outerjoin(Contract, Contract.vendor_id == Vendor.id)
+        .group_by(Vendor.id)
+        .order_by(Vendor.name)
+    ).all()

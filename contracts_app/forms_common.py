@@ -1,0 +1,102 @@
+"""Form fields shared by every feature."""
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, StringField
+from wtforms.validators import StopValidation, ValidationError
+
+
+class NumberField(DecimalField):
+    """A Decimal input that refuses what the database cannot hold.
+
+    WTForms' DecimalField accepts ``Infinity``, ``1e400`` and ``NaN`` (and raises on ``sNaN``),
+    which would surface as a 500 from a comparison or the database. This field accepts plain
+    numbers, with optional thousands separators (``1,200,000``), and refuses anything
+    non-finite, with more decimal places than ``places``, or larger than ``max_abs``.
+    """
+
+    def __init__(self, label=None, validators=None, places=4, max_abs=Decimal("99999999999999"), **kwargs):
+        super().__init__(label, validators, places=places, **kwargs)
+        self.max_abs = Decimal(max_abs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = (valuelist[0] or "").strip().replace(",", "").replace("_", "")
+        if raw == "":
+            self.data = None
+            return
+        try:
+            value = Decimal(raw)
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(self.gettext("Enter a number, such as 42 or 3.5."))
+        if not value.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Enter a finite number."))
+        if abs(value) > self.max_abs:
+            self.data = None
+            raise ValueError(self.gettext(f"That number is too large (at most {self.max_abs:,})."))
+        if self.places is not None and value != value.quantize(Decimal(1).scaleb(-self.places)):
+            self.data = None
+            raise ValueError(self.gettext(f"Use at most {self.places} decimal places."))
+        self.data = value + 0  # normalise -0 to 0
+
+    def pre_validate(self, form):
+        # A value that did not parse has its message already; range checks would only add noise.
+        if self.process_errors:
+            raise StopValidation()
+
+
+def strip_nul(value):
+    """Drop NUL characters: PostgreSQL refuses them in text, and no person types one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    return value
+
+
+class BaseForm(FlaskForm):
+    """The base of every form: CSRF (Flask-WTF), and text fields that drop NUL characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField):
+                options["filters"] = [*unbound_field.kwargs.get("filters", ()), strip_nul]
+            return super().bind_field(form, unbound_field, options)
+
+
+class EmailAddress:
+    """An email syntax check that accepts intranet domains (.local, .internal, .test).
+
+    WTForms' Email() refuses special-use domains, which city intranets use; the user service
+    applies the same check (``normalise_email_address``) so the form and the CLI agree.
+    """
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            field.data = normalise_email_address(field.data)
+        except ValueError as error:
+            raise ValidationError(self.message or str(error))
+
+
+def normalise_email_address(value):
+    """The address lower-cased and checked for syntax only (no DNS); ValueError if invalid."""
+    import email_validator
+    from email_validator import EmailNotValidError, validate_email
+
+    # email-validator refuses special-use domains; intranets use .local for mail, so allow it
+    # (its documentation says this list is there to be changed).
+    if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
+    try:
+        result = validate_email(
+            (value or "").strip(), check_deliverability=False, globally_deliverable=False, test_environment=True
+        )
+    except EmailNotValidError as error:
+        raise ValueError(f"Enter a valid email address ({error}).")
+    return result.normalized.lower()

@@ -1,0 +1,171 @@
+"""Forms for metrics, per-period targets and readings. They validate input; services decide."""
+from decimal import Decimal
+
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from contracts_app.forms_common import BaseForm
+from contracts_app import forms_common
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
+
+
+
+def plain_number(value):
+    """A Decimal as people type it: 18 rather than 18.0000, never 1E+1."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+class NumberField(forms_common.NumberField):
+    """The shared number field, shown as people type numbers: 18 rather than 18.0000.
+
+    Metric values are Numeric(18, 4): at most 4 decimal places and 14 digits before the point.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("places", 4)
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return plain_number(self.data)
+
+
+class PlainDateField(DateField):
+    """A date with a message people understand when the text is not a date."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a date as YYYY-MM-DD, for example 2025-07-01.")
+
+
+
+def not_negative(form, field):
+    if field.data is not None and field.data < 0:
+        raise ValidationError(
+            "Must be zero or more: attainment compares actual and target as a ratio, so negative values cannot be judged."
+        )
+
+
+class MetricForm(BaseForm):
+    name = StringField("Name", validators=[InputRequired("Give the metric a name."), Length(max=200)])
+    definition = TextAreaField(
+        "Definition", validators=[Optional(), Length(max=5000)],
+        description="What is counted and how, so that every reading means the same thing.",
+    )
+    unit = StringField(
+        "Unit", validators=[InputRequired("Give the unit, for example count, percent or days."), Length(max=40)],
+        description="For example: count, percent, days.",
+    )
+    direction = SelectField("Direction", choices=list(DIRECTIONS.items()), validate_choice=False)
+    baseline_value = NumberField("Baseline value", validators=[Optional(), not_negative])
+    baseline_date = PlainDateField("Baseline date", validators=[Optional()], description="Optional: when the baseline was measured.")
+    target_value = NumberField(
+        "Final target", validators=[Optional(), not_negative],
+        description="Reached by the end of the term (increase, decrease, maintain). Range metrics need none.",
+    )
+    range_low = NumberField("Range low", validators=[Optional(), not_negative], description="Range metrics only.")
+    range_high = NumberField("Range high", validators=[Optional(), not_negative], description="Range metrics only.")
+    tolerance_pct = NumberField(
+        "Tolerance (%)", default=Decimal(5), places=2, validators=[Optional(), not_negative],
+        description="Maintain metrics only: how far from the target, in percent of it, still counts as on track.",
+    )
+    cadence = SelectField("Cadence", choices=list(CADENCES.items()), default="monthly", validate_choice=False)
+    due_days = IntegerField(
+        "Data due (days after period end)", default=10,
+        validators=[InputRequired("Give the number of days after the period ends when data is due."),
+                    NumberRange(min=0, max=366, message="Use a whole number of days from 0 to 366.")],
+    )
+    on_track_pct = NumberField(
+        "On-track threshold (%)", default=Decimal(100), places=2,
+        validators=[InputRequired("Give the on-track threshold in percent."), not_negative],
+        description="Attainment at or above this is on track.",
+    )
+    at_risk_pct = NumberField(
+        "At-risk threshold (%)", default=Decimal(90), places=2,
+        validators=[InputRequired("Give the at-risk threshold in percent."), not_negative],
+        description="At or above this (and below on track) is at risk; below it is off track.",
+    )
+    data_source = StringField("Data source", validators=[Optional(), Length(max=255)])
+    indicator_type = SelectField("Leading or lagging", choices=list(INDICATOR_TYPES.items()), default="lagging", validate_choice=False)
+    payment_linked = BooleanField("Payment-linked", description="Payments depend on this metric.")
+
+    def values(self):
+        """The submitted values as the services expect them."""
+        return {
+            name: getattr(self, name).data
+            for name in (
+                "name", "definition", "unit", "direction", "baseline_value", "baseline_date", "target_value",
+                "range_low", "range_high", "tolerance_pct", "cadence", "due_days", "on_track_pct",
+                "at_risk_pct", "data_source", "indicator_type", "payment_linked",
+            )
+        }
+
+    def validate(self, extra_validators=None):
+        from contracts_app.metrics.services import metric_problems
+
+        valid = super().validate(extra_validators)
+        # Cross-field rules (target against direction, threshold order) live in the service so
+        # that every caller gets them; only add a message where the field has none yet.
+        for field, message in metric_problems(self.values()).items():
+            target = getattr(self, field)
+            if not target.errors:
+                target.errors.append(message)
+                valid = False
+        return valid
+
+
+def targets_form(periods, linear, prefill, formdata=None):
+    """A form with one optional number per period, named ``t_YYYYMMDD``.
+
+    ``periods`` are (Period, label) pairs; ``linear`` maps a period start to its linear target
+    (shown as the placeholder), ``prefill`` maps a period start to its explicit target.
+    """
+    from contracts_app.template_helpers import number
+
+    class TargetsForm(BaseForm):
+        pass
+
+    data = {}
+    for period, label in periods:
+        name = target_field_name(period.start)
+        default = linear.get(period.start)
+        hint = f"Blank uses the linear target {number(default, 2)}." if default is not None else "Blank uses the linear target."
+        setattr(
+            TargetsForm, name,
+            NumberField(
+                label, validators=[Optional(), not_negative], description=hint,
+                render_kw={"placeholder": number(default, 2) if default is not None else "", "inputmode": "decimal"},
+            ),
+        )
+        if period.start in prefill:
+            data[name] = prefill[period.start]
+    if formdata is not None:
+        return TargetsForm(formdata=formdata)
+    return TargetsForm(data=data)
+
+
+def target_field_name(day):
+    return "t_" + day.strftime("%Y%m%d")
+
+
+class ReadingForm(BaseForm):
+    # validate_choice=False: a crafted period gets the service's clear message, not "Not a valid choice".
+    period = SelectField("Reporting period", validate_choice=False, validators=[InputRequired("Choose the reporting period.")])
+    value = NumberField("Value", validators=[InputRequired("Enter the value for this period."), not_negative])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)], description="Anything a reader should know about this value.")
+
+
+class CorrectionForm(BaseForm):
+    value = NumberField("Corrected value", validators=[InputRequired("Enter the corrected value."), not_negative])
+    note = TextAreaField(
+        "Reason for the correction",
+        validators=[InputRequired("Say why the value is being corrected."), Length(max=5000)],
+        description="Kept with the reading; the earlier value and note move to its history.",
+    )

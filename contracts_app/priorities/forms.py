@@ -1,0 +1,49 @@
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from contracts_app.forms_common import BaseForm
+
+MIN_TARGET_YEAR = 2000
+MAX_TARGET_YEAR = 2100
+NO_OWNER = 0
+
+
+class YearRange(NumberRange):
+    """NumberRange that stays quiet when the input was not a number (that has its own message)."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        super().__call__(form, field)
+
+
+class PriorityForm(BaseForm):
+    name = StringField(
+        "Name", validators=[DataRequired(message="Give the priority a name."), Length(max=200)],
+        description='A short name residents recognise, e.g. "Vision Zero".',
+    )
+    outcome = TextAreaField(
+        "Outcome statement",
+        validators=[DataRequired(message="Describe the measurable outcome."), Length(max=5000)],
+        description='What success looks like, measurably: "No traffic deaths by 2030".',
+    )
+    owner_id = SelectField("Owner", coerce=int, validate_choice=True, description="The official accountable for it.")
+    target_year = IntegerField(
+        "Target year",
+        validators=[
+            Optional(),
+            YearRange(
+                min=MIN_TARGET_YEAR, max=MAX_TARGET_YEAR,
+                message=f"Enter a year between {MIN_TARGET_YEAR} and {MAX_TARGET_YEAR}.",
+            ),
+        ],
+        description="The year the outcome should be reached (optional).",
+    )
+
+    def set_owner_choices(self, users, current_owner=None):
+        """Active users, plus the current owner if they have since been deactivated."""
+        choices = [(NO_OWNER, "— No owner —")]
+        choices += [(user.id, f"{user.name} ({user.email})") for user in users]
+        if current_owner is not None and all(user.id != current_owner.id for user in users):
+            choices.append((current_owner.id, f"{current_owner.name} ({current_owner.email}, inactive)"))
+        self.owner_id.choices = choices

@@ -1,0 +1,61 @@
+"""`python -m scheduler` is a real, separate process: it runs its jobs and stops on SIGTERM."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from config import TestingConfig
+from contracts_app import create_app
+from contracts_app.extensions import db
+from tests import factories
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def database_file(tmp_path):
+    path = tmp_path / "scheduler.sqlite3"
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+
+    app = create_app(Config)
+    with app.app_context():
+        db.create_all()
+        factories.make_metric(factories.make_contract())
+        db.engine.dispose()
+    return path
+
+
+def _read_until(process, needle, deadline_seconds=60):
+    seen = []
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"{needle!r} not seen; output was:\n{''.join(seen)}")
+
+
+def test_it_runs_its_jobs_and_stops_cleanly_on_sigterm(database_file, tmp_path):
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database_file}", RDC_INSTANCE_PATH=str(tmp_path), RDC_CONFIG="development")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler"], cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    try:
+        _read_until(process, "scheduler: starting with jobs: refresh_statuses")
+        output = _read_until(process, "refresh_statuses: metrics changed 1, contracts changed 1")
+        assert "Traceback" not in output
+        process.send_signal(signal.SIGTERM)
+        _read_until(process, "scheduler: stopped")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
