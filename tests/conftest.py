@@ -4,6 +4,7 @@ import os
 
 import pytest
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import text
 
 from config import TestingConfig
@@ -45,6 +46,29 @@ def _config_for(url, **extra):
     return Config
 
 
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every test's app, so each test does not recompile them."""
+
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+BYTECODE_CACHE = SharedBytecodeCache()
+
+
+def _prepare(application):
+    application.test_client_class = FreshContextClient
+    application.jinja_env.bytecode_cache = BYTECODE_CACHE
+    return application
+
+
 class FreshContextClient(FlaskClient):
     """A test client whose every request runs in its own app context, as in production.
 
@@ -68,8 +92,7 @@ def app(backend, request, tmp_path):
     extra = getattr(request, "param", None) or {}
     if backend == "postgresql":
         url = request.getfixturevalue("_postgres_schema")
-        application = create_app(_config_for(url, **extra))
-        application.test_client_class = FreshContextClient
+        application = _prepare(create_app(_config_for(url, **extra)))
         with application.app_context():
             yield application
             _db.session.remove()
@@ -78,8 +101,7 @@ def app(backend, request, tmp_path):
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             _db.engine.dispose()
     else:
-        application = create_app(_config_for(f"sqlite:///{tmp_path / 'test.sqlite3'}", **extra))
-        application.test_client_class = FreshContextClient
+        application = _prepare(create_app(_config_for(f"sqlite:///{tmp_path / 'test.sqlite3'}", **extra)))
         with application.app_context():
             _db.create_all()
             yield application
