@@ -42,8 +42,19 @@ class BaseConfig:
     METRICS_WARN_ABOVE = _int("METRICS_WARN_ABOVE", 5)
     PER_PAGE = _int("PER_PAGE", 25)
 
+    # Active management (the sweep).
+    # A contract with open flags gets a check-in proposed this many days ahead.
+    CHECKIN_PROPOSE_WITHIN_DAYS = _int("CHECKIN_PROPOSE_WITHIN_DAYS", 7)
+    # An active contract with no held check-in for this long is flagged (WWC: at least quarterly).
+    CHECKIN_MAX_GAP_DAYS = _int("CHECKIN_MAX_GAP_DAYS", 90)
+    # A flag open this long with no check-in held since is escalated to the chief data officer.
+    ESCALATE_AFTER_DAYS = _int("ESCALATE_AFTER_DAYS", 14)
+    # Absolute links in emails.
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+
     # Scheduler (the separate `python -m scheduler` process).
-    SCHEDULER_STATUS_REFRESH_MINUTES = _int("SCHEDULER_STATUS_REFRESH_MINUTES", 60)
+    SCHEDULER_SWEEP_MINUTES = _int("SCHEDULER_SWEEP_MINUTES", 60)
+    SCHEDULER_DISPATCH_SECONDS = _int("SCHEDULER_DISPATCH_SECONDS", 60)
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 300)
 
     # Mail (used by the notifications feature).
@@ -53,6 +64,12 @@ class BaseConfig:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "rdc-tracker@localhost")
+    MAIL_TIMEOUT_SECONDS = _int("MAIL_TIMEOUT_SECONDS", 10)
+    # The outbox: a claim older than this belongs to a dispatcher that died; retry backoff
+    # doubles from the base up to the max.
+    NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = _int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 600)
+    NOTIFICATIONS_BACKOFF_BASE_SECONDS = _int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 60)
+    NOTIFICATIONS_BACKOFF_MAX_SECONDS = _int("NOTIFICATIONS_BACKOFF_MAX_SECONDS", 21600)
 
 
 class DevelopmentConfig(BaseConfig):

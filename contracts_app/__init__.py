@@ -56,7 +56,9 @@ def create_app(config=None):
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
-    for feature in ("auth", "main", "priorities", "contracts", "metrics", "milestones", "audit"):
+    for feature in (
+        "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
+    ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)
     app.before_request(require_sign_in)

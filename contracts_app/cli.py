@@ -29,7 +29,12 @@ def create_user_command(email, role, name):
 def register_cli(app):
     app.cli.add_command(users_cli)
     from contracts_app.demo.cli import demo_cli
+    from contracts_app.management.cli import sweep_command
     from contracts_app.metrics.cli import status_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(status_cli)
+    from contracts_app.notifications.cli import notifications_cli
+
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(sweep_command)

@@ -4,3 +4,5 @@ from contracts_app.auth.models import User  # noqa: F401
 from contracts_app.contracts.models import Contract, Milestone, Vendor  # noqa: F401
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision  # noqa: F401
 from contracts_app.priorities.models import Priority, contract_priorities  # noqa: F401
+from contracts_app.management.models import ActionItem, CheckIn, Flag, checkin_flags  # noqa: F401
+from contracts_app.notifications.models import Notification  # noqa: F401

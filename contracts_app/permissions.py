@@ -81,3 +81,12 @@ TEMPLATE_CHECKS = {
     "can_enter_readings": can_enter_readings,
     "can_edit_milestones": can_edit_milestones,
 }
+
+
+def can_manage_contract(user, contract):
+    """Active management (check-ins, action items, resolving flags): procurement officers and
+    the contract's own contract manager, on unarchived contracts."""
+    return can_enter_readings(user, contract)
+
+
+TEMPLATE_CHECKS["can_manage_contract"] = can_manage_contract

@@ -8,24 +8,36 @@ from apscheduler.triggers.interval import IntervalTrigger
 log = logging.getLogger("scheduler")
 
 
-def refresh_statuses_job(app):
-    """Time alone turns a missing reading overdue: refresh stored statuses and health."""
-    from contracts_app.metrics.services import refresh_statuses
+def sweep_job(app):
+    """Open and resolve flags, propose check-ins, queue notifications (includes the status refresh)."""
+    from contracts_app.management.sweep import sweep
 
     with app.app_context():
-        counts = refresh_statuses()
-    log.info("refresh_statuses: metrics changed %(metrics_changed)s, contracts changed %(contracts_changed)s", counts)
+        result = sweep().as_dict()
+    log.info(
+        "sweep: metrics evaluated %(metrics_evaluated)s, flags opened %(flags_opened)s, "
+        "flags resolved %(flags_resolved)s, check-ins proposed %(checkins_proposed)s, "
+        "notifications queued %(notifications_queued)s, escalations %(escalations)s",
+        result,
+    )
+    return result
+
+
+def dispatch_job(app):
+    """Send the outbox: one digest per recipient, retried with backoff when SMTP fails."""
+    from contracts_app.notifications.dispatcher import send_notifications
+
+    with app.app_context():
+        counts = send_notifications()
+    log.info("dispatch: %s", ", ".join(f"{key} {value}" for key, value in counts.items()))
     return counts
 
 
 def job_definitions(app):
-    """(id, function, trigger) for every job; read from config so intervals can be tuned."""
+    """(id, function, trigger) for every job; intervals come from config."""
     return [
-        (
-            "refresh_statuses",
-            refresh_statuses_job,
-            IntervalTrigger(minutes=app.config["SCHEDULER_STATUS_REFRESH_MINUTES"], timezone="UTC"),
-        ),
+        ("sweep", sweep_job, IntervalTrigger(minutes=app.config["SCHEDULER_SWEEP_MINUTES"], timezone="UTC")),
+        ("dispatch", dispatch_job, IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"], timezone="UTC")),
     ]
 
 

@@ -3,6 +3,8 @@ from datetime import date
 
 import pytest
 
+from contracts_app.extensions import db
+from contracts_app.management.models import ActionItem, CheckIn, Flag
 from tests.conftest import ROLES
 
 ALL = set(ROLES)
@@ -41,12 +43,29 @@ MATRIX = {
     "metrics.edit_reading": ("/readings/{reading}/edit", PO_AND_OWN_CM),
     "milestones.new": ("/contracts/{contract}/milestones/new", PO_AND_OWN_CM),
     "milestones.edit": ("/milestones/{milestone}/edit", PO_AND_OWN_CM),
+    "management.flags": ("/flags", ALL),
+    "management.flag_detail": ("/flags/{flag}", ALL),
+    "management.resolve_flag": ("/flags/{others_flag}/resolve", None),
+    "management.contract_checkins": ("/contracts/{contract}/checkins", ALL),
+    "management.new_checkin": ("/contracts/{contract}/checkins/new", PO_AND_OWN_CM),
+    "management.checkin_detail": ("/checkins/{checkin}", ALL),
+    "management.edit_checkin": ("/checkins/{checkin}/edit", PO_AND_OWN_CM),
+    "management.record_checkin": ("/checkins/{checkin}/record", PO_AND_OWN_CM),
+    "management.cancel_checkin": ("/checkins/{others_checkin}/cancel", None),
+    "management.checkin_ics": ("/checkins/{checkin}/invite.ics", ALL),
+    "management.update_action_item": ("/action-items/{others_item}/status", None),
+    "notifications.inbox": ("/inbox", ALL),
+    "notifications.mark_read": ("/inbox/1/read", None),
+    "notifications.mark_all_read": ("/inbox/read-all", None),
 }
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
     endpoint: spec for endpoint, spec in MATRIX.items()
-    if spec[1] not in (ALL, "redirect") and endpoint not in ("auth.logout", "auth.users", "audit.index")
+    if spec[1] not in (ALL, "redirect")
+    # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
+    # tests/notifications) are not role-restricted writes.
+    and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read")
 }
 
 
@@ -57,9 +76,28 @@ def ids(factory, users):
     metric = factory.make_metric(contract)
     reading = factory.make_reading(metric, date(2025, 8, 1), 21)
     milestone = factory.make_milestone(contract)
+
+    # Active management: a flag and a scheduled check-in on this contract (its manager may
+    # write), and the same on another manager's contract for the POST-only endpoints (which
+    # the WRITES test expects only the procurement officer to pass).
+    other = factory.make_contract(contract_manager_id=factory.make_user("contract_manager").id)
+    management = {}
+    for key, target in (("", contract), ("others_", other)):
+        target_metric = metric if target is contract else factory.make_metric(target)
+        flag = Flag(contract_id=target.id, subject_type="metric", subject_id=target_metric.id, metric_id=target_metric.id,
+                    period_start=date(2025, 8, 1), kind="off_track", severity="high")
+        held = CheckIn(contract_id=target.id, status="held", scheduled_for=date(2025, 9, 1), held_on=date(2025, 9, 1))
+        pending = CheckIn(contract_id=target.id, status="scheduled", pending_contract_id=target.id, scheduled_for=date(2025, 10, 20))
+        db.session.add_all([flag, held, pending])
+        db.session.flush()
+        item = ActionItem(checkin_id=held.id, contract_id=target.id, description="Add an intake worker", owner="Vendor",
+                          due_date=date(2025, 11, 1))
+        db.session.add(item)
+        db.session.commit()
+        management.update({f"{key}flag": flag.id, f"{key}checkin": pending.id, f"{key}item": item.id})
     return {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
-        "metric": metric.id, "reading": reading.id, "milestone": milestone.id,
+        "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management,
     }
 
 

@@ -1,5 +1,5 @@
 """The audit log: every create, update and archive records who, when, before and after."""
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import inspect
@@ -16,7 +16,7 @@ def _jsonable(value):
     if isinstance(value, Decimal):
         # Plain notation without trailing zeros: 1200000.00 -> "1200000", 0.50 -> "0.5".
         return format(value.normalize(), "f") if value.is_finite() else str(value)
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, (date, datetime, time)):
         return value.isoformat()
     return value
 

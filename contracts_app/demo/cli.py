@@ -22,7 +22,9 @@ def load_command():
     click.echo(
         f"{summary.message} {counts['users']} users, {counts['priorities']} priorities, "
         f"{counts['vendors']} vendors, {counts['contracts']} contracts, {counts['metrics']} metrics, "
-        f"{counts['readings']} readings, {counts['milestones']} milestones."
+        f"{counts['readings']} readings, {counts['milestones']} milestones, "
+        f"{counts['checkins']} held check-ins, {counts['action_items']} action items "
+        f"({counts['open_action_items']} open)."
     )
     click.echo("Contract health: " + ", ".join(
         f"{STATUS_LABELS[status].lower()} {count}" for status, count in summary.health.items()

@@ -823,3 +823,125 @@ CONTRACTS = [
         milestones=[milestone("Referral pathway with 3 clinics", 2)],
     ),
 ]
+
+
+# --- Active management: who comes to check-ins, and what gets said ----------------------------
+
+# Contracts whose quarterly check-ins lapsed: the last one was held 4-6 months ago, so the sweep
+# flags "no check-in for 90 days" and escalates to the chief data officer.
+CHECKIN_LAPSED = ("SA-2024-002", "TR-2024-011", "WD-2024-015", "PW-2024-023", "IT-2024-029")
+# Contracts that skipped one earlier quarter's check-in but are meeting again now.
+CHECKIN_SKIPPED = ("HO-2024-009", "PH-2024-013")
+# The scenario contract's first check-in (SCENARIOS.md, "Thursday: the check-in").
+SCENARIO_CHECKIN = dict(
+    reference="HS-2025-014", held_on="2025-10-16",
+    notes="Intake staff turned over in August: two of the three intake workers left and the vendor "
+          "covered intake with outreach staff. That is why the median days from first contact to "
+          "placement rose to 70 in August (target about 62), while placements held up (21 against "
+          "about 19). September's placements were not yet entered; the vendor's HMIS export was "
+          "delayed by the same staffing gap.",
+    # {due}: the first action item's due date, 1 November for the scenario's check-in.
+    decisions="Vendor adds a second intake worker by {due}.",
+    items=[
+        ("Hire and train a second intake worker", "vendor", 16, "done", 13),
+        ("Enter September's placements in the tracker", "city", 4, "done", 1),
+    ],
+)
+
+# Each department's program analyst, who joins the contract manager at check-ins.
+ANALYSTS = {
+    "Human Services": "Jordan Blake",
+    "Transportation": "Mei Tanaka",
+    "Housing": "Andre Williams",
+    "Workforce Development": "Rosa Delgado",
+    "Public Works": "Kevin O'Brien",
+    "Sanitation": "Fatima Noor",
+    "Information Technology": "Chris Lindqvist",
+    "Public Health": "Aisha Bello",
+}
+
+# vendor: (title of the contact in VENDORS, (second attendee's name, title))
+VENDOR_STAFF = {
+    "Harbor Light Services": ("Program Director", ("Devon Hayes", "Data and Evaluation Manager")),
+    "New Dawn Shelter Network": ("Executive Director", ("Carmen Silva", "Shelter Operations Manager")),
+    "Bridgeway Community Partners": ("Director of Programs", ("Tyler Nguyen", "Navigation Team Lead")),
+    "Tenant Justice Legal Aid": ("Managing Attorney", ("Priscilla Owens", "Intake Coordinator")),
+    "Meridian Traffic Engineering": ("Principal Engineer", ("Paul Schmidt", "Project Manager")),
+    "SafeStreets Systems": ("Account Director", ("Jenna Park", "Operations Analyst")),
+    "WalkBike Collaborative": ("Executive Director", ("Leo Martin", "Education Program Manager")),
+    "Civic Insight Analytics": ("Managing Partner", ("Anya Petrova", "Lead Data Scientist")),
+    "Granite Civil Constructors": ("Project Executive", ("Mike Sullivan", "Site Superintendent")),
+    "Keystone Community Lenders": ("Chief Lending Officer", ("Denise Carter", "Portfolio Manager")),
+    "RenewHome Contractors": ("Owner", ("Luz Ramirez", "Field Supervisor")),
+    "Homeward Counseling Center": ("Executive Director", ("Brian Foster", "Counseling Manager")),
+    "Pathways Workforce Institute": ("President", ("Keisha Robinson", "Employer Partnerships Manager")),
+    "Second Chance Works": ("Executive Director", ("Darnell Hughes", "Job Placement Manager")),
+    "BuildUp Trades Alliance": ("Apprenticeship Director", ("Megan Kowalski", "Retention Coordinator")),
+    "CodeBridge Academy": ("Managing Director", ("Sam Okonkwo", "Career Services Lead")),
+    "BrightPath Energy Services": ("Vice President, Public Sector", ("Gary Chen", "Project Manager")),
+    "Cornerstone Paving": ("Owner", ("Tina Russo", "Crew Scheduler")),
+    "Clearwater Environmental": ("Principal", ("Oscar Lindgren", "Field Operations Manager")),
+    "CleanSweep Services": ("Regional Manager", ("Yolanda Diaz", "Route Supervisor")),
+    "GreenLoop Recycling": ("Executive Director", ("Ethan Brooks", "Outreach Coordinator")),
+    "Urban Green Crew": ("Founder and Director", ("Imani Scott", "Crew Lead")),
+    "Civic Stack Digital": ("Delivery Lead", ("Noah Berg", "Product Manager")),
+    "Sentinel Cyber": ("Client Services Director", ("Farah Aziz", "Security Operations Lead")),
+    "CallWorks Staffing": ("Account Manager", ("Derek Lyons", "Contact Center Supervisor")),
+    "Family First Health": ("Director of Maternal Health", ("Grace Adeyemi", "Nurse Supervisor")),
+    "Neighborhood Health Alliance": ("Executive Director", ("Marisol Vega", "Community Health Program Manager")),
+}
+
+# What the vendor says about the period, by how the contract's worst metric stood.
+CHECKIN_UPDATES = {
+    "on_track": (
+        "Vendor reports the team is fully staffed and the work plan is on schedule.",
+        "Vendor walked through the quarter's results; no concerns raised on either side.",
+        "Vendor credits the new scheduling process for steadier results this quarter.",
+        "Vendor shared two case examples and the feedback gathered from residents.",
+        "Vendor flagged a supplier delay that did not affect results; watching it.",
+    ),
+    "at_risk": (
+        "Vendor explains the dip by seasonal demand and expects it to recover next period.",
+        "Vendor has one open position and is covering the work with overtime.",
+        "Vendor reports slower referrals from partner agencies this quarter.",
+        "Vendor says the data system migration delayed part of the work.",
+    ),
+    "off_track": (
+        "Vendor acknowledges results are well below target and cites staff turnover.",
+        "Vendor reports equipment downtime and a backlog that is not yet cleared.",
+        "Vendor says the approach is not reaching the people it should and proposes changes.",
+        "Vendor's subcontractor left mid-quarter; a replacement is being procured.",
+    ),
+}
+
+CHECKIN_DECISIONS = {
+    "on_track": (
+        "No change to the work plan.",
+        "Keep the current approach; revisit targets at the next check-in.",
+        "Vendor shares its quarterly lessons-learned note with the department.",
+    ),
+    "at_risk": (
+        "Vendor sends a short plan to bring {metric} back to target before the next check-in.",
+        "City and vendor review {metric} monthly until it is back on track.",
+        "Keep the approach for one more period, then decide whether to change it.",
+    ),
+    "off_track": (
+        "Vendor submits a written recovery plan for {metric} within two weeks.",
+        "City and vendor meet monthly on {metric} until two periods are on track.",
+        "The department reviews whether the payment terms for {metric} need an amendment.",
+    ),
+}
+
+# (description, owner: "vendor" or "city"); {metric} is the metric discussed.
+ACTION_ITEMS = (
+    ("Send the recovery plan for {metric}, with monthly milestones", "vendor"),
+    ("Share the data extract behind the {metric} figures", "vendor"),
+    ("Confirm the staffing plan for the next quarter", "vendor"),
+    ("Send the list of sites and dates behind this quarter's results", "vendor"),
+    ("Submit the corrected quarterly report", "vendor"),
+    ("Check the vendor's {metric} figures against the city's records", "city"),
+    ("Set up a data walk-through with the vendor's reporting lead", "city"),
+    ("Confirm with Finance when the withheld payment is released", "city"),
+    ("Circulate the notes and the action list to all attendees", "city"),
+    ("Draft a clarification of how {metric} is counted", "city"),
+)

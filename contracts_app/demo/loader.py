@@ -1,4 +1,5 @@
-"""Load the demo city: users, priorities, vendors, 40 contracts with metrics, readings and milestones.
+"""Load the demo city: users, priorities, vendors, 40 contracts with metrics, readings and milestones,
+and a year of held quarterly check-ins with their action items.
 
 ``load_demo_city(now)`` builds everything in one transaction and commits once, so a failure
 leaves the database as it was. It is deterministic for a given ``now`` (a seeded
@@ -22,6 +23,7 @@ from contracts_app.contracts.models import Contract, Milestone, Vendor
 from contracts_app.db_types import utcnow
 from contracts_app.demo import data
 from contracts_app.extensions import db
+from contracts_app.management.models import ActionItem, CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.metrics.status import evaluate, refresh_all_statuses, target_for, today_for
@@ -33,6 +35,14 @@ SEED = 2026
 HISTORY_MONTHS = 18
 # Readings corrected after entry, to show that a correction keeps its history.
 CORRECTED = ("HS-2024-031", "PW-2024-005", "IT-2024-010", "SA-2024-002")
+# Check-ins: a regular contract's latest held check-in is at most this many days old (well inside
+# the sweep's 90 days); a lapsed contract's is this many days old (4-6 months).
+RECENT_CHECKIN_DAYS = 70
+LAPSED_CHECKIN_DAYS = (122, 182)
+# Payment structures where a check-in talks about withheld or success payments.
+_PERFORMANCE_PAYMENTS = ("performance_based", "pay_for_success", "milestone")
+# How a reading's unit reads after its value in check-in notes (default: " <unit>").
+_UNIT_SUFFIX = {"percent": "%", "count": "", "rate": "", "score (1-5)": " out of 5"}
 
 _BAND_STATUS = {"on": rules.ON_TRACK, "risk": rules.AT_RISK, "off": rules.OFF_TRACK}
 _LAG_NOTES = (
@@ -100,6 +110,8 @@ class _Builder:
         self.history_start = rules.add_months(self.month_start, -HISTORY_MONTHS)
         self.password = password
         self.rng = random.Random(SEED)
+        # Check-ins draw from their own stream, so the readings do not depend on them.
+        self.checkin_rng = random.Random(SEED + 1)
         self.users = {}
         self.priorities = {}
         self.vendors = {}
@@ -107,6 +119,8 @@ class _Builder:
         self.n_readings = 0
         self.n_milestones = 0
         self.n_metrics = 0
+        self.checkins = []
+        self.action_items = []
 
     # --- the whole city ------------------------------------------------------------------
 
@@ -137,6 +151,9 @@ class _Builder:
             for metric in contract.metrics:
                 metric.updated_at = self.now
         db.session.flush()
+        self._management()
+        db.session.add_all(self.checkins)
+        db.session.flush()
         health = Counter(c.health for c in self.contracts)
         return DemoSummary(
             loaded=True,
@@ -149,6 +166,9 @@ class _Builder:
                 "metrics": self.n_metrics,
                 "readings": self.n_readings,
                 "milestones": self.n_milestones,
+                "checkins": len(self.checkins),
+                "action_items": len(self.action_items),
+                "open_action_items": sum(1 for item in self.action_items if item.status == "open"),
             },
             health={status: health.get(status, 0) for status in rules.SEVERITY},
             sign_ins=[(u.email, u.role, self.password) for u in self.users.values()],
@@ -410,3 +430,201 @@ class _Builder:
         due = (rules.add_months(contract.start_date, month) - timedelta(days=1) if month > 0
                else rules.add_months(contract.end_date, month + 1))
         return due < self.today
+
+    # --- active management: held check-ins and action items ------------------------------
+    #
+    # Plain rows, not audited: they are the city's history before the tracker's audit log
+    # (like the readings). No Flag rows: the sweep opens flags from what it finds.
+
+    def _management(self):
+        for contract in self.contracts:
+            if contract.status == "draft":
+                continue
+            days = self._checkin_days(contract)
+            scenario_day = self._scenario_day(contract, days)
+            if scenario_day is not None and scenario_day not in days:
+                days = sorted([d for d in days if _quarter_start(d) != _quarter_start(scenario_day)] + [scenario_day])
+            for index, held_on in enumerate(days):
+                self._checkin(contract, held_on, last=index == len(days) - 1, scenario=held_on == scenario_day)
+
+    def _checkin_days(self, contract):
+        """One day per calendar quarter, for the current quarter and the four before it (those
+        the contract ran in), before today; lapsed contracts stop 4-6 months ago."""
+        rng, today = self.checkin_rng, self.today
+        current = _quarter_start(today)
+        first = max(contract.start_date, rules.add_months(current, -12))
+        last = min(contract.end_date, today - timedelta(days=1))
+        slots = []
+        quarter = _quarter_start(first)
+        while quarter <= last:
+            low = max(quarter, first)
+            high = min(rules.add_months(quarter, 3) - timedelta(days=1), last)
+            # Too early in the current quarter to have met yet: the last quarter's meeting is recent.
+            if high >= low and not (quarter == current and (high - low).days < 14):
+                slots.append((low, high))
+            quarter = rules.add_months(quarter, 3)
+        days = [_weekday_between(rng, low, high, 0.3, 0.8) for low, high in slots]
+        if not days:
+            return days
+        active = contract.status == "active"
+        if active and contract.reference in data.CHECKIN_LAPSED:
+            # 4-6 months ago, before the last full quarter when that fits, so that quarter has none.
+            low = today - timedelta(days=LAPSED_CHECKIN_DAYS[1])
+            high = min(today - timedelta(days=LAPSED_CHECKIN_DAYS[0]),
+                       rules.add_months(current, -3) - timedelta(days=1))
+            if high < low + timedelta(days=7):
+                high = today - timedelta(days=LAPSED_CHECKIN_DAYS[0])
+            lapsed_on = max(_weekday_between(rng, low, high, 0, 1), contract.start_date)
+            days = [d for d in days if _quarter_start(d) < _quarter_start(lapsed_on)] + [lapsed_on]
+        elif active:
+            if contract.reference in data.CHECKIN_SKIPPED:
+                skip = rules.add_months(current, -6)
+                days = [d for d in days[:-1] if _quarter_start(d) != skip] + days[-1:]
+            low, high = slots[-1]
+            if (today - days[-1]).days > RECENT_CHECKIN_DAYS:
+                days[-1] = _weekday_between(rng, max(low, today - timedelta(days=RECENT_CHECKIN_DAYS)), high, 0, 1)
+        return days
+
+    def _scenario_day(self, contract, days):
+        """The scenario's check-in: 16 Oct 2025 when the scenario term is in use, else the first."""
+        scenario = data.SCENARIO_CHECKIN
+        if contract.reference != scenario["reference"]:
+            return None
+        fixed = date.fromisoformat(scenario["held_on"])
+        if contract.start_date <= fixed < self.today and contract.status == "active":
+            return fixed
+        return days[0] if days else None
+
+    def _checkin(self, contract, held_on, last, scenario):
+        rng = self.checkin_rng
+        manager = contract.contract_manager
+        vendor = contract.vendor
+        title, (second_name, second_title) = data.VENDOR_STAFF[vendor.name]
+        discussed, worst, lines = self._standing(contract, held_on)
+        city = [f"{manager.name}, contract manager",
+                f"{data.ANALYSTS[contract.department]}, program analyst ({contract.department})"]
+        if worst == rules.OFF_TRACK and rng.random() < 0.5:
+            city.append(f"{self.users['priya'].name}, chief data officer")
+        people = [f"{vendor.contact_name}, {title}"]
+        if worst != rules.ON_TRACK or rng.random() < 0.5:
+            people.append(f"{second_name}, {second_title}")
+        metric_text = _lower_first(discussed.name) if discussed is not None else "the key metrics"
+        created = min(_utc(held_on, 21, rng.randint(0, 59)), self.now)
+        checkin = CheckIn(
+            contract=contract, status="held", pending_contract_id=None, scheduled_for=held_on,
+            start_time=time(rng.choice((9, 10, 11, 14, 15)), rng.choice((0, 30))), duration_minutes=60,
+            location=rng.choice(("Video call", f"{contract.department} conference room", f"{vendor.name} office")),
+            held_on=held_on, city_attendees="\n".join(city), vendor_attendees="\n".join(people),
+            proposed_by_sweep=False, created_by=manager, created_at=created, updated_at=created,
+        )
+        update = rng.choice(data.CHECKIN_UPDATES[worst])
+        checkin.notes = "Reviewed the latest readings against target:\n" + "\n".join(lines) + "\n\n" + update
+        checkin.decisions = rng.choice(data.CHECKIN_DECISIONS[worst]).format(metric=metric_text)
+        if scenario:
+            items = self._scenario_items(contract, checkin)
+        else:
+            items = self._action_items(contract, checkin, worst, metric_text)
+        for description, owner, due, *settled in items:
+            self._action_item(contract, checkin, description, owner, due, last, *settled)
+        self.checkins.append(checkin)
+
+    def _standing(self, contract, held_on):
+        """Each metric's latest reading entered by ``held_on``: (metric discussed, worst status, note lines)."""
+        rank = {rules.OFF_TRACK: 0, rules.AT_RISK: 1, rules.ON_TRACK: 2}
+        discussed, worst, lines = None, rules.ON_TRACK, []
+        for metric in contract.metrics:
+            known = [r for r in metric.readings if r.recorded_at.date() <= held_on]
+            if not known:
+                lines.append(f"- {metric.name}: no reading yet")
+                continue
+            reading = max(known, key=lambda r: r.period_start)
+            period = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
+            value = _plain(reading.value) + _UNIT_SUFFIX.get(metric.unit, f" {metric.unit}")
+            lines.append(f"- {metric.name}: {value} for {period}, {rules.STATUS_LABELS[reading.status].lower()}")
+            status = reading.status if reading.status in rank else rules.ON_TRACK
+            if discussed is None or rank[status] < rank[worst]:
+                discussed, worst = metric, status
+        return discussed, worst, lines
+
+    def _action_items(self, contract, checkin, worst, metric_text):
+        rng = self.checkin_rng
+        how_many = {rules.ON_TRACK: (0, 1, 1, 2), rules.AT_RISK: (1, 2, 2), rules.OFF_TRACK: (2, 3)}[worst]
+        pool = [
+            (text, owner) for text, owner in data.ACTION_ITEMS
+            if (worst != rules.ON_TRACK or "recovery" not in text)
+            and (contract.payment_structure in _PERFORMANCE_PAYMENTS or "withheld" not in text)
+        ]
+        chosen = rng.sample(pool, rng.choice(how_many))
+        return [(text.format(metric=metric_text), owner, checkin.held_on + timedelta(days=rng.randint(10, 40)))
+                for text, owner in chosen]
+
+    def _scenario_items(self, contract, checkin):
+        scenario = data.SCENARIO_CHECKIN
+        if checkin.held_on == date.fromisoformat(scenario["held_on"]):
+            checkin.notes = scenario["notes"]
+        items = []
+        for text, owner, due_in, status, done_in in scenario["items"]:
+            # Done on the day given, once that day has come; until then, open.
+            done_on = checkin.held_on + timedelta(days=done_in)
+            settled = (status, done_on) if done_on < self.today else ()
+            items.append((text, owner, checkin.held_on + timedelta(days=due_in)) + settled)
+        due = items[0][2]
+        checkin.decisions = scenario["decisions"].format(due=f"{due.day} {due:%B}")
+        return items
+
+    def _action_item(self, contract, checkin, description, owner, due, last, status=None, completed_on=None):
+        """An action item; unless given, its status follows its due date: an item of the latest
+        check-in is open until due and often after, an older one is mostly done."""
+        rng = self.checkin_rng
+        if owner == "vendor":
+            owner_name = f"{contract.vendor.contact_name} ({contract.vendor.name})"
+        else:
+            owner_name = contract.contract_manager.name
+        closed = contract.status != "active"
+        if status is not None:
+            pass
+        elif due >= self.today and not closed:
+            status = "open"
+        elif last and not closed:
+            status = "open" if rng.random() < 0.6 else "done"
+        else:
+            draw = rng.random()
+            if draw < 0.82 or (closed and draw < 0.9):
+                status = "done"
+            else:
+                status = "dropped" if closed or draw < 0.93 else "open"
+        updated = checkin.created_at
+        if status == "done":
+            if completed_on is None:
+                completed_on = min(max(due + timedelta(days=rng.randint(-8, 5)), checkin.held_on), self.today)
+            updated = min(_utc(completed_on, 17), self.now)
+        elif status == "dropped":
+            updated = min(_utc(min(due + timedelta(days=rng.randint(0, 20)), self.today), 17), self.now)
+        updated = max(updated, checkin.created_at)
+        item = ActionItem(
+            checkin=checkin, contract=contract, description=description, owner=owner_name, due_date=due,
+            status=status, completed_on=completed_on, created_at=checkin.created_at, updated_at=updated,
+        )
+        self.action_items.append(item)
+
+
+def _quarter_start(day):
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _weekday_between(rng, low, high, lo_share, hi_share):
+    """A weekday between ``low`` and ``high`` (inclusive), in the given share of that span."""
+    days = [low + timedelta(days=i) for i in range((high - low).days + 1)]
+    weekdays = [d for d in days if d.weekday() < 5] or days
+    first = int((len(weekdays) - 1) * lo_share)
+    last = max(first, int((len(weekdays) - 1) * hi_share))
+    return weekdays[rng.randint(first, last)]
+
+
+def _plain(value):
+    """A Decimal without trailing zeros or exponent: 21, 62.5."""
+    return format(value.normalize(), "f")
+
+
+def _lower_first(name):
+    return name if name[:2].isupper() else name[0].lower() + name[1:]

@@ -93,7 +93,8 @@ def refresh_all_statuses(now=None):
     """Recompute every metric's status and every contract's health, in bulk.
 
     Time alone moves statuses (a reading becomes overdue with no write), so the scheduler runs
-    this. The latest reading of each metric comes from one grouped query, not a query per row.
+    this. Rows are updated in id order so that two concurrent runs lock them in the same order
+    (no deadlock: the second waits for the first). The latest reading of each metric comes from one grouped query, not a query per row.
     Returns counts of what changed. Does not commit.
     """
     from contracts_app.contracts.models import Contract, Milestone
@@ -125,7 +126,7 @@ def refresh_all_statuses(now=None):
     )
     statuses_by_contract = {}
     metrics_changed = 0
-    for metric in db.session.scalars(select(Metric)):
+    for metric in db.session.scalars(select(Metric).order_by(Metric.id)):
         start, end = terms[metric.contract_id]
         result = rules.metric_status(
             metric, rules.periods(start, end, metric.cadence), latest.get(metric.id), today, grace
@@ -144,7 +145,7 @@ def refresh_all_statuses(now=None):
         milestones_by_contract.setdefault(contract_id, []).append((due, status))
 
     contracts_changed = 0
-    for contract in db.session.scalars(select(Contract)):
+    for contract in db.session.scalars(select(Contract).order_by(Contract.id)):
         health = rules.contract_health(
             statuses_by_contract.get(contract.id, []), milestones_by_contract.get(contract.id, []), today
         )

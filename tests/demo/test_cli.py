@@ -15,6 +15,7 @@ def test_it_loads_the_demo_city(db, runner):
     assert result.exit_code == 0, result.output
     assert count_contracts(db) == 40
     assert "40 contracts" in result.output
+    assert " held check-ins, " in result.output and " action items (" in result.output
 
 
 def test_it_prints_the_sign_ins(runner):

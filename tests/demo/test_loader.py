@@ -11,13 +11,15 @@ from contracts_app.auth.models import ROLES, User
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Milestone, Vendor
 from contracts_app.demo import loader
 from contracts_app.demo.loader import DEFAULT_PASSWORD, load_demo_city
+from contracts_app.management.models import ActionItem, CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.metrics.status import evaluate, today_for
 from contracts_app.priorities.models import Priority
 from tests.demo.conftest import NOW
 
-MODELS = (User, Priority, Vendor, Contract, Metric, MetricTarget, Reading, ReadingRevision, Milestone, AuditEvent)
+MODELS = (User, Priority, Vendor, Contract, Metric, MetricTarget, Reading, ReadingRevision, Milestone, AuditEvent,
+          CheckIn, ActionItem)
 
 
 def count(db, model):
@@ -337,6 +339,12 @@ def fingerprint(db):
             rows.append((metric.name, metric.status, metric.status_period_start, metric.updated_at))
             rows.extend((r.period_start, r.value, r.status, r.recorded_at, r.note) for r in metric.readings)
         rows.extend((m.title, m.due_date, m.status, m.completed_on) for m in contract.milestones)
+    for checkin in db.session.scalars(select(CheckIn).order_by(CheckIn.contract_id, CheckIn.held_on)):
+        rows.append((checkin.contract.reference, checkin.held_on, checkin.start_time, checkin.location,
+                     checkin.city_attendees, checkin.vendor_attendees, checkin.notes, checkin.decisions,
+                     checkin.created_at, checkin.updated_at))
+        rows.extend((i.description, i.owner, i.due_date, i.status, i.completed_on, i.created_at, i.updated_at)
+                    for i in checkin.action_items)
     return rows
 
 

@@ -2,42 +2,56 @@
 from datetime import date
 
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 
-from scheduler.jobs import build_scheduler, refresh_statuses_job
+from contracts_app.management.models import Flag
+from contracts_app.notifications.models import Notification
+from scheduler.jobs import build_scheduler, sweep_job
 
 
 def test_it_defines_each_job_once_with_safe_options(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"refresh_statuses"}
-    job = jobs["refresh_statuses"]
-    assert isinstance(job.trigger, IntervalTrigger)
-    assert job.trigger.interval.total_seconds() == 60 * app.config["SCHEDULER_STATUS_REFRESH_MINUTES"]
-    assert job.coalesce is True
-    assert job.max_instances == 1
-    assert job.misfire_grace_time == app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"]
+    assert set(jobs) == {"sweep", "dispatch"}
+    assert jobs["sweep"].trigger.interval.total_seconds() == 60 * app.config["SCHEDULER_SWEEP_MINUTES"] == 3600
+    assert jobs["dispatch"].trigger.interval.total_seconds() == app.config["SCHEDULER_DISPATCH_SECONDS"] == 60
+    for job in jobs.values():
+        assert isinstance(job.trigger, IntervalTrigger)
+        assert str(job.trigger.timezone) == "UTC"
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time == app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"]
+        assert job.args == (app,)
     assert str(scheduler.timezone) == "UTC"
     assert scheduler.running is False
 
 
 def test_it_takes_intervals_from_config(app):
-    app.config["SCHEDULER_STATUS_REFRESH_MINUTES"] = 15
-    job = build_scheduler(app).get_job("refresh_statuses")
-    assert job.trigger.interval.total_seconds() == 15 * 60
+    app.config["SCHEDULER_SWEEP_MINUTES"] = 15
+    app.config["SCHEDULER_DISPATCH_SECONDS"] = 30
+    scheduler = build_scheduler(app)
+    assert scheduler.get_job("sweep").trigger.interval.total_seconds() == 15 * 60
+    assert scheduler.get_job("dispatch").trigger.interval.total_seconds() == 30
 
 
-def test_it_runs_the_refresh_job_against_the_database(app, db, factory):
+def test_it_runs_the_sweep_job_against_the_database(app, db, factory):
     contract = factory.make_contract(start_date=date(2025, 7, 1), end_date=date(2027, 6, 30))
     metric = factory.make_metric(contract, due_days=10)
-    # No reading ever entered: by now the first periods are long past due and grace.
-    counts = refresh_statuses_job(app)
+    # No reading ever entered: by now the latest due period is long past due and grace.
+    result = sweep_job(app)
     db.session.refresh(metric)
-    db.session.refresh(contract)
-    assert counts == {"metrics_changed": 1, "contracts_changed": 1}
     assert metric.status == "overdue"
-    assert contract.health == "overdue"
-    # A second run changes nothing.
-    assert refresh_statuses_job(app) == {"metrics_changed": 0, "contracts_changed": 0}
+    assert result["flags_opened"] >= 1
+
+
+def test_it_does_not_duplicate_anything_when_restarted(app, db, factory):
+    factory.make_metric(factory.make_contract(), due_days=10)
+    # A restarted scheduler runs its jobs again straight away: the second run must add nothing.
+    sweep_job(app)
+    counts = (db.session.scalar(select(func.count(Flag.id))), db.session.scalar(select(func.count(Notification.id))))
+    second = sweep_job(app)
+    assert second["flags_opened"] == second["notifications_queued"] == second["checkins_proposed"] == 0
+    assert (db.session.scalar(select(func.count(Flag.id))), db.session.scalar(select(func.count(Notification.id)))) == counts
 
 
 def test_it_does_not_start_inside_the_web_app(app):

@@ -49,8 +49,8 @@ def test_it_runs_its_jobs_and_stops_cleanly_on_sigterm(database_file, tmp_path):
         [sys.executable, "-m", "scheduler"], cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
     try:
-        _read_until(process, "scheduler: starting with jobs: refresh_statuses")
-        output = _read_until(process, "refresh_statuses: metrics changed 1, contracts changed 1")
+        _read_until(process, "scheduler: starting with jobs: sweep")
+        output = _read_until(process, "sweep: metrics evaluated 1, flags opened")
         assert "Traceback" not in output
         process.send_signal(signal.SIGTERM)
         _read_until(process, "scheduler: stopped")

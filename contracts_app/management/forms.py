@@ -1,0 +1,146 @@
+"""Forms for check-ins, action items and resolving flags. They validate input; services decide."""
+from wtforms import (
+    FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from contracts_app.forms_common import BaseForm, strip_nul
+from contracts_app.management.models import ACTION_ITEM_STATUSES
+from contracts_app.management.services import (
+    MAX_ATTENDEES, MAX_DURATION, MAX_NOTE, MAX_TEXT, MIN_DURATION, action_item_problems, checkin_problems,
+)
+from contracts_app.metrics.forms import PlainDateField
+
+ACTION_ROWS = 5
+MAX_ACTION_ROWS = 20
+
+
+class PlainTimeField(TimeField):
+    """A time of day with a message people understand."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a time as HH:MM, for example 10:00 or 14:30.")
+
+
+class PlainIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a whole number of minutes, for example 60.")
+
+
+def _add_problems(form, problems):
+    valid = True
+    for name, message in problems.items():
+        target = getattr(form, name, None)
+        if target is None:
+            form.form_errors.append(message)
+            valid = False
+        elif not target.errors:
+            target.errors = list(target.errors) + [message]
+            valid = False
+    return valid
+
+
+class CheckInForm(BaseForm):
+    scheduled_for = PlainDateField("Date", validators=[InputRequired("Give the date of the check-in.")])
+    start_time = PlainTimeField("Start time", validators=[Optional()], description="Optional (HH:MM); invites use 10:00 without one.")
+    duration_minutes = PlainIntegerField(
+        "Length (minutes)", default=60, validators=[InputRequired("Give the length of the meeting in minutes.")],
+        description=f"Between {MIN_DURATION} and {MAX_DURATION} minutes.",
+    )
+    location = StringField("Location", validators=[Optional(), Length(max=255)], description="A room, an address or a video link.")
+    city_attendees = TextAreaField("City attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
+    vendor_attendees = TextAreaField("Vendor attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def values(self):
+        return {name: getattr(self, name).data for name in (
+            "scheduled_for", "start_time", "duration_minutes", "location", "city_attendees", "vendor_attendees"
+        )}
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.today is not None:
+            valid = _add_problems(self, checkin_problems(self.values(), self.today)) and valid
+        return valid
+
+
+class ActionItemRowForm(Form):
+    """One action-item row of the record form. An empty row is ignored; a half-filled one is an error."""
+
+    description = StringField("What", filters=[strip_nul], validators=[Optional(), Length(max=2000)])
+    owner = StringField("Owner", filters=[strip_nul], validators=[Optional(), Length(max=200)])
+    due_date = PlainDateField("Due date", validators=[Optional()])
+
+    def values(self):
+        return {"description": self.description.data, "owner": self.owner.data, "due_date": self.due_date.data}
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if any(f.errors for f in self):
+            return False
+        return _add_problems(self, action_item_problems(self.values())) and valid
+
+
+class RecordCheckInForm(BaseForm):
+    held_on = PlainDateField("Held on", validators=[InputRequired("Give the date the check-in was held.")])
+    city_attendees = TextAreaField("City attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
+    vendor_attendees = TextAreaField("Vendor attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_TEXT)])
+    decisions = TextAreaField("Decisions", validators=[Optional(), Length(max=MAX_TEXT)])
+    flag_ids = SelectMultipleField(
+        "Flags discussed", coerce=int, choices=[],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+    action_items = FieldList(FormField(ActionItemRowForm), min_entries=ACTION_ROWS, max_entries=MAX_ACTION_ROWS)
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def values(self):
+        return {
+            "held_on": self.held_on.data,
+            "city_attendees": self.city_attendees.data,
+            "vendor_attendees": self.vendor_attendees.data,
+            "notes": self.notes.data,
+            "decisions": self.decisions.data,
+            "flag_ids": list(self.flag_ids.data or ()),
+            "action_items": [entry.form.values() for entry in self.action_items],
+        }
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        held_on = self.held_on.data
+        if self.today is not None and held_on is not None and held_on > self.today and not self.held_on.errors:
+            self.held_on.errors = list(self.held_on.errors) + [
+                f"The check-in cannot be recorded as held in the future (today is {self.today.isoformat()})."
+            ]
+            valid = False
+        return valid
+
+
+class CancelCheckInForm(BaseForm):
+    reason = TextAreaField("Reason", validators=[InputRequired("Say why the check-in is cancelled."), Length(max=MAX_NOTE)])
+
+
+class ResolveFlagForm(BaseForm):
+    note = TextAreaField(
+        "Resolution note", validators=[InputRequired("Say why the flag is resolved."), Length(max=MAX_NOTE)],
+        description="Why this no longer needs attention (kept with the flag and in the audit log).",
+    )
+
+
+class ActionItemStatusForm(BaseForm):
+    status = SelectField("Status", choices=list(ACTION_ITEM_STATUSES.items()), validate_choice=False)

@@ -1,0 +1,151 @@
+"""Active management: flags that need attention, check-ins with the vendor, action items."""
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+
+FLAG_KINDS = {
+    "off_track": "Metric off track",
+    "at_risk_twice": "Metric at risk two periods running",
+    "overdue": "Reading overdue",
+    "milestone_missed": "Milestone past due and not met",
+    "no_checkin": "No check-in for 90 days",
+}
+SEVERITIES = {"high": "High", "medium": "Medium", "low": "Low"}
+SEVERITY_ORDER = ("high", "medium", "low")
+FLAG_SEVERITY = {
+    "off_track": "high",
+    "milestone_missed": "high",
+    "overdue": "medium",
+    "at_risk_twice": "medium",
+    "no_checkin": "medium",
+}
+
+CHECKIN_STATUSES = {
+    "proposed": "Proposed",
+    "scheduled": "Scheduled",
+    "held": "Held",
+    "cancelled": "Cancelled",
+}
+PENDING_CHECKIN_STATUSES = ("proposed", "scheduled")
+
+ACTION_ITEM_STATUSES = {"open": "Open", "done": "Done", "dropped": "Dropped"}
+
+checkin_flags = db.Table(
+    "checkin_flags",
+    db.Column("checkin_id", db.Integer, db.ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("flag_id", db.Integer, db.ForeignKey("flags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Flag(db.Model):
+    """Something needing active management. One per (subject, period, kind), enforced by the
+    database, so that concurrent sweeps open it exactly once."""
+
+    __tablename__ = "flags"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    # subject_type: "metric", "milestone" or "contract"; subject_id is that row's id.
+    subject_type = db.Column(db.String(16), nullable=False)
+    subject_id = db.Column(db.Integer, nullable=False)
+    metric_id = db.Column(db.Integer, db.ForeignKey("metrics.id", ondelete="CASCADE"), index=True)
+    milestone_id = db.Column(db.Integer, db.ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
+    # The reporting period (metric flags), the due date (milestones), or the day the 90 days
+    # without a check-in ran out (contracts).
+    period_start = db.Column(db.Date, nullable=False)
+    kind = db.Column(db.String(24), nullable=False)
+    severity = db.Column(db.String(8), nullable=False)
+    summary = db.Column(db.String(255), nullable=False, default="")
+    opened_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    resolved_at = db.Column(UTCDateTime, index=True)
+    resolved_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    resolution_note = db.Column(db.Text)
+    # When the chief data officer was told it has been open too long (once).
+    escalated_at = db.Column(UTCDateTime)
+
+    __table_args__ = (
+        db.UniqueConstraint("subject_type", "subject_id", "period_start", "kind", name="uq_flags_subject_period_kind"),
+    )
+
+    contract = db.relationship("Contract")
+    metric = db.relationship("Metric")
+    milestone = db.relationship("Milestone")
+    resolved_by = db.relationship("User")
+    checkins = db.relationship("CheckIn", secondary=checkin_flags, back_populates="flags")
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+    @property
+    def kind_label(self):
+        return FLAG_KINDS.get(self.kind, self.kind)
+
+    @property
+    def severity_label(self):
+        return SEVERITIES.get(self.severity, self.severity)
+
+
+class CheckIn(db.Model):
+    """An active-management meeting with the vendor."""
+
+    __tablename__ = "checkins"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = db.Column(db.String(16), nullable=False, default="scheduled", index=True)
+    # Equal to contract_id while the check-in is proposed or scheduled, NULL otherwise: its
+    # unique constraint allows one pending check-in per contract, so two sweeps cannot both
+    # propose one (NULLs never collide).
+    pending_contract_id = db.Column(db.Integer, unique=True)
+    scheduled_for = db.Column(db.Date, nullable=False)
+    start_time = db.Column(db.Time)
+    duration_minutes = db.Column(db.Integer, nullable=False, default=60)
+    location = db.Column(db.String(255), nullable=False, default="")
+    held_on = db.Column(db.Date, index=True)
+    city_attendees = db.Column(db.Text, nullable=False, default="")
+    vendor_attendees = db.Column(db.Text, nullable=False, default="")
+    notes = db.Column(db.Text, nullable=False, default="")
+    decisions = db.Column(db.Text, nullable=False, default="")
+    proposed_by_sweep = db.Column(db.Boolean, nullable=False, default=False)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    contract = db.relationship("Contract")
+    created_by = db.relationship("User")
+    flags = db.relationship("Flag", secondary=checkin_flags, back_populates="checkins", order_by="Flag.opened_at")
+    action_items = db.relationship(
+        "ActionItem", back_populates="checkin", order_by="ActionItem.due_date, ActionItem.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_label(self):
+        return CHECKIN_STATUSES.get(self.status, self.status)
+
+    @property
+    def is_pending(self):
+        return self.status in PENDING_CHECKIN_STATUSES
+
+
+class ActionItem(db.Model):
+    """A follow-up agreed at a check-in: who does what by when."""
+
+    __tablename__ = "action_items"
+
+    id = db.Column(db.Integer, primary_key=True)
+    checkin_id = db.Column(db.Integer, db.ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False, index=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    description = db.Column(db.Text, nullable=False)
+    owner = db.Column(db.String(200), nullable=False)
+    due_date = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="open", index=True)
+    completed_on = db.Column(db.Date)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    checkin = db.relationship("CheckIn", back_populates="action_items")
+    contract = db.relationship("Contract")
+
+    @property
+    def status_label(self):
+        return ACTION_ITEM_STATUSES.get(self.status, self.status)

@@ -1,0 +1,389 @@
+"""Active management pages: the flags list, check-ins (schedule, agenda, record, invite) and
+action items. The contract page shows flags and check-ins through the partials
+management/_contract_flags.html and management/_contract_checkins.html, which get their data
+from the ``contract_management`` template global registered here."""
+from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from contracts_app.contracts.models import Contract
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.management import bp
+from contracts_app.management import services
+from contracts_app.management.forms import (
+    ActionItemStatusForm, CancelCheckInForm, CheckInForm, RecordCheckInForm, ResolveFlagForm,
+)
+from contracts_app.management.models import FLAG_KINDS, SEVERITIES, ActionItem, CheckIn, Flag
+from contracts_app.metrics.routes import get_or_404
+from contracts_app.metrics.status import today_for
+from contracts_app.permissions import can_manage_contract, require
+
+MAX_ID = 2**31 - 1
+FLAG_STATUSES = ("open", "resolved", "all")
+
+
+# --- template helpers -------------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def contract_management(contract):
+    """Flags, check-ins and action items of ``contract`` for the contract page (cached per
+    request, so both partials share the same five queries)."""
+    cache = g.setdefault("_contract_management", {})
+    if contract.id not in cache:
+        cache[contract.id] = services.contract_management(contract)
+    return cache[contract.id]
+
+
+bp.add_app_template_global(services.flag_subject, "flag_subject")
+bp.add_app_template_global(services.flag_period, "flag_period")
+bp.add_app_template_global(services.flag_age_days, "flag_age_days")
+
+
+def _put_error(form, error, default):
+    name = error.field or ""
+    target = form
+    # "action_items-2-owner" -> the owner field of the third action-item row.
+    parts = name.split("-")
+    if len(parts) == 3 and parts[1].isdigit() and hasattr(form, parts[0]):
+        entries = getattr(form, parts[0]).entries
+        index = int(parts[1])
+        if index < len(entries):
+            field = getattr(entries[index].form, parts[2], None)
+            if field is not None:
+                field.errors = list(field.errors) + [str(error)]
+                return
+    field = getattr(target, name, None) if name else None
+    if field is None:
+        field = getattr(form, default)
+    field.errors = list(field.errors) + [str(error)]
+
+
+def _pending_link(checkin):
+    return Markup('<a href="{}">the {} check-in of {}</a>').format(
+        url_for("management.checkin_detail", checkin_id=checkin.id),
+        escape(checkin.status_label.lower()),
+        escape(checkin.scheduled_for.isoformat()),
+    )
+
+
+# --- flags ------------------------------------------------------------------------------------
+
+
+def _int_arg(args, key, problems):
+    raw = args.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(key)
+        return None
+    if not 1 <= value <= MAX_ID:
+        problems.append(key)
+        return None
+    return value
+
+
+def _choice_arg(args, key, allowed, problems):
+    raw = args.get(key, "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        problems.append(key)
+        return None
+    return raw
+
+
+def parse_flag_args(args):
+    """Validated filters and page; bad values are dropped and named in ``problems``."""
+    problems = []
+    filters = {
+        "status": _choice_arg(args, "status", FLAG_STATUSES, problems) or "open",
+        "kind": _choice_arg(args, "kind", FLAG_KINDS, problems),
+        "severity": _choice_arg(args, "severity", SEVERITIES, problems),
+        "department": args.get("department", "").strip()[:120] or None,
+        "contract": _int_arg(args, "contract", problems),
+        "mine": _choice_arg(args, "mine", ("1", "on", "yes", "true"), problems) is not None,
+    }
+    page = _int_arg(args, "page", problems) or 1
+    return filters, page, problems
+
+
+def flags_query(filters, user):
+    query = (
+        select(Flag)
+        .join(Flag.contract)
+        .options(
+            joinedload(Flag.contract), joinedload(Flag.metric), joinedload(Flag.milestone), joinedload(Flag.resolved_by)
+        )
+    )
+    if filters["status"] == "open":
+        query = query.where(Flag.resolved_at.is_(None))
+    elif filters["status"] == "resolved":
+        query = query.where(Flag.resolved_at.is_not(None))
+    if filters["kind"]:
+        query = query.where(Flag.kind == filters["kind"])
+    if filters["severity"]:
+        query = query.where(Flag.severity == filters["severity"])
+    if filters["department"]:
+        query = query.where(Contract.department == filters["department"])
+    if filters["contract"]:
+        query = query.where(Flag.contract_id == filters["contract"])
+    if filters["mine"]:
+        query = query.where(or_(Contract.contract_manager_id == user.id, Contract.procurement_officer_id == user.id))
+    return query.order_by(Flag.opened_at.desc(), Flag.id.desc())
+
+
+@bp.route("/flags")
+def flags():
+    filters, page, problems = parse_flag_args(request.args)
+    if problems:
+        flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
+    pagination = db.paginate(
+        flags_query(filters, current_user), page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
+    )
+    departments = db.session.scalars(select(Contract.department).distinct().order_by(Contract.department)).all()
+    contract = db.session.get(Contract, filters["contract"]) if filters["contract"] else None
+    return render_template(
+        "management/flags.html", flags=pagination.items, pagination=pagination, filters=filters,
+        kinds=FLAG_KINDS, severities=SEVERITIES, departments=departments, contract=contract, now=utcnow(),
+    )
+
+
+@bp.route("/flags/<int:flag_id>")
+def flag_detail(flag_id):
+    flag = get_or_404(
+        Flag, flag_id,
+        options=[joinedload(Flag.contract), joinedload(Flag.metric), joinedload(Flag.milestone), selectinload(Flag.checkins)],
+    )
+    return render_template("management/flag_detail.html", flag=flag, form=ResolveFlagForm(), now=utcnow())
+
+
+@bp.route("/flags/<int:flag_id>/resolve", methods=["POST"])
+def resolve_flag(flag_id):
+    flag = get_or_404(Flag, flag_id, options=[joinedload(Flag.contract)])
+    require(can_manage_contract(current_user, flag.contract))
+    form = ResolveFlagForm()
+    if not flag.is_open:
+        flash("This flag is already resolved; nothing was changed.", "info")
+        return redirect(url_for("management.flag_detail", flag_id=flag.id))
+    if form.validate_on_submit():
+        try:
+            resolved = services.resolve_flag(flag, current_user, form.note.data)
+        except services.ManagementError as error:
+            db.session.rollback()
+            _put_error(form, error, "note")
+        else:
+            if resolved:
+                flash("Flag resolved.", "success")
+            else:
+                flash("This flag was already resolved (by the sweep or someone else); nothing was changed.", "info")
+            return redirect(url_for("management.flag_detail", flag_id=flag.id))
+    return render_template("management/flag_detail.html", flag=flag, form=form, now=utcnow())
+
+
+# --- check-ins --------------------------------------------------------------------------------
+
+
+def _contract_or_404(contract_id):
+    return get_or_404(Contract, contract_id, options=[joinedload(Contract.vendor)])
+
+
+def _checkin_or_404(checkin_id):
+    return get_or_404(CheckIn, checkin_id, options=[joinedload(CheckIn.contract)])
+
+
+@bp.route("/contracts/<int:contract_id>/checkins")
+def contract_checkins(contract_id):
+    contract = _contract_or_404(contract_id)
+    checkins = db.session.scalars(
+        select(CheckIn)
+        .options(selectinload(CheckIn.action_items), selectinload(CheckIn.flags))
+        .where(CheckIn.contract_id == contract.id)
+        .order_by(CheckIn.scheduled_for.desc(), CheckIn.id.desc())
+    ).all()
+    return render_template(
+        "management/contract_checkins.html", contract=contract, checkins=checkins,
+        pending=services.pending_checkin(contract.id),
+    )
+
+
+@bp.route("/contracts/<int:contract_id>/checkins/new", methods=["GET", "POST"])
+def new_checkin(contract_id):
+    contract = _contract_or_404(contract_id)
+    require(can_manage_contract(current_user, contract))
+    now = utcnow()
+    form = CheckInForm(today=today_for(now))
+    pending = services.pending_checkin(contract.id)
+    if pending is None and form.validate_on_submit():
+        try:
+            checkin = services.schedule_checkin(contract, current_user, form.values(), now=now)
+        except services.ManagementError as error:
+            db.session.rollback()
+            pending = error.checkin
+            if pending is None:
+                _put_error(form, error, "scheduled_for")
+        else:
+            flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
+            return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+    return render_template(
+        "management/checkin_form.html", form=form, contract=contract, checkin=None,
+        pending_link=_pending_link(pending) if pending is not None else None,
+    )
+
+
+@bp.route("/checkins/<int:checkin_id>")
+def checkin_detail(checkin_id):
+    checkin = get_or_404(
+        CheckIn, checkin_id,
+        options=[joinedload(CheckIn.contract), selectinload(CheckIn.flags), selectinload(CheckIn.action_items)],
+    )
+    contract = checkin.contract
+    agenda = services.build_agenda(contract, checkin)
+    return render_template(
+        "management/checkin_detail.html", checkin=checkin, contract=contract, agenda=agenda,
+        cancel_form=CancelCheckInForm(), status_form=ActionItemStatusForm(),
+    )
+
+
+def _refuse_unless_pending(checkin, doing):
+    if not checkin.is_pending:
+        flash(f"This check-in is {checkin.status_label.lower()}: it cannot be {doing}.", "warning")
+        return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+    return None
+
+
+@bp.route("/checkins/<int:checkin_id>/edit", methods=["GET", "POST"])
+def edit_checkin(checkin_id):
+    checkin = _checkin_or_404(checkin_id)
+    contract = checkin.contract
+    require(can_manage_contract(current_user, contract))
+    refused = _refuse_unless_pending(checkin, "changed")
+    if refused:
+        return refused
+    now = utcnow()
+    form = CheckInForm(obj=checkin, today=today_for(now))
+    if form.validate_on_submit():
+        try:
+            services.update_checkin(checkin, current_user, form.values(), now=now)
+        except services.ManagementError as error:
+            db.session.rollback()
+            _put_error(form, error, "scheduled_for")
+        else:
+            flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
+            return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+    return render_template("management/checkin_form.html", form=form, contract=contract, checkin=checkin, pending_link=None)
+
+
+@bp.route("/checkins/<int:checkin_id>/record", methods=["GET", "POST"])
+def record_checkin(checkin_id):
+    checkin = _checkin_or_404(checkin_id)
+    contract = checkin.contract
+    require(can_manage_contract(current_user, contract))
+    refused = _refuse_unless_pending(checkin, "recorded as held")
+    if refused:
+        return refused
+    now = utcnow()
+    today = today_for(now)
+    agenda = services.build_agenda(contract, checkin, now=now)
+    open_flags = db.session.scalars(
+        select(Flag)
+        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
+        .where(Flag.contract_id == contract.id, Flag.resolved_at.is_(None))
+        .order_by(Flag.opened_at, Flag.id)
+    ).all()
+    choices = {flag.id: flag for flag in open_flags}
+    for flag in agenda.new_items:
+        choices.setdefault(flag.id, flag)
+    if request.method == "GET":
+        form = RecordCheckInForm(
+            today=today, held_on=min(checkin.scheduled_for, today), city_attendees=checkin.city_attendees,
+            vendor_attendees=checkin.vendor_attendees, flag_ids=[f.id for f in agenda.new_items],
+        )
+    else:
+        form = RecordCheckInForm(today=today)
+    form.flag_ids.choices = [
+        (flag.id, f"{flag.kind_label}: {services.flag_subject(flag)}, {services.flag_period(flag)}"
+         + ("" if flag.is_open else " (resolved)"))
+        for flag in choices.values()
+    ]
+    if form.validate_on_submit():
+        try:
+            services.record_checkin(checkin, current_user, form.values(), now=now)
+        except services.ManagementError as error:
+            db.session.rollback()
+            _put_error(form, error, "held_on")
+        else:
+            flash(f"Check-in recorded as held on {checkin.held_on.isoformat()}.", "success")
+            return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+    return render_template("management/record_form.html", form=form, contract=contract, checkin=checkin, agenda=agenda)
+
+
+@bp.route("/checkins/<int:checkin_id>/cancel", methods=["POST"])
+def cancel_checkin(checkin_id):
+    checkin = _checkin_or_404(checkin_id)
+    require(can_manage_contract(current_user, checkin.contract))
+    form = CancelCheckInForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.reason.errors or ["Say why the check-in is cancelled."]), "error")
+        return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+    try:
+        services.cancel_checkin(checkin, current_user, form.reason.data)
+    except services.ManagementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Check-in cancelled.", "success")
+    return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+
+
+@bp.route("/checkins/<int:checkin_id>/invite.ics")
+def checkin_ics(checkin_id):
+    from contracts_app.management.ics import checkin_invite
+
+    checkin = _checkin_or_404(checkin_id)
+    if not checkin.is_pending:
+        # 409: the check-in exists, but a held or cancelled meeting has nothing to invite to.
+        return render_template("management/no_invite.html", checkin=checkin), 409
+    agenda = services.build_agenda(checkin.contract, checkin)
+    host = current_app.config.get("SERVER_NAME") or request.host or "rdc-tracker"
+    response = make_response(checkin_invite(checkin, agenda, host.split(":")[0]))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    filename = f"checkin-{checkin.contract.reference}-{checkin.scheduled_for.isoformat()}.ics"
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in filename)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    return response
+
+
+# --- action items -----------------------------------------------------------------------------
+
+
+@bp.route("/action-items/<int:item_id>/status", methods=["POST"])
+def update_action_item(item_id):
+    item = get_or_404(ActionItem, item_id, options=[joinedload(ActionItem.contract)])
+    require(can_manage_contract(current_user, item.contract))
+    form = ActionItemStatusForm()
+    target = _safe_next() or url_for("management.checkin_detail", checkin_id=item.checkin_id)
+    if not form.validate_on_submit():
+        flash("Choose a status.", "error")
+        return redirect(target)
+    try:
+        services.set_action_item_status(item, current_user, form.status.data)
+    except services.ManagementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"Action item marked {item.status_label.lower()}.", "success")
+    return redirect(target)
+
+
+def _safe_next():
+    """A same-site path to go back to (never another host)."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

@@ -1,0 +1,258 @@
+"""The dispatcher: send the notification outbox as one email digest per recipient, exactly once.
+
+The pattern (../shared/DESIGN.md, "Exactly once"):
+
+1. Claim: one conditional UPDATE stamps every due, unclaimed row with this run's ``claim_token``
+   and commits. Only rows carrying the token belong to this run, so two dispatchers running at
+   once never load the same row.
+2. Send one digest per recipient.
+3. Mark the recipient's rows sent (``WHERE claim_token = token``) and commit; on failure release
+   the claim with ``attempts + 1`` and a later ``next_attempt_at`` (exponential backoff).
+4. A dispatcher that crashes after claiming leaves claimed, unsent rows; once the claim is older
+   than ``NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS`` the next run claims them again.
+
+Email cannot join a database transaction, so one window remains: a crash after the SMTP server
+accepted a digest and before its rows were marked sent re-sends that digest after the claim
+timeout. Nothing is ever lost; a duplicate needs a crash at exactly that moment.
+"""
+import logging
+import smtplib
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
+
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.notifications.mail import MESSAGE_ERRORS, Mailer, MailServerError
+from contracts_app.notifications.models import Notification
+
+# Config keys and their defaults (config/settings.py may set them; these apply when it does not).
+DEFAULTS = {
+    "APP_BASE_URL": "http://127.0.0.1:5000",
+    "NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS": 600,
+    "NOTIFICATIONS_BACKOFF_BASE_SECONDS": 60,
+    "NOTIFICATIONS_BACKOFF_MAX_SECONDS": 6 * 60 * 60,
+}
+
+# Digest sections, most urgent first; kinds not listed follow in alphabetical order.
+KIND_ORDER = ["escalation", "flag_opened", "checkin_proposed"]
+KIND_HEADINGS = {"escalation": "Escalations", "flag_opened": "Flags opened", "checkin_proposed": "Check-ins proposed"}
+
+logger = logging.getLogger("notifications.dispatcher")
+
+INACTIVE_RECIPIENT = "Not emailed: the recipient's account is inactive."
+
+
+def setting(name):
+    value = current_app.config.get(name)
+    return DEFAULTS[name] if value in (None, "") else value
+
+
+def send_notifications(now=None):
+    """Send every due notification, one email digest per recipient; return counts.
+
+    Counts: ``recipients`` (people with claimed notifications this run), ``digests_sent``,
+    ``notifications_sent``, ``failed`` (digests not delivered), ``deferred`` (notifications put
+    back for a later attempt), ``skipped`` (notifications of inactive users, marked done
+    without email: they stay in the in-app inbox).
+    """
+    now = now or utcnow()
+    counts = dict(recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0)
+    token = str(uuid.uuid4())
+    if not claim_due(now, token):
+        return counts
+
+    rows = db.session.scalars(
+        select(Notification)
+        .options(joinedload(Notification.recipient))
+        .where(Notification.claim_token == token)
+        .order_by(Notification.recipient_id, Notification.created_at, Notification.id)
+    ).all()
+    by_recipient = defaultdict(list)
+    for row in rows:
+        by_recipient[row.recipient].append(row)
+    # Build everything before the first commit: committing expires the loaded rows.
+    batches = []
+    for recipient, items in by_recipient.items():
+        try:
+            message = build_digest(recipient, items, now) if recipient.active else None
+        except Exception as error:
+            # One unbuildable digest (bad data) must not hold up everyone else's: it is retried
+            # later like a refused one, and logged with its traceback.
+            logger.exception("Could not build the digest for user %s", recipient.id)
+            message = error
+        batches.append((recipient.active, {row.id: row.attempts for row in items}, message))
+    counts["recipients"] = len(batches)
+
+    server_error = None
+    with Mailer(current_app.config) as mailer:
+        for active, attempts_by_id, message in batches:
+            ids = list(attempts_by_id)
+            if not active:
+                _finish_without_email(ids, token, now)
+                counts["skipped"] += len(ids)
+                continue
+            error = message if isinstance(message, Exception) else server_error
+            if error is None:
+                try:
+                    mailer.send(message)
+                except MESSAGE_ERRORS as refused:
+                    # This digest was refused; the server is fine, so the others still go.
+                    error = refused
+                except (smtplib.SMTPException, OSError) as down:
+                    # The server is down or unusable: the rest of this run would fail the same
+                    # way, so back them all off without more connection attempts (and timeouts).
+                    error = server_error = down
+            if error is None:
+                _mark_sent(ids, token, now)
+                counts["digests_sent"] += 1
+                counts["notifications_sent"] += len(ids)
+            else:
+                _retry_later(attempts_by_id, token, now, error)
+                counts["failed"] += 1
+                counts["deferred"] += len(ids)
+    return counts
+
+
+def claim_due(now, token):
+    """Stamp every due, unclaimed notification with ``token`` and commit; return how many.
+
+    Due: not sent, ``next_attempt_at <= now``, and not claimed, or claimed longer ago than the
+    claim timeout (its dispatcher crashed). The row conditions are repeated in the UPDATE's
+    WHERE so that it claims only rows still claimable when it runs. On PostgreSQL the inner
+    SELECT ... FOR UPDATE locks the rows in id order: a second dispatcher waits for the first to
+    commit its claim, then re-checks the conditions (READ COMMITTED) and finds those rows
+    claimed; the fixed order means two claims never deadlock. SQLite runs one writer at a time.
+    """
+    stale = now - timedelta(seconds=int(setting("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS")))
+    claimable = (
+        Notification.sent_at.is_(None),
+        or_(Notification.claimed_at.is_(None), Notification.claimed_at < stale),
+    )
+    due_ids = (
+        select(Notification.id)
+        .where(Notification.next_attempt_at <= now, *claimable)
+        .order_by(Notification.id)
+        .with_for_update()
+    )
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(due_ids.scalar_subquery()), *claimable)
+        .values(claimed_at=now, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def backoff(attempts):
+    """Delay before the next try after ``attempts`` failed ones: base, 2 x base, 4 x base ... capped."""
+    base = int(setting("NOTIFICATIONS_BACKOFF_BASE_SECONDS"))
+    cap = int(setting("NOTIFICATIONS_BACKOFF_MAX_SECONDS"))
+    return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
+
+
+def _ours(ids, token):
+    # Only rows still carrying this run's token: never touch a row another run has claimed.
+    return (Notification.id.in_(ids), Notification.claim_token == token)
+
+
+def _update(ids, token, **values):
+    db.session.execute(
+        update(Notification).where(*_ours(ids, token)).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+def _mark_sent(ids, token, now):
+    _update(ids, token, sent_at=now, attempts=Notification.attempts + 1, claimed_at=None, claim_token=None)
+    db.session.commit()
+
+
+def _finish_without_email(ids, token, now):
+    """An inactive user gets no email: the rows count as done (sent_at set, attempts unchanged)
+    with a note in last_error, so the outbox does not retry them forever."""
+    _update(ids, token, sent_at=now, last_error=INACTIVE_RECIPIENT, claimed_at=None, claim_token=None)
+    db.session.commit()
+
+
+def _retry_later(attempts_by_id, token, now, error):
+    """Release the claim, count the attempt and wait longer after each failure."""
+    text = (str(error) if isinstance(error, MailServerError) else f"{type(error).__name__}: {error}")[:1000]
+    by_attempts = defaultdict(list)
+    for notification_id, attempts in attempts_by_id.items():
+        by_attempts[attempts].append(notification_id)
+    for attempts, ids in by_attempts.items():
+        _update(
+            ids, token, claimed_at=None, claim_token=None, attempts=Notification.attempts + 1,
+            last_error=text, next_attempt_at=now + backoff(attempts + 1),
+        )
+    db.session.commit()
+
+
+def _one_line(text):
+    # Header values must not contain line breaks (header injection); names come from forms.
+    return " ".join(str(text).split())
+
+
+def absolute_url(link):
+    """The notification's link inside the app made absolute with APP_BASE_URL."""
+    base = str(setting("APP_BASE_URL")).rstrip("/")
+    if link.startswith(("http://", "https://")):
+        return link
+    return f"{base}/{link.lstrip('/')}" if link else f"{base}/inbox"
+
+
+def digest_sections(notifications):
+    """[(heading, [notification, ...]), ...] grouped by kind, escalations first."""
+    groups = defaultdict(list)
+    for notification in notifications:
+        groups[notification.kind].append(notification)
+    order = [kind for kind in KIND_ORDER if kind in groups] + sorted(set(groups) - set(KIND_ORDER))
+    return [(KIND_HEADINGS.get(kind) or groups[kind][0].kind_label, groups[kind]) for kind in order]
+
+
+def digest_subject(recipient, notifications):
+    count = len(notifications)
+    subject = f"RDC Tracker: {count} new item{'s' if count != 1 else ''} for {_one_line(recipient.name)}"
+    escalations = sum(1 for n in notifications if n.kind == "escalation")
+    if escalations:
+        subject += f" ({escalations} escalation{'s' if escalations != 1 else ''})"
+    return subject
+
+
+def build_digest(recipient, notifications, now):
+    """One email listing ``notifications`` for ``recipient``: plain text plus an HTML alternative."""
+    sections = digest_sections(notifications)
+    inbox_url = absolute_url("/inbox")
+    lines = [f"Hello {_one_line(recipient.name)},", "", f"{len(notifications)} new in RDC Tracker:", ""]
+    for heading, items in sections:
+        title = f"{heading} ({len(items)})"
+        lines += [title, "-" * len(title)]
+        for item in items:
+            lines.append(f"* {_one_line(item.subject)}")
+            lines += [f"  {line}" for line in item.body.splitlines() if line.strip()]
+            lines += [f"  {absolute_url(item.link)}", ""]
+    lines += [f"All your notifications: {inbox_url}", ""]
+
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "rdc-tracker@localhost"
+    message = EmailMessage()
+    message["Subject"] = digest_subject(recipient, notifications)
+    message["From"] = sender
+    message["To"] = formataddr((_one_line(recipient.name), recipient.email))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("<> ") or "localhost")
+    # RFC 3834: no out-of-office replies to an automatic digest.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n".join(lines))
+    html = current_app.jinja_env.get_template("notifications/digest_email.html").render(
+        recipient=recipient, sections=sections, absolute_url=absolute_url, inbox_url=inbox_url,
+        subject=message["Subject"], count=len(notifications),
+    )
+    message.add_alternative(html, subtype="html")
+    return message
