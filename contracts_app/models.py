@@ -6,3 +6,4 @@ from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingR
 from contracts_app.priorities.models import Priority, contract_priorities  # noqa: F401
 from contracts_app.management.models import ActionItem, CheckIn, Flag, checkin_flags  # noqa: F401
 from contracts_app.notifications.models import Notification  # noqa: F401
+from contracts_app.portfolio.models import CloseoutEvaluation, HealthSnapshot  # noqa: F401

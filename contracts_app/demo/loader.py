@@ -27,6 +27,7 @@ from contracts_app.management.models import ActionItem, CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.metrics.status import evaluate, refresh_all_statuses, target_for, today_for
+from contracts_app.portfolio.snapshots import backfill as backfill_health_snapshots
 from contracts_app.priorities.models import Priority
 
 DEFAULT_PASSWORD = "rdc-demo-2026"
@@ -144,6 +145,8 @@ class _Builder:
             event.created_at = contract.created_at
         db.session.flush()
         refresh_all_statuses(self.now)
+        # Monthly health history, for the portfolio's roll-ups over time.
+        backfill_health_snapshots(self.now)
         # Storing the statuses is an UPDATE: stamp it with ``now`` rather than letting onupdate
         # use the wall clock, so the load stays on its own timeline and deterministic.
         for contract in self.contracts:

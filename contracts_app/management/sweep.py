@@ -31,6 +31,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.status import grace_days, refresh_all_statuses, today_for
 from contracts_app.notifications.outbox import queue
+from contracts_app.portfolio.snapshots import record_current_month
 
 CHUNK = 2000  # ids per IN (...) list, well under SQLite's variable limit
 
@@ -121,6 +122,8 @@ def sweep(now=None):
     escalated, queued = _escalate_old_flags(contracts, now)
     result.escalations += escalated
     result.notifications_queued += queued
+    # This month's health of every active contract, for the portfolio's roll-ups over time.
+    record_current_month(now)
     db.session.commit()
     return result
 

@@ -1,0 +1,62 @@
+"""Portfolio data: monthly health snapshots (for roll-ups over time) and closeout evaluations."""
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+
+RATING_FIELDS = {
+    "quality": "Quality of work",
+    "schedule": "Schedule",
+    "cost_control": "Cost control",
+    "management": "Management",
+}
+
+
+class HealthSnapshot(db.Model):
+    """A contract's health in a calendar month (the last value the sweep saw that month).
+
+    The sweep upserts the current month for every active contract; history before the tracker
+    was used is backfilled from readings. Roll-ups over time aggregate these rows in SQL instead
+    of replaying readings.
+    """
+
+    __tablename__ = "health_snapshots"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False)
+    month = db.Column(db.Date, nullable=False, index=True)  # first day of the month
+    health = db.Column(db.String(16), nullable=False)
+    recorded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("contract_id", "month", name="uq_health_snapshots_contract_month"),)
+
+
+class CloseoutEvaluation(db.Model):
+    """How a vendor performed on a completed contract, so performance informs renewals
+    (WWC RDC3, RDC6). One per contract."""
+
+    __tablename__ = "closeout_evaluations"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, unique=True)
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendors.id"), nullable=False, index=True)
+    quality = db.Column(db.Integer, nullable=False)
+    schedule = db.Column(db.Integer, nullable=False)
+    cost_control = db.Column(db.Integer, nullable=False)
+    management = db.Column(db.Integer, nullable=False)
+    narrative = db.Column(db.Text, nullable=False)
+    vendor_comment = db.Column(db.Text, nullable=False, default="")
+    evaluated_on = db.Column(db.Date, nullable=False)
+    evaluated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = tuple(
+        db.CheckConstraint(f"{field} BETWEEN 1 AND 5", name=f"{field}_rating") for field in RATING_FIELDS
+    )
+
+    contract = db.relationship("Contract")
+    vendor = db.relationship("Vendor")
+    evaluated_by = db.relationship("User")
+
+    @property
+    def average(self):
+        return sum(getattr(self, field) for field in RATING_FIELDS) / len(RATING_FIELDS)

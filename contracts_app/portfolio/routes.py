@@ -1,0 +1,1 @@
+from contracts_app.portfolio import bp  # noqa: F401
