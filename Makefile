@@ -38,8 +38,9 @@ run: demo
 scheduler: migrate
 	$(BIN)/python -m scheduler
 
+# The suite runs on as many workers as there are cores (pytest-xdist); PYTEST_ARGS adds options.
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench.run

@@ -49,6 +49,8 @@ class BaseConfig:
     CHECKIN_MAX_GAP_DAYS = _int("CHECKIN_MAX_GAP_DAYS", 90)
     # A flag open this long with no check-in held since is escalated to the chief data officer.
     ESCALATE_AFTER_DAYS = _int("ESCALATE_AFTER_DAYS", 14)
+    # "What isn't working" lists contracts ending within this many days.
+    NOT_WORKING_HORIZON_DAYS = _int("NOT_WORKING_HORIZON_DAYS", 120)
     # Absolute links in emails.
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
 

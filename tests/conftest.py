@@ -5,7 +5,8 @@ import os
 import pytest
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from contracts_app import create_app
@@ -17,9 +18,29 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 def postgres_url():
+    """TEST_DATABASE_URL; under pytest-xdist each worker gets its own database beside it
+    (test_gw0, test_gw1, ...) so workers never truncate each other's rows."""
     from config.settings import normalise_database_url
 
-    return normalise_database_url(os.environ.get("TEST_DATABASE_URL"))
+    url = normalise_database_url(os.environ.get("TEST_DATABASE_URL"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        url = make_url(url)
+        url = url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+    return url
+
+
+def _ensure_database(url):
+    """Create the database named in ``url`` if it does not exist (needs CREATEDB)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +49,7 @@ def _postgres_schema():
     url = postgres_url()
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    _ensure_database(url)
     app = create_app(_config_for(url))
     with app.app_context():
         _db.drop_all()

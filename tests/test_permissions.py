@@ -57,6 +57,17 @@ MATRIX = {
     "notifications.inbox": ("/inbox", ALL),
     "notifications.mark_read": ("/inbox/1/read", None),
     "notifications.mark_all_read": ("/inbox/read-all", None),
+    "portfolio.dashboard": ("/portfolio", ALL),
+    "portfolio.not_working": ("/portfolio/not-working", ALL),
+    "portfolio.evidence": ("/portfolio/evidence", ALL),
+    "portfolio.evidence_contracts": ("/portfolio/evidence/goals_metrics", ALL),
+    "portfolio.export_register": ("/portfolio/export/contracts.csv", ALL),
+    "portfolio.export_readings": ("/portfolio/export/readings.csv", ALL),
+    "portfolio.priority": ("/portfolio/priorities/{priority}", ALL),
+    "portfolio.scorecard": ("/portfolio/contracts/{contract}", ALL),
+    "portfolio.vendor_scorecard": ("/portfolio/vendors/{vendor}", ALL),
+    # The ids contract is active: GET explains there is nothing to evaluate yet (200), POST redirects.
+    "portfolio.evaluation": ("/portfolio/contracts/{contract}/evaluation", PO_AND_OWN_CM),
 }
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.

@@ -27,6 +27,7 @@ from contracts_app.management.models import ActionItem, CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.metrics.status import evaluate, refresh_all_statuses, target_for, today_for
+from contracts_app.portfolio.models import CloseoutEvaluation
 from contracts_app.portfolio.snapshots import backfill as backfill_health_snapshots
 from contracts_app.priorities.models import Priority
 
@@ -122,6 +123,7 @@ class _Builder:
         self.n_metrics = 0
         self.checkins = []
         self.action_items = []
+        self.evaluations = []
 
     # --- the whole city ------------------------------------------------------------------
 
@@ -157,6 +159,7 @@ class _Builder:
         self._management()
         db.session.add_all(self.checkins)
         db.session.flush()
+        self._evaluations()
         health = Counter(c.health for c in self.contracts)
         return DemoSummary(
             loaded=True,
@@ -172,6 +175,7 @@ class _Builder:
                 "checkins": len(self.checkins),
                 "action_items": len(self.action_items),
                 "open_action_items": sum(1 for item in self.action_items if item.status == "open"),
+                "evaluations": len(self.evaluations),
             },
             health={status: health.get(status, 0) for status in rules.SEVERITY},
             sign_ins=[(u.email, u.role, self.password) for u in self.users.values()],
@@ -450,6 +454,31 @@ class _Builder:
             for index, held_on in enumerate(days):
                 self._checkin(contract, held_on, last=index == len(days) - 1, scenario=held_on == scenario_day)
 
+    def _evaluations(self):
+        """Closeout evaluations of the closed contracts (DEMO_EVALUATIONS), three weeks after
+        each ended, by the contract's manager (Ana for the terminated one), audited."""
+        by_reference = {c.reference: c for c in self.contracts}
+        for reference, (ratings, narrative, comment, evaluator) in DEMO_EVALUATIONS.items():
+            contract = by_reference.get(reference)
+            if contract is None or contract.status not in ("completed", "terminated"):
+                continue
+            evaluated_on = min(contract.end_date + timedelta(days=21), self.today)
+            at = min(_utc(evaluated_on, 16), self.now)
+            actor = self.users[evaluator] if evaluator else contract.contract_manager
+            quality, schedule, cost_control, management = ratings
+            evaluation = CloseoutEvaluation(
+                contract_id=contract.id, vendor_id=contract.vendor_id, quality=quality, schedule=schedule,
+                cost_control=cost_control, management=management, narrative=narrative, vendor_comment=comment,
+                evaluated_on=evaluated_on, evaluated_by_id=actor.id, created_at=at, updated_at=at,
+            )
+            db.session.add(evaluation)
+            db.session.flush()
+            event = record(actor, "create", evaluation, after=snapshot(evaluation), contract_id=contract.id,
+                           summary=f"Recorded the closeout evaluation of {contract.reference}")
+            event.created_at = at
+            self.evaluations.append(evaluation)
+        db.session.flush()
+
     def _checkin_days(self, contract):
         """One day per calendar quarter, for the current quarter and the four before it (those
         the contract ran in), before today; lapsed contracts stop 4-6 months ago."""
@@ -609,6 +638,40 @@ class _Builder:
             status=status, completed_on=completed_on, created_at=checkin.created_at, updated_at=updated,
         )
         self.action_items.append(item)
+
+
+# Closeout evaluations of the demo's closed contracts: (quality, schedule, cost control,
+# management), narrative, the vendor's comment, evaluator (None: the contract's manager).
+DEMO_EVALUATIONS = {
+    "TR-2023-044": (
+        (5, 4, 5, 4),
+        "The platform went live on time and the first quarterly crash report was accepted without rework. "
+        "Data from the three legacy systems now loads nightly; two dashboards slipped by three weeks.",
+        "The dashboard delay came from late access to the police records system; we agree with the rest.",
+        None,
+    ),
+    "HO-2023-030": (
+        (4, 3, 4, 5),
+        "Strong analysis and responsive account management. Two monthly reports were late while the "
+        "vendor changed analysts; quality stayed high.",
+        "",
+        None,
+    ),
+    "PW-2023-017": (
+        (4, 4, 3, 4),
+        "Basins were cleaned on schedule and flooding complaints fell. Disposal costs ran close to the cap "
+        "in the wet quarters.",
+        "Disposal prices rose 12% during the term; we absorbed part of it.",
+        None,
+    ),
+    "IT-2023-035": (
+        (2, 1, 3, 2),
+        "Call answer times stayed off track for six months despite three corrective action plans; the "
+        "contract was terminated for performance. Rebid with staffing levels written into the terms.",
+        "Call volumes were 30% above the forecast in the solicitation.",
+        "ana",
+    ),
+}
 
 
 def _quarter_start(day):

@@ -64,6 +64,8 @@ class Flag(db.Model):
 
     __table_args__ = (
         db.UniqueConstraint("subject_type", "subject_id", "period_start", "kind", name="uq_flags_subject_period_kind"),
+        # Open flags per contract and severity (dashboard, sweep) read from the index alone.
+        db.Index("ix_flags_resolved_contract_severity", "resolved_at", "contract_id", "severity"),
     )
 
     contract = db.relationship("Contract")
@@ -107,6 +109,9 @@ class CheckIn(db.Model):
     notes = db.Column(db.Text, nullable=False, default="")
     decisions = db.Column(db.Text, nullable=False, default="")
     proposed_by_sweep = db.Column(db.Boolean, nullable=False, default=False)
+
+    # The last held check-in per contract (sweep, dashboard, evidence) without a sort.
+    __table_args__ = (db.Index("ix_checkins_status_contract_held", "status", "contract_id", "held_on"),)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

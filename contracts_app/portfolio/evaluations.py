@@ -1,0 +1,200 @@
+"""Closeout evaluations: how a vendor performed on a completed (or terminated) contract, rated
+1–5 on quality, schedule, cost control and management, so that performance informs renewals
+and similar vendors can be compared (WWC RDC3, RDC6). One per contract: the form creates it,
+or edits the existing one.
+
+Who may evaluate: procurement officers, and the contract's own contract manager, on
+unarchived contracts (permissions.can_manage_contract). A contract is often archived soon
+after it closes, so on archived contracts procurement officers (only) may still record or
+correct the evaluation: the evaluation is the contract's last word, not a change to it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from contracts_app.audit.services import record, snapshot
+from contracts_app.auth.models import PROCUREMENT_OFFICER
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.forms_common import BaseForm
+from contracts_app.metrics.forms import PlainDateField
+from contracts_app.metrics.status import today_for
+from contracts_app.permissions import can_manage_contract
+from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
+
+EVALUABLE_STATUSES = ("completed", "terminated")
+RATINGS = {
+    "1": "1 — Poor",
+    "2": "2 — Below expectations",
+    "3": "3 — Met expectations",
+    "4": "4 — Above expectations",
+    "5": "5 — Excellent",
+}
+RATING_MESSAGE = "Choose a rating from 1 (poor) to 5 (excellent)."
+MAX_NARRATIVE = 10000
+MAX_COMMENT = 10000
+
+
+class EvaluationError(ValueError):
+    """An evaluation that cannot be saved; ``field`` names the form field at fault."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- permission -------------------------------------------------------------------------------
+
+
+def can_evaluate(user, contract):
+    """Procurement officers and the contract's own manager (unarchived contracts); on an
+    archived contract, procurement officers only."""
+    if can_manage_contract(user, contract):
+        return True
+    return (
+        user is not None and getattr(user, "is_authenticated", False)
+        and user.role == PROCUREMENT_OFFICER and contract.is_archived
+    )
+
+
+def is_evaluable(contract):
+    return contract.status in EVALUABLE_STATUSES
+
+
+# --- form ---------------------------------------------------------------------------------------
+
+
+def _rating(form, field):
+    if field.data not in RATINGS:
+        raise ValidationError(RATING_MESSAGE)
+
+
+def _rating_field(label):
+    return SelectField(
+        label, choices=[("", "Choose a rating…"), *RATINGS.items()], validate_choice=False,
+        validators=[InputRequired(RATING_MESSAGE), _rating],
+    )
+
+
+class EvaluationForm(BaseForm):
+    quality = _rating_field(RATING_FIELDS["quality"])
+    schedule = _rating_field(RATING_FIELDS["schedule"])
+    cost_control = _rating_field(RATING_FIELDS["cost_control"])
+    management = _rating_field(RATING_FIELDS["management"])
+    narrative = TextAreaField(
+        "Narrative",
+        validators=[DataRequired("Describe how the vendor performed: what worked, what did not."), Length(max=MAX_NARRATIVE)],
+        description="What worked and what did not, with the evidence; read at renewal and when similar work is bought.",
+    )
+    vendor_comment = TextAreaField(
+        "Vendor's comment", validators=[Optional(), Length(max=MAX_COMMENT)],
+        description="Optional: the vendor's response to this evaluation.",
+    )
+    evaluated_on = PlainDateField("Evaluated on", validators=[InputRequired("Give the date of the evaluation.")])
+
+    def values(self):
+        values = {name: self[name].data for name in RATING_FIELDS}
+        values.update(narrative=self.narrative.data, vendor_comment=self.vendor_comment.data,
+                      evaluated_on=self.evaluated_on.data)
+        return values
+
+    @classmethod
+    def for_evaluation(cls, evaluation, today, formdata=None):
+        """The form, prefilled from an existing evaluation (or dated today for a new one)."""
+        if formdata is not None:
+            return cls(formdata=formdata)
+        if evaluation is None:
+            return cls(formdata=None, data={"evaluated_on": today})
+        data = {name: str(getattr(evaluation, name)) for name in RATING_FIELDS}
+        data.update(narrative=evaluation.narrative, vendor_comment=evaluation.vendor_comment,
+                    evaluated_on=evaluation.evaluated_on)
+        return cls(formdata=None, data=data)
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def evaluation_for(contract_id):
+    return db.session.scalar(select(CloseoutEvaluation).where(CloseoutEvaluation.contract_id == contract_id))
+
+
+def _clean(contract, values, today):
+    """The values as the row stores them; raises EvaluationError on the first problem."""
+    cleaned = {}
+    for name in RATING_FIELDS:
+        raw = values.get(name)
+        try:
+            rating = int(str(raw).strip())
+        except (TypeError, ValueError):
+            raise EvaluationError(RATING_MESSAGE, name)
+        if str(rating) not in RATINGS:
+            raise EvaluationError(RATING_MESSAGE, name)
+        cleaned[name] = rating
+    narrative = (values.get("narrative") or "").replace("\x00", "").strip()
+    if not narrative:
+        raise EvaluationError("Describe how the vendor performed: what worked, what did not.", "narrative")
+    if len(narrative) > MAX_NARRATIVE:
+        raise EvaluationError(f"Keep the narrative under {MAX_NARRATIVE:,} characters.", "narrative")
+    comment = (values.get("vendor_comment") or "").replace("\x00", "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise EvaluationError(f"Keep the comment under {MAX_COMMENT:,} characters.", "vendor_comment")
+    evaluated_on = values.get("evaluated_on")
+    if evaluated_on is None:
+        raise EvaluationError("Give the date of the evaluation.", "evaluated_on")
+    if evaluated_on > today:
+        raise EvaluationError(f"The evaluation date cannot be in the future (today is {today.isoformat()}).", "evaluated_on")
+    if evaluated_on < contract.start_date:
+        raise EvaluationError(
+            f"The evaluation date cannot be before the contract started ({contract.start_date.isoformat()}).", "evaluated_on"
+        )
+    cleaned.update(narrative=narrative, vendor_comment=comment, evaluated_on=evaluated_on)
+    return cleaned
+
+
+def save_evaluation(contract, actor, values, now=None):
+    """Create the contract's closeout evaluation, or update the existing one; audited.
+
+    Returns (evaluation, created). Raises EvaluationError (with .field) for a contract that is
+    not completed or terminated, for bad values, and when another evaluation of the contract
+    was saved at the same moment (the unique contract_id decides). Commits.
+    """
+    now = now or utcnow()
+    if not is_evaluable(contract):
+        raise EvaluationError(
+            f"This contract is {contract.status_label.lower()}: a closeout evaluation is recorded once it is completed or terminated.",
+            None,
+        )
+    cleaned = _clean(contract, values, today_for(now))
+    evaluation = evaluation_for(contract.id)
+    created = evaluation is None
+    before = None if created else snapshot(evaluation)
+    if created:
+        evaluation = CloseoutEvaluation(contract_id=contract.id, created_at=now)
+        db.session.add(evaluation)
+    for key, value in cleaned.items():
+        setattr(evaluation, key, value)
+    # The vendor is the contract's (kept on the row so vendor pages aggregate without a join).
+    evaluation.vendor_id = contract.vendor_id
+    evaluation.evaluated_by_id = actor.id if actor is not None else None
+    evaluation.updated_at = now
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two people saving the first evaluation of this contract at once: one wins.
+        db.session.rollback()
+        raise EvaluationError(
+            "Someone else saved an evaluation of this contract just now; nothing of yours was saved. "
+            "Reload the page to see and edit theirs.",
+            "narrative",
+        )
+    average = sum(cleaned[name] for name in RATING_FIELDS) / len(RATING_FIELDS)
+    record(
+        actor, "create" if created else "update", evaluation, before=before, after=snapshot(evaluation),
+        contract_id=contract.id,
+        summary=f"{'Recorded' if created else 'Changed'} the closeout evaluation of {contract.reference} (average {average:.2f})",
+    )
+    db.session.commit()
+    return evaluation, created

@@ -1,0 +1,279 @@
+"""Certification evidence: how the city stands on the What Works Cities results-driven
+contracting criteria, computed from its own data, each figure linked to the rows behind it.
+
+Strategic contracts are the active, unarchived ones. Every figure is aggregated in SQL; the
+page runs a fixed number of queries whatever the size of the portfolio.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import abort, render_template, request
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import joinedload
+
+from contracts_app.contracts.models import RESULTS_BASED_PAYMENT, Contract, Vendor
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.management.models import CheckIn
+from contracts_app.metrics import rules
+from contracts_app.metrics.models import Metric
+from contracts_app.metrics.status import today_for
+from contracts_app.portfolio import bp
+from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
+
+QUARTERS = 4
+
+CRITERIA = {
+    "goals_metrics": {
+        "codes": "RDC1 / RDC2",
+        "title": "Goals and metrics",
+        "subject": "strategic contracts",
+        "met": "with a problem statement, desired outcomes and at least one performance metric",
+        "not_met": "missing a problem statement, desired outcomes or a performance metric",
+    },
+    "results_payment": {
+        "codes": "RDC4",
+        "title": "Results-based payment",
+        "subject": "strategic contracts",
+        "met": "whose payment structure rewards progress toward the goals "
+               "(performance-based incentives or penalties, milestone payments, pay for success)",
+        "not_met": "whose payment structure does not tie payment to results",
+    },
+    "quarterly_checkins": {
+        "codes": "RDC5 / PA2",
+        "title": "Quarterly check-ins",
+        "subject": "strategic contracts",
+        "met": "with a check-in held in each of the last four full calendar quarters",
+        "not_met": "without a check-in held in each of the last four full calendar quarters",
+    },
+    "vendor_evaluations": {
+        "codes": "RDC3 / RDC6",
+        "title": "Vendor evaluations",
+        "subject": "vendors with a completed contract",
+        "met": "with at least one closeout evaluation",
+        "not_met": "without a closeout evaluation",
+    },
+}
+
+
+def quarter_start(day):
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def last_full_quarters(today, count=QUARTERS):
+    """The ``count`` calendar quarters that ended before ``today``, oldest first, as
+    (first day, last day) pairs. The quarter containing ``today`` is never full yet."""
+    quarters = []
+    start = quarter_start(today)
+    for _ in range(count):
+        end = start - timedelta(days=1)
+        start = rules.add_months(start, -3)
+        quarters.insert(0, (start, end))
+    return quarters
+
+
+def _strategic():
+    return and_(Contract.status == "active", Contract.archived_at.is_(None))
+
+
+def _has_goals():
+    return and_(func.trim(Contract.problem) != "", func.trim(Contract.outcomes) != "")
+
+
+def _metric_counts():
+    return (
+        select(Metric.contract_id.label("contract_id"), func.count(Metric.id).label("metrics"))
+        .group_by(Metric.contract_id)
+        .subquery("metric_counts")
+    )
+
+
+def _quarter_coverage(quarters):
+    """Per contract: how many of ``quarters`` had a held check-in, and the last one held in them.
+    The quarter index is a CASE over date ranges computed here, so SQLite and PostgreSQL agree."""
+    index = case(
+        *[(CheckIn.held_on.between(start, end), position) for position, (start, end) in enumerate(quarters)]
+    )
+    return (
+        select(
+            CheckIn.contract_id.label("contract_id"),
+            func.count(distinct(index)).label("quarters"),
+        )
+        .where(
+            CheckIn.status == "held",
+            CheckIn.held_on.between(quarters[0][0], quarters[-1][1]),
+        )
+        .group_by(CheckIn.contract_id)
+        .subquery("quarter_coverage")
+    )
+
+
+def _last_held():
+    return (
+        select(CheckIn.contract_id.label("contract_id"), func.max(CheckIn.held_on).label("last_held"))
+        .where(CheckIn.status == "held", CheckIn.held_on.is_not(None))
+        .group_by(CheckIn.contract_id)
+        .subquery("last_held")
+    )
+
+
+def _conditions(metric_counts, coverage):
+    return {
+        "goals_metrics": and_(_has_goals(), func.coalesce(metric_counts.c.metrics, 0) > 0),
+        "results_payment": Contract.payment_structure.in_(sorted(RESULTS_BASED_PAYMENT)),
+        "quarterly_checkins": func.coalesce(coverage.c.quarters, 0) == QUARTERS,
+    }
+
+
+def _ones(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass
+class Figure:
+    key: str
+    numerator: int
+    denominator: int
+
+    @property
+    def share(self):
+        return self.numerator * 100 / self.denominator if self.denominator else None
+
+    @property
+    def info(self):
+        return CRITERIA[self.key]
+
+
+def _evaluated_vendor_ids():
+    return select(CloseoutEvaluation.vendor_id).distinct()
+
+
+def _vendors_with_completed_contracts():
+    return select(Contract.vendor_id).where(Contract.status == "completed", Contract.archived_at.is_(None)).distinct()
+
+
+def evidence_figures(today):
+    """{criterion: Figure}, plus the number of public strategic contracts (RDC7). Two queries."""
+    quarters = last_full_quarters(today)
+    metric_counts, coverage = _metric_counts(), _quarter_coverage(quarters)
+    conditions = _conditions(metric_counts, coverage)
+    row = db.session.execute(
+        select(
+            func.count(Contract.id),
+            *[_ones(condition) for condition in conditions.values()],
+            _ones(Contract.is_public.is_(True)),
+        )
+        .select_from(Contract)
+        .outerjoin(metric_counts, metric_counts.c.contract_id == Contract.id)
+        .outerjoin(coverage, coverage.c.contract_id == Contract.id)
+        .where(_strategic())
+    ).one()
+    total, *met, public = (int(value or 0) for value in row)
+    figures = {key: Figure(key, count, total) for key, count in zip(conditions, met)}
+    vendors, evaluated = db.session.execute(
+        select(func.count(Vendor.id), _ones(Vendor.id.in_(_evaluated_vendor_ids()))).where(
+            Vendor.id.in_(_vendors_with_completed_contracts())
+        )
+    ).one()
+    figures["vendor_evaluations"] = Figure("vendor_evaluations", int(evaluated or 0), int(vendors or 0))
+    return figures, Figure("public", public, total), quarters
+
+
+@dataclass
+class ContractEvidence:
+    contract: Contract
+    has_goals: bool
+    metrics: int
+    quarters: int
+    last_held: object
+
+
+def contracts_for(criterion, met, today):
+    """The strategic contracts that meet (or do not meet) ``criterion``. One query."""
+    quarters = last_full_quarters(today)
+    metric_counts, coverage, last_held = _metric_counts(), _quarter_coverage(quarters), _last_held()
+    condition = _conditions(metric_counts, coverage)[criterion]
+    rows = db.session.execute(
+        select(
+            Contract,
+            case((_has_goals(), 1), else_=0),
+            func.coalesce(metric_counts.c.metrics, 0),
+            func.coalesce(coverage.c.quarters, 0),
+            last_held.c.last_held,
+        )
+        .join(Contract.vendor)
+        .outerjoin(metric_counts, metric_counts.c.contract_id == Contract.id)
+        .outerjoin(coverage, coverage.c.contract_id == Contract.id)
+        .outerjoin(last_held, last_held.c.contract_id == Contract.id)
+        .options(joinedload(Contract.vendor), joinedload(Contract.contract_manager))
+        .where(_strategic(), condition if met else ~condition)
+        .order_by(Contract.reference)
+    ).all()
+    return [
+        ContractEvidence(contract, bool(goals), int(n_metrics), int(n_quarters), held)
+        for contract, goals, n_metrics, n_quarters, held in rows
+    ]
+
+
+@dataclass
+class VendorEvidence:
+    vendor: Vendor
+    completed: int
+    evaluations: int
+    rating: object
+
+
+def vendors_for(met):
+    """Vendors with a completed contract that have (or lack) a closeout evaluation. One query."""
+    completed = (
+        select(Contract.vendor_id.label("vendor_id"), func.count(Contract.id).label("completed"))
+        .where(Contract.status == "completed", Contract.archived_at.is_(None))
+        .group_by(Contract.vendor_id)
+        .subquery("completed")
+    )
+    ratings = sum(getattr(CloseoutEvaluation, field) for field in RATING_FIELDS)
+    evaluations = (
+        select(
+            CloseoutEvaluation.vendor_id.label("vendor_id"),
+            func.count(CloseoutEvaluation.id).label("evaluations"),
+            func.avg(ratings * 1.0 / len(RATING_FIELDS)).label("rating"),
+        )
+        .group_by(CloseoutEvaluation.vendor_id)
+        .subquery("evaluations")
+    )
+    query = (
+        select(Vendor, completed.c.completed, func.coalesce(evaluations.c.evaluations, 0), evaluations.c.rating)
+        .join(completed, completed.c.vendor_id == Vendor.id)
+        .outerjoin(evaluations, evaluations.c.vendor_id == Vendor.id)
+        .order_by(Vendor.name)
+    )
+    query = query.where(evaluations.c.vendor_id.is_not(None) if met else evaluations.c.vendor_id.is_(None))
+    return [VendorEvidence(vendor, int(n), int(e), rating) for vendor, n, e, rating in db.session.execute(query)]
+
+
+@bp.route("/portfolio/evidence")
+def evidence():
+    today = today_for(utcnow())
+    figures, public, quarters = evidence_figures(today)
+    return render_template(
+        "portfolio/evidence.html", figures=figures, public=public, quarters=quarters, today=today, criteria=CRITERIA,
+    )
+
+
+@bp.route("/portfolio/evidence/<criterion>")
+def evidence_contracts(criterion):
+    if criterion not in CRITERIA:
+        abort(404)
+    met = request.args.get("met", "yes")
+    if met not in ("yes", "no"):
+        abort(400)
+    today = today_for(utcnow())
+    if criterion == "vendor_evaluations":
+        contracts, vendors = None, vendors_for(met == "yes")
+    else:
+        contracts, vendors = contracts_for(criterion, met == "yes", today), None
+    return render_template(
+        "portfolio/evidence_contracts.html",
+        criterion=criterion, info=CRITERIA[criterion], met=met, contracts=contracts, vendors=vendors,
+        quarters=last_full_quarters(today), today=today, quarter_count=QUARTERS,
+    )

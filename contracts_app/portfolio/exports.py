@@ -1,0 +1,175 @@
+"""CSV exports of the contract register and of metric readings.
+
+Streamed row by row (a generator over a query fetched in batches), UTF-8 with a byte-order mark
+so that Excel opens it as UTF-8, and safe against formula injection: a text cell that starts
+with = + - @ (or a tab or carriage return) is prefixed with a single quote.
+"""
+import csv
+import io
+from datetime import datetime, timezone
+
+from flask import Response, abort, request, stream_with_context
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from contracts_app.auth.models import User
+from contracts_app.contracts import services as contract_services
+from contracts_app.contracts.models import Contract
+from contracts_app.contracts.routes import MAX_ID, parse_register_args
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.metrics import rules
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.metrics.status import today_for
+from contracts_app.portfolio import bp
+
+BATCH = 500
+BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+REGISTER_COLUMNS = [
+    "reference", "title", "kind", "department", "vendor", "value", "currency", "start", "end", "status",
+    "health", "payment structure", "priorities", "contract manager", "public",
+]
+READING_COLUMNS = [
+    "contract reference", "metric", "unit", "period start", "period end", "value", "status", "note",
+    "recorded by", "recorded at",
+]
+
+
+def cell(value):
+    """One CSV cell: text is neutralised against formula injection; numbers and dates are
+    written as they are (ISO dates, plain decimals)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if not isinstance(value, str):
+        return str(value)
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def plain_decimal(value):
+    """A reading without its storage padding: 35.4000 -> 35.4, 2.0000 -> 2 (never exponent form)."""
+    if value is None:
+        return None
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _csv_lines(header, rows):
+    """Yield the BOM, the header and each row as CSV text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush():
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return text
+
+    yield BOM
+    writer.writerow(header)
+    yield flush()
+    for row in rows:
+        writer.writerow([cell(value) for value in row])
+        yield flush()
+
+
+def _csv_response(name, header, rows):
+    filename = f"{name}-{today_for(utcnow()).isoformat()}.csv"
+    return Response(
+        stream_with_context(chunk.encode("utf-8") for chunk in _csv_lines(header, rows)),
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def register_rows(filters, sort, direction):
+    """The register's rows, fetched in batches: one query per batch for the contracts (vendor and
+    manager joined) and one for their priorities."""
+    query = contract_services.register_query(filters, sort, direction).execution_options(yield_per=BATCH)
+    for contract in db.session.scalars(query):
+        yield [
+            contract.reference,
+            contract.title,
+            contract.kind_label,
+            contract.department,
+            contract.vendor.name,
+            contract.value,
+            contract.currency,
+            contract.start_date.isoformat(),
+            contract.end_date.isoformat(),
+            contract.status_label,
+            rules.STATUS_LABELS.get(contract.health, contract.health),
+            contract.payment_structure_label,
+            "; ".join(p.name for p in contract.priorities),
+            contract.contract_manager.name if contract.contract_manager else "",
+            contract.is_public,
+        ]
+
+
+@bp.route("/portfolio/export/contracts.csv")
+def export_register():
+    # Same filters as the register; values that are not valid are ignored, as there.
+    filters, sort, direction, _page, _problems = parse_register_args(request.args)
+    return _csv_response("contracts", REGISTER_COLUMNS, register_rows(filters, sort, direction))
+
+
+def _id_arg(key):
+    raw = request.args.get(key, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+        abort(400)
+    return int(raw)
+
+
+def reading_rows(contract_id=None, metric_id=None):
+    """Readings with their contract, metric and recorder: one joined query, fetched in batches."""
+    recorder = aliased(User)
+    query = (
+        select(
+            Contract.reference, Metric.name, Metric.unit, Reading.period_start, Reading.period_end,
+            Reading.value, Reading.status, Reading.note, recorder.name, Reading.recorded_at,
+        )
+        .join(Metric, Metric.id == Reading.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .outerjoin(recorder, recorder.id == Reading.recorded_by_id)
+        .order_by(Contract.reference, Metric.position, Metric.id, Reading.period_start)
+        .execution_options(yield_per=BATCH)
+    )
+    if contract_id is not None:
+        query = query.where(Contract.id == contract_id)
+    if metric_id is not None:
+        query = query.where(Metric.id == metric_id)
+    if contract_id is None and metric_id is None:
+        query = query.where(Contract.archived_at.is_(None))
+    for reference, metric, unit, start, end, value, status, note, recorded_by, recorded_at in db.session.execute(query):
+        yield [
+            reference, metric, unit, start.isoformat(), end.isoformat(), plain_decimal(value),
+            rules.STATUS_LABELS.get(status, status), note, recorded_by, recorded_at,
+        ]
+
+
+@bp.route("/portfolio/export/readings.csv")
+def export_readings():
+    contract_id, metric_id = _id_arg("contract"), _id_arg("metric")
+    name = "readings"
+    if contract_id is not None:
+        contract = db.session.get(Contract, contract_id) or abort(404)
+        name = f"readings-{contract.reference}"
+    if metric_id is not None:
+        metric = db.session.get(Metric, metric_id) or abort(404)
+        name = f"readings-metric-{metric.id}"
+    safe_name = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "-" for ch in name)
+    return _csv_response(safe_name, READING_COLUMNS, reading_rows(contract_id, metric_id))

@@ -1,0 +1,474 @@
+"""Portfolio roll-ups in SQL: each function is one (or a fixed few) statements whose number does
+not grow with the number of contracts. They read the stored statuses (Contract.health,
+Metric.status), flags, check-ins and monthly HealthSnapshot rows — never replay readings.
+
+Other portfolio pages may import from here: ``strategic_conditions``, ``PortfolioFilters``,
+``health_counts``, ``priority_rollups``, ``last_held_checkins``, ``headline_sparklines``.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import union, and_, case, func, literal, or_, select
+
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
+from contracts_app.extensions import db
+from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_ORDER, CheckIn, Flag
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months
+from contracts_app.portfolio.models import HealthSnapshot
+from contracts_app.priorities.models import Priority, contract_priorities
+
+# Display order for health: best first reads naturally in a legend ("62% on track, ...").
+HEALTH_ORDER = ("on_track", "at_risk", "off_track", "overdue", "no_data")
+# A contract whose last held check-in is older than this (or that never had one after this
+# long into its term) has lapsed: WWC asks for engagement at least quarterly (RDC5 / PA2).
+CHECKIN_LAPSE_DAYS = 90
+ENDING_WITHIN_CHOICES = (30, 60, 90, 120, 180, 365)
+ATTENTION_LIMIT = 25
+RECENT_LIMIT = 10
+SPARKLINE_POINTS = 12
+ROLLUP_MONTHS = 24
+MAX_ID = 2**31 - 1
+
+_PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+
+
+def strategic_conditions():
+    """The strategic portfolio: active contracts that are not archived."""
+    return [Contract.status == "active", Contract.archived_at.is_(None)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+def parse_period(raw):
+    """'2025' | '2025-07' | '2025-Q3' -> (label, first day, last day), or None when invalid."""
+    match = _PERIOD_PATTERN.match(raw or "")
+    if not match:
+        return None
+    year = int(match.group(1))
+    if not 1900 <= year <= 2200:
+        return None
+    if match.group(2):
+        month = int(match.group(2))
+        first = date(year, month, 1)
+        return first.strftime("%B %Y"), first, date(year, month, calendar.monthrange(year, month)[1])
+    if match.group(3):
+        quarter = int(match.group(3))
+        first = date(year, 3 * quarter - 2, 1)
+        return f"Q{quarter} {year}", first, add_months(first, 3) - timedelta(days=1)
+    return str(year), date(year, 1, 1), date(year, 12, 31)
+
+
+@dataclass
+class PortfolioFilters:
+    """Validated dashboard filters. Invalid values are dropped and named in ``problems``."""
+
+    department: str | None = None
+    payment_structure: str | None = None
+    vendor_id: int | None = None
+    period: str | None = None  # the raw value, e.g. "2025-Q3"
+    period_label: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    ending_within: int | None = None
+    problems: list = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args, departments, vendor_ids):
+        """Build from a query string; ``departments`` and ``vendor_ids`` are the allowed values."""
+        filters = cls()
+        department = args.get("department", "").strip()
+        if department:
+            if department in departments:
+                filters.department = department
+            else:
+                filters.problems.append("department")
+        structure = args.get("payment_structure", "").strip()
+        if structure:
+            if structure in PAYMENT_STRUCTURES:
+                filters.payment_structure = structure
+            else:
+                filters.problems.append("payment structure")
+        vendor = args.get("vendor", "").strip()
+        if vendor:
+            try:
+                vendor_id = int(vendor)
+            except ValueError:
+                vendor_id = None
+            if vendor_id is not None and 1 <= vendor_id <= MAX_ID and vendor_id in vendor_ids:
+                filters.vendor_id = vendor_id
+            else:
+                filters.problems.append("vendor")
+        period = args.get("period", "").strip()
+        if period:
+            parsed = parse_period(period)
+            if parsed:
+                filters.period = period
+                filters.period_label, filters.period_start, filters.period_end = parsed
+            else:
+                filters.problems.append("period")
+        ending = args.get("ending_within", "").strip()
+        if ending:
+            if ending.isdigit() and int(ending) in ENDING_WITHIN_CHOICES:
+                filters.ending_within = int(ending)
+            else:
+                filters.problems.append("ending within")
+        return filters
+
+    @property
+    def active(self):
+        return any([self.department, self.payment_structure, self.vendor_id, self.period, self.ending_within])
+
+    def conditions(self, today):
+        """SQL conditions on Contract: the strategic portfolio narrowed by these filters."""
+        where = strategic_conditions()
+        if self.department:
+            where.append(Contract.department == self.department)
+        if self.payment_structure:
+            where.append(Contract.payment_structure == self.payment_structure)
+        if self.vendor_id:
+            where.append(Contract.vendor_id == self.vendor_id)
+        if self.period_start:
+            # Term overlaps the period: the contract was running at some point during it.
+            where.append(Contract.start_date <= self.period_end)
+            where.append(Contract.end_date >= self.period_start)
+        if self.ending_within:
+            where.append(Contract.end_date >= today)
+            where.append(Contract.end_date <= today + timedelta(days=self.ending_within))
+        return where
+
+
+def filter_options():
+    """(departments, vendors as (id, name)) for the filter form: two small queries."""
+    departments = db.session.scalars(
+        select(Contract.department).where(Contract.archived_at.is_(None)).distinct().order_by(Contract.department)
+    ).all()
+    vendors = db.session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
+    return departments, vendors
+
+
+def period_choices(today, years_back=2, years_ahead=1):
+    """Suggested period values for the filter: years, quarters and months around today."""
+    choices = []
+    for year in range(today.year + years_ahead, today.year - years_back - 1, -1):
+        choices.append((str(year), str(year)))
+        for quarter in range(4, 0, -1):
+            choices.append((f"{year}-Q{quarter}", f"Q{quarter} {year}"))
+    months = []
+    first = date(today.year, today.month, 1)
+    for offset in range(-12, 4):
+        month = add_months(first, offset)
+        months.append((month.strftime("%Y-%m"), month.strftime("%B %Y")))
+    return choices, list(reversed(months))
+
+
+# ---------------------------------------------------------------------------------------------
+# Roll-ups
+
+
+def _health_dict(rows):
+    counts = {health: 0 for health in HEALTH_ORDER}
+    for health, count in rows:
+        counts[health if health in counts else "no_data"] += count
+    return counts
+
+
+def shares(counts):
+    """{health: percent as Decimal rounded to 1 place} of a counts dict; zeros when empty."""
+    total = sum(counts.values())
+    if not total:
+        return {health: Decimal(0) for health in counts}
+    return {health: (Decimal(100) * count / total).quantize(Decimal("0.1")) for health, count in counts.items()}
+
+
+def health_counts(conditions):
+    """Counts and value by stored health over the contracts matching ``conditions``: one GROUP BY.
+
+    Returns {"counts": {health: n}, "values": {health: Decimal}, "total": n, "value": Decimal}.
+    """
+    rows = db.session.execute(
+        select(Contract.health, func.count(Contract.id), func.coalesce(func.sum(Contract.value), 0))
+        .where(*conditions)
+        .group_by(Contract.health)
+    ).all()
+    counts = _health_dict((health, count) for health, count, _ in rows)
+    values = {health: Decimal(0) for health in HEALTH_ORDER}
+    for health, _, value in rows:
+        values[health if health in values else "no_data"] += Decimal(value)
+    return {
+        "counts": counts,
+        "values": values,
+        "total": sum(counts.values()),
+        "value": sum(values.values(), Decimal(0)),
+        "shares": shares(counts),
+    }
+
+
+def priority_rollups(conditions):
+    """A card per priority: health counts and value of its contracts matching ``conditions``.
+
+    Two statements: all priorities, then one GROUP BY (priority, health) over contract_priorities.
+    Priorities with no matching contracts still get a card (with zeros).
+    """
+    priorities = db.session.execute(
+        select(Priority.id, Priority.name, Priority.outcome, Priority.target_year).order_by(Priority.name)
+    ).all()
+    rows = db.session.execute(
+        select(
+            contract_priorities.c.priority_id, Contract.health,
+            func.count(Contract.id), func.coalesce(func.sum(Contract.value), 0),
+        )
+        .join(Contract, Contract.id == contract_priorities.c.contract_id)
+        .where(*conditions)
+        .group_by(contract_priorities.c.priority_id, Contract.health)
+    ).all()
+    by_priority = {}
+    for priority_id, health, count, value in rows:
+        entry = by_priority.setdefault(priority_id, {"rows": [], "value": Decimal(0)})
+        entry["rows"].append((health, count))
+        entry["value"] += Decimal(value)
+    cards = []
+    for priority in priorities:
+        entry = by_priority.get(priority.id, {"rows": [], "value": Decimal(0)})
+        counts = _health_dict(entry["rows"])
+        cards.append({
+            "id": priority.id, "name": priority.name, "outcome": priority.outcome,
+            "target_year": priority.target_year, "counts": counts, "shares": shares(counts),
+            "total": sum(counts.values()), "value": entry["value"],
+        })
+    return cards
+
+
+def flag_severity_counts(conditions):
+    """Open flags by severity over the contracts matching ``conditions``: one GROUP BY."""
+    rows = db.session.execute(
+        select(Flag.severity, func.count(Flag.id))
+        .join(Contract, Contract.id == Flag.contract_id)
+        .where(Flag.resolved_at.is_(None), *conditions)
+        .group_by(Flag.severity)
+    ).all()
+    counts = {severity: 0 for severity in SEVERITY_ORDER}
+    for severity, count in rows:
+        counts[severity] = counts.get(severity, 0) + count
+    return counts
+
+
+def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
+    """Contracts with open flags or a pending check-in past its date.
+
+    Driven from the open flags and the overdue pending check-ins (small sets), not from every
+    contract: a check-in lapse shows as the sweep's open "no check-in for 90 days" flag, so the
+    page never recomputes lapses over the whole portfolio. One statement: open flags counted
+    per contract and severity, the earliest overdue pending check-in, and the last held
+    check-in of just these contracts; worst first, ``limit`` rows, with the total from a
+    window count. Returns (rows, total).
+    """
+    flags = (
+        select(
+            Flag.contract_id.label("contract_id"),
+            func.sum(case((Flag.severity == "high", 1), else_=0)).label("high"),
+            func.sum(case((Flag.severity == "medium", 1), else_=0)).label("medium"),
+            func.sum(case((Flag.severity == "low", 1), else_=0)).label("low"),
+            func.sum(case((Flag.kind == "no_checkin", 1), else_=0)).label("lapsed"),
+        )
+        .where(Flag.resolved_at.is_(None))
+        .group_by(Flag.contract_id)
+        .subquery("open_flags")
+    )
+    overdue = (
+        select(CheckIn.contract_id.label("contract_id"), func.min(CheckIn.scheduled_for).label("overdue_since"))
+        .where(CheckIn.status.in_(PENDING_CHECKIN_STATUSES), CheckIn.scheduled_for < today)
+        .group_by(CheckIn.contract_id)
+        .subquery("overdue_checkins")
+    )
+    candidates = union(select(flags.c.contract_id), select(overdue.c.contract_id)).subquery("candidates")
+    last_held = (
+        select(func.max(CheckIn.held_on))
+        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+    high = func.coalesce(flags.c.high, 0)
+    medium = func.coalesce(flags.c.medium, 0)
+    low = func.coalesce(flags.c.low, 0)
+    lapsed = func.coalesce(flags.c.lapsed, 0)
+    rows = db.session.execute(
+        select(
+            Contract.id, Contract.reference, Contract.title, Contract.health, Contract.value,
+            Contract.currency, Vendor.name.label("vendor_name"),
+            high.label("high"), medium.label("medium"), low.label("low"),
+            overdue.c.overdue_since, last_held.label("last_held"), lapsed.label("lapsed"),
+            func.count().over().label("total"),
+        )
+        .select_from(candidates)
+        .join(Contract, Contract.id == candidates.c.contract_id)
+        .join(Vendor, Vendor.id == Contract.vendor_id)
+        .outerjoin(flags, flags.c.contract_id == Contract.id)
+        .outerjoin(overdue, overdue.c.contract_id == Contract.id)
+        .where(*conditions)
+        .order_by(high.desc(), medium.desc(), overdue.c.overdue_since.is_(None), overdue.c.overdue_since,
+                  low.desc(), lapsed.desc(), Contract.reference)
+        .limit(limit)
+    ).all()
+    total = rows[0].total if rows else 0
+    return rows, total
+
+
+def recent_checkins(conditions, limit=RECENT_LIMIT):
+    """The last held check-ins on contracts matching ``conditions``."""
+    return db.session.execute(
+        select(
+            CheckIn.id, CheckIn.held_on, CheckIn.decisions, Contract.id.label("contract_id"),
+            Contract.reference, Contract.title,
+        )
+        .join(Contract, Contract.id == CheckIn.contract_id)
+        .where(CheckIn.status == "held", *conditions)
+        .order_by(CheckIn.held_on.desc(), CheckIn.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def recently_resolved_flags(conditions, limit=RECENT_LIMIT):
+    """The last resolved flags on contracts matching ``conditions``."""
+    return db.session.execute(
+        select(
+            Flag.id, Flag.kind, Flag.severity, Flag.summary, Flag.resolved_at, Flag.resolution_note,
+            Contract.id.label("contract_id"), Contract.reference, Contract.title,
+        )
+        .join(Contract, Contract.id == Flag.contract_id)
+        .where(Flag.resolved_at.is_not(None), *conditions)
+        .order_by(Flag.resolved_at.desc(), Flag.id.desc())
+        .limit(limit)
+    ).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# One priority
+
+
+def priority_conditions(priority_id):
+    """Strategic contracts that serve the priority (EXISTS on the association table)."""
+    serves = (
+        select(literal(1))
+        .select_from(contract_priorities)
+        .where(contract_priorities.c.contract_id == Contract.id, contract_priorities.c.priority_id == priority_id)
+        .exists()
+    )
+    return [*strategic_conditions(), serves]
+
+
+def health_rank():
+    """A SQL sort key: worst health first (off track, overdue, at risk, on track, no data)."""
+    return case({health: rank for rank, health in enumerate(SEVERITY)}, value=Contract.health, else_=len(SEVERITY))
+
+
+def priority_contracts(conditions, page, per_page):
+    """A page of contracts (worst health first) with vendor and last held check-in date.
+
+    One statement for the rows (the total comes from health_counts, already queried).
+    """
+    # Correlated to each listed contract (one page of them) and read from the
+    # (status, contract_id, held_on) index, instead of grouping every check-in in the city.
+    last_held = (
+        select(func.max(CheckIn.held_on))
+        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+    return db.session.execute(
+        select(
+            Contract.id, Contract.reference, Contract.title, Contract.health, Contract.value, Contract.currency,
+            Contract.end_date, Vendor.name.label("vendor_name"), last_held.label("last_held"),
+        )
+        .join(Vendor, Vendor.id == Contract.vendor_id)
+        .where(*conditions)
+        .order_by(health_rank(), Contract.reference)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+
+
+def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
+    """{contract_id: {"metric_id", "name", "unit", "status", "values": [oldest..latest]}} for each
+    contract's headline metric (lowest position, then id).
+
+    One statement: metrics ranked per contract, readings ranked per metric with
+    row_number() (latest first), kept where both ranks qualify; metrics without readings still
+    come back (outer join) so the page can say "no readings yet".
+    """
+    if not contract_ids:
+        return {}
+    metric_rank = (
+        select(
+            Metric.id.label("metric_id"), Metric.contract_id, Metric.name, Metric.unit, Metric.status,
+            func.row_number().over(partition_by=Metric.contract_id, order_by=(Metric.position, Metric.id)).label("mrn"),
+        )
+        .where(Metric.contract_id.in_(contract_ids))
+        .subquery("ranked_metrics")
+    )
+    headline = select(metric_rank).where(metric_rank.c.mrn == 1).subquery("headline")
+    reading_rank = (
+        select(
+            Reading.metric_id, Reading.period_start, Reading.value,
+            func.row_number().over(partition_by=Reading.metric_id, order_by=Reading.period_start.desc()).label("rrn"),
+        )
+        .join(headline, headline.c.metric_id == Reading.metric_id)
+        .subquery("ranked_readings")
+    )
+    rows = db.session.execute(
+        select(
+            headline.c.contract_id, headline.c.metric_id, headline.c.name, headline.c.unit, headline.c.status,
+            reading_rank.c.period_start, reading_rank.c.value,
+        )
+        .outerjoin(reading_rank, and_(reading_rank.c.metric_id == headline.c.metric_id, reading_rank.c.rrn <= points))
+        .order_by(headline.c.contract_id, reading_rank.c.period_start)
+    ).all()
+    result = {}
+    for row in rows:
+        entry = result.setdefault(row.contract_id, {
+            "metric_id": row.metric_id, "name": row.name, "unit": row.unit, "status": row.status,
+            "values": [], "periods": [],
+        })
+        if row.period_start is not None:
+            entry["values"].append(row.value)
+            entry["periods"].append(row.period_start)
+    return result
+
+
+def priority_rollup_by_month(priority_id, today, months=ROLLUP_MONTHS):
+    """Per month, how many of the priority's contracts had each health, from HealthSnapshot.
+
+    One GROUP BY month statement over the last ``months`` months up to today's month; archived
+    contracts are left out (they are not part of the portfolio any more). Returns a list of
+    {"month", "total", "counts", "on_track_share"} oldest first.
+    """
+    first = add_months(date(today.year, today.month, 1), -(months - 1))
+    columns = [func.sum(case((HealthSnapshot.health == health, 1), else_=0)).label(health) for health in HEALTH_ORDER]
+    rows = db.session.execute(
+        select(HealthSnapshot.month, func.count(HealthSnapshot.id).label("total"), *columns)
+        .join(contract_priorities, contract_priorities.c.contract_id == HealthSnapshot.contract_id)
+        .join(Contract, Contract.id == HealthSnapshot.contract_id)
+        .where(contract_priorities.c.priority_id == priority_id, Contract.archived_at.is_(None),
+               HealthSnapshot.month >= first, HealthSnapshot.month <= today)
+        .group_by(HealthSnapshot.month)
+        .order_by(HealthSnapshot.month)
+    ).all()
+    result = []
+    for row in rows:
+        counts = {health: int(getattr(row, health) or 0) for health in HEALTH_ORDER}
+        total = int(row.total)
+        result.append({
+            "month": row.month, "total": total, "counts": counts,
+            "on_track_share": (Decimal(100) * counts["on_track"] / total).quantize(Decimal("0.1")) if total else None,
+        })
+    return result
+
+
+HEALTH_LABELS = {health: STATUS_LABELS[health] for health in HEALTH_ORDER}
