@@ -111,7 +111,11 @@ class CheckIn(db.Model):
     proposed_by_sweep = db.Column(db.Boolean, nullable=False, default=False)
 
     # The last held check-in per contract (sweep, dashboard, evidence) without a sort.
-    __table_args__ = (db.Index("ix_checkins_status_contract_held", "status", "contract_id", "held_on"),)
+    __table_args__ = (
+        db.Index("ix_checkins_status_contract_held", "status", "contract_id", "held_on"),
+        # The most recent held check-ins (dashboard) in index order, without sorting them all.
+        db.Index("ix_checkins_status_held", "status", "held_on"),
+    )
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

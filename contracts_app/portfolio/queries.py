@@ -289,22 +289,16 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
         .subquery("overdue_checkins")
     )
     candidates = union(select(flags.c.contract_id), select(overdue.c.contract_id)).subquery("candidates")
-    last_held = (
-        select(func.max(CheckIn.held_on))
-        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
-        .correlate(Contract)
-        .scalar_subquery()
-    )
     high = func.coalesce(flags.c.high, 0)
     medium = func.coalesce(flags.c.medium, 0)
     low = func.coalesce(flags.c.low, 0)
     lapsed = func.coalesce(flags.c.lapsed, 0)
-    rows = db.session.execute(
+    ranked = (
         select(
-            Contract.id, Contract.reference, Contract.title, Contract.health, Contract.value,
+            Contract.id.label("id"), Contract.reference, Contract.title, Contract.health, Contract.value,
             Contract.currency, Vendor.name.label("vendor_name"),
             high.label("high"), medium.label("medium"), low.label("low"),
-            overdue.c.overdue_since, last_held.label("last_held"), lapsed.label("lapsed"),
+            overdue.c.overdue_since.label("overdue_since"), lapsed.label("lapsed"),
             func.count().over().label("total"),
         )
         .select_from(candidates)
@@ -316,7 +310,18 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
         .order_by(high.desc(), medium.desc(), overdue.c.overdue_since.is_(None), overdue.c.overdue_since,
                   low.desc(), lapsed.desc(), Contract.reference)
         .limit(limit)
-    ).all()
+        .subquery("ranked")
+    )
+    # The last held check-in only for the rows shown (after the LIMIT), from the index.
+    last_held = (
+        select(func.max(CheckIn.held_on))
+        .where(CheckIn.contract_id == ranked.c.id, CheckIn.status == "held")
+        .correlate(ranked)
+        .scalar_subquery()
+    )
+    order = (ranked.c.high.desc(), ranked.c.medium.desc(), ranked.c.overdue_since.is_(None), ranked.c.overdue_since,
+             ranked.c.low.desc(), ranked.c.lapsed.desc(), ranked.c.reference)
+    rows = db.session.execute(select(*ranked.c, last_held.label("last_held")).order_by(*order)).all()
     total = rows[0].total if rows else 0
     return rows, total
 
