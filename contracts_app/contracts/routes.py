@@ -14,34 +14,11 @@ from contracts_app.metrics import rules
 from contracts_app.metrics import services as metric_services
 from contracts_app.permissions import can_create_contracts, can_edit_contract, require
 from contracts_app.priorities.models import Priority
+from contracts_app.query_args import choice_arg, int_arg
 
 HISTORY_LIMIT = 100
-MAX_ID = 2**31 - 1  # ids and page numbers beyond this are not valid filter values
 
 
-def _int_arg(args, key, problems, minimum=1):
-    raw = args.get(key, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        problems.append(key)
-        return None
-    if not minimum <= value <= MAX_ID:
-        problems.append(key)
-        return None
-    return value
-
-
-def _choice_arg(args, key, allowed, problems):
-    raw = args.get(key, "").strip()
-    if not raw:
-        return None
-    if raw not in allowed:
-        problems.append(key)
-        return None
-    return raw
 
 
 def parse_register_args(args):
@@ -49,18 +26,18 @@ def parse_register_args(args):
     problems = []
     filters = {
         "q": args.get("q", "").strip()[:100],
-        "priority": _int_arg(args, "priority", problems),
-        "vendor": _int_arg(args, "vendor", problems),
-        "manager": _int_arg(args, "manager", problems),
-        "status": _choice_arg(args, "status", STATUSES, problems),
-        "payment_structure": _choice_arg(args, "payment_structure", PAYMENT_STRUCTURES, problems),
-        "health": _choice_arg(args, "health", rules.STATUS_LABELS, problems),
+        "priority": int_arg(args, "priority", problems),
+        "vendor": int_arg(args, "vendor", problems),
+        "manager": int_arg(args, "manager", problems),
+        "status": choice_arg(args, "status", STATUSES, problems),
+        "payment_structure": choice_arg(args, "payment_structure", PAYMENT_STRUCTURES, problems),
+        "health": choice_arg(args, "health", rules.STATUS_LABELS, problems),
         "department": args.get("department", "").strip()[:120] or None,
-        "archived": _choice_arg(args, "archived", ("no", "only", "all"), problems) or "no",
+        "archived": choice_arg(args, "archived", ("no", "only", "all"), problems) or "no",
     }
-    sort = _choice_arg(args, "sort", services.SORTS, problems) or "reference"
-    direction = _choice_arg(args, "dir", ("asc", "desc"), problems) or "asc"
-    page = _int_arg(args, "page", problems) or 1
+    sort = choice_arg(args, "sort", services.SORTS, problems) or "reference"
+    direction = choice_arg(args, "dir", ("asc", "desc"), problems) or "asc"
+    page = int_arg(args, "page", problems) or 1
     return filters, sort, direction, page, problems
 
 

@@ -20,8 +20,8 @@ from contracts_app.management.models import FLAG_KINDS, SEVERITIES, ActionItem, 
 from contracts_app.metrics.routes import get_or_404
 from contracts_app.metrics.status import today_for
 from contracts_app.permissions import can_manage_contract, require
+from contracts_app.query_args import choice_arg, int_arg
 
-MAX_ID = 2**31 - 1
 FLAG_STATUSES = ("open", "resolved", "all")
 
 
@@ -73,43 +73,20 @@ def _pending_link(checkin):
 # --- flags ------------------------------------------------------------------------------------
 
 
-def _int_arg(args, key, problems):
-    raw = args.get(key, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        problems.append(key)
-        return None
-    if not 1 <= value <= MAX_ID:
-        problems.append(key)
-        return None
-    return value
-
-
-def _choice_arg(args, key, allowed, problems):
-    raw = args.get(key, "").strip()
-    if not raw:
-        return None
-    if raw not in allowed:
-        problems.append(key)
-        return None
-    return raw
 
 
 def parse_flag_args(args):
     """Validated filters and page; bad values are dropped and named in ``problems``."""
     problems = []
     filters = {
-        "status": _choice_arg(args, "status", FLAG_STATUSES, problems) or "open",
-        "kind": _choice_arg(args, "kind", FLAG_KINDS, problems),
-        "severity": _choice_arg(args, "severity", SEVERITIES, problems),
+        "status": choice_arg(args, "status", FLAG_STATUSES, problems) or "open",
+        "kind": choice_arg(args, "kind", FLAG_KINDS, problems),
+        "severity": choice_arg(args, "severity", SEVERITIES, problems),
         "department": args.get("department", "").strip()[:120] or None,
-        "contract": _int_arg(args, "contract", problems),
-        "mine": _choice_arg(args, "mine", ("1", "on", "yes", "true"), problems) is not None,
+        "contract": int_arg(args, "contract", problems),
+        "mine": choice_arg(args, "mine", ("1", "on", "yes", "true"), problems) is not None,
     }
-    page = _int_arg(args, "page", problems) or 1
+    page = int_arg(args, "page", problems) or 1
     return filters, page, problems
 
 

@@ -10,11 +10,11 @@ from contracts_app.metrics import bp, rules, services, status
 from contracts_app.metrics.forms import CorrectionForm, MetricForm, ReadingForm, target_field_name, targets_form
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings, require
+from contracts_app.query_args import MAX_ID
 
 
 # Integer primary keys stop at 2**31 - 1; a larger id in a URL would overflow the query (a 500
 # on both backends) instead of simply matching nothing.
-MAX_ID = 2**31 - 1
 
 
 def get_or_404(model, object_id, **kwargs):

@@ -19,7 +19,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.status import today_for
 from contracts_app.portfolio import bp
-from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
+from contracts_app.portfolio.queries import vendor_ratings_subquery
 
 MIN_RUN = 3  # off track this many periods running or more
 DEFAULT_HORIZON_DAYS = 120
@@ -196,16 +196,7 @@ def ending_soon(today, horizon=None):
         .group_by(CheckIn.contract_id)
         .subquery("last_checkins")
     )
-    ratings = sum(getattr(CloseoutEvaluation, field) for field in RATING_FIELDS)
-    evaluations = (
-        select(
-            CloseoutEvaluation.vendor_id.label("vendor_id"),
-            func.count(CloseoutEvaluation.id).label("evaluations"),
-            func.avg(ratings * 1.0 / len(RATING_FIELDS)).label("rating"),
-        )
-        .group_by(CloseoutEvaluation.vendor_id)
-        .subquery("vendor_evaluations")
-    )
+    evaluations = vendor_ratings_subquery("vendor_evaluations")
     rows = db.session.execute(
         select(
             Contract,

@@ -19,7 +19,8 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric
 from contracts_app.metrics.status import today_for
 from contracts_app.portfolio import bp
-from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
+from contracts_app.portfolio.models import CloseoutEvaluation
+from contracts_app.portfolio.queries import vendor_ratings_subquery
 
 QUARTERS = 4
 
@@ -231,16 +232,7 @@ def vendors_for(met):
         .group_by(Contract.vendor_id)
         .subquery("completed")
     )
-    ratings = sum(getattr(CloseoutEvaluation, field) for field in RATING_FIELDS)
-    evaluations = (
-        select(
-            CloseoutEvaluation.vendor_id.label("vendor_id"),
-            func.count(CloseoutEvaluation.id).label("evaluations"),
-            func.avg(ratings * 1.0 / len(RATING_FIELDS)).label("rating"),
-        )
-        .group_by(CloseoutEvaluation.vendor_id)
-        .subquery("evaluations")
-    )
+    evaluations = vendor_ratings_subquery("evaluations")
     query = (
         select(Vendor, completed.c.completed, func.coalesce(evaluations.c.evaluations, 0), evaluations.c.rating)
         .join(completed, completed.c.vendor_id == Vendor.id)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 from contracts_app.auth.models import User
 from contracts_app.contracts import services as contract_services
 from contracts_app.contracts.models import Contract
-from contracts_app.contracts.routes import MAX_ID, parse_register_args
+from contracts_app.contracts.routes import parse_register_args
+from contracts_app.query_args import MAX_ID
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import union, and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select, union
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
@@ -22,6 +22,7 @@ from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months
 from contracts_app.portfolio.models import HealthSnapshot
 from contracts_app.priorities.models import Priority, contract_priorities
+from contracts_app.query_args import MAX_ID
 
 # Display order for health: best first reads naturally in a legend ("62% on track, ...").
 HEALTH_ORDER = ("on_track", "at_risk", "off_track", "overdue", "no_data")
@@ -33,7 +34,6 @@ ATTENTION_LIMIT = 25
 RECENT_LIMIT = 10
 SPARKLINE_POINTS = 12
 ROLLUP_MONTHS = 24
-MAX_ID = 2**31 - 1
 
 _PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 
@@ -477,3 +477,19 @@ def priority_rollup_by_month(priority_id, today, months=ROLLUP_MONTHS):
 
 
 HEALTH_LABELS = {health: STATUS_LABELS[health] for health in HEALTH_ORDER}
+
+
+def vendor_ratings_subquery(name="vendor_evaluations"):
+    """Per vendor: the number of closeout evaluations and their average rating (1–5)."""
+    from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
+
+    ratings = sum(getattr(CloseoutEvaluation, field) for field in RATING_FIELDS)
+    return (
+        select(
+            CloseoutEvaluation.vendor_id.label("vendor_id"),
+            func.count(CloseoutEvaluation.id).label("evaluations"),
+            func.avg(ratings * 1.0 / len(RATING_FIELDS)).label("rating"),
+        )
+        .group_by(CloseoutEvaluation.vendor_id)
+        .subquery(name)
+    )
