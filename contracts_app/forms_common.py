@@ -100,3 +100,29 @@ def normalise_email_address(value):
     except EmailNotValidError as error:
         raise ValueError(f"Enter a valid email address ({error}).")
     return result.normalized.lower()
+
+
+def show_error(form, error, default=None):
+    """Put a service error on the form field it names (``error.field``), so the page shows it
+    where the user typed the value.
+
+    ``error.field`` may name a field, or a row of a FieldList of FormFields
+    ("action_items-2-owner"). An error naming no field of the form goes on ``default`` (a field
+    name) when given, else into the form-level errors.
+    """
+    message = str(error)
+    name = error.field if isinstance(getattr(error, "field", None), str) else ""
+    field = None
+    parts = name.split("-")
+    if len(parts) == 3 and parts[1].isdigit() and hasattr(form, parts[0]):
+        entries = getattr(form, parts[0]).entries
+        if int(parts[1]) < len(entries):
+            field = getattr(entries[int(parts[1])].form, parts[2], None)
+    if field is None and name:
+        field = getattr(form, name, None)
+    if field is None and default:
+        field = getattr(form, default)
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        field.errors = [*field.errors, message]

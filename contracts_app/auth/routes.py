@@ -9,6 +9,7 @@ from contracts_app.auth.forms import LoginForm, UserForm
 from contracts_app.auth.models import ADMIN, User
 from contracts_app.auth.services import UserError, authenticate, create_user, update_user
 from contracts_app.extensions import db, login_manager
+from contracts_app.forms_common import show_error
 from contracts_app.permissions import roles_required
 
 # Everything else needs a signed-in user (checked before every request).
@@ -86,7 +87,7 @@ def new_user():
             )
         except UserError as error:
             db.session.rollback()
-            getattr(form, error.field or "email").errors.append(str(error))
+            show_error(form, error, "email")
         else:
             flash(f"User {user.email} created.", "success")
             return redirect(url_for("auth.users"))
@@ -106,7 +107,7 @@ def edit_user(user_id):
             )
         except UserError as error:
             db.session.rollback()
-            getattr(form, error.field or "email").errors.append(str(error))
+            show_error(form, error, "email")
         else:
             flash(f"User {user.email} updated.", "success")
             return redirect(url_for("auth.users"))

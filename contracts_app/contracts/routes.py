@@ -15,6 +15,7 @@ from contracts_app.metrics import services as metric_services
 from contracts_app.permissions import can_create_contracts, can_edit_contract, require
 from contracts_app.priorities.models import Priority
 from contracts_app.query_args import choice_arg, int_arg
+from contracts_app.forms_common import show_error
 
 HISTORY_LIMIT = 100
 
@@ -118,12 +119,6 @@ def _form_data(form):
     return data
 
 
-def _field_error(form, error):
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 @bp.route("/contracts/new", methods=["GET", "POST"])
@@ -139,7 +134,7 @@ def new():
             contract = services.create_contract(_form_data(form), current_user)
         except services.ContractError as error:
             db.session.rollback()
-            _field_error(form, error)
+            show_error(form, error)
         else:
             flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
@@ -158,7 +153,7 @@ def edit(contract_id):
             services.update_contract(contract, _form_data(form), current_user)
         except services.ContractError as error:
             db.session.rollback()
-            _field_error(form, error)
+            show_error(form, error)
         else:
             flash(f"Contract {contract.reference} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
@@ -175,7 +170,7 @@ def archive(contract_id):
             services.archive_contract(contract, current_user, form.reason.data)
         except services.ContractError as error:
             db.session.rollback()
-            _field_error(form, error)
+            show_error(form, error)
         else:
             flash(f"Contract {contract.reference} archived. It keeps all its data and can be restored.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
@@ -223,7 +218,7 @@ def vendor_edit(vendor_id):
             services.update_vendor(vendor, _form_data(form), current_user)
         except services.ContractError as error:
             db.session.rollback()
-            _field_error(form, error)
+            show_error(form, error)
         else:
             flash(f"Vendor {vendor.name} updated.", "success")
             return redirect(url_for("contracts.vendor_detail", vendor_id=vendor.id))

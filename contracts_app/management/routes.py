@@ -21,6 +21,7 @@ from contracts_app.metrics.routes import get_or_404
 from contracts_app.metrics.status import today_for
 from contracts_app.permissions import can_manage_contract, require
 from contracts_app.query_args import choice_arg, int_arg
+from contracts_app.forms_common import show_error
 
 FLAG_STATUSES = ("open", "resolved", "all")
 
@@ -43,23 +44,6 @@ bp.add_app_template_global(services.flag_period, "flag_period")
 bp.add_app_template_global(services.flag_age_days, "flag_age_days")
 
 
-def _put_error(form, error, default):
-    name = error.field or ""
-    target = form
-    # "action_items-2-owner" -> the owner field of the third action-item row.
-    parts = name.split("-")
-    if len(parts) == 3 and parts[1].isdigit() and hasattr(form, parts[0]):
-        entries = getattr(form, parts[0]).entries
-        index = int(parts[1])
-        if index < len(entries):
-            field = getattr(entries[index].form, parts[2], None)
-            if field is not None:
-                field.errors = list(field.errors) + [str(error)]
-                return
-    field = getattr(target, name, None) if name else None
-    if field is None:
-        field = getattr(form, default)
-    field.errors = list(field.errors) + [str(error)]
 
 
 def _pending_link(checkin):
@@ -153,7 +137,7 @@ def resolve_flag(flag_id):
             resolved = services.resolve_flag(flag, current_user, form.note.data)
         except services.ManagementError as error:
             db.session.rollback()
-            _put_error(form, error, "note")
+            show_error(form, error, "note")
         else:
             if resolved:
                 flash("Flag resolved.", "success")
@@ -203,7 +187,7 @@ def new_checkin(contract_id):
             db.session.rollback()
             pending = error.checkin
             if pending is None:
-                _put_error(form, error, "scheduled_for")
+                show_error(form, error, "scheduled_for")
         else:
             flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
@@ -249,7 +233,7 @@ def edit_checkin(checkin_id):
             services.update_checkin(checkin, current_user, form.values(), now=now)
         except services.ManagementError as error:
             db.session.rollback()
-            _put_error(form, error, "scheduled_for")
+            show_error(form, error, "scheduled_for")
         else:
             flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
@@ -293,7 +277,7 @@ def record_checkin(checkin_id):
             services.record_checkin(checkin, current_user, form.values(), now=now)
         except services.ManagementError as error:
             db.session.rollback()
-            _put_error(form, error, "held_on")
+            show_error(form, error, "held_on")
         else:
             flash(f"Check-in recorded as held on {checkin.held_on.isoformat()}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))

@@ -11,6 +11,7 @@ from contracts_app.metrics.forms import CorrectionForm, MetricForm, ReadingForm,
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings, require
 from contracts_app.query_args import MAX_ID
+from contracts_app.forms_common import show_error
 
 
 # Integer primary keys stop at 2**31 - 1; a larger id in a URL would overflow the query (a 500
@@ -28,9 +29,6 @@ def _metric_or_404(metric_id):
     return get_or_404(Metric, metric_id, options=[joinedload(Metric.contract)])
 
 
-def _put_error(form, error, default):
-    field = getattr(form, error.field, None) if isinstance(error.field, str) else None
-    (field if field is not None else getattr(form, default)).errors.append(str(error))
 
 
 @bp.route("/contracts/<int:contract_id>/metrics/new", methods=["GET", "POST"])
@@ -43,7 +41,7 @@ def new(contract_id):
             metric, warning = services.create_metric(contract, current_user, form.values())
         except services.MetricError as error:
             db.session.rollback()
-            _put_error(form, error, "name")
+            show_error(form, error, "name")
         else:
             flash(f"Metric {metric.name} added.", "success")
             if warning:
@@ -77,7 +75,7 @@ def edit(metric_id):
             services.update_metric(metric, current_user, form.values())
         except services.MetricError as error:
             db.session.rollback()
-            _put_error(form, error, "name")
+            show_error(form, error, "name")
         else:
             flash(f"Metric {metric.name} updated; its readings were re-judged.", "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id))
@@ -138,7 +136,7 @@ def new_reading(metric_id):
             existing_reading_id = error.reading_id
         except services.MetricError as error:
             db.session.rollback()
-            _put_error(form, error, "value")
+            show_error(form, error, "value")
         else:
             label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
             flash(f"{metric.name} for {label} saved: {rules.STATUS_LABELS.get(reading.status, reading.status)}.", "success")
@@ -160,7 +158,7 @@ def edit_reading(reading_id):
             services.correct_reading(reading, current_user, form.value.data, form.note.data)
         except services.MetricError as error:
             db.session.rollback()
-            _put_error(form, error, "value")
+            show_error(form, error, "value")
         else:
             flash(f"Reading corrected: {rules.STATUS_LABELS.get(reading.status, reading.status)}. The earlier value is kept in its history.", "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id, _anchor=f"reading-{reading.id}"))

@@ -11,11 +11,9 @@ from contracts_app.milestones import bp
 from contracts_app.milestones.forms import MilestoneForm
 from contracts_app.milestones.services import MilestoneError, create_milestone, update_milestone
 from contracts_app.permissions import can_edit_milestones, require
+from contracts_app.forms_common import show_error
 
 
-def _put_error(form, error):
-    field = getattr(form, error.field, None) if error.field else None
-    (field if field is not None else form.title).errors.append(str(error))
 
 
 @bp.route("/contracts/<int:contract_id>/milestones/new", methods=["GET", "POST"])
@@ -29,7 +27,7 @@ def new(contract_id):
             milestone = create_milestone(contract, current_user, form.values(), now=now)
         except MilestoneError as error:
             db.session.rollback()
-            _put_error(form, error)
+            show_error(form, error, "title")
         else:
             flash(f"Milestone {milestone.title} added.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="milestones"))
@@ -48,7 +46,7 @@ def edit(milestone_id):
             update_milestone(milestone, current_user, form.values(), now=now)
         except MilestoneError as error:
             db.session.rollback()
-            _put_error(form, error)
+            show_error(form, error, "title")
         else:
             flash(f"Milestone {milestone.title} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="milestones"))

@@ -35,6 +35,7 @@ from contracts_app.portfolio import bp
 from contracts_app.portfolio import evaluations
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
 from contracts_app.portfolio.scorecard_charts import metric_chart, threshold_bands
+from contracts_app.forms_common import show_error
 
 PENDING = "pending"  # a period whose reading is not yet due (or due but inside the grace days)
 
@@ -279,12 +280,6 @@ def vendor_scorecard(vendor_id):
 # --- closeout evaluation ----------------------------------------------------------------------
 
 
-def _put_error(form, error):
-    field = getattr(form, error.field, None) if isinstance(error.field, str) else None
-    if field is None:
-        form.form_errors.append(str(error))
-    else:
-        field.errors = list(field.errors) + [str(error)]
 
 
 @bp.route("/portfolio/contracts/<int:contract_id>/evaluation", methods=["GET", "POST"])
@@ -316,7 +311,7 @@ def evaluation(contract_id):
             _saved, created = evaluations.save_evaluation(contract, current_user, form.values(), now=now)
         except evaluations.EvaluationError as error:
             db.session.rollback()
-            _put_error(form, error)
+            show_error(form, error)
         else:
             flash("Closeout evaluation recorded." if created else "Closeout evaluation updated.", "success")
             return redirect(url_for("portfolio.scorecard", contract_id=contract.id) + "#evaluation")

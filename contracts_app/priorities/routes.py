@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from contracts_app.extensions import db
+from contracts_app.forms_common import show_error
 from contracts_app.permissions import can_edit_priorities, require
 from contracts_app.priorities import bp
 from contracts_app.priorities.forms import NO_OWNER, PriorityForm
@@ -20,10 +21,6 @@ def _get_priority(priority_id):
     return db.session.get(Priority, priority_id) or abort(404)
 
 
-def _put_error(form, error):
-    db.session.rollback()
-    field = getattr(form, error.field or "name", None) or form.name
-    field.errors = [*field.errors, str(error)]
 
 
 @bp.route("/priorities")
@@ -42,7 +39,8 @@ def new():
                 current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
         except PriorityError as error:
-            _put_error(form, error)
+            db.session.rollback()
+            show_error(form, error, "name")
         else:
             flash(f"Priority “{priority.name}” created.", "success")
             return redirect(url_for("priorities.detail", priority_id=priority.id))
@@ -69,7 +67,8 @@ def edit(priority_id):
                 priority, current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
         except PriorityError as error:
-            _put_error(form, error)
+            db.session.rollback()
+            show_error(form, error, "name")
         else:
             flash(f"Priority “{priority.name}” updated." if changed else "Nothing changed.", "success" if changed else "info")
             return redirect(url_for("priorities.detail", priority_id=priority.id))
