@@ -15,7 +15,7 @@ resolved by hand are never reopened by the sweep.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -44,7 +44,6 @@ class SweepResult:
     checkins_proposed: int = 0
     notifications_queued: int = 0
     escalations: int = 0
-    opened: list = field(default_factory=list)
 
     def as_dict(self):
         return {
@@ -91,11 +90,9 @@ def sweep(now=None):
             select(Contract).where(Contract.status == "active", Contract.archived_at.is_(None)).order_by(Contract.id)
         )
     }
-    result.metrics_evaluated = db.session.scalar(
-        select(func.count(Metric.id)).join(Contract).where(Contract.status == "active", Contract.archived_at.is_(None))
-    )
     candidates = []
     metric_state = _metric_state(contracts, today)
+    result.metrics_evaluated = len(metric_state)
     candidates += _metric_candidates(metric_state)
     candidates += _milestone_candidates(contracts, today)
     last_held = _last_held_checkins(contracts)
@@ -107,7 +104,6 @@ def sweep(now=None):
         if flag_id is None:
             continue
         result.flags_opened += 1
-        result.opened.append(flag_id)
         contract = contracts[candidate.contract_id]
         result.notifications_queued += _notify_flag(contract, flag_id, candidate, now)
         if candidate.kind == "no_checkin":
