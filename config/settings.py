@@ -73,6 +73,20 @@ class BaseConfig:
     NOTIFICATIONS_BACKOFF_BASE_SECONDS = _int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 60)
     NOTIFICATIONS_BACKOFF_MAX_SECONDS = _int("NOTIFICATIONS_BACKOFF_MAX_SECONDS", 21600)
 
+    # JSON API (/api/v1): page size when none is asked for, and the most one page may hold.
+    API_PER_PAGE = _int("API_PER_PAGE", 50)
+    API_MAX_PER_PAGE = _int("API_MAX_PER_PAGE", 500)
+
+    # CSV import: the largest upload accepted, in bytes.
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+
+    # OCDS open-data export. The ocid prefix is the one registered with the Open Contracting
+    # Partnership ("ocds-" and six characters); keep it fixed so that successive exports merge.
+    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-rdctrk")
+    OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME") or CITY_NAME
+    OCDS_PUBLISHER_URI = os.environ.get("OCDS_PUBLISHER_URI", "")
+    OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/publicdomain/zero/1.0/")
+
 
 class DevelopmentConfig(BaseConfig):
     DEBUG = _bool("FLASK_DEBUG", False)

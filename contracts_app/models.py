@@ -7,3 +7,5 @@ from contracts_app.priorities.models import Priority, contract_priorities  # noq
 from contracts_app.management.models import ActionItem, CheckIn, Flag, checkin_flags  # noqa: F401
 from contracts_app.notifications.models import Notification  # noqa: F401
 from contracts_app.portfolio.models import CloseoutEvaluation, HealthSnapshot  # noqa: F401
+from contracts_app.api.models import ApiToken  # noqa: F401
+from contracts_app.imports.models import ImportUpload  # noqa: F401

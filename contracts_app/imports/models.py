@@ -1,0 +1,22 @@
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+
+
+class ImportUpload(db.Model):
+    """An uploaded CSV held between its preview and its commit (decoded to text), so the person
+    importing does not have to upload it twice and the commit checks exactly what was previewed."""
+
+    __tablename__ = "import_uploads"
+
+    id = db.Column(db.Integer, primary_key=True)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    filename = db.Column(db.String(255), nullable=False, default="")
+    encoding = db.Column(db.String(32), nullable=False)
+    content = db.Column(db.Text, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    committed_at = db.Column(UTCDateTime)
+    # How many contracts and metrics the commit created (set with committed_at).
+    contracts_created = db.Column(db.Integer)
+    metrics_created = db.Column(db.Integer)
+
+    uploaded_by = db.relationship("User")
