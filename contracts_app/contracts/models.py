@@ -79,6 +79,12 @@ class Contract(db.Model):
     health = db.Column(db.String(16), nullable=False, default="no_data", index=True)
     health_updated_at = db.Column(UTCDateTime)
     archived_at = db.Column(UTCDateTime, index=True)
+    # Open flags by severity, and open "no check-in" flags: kept by database triggers on the
+    # flags table (management/flag_counts.py), read by the dashboard's attention list.
+    open_flags_high = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    open_flags_medium = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    open_flags_low = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    open_flags_lapse = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     archived_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -86,6 +92,15 @@ class Contract(db.Model):
     __table_args__ = (
         db.CheckConstraint("end_date >= start_date", name="term_order"),
         db.CheckConstraint("value >= 0", name="value_not_negative"),
+        # Portfolio roll-ups over the strategic contracts, read from the index alone.
+        db.Index("ix_contracts_portfolio", "status", "archived_at", "health", "value", "id"),
+        db.Index("ix_contracts_archived_department", "archived_at", "department"),
+        # The attention list, worst first: walked backwards, stopping after a page (ties on
+        # the counts are put in reference order by a small sort).
+        db.Index(
+            "ix_contracts_attention", "status", "archived_at", "open_flags_high", "open_flags_medium",
+            "open_flags_low", "open_flags_lapse", "reference",
+        ),
     )
 
     vendor = db.relationship("Vendor", back_populates="contracts")

@@ -1,6 +1,9 @@
 """Active management: flags that need attention, check-ins with the vendor, action items."""
+from sqlalchemy import event
+
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
+from contracts_app.management import flag_counts
 
 FLAG_KINDS = {
     "off_track": "Metric off track",
@@ -56,7 +59,7 @@ class Flag(db.Model):
     severity = db.Column(db.String(8), nullable=False)
     summary = db.Column(db.String(255), nullable=False, default="")
     opened_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
-    resolved_at = db.Column(UTCDateTime, index=True)
+    resolved_at = db.Column(UTCDateTime)
     resolved_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     resolution_note = db.Column(db.Text)
     # When the chief data officer was told it has been open too long (once).
@@ -66,6 +69,9 @@ class Flag(db.Model):
         db.UniqueConstraint("subject_type", "subject_id", "period_start", "kind", name="uq_flags_subject_period_kind"),
         # Open flags per contract and severity (dashboard, sweep) read from the index alone.
         db.Index("ix_flags_resolved_contract_severity", "resolved_at", "contract_id", "severity"),
+        # Open flags (resolved_at IS NULL), and the latest resolutions in order: a sweep resolves
+        # many flags at the same instant, so the id breaks the tie from the index too.
+        db.Index("ix_flags_resolved_at_id", "resolved_at", "id"),
     )
 
     contract = db.relationship("Contract")
@@ -85,6 +91,10 @@ class Flag(db.Model):
     @property
     def severity_label(self):
         return SEVERITIES.get(self.severity, self.severity)
+
+
+# The contracts' open-flag counters follow every write to this table (see flag_counts).
+event.listen(Flag.__table__, "after_create", flag_counts.install)
 
 
 class CheckIn(db.Model):
@@ -115,6 +125,8 @@ class CheckIn(db.Model):
         db.Index("ix_checkins_status_contract_held", "status", "contract_id", "held_on"),
         # The most recent held check-ins (dashboard) in index order, without sorting them all.
         db.Index("ix_checkins_status_held", "status", "held_on"),
+        # Pending check-ins past their date (the dashboard's "overdue" list).
+        db.Index("ix_checkins_status_scheduled", "status", "scheduled_for", "contract_id"),
     )
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

@@ -50,7 +50,7 @@ def dashboard():
             charts.health_segments(card["counts"], queries.HEALTH_LABELS), width=260, height=14,
             title=f"Health of the contracts serving {card['name']}",
         )
-    attention, attention_total = queries.contracts_needing_attention(conditions, today)
+    attention = queries.contracts_needing_attention(conditions, today)
     years, months = queries.period_choices(today)
     return render_template(
         "portfolio/dashboard.html",
@@ -70,11 +70,11 @@ def dashboard():
             title="Health of the strategic contracts",
         ),
         cards=cards,
-        flag_counts=queries.flag_severity_counts(conditions),
+        flag_counts=attention.flag_counts,
         severities=SEVERITIES,
         severity_order=SEVERITY_ORDER,
-        attention=attention,
-        attention_total=attention_total,
+        attention=attention.rows,
+        attention_total=attention.total,
         lapse_days=queries.CHECKIN_LAPSE_DAYS,
         recent_checkins=queries.recent_checkins(conditions),
         resolved_flags=queries.recently_resolved_flags(conditions),

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, select, union
+from sqlalchemy import and_, case, func, literal, or_, select, union
+from sqlalchemy.orm import aliased
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
-from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_ORDER, CheckIn, Flag
+from contracts_app.management.models import PENDING_CHECKIN_STATUSES, CheckIn, Flag
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months
 from contracts_app.portfolio.models import HealthSnapshot
@@ -246,84 +247,95 @@ def priority_rollups(conditions):
     return cards
 
 
-def flag_severity_counts(conditions):
-    """Open flags by severity over the contracts matching ``conditions``: one GROUP BY."""
-    rows = db.session.execute(
-        select(Flag.severity, func.count(Flag.id))
-        .join(Contract, Contract.id == Flag.contract_id)
-        .where(Flag.resolved_at.is_(None), *conditions)
-        .group_by(Flag.severity)
-    ).all()
-    counts = {severity: 0 for severity in SEVERITY_ORDER}
-    for severity, count in rows:
-        counts[severity] = counts.get(severity, 0) + count
-    return counts
+@dataclass
+class Attention:
+    """The dashboard's "needing attention" list: the worst ``rows``, how many contracts need
+    attention in all, and the open flags by severity over all of them."""
+
+    rows: list
+    total: int
+    flag_counts: dict
+
+
+def _attention_key(row):
+    """Worst first: high flags, medium flags, an overdue check-in (earliest first), low flags,
+    check-in lapses, then reference."""
+    return (-row.high, -row.medium, row.overdue_since is None, row.overdue_since or date.min, -row.low,
+            -row.lapsed, row.reference)
 
 
 def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
-    """Contracts with open flags or a pending check-in past its date.
+    """Contracts with open flags or a pending check-in past its date, worst first.
 
-    Driven from the open flags and the overdue pending check-ins (small sets), not from every
-    contract: a check-in lapse shows as the sweep's open "no check-in for 90 days" flag, so the
-    page never recomputes lapses over the whole portfolio. One statement: open flags counted
-    per contract and severity, the earliest overdue pending check-in, and the last held
-    check-in of just these contracts; worst first, ``limit`` rows, with the total from a
-    window count. Returns (rows, total).
+    Reads each contract's open-flag counters (kept by triggers, see management/flag_counts)
+    instead of grouping every open flag in the city; a check-in lapse shows as the sweep's open
+    "no check-in for 90 days" flag. Two statements whatever the portfolio's size:
+
+    1. the union of the worst ``limit`` flagged contracts by their counts (walked from
+       ix_contracts_attention) and the worst ``limit`` contracts with an overdue pending
+       check-in (a small set, from ix_checkins_status_scheduled), with their display columns;
+       every contract of the overall first ``limit`` is in one of the two (an overdue check-in
+       only ranks a contract higher than its flag counts alone do), so Python sorts these few;
+    2. how many contracts need attention and their open flags by severity.
     """
-    flags = (
-        select(
-            Flag.contract_id.label("contract_id"),
-            func.sum(case((Flag.severity == "high", 1), else_=0)).label("high"),
-            func.sum(case((Flag.severity == "medium", 1), else_=0)).label("medium"),
-            func.sum(case((Flag.severity == "low", 1), else_=0)).label("low"),
-            func.sum(case((Flag.kind == "no_checkin", 1), else_=0)).label("lapsed"),
-        )
-        .where(Flag.resolved_at.is_(None))
-        .group_by(Flag.contract_id)
-        .subquery("open_flags")
-    )
+    pending_overdue = and_(CheckIn.status.in_(PENDING_CHECKIN_STATUSES), CheckIn.scheduled_for < today)
     overdue = (
         select(CheckIn.contract_id.label("contract_id"), func.min(CheckIn.scheduled_for).label("overdue_since"))
-        .where(CheckIn.status.in_(PENDING_CHECKIN_STATUSES), CheckIn.scheduled_for < today)
+        .where(pending_overdue)
         .group_by(CheckIn.contract_id)
         .subquery("overdue_checkins")
     )
-    candidates = union(select(flags.c.contract_id), select(overdue.c.contract_id)).subquery("candidates")
-    high = func.coalesce(flags.c.high, 0)
-    medium = func.coalesce(flags.c.medium, 0)
-    low = func.coalesce(flags.c.low, 0)
-    lapsed = func.coalesce(flags.c.lapsed, 0)
-    ranked = (
+    flagged = (Contract.open_flags_high + Contract.open_flags_medium + Contract.open_flags_low) > 0
+    counts_order = (Contract.open_flags_high.desc(), Contract.open_flags_medium.desc(), Contract.open_flags_low.desc(),
+                    Contract.open_flags_lapse.desc(), Contract.reference)
+    worst_flagged = (
+        select(Contract.id).where(flagged, *conditions).order_by(*counts_order).limit(limit).subquery("worst_flagged")
+    )
+    # "+ 0": an expression no index provides, so SQLite reaches the contracts from the small
+    # overdue set and sorts it, instead of walking every strategic contract in index order.
+    worst_overdue = (
+        select(Contract.id)
+        .select_from(overdue)
+        .join(Contract, Contract.id == overdue.c.contract_id)
+        .where(*conditions)
+        .order_by((Contract.open_flags_high + 0).desc(), Contract.open_flags_medium.desc(), overdue.c.overdue_since,
+                  Contract.open_flags_low.desc(), Contract.open_flags_lapse.desc(), Contract.reference)
+        .limit(limit)
+        .subquery("worst_overdue")
+    )
+    last_held = (
+        select(func.max(CheckIn.held_on))
+        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+    # The display columns only for the (at most 2 × limit) contracts picked above.
+    picked = union(select(worst_flagged.c.id), select(worst_overdue.c.id)).subquery("picked")
+    rows = db.session.execute(
         select(
             Contract.id.label("id"), Contract.reference, Contract.title, Contract.health, Contract.value,
             Contract.currency, Vendor.name.label("vendor_name"),
-            high.label("high"), medium.label("medium"), low.label("low"),
-            overdue.c.overdue_since.label("overdue_since"), lapsed.label("lapsed"),
-            func.count().over().label("total"),
+            Contract.open_flags_high.label("high"), Contract.open_flags_medium.label("medium"),
+            Contract.open_flags_low.label("low"), Contract.open_flags_lapse.label("lapsed"),
+            select(func.min(CheckIn.scheduled_for)).where(CheckIn.contract_id == Contract.id, pending_overdue)
+            .correlate(Contract).scalar_subquery().label("overdue_since"),
+            last_held.label("last_held"),
         )
-        .select_from(candidates)
-        .join(Contract, Contract.id == candidates.c.contract_id)
+        .select_from(picked)
+        .join(Contract, Contract.id == picked.c.id)
         .join(Vendor, Vendor.id == Contract.vendor_id)
-        .outerjoin(flags, flags.c.contract_id == Contract.id)
-        .outerjoin(overdue, overdue.c.contract_id == Contract.id)
-        .where(*conditions)
-        .order_by(high.desc(), medium.desc(), overdue.c.overdue_since.is_(None), overdue.c.overdue_since,
-                  low.desc(), lapsed.desc(), Contract.reference)
-        .limit(limit)
-        .subquery("ranked")
-    )
-    # The last held check-in only for the rows shown (after the LIMIT), from the index.
-    last_held = (
-        select(func.max(CheckIn.held_on))
-        .where(CheckIn.contract_id == ranked.c.id, CheckIn.status == "held")
-        .correlate(ranked)
-        .scalar_subquery()
-    )
-    order = (ranked.c.high.desc(), ranked.c.medium.desc(), ranked.c.overdue_since.is_(None), ranked.c.overdue_since,
-             ranked.c.low.desc(), ranked.c.lapsed.desc(), ranked.c.reference)
-    rows = db.session.execute(select(*ranked.c, last_held.label("last_held")).order_by(*order)).all()
-    total = rows[0].total if rows else 0
-    return rows, total
+    ).all()
+    rows = sorted(rows, key=_attention_key)[:limit]
+
+    needing = or_(flagged, Contract.id.in_(select(CheckIn.contract_id).where(pending_overdue)))
+    summary = db.session.execute(
+        select(
+            func.count(Contract.id), func.coalesce(func.sum(Contract.open_flags_high), 0),
+            func.coalesce(func.sum(Contract.open_flags_medium), 0), func.coalesce(func.sum(Contract.open_flags_low), 0),
+        ).where(needing, *conditions)
+    ).one()
+    total, high, medium, low = (int(value) for value in summary)
+    return Attention(rows, total, {"high": high, "medium": medium, "low": low})
 
 
 def recent_checkins(conditions, limit=RECENT_LIMIT):
@@ -341,14 +353,21 @@ def recent_checkins(conditions, limit=RECENT_LIMIT):
 
 
 def recently_resolved_flags(conditions, limit=RECENT_LIMIT):
-    """The last resolved flags on contracts matching ``conditions``."""
+    """The last resolved flags on contracts matching ``conditions``.
+
+    The filter is an EXISTS on the flag's contract, so the database walks the flags from the
+    newest resolution down and stops after ``limit`` matches, instead of joining every
+    strategic contract's flags and sorting them.
+    """
+    shown = aliased(Contract)
+    matches = select(literal(1)).where(Contract.id == Flag.contract_id, *conditions).correlate(Flag).exists()
     return db.session.execute(
         select(
             Flag.id, Flag.kind, Flag.severity, Flag.summary, Flag.resolved_at, Flag.resolution_note,
-            Contract.id.label("contract_id"), Contract.reference, Contract.title,
+            shown.id.label("contract_id"), shown.reference, shown.title,
         )
-        .join(Contract, Contract.id == Flag.contract_id)
-        .where(Flag.resolved_at.is_not(None), *conditions)
+        .join(shown, shown.id == Flag.contract_id)
+        .where(Flag.resolved_at.is_not(None), matches)
         .order_by(Flag.resolved_at.desc(), Flag.id.desc())
         .limit(limit)
     ).all()

@@ -259,3 +259,31 @@ def test_it_issues_the_same_number_of_queries_with_filters(build_city, client_as
     with count_queries() as large:
         html(client.get(url))
     assert small.count == large.count
+
+
+def test_it_ranks_an_overdue_checkin_after_high_and_medium_flags_but_before_low_ones(factory, client_as, db):
+    from tests.management.conftest import make_flag
+
+    today = city_today()
+    term = dict(start_date=today - timedelta(days=30), end_date=today + timedelta(days=300))
+    low_only = factory.make_contract(reference="A-LOW", **term)
+    for month in (8, 9, 10):
+        make_flag(low_only, kind="overdue", severity="low", period_start=today.replace(day=1) - timedelta(days=31 * month))
+    medium_and_overdue = factory.make_contract(reference="Z-MED-OVERDUE", **term)
+    make_flag(medium_and_overdue, kind="overdue")
+    medium = factory.make_contract(reference="B-MED", **term)
+    make_flag(medium, kind="overdue")
+    overdue_only = factory.make_contract(reference="Y-OVERDUE", **term)
+    high = factory.make_contract(reference="Z-HIGH", **term)
+    make_flag(high, kind="off_track")
+    for contract, days in ((medium_and_overdue, 5), (overdue_only, 2)):
+        db.session.add(CheckIn(contract_id=contract.id, status="scheduled", pending_contract_id=contract.id,
+                               scheduled_for=today - timedelta(days=days)))
+    db.session.commit()
+
+    page = html(client_as("cdo").get("/portfolio"))
+    table = page.split('id="attention"', 1)[1].split("</table>", 1)[0]
+    listed = [int(x) for x in re.findall(r'<tr data-contract="(\d+)">', table)]
+    assert listed == [high.id, medium_and_overdue.id, medium.id, overdue_only.id, low_only.id]
+    assert "5 of 5 contracts needing attention" in page
+    assert re.search(r'data-severity="low">3 ', page) and re.search(r'data-severity="medium">2 ', page)
