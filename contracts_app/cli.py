@@ -38,3 +38,6 @@ def register_cli(app):
 
     app.cli.add_command(notifications_cli)
     app.cli.add_command(sweep_command)
+    from contracts_app.ocds.cli import export_cli
+
+    app.cli.add_command(export_cli)

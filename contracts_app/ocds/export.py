@@ -1,0 +1,470 @@
+"""The OCDS 1.1 release package (with the Metrics extension) of the contracts marked public.
+
+``release_package(now=None)`` returns the package as a dict, ready for ``json.dumps``. It runs a
+fixed number of queries whatever the number of contracts (one per table read, grouped in
+Python), and it is deterministic: the same data gives the same package, byte for byte.
+
+How the tracker maps onto OCDS (see also the README):
+
+- One contracting process per public contract: ``ocid`` = ``OCDS_OCID_PREFIX`` + "-" + the
+  contract's database id (the reference can be edited; the id never changes). Non-public
+  contracts are left out entirely.
+- One release per contract, describing its current state. Its ``id`` is the ocid plus a hash of
+  the release's content, so it stays the same while nothing published changes and is new after
+  any change; its ``date`` is the last time something published about the contract changed
+  (from the audit log, readings, milestones, the vendor and the priorities), so that merging
+  successive exports orders the releases correctly.
+- ``publishedDate`` is the latest release date (OCDS: a package generated on demand carries the
+  date of the last change to its contents), or ``now`` when there is no release.
+- Contract status: draft -> pending, active -> active, completed and terminated -> terminated
+  (OCDS "terminated" covers a contract that came to a close, completed or ended early).
+- Archived public contracts stay in the package, so that a portal that already holds them
+  learns they were withdrawn: one archived before it came to a close (draft or active) is
+  published as ``cancelled`` (its award too); a completed or terminated one stays
+  ``terminated``. Either way the description says when it was withdrawn from the tracker.
+- Buyer: the department, named "<CITY_NAME>, <department>", party id "dept-<slug>", role buyer.
+  Supplier: the vendor, party id "vendor-<id>", role supplier (no contact details: they are
+  people's names and addresses). One award per contract (``contracts[].awardID`` is required)
+  carries the supplier.
+- ``planning.rationale``: the problem and desired outcomes. The priorities: the additional
+  classifications (scheme ``X-RDC-PRIORITY``, id = priority id) of the contract's one item.
+  Kind, reference, department and payment structure and terms: the contract description.
+- Milestones: ``contracts[].implementation.milestones`` (ids = milestone ids; due date at the
+  end of the due day, dateMet at the start of the completion day, in CITY_TIMEZONE).
+- Metrics: ``contracts[].agreedMetrics`` hold, per metric, the baseline (observationType
+  baseline) and the targets (observationType target): the final target on the term's last day
+  (increase, decrease), held over the whole term (maintain; range as low and high bounds), and
+  each explicit per-period target. ``contracts[].implementation.metrics`` hold the readings,
+  one observation per reporting period. Units: UN/CEFACT codes where one fits, else the name.
+  Reading notes are internal working notes and are not published.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from datetime import datetime, time, timezone
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from contracts_app.audit.models import AuditEvent
+from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.metrics import rules
+from contracts_app.metrics.models import Metric, MetricTarget, Reading
+from contracts_app.priorities.models import Priority, contract_priorities
+
+OCDS_VERSION = "1.1"
+METRICS_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_metrics_extension/1.1/extension.json"
+)
+# Where the JSON API serves the package (the package's ``uri``, under APP_BASE_URL).
+PACKAGE_PATH = "/api/v1/ocds/release-package.json"
+PRIORITY_SCHEME = "X-RDC-PRIORITY"
+
+CONTRACT_STATUS = {"draft": "pending", "active": "active", "completed": "terminated", "terminated": "terminated"}
+AWARD_STATUS = {"draft": "pending", "active": "active", "completed": "active", "terminated": "active"}
+MILESTONE_STATUS = {"scheduled": "scheduled", "met": "met", "partially_met": "partiallyMet", "not_met": "notMet"}
+
+# UN/CEFACT Recommendation 20 common codes for the units a tracker's metrics use; any other
+# unit ("people", "households", "score (1-5)") is published by name alone.
+_UNCEFACT = {
+    "P1": ("percent", "%", "pct", "percentage"),
+    "C62": ("count", "number", "#", "one"),
+    "DAY": ("day", "days"),
+    "HUR": ("hour", "hours"),
+    "MIN": ("minute", "minutes"),
+    "WEE": ("week", "weeks"),
+    "MON": ("month", "months"),
+    "ANN": ("year", "years"),
+    "SMI": ("mile", "miles"),
+    "HM": ("mph", "miles per hour"),
+    "FTK": ("sq ft", "square feet", "square foot"),
+    "KWH": ("kwh",),
+    "MWH": ("mwh",),
+}
+UNIT_CODES = {name: code for code, names in _UNCEFACT.items() for name in names}
+
+# Audit events whose subject is published: a change to any of these changes the release date.
+_PUBLISHED_ENTITIES = ("contract", "metric", "reading", "milestone")
+
+
+def release_package(now=None) -> dict:
+    """The OCDS release package of every public contract (see the module docstring)."""
+    now = now or utcnow()
+    config = current_app.config
+    releases = [_release(contract, data, config) for contract, data in _load()]
+    published = max((r["date"] for r in releases), default=_timestamp(now))
+    package = {
+        "uri": config["APP_BASE_URL"].rstrip("/") + PACKAGE_PATH,
+        "version": OCDS_VERSION,
+        "extensions": [METRICS_EXTENSION],
+        "publishedDate": published,
+        "publisher": _drop_empty({"name": config["OCDS_PUBLISHER_NAME"], "uri": config["OCDS_PUBLISHER_URI"]}),
+        "license": config["OCDS_LICENSE"] or None,
+        "releases": releases,
+    }
+    return _drop_empty(package, keep=("releases",))
+
+
+# --- reading the database: one query per table, whatever the number of contracts -----------
+
+
+class _ContractData:
+    """What one contract's release is built from (filled in by ``_load``)."""
+
+    def __init__(self, vendor):
+        self.vendor = vendor
+        self.priorities = []
+        self.metrics = []
+        self.targets = defaultdict(list)  # metric id -> [(period_start, value)]
+        self.readings = defaultdict(list)  # metric id -> [(start, end, value)]
+        self.milestones = []
+        self.changed = []  # timestamps of published changes
+
+
+def _load():
+    """[(contract, _ContractData)] for every public contract, in id order."""
+    public = Contract.is_public.is_(True)
+    rows = db.session.execute(
+        select(Contract, Vendor).join(Vendor, Vendor.id == Contract.vendor_id).where(public).order_by(Contract.id)
+    ).all()
+    data = {contract.id: _ContractData(vendor) for contract, vendor in rows}
+    for contract, _vendor in rows:
+        data[contract.id].changed += [contract.created_at, contract.archived_at]
+
+    for contract_id, priority in db.session.execute(
+        select(contract_priorities.c.contract_id, Priority)
+        .join(Priority, Priority.id == contract_priorities.c.priority_id)
+        .join(Contract, Contract.id == contract_priorities.c.contract_id)
+        .where(public)
+        .order_by(Priority.name, Priority.id)
+    ):
+        data[contract_id].priorities.append(priority)
+        data[contract_id].changed.append(priority.updated_at)
+
+    metric_contract = {}
+    for metric in db.session.scalars(
+        select(Metric).join(Contract, Contract.id == Metric.contract_id).where(public)
+        .order_by(Metric.position, Metric.id)
+    ):
+        data[metric.contract_id].metrics.append(metric)
+        # Not updated_at: the stored status refresh bumps it without changing anything published.
+        data[metric.contract_id].changed.append(metric.created_at)
+        metric_contract[metric.id] = metric.contract_id
+
+    for metric_id, start, value in db.session.execute(
+        select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value)
+        .join(Metric, Metric.id == MetricTarget.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(public)
+        .order_by(MetricTarget.period_start)
+    ):
+        data[metric_contract[metric_id]].targets[metric_id].append((start, value))
+
+    for metric_id, start, end, value in db.session.execute(
+        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value)
+        .join(Metric, Metric.id == Reading.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(public)
+        .order_by(Reading.period_start)
+    ):
+        data[metric_contract[metric_id]].readings[metric_id].append((start, end, value))
+    # Readings written outside the services (the demo, a bulk load) have no audit event.
+    for contract_id, last in db.session.execute(
+        select(Metric.contract_id, func.max(Reading.recorded_at))
+        .join(Metric, Metric.id == Reading.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(public)
+        .group_by(Metric.contract_id)
+    ):
+        data[contract_id].changed.append(_aware(last))
+
+    for milestone in db.session.scalars(
+        select(Milestone).join(Contract, Contract.id == Milestone.contract_id).where(public)
+        .order_by(Milestone.due_date, Milestone.id)
+    ):
+        data[milestone.contract_id].milestones.append(milestone)
+        data[milestone.contract_id].changed.append(milestone.updated_at)
+
+    # Every write through the services is audited: the latest audited change to the contract,
+    # its metrics and targets, readings and milestones (check-ins and flags are not published).
+    for contract_id, last in db.session.execute(
+        select(AuditEvent.contract_id, func.max(AuditEvent.created_at))
+        .join(Contract, Contract.id == AuditEvent.contract_id)
+        .where(public, AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES))
+        .group_by(AuditEvent.contract_id)
+    ):
+        data[contract_id].changed.append(_aware(last))
+
+    vendor_changed = dict(db.session.execute(
+        select(AuditEvent.entity_id, func.max(AuditEvent.created_at))
+        .where(
+            AuditEvent.entity_type == "vendor",
+            AuditEvent.entity_id.in_(select(Contract.vendor_id).where(public)),
+        )
+        .group_by(AuditEvent.entity_id)
+    ).all())
+    for contract, vendor in rows:
+        data[contract.id].changed += [vendor.created_at, _aware(vendor_changed.get(vendor.id))]
+
+    return [(contract, data[contract.id]) for contract, _vendor in rows]
+
+
+def _aware(value):
+    """An aggregate's timestamp as an aware UTC datetime (SQLite may hand back naive or text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+# --- building a release -----------------------------------------------------------------
+
+
+def _release(contract, data, config):
+    tz = ZoneInfo(config["CITY_TIMEZONE"])
+    ocid = f"{config['OCDS_OCID_PREFIX']}-{contract.id}"
+    buyer = {"id": "dept-" + _slug(contract.department), "name": f"{config['CITY_NAME']}, {contract.department}"}
+    supplier = {"id": f"vendor-{data.vendor.id}", "name": data.vendor.name}
+    status = _contract_status(contract)
+    value = _drop_empty({"amount": _number(contract.value), "currency": contract.currency})
+    implementation = _drop_empty({
+        "milestones": [_milestone(m, tz) for m in data.milestones],
+        "metrics": [_observed_metric(m, data.readings[m.id], tz) for m in data.metrics if data.readings[m.id]],
+    })
+    planning = _drop_empty({"rationale": _rationale(contract)})
+    contract_block = _drop_empty({
+        "id": str(contract.id),
+        "awardID": str(contract.id),
+        "title": contract.title,
+        "description": _description(contract, tz),
+        "status": status,
+        "period": _period(contract.start_date, contract.end_date, tz),
+        "value": value,
+        "items": [_item(contract, data.priorities)],
+        "agreedMetrics": [_agreed_metric(m, contract, data.targets[m.id], tz) for m in data.metrics],
+        "implementation": implementation,
+    })
+    tags = (["planning"] if planning else []) + ["award", "contract"]
+    if implementation:
+        tags.append("implementation")
+    if status == "terminated":
+        tags.append("contractTermination")
+    release = {
+        "ocid": ocid,
+        "id": "",  # filled in below, from the hash of everything else
+        "date": _timestamp(max(t for t in data.changed if t is not None)),
+        "language": "en",
+        "tag": tags,
+        "initiationType": "tender",
+        "parties": [dict(buyer, roles=["buyer"]), dict(supplier, roles=["supplier"])],
+        "buyer": buyer,
+        "planning": planning,
+        "awards": [_drop_empty({
+            "id": str(contract.id),
+            "title": contract.title,
+            "status": "cancelled" if status == "cancelled" else AWARD_STATUS.get(contract.status),
+            "value": value,
+            "suppliers": [supplier],
+        })],
+        "contracts": [contract_block],
+    }
+    release = _drop_empty(release, keep=("id",))
+    release["id"] = f"{ocid}-{_content_hash(release)}"
+    return release
+
+
+def _contract_status(contract):
+    status = CONTRACT_STATUS.get(contract.status)
+    if contract.is_archived and status in ("pending", "active"):
+        return "cancelled"
+    return status
+
+
+def _rationale(contract):
+    parts = []
+    if contract.problem.strip():
+        parts.append(f"Problem: {contract.problem.strip()}")
+    if contract.outcomes.strip():
+        parts.append(f"Desired outcomes: {contract.outcomes.strip()}")
+    return "\n\n".join(parts)
+
+
+def _description(contract, tz):
+    text = (
+        f"{contract.kind_label} {contract.reference}, {contract.department}. "
+        f"Payment structure: {contract.payment_structure_label}."
+    )
+    if contract.payment_terms.strip():
+        text += " " + contract.payment_terms.strip()
+    if contract.is_archived:
+        withdrawn = contract.archived_at.astimezone(tz).date().isoformat()
+        text += f" Withdrawn from the city's contract tracker on {withdrawn}."
+    return text
+
+
+def _item(contract, priorities):
+    return _drop_empty({
+        "id": "1",
+        "description": contract.title,
+        "additionalClassifications": [
+            {"scheme": PRIORITY_SCHEME, "id": str(p.id), "description": p.name} for p in priorities
+        ],
+    })
+
+
+def _milestone(milestone, tz):
+    description = milestone.description.strip()
+    if milestone.payment_linked:
+        description = (description + " Payment is linked to this milestone.").strip()
+    return _drop_empty({
+        "id": str(milestone.id),
+        "title": milestone.title,
+        "type": "delivery",
+        "description": description,
+        "status": MILESTONE_STATUS.get(milestone.status),
+        "dueDate": _day_end(milestone.due_date, tz),
+        "dateMet": _day_start(milestone.completed_on, tz) if milestone.completed_on else None,
+    })
+
+
+def _metric_description(metric):
+    parts = [metric.definition.strip()]
+    parts.append(f"Direction: {metric.direction_label.lower()}; reported {metric.cadence_label.lower()}.")
+    if metric.direction == "maintain":
+        parts.append(f"On track within {_plain(metric.tolerance_pct)}% of the target.")
+    if metric.direction in ("increase", "decrease"):
+        parts.append("Between the baseline and the final target, targets are linear unless set per period.")
+    if metric.data_source.strip():
+        parts.append(f"Data source: {metric.data_source.strip()}.")
+    if metric.payment_linked:
+        parts.append("Payment is linked to this metric.")
+    return " ".join(p for p in parts if p)
+
+
+def _agreed_metric(metric, contract, targets, tz):
+    unit = unit_for(metric.unit)
+    end_day = _period(contract.end_date, contract.end_date, tz)
+    term = _period(contract.start_date, contract.end_date, tz)
+    observations = []
+
+    def observe(suffix, value, period, **dimensions):
+        observations.append(_drop_empty({
+            "id": f"{metric.id}-{suffix}",
+            "period": period,
+            "measure": _number(value),
+            "unit": unit,
+            "dimensions": dimensions,
+        }))
+
+    if metric.baseline_value is not None:
+        baseline_period = _period(metric.baseline_date, metric.baseline_date, tz) if metric.baseline_date else None
+        observe("baseline", metric.baseline_value, baseline_period, observationType="baseline")
+    if metric.direction == "range":
+        if metric.range_low is not None:
+            observe("target-low", metric.range_low, term, observationType="target", targetBound="low")
+        if metric.range_high is not None:
+            observe("target-high", metric.range_high, term, observationType="target", targetBound="high")
+    elif metric.target_value is not None:
+        observe("target", metric.target_value, term if metric.direction == "maintain" else end_day,
+                observationType="target")
+    if targets:
+        ends = {p.start: p.end for p in rules.periods(contract.start_date, contract.end_date, metric.cadence)}
+        for start, value in targets:
+            observe(f"target-{start.isoformat()}", value, _period(start, ends.get(start, start), tz),
+                    observationType="target")
+    return _drop_empty({
+        "id": str(metric.id),
+        "title": metric.name,
+        "description": _metric_description(metric),
+        "observations": observations,
+    })
+
+
+def _observed_metric(metric, readings, tz):
+    unit = unit_for(metric.unit)
+    return {
+        "id": str(metric.id),
+        "title": metric.name,
+        "observations": [
+            {
+                "id": f"{metric.id}-{start.isoformat()}",
+                "period": _period(start, end, tz),
+                "measure": _number(value),
+                "unit": unit,
+            }
+            for start, end, value in readings
+        ],
+    }
+
+
+def unit_for(name):
+    name = (name or "").strip()
+    code = UNIT_CODES.get(name.lower())
+    if code:
+        return {"scheme": "UNCEFACT", "id": code, "name": name}
+    return {"name": name} if name else None
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def _period(start, end, tz):
+    # A new dict each time: one shared object would be aliased all over the package.
+    return {"startDate": _day_start(start, tz), "endDate": _day_end(end, tz)}
+
+
+# Cached: the same reporting periods recur across thousands of metrics.
+@lru_cache(maxsize=8192)
+def _day_start(day, tz):
+    """Midnight at the start of a date in the city, with its UTC offset."""
+    return datetime.combine(day, time(0, 0), tzinfo=tz).isoformat()
+
+
+@lru_cache(maxsize=8192)
+def _day_end(day, tz):
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).isoformat()
+
+
+def _timestamp(value):
+    """UTC to the second, always the same shape: merging tools order releases by this text."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _number(value):
+    """A Decimal as a JSON number: integral values as integers, others as the nearest float
+    (whose shortest form is the stored value: 35.4000 -> 35.4; values have 4 decimals)."""
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _plain(value):
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "department"
+
+
+def _content_hash(release):
+    # The release is built in a fixed key order, so its JSON text is canonical as it is.
+    text = json.dumps(release, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _drop_empty(mapping, keep=()):
+    """The mapping without None, empty strings, lists and dicts (OCDS omits what it does not know)."""
+    return {k: v for k, v in mapping.items() if k in keep or v not in (None, "", [], {})}

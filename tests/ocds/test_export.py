@@ -1,0 +1,208 @@
+"""contracts_app.ocds.export.release_package on small data: status mapping, what is public,
+release ids and dates across changes, observations and units, and a bounded query count."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from contracts_app.contracts import services as contract_services
+from contracts_app.metrics import services as metric_services
+from contracts_app.ocds.export import PRIORITY_SCHEME, release_package, unit_for
+from tests.ocds.conftest import compile_releases, release_of, schema_errors
+from tests.querycount import count_queries
+
+# Every timestamp of the factory data: a change made later through a service is newer.
+T0 = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+
+
+def full_contract(factory, **kw):
+    """A public contract with a priority, a metric with a per-period target and a reading, and a
+    met milestone, every timestamp at T0."""
+    priority = factory.make_priority(updated_at=T0)
+    vendor = factory.make_vendor(created_at=T0)
+    contract = factory.make_contract(vendor=vendor, priorities=[priority], created_at=T0, **kw)
+    metric = factory.make_metric(contract, unit="percent", created_at=T0, targets={date(2025, 9, 1): "22"})
+    factory.make_reading(metric, date(2025, 8, 1), "21", recorded_at=T0)
+    factory.make_milestone(contract, status="met", due_date=date(2025, 12, 31), completed_on=date(2025, 12, 20),
+                           payment_linked=True, created_at=T0, updated_at=T0)
+    return contract
+
+
+def editable(contract, **changes):
+    """The contract's current values as update_contract takes them, with ``changes``."""
+    data = {field: getattr(contract, field) for field in contract_services.EDITABLE_FIELDS}
+    data.update(vendor_id=contract.vendor_id, priority_ids=[p.id for p in contract.priorities])
+    data.update(changes)
+    return data
+
+
+STATUS_CASES = [
+    # tracker status, archived, OCDS contract status, OCDS award status
+    ("draft", False, "pending", "pending"),
+    ("active", False, "active", "active"),
+    ("completed", False, "terminated", "active"),
+    ("terminated", False, "terminated", "active"),
+    ("draft", True, "cancelled", "cancelled"),
+    ("active", True, "cancelled", "cancelled"),
+    ("completed", True, "terminated", "active"),
+]
+
+
+def test_it_maps_the_tracker_status_to_the_ocds_codelists(factory):
+    archived_at = T0 + timedelta(days=1)
+    cases = [
+        (full_contract(factory, status=status, archived_at=archived_at if archived else None), archived, expected, award)
+        for status, archived, expected, award in STATUS_CASES
+    ]
+    package = release_package(now=NOW)
+    assert schema_errors(package) == []
+    for contract, archived, contract_status, award_status in cases:
+        release = release_of(package, contract)
+        assert release["contracts"][0]["status"] == contract_status, contract.status
+        assert release["awards"][0]["status"] == award_status, contract.status
+        withdrawn = "Withdrawn from the city's contract tracker on 2026-01-16." in release["contracts"][0]["description"]
+        assert withdrawn == archived
+        assert ("contractTermination" in release["tag"]) == (contract_status == "terminated")
+        # Archiving is a change: the release is dated by it.
+        assert release["date"] == ("2026-01-16T12:00:00Z" if archived else "2026-01-15T12:00:00Z")
+
+
+def test_it_leaves_out_contracts_that_are_not_public(factory):
+    shown = full_contract(factory)
+    hidden = full_contract(factory, is_public=False, title="Confidential pilot")
+    package = release_package(now=NOW)
+    assert [r["ocid"] for r in package["releases"]] == [f"ocds-rdctrk-{shown.id}"]
+    assert release_of(package, hidden) is None
+    assert "Confidential pilot" not in str(package)
+
+
+def test_it_publishes_an_empty_package_when_nothing_is_public(factory):
+    factory.make_contract(is_public=False)
+    package = release_package(now=NOW)
+    assert package["releases"] == []
+    assert package["publishedDate"] == "2026-03-02T15:00:00Z"
+
+
+def _change_title(contract, actor):
+    contract_services.update_contract(contract, editable(contract, title="Street outreach, extended"), actor)
+
+
+def _record_reading(contract, actor):
+    metric_services.record_reading(contract.metrics[0], actor, date(2025, 9, 1), "25", now=NOW)
+
+
+def _rename_vendor(contract, actor):
+    contract_services.update_vendor(contract.vendor, {"name": "Harbor Light Services Inc."}, actor)
+
+
+@pytest.mark.parametrize("change", [_change_title, _record_reading, _rename_vendor])
+def test_a_change_gives_a_new_release_id_and_date_under_the_same_ocid(factory, change):
+    contract = full_contract(factory)
+    before = release_of(release_package(now=NOW), contract)
+    assert release_of(release_package(now=NOW + timedelta(days=7)), contract) == before
+    assert before["date"] == "2026-01-15T12:00:00Z"
+
+    change(contract, factory.make_user("procurement_officer"))
+    after = release_of(release_package(now=NOW), contract)
+
+    assert after["ocid"] == before["ocid"] and after["id"] != before["id"]
+    assert after["id"].startswith(before["ocid"] + "-") and "#" not in after["id"]
+    assert after["date"] > before["date"]
+    assert [p["id"] for p in after["parties"]] == [p["id"] for p in before["parties"]]
+
+
+def test_successive_exports_merge_into_the_new_state(factory):
+    contract = full_contract(factory)
+    first = release_package(now=NOW)["releases"]
+    _record_reading(contract, factory.make_user("procurement_officer"))
+    second = release_package(now=NOW)["releases"]
+    # Both exports, as a portal that keeps every release would hold them (and in either order).
+    merged = compile_releases(second + first)[first[0]["ocid"]]
+    assert merged["date"] == second[0]["date"] > first[0]["date"]
+    assert merged["contracts"] == second[0]["contracts"] and merged["parties"] == second[0]["parties"]
+    assert len(merged["contracts"][0]["implementation"]["metrics"][0]["observations"]) == 2
+
+
+def test_it_exports_baselines_targets_and_readings_as_observations(factory):
+    contract = full_contract(factory)
+    rising = contract.metrics[0]
+    ranged = factory.make_metric(contract, name="Response time", unit="days", direction="range", baseline_value=None,
+                                 target_value=None, range_low=2, range_high=5, position=1)
+    kept = factory.make_metric(contract, name="Uptime", unit="Percent", direction="maintain", target_value="99.5",
+                               baseline_date=None, position=2)
+    factory.make_metric(contract, name="Households served", unit="households", position=3)
+    package = release_package(now=NOW)
+    assert schema_errors(package) == []
+    block = release_of(package, contract)["contracts"][0]
+    agreed = {m["title"]: {o["id"]: o for o in m["observations"]} for m in block["agreedMetrics"]}
+    term = {"startDate": "2025-07-01T00:00:00-05:00", "endDate": "2027-06-30T23:59:59-05:00"}
+
+    rising_obs = agreed[rising.name]
+    assert rising_obs[f"{rising.id}-baseline"] == {
+        "id": f"{rising.id}-baseline", "measure": 18, "dimensions": {"observationType": "baseline"},
+        "period": {"startDate": "2025-06-30T00:00:00-05:00", "endDate": "2025-06-30T23:59:59-05:00"},
+        "unit": {"scheme": "UNCEFACT", "id": "P1", "name": "percent"},
+    }
+    assert rising_obs[f"{rising.id}-target"]["period"]["startDate"] == "2027-06-30T00:00:00-05:00"
+    per_period = rising_obs[f"{rising.id}-target-2025-09-01"]
+    assert per_period["measure"] == 22 and per_period["dimensions"] == {"observationType": "target"}
+    assert per_period["period"] == {"startDate": "2025-09-01T00:00:00-05:00", "endDate": "2025-09-30T23:59:59-05:00"}
+
+    ranged_obs = agreed["Response time"]
+    assert set(ranged_obs) == {f"{ranged.id}-target-low", f"{ranged.id}-target-high"}
+    assert ranged_obs[f"{ranged.id}-target-high"]["dimensions"] == {"observationType": "target", "targetBound": "high"}
+    assert ranged_obs[f"{ranged.id}-target-low"]["measure"] == 2 and ranged_obs[f"{ranged.id}-target-low"]["period"] == term
+    assert ranged_obs[f"{ranged.id}-target-low"]["unit"] == {"scheme": "UNCEFACT", "id": "DAY", "name": "days"}
+
+    kept_obs = agreed["Uptime"]
+    assert "period" not in kept_obs[f"{kept.id}-baseline"]
+    assert kept_obs[f"{kept.id}-target"]["measure"] == 99.5 and kept_obs[f"{kept.id}-target"]["period"] == term
+    assert agreed["Households served"][next(iter(agreed["Households served"]))]["unit"] == {"name": "households"}
+
+    # Only metrics with readings appear under implementation.
+    (observed,) = block["implementation"]["metrics"]
+    assert observed["id"] == str(rising.id)
+    assert observed["observations"] == [{
+        "id": f"{rising.id}-2025-08-01", "measure": 21, "unit": {"scheme": "UNCEFACT", "id": "P1", "name": "percent"},
+        "period": {"startDate": "2025-08-01T00:00:00-05:00", "endDate": "2025-08-31T23:59:59-05:00"},
+    }]
+
+
+def test_it_exports_milestones_and_priorities(factory):
+    contract = full_contract(factory)
+    for state, completed in (("scheduled", None), ("partially_met", date(2026, 1, 5)), ("not_met", None)):
+        factory.make_milestone(contract, status=state, completed_on=completed, due_date=date(2026, 1, 10))
+    block = release_of(release_package(now=NOW), contract)["contracts"][0]
+    milestones = block["implementation"]["milestones"]
+    assert [m["status"] for m in milestones] == ["met", "scheduled", "partiallyMet", "notMet"]
+    met = milestones[0]
+    assert met["dueDate"] == "2025-12-31T23:59:59-06:00" and met["dateMet"] == "2025-12-20T00:00:00-06:00"
+    assert met["description"] == "Payment is linked to this milestone." and met["type"] == "delivery"
+    assert [m["id"] for m in milestones] == [str(m.id) for m in contract.milestones]
+    (priority,) = contract.priorities
+    assert block["items"][0]["additionalClassifications"] == [
+        {"scheme": PRIORITY_SCHEME, "id": str(priority.id), "description": priority.name}
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [("percent", "P1"), (" Percent ", "P1"), ("%", "P1"), ("count", "C62"), ("days", "DAY"), ("Day", "DAY"),
+     ("hours", "HUR"), ("mph", "HM"), ("people", None), ("score (1-5)", None)],
+)
+def test_it_uses_uncefact_codes_where_one_fits(name, code):
+    unit = unit_for(name)
+    assert unit["name"] == name.strip()
+    assert unit.get("id") == code and unit.get("scheme") == ("UNCEFACT" if code else None)
+
+
+def test_it_runs_the_same_number_of_queries_for_one_contract_or_many(factory):
+    full_contract(factory)
+    with count_queries() as one:
+        release_package(now=NOW)
+    for _ in range(4):
+        full_contract(factory)
+    with count_queries() as five:
+        package = release_package(now=NOW)
+    assert len(package["releases"]) == 5
+    assert five.count == one.count <= 10
