@@ -38,6 +38,9 @@ def register_cli(app):
 
     app.cli.add_command(notifications_cli)
     app.cli.add_command(sweep_command)
+    from contracts_app.imports.cli import import_cli
+
+    app.cli.add_command(import_cli)
     from contracts_app.ocds.cli import export_cli
 
     app.cli.add_command(export_cli)

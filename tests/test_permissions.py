@@ -68,6 +68,11 @@ MATRIX = {
     "portfolio.vendor_scorecard": ("/portfolio/vendors/{vendor}", ALL),
     # The ids contract is active: GET explains there is nothing to evaluate yet (200), POST redirects.
     "portfolio.evaluation": ("/portfolio/contracts/{contract}/evaluation", PO_AND_OWN_CM),
+    # CSV import: procurement officers (they create contracts); {upload} is the procurement officer's own.
+    "imports.upload": ("/imports/contracts", PO),
+    "imports.template": ("/imports/contracts/template.csv", PO),
+    "imports.preview": ("/imports/contracts/{upload}", PO),
+    "imports.commit": ("/imports/contracts/{upload}/commit", None),
 }
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
@@ -76,7 +81,8 @@ WRITES = {
     if spec[1] not in (ALL, "redirect")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
-    and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read")
+    and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
+                         "imports.template", "imports.preview")
 }
 
 
@@ -106,9 +112,15 @@ def ids(factory, users):
         db.session.add(item)
         db.session.commit()
         management.update({f"{key}flag": flag.id, f"{key}checkin": pending.id, f"{key}item": item.id})
+    # A staged CSV import (header only: committing it reports the error and writes nothing).
+    from contracts_app.imports.models import ImportUpload
+
+    staged = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", content="reference,title\r\n")
+    db.session.add(staged)
+    db.session.commit()
     return {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
-        "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management,
+        "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
     }
 
 

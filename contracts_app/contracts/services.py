@@ -102,9 +102,13 @@ def _commit_or_reference_error():
         raise ContractError("That reference was just used by another contract.", "reference")
 
 
-def create_contract(data, actor, now=None):
+def create_contract(data, actor, now=None, commit=True):
     """Register a contract from validated form data (see EDITABLE_FIELDS plus vendor_id,
-    new_vendor_name and priority_ids)."""
+    new_vendor_name and priority_ids).
+
+    ``commit=False`` leaves the transaction to the caller (the CSV import writes a whole file
+    in one): the contract is flushed, and the caller commits or rolls back.
+    """
     now = now or utcnow()
     data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
     _validate(data)
@@ -123,7 +127,8 @@ def create_contract(data, actor, now=None):
         actor, "create", contract, after=_contract_snapshot(contract), contract_id=contract.id,
         summary=f"Created contract {contract.reference}",
     )
-    _commit_or_reference_error()
+    if commit:
+        _commit_or_reference_error()
     return contract
 
 

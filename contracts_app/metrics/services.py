@@ -193,10 +193,11 @@ def metrics_warning(contract):
     return None
 
 
-def create_metric(contract, actor, values, now=None):
+def create_metric(contract, actor, values, now=None, commit=True):
     """Add a metric to ``contract``; returns (metric, warning or None).
 
     Above METRICS_WARN_ABOVE metrics the metric is still saved: the warning is advice.
+    ``commit=False`` leaves the transaction to the caller (the CSV import).
     """
     now = now or utcnow()
     _check_metric(values)
@@ -211,7 +212,8 @@ def create_metric(contract, actor, values, now=None):
         actor, "create", metric, after=snapshot(metric), contract_id=contract.id,
         summary=f"Added metric {metric.name} to {contract.reference}",
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return metric, metrics_warning(contract)
 
 
@@ -259,11 +261,12 @@ def linear_targets(metric):
     }
 
 
-def set_targets(metric, actor, targets, now=None):
+def set_targets(metric, actor, targets, now=None, commit=True):
     """Replace a metric's explicit per-period targets.
 
     ``targets`` maps a period start to a value, or to None to use the linear target. Periods
     not named keep nothing explicit. Readings are re-judged and statuses refreshed.
+    ``commit=False`` leaves the transaction to the caller (the CSV import).
     """
     now = now or utcnow()
     starts = {p.start for p in status.metric_periods(metric)}
@@ -300,7 +303,8 @@ def set_targets(metric, actor, targets, now=None):
         contract_id=metric.contract_id,
         summary=f"Set per-period targets of {metric.name} ({len(after)} explicit)",
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return metric
 
 
