@@ -3,6 +3,9 @@
 Services own the transaction: each public function validates, writes, records the audit
 event and commits, or raises ContractError having written nothing.
 """
+from datetime import date
+
+import pycountry
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -83,11 +86,29 @@ def _check_reference(reference, contract_id=None):
         raise ContractError(f"Reference {reference} is already used by another contract.", "reference")
 
 
-def _validate(data, contract_id=None):
+# Terms outside these years are typing mistakes (and would overflow period arithmetic).
+FIRST_TERM_DAY = date(1900, 1, 1)
+LAST_TERM_DAY = date(2199, 12, 31)
+
+
+def check_values(data):
+    """The rules on a contract's own values (no database needed): raises ContractError.
+    The CSV import runs them on each row before anything is written."""
+    if data["start_date"] < FIRST_TERM_DAY:
+        raise ContractError("Use a start date from 1900 on.", "start_date")
+    if data["end_date"] > LAST_TERM_DAY:
+        raise ContractError("Use an end date before 2200.", "end_date")
     if data["end_date"] < data["start_date"]:
         raise ContractError("The end date must be on or after the start date.", "end_date")
+    if pycountry.currencies.get(alpha_3=data["currency"]) is None:
+        # Published figures (OCDS) need a real ISO 4217 code.
+        raise ContractError(f"{data['currency']} is not an ISO 4217 currency code; use one such as USD or EUR.", "currency")
     if data["value"] is None or data["value"] < 0:
         raise ContractError("The value cannot be negative.", "value")
+
+
+def _validate(data, contract_id=None):
+    check_values(data)
     _check_reference(data["reference"], contract_id)
     _check_user(data.get("procurement_officer_id"), PROCUREMENT_OFFICER, "procurement_officer_id", "procurement officer")
     _check_user(data.get("contract_manager_id"), CONTRACT_MANAGER, "contract_manager_id", "contract manager")

@@ -424,6 +424,11 @@ def _contract_plan(number, values, actor, lookups, problems):
     reference = values.get("reference", "")
     if "reference" not in problems and reference.lower() in lookups.references:
         problems["reference"] = f"Reference {reference} is already used by another contract."
+    if not form.errors:
+        try:
+            contract_services.check_values({name: form[name].data for name in contract_services.EDITABLE_FIELDS})
+        except contract_services.ContractError as error:
+            problems.setdefault(_CONTRACT_FIELDS.get(error.field, error.field), str(error))
 
     term = None
     if not ({"start_date", "end_date"} & set(problems)) and form.start_date.data and form.end_date.data:

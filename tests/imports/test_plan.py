@@ -149,3 +149,16 @@ def test_it_checks_a_file_with_a_fixed_number_of_queries(city, users):
         return counter.count
 
     assert queries(2) == queries(40)
+
+
+@pytest.mark.parametrize(
+    "changes, column, message",
+    [
+        ({"currency": "XYZ"}, "currency", "XYZ is not an ISO 4217 currency code"),
+        ({"end_date": "9999-12-31"}, "end_date", "Use an end date before 2200."),
+    ],
+)
+def test_it_applies_the_contract_services_value_rules_before_writing(city, changes, column, message):
+    plan = build_plan(to_csv([contract_only(**changes)]), city["procurement_officer"])
+    assert not plan.ok
+    assert _message(plan, 2, column).startswith(message)
