@@ -64,6 +64,10 @@ def create_app(config=None):
         app.register_blueprint(module.bp)
     app.before_request(require_sign_in)
 
+    from contracts_app.api.setup import init_api
+
+    init_api(app)  # the JSON API under /api/v1: its own token auth, JSON errors, no CSRF
+
     from contracts_app.cli import register_cli
 
     register_cli(app)
@@ -93,20 +97,30 @@ def refuse_nul_in_query():
 
 
 def _register_error_pages(app):
+    """HTML error pages; requests under /api/ get the API's JSON errors instead."""
     from flask_wtf.csrf import CSRFError
+
+    from contracts_app.api.errors import error_response, is_api_request
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if is_api_request():
+            return error_response(error)
         return render_template("errors/400.html", reason=error.description), 400
 
+    def error_page(error, code):
+        if is_api_request():
+            return error_response(error)
+        return render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code
+
     for code in (400, 403, 404, 405):
-        app.register_error_handler(
-            code, lambda error, code=code: (render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code)
-        )
+        app.register_error_handler(code, lambda error, code=code: error_page(error, code))
 
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
+        if is_api_request():
+            return error_response(error)
         return render_template("errors/500.html"), 500
 
 

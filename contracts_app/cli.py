@@ -38,6 +38,9 @@ def register_cli(app):
 
     app.cli.add_command(notifications_cli)
     app.cli.add_command(sweep_command)
+    from contracts_app.api.cli import tokens_cli
+
+    app.cli.add_command(tokens_cli)
     from contracts_app.imports.cli import import_cli
 
     app.cli.add_command(import_cli)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
-from contracts_app.management.models import PENDING_CHECKIN_STATUSES, CheckIn, Flag
+from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_ORDER, CheckIn, Flag
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months
 from contracts_app.portfolio.models import HealthSnapshot
@@ -245,6 +245,16 @@ def priority_rollups(conditions):
             "total": sum(counts.values()), "value": entry["value"],
         })
     return cards
+
+
+def open_flag_counts(conditions):
+    """Open flags by severity over the contracts matching ``conditions``, from the contracts'
+    counters (see management/flag_counts): one pass over the contracts, no flag is read."""
+    row = db.session.execute(
+        select(*(func.coalesce(func.sum(getattr(Contract, f"open_flags_{severity}")), 0) for severity in SEVERITY_ORDER))
+        .where(*conditions)
+    ).one()
+    return {severity: int(count) for severity, count in zip(SEVERITY_ORDER, row)}
 
 
 @dataclass

@@ -1,0 +1,142 @@
+"""What every API resource module uses: its blueprint class, the request parser, the signed-in
+token's user, lookups that answer 404, permission checks that answer 403, pagination, and the
+mapping of service errors to 422/409."""
+import json
+from decimal import Decimal
+from math import ceil
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, ValidationError, validates_schema
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
+
+from contracts_app.api.errors import ApiError
+from contracts_app.api.fields import Id, WholeNumber
+from contracts_app.extensions import db
+from contracts_app.query_args import MAX_ID
+
+API_PREFIX = "/api/v1"
+# Response names (see setup.ERROR_RESPONSES) for the errors only some operations can give;
+# those every operation can give (400, 401, 404 on paths with ids, 415/422 on bodies, 500)
+# are added to every operation when the document is built.
+FORBIDDEN = "Forbidden"
+CONFLICT = "Conflict"
+
+
+class ApiParser(FlaskParser):
+    """webargs' parser, stricter: unknown query parameters are refused like unknown body
+    fields (empty ones are ignored), a body must be JSON, and JSON numbers are read as Decimal
+    (no float rounding)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+    def load_querystring(self, req, schema):
+        # An empty parameter (?status=) means "no filter", as in the web pages' filter forms.
+        args = MultiDict((key, value) for key, value in req.args.items(multi=True) if value.strip())
+        return self._makeproxy(args, schema)
+
+    def _raw_load_json(self, req):
+        body = req.get_data(cache=True)
+        if not body:
+            return core.missing
+        if not core.is_json(req.mimetype):
+            raise ApiError(415)
+        try:
+            return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            # ValueError: not JSON, not UTF-8, NaN/Infinity, an integer of thousands of digits.
+            raise ApiError(400, "The request body is not valid JSON.", code="invalid_json")
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number")
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest blueprint under /api/v1 whose operations carry ``tag`` in the document."""
+
+    ARGUMENTS_PARSER = ApiParser()
+
+    def __init__(self, name, import_name, *, tag, description=""):
+        super().__init__(name, import_name, url_prefix=API_PREFIX, description=description)
+        self.tag = tag
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
+
+
+# --- who is asking -----------------------------------------------------------------------------
+
+
+def api_user():
+    """The user the request's token acts as (set by setup.authenticate_request)."""
+    return g.api_user
+
+
+def allow(allowed, contract=None):
+    """403 unless ``allowed`` (the result of a permissions.can_* check, as the web views use)."""
+    if allowed:
+        return
+    if contract is not None and contract.is_archived:
+        raise ApiError(403, "This contract is archived: it is read-only until a procurement officer restores it.")
+    role = api_user().role_label.lower()
+    raise ApiError(403, f"Your role ({role}) does not allow this" + (" on this contract." if contract is not None else "."))
+
+
+def find(model, object_id, label, options=()):
+    """The row with this id, or 404."""
+    row = db.session.get(model, object_id, options=list(options)) if 0 < object_id <= MAX_ID else None
+    if row is None:
+        raise ApiError(404, f"There is no {label} with id {object_id}.")
+    return row
+
+
+# --- service errors ----------------------------------------------------------------------------
+
+# Service errors name form fields; where the API's name differs, say so here.
+FIELD_NAMES = {"period": "period_start"}
+
+
+def service_error(error, status=422, code=None, existing_id=None):
+    """An ApiError for a service error (ContractError, MetricError, ...): its message, on the
+    field it names."""
+    db.session.rollback()
+    field = error.field if isinstance(getattr(error, "field", None), str) else None
+    fields = {FIELD_NAMES.get(field, field): str(error)} if field else {}
+    return ApiError(status, str(error), code=code, fields=fields, existing_id=existing_id)
+
+
+def problems_error(problems):
+    """A 422 naming every problem at once ({field: message}, from the services' *_problems)."""
+    return ApiError(422, fields={FIELD_NAMES.get(k, k): v for k, v in problems.items()})
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+class PageArgs(Schema):
+    page = Id(strict=False, load_default=1, metadata={"description": "Page number, from 1."})
+    per_page = WholeNumber(
+        1, MAX_ID, strict=False, load_default=None,
+        metadata={"description": "Items per page: API_PER_PAGE (50) unless given, at most API_MAX_PER_PAGE (500)."},
+    )
+
+    @validates_schema
+    def _check_per_page(self, data, **kwargs):
+        limit = current_app.config["API_MAX_PER_PAGE"]
+        if data.get("per_page") is not None and data["per_page"] > limit:
+            raise ValidationError(f"Use at most {limit} items per page.", "per_page")
+
+
+def paginate(query, args):
+    """{"items", "page", "per_page", "total", "pages"} for a select: one COUNT and one page."""
+    per_page = args.get("per_page") or current_app.config["API_PER_PAGE"]
+    page = args.get("page") or 1
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    total = pagination.total or 0
+    return {
+        "items": pagination.items, "page": page, "per_page": per_page, "total": total,
+        "pages": ceil(total / per_page) if total else 0,
+    }

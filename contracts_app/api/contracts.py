@@ -1,0 +1,183 @@
+"""Contracts, vendors and priorities: the register through the API."""
+from sqlalchemy.orm import joinedload, selectinload
+
+from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, paginate, service_error
+from contracts_app.api.schemas import (
+    ArchiveSchema, ContractCreateSchema, ContractListArgs, ContractPageSchema, ContractPatchSchema, ContractSchema,
+    PrioritySchema, VendorSchema, list_of,
+)
+from contracts_app.contracts import services
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.permissions import can_create_contracts, can_edit_contract
+from contracts_app.priorities.models import Priority
+from contracts_app.priorities import services as priority_services
+
+bp = ApiBlueprint("api_contracts", __name__, tag="contracts", description="The contract register.")
+registry = ApiBlueprint("api_registry", __name__, tag="priorities and vendors", description="Citywide priorities and vendors.")
+
+PriorityListSchema = list_of(PrioritySchema, "PriorityListSchema")
+VendorListSchema = list_of(VendorSchema, "VendorListSchema")
+
+_CONTRACT_OPTIONS = (
+    joinedload(Contract.vendor), joinedload(Contract.contract_manager), joinedload(Contract.procurement_officer),
+    selectinload(Contract.priorities),
+)
+
+
+# --- priorities and vendors --------------------------------------------------------------------
+
+
+def _priority_out(row):
+    priority = row.priority
+    return {
+        "id": priority.id, "name": priority.name, "outcome": priority.outcome, "target_year": priority.target_year,
+        "owner": priority.owner, "contract_count": row.contract_count,
+        "created_at": priority.created_at, "updated_at": priority.updated_at,
+    }
+
+
+@registry.route("/priorities")
+@registry.response(200, PriorityListSchema)
+def list_priorities():
+    """Every citywide priority, with the number of contracts serving it."""
+    return {"items": [_priority_out(row) for row in priority_services.list_priorities()]}
+
+
+@registry.route("/priorities/<int:priority_id>")
+@registry.response(200, PrioritySchema)
+def get_priority(priority_id):
+    """One priority."""
+    find(Priority, priority_id, "priority")
+    row = next(row for row in priority_services.list_priorities() if row.priority.id == priority_id)
+    return _priority_out(row)
+
+
+def _vendor_out(vendor, contracts, total_value):
+    return {
+        "id": vendor.id, "name": vendor.name, "contact_name": vendor.contact_name, "contact_email": vendor.contact_email,
+        "contract_count": contracts, "total_value": total_value,
+    }
+
+
+@registry.route("/vendors")
+@registry.response(200, VendorListSchema)
+def list_vendors():
+    """Every vendor, with its number of unarchived contracts and their total value."""
+    return {"items": [_vendor_out(*row) for row in services.vendor_summaries()]}
+
+
+@registry.route("/vendors/<int:vendor_id>")
+@registry.response(200, VendorSchema)
+def get_vendor(vendor_id):
+    """One vendor."""
+    find(Vendor, vendor_id, "vendor")
+    row = next(row for row in services.vendor_summaries() if row[0].id == vendor_id)
+    return _vendor_out(*row)
+
+
+# --- contracts ---------------------------------------------------------------------------------
+
+
+def contract_or_404(contract_id):
+    return find(Contract, contract_id, "contract", options=_CONTRACT_OPTIONS)
+
+
+@bp.route("/contracts")
+@bp.arguments(ContractListArgs, location="query")
+@bp.response(200, ContractPageSchema)
+def list_contracts(args):
+    """The register, filtered and paginated.
+
+    Unarchived contracts unless ``archived`` says otherwise; sorted by reference unless ``sort``
+    and ``dir`` say otherwise.
+    """
+    filters = {key: args.get(key) for key in (
+        "q", "priority", "vendor", "manager", "status", "payment_structure", "health", "department", "archived",
+    )}
+    query = services.register_query(filters, args["sort"], args["direction"]).options(
+        joinedload(Contract.procurement_officer)
+    )
+    return paginate(query, args)
+
+
+@bp.route("/contracts", methods=["POST"])
+@bp.arguments(ContractCreateSchema)
+@bp.response(201, ContractSchema)
+@bp.alt_response(403, response=FORBIDDEN)
+def create_contract(body):
+    """Register a contract (procurement officers).
+
+    Give vendor_id, or new_vendor_name to create the vendor with it (an existing vendor of that
+    name is used). The procurement officer defaults to you.
+    """
+    user = api_user()
+    allow(can_create_contracts(user))
+    data = dict(body)
+    # Only procurement officers get here: as on the web form, the officer defaults to them.
+    data.setdefault("procurement_officer_id", user.id)
+    try:
+        contract = services.create_contract(data, user)
+    except services.ContractError as error:
+        raise service_error(error)
+    return contract_or_404(contract.id)
+
+
+@bp.route("/contracts/<int:contract_id>")
+@bp.response(200, ContractSchema)
+def get_contract(contract_id):
+    """One contract, with its vendor, priorities and people."""
+    return contract_or_404(contract_id)
+
+
+def _current_values(contract):
+    values = {field: getattr(contract, field) for field in services.EDITABLE_FIELDS}
+    values["vendor_id"] = contract.vendor_id
+    values["new_vendor_name"] = ""
+    values["priority_ids"] = [p.id for p in contract.priorities]
+    return values
+
+
+@bp.route("/contracts/<int:contract_id>", methods=["PATCH"])
+@bp.arguments(ContractPatchSchema(partial=True))
+@bp.response(200, ContractSchema)
+@bp.alt_response(403, response=FORBIDDEN)
+def update_contract(body, contract_id):
+    """Change some of a contract's fields (procurement officers).
+
+    Fields not given keep their values; statuses are re-judged when the term changes. An
+    archived contract cannot be changed.
+    """
+    contract = contract_or_404(contract_id)
+    user = api_user()
+    allow(can_edit_contract(user, contract), contract)
+    data = _current_values(contract) | body
+    if body.get("new_vendor_name"):
+        data["vendor_id"] = None
+    try:
+        services.update_contract(contract, data, user)
+    except services.ContractError as error:
+        raise service_error(error)
+    return contract_or_404(contract.id)
+
+
+@bp.route("/contracts/<int:contract_id>/archive", methods=["POST"])
+@bp.arguments(ArchiveSchema)
+@bp.response(200, ContractSchema)
+@bp.alt_response(403, response=FORBIDDEN)
+def archive_contract(body, contract_id):
+    """Archive a contract, with the reason (procurement officers).
+
+    It keeps all its data and leaves the register; an archived contract is read-only (archiving
+    it again is refused like any other change).
+    """
+    contract = contract_or_404(contract_id)
+    user = api_user()
+    allow(can_edit_contract(user, contract), contract)
+    try:
+        services.archive_contract(contract, user, body["reason"])
+    except services.ContractError as error:
+        raise service_error(error)
+    return contract_or_404(contract.id)
+
+
+__all__ = ["bp", "registry", "contract_or_404"]

@@ -1,0 +1,181 @@
+"""marshmallow fields for the API: strict about what JSON clients send, plain in what they get.
+
+Each refuses, as a validation error (422), what would otherwise reach the database as a 500:
+NUL characters, non-finite or oversized numbers, ids no column can hold, dates centuries away.
+"""
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields, validate
+
+from contracts_app.query_args import MAX_ID
+
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+class Text(fields.String):
+    """A string, stripped, without NUL characters (PostgreSQL refuses them in text)."""
+
+    def __init__(self, *, max_length=None, blank=True, **kwargs):
+        validators = list(kwargs.pop("validate", None) or [])
+        if not blank:
+            validators.append(validate.Length(min=1, error="Must not be blank."))
+        if max_length is not None:
+            validators.append(validate.Length(max=max_length, error="Use at most {max} characters."))
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Must not contain NUL characters.")
+        return text.strip()
+
+
+class Choice(fields.String):
+    """One of a fixed set of codes (documented as an enum)."""
+
+    def __init__(self, choices, **kwargs):
+        self.choices = list(choices)
+        super().__init__(
+            validate=validate.OneOf(self.choices, error="Use one of: {choices}."),
+            metadata={"enum": self.choices, **kwargs.pop("metadata", {})},
+            **kwargs,
+        )
+
+
+class Id(fields.Integer):
+    """A row id: a whole number from 1 to 2**31 - 1. In a JSON body it must be a JSON integer
+    (not a string, not true); in a query string it is the usual digits."""
+
+    def __init__(self, *, strict=True, **kwargs):
+        super().__init__(strict=strict, validate=validate.Range(1, MAX_ID, error="Use an id from {min} to {max}."), **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer in [minimum, maximum] (true and false are not numbers)."""
+
+    def __init__(self, minimum, maximum, *, strict=True, **kwargs):
+        super().__init__(
+            strict=strict, validate=validate.Range(minimum, maximum, error="Use a whole number from {min} to {max}."), **kwargs
+        )
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class Flag(fields.Boolean):
+    """true or false, nothing else."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("Use true or false.")
+        return value
+
+
+class Number(fields.Field):
+    """A decimal number sent as a JSON number or a numeric string ("21.5"), read as Decimal.
+
+    Refuses NaN and infinities, more than ``places`` decimal places, more than ``max_abs`` and
+    (by default) negative values, all with a message rather than a database error.
+    """
+
+    default_error_messages = {"invalid": "Enter a number, such as 42 or 3.5."}
+
+    def __init__(self, *, places, max_abs, minimum=Decimal(0), **kwargs):
+        self.places = places
+        self.max_abs = Decimal(max_abs)
+        self.minimum = minimum
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+            raise self.make_error("invalid")
+        try:
+            number = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            raise self.make_error("invalid")
+        try:
+            if not number.is_finite():
+                raise ValidationError("Enter a finite number.")
+            if number.copy_abs() > self.max_abs:
+                raise ValidationError(f"That number is too large (at most {self.max_abs:,}).")
+            if number != number.quantize(Decimal(1).scaleb(-self.places)):
+                raise ValidationError(f"Use at most {self.places} decimal places.")
+            if self.minimum is not None and number < self.minimum:
+                raise ValidationError(
+                    "Must be zero or more." if self.minimum == 0 else f"Must be at least {self.minimum}."
+                )
+        except ArithmeticError:
+            raise self.make_error("invalid")
+        return number + 0  # -0 becomes 0
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return decimal_text(value)
+
+
+def decimal_text(value):
+    """A Decimal as plain text without trailing zeros: 1200000.00 -> "1200000" (as the audit log)."""
+    if value is None:
+        return None
+    return format(Decimal(value).normalize(), "f")
+
+
+class DecimalText(fields.Field):
+    """A decimal in a response: a string, so that no precision is lost to binary floats."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return decimal_text(value)
+
+
+class Day(fields.Date):
+    """An ISO date (YYYY-MM-DD) between 1900 and 2199."""
+
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, for example 2025-07-01."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= day <= LATEST:
+            raise ValidationError(f"Use a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}.")
+        return day
+
+
+NUMBER_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def register_fields(api):
+    """Tell the OpenAPI generator how these fields look."""
+    api.register_field(Number, None, None)
+    api.register_field(DecimalText, "string", "decimal")
+    api.register_field(Text, fields.String)
+    api.register_field(Choice, fields.String)
+    api.register_field(Id, fields.Integer)
+    api.register_field(WholeNumber, fields.Integer)
+    api.register_field(Flag, fields.Boolean)
+    api.register_field(Day, fields.Date)
+
+    def number_properties(self, field, **kwargs):
+        if isinstance(field, Number):
+            minimum = {"minimum": float(field.minimum)} if field.minimum is not None else {}
+            return {
+                "oneOf": [
+                    {"type": "number", **minimum},
+                    {"type": "string", "pattern": NUMBER_PATTERN},
+                ],
+                "description": (field.metadata.get("description", "") + f" A number with at most {field.places} "
+                                "decimal places, as a JSON number or a string.").strip(),
+            }
+        if isinstance(field, DecimalText):
+            return {"pattern": NUMBER_PATTERN}
+        return {}
+
+    api.ma_plugin.converter.add_attribute_function(number_properties)

@@ -1,0 +1,65 @@
+"""Milestones of contracts."""
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error, service_error
+from contracts_app.api.schemas import MilestoneCreateSchema, MilestoneListSchema, MilestonePatchSchema, MilestoneSchema
+from contracts_app.contracts.models import Contract, Milestone
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.metrics.status import today_for
+from contracts_app.milestones import services
+from contracts_app.permissions import can_edit_milestones
+
+bp = ApiBlueprint("api_milestones", __name__, tag="milestones", description="Deliverables with due dates.")
+
+
+@bp.route("/contracts/<int:contract_id>/milestones")
+@bp.response(200, MilestoneListSchema)
+def list_milestones(contract_id):
+    """A contract's milestones by due date."""
+    contract = find(Contract, contract_id, "contract")
+    return {"items": db.session.scalars(
+        select(Milestone).where(Milestone.contract_id == contract.id).order_by(Milestone.due_date, Milestone.id)
+    ).all()}
+
+
+def _save(save, values, now):
+    problems = services.milestone_problems(values, today_for(now))
+    if problems:
+        raise problems_error(problems)
+    try:
+        return save()
+    except services.MilestoneError as error:
+        raise service_error(error)
+
+
+@bp.route("/contracts/<int:contract_id>/milestones", methods=["POST"])
+@bp.arguments(MilestoneCreateSchema)
+@bp.response(201, MilestoneSchema)
+@bp.alt_response(403, response=FORBIDDEN)
+def create_milestone(body, contract_id):
+    """Add a milestone (procurement officers, and the contract's own contract manager)."""
+    contract = find(Contract, contract_id, "contract")
+    user = api_user()
+    allow(can_edit_milestones(user, contract), contract)
+    now = utcnow()
+    return _save(lambda: services.create_milestone(contract, user, body, now=now), body, now)
+
+
+@bp.route("/milestones/<int:milestone_id>", methods=["PATCH"])
+@bp.arguments(MilestonePatchSchema(partial=True))
+@bp.response(200, MilestoneSchema)
+@bp.alt_response(403, response=FORBIDDEN)
+def update_milestone(body, milestone_id):
+    """Change a milestone, usually its status.
+
+    Met and partially met need completed_on. Fields not given keep their values; the contract's
+    health follows.
+    """
+    milestone = find(Milestone, milestone_id, "milestone", options=[joinedload(Milestone.contract)])
+    user = api_user()
+    allow(can_edit_milestones(user, milestone.contract), milestone.contract)
+    values = {name: getattr(milestone, name) for name in services.FIELDS} | body
+    now = utcnow()
+    return _save(lambda: services.update_milestone(milestone, user, values, now=now), values, now)

@@ -1,0 +1,463 @@
+"""Request and response schemas of the API (marshmallow; flask-smorest documents them).
+
+Request schemas check shape and type (a 422 names each bad field); the services then apply
+the domain rules, as they do for the web forms. Response schemas are dumped from the models.
+Decimals go out as strings ("21.5") so that no client loses precision to binary floats.
+"""
+from decimal import Decimal
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from contracts_app.api.fields import Choice, DecimalText, Day, Flag, Id, Number, Text, WholeNumber
+from contracts_app.api.base import PageArgs
+from contracts_app.api.errors import CODES
+from contracts_app.contracts.forms import REFERENCE_PATTERN
+from contracts_app.contracts.models import KINDS, MILESTONE_STATUSES, PAYMENT_STRUCTURES, STATUSES
+from contracts_app.contracts.services import SORTS
+from contracts_app.management.models import CHECKIN_STATUSES, FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
+from contracts_app.metrics import rules
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
+from contracts_app.portfolio.queries import ENDING_WITHIN_CHOICES, HEALTH_ORDER, parse_period
+
+HEALTH = list(rules.STATUS_LABELS)
+MONEY_MAX = Decimal("999999999999.99")  # Numeric(14, 2)
+VALUE_MAX = Decimal("99999999999999.9999")  # Numeric(18, 4)
+LONG_TEXT = 5000
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(
+        required=True,
+        metadata={"description": "Stable, for programs: " + ", ".join(sorted(set(CODES.values())))
+                  + ", invalid_json, reading_exists, already_resolved, checkin_pending."},
+    )
+    message = fields.String(required=True, metadata={"description": "For people."})
+    field_errors = fields.Dict(
+        keys=fields.String(), values=fields.String(), required=True, data_key="fields",
+        metadata={"description": "What is wrong with each request field, by name (may be empty)."},
+    )
+    existing_id = fields.Integer(metadata={"description": "409 only: the id of the row the request conflicts with."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# --- references ------------------------------------------------------------------------------
+
+
+class UserRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class VendorRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class PriorityRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class ContractRefSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+def page_of(item_schema, name):
+    """A paginated list schema: {"items", "page", "per_page", "total", "pages"}."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+        "total": fields.Integer(required=True, metadata={"description": "Items matching the filters, on all pages."}),
+        "pages": fields.Integer(required=True),
+    })
+
+
+def list_of(item_schema, name):
+    """An unpaginated list schema: {"items"}."""
+    return type(name, (Schema,), {"items": fields.List(fields.Nested(item_schema), required=True)})
+
+
+# --- priorities and vendors --------------------------------------------------------------------
+
+
+class PrioritySchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    outcome = fields.String(required=True)
+    target_year = fields.Integer(required=True, allow_none=True)
+    owner = fields.Nested(UserRefSchema, required=True, allow_none=True)
+    contract_count = fields.Integer(
+        required=True, metadata={"description": "Unarchived contracts serving this priority."}
+    )
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class VendorSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    contact_name = fields.String(required=True, allow_none=True)
+    contact_email = fields.String(required=True, allow_none=True)
+    contract_count = fields.Integer(required=True, metadata={"description": "Unarchived contracts."})
+    total_value = DecimalText(required=True, metadata={"description": "Total value of the unarchived contracts."})
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+class ContractSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    title = fields.String(required=True)
+    department = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": list(KINDS)})
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    health = fields.String(required=True, metadata={"enum": HEALTH, "description": "Stored roll-up of the metrics and milestones."})
+    value = DecimalText(required=True)
+    currency = fields.String(required=True)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    payment_structure = fields.String(required=True, metadata={"enum": list(PAYMENT_STRUCTURES)})
+    is_public = fields.Boolean(required=True)
+    vendor = fields.Nested(VendorRefSchema, required=True)
+    priorities = fields.List(fields.Nested(PriorityRefSchema), required=True)
+    procurement_officer = fields.Nested(UserRefSchema, required=True, allow_none=True)
+    contract_manager = fields.Nested(UserRefSchema, required=True, allow_none=True)
+    archived_at = fields.DateTime(required=True, allow_none=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ContractSchema(ContractSummarySchema):
+    payment_terms = fields.String(required=True)
+    problem = fields.String(required=True)
+    outcomes = fields.String(required=True, metadata={"description": "The desired outcomes (goals)."})
+    health_updated_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+ContractPageSchema = page_of(ContractSummarySchema, "ContractPageSchema")
+
+
+class ContractListArgs(PageArgs):
+    q = Text(max_length=100, metadata={"description": "Search reference, title, vendor and department."})
+    priority = Id(strict=False, metadata={"description": "Contracts serving this priority id."})
+    vendor = Id(strict=False)
+    manager = Id(strict=False, metadata={"description": "Contract manager's user id."})
+    status = Choice(STATUSES)
+    payment_structure = Choice(PAYMENT_STRUCTURES)
+    health = Choice(HEALTH)
+    department = Text(max_length=120, metadata={"description": "Exact department name."})
+    archived = Choice(("no", "only", "all"), load_default="no", metadata={"description": "Archived contracts: no (default), only or all."})
+    sort = Choice(SORTS, load_default="reference")
+    direction = Choice(("asc", "desc"), load_default="asc", data_key="dir")
+
+
+class ContractCreateSchema(Schema):
+    reference = Text(
+        required=True, blank=False, max_length=64,
+        metadata={"description": "Unique; letters, digits and . _ / - only, starting with a letter or digit.", "pattern": REFERENCE_PATTERN},
+    )
+    title = Text(required=True, blank=False, max_length=255)
+    kind = Choice(KINDS, load_default="contract")
+    department = Text(required=True, blank=False, max_length=120)
+    vendor_id = Id(allow_none=True, metadata={"description": "An existing vendor; or give new_vendor_name instead."})
+    new_vendor_name = Text(max_length=200, metadata={"description": "A vendor created (or found by name) with the contract."})
+    value = Number(required=True, places=2, max_abs=MONEY_MAX)
+    currency = Text(
+        load_default=lambda: current_app.config["DEFAULT_CURRENCY"], metadata={"description": "ISO 4217, e.g. USD."}
+    )
+    start_date = Day(required=True)
+    end_date = Day(required=True)
+    status = Choice(STATUSES, load_default="active")
+    payment_structure = Choice(PAYMENT_STRUCTURES, required=True)
+    payment_terms = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "How payment ties to results."})
+    problem = Text(required=True, blank=False, max_length=LONG_TEXT)
+    outcomes = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "The desired outcomes (goals)."})
+    priority_ids = fields.List(Id(), required=True, metadata={"description": "At least one priority id."})
+    procurement_officer_id = Id(allow_none=True, metadata={"description": "Defaults to you when you are a procurement officer."})
+    contract_manager_id = Id(allow_none=True)
+    is_public = Flag(load_default=True, metadata={"description": "Published as open data (OCDS)."})
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        import re
+
+        errors = {}
+        if "reference" in data and data["reference"] and not re.match(REFERENCE_PATTERN, data["reference"]):
+            errors["reference"] = ["Use letters, digits and . _ / - only, starting with a letter or digit."]
+        if "currency" in data and not re.fullmatch(r"[A-Za-z]{3}", data["currency"] or ""):
+            errors["currency"] = ["Use a three-letter ISO 4217 code, such as USD."]
+        if data.get("vendor_id") and data.get("new_vendor_name"):
+            errors["new_vendor_name"] = ["Give vendor_id or new_vendor_name, not both."]
+        if "priority_ids" in data and not data["priority_ids"]:
+            errors["priority_ids"] = ["Pick at least one priority this contract serves."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ContractPatchSchema(ContractCreateSchema):
+    """Any of the contract's fields; those not given keep their value."""
+
+
+class ArchiveSchema(Schema):
+    reason = Text(required=True, blank=False, max_length=1000, metadata={"description": "Why the contract is archived."})
+
+
+# --- metrics and readings --------------------------------------------------------------------
+
+
+class LatestReadingSchema(Schema):
+    id = fields.Integer(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    value = DecimalText(required=True)
+    status = fields.String(required=True, metadata={"enum": HEALTH})
+    target = DecimalText(required=True, allow_none=True, metadata={"description": "The period's target."})
+    attainment = DecimalText(required=True, allow_none=True, metadata={"description": "Percent of target (100 = on target)."})
+
+
+class MetricSchema(Schema):
+    id = fields.Integer(required=True)
+    contract_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    definition = fields.String(required=True)
+    unit = fields.String(required=True)
+    direction = fields.String(required=True, metadata={"enum": list(DIRECTIONS)})
+    baseline_value = DecimalText(required=True, allow_none=True)
+    baseline_date = fields.Date(required=True, allow_none=True)
+    target_value = DecimalText(required=True, allow_none=True)
+    range_low = DecimalText(required=True, allow_none=True)
+    range_high = DecimalText(required=True, allow_none=True)
+    tolerance_pct = DecimalText(required=True)
+    cadence = fields.String(required=True, metadata={"enum": list(CADENCES)})
+    due_days = fields.Integer(required=True)
+    on_track_pct = DecimalText(required=True)
+    at_risk_pct = DecimalText(required=True)
+    data_source = fields.String(required=True)
+    indicator_type = fields.String(required=True, metadata={"enum": list(INDICATOR_TYPES)})
+    payment_linked = fields.Boolean(required=True)
+    position = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": HEALTH, "description": "Stored current status."})
+    status_period_start = fields.Date(required=True, allow_none=True)
+    latest_reading = fields.Nested(LatestReadingSchema, required=True, allow_none=True)
+    next_period_start = fields.Date(required=True, allow_none=True, metadata={"description": "The next started period without a reading."})
+    next_due = fields.Date(required=True, allow_none=True)
+
+
+MetricListSchema = list_of(MetricSchema, "MetricListSchema")
+
+
+class MetricCreatedSchema(MetricSchema):
+    warnings = fields.List(fields.String(), required=True, metadata={"description": "Advice, e.g. more metrics than the practice suggests."})
+
+
+class MetricCreateSchema(Schema):
+    name = Text(required=True, blank=False, max_length=200)
+    definition = Text(load_default="", max_length=LONG_TEXT)
+    unit = Text(required=True, blank=False, max_length=40, metadata={"description": "e.g. count, percent, days."})
+    direction = Choice(DIRECTIONS, required=True)
+    baseline_value = Number(places=4, max_abs=VALUE_MAX, allow_none=True, load_default=None)
+    baseline_date = Day(allow_none=True, load_default=None)
+    target_value = Number(places=4, max_abs=VALUE_MAX, allow_none=True, load_default=None,
+                          metadata={"description": "Final target (increase, decrease, maintain)."})
+    range_low = Number(places=4, max_abs=VALUE_MAX, allow_none=True, load_default=None, metadata={"description": "Range metrics."})
+    range_high = Number(places=4, max_abs=VALUE_MAX, allow_none=True, load_default=None, metadata={"description": "Range metrics."})
+    tolerance_pct = Number(places=2, max_abs=Decimal(1000), allow_none=True, load_default=None,
+                           metadata={"description": "Maintain metrics (default 5)."})
+    cadence = Choice(CADENCES, load_default="monthly")
+    due_days = WholeNumber(0, 366, load_default=10, metadata={"description": "Days after the period ends when data is due."})
+    on_track_pct = Number(places=2, max_abs=Decimal(1000), load_default=Decimal(100))
+    at_risk_pct = Number(places=2, max_abs=Decimal(1000), load_default=Decimal(90))
+    data_source = Text(load_default="", max_length=255)
+    indicator_type = Choice(INDICATOR_TYPES, load_default="lagging")
+    payment_linked = Flag(load_default=False)
+
+
+class ReadingSchema(Schema):
+    id = fields.Integer(required=True)
+    metric_id = fields.Integer(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    value = DecimalText(required=True)
+    note = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": HEALTH})
+    target = DecimalText(required=True, allow_none=True)
+    attainment = DecimalText(required=True, allow_none=True, metadata={"description": "Percent of target (100 = on target)."})
+    recorded_by = fields.Nested(UserRefSchema, required=True, allow_none=True)
+    recorded_at = fields.DateTime(required=True)
+    corrections = fields.Integer(required=True, metadata={"description": "How many times it was corrected (history kept)."})
+
+
+ReadingListSchema = list_of(ReadingSchema, "ReadingListSchema")
+
+
+class ReadingCreateSchema(Schema):
+    period_start = Day(required=True, metadata={"description": "The first day of the reporting period."})
+    value = Number(required=True, places=4, max_abs=VALUE_MAX)
+    note = Text(load_default="", max_length=LONG_TEXT)
+
+
+class ReadingCorrectionSchema(Schema):
+    value = Number(required=True, places=4, max_abs=VALUE_MAX)
+    note = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "Why it is corrected (kept in the history)."})
+
+
+# --- milestones ------------------------------------------------------------------------------
+
+
+class MilestoneSchema(Schema):
+    id = fields.Integer(required=True)
+    contract_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"enum": list(MILESTONE_STATUSES)})
+    completed_on = fields.Date(required=True, allow_none=True)
+    payment_linked = fields.Boolean(required=True)
+    notes = fields.String(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+MilestoneListSchema = list_of(MilestoneSchema, "MilestoneListSchema")
+
+
+class MilestoneCreateSchema(Schema):
+    title = Text(required=True, blank=False, max_length=255)
+    description = Text(load_default="", max_length=LONG_TEXT)
+    due_date = Day(required=True)
+    status = Choice(MILESTONE_STATUSES, load_default="scheduled")
+    completed_on = Day(allow_none=True, load_default=None, metadata={"description": "Required once met or partially met."})
+    payment_linked = Flag(load_default=False)
+    notes = Text(load_default="", max_length=LONG_TEXT)
+
+
+class MilestonePatchSchema(MilestoneCreateSchema):
+    """Any of the milestone's fields; those not given keep their value."""
+
+
+# --- flags and check-ins ---------------------------------------------------------------------
+
+
+class FlagSchema(Schema):
+    id = fields.Integer(required=True)
+    contract = fields.Nested(ContractRefSchema, required=True)
+    kind = fields.String(required=True, metadata={"enum": list(FLAG_KINDS)})
+    severity = fields.String(required=True, metadata={"enum": list(SEVERITIES)})
+    subject_type = fields.String(required=True, metadata={"enum": ["metric", "milestone", "contract"]})
+    subject = fields.String(required=True, metadata={"description": "The metric's name, the milestone's title, or Check-ins."})
+    metric_id = fields.Integer(required=True, allow_none=True)
+    milestone_id = fields.Integer(required=True, allow_none=True)
+    period_start = fields.Date(required=True)
+    summary = fields.String(required=True)
+    opened_at = fields.DateTime(required=True)
+    resolved_at = fields.DateTime(required=True, allow_none=True)
+    resolved_by = fields.Nested(UserRefSchema, required=True, allow_none=True)
+    resolution_note = fields.String(required=True, allow_none=True)
+    escalated_at = fields.DateTime(required=True, allow_none=True)
+
+
+FlagPageSchema = page_of(FlagSchema, "FlagPageSchema")
+
+
+class FlagListArgs(PageArgs):
+    status = Choice(("open", "resolved", "all"), load_default="all")
+    contract = Id(strict=False, metadata={"description": "Flags of this contract id."})
+    kind = Choice(FLAG_KINDS)
+    severity = Choice(SEVERITIES)
+    department = Text(max_length=120)
+
+
+class ResolveFlagSchema(Schema):
+    note = Text(required=True, blank=False, max_length=2000, metadata={"description": "Why the flag is resolved."})
+
+
+class ActionItemSchema(Schema):
+    id = fields.Integer(required=True)
+    description = fields.String(required=True)
+    owner = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"enum": ["open", "done", "dropped"]})
+    completed_on = fields.Date(required=True, allow_none=True)
+
+
+class CheckInSchema(Schema):
+    id = fields.Integer(required=True)
+    contract = fields.Nested(ContractRefSchema, required=True)
+    status = fields.String(required=True, metadata={"enum": list(CHECKIN_STATUSES)})
+    scheduled_for = fields.Date(required=True)
+    start_time = fields.Time(required=True, allow_none=True, metadata={"description": "City time of day."})
+    duration_minutes = fields.Integer(required=True)
+    location = fields.String(required=True)
+    held_on = fields.Date(required=True, allow_none=True)
+    city_attendees = fields.String(required=True)
+    vendor_attendees = fields.String(required=True)
+    notes = fields.String(required=True)
+    decisions = fields.String(required=True)
+    proposed_by_sweep = fields.Boolean(required=True)
+    flag_ids = fields.List(fields.Integer(), required=True, metadata={"description": "Flags discussed."})
+    action_items = fields.List(fields.Nested(ActionItemSchema), required=True)
+
+
+CheckInPageSchema = page_of(CheckInSchema, "CheckInPageSchema")
+
+
+class CheckInListArgs(PageArgs):
+    contract = Id(strict=False)
+    status = Choice(CHECKIN_STATUSES)
+
+
+# --- portfolio -------------------------------------------------------------------------------
+
+
+def _by_health(name, field):
+    return type(name, (Schema,), {health: field(required=True) for health in HEALTH_ORDER})
+
+
+HealthCountsSchema = _by_health("HealthCountsSchema", fields.Integer)
+HealthSharesSchema = _by_health("HealthSharesSchema", DecimalText)
+
+
+class RollupSchema(Schema):
+    counts = fields.Nested(HealthCountsSchema, required=True, metadata={"description": "Contracts by stored health."})
+    shares = fields.Nested(HealthSharesSchema, required=True, metadata={"description": "Percent of the contracts, by health."})
+    total = fields.Integer(required=True)
+    value = DecimalText(required=True)
+
+
+class PriorityRollupSchema(RollupSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    outcome = fields.String(required=True)
+    target_year = fields.Integer(required=True, allow_none=True)
+
+
+OpenFlagsSchema = type("OpenFlagsSchema", (Schema,), {s: fields.Integer(required=True) for s in SEVERITY_ORDER})
+
+
+class PortfolioSchema(Schema):
+    totals = fields.Nested(RollupSchema, required=True, metadata={"description": "The strategic portfolio (active, unarchived)."})
+    priorities = fields.List(fields.Nested(PriorityRollupSchema), required=True)
+    open_flags = fields.Nested(OpenFlagsSchema, required=True, metadata={"description": "Open flags by severity."})
+
+
+class PortfolioArgs(Schema):
+    department = Text(max_length=120)
+    payment_structure = Choice(PAYMENT_STRUCTURES)
+    vendor = Id(strict=False)
+    period = Text(max_length=10, metadata={"description": "Contracts running during 2025, 2025-07 or 2025-Q3."})
+    ending_within = Choice([str(days) for days in ENDING_WITHIN_CHOICES], metadata={"description": "Days."})
+
+    @validates_schema
+    def _check_period(self, data, **kwargs):
+        if data.get("period") and parse_period(data["period"]) is None:
+            raise ValidationError("Use a year (2025), a month (2025-07) or a quarter (2025-Q3).", "period")

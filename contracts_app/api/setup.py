@@ -1,0 +1,236 @@
+"""Wire the API into the app: ``init_api(app)``.
+
+Adding a resource: write a module with an ``ApiBlueprint`` (see base.py) and name it in
+RESOURCES; its routes are then authenticated, CSRF-exempt, answered in JSON when they fail,
+documented in /api/v1/openapi.json, and checked by tests/api/test_openapi.py. A route that
+needs no token (open data) is listed in PUBLIC_ENDPOINTS.
+"""
+import copy
+import importlib
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_smorest import Api
+from flask_smorest.spec.plugins import FlaskPlugin
+from flask_smorest.utils import PrefixedMappingProxy
+from werkzeug.exceptions import HTTPException
+
+from contracts_app.api import tokens
+from contracts_app.api.base import API_PREFIX
+from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception, is_api_request
+from contracts_app.api.fields import register_fields
+from contracts_app.api.schemas import ErrorSchema
+from contracts_app.extensions import csrf, login_manager
+
+# (module, blueprint attribute) for every resource, in the order the document lists them.
+RESOURCES = (
+    ("contracts_app.api.contracts", "registry"),
+    ("contracts_app.api.contracts", "bp"),
+    ("contracts_app.api.metrics", "bp"),
+    ("contracts_app.api.milestones", "bp"),
+    ("contracts_app.api.management", "bp"),
+    ("contracts_app.api.portfolio", "bp"),
+    ("contracts_app.api.ocds", "bp"),
+)
+# Endpoints anyone may call without a token.
+PUBLIC_ENDPOINTS = {"api_docs.openapi_json"}
+# A request body larger than this is refused (413) before it is read.
+MAX_BODY_BYTES = 1024 * 1024
+
+SPEC_KWARGS = {
+    "title": "RDC Tracker API",
+    "version": "1.0.0",
+    "openapi_version": "3.0.3",
+    "info": {
+        "description": (
+            "The JSON API of RDC Tracker, for finance systems, open-data portals and analysts' notebooks.\n\n"
+            "Authenticate every request with `Authorization: Bearer TOKEN`; an administrator creates tokens with "
+            "`flask --app contracts_app tokens create EMAIL --name NAME`. A token acts with its user's role, "
+            "exactly as on the web pages.\n\n"
+            "Errors are always JSON: `{\"error\": {\"code\", \"message\", \"fields\"}}`, where `fields` names "
+            "what is wrong with each request field. Decimals are strings in responses and may be sent as "
+            "numbers or strings. Unknown fields and query parameters are refused (422)."
+        ),
+    },
+}
+
+# Component responses for errors; "Forbidden" and "Conflict" are attached per operation
+# (base.FORBIDDEN, base.CONFLICT), the rest to every operation that can give them.
+ERROR_RESPONSES = {
+    "BadRequest": (400, "Malformed request: the body is not JSON, or the address has a NUL character."),
+    "Unauthorized": (401, "No token, an unknown or revoked token, or its user is inactive."),
+    "Forbidden": (403, "The token's role may not do this (or the contract is archived)."),
+    "NotFound": (404, "No such row."),
+    "Conflict": (409, "The change conflicts with existing data (existing_id names it when there is one)."),
+    "PayloadTooLarge": (413, "The body is larger than 1 MiB."),
+    "UnsupportedMediaType": (415, "The body is not sent as application/json."),
+    "UnprocessableContent": (422, "A field or query parameter is missing, unknown or not valid; see fields."),
+    "InternalError": (500, "An unexpected error; nothing was saved."),
+}
+BEARER = "bearerAuth"
+
+
+class RdcApi(Api):
+    """flask-smorest's Api with two changes.
+
+    - The OpenAPI document is built on first use, not in create_app: every test builds an app,
+      and only API clients read the document.
+    - No app-wide error handler of its own: errors.py answers in the shape the issue asks for.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def init_app(self, app, *, spec_kwargs=None):
+        self._app = app
+        self.config = PrefixedMappingProxy(app.config, self.config_prefix)
+        app.extensions = getattr(app, "extensions", {})
+        ext = app.extensions.setdefault("flask-smorest", {"apis": {}, "blp_name_to_api": {}})
+        ext["apis"][self.config_prefix] = {"ext_obj": self}
+        self._blueprints = []
+        self._document = None
+
+    def _register_responses(self):
+        """Not flask-smorest's response per HTTP status: ours are in ERROR_RESPONSES."""
+
+    def _register_etag_headers(self):
+        """No ETags here."""
+
+    def _register_pagination_header(self):
+        """Pagination is in the body ({"items", "page", "per_page", "total", "pages"}), not a header."""
+
+    def register_blueprint(self, blp, **options):
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
+        self._app.register_blueprint(blp, **options)
+        self._blueprints.append(blp)
+
+    def document(self):
+        """The OpenAPI document as a dict (built once per app)."""
+        if self._document is None:
+            self._init_spec(**copy.deepcopy(SPEC_KWARGS))
+            # _init_spec adds flask-smorest's `flask openapi` commands, which would print the
+            # document without what _complete adds; the document is served at /api/v1/openapi.json.
+            self._app.cli.commands.pop("openapi", None)
+            register_fields(self)
+            self.spec.components.schema("Error", schema=ErrorSchema)
+            for name, (_status, description) in ERROR_RESPONSES.items():
+                self.spec.components.response(name, {
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
+            self.spec.components.security_scheme(BEARER, {
+                "type": "http", "scheme": "bearer",
+                "description": "An API token from `flask --app contracts_app tokens create EMAIL`.",
+            })
+            tags = {}
+            for blp in self._blueprints:
+                blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
+                tags.setdefault(blp.tag, blp.description)
+            for name, description in tags.items():
+                self.spec.tag({"name": name, "description": description})
+            self._document = _complete(self.spec.to_dict(), self._app)
+        return self._document
+
+
+def _complete(document, app):
+    """Add what flask-smorest does not know: the security requirement, the error responses
+    every operation can give, and the document's own address."""
+    document["security"] = [{BEARER: []}]
+    document["paths"][API_PREFIX + "/openapi.json"] = {"get": {
+        "tags": ["documentation"], "summary": "This document (no token needed).", "operationId": "openapi",
+        "responses": {"200": {"description": "The OpenAPI 3 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }}
+    document.setdefault("tags", []).append({"name": "documentation", "description": "The OpenAPI document."})
+    endpoints = {
+        (openapi_path(rule.rule), method.lower()): rule.endpoint
+        for rule in app.url_map.iter_rules() for method in rule.methods
+    }
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            endpoint = endpoints.get((path, method), "")
+            public = endpoint in PUBLIC_ENDPOINTS
+            # The view's name: stable, and what code generators name their methods after.
+            operation.setdefault("operationId", endpoint.rpartition(".")[2])
+            responses = operation.setdefault("responses", {})
+
+            def add(status, name):
+                responses.setdefault(str(status), {"$ref": f"#/components/responses/{name}"})
+
+            add(400, "BadRequest")
+            if public:
+                operation["security"] = []
+            else:
+                add(401, "Unauthorized")
+            if "{" in path:
+                add(404, "NotFound")
+            if "requestBody" in operation:
+                add(413, "PayloadTooLarge")
+                add(415, "UnsupportedMediaType")
+            if "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                # flask-smorest documents 422 with its own name; use ours.
+                responses["422"] = {"$ref": "#/components/responses/UnprocessableContent"}
+            add(500, "InternalError")
+    return document
+
+
+def openapi_path(rule):
+    """/api/v1/contracts/<int:contract_id> -> /api/v1/contracts/{contract_id}"""
+    return FlaskPlugin.flaskpath2openapi(rule)
+
+
+def api_of(app):
+    """The app's RdcApi."""
+    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+
+
+docs = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)
+
+
+@docs.route("/openapi.json")
+def openapi_json():
+    return jsonify(api_of(current_app).document())
+
+
+def authenticate_request():
+    """Before every request under /api/: find the user the bearer token acts as, or answer 401.
+
+    The session cookie never authenticates an API call: Flask-Login's current user is set here
+    (to the token's user, or anonymous) so that nothing can load it from the cookie.
+    """
+    if not is_api_request() or request.endpoint is None:
+        return None  # not the API, or no such route: the 404/405 answers without a token
+    g._login_user = login_manager.anonymous_user()
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise ApiError(413)
+    request.max_content_length = MAX_BODY_BYTES
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    token = tokens.authenticate(request.headers.get("Authorization"))
+    if token is None:
+        presented = tokens.bearer_secret(request.headers.get("Authorization")) is not None
+        raise ApiError(
+            401, "The API token is not valid: unknown, revoked, or its user is inactive." if presented else MESSAGES[401],
+            headers={"WWW-Authenticate": 'Bearer realm="RDC Tracker API"' + (', error="invalid_token"' if presented else "")},
+        )
+    g.api_token = token
+    g.api_user = g._login_user = token.user
+    return None
+
+
+def init_api(app):
+    """Register the API's blueprints, its authentication and its errors (the `tokens` CLI is
+    registered with the others in contracts_app/cli.py)."""
+    api = RdcApi(app)
+    app.register_blueprint(docs)
+    csrf.exempt(docs)
+    for module_name, attribute in RESOURCES:
+        blueprint = getattr(importlib.import_module(module_name), attribute)
+        api.register_blueprint(blueprint)
+        # Token-only: no cookie authenticates an API call, so there is no cross-site request to forge.
+        csrf.exempt(blueprint)
+    app.before_request(authenticate_request)
+    app.register_error_handler(ApiError, error_response)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    return api
