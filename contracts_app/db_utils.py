@@ -22,3 +22,51 @@ def insert_ignoring_conflicts(model, values, conflict_columns):
         .returning(model.id)
     )
     return db.session.execute(statement).scalar_one_or_none()
+
+
+# SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER): 32766 since
+# 3.32, 999 before; PostgreSQL's wire protocol allows 65535.
+_SQLITE_OLD_LIMIT = 999
+
+
+def max_parameters():
+    """Bound parameters one statement may carry on this database (with some headroom)."""
+    bind = db.session.get_bind()
+    if bind.dialect.name == "sqlite":
+        import sqlite3
+
+        return 32000 if sqlite3.sqlite_version_info >= (3, 32, 0) else _SQLITE_OLD_LIMIT
+    return 60000
+
+
+def rows_per_statement(columns, cap=1000):
+    """How many rows of ``columns`` values fit in one statement's parameters."""
+    return max(1, min(cap, max_parameters() // max(1, columns)))
+
+
+def insert_many_ignoring_conflicts(model, rows, conflict_columns, returning):
+    """Multi-row INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING returning.
+
+    The batch form of ``insert_ignoring_conflicts``: returns the ``returning`` values of the
+    rows this call inserted (a row whose key already exists, or arrives twice, is skipped and
+    not returned), so the caller can act only on what it claimed. Rows go in the order given
+    (two concurrent callers inserting sorted keys wait for each other instead of deadlocking:
+    on PostgreSQL a conflicting insert waits for the other transaction, then does nothing).
+    Every row must carry the same keys. Sent in batches that stay under the parameter limit.
+    """
+    if not rows:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    table = model.__table__
+    statement = (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(*(table.c[name] for name in returning))
+    )
+    # An executemany with RETURNING: SQLAlchemy compiles the one-row statement once and sends
+    # the rows as multi-row VALUES batches ("insertmanyvalues"), sized here to the limit.
+    return db.session.execute(
+        statement.execution_options(insertmanyvalues_page_size=rows_per_statement(len(rows[0]))),
+        rows,
+    ).all()

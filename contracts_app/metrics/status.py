@@ -5,8 +5,13 @@ never commit.
 """
 from __future__ import annotations
 
+from collections import namedtuple
+from dataclasses import dataclass, field
+from datetime import timedelta
+
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import bindparam, select, true, update
+from sqlalchemy.orm.util import identity_key
 
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
@@ -89,69 +94,307 @@ def reevaluate_readings(metric):
         reading.status = evaluate(metric, period, reading.value, explicit)[2]
 
 
-def refresh_all_statuses(now=None):
-    """Recompute every metric's status and every contract's health, in bulk.
+# --- The bulk refresh (the scheduler's job and the first step of the sweep) ----------------
 
-    Time alone moves statuses (a reading becomes overdue with no write), so the scheduler runs
-    this. Rows are updated in id order so that two concurrent runs lock them in the same order
-    (no deadlock: the second waits for the first). The latest reading of each metric comes from one grouped query, not a query per row.
-    Returns counts of what changed. Does not commit.
+
+_MONTHS_PER_STEP = {"monthly": 1, "quarterly": 3, "annually": 12}
+_DAY = timedelta(days=1)
+
+
+class PeriodIndex:
+    """The periods of ``rules.periods(start, end, cadence)``, computed by position on demand.
+
+    Period ``i`` starts ``i`` cadence steps after the term start (the same expressions as
+    ``rules.periods``) and ends the day before the next one starts, cut at the term end. Starts
+    and ends increase with ``i``, so the lookups the status rules need (the latest period past
+    due, the period starting on a date) are binary searches over a few positions, not a walk
+    over a term's every period (hundreds for a weekly metric).
     """
+
+    __slots__ = ("term_start", "term_end", "cadence", "count", "_step", "_due", "_positions")
+
+    def __init__(self, start, end, cadence):
+        if cadence != "weekly" and cadence not in _MONTHS_PER_STEP:
+            raise ValueError(f"unknown cadence {cadence!r}")
+        self.term_start, self.term_end, self.cadence = start, end, cadence
+        self._step = _MONTHS_PER_STEP.get(cadence)
+        self._due = {}
+        self._positions = {}
+        if end < start:
+            self.count = 0
+        elif self._step is None:
+            self.count = (end - start).days // 7 + 1
+        else:
+            months = (end.year - start.year) * 12 + end.month - start.month
+            self.count = self._first(0, months // self._step + 2, lambda i: self._start(i) > end)
+
+    def _start(self, i):
+        if self._step is None:
+            return self.term_start + timedelta(days=7 * i)
+        return rules.add_months(self.term_start, i * self._step)
+
+    def _end(self, i):
+        try:
+            next_start = self._start(i + 1)
+        except (OverflowError, ValueError):  # beyond the calendar: the term end cuts it
+            return self.term_end
+        return min(next_start - _DAY, self.term_end)
+
+    @staticmethod
+    def _first(low, high, test):
+        """The smallest i in [low, high) for which test(i) holds (test is monotonic), else high."""
+        while low < high:
+            middle = (low + high) // 2
+            if test(middle):
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    def period(self, i):
+        return rules.Period(self._start(i), self._end(i))
+
+    def position(self, start):
+        """The position of the period starting on ``start``, or None."""
+        if start not in self._positions:
+            i = self._first(0, self.count, lambda i: self._start(i) >= start)
+            self._positions[start] = i if i < self.count and self._start(i) == start else None
+        return self._positions[start]
+
+    def starting(self, start):
+        """The period starting on ``start`` (rules.period_starting), or None."""
+        i = self.position(start)
+        return None if i is None else self.period(i)
+
+    def latest_due(self, due_days, today, grace):
+        """The latest period past its due date plus grace (``rules.is_overdue``), or None."""
+        key = (due_days, today, grace)
+        if key not in self._due:
+            try:
+                cutoff = today - timedelta(days=due_days + grace)
+            except OverflowError:  # due days beyond the calendar: nothing is ever overdue
+                cutoff = None
+            # is_overdue(p) <=> today > p.end + due_days + grace <=> p.end < cutoff
+            i = 0 if cutoff is None else self._first(0, self.count, lambda i: self._end(i) >= cutoff)
+            self._due[key] = self.period(i - 1) if i else None
+        return self._due[key]
+
+
+class PeriodCache(dict):
+    """PeriodIndex per (term start, term end, cadence), shared across one refresh."""
+
+    def get_index(self, start, end, cadence):
+        key = (start, end, cadence)
+        index = self.get(key)
+        if index is None:
+            index = self[key] = PeriodIndex(start, end, cadence)
+        return index
+
+
+def status_from_latest_due(latest_due, latest_reading):
+    """rules.metric_status, given the latest due period already found (see PeriodIndex)."""
+    if latest_due is not None and (latest_reading is None or latest_due.start > latest_reading[0]):
+        return rules.MetricStatus(rules.OVERDUE, latest_due.start)
+    if latest_reading is not None:
+        return rules.MetricStatus(latest_reading[1], latest_reading[0])
+    return rules.MetricStatus(rules.NO_DATA, None)
+
+
+ContractRow = namedtuple(
+    "ContractRow",
+    "id reference title status archived_at start_date end_date health contract_manager_id procurement_officer_id",
+)
+
+
+@dataclass(slots=True)
+class MetricRow:
+    """What the rules need of one metric, as plain values (no ORM object)."""
+
+    id: int
+    contract_id: int
+    name: str
+    cadence: str
+    due_days: int
+    status: str
+    status_period_start: object
+    recent: list = field(default_factory=list)  # up to two (period_start, status), latest first
+    index: PeriodIndex | None = None
+    latest_due: rules.Period | None = None
+
+    @property
+    def latest(self):
+        return self.recent[0] if self.recent else None
+
+    @property
+    def previous(self):
+        return self.recent[1] if len(self.recent) > 1 else None
+
+
+@dataclass
+class StatusRefresh:
+    """The outcome of ``refresh_everything``: the counts, and the rows it read (for the sweep)."""
+
+    now: object
+    today: object
+    grace: int
+    contracts: dict  # id -> ContractRow (health as stored after this refresh)
+    metrics: list  # MetricRow, by id
+    milestones: list  # Row(id, contract_id, title, due_date, status), by id
+    periods: PeriodCache
+    counts: dict
+
+
+def _metric_rows():
+    """Every metric with its two latest readings: one statement, an index probe per metric
+    (not a scan of every reading)."""
+    m = Metric.__table__
+    r = Reading.__table__.alias("r")
+    columns = (m.c.id, m.c.contract_id, m.c.name, m.c.cadence, m.c.due_days, m.c.status, m.c.status_period_start)
+    if db.session.get_bind().dialect.name == "postgresql":
+        recent = (
+            select(r.c.period_start, r.c.status)
+            .where(r.c.metric_id == m.c.id)
+            .order_by(r.c.period_start.desc())
+            .limit(2)
+            .lateral("recent")
+        )
+        query = (
+            select(*columns, recent.c.period_start, recent.c.status)
+            .select_from(m.outerjoin(recent, true()))
+            .order_by(m.c.id, recent.c.period_start.desc())
+        )
+        rows = {}
+        for *values, period_start, status in db.session.execute(query).all():
+            row = rows.get(values[0])
+            if row is None:
+                row = rows[values[0]] = MetricRow(*values)
+            if period_start is not None:
+                row.recent.append((period_start, status))
+        return list(rows.values())
+
+    def nth(column, offset):
+        return (
+            select(column).where(r.c.metric_id == m.c.id).order_by(r.c.period_start.desc())
+            .limit(1).offset(offset).scalar_subquery()
+        )
+
+    query = select(
+        *columns, nth(r.c.period_start, 0), nth(r.c.status, 0), nth(r.c.period_start, 1), nth(r.c.status, 1)
+    ).order_by(m.c.id)
+    metrics = []
+    for *values, start1, status1, start2, status2 in db.session.execute(query).all():
+        row = MetricRow(*values)
+        if start1 is not None:
+            row.recent.append((start1, status1))
+            if start2 is not None:
+                row.recent.append((start2, status2))
+        metrics.append(row)
+    return metrics
+
+
+def _expire_loaded(model, ids, attributes):
+    """Objects of ``model`` already in the session see the values just written (reloaded on access)."""
+    session = db.session
+    for pk in ids:
+        instance = session.identity_map.get(identity_key(model, pk))
+        if instance is not None:
+            session.expire(instance, attributes)
+
+
+def _write(model, values_by_id):
+    """UPDATE model SET ... WHERE id = :id, one executemany in id order (two concurrent runs lock
+    rows in the same order, so the second waits rather than deadlocks)."""
+    if not values_by_id:
+        return
+    table = model.__table__
+    names = list(next(iter(values_by_id.values())))
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in names})
+    )
+    db.session.execute(
+        statement,
+        [{"b_id": pk, **{f"b_{name}": v for name, v in values.items()}} for pk, values in sorted(values_by_id.items())],
+    )
+    # updated_at moves too (its onupdate), as it did when the ORM wrote these rows.
+    _expire_loaded(model, values_by_id, names + ["updated_at"])
+
+
+def refresh_everything(now=None):
+    """Recompute every metric's status and every contract's health from plain rows read in a
+    few statements; write only what changed. Returns a StatusRefresh (what it read, so that the
+    sweep judges the same rows without reading them again). Does not commit."""
     from contracts_app.contracts.models import Contract, Milestone
 
     now = now or utcnow()
     today = today_for(now)
     grace = grace_days()
+    db.session.flush()  # pending ORM changes first: everything below reads the database
 
-    latest_start = (
-        select(Reading.metric_id, func.max(Reading.period_start).label("period_start"))
-        .group_by(Reading.metric_id)
-        .subquery()
-    )
-    latest = {
-        metric_id: (period_start, status)
-        for metric_id, period_start, status in db.session.execute(
-            select(Reading.metric_id, Reading.period_start, Reading.status).join(
-                latest_start,
-                and_(
-                    Reading.metric_id == latest_start.c.metric_id,
-                    Reading.period_start == latest_start.c.period_start,
-                ),
-            )
+    contracts = {
+        row.id: ContractRow(*row)
+        for row in db.session.execute(
+            select(
+                Contract.id, Contract.reference, Contract.title, Contract.status, Contract.archived_at,
+                Contract.start_date, Contract.end_date, Contract.health, Contract.contract_manager_id,
+                Contract.procurement_officer_id,
+            ).order_by(Contract.id)
         )
     }
-    terms = dict(
-        (cid, (start, end))
-        for cid, start, end in db.session.execute(select(Contract.id, Contract.start_date, Contract.end_date))
-    )
+    metrics = _metric_rows()
+    milestones = db.session.execute(
+        select(Milestone.id, Milestone.contract_id, Milestone.title, Milestone.due_date, Milestone.status)
+        .order_by(Milestone.id)
+    ).all()
+
+    cache = PeriodCache()
     statuses_by_contract = {}
-    metrics_changed = 0
-    for metric in db.session.scalars(select(Metric).order_by(Metric.id)):
-        start, end = terms[metric.contract_id]
-        result = rules.metric_status(
-            metric, rules.periods(start, end, metric.cadence), latest.get(metric.id), today, grace
-        )
+    metric_changes = {}
+    for metric in metrics:
+        contract = contracts[metric.contract_id]
+        metric.index = cache.get_index(contract.start_date, contract.end_date, metric.cadence)
+        metric.latest_due = metric.index.latest_due(metric.due_days, today, grace)
+        result = status_from_latest_due(metric.latest_due, metric.latest)
         if (metric.status, metric.status_period_start) != (result.status, result.period_start):
-            metric.status = result.status
-            metric.status_period_start = result.period_start
-            metric.status_updated_at = now
-            metrics_changed += 1
+            metric_changes[metric.id] = {
+                "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
+            }
+            metric.status, metric.status_period_start = result.status, result.period_start
         statuses_by_contract.setdefault(metric.contract_id, []).append(result.status)
 
     milestones_by_contract = {}
-    for contract_id, due, status in db.session.execute(
-        select(Milestone.contract_id, Milestone.due_date, Milestone.status)
-    ):
-        milestones_by_contract.setdefault(contract_id, []).append((due, status))
+    for milestone in milestones:
+        milestones_by_contract.setdefault(milestone.contract_id, []).append((milestone.due_date, milestone.status))
 
-    contracts_changed = 0
-    for contract in db.session.scalars(select(Contract).order_by(Contract.id)):
+    health_changes = {}
+    for contract in contracts.values():
         health = rules.contract_health(
             statuses_by_contract.get(contract.id, []), milestones_by_contract.get(contract.id, []), today
         )
         if contract.health != health:
-            contract.health = health
-            contract.health_updated_at = now
-            contracts_changed += 1
-    return {"metrics_changed": metrics_changed, "contracts_changed": contracts_changed}
+            health_changes[contract.id] = {"health": health, "health_updated_at": now}
 
+    _write(Metric, metric_changes)
+    _write(Contract, health_changes)
+    if health_changes:
+        contracts = {
+            pk: row._replace(health=health_changes[pk]["health"]) if pk in health_changes else row
+            for pk, row in contracts.items()
+        }
+    return StatusRefresh(
+        now=now, today=today, grace=grace, contracts=contracts, metrics=metrics, milestones=milestones,
+        periods=cache, counts={"metrics_changed": len(metric_changes), "contracts_changed": len(health_changes)},
+    )
+
+
+def refresh_all_statuses(now=None):
+    """Recompute every metric's status and every contract's health, in bulk.
+
+    Time alone moves statuses (a reading becomes overdue with no write), so the scheduler runs
+    this (and the sweep, through ``refresh_everything``). A few set-based reads, no ORM object
+    per row; only changed rows are written, in id order, so that two concurrent runs lock them
+    in the same order (no deadlock: the second waits for the first).
+    Returns counts of what changed. Does not commit.
+    """
+    return refresh_everything(now).counts

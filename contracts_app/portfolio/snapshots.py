@@ -2,11 +2,11 @@
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts_app.contracts.models import Contract, Milestone
-from contracts_app.db_types import utcnow
+from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
@@ -39,19 +39,25 @@ def _upsert(rows):
 
 def record_current_month(now=None):
     """Upsert this month's snapshot of every active, unarchived contract's stored health.
-    Runs in the caller's transaction (the sweep)."""
+
+    One ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``: the rows never leave the database.
+    Runs in the caller's transaction (the sweep). Returns how many contracts it recorded.
+    """
     now = now or utcnow()
     month = month_start(today_for(now))
-    rows = [
-        {"contract_id": contract_id, "month": month, "health": health, "recorded_at": now}
-        for contract_id, health in db.session.execute(
-            select(Contract.id, Contract.health)
-            .where(Contract.status == "active", Contract.archived_at.is_(None))
-            .order_by(Contract.id)
-        )
-    ]
-    _upsert(rows)
-    return len(rows)
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    source = (
+        select(Contract.id, literal(month, Date()), Contract.health, literal(now, UTCDateTime()))
+        .where(Contract.status == "active", Contract.archived_at.is_(None))
+        .order_by(Contract.id)  # rows locked in id order, as two concurrent sweeps agree on
+    )
+    statement = module.insert(HealthSnapshot).from_select(["contract_id", "month", "health", "recorded_at"], source)
+    statement = statement.on_conflict_do_update(
+        index_elements=["contract_id", "month"],
+        set_={"health": statement.excluded.health, "recorded_at": statement.excluded.recorded_at},
+    )
+    return db.session.execute(statement).rowcount
 
 
 def backfill(now=None, contract_ids=None):
