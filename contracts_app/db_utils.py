@@ -24,19 +24,13 @@ def insert_ignoring_conflicts(model, values, conflict_columns):
     return db.session.execute(statement).scalar_one_or_none()
 
 
-# SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER): 32766 since
-# 3.32, 999 before; PostgreSQL's wire protocol allows 65535.
-_SQLITE_OLD_LIMIT = 999
-
-
 def max_parameters():
-    """Bound parameters one statement may carry on this database (with some headroom)."""
-    bind = db.session.get_bind()
-    if bind.dialect.name == "sqlite":
-        import sqlite3
+    """Bound parameters one statement may carry on this database (with some headroom).
 
-        return 32000 if sqlite3.sqlite_version_info >= (3, 32, 0) else _SQLITE_OLD_LIMIT
-    return 60000
+    SQLite allows 32,766 since 3.32 (the app needs >= 3.35 anyway, for RETURNING); PostgreSQL's
+    wire protocol allows 65,535.
+    """
+    return 32000 if db.session.get_bind().dialect.name == "sqlite" else 60000
 
 
 def rows_per_statement(columns, cap=1000):

@@ -22,13 +22,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
+from functools import cached_property, partial
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from contracts_app.auth.models import CDO, User
-from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.db_utils import insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
@@ -39,7 +38,7 @@ from contracts_app.metrics.status import refresh_everything, today_for
 from contracts_app.notifications.outbox import queue_many
 from contracts_app.portfolio.snapshots import record_current_month
 
-CHUNK = 2000  # ids per IN (...) list, well under SQLite's variable limit
+CHUNK = 2000  # ids per IN (...) list, well under the bound-parameter limit (32,766 on SQLite >= 3.32)
 
 
 @dataclass
@@ -75,7 +74,7 @@ class Candidate:
     metric_id: int | None = None
     milestone_id: int | None = None
 
-    @property
+    @cached_property
     def summary(self):
         return self.describe()
 
@@ -162,24 +161,34 @@ def sweep(now=None):
 class _MetricState:
     metric: object  # status.MetricRow
     contract: object  # status.ContractRow
-    latest: tuple | None  # (period_start, status)
-    previous: tuple | None
-    latest_due: rules.Period | None
     latest_due_recorded: bool
 
     @property
     def index(self):
         return self.metric.index
 
+    @property
+    def latest(self):  # (period_start, status) of the latest reading
+        return self.metric.latest
+
+    @property
+    def previous(self):
+        return self.metric.previous
+
+    @property
+    def latest_due(self):
+        return self.metric.latest_due
+
 
 def _metric_state(refreshed, contracts):
     """For each metric of an active contract: its two latest readings and its latest due period
-    (all read by the status refresh)."""
+    (all read by the status refresh). A metric whose status changed under the refresh (a
+    reading saved meanwhile, so the rows read are stale) is left out: the next run judges it."""
     states = {}
     unsure = defaultdict(list)  # latest due period start -> metric ids with two later readings
     for metric in refreshed.metrics:
         contract = contracts.get(metric.contract_id)
-        if contract is None:
+        if contract is None or metric.id in refreshed.stale_metric_ids:
             continue
         latest, previous, latest_due = metric.latest, metric.previous, metric.latest_due
         recorded = False
@@ -190,7 +199,7 @@ def _metric_state(refreshed, contracts):
                 recorded = True
             elif previous is not None and latest_due.start < previous[0]:
                 unsure[latest_due.start].append(metric.id)
-        states[metric.id] = _MetricState(metric, contract, latest, previous, latest_due, recorded)
+        states[metric.id] = _MetricState(metric, contract, recorded)
 
     # Usually weekly metrics whose data comes in before it is due. One look-up per distinct
     # period start (few: a week's worth at most per cadence), which the (metric_id,
@@ -375,14 +384,26 @@ def _resolve_cleared(contracts, metric_state, milestones, last_held, today, now)
 # --- Claims and notifications -----------------------------------------------------------
 
 
-def _existing_flag_keys():
-    """(subject_type, subject_id, period_start, kind) of every flag of an active contract,
-    open or resolved: those the sweep must not open again."""
-    return set(db.session.execute(
-        select(Flag.subject_type, Flag.subject_id, Flag.period_start, Flag.kind)
-        .join(Contract, Contract.id == Flag.contract_id)
-        .where(Contract.status == "active", Contract.archived_at.is_(None))
-    ).all())
+def _existing_flag_keys(candidates):
+    """The keys (subject_type, subject_id, period_start, kind) of the candidates' flags already
+    stored, open or resolved: those the sweep must not open again.
+
+    Only flags of a candidate's kind and period start are read, not the city's whole flag
+    history. The distinct (kind, period start) pairs are bounded by the calendar (days in the
+    contracts' terms), not by the number of contracts, so this is one statement in practice.
+    """
+    pairs = sorted({(c.kind, c.period_start) for c in candidates})
+    keys = set()
+    for chunk in _chunks(pairs, rows_per_statement(1, cap=30000)):
+        starts_by_kind = defaultdict(list)
+        for kind, period_start in chunk:
+            starts_by_kind[kind].append(period_start)
+        keys.update(db.session.execute(
+            select(Flag.subject_type, Flag.subject_id, Flag.period_start, Flag.kind).where(or_(*(
+                and_(Flag.kind == kind, Flag.period_start.in_(starts)) for kind, starts in sorted(starts_by_kind.items())
+            )))
+        ).all())
+    return keys
 
 
 def _claim_flags(candidates, now):
@@ -393,7 +414,7 @@ def _claim_flags(candidates, now):
     the first run); the ``ON CONFLICT DO NOTHING`` on the unique key still decides between
     concurrent sweeps: a row inserted by another sweep is not returned here.
     """
-    existing = _existing_flag_keys()
+    existing = _existing_flag_keys(candidates)
     fresh, seen = [], set()
     for candidate in sorted((c for c in candidates if c.key not in existing), key=lambda c: c.order):
         if candidate.key in seen:

@@ -96,6 +96,88 @@ def periods(start: date, end: date, cadence: str) -> tuple[Period, ...]:
     return tuple(result)
 
 
+_DAY = timedelta(days=1)
+
+
+class PeriodIndex:
+    """The periods of ``periods(start, end, cadence)``, computed by position on demand.
+
+    Period ``i`` starts ``i`` cadence steps after the term start (the same expressions as
+    ``periods``) and ends the day before the next one starts, cut at the term end. Starts
+    and ends increase with ``i``, so the lookups the status rules need (the latest period past
+    due, the period starting on a date) are binary searches over a few positions, not a walk
+    over a term's every period (hundreds for a weekly metric).
+    """
+
+    __slots__ = ("term_start", "term_end", "cadence", "count", "_step", "_due", "_positions")
+
+    def __init__(self, start, end, cadence):
+        if cadence != "weekly" and cadence not in _MONTHS_PER_STEP:
+            raise ValueError(f"unknown cadence {cadence!r}")
+        self.term_start, self.term_end, self.cadence = start, end, cadence
+        self._step = _MONTHS_PER_STEP.get(cadence)
+        self._due = {}
+        self._positions = {}
+        if end < start:
+            self.count = 0
+        elif self._step is None:
+            self.count = (end - start).days // 7 + 1
+        else:
+            months = (end.year - start.year) * 12 + end.month - start.month
+            self.count = self._first(0, months // self._step + 2, lambda i: self._start(i) > end)
+
+    def _start(self, i):
+        if self._step is None:
+            return self.term_start + timedelta(days=7 * i)
+        return add_months(self.term_start, i * self._step)
+
+    def _end(self, i):
+        try:
+            next_start = self._start(i + 1)
+        except (OverflowError, ValueError):  # beyond the calendar: the term end cuts it
+            return self.term_end
+        return min(next_start - _DAY, self.term_end)
+
+    @staticmethod
+    def _first(low, high, test):
+        """The smallest i in [low, high) for which test(i) holds (test is monotonic), else high."""
+        while low < high:
+            middle = (low + high) // 2
+            if test(middle):
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    def period(self, i):
+        return Period(self._start(i), self._end(i))
+
+    def position(self, start):
+        """The position of the period starting on ``start``, or None."""
+        if start not in self._positions:
+            i = self._first(0, self.count, lambda i: self._start(i) >= start)
+            self._positions[start] = i if i < self.count and self._start(i) == start else None
+        return self._positions[start]
+
+    def starting(self, start):
+        """The period starting on ``start`` (period_starting), or None."""
+        i = self.position(start)
+        return None if i is None else self.period(i)
+
+    def latest_due(self, due_days, today, grace):
+        """The latest period past its due date plus grace (``is_overdue``), or None."""
+        key = (due_days, today, grace)
+        if key not in self._due:
+            try:
+                cutoff = today - timedelta(days=due_days + grace)
+            except OverflowError:  # due days beyond the calendar: nothing is ever overdue
+                cutoff = None
+            # is_overdue(p) <=> today > p.end + due_days + grace <=> p.end < cutoff
+            i = 0 if cutoff is None else self._first(0, self.count, lambda i: self._end(i) >= cutoff)
+            self._due[key] = self.period(i - 1) if i else None
+        return self._due[key]
+
+
 def period_starting(all_periods, start: date) -> Period | None:
     for period in all_periods:
         if period.start == start:

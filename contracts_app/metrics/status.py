@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select, true, update
@@ -17,6 +16,7 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
+from contracts_app.metrics.rules import PeriodIndex
 
 
 def today_for(now):
@@ -95,100 +95,7 @@ def reevaluate_readings(metric):
 
 
 # --- The bulk refresh (the scheduler's job and the first step of the sweep) ----------------
-
-
-_MONTHS_PER_STEP = {"monthly": 1, "quarterly": 3, "annually": 12}
-_DAY = timedelta(days=1)
-
-
-class PeriodIndex:
-    """The periods of ``rules.periods(start, end, cadence)``, computed by position on demand.
-
-    Period ``i`` starts ``i`` cadence steps after the term start (the same expressions as
-    ``rules.periods``) and ends the day before the next one starts, cut at the term end. Starts
-    and ends increase with ``i``, so the lookups the status rules need (the latest period past
-    due, the period starting on a date) are binary searches over a few positions, not a walk
-    over a term's every period (hundreds for a weekly metric).
-    """
-
-    __slots__ = ("term_start", "term_end", "cadence", "count", "_step", "_due", "_positions")
-
-    def __init__(self, start, end, cadence):
-        if cadence != "weekly" and cadence not in _MONTHS_PER_STEP:
-            raise ValueError(f"unknown cadence {cadence!r}")
-        self.term_start, self.term_end, self.cadence = start, end, cadence
-        self._step = _MONTHS_PER_STEP.get(cadence)
-        self._due = {}
-        self._positions = {}
-        if end < start:
-            self.count = 0
-        elif self._step is None:
-            self.count = (end - start).days // 7 + 1
-        else:
-            months = (end.year - start.year) * 12 + end.month - start.month
-            self.count = self._first(0, months // self._step + 2, lambda i: self._start(i) > end)
-
-    def _start(self, i):
-        if self._step is None:
-            return self.term_start + timedelta(days=7 * i)
-        return rules.add_months(self.term_start, i * self._step)
-
-    def _end(self, i):
-        try:
-            next_start = self._start(i + 1)
-        except (OverflowError, ValueError):  # beyond the calendar: the term end cuts it
-            return self.term_end
-        return min(next_start - _DAY, self.term_end)
-
-    @staticmethod
-    def _first(low, high, test):
-        """The smallest i in [low, high) for which test(i) holds (test is monotonic), else high."""
-        while low < high:
-            middle = (low + high) // 2
-            if test(middle):
-                high = middle
-            else:
-                low = middle + 1
-        return low
-
-    def period(self, i):
-        return rules.Period(self._start(i), self._end(i))
-
-    def position(self, start):
-        """The position of the period starting on ``start``, or None."""
-        if start not in self._positions:
-            i = self._first(0, self.count, lambda i: self._start(i) >= start)
-            self._positions[start] = i if i < self.count and self._start(i) == start else None
-        return self._positions[start]
-
-    def starting(self, start):
-        """The period starting on ``start`` (rules.period_starting), or None."""
-        i = self.position(start)
-        return None if i is None else self.period(i)
-
-    def latest_due(self, due_days, today, grace):
-        """The latest period past its due date plus grace (``rules.is_overdue``), or None."""
-        key = (due_days, today, grace)
-        if key not in self._due:
-            try:
-                cutoff = today - timedelta(days=due_days + grace)
-            except OverflowError:  # due days beyond the calendar: nothing is ever overdue
-                cutoff = None
-            # is_overdue(p) <=> today > p.end + due_days + grace <=> p.end < cutoff
-            i = 0 if cutoff is None else self._first(0, self.count, lambda i: self._end(i) >= cutoff)
-            self._due[key] = self.period(i - 1) if i else None
-        return self._due[key]
-
-
-class PeriodCache(dict):
-    """PeriodIndex per (term start, term end, cadence), shared across one refresh."""
-
-    def get_index(self, start, end, cadence):
-        key = (start, end, cadence)
-        index = self.get(key)
-        if index is None:
-            index = self[key] = PeriodIndex(start, end, cadence)
-        return index
+# Periods are found by position (rules.PeriodIndex), not by listing every period of a term.
 
 
 def status_from_latest_due(latest_due, latest_reading):
@@ -234,14 +141,14 @@ class MetricRow:
 class StatusRefresh:
     """The outcome of ``refresh_everything``: the counts, and the rows it read (for the sweep)."""
 
-    now: object
     today: object
-    grace: int
     contracts: dict  # id -> ContractRow (health as stored after this refresh)
     metrics: list  # MetricRow, by id
     milestones: list  # Row(id, contract_id, title, due_date, status), by id
-    periods: PeriodCache
     counts: dict
+    # Metrics whose stored status changed between this refresh's read and its write (a reading
+    # saved meanwhile): their rows here are stale, so the sweep leaves them to the next run.
+    stale_metric_ids: frozenset = frozenset()
 
 
 def _metric_rows():
@@ -301,24 +208,49 @@ def _expire_loaded(model, ids, attributes):
             session.expire(instance, attributes)
 
 
-def _write(model, values_by_id):
-    """UPDATE model SET ... WHERE id = :id, one executemany in id order (two concurrent runs lock
-    rows in the same order, so the second waits rather than deadlocks)."""
+def _write(model, values_by_id, read_by_id):
+    """UPDATE model SET ... WHERE id = :id AND <each column in read_by_id still as read>, one
+    executemany in id order (two concurrent runs lock rows in the same order, so the second
+    waits rather than deadlocks). A row changed since it was read (by a concurrent writer, whose
+    value is fresher) is left alone. Returns the ids of those rows (usually none)."""
     if not values_by_id:
-        return
+        return set()
     table = model.__table__
     names = list(next(iter(values_by_id.values())))
+    read_names = list(next(iter(read_by_id.values())))
     statement = (
         update(table)
-        .where(table.c.id == bindparam("b_id"))
+        .where(table.c.id == bindparam("b_id"),
+               *(table.c[name].is_not_distinct_from(bindparam(f"o_{name}")) for name in read_names))
         .values({name: bindparam(f"b_{name}") for name in names})
     )
-    db.session.execute(
+    ordered = sorted(values_by_id.items())
+    written = db.session.execute(
         statement,
-        [{"b_id": pk, **{f"b_{name}": v for name, v in values.items()}} for pk, values in sorted(values_by_id.items())],
-    )
+        [
+            {"b_id": pk, **{f"b_{name}": v for name, v in values.items()},
+             **{f"o_{name}": v for name, v in read_by_id[pk].items()}}
+            for pk, values in ordered
+        ],
+    ).rowcount
+    lost = set()
+    if written != len(ordered):
+        # Some rows lost: find them by what is stored now (rare, so not worth a statement each
+        # time). A row holds exactly the values written only if this write went through.
+        for chunk in _chunks([pk for pk, _ in ordered]):
+            for pk, *stored in db.session.execute(
+                select(table.c.id, *(table.c[name] for name in names)).where(table.c.id.in_(chunk))
+            ):
+                if tuple(stored) != tuple(values_by_id[pk][name] for name in names):
+                    lost.add(pk)
     # updated_at moves too (its onupdate), as it did when the ORM wrote these rows.
     _expire_loaded(model, values_by_id, names + ["updated_at"])
+    return lost
+
+
+def _chunks(items, size=2000):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def refresh_everything(now=None):
@@ -348,18 +280,20 @@ def refresh_everything(now=None):
         .order_by(Milestone.id)
     ).all()
 
-    cache = PeriodCache()
+    indexes = {}  # (term start, term end, cadence) -> PeriodIndex, shared by the metrics
     statuses_by_contract = {}
-    metric_changes = {}
+    metric_changes, metric_read = {}, {}
     for metric in metrics:
         contract = contracts[metric.contract_id]
-        metric.index = cache.get_index(contract.start_date, contract.end_date, metric.cadence)
+        term = (contract.start_date, contract.end_date, metric.cadence)
+        metric.index = indexes.get(term) or indexes.setdefault(term, PeriodIndex(*term))
         metric.latest_due = metric.index.latest_due(metric.due_days, today, grace)
         result = status_from_latest_due(metric.latest_due, metric.latest)
         if (metric.status, metric.status_period_start) != (result.status, result.period_start):
             metric_changes[metric.id] = {
                 "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
             }
+            metric_read[metric.id] = {"status": metric.status, "status_period_start": metric.status_period_start}
             metric.status, metric.status_period_start = result.status, result.period_start
         statuses_by_contract.setdefault(metric.contract_id, []).append(result.status)
 
@@ -375,16 +309,29 @@ def refresh_everything(now=None):
         if contract.health != health:
             health_changes[contract.id] = {"health": health, "health_updated_at": now}
 
-    _write(Metric, metric_changes)
-    _write(Contract, health_changes)
+    stale_metrics = _write(Metric, metric_changes, metric_read)
+    # A contract's health judged from a stale metric status is left as stored (the writer that
+    # changed the metric refreshed the health too; the next run recomputes it).
+    if stale_metrics:
+        for contract_id in {m.contract_id for m in metrics if m.id in stale_metrics}:
+            health_changes.pop(contract_id, None)
+    stale_contracts = _write(
+        Contract, health_changes, {pk: {"health": contracts[pk].health} for pk in health_changes}
+    )
+    for pk in stale_contracts:
+        del health_changes[pk]
     if health_changes:
         contracts = {
             pk: row._replace(health=health_changes[pk]["health"]) if pk in health_changes else row
             for pk, row in contracts.items()
         }
     return StatusRefresh(
-        now=now, today=today, grace=grace, contracts=contracts, metrics=metrics, milestones=milestones,
-        periods=cache, counts={"metrics_changed": len(metric_changes), "contracts_changed": len(health_changes)},
+        today=today, contracts=contracts, metrics=metrics, milestones=milestones,
+        counts={
+            "metrics_changed": len(metric_changes) - len(stale_metrics),
+            "contracts_changed": len(health_changes),
+        },
+        stale_metric_ids=frozenset(stale_metrics),
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from contracts_app.extensions import db as _db
 from contracts_app.management.models import Flag
-from contracts_app.management.sweep import sweep
+from contracts_app.management.sweep import Candidate, _existing_flag_keys, sweep
 from contracts_app.metrics import rules
 from contracts_app.metrics.status import PeriodIndex, refresh_all_statuses, status_from_latest_due
 from tests.querycount import count_queries
@@ -134,3 +134,19 @@ def test_the_period_index_agrees_with_the_status_rules(cadence):
 def test_the_period_index_refuses_an_unknown_cadence():
     with pytest.raises(ValueError):
         PeriodIndex(date(2025, 1, 1), date(2025, 12, 31), "fortnightly")
+
+
+def test_only_the_candidates_flags_are_read_to_skip_them(factory):
+    """The hourly run looks up the flags of its candidates' kinds and periods, not the city's
+    whole flag history (which only grows: resolved flags are kept)."""
+    contract = factory.make_contract(start_date=date(2025, 7, 1), end_date=date(2027, 6, 30))
+    metric = factory.make_metric(contract)
+    sweep(datetime(2025, 8, 14, 12, tzinfo=CHICAGO))  # July overdue
+    sweep(NOW)  # September overdue too
+    assert sorted(_db.session.scalars(select(Flag.period_start).where(Flag.kind == "overdue"))) == [
+        date(2025, 7, 1), date(2025, 9, 1),
+    ]
+    september = Candidate(contract.id, "metric", metric.id, date(2025, 9, 1), "overdue", str, metric_id=metric.id)
+    october = Candidate(contract.id, "metric", metric.id, date(2025, 10, 1), "overdue", str, metric_id=metric.id)
+    assert _existing_flag_keys([september, october]) == {september.key}
+    assert _existing_flag_keys([]) == set()
