@@ -37,8 +37,8 @@ def _portfolio_contract_url(contract_id):
 def dashboard():
     """Totals, a card per priority, contracts needing attention and recent activity."""
     today = today_for(utcnow())
-    departments, vendors = queries.filter_options()
-    filters = queries.PortfolioFilters.from_args(request.args, set(departments), {v.id for v in vendors})
+    departments = queries.department_options()
+    filters = queries.PortfolioFilters.from_args(request.args, set(departments))
     if filters.problems:
         flash(f"Ignored filter values that were not valid: {', '.join(filters.problems)}.", "warning")
     conditions = filters.conditions(today)
@@ -57,7 +57,6 @@ def dashboard():
         today=today,
         filters=filters,
         departments=departments,
-        vendors=vendors,
         payment_structures=PAYMENT_STRUCTURES,
         period_years=years,
         period_months=months,

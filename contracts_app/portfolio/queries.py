@@ -74,6 +74,7 @@ class PortfolioFilters:
     department: str | None = None
     payment_structure: str | None = None
     vendor_id: int | None = None
+    vendor_name: str | None = None
     period: str | None = None  # the raw value, e.g. "2025-Q3"
     period_label: str | None = None
     period_start: date | None = None
@@ -82,8 +83,11 @@ class PortfolioFilters:
     problems: list = field(default_factory=list)
 
     @classmethod
-    def from_args(cls, args, departments, vendor_ids):
-        """Build from a query string; ``departments`` and ``vendor_ids`` are the allowed values."""
+    def from_args(cls, args, departments):
+        """Build from a query string; ``departments`` are the allowed values. The vendor is an
+        id (``vendor``, from links) or a name typed in the form (``vendor_name``: the vendor of
+        that name ignoring case, else the one vendor whose name contains it); looking it up is
+        one or two small queries, and only when a vendor is asked for."""
         filters = cls()
         department = args.get("department", "").strip()
         if department:
@@ -98,14 +102,13 @@ class PortfolioFilters:
             else:
                 filters.problems.append("payment structure")
         vendor = args.get("vendor", "").strip()
-        if vendor:
-            try:
-                vendor_id = int(vendor)
-            except ValueError:
-                vendor_id = None
-            if vendor_id is not None and 1 <= vendor_id <= MAX_ID and vendor_id in vendor_ids:
-                filters.vendor_id = vendor_id
+        vendor_name = args.get("vendor_name", "").strip()
+        if vendor_name or vendor:
+            found = _vendor_named(vendor_name) if vendor_name else _vendor_with_id(vendor)
+            if found is not None:
+                filters.vendor_id, filters.vendor_name = found
             else:
+                filters.vendor_name = vendor_name or None
                 filters.problems.append("vendor")
         period = args.get("period", "").strip()
         if period:
@@ -146,13 +149,31 @@ class PortfolioFilters:
         return where
 
 
-def filter_options():
-    """(departments, vendors as (id, name)) for the filter form: two small queries."""
-    departments = db.session.scalars(
+def _vendor_with_id(raw):
+    """(id, name) of the vendor with this id (a string from the query), or None."""
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        return None
+    return db.session.execute(select(Vendor.id, Vendor.name).where(Vendor.id == int(raw))).first()
+
+
+def _vendor_named(text):
+    """(id, name) of the vendor called ``text`` ignoring case, else of the only vendor whose name
+    contains it; None when none or several do."""
+    exact = db.session.execute(select(Vendor.id, Vendor.name).where(func.lower(Vendor.name) == text.lower())).first()
+    if exact is not None:
+        return exact
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    matches = db.session.execute(
+        select(Vendor.id, Vendor.name).where(func.lower(Vendor.name).like(pattern, escape="\\")).limit(2)
+    ).all()
+    return matches[0] if len(matches) == 1 else None
+
+
+def department_options():
+    """The departments for the filter form: one small query (read from an index)."""
+    return db.session.scalars(
         select(Contract.department).where(Contract.archived_at.is_(None)).distinct().order_by(Contract.department)
     ).all()
-    vendors = db.session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
-    return departments, vendors
 
 
 def period_choices(today, years_back=2, years_ahead=1):

@@ -287,3 +287,27 @@ def test_it_ranks_an_overdue_checkin_after_high_and_medium_flags_but_before_low_
     assert listed == [high.id, medium_and_overdue.id, medium.id, overdue_only.id, low_only.id]
     assert "5 of 5 contracts needing attention" in page
     assert re.search(r'data-severity="low">3 ', page) and re.search(r'data-severity="medium">2 ', page)
+
+
+@pytest.mark.parametrize("typed, found", [("MERIDIAN consulting", True), ("ridian", True), ("", None), ("Zzz", False), ("%", False)])
+def test_it_filters_by_a_vendor_name_typed_in_the_form(factory, client_as, typed, found):
+    meridian = factory.make_vendor(name="Meridian Consulting")
+    factory.make_vendor(name="Harbor Light")
+    factory.make_contract(vendor=meridian)
+    factory.make_contract(vendor=factory.make_vendor(name="Harbor Light Two"))
+    page = html(client_as("cdo").get("/portfolio", query_string={"vendor_name": typed}))
+    if found:
+        assert stat(page, "contracts") == "1" and 'value="Meridian Consulting"' in page
+    elif found is None:
+        assert stat(page, "contracts") == "2"
+    else:
+        assert "Ignored filter values that were not valid: vendor." in page and stat(page, "contracts") == "2"
+
+
+def test_it_ignores_a_vendor_name_that_several_vendors_share(factory, client_as):
+    for name in ("Harbor Light", "Harbor Light Two"):
+        factory.make_contract(vendor=factory.make_vendor(name=name))
+    page = html(client_as("cdo").get("/portfolio?vendor_name=harbor"))
+    assert "Ignored filter values that were not valid: vendor." in page and stat(page, "contracts") == "2"
+    page = html(client_as("cdo").get("/portfolio?vendor_name=harbor+light"))  # the exact name wins
+    assert stat(page, "contracts") == "1"
