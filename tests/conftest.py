@@ -1,6 +1,8 @@
 """Shared fixtures: app (on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set), db,
 client, runner, a signed-in client per role, and factories."""
 import os
+import shutil
+import tempfile
 
 import pytest
 from flask.testing import FlaskClient
@@ -104,6 +106,23 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+_SQLITE_TEMPLATE = {}
+
+
+def _sqlite_template():
+    """A SQLite file holding the empty schema, made once per process: each test copies it
+    instead of running every CREATE (tables, indexes, triggers) again."""
+    if "path" not in _SQLITE_TEMPLATE:
+        directory = tempfile.mkdtemp(prefix="rdc-schema-")
+        path = os.path.join(directory, "schema.sqlite3")
+        application = create_app(_config_for(f"sqlite:///{path}"))
+        with application.app_context():
+            _db.create_all()
+            _db.engine.dispose()  # the last connection closing checkpoints the WAL into the file
+        _SQLITE_TEMPLATE["path"] = path
+    return _SQLITE_TEMPLATE["path"]
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     return request.param
@@ -123,9 +142,10 @@ def app(backend, request, tmp_path):
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             _db.engine.dispose()
     else:
-        application = _prepare(create_app(_config_for(f"sqlite:///{tmp_path / 'test.sqlite3'}", **extra)))
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(_sqlite_template(), path)
+        application = _prepare(create_app(_config_for(f"sqlite:///{path}", **extra)))
         with application.app_context():
-            _db.create_all()
             yield application
             _db.session.remove()
             _db.engine.dispose()
