@@ -1,6 +1,7 @@
 """Shared fixtures: app (on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set), db,
 client, runner, a signed-in client per role, and factories."""
 import os
+import re
 import shutil
 import tempfile
 
@@ -205,3 +206,22 @@ def client_as(app, users):
         return new_client
 
     return make
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """An app with CSRF protection on, as in production (TestingConfig turns it off)."""
+    application = create_app(_config_for(f"sqlite:///{tmp_path / 'csrf.sqlite3'}", WTF_CSRF_ENABLED=True))
+    with application.app_context():
+        _db.create_all()
+        yield application
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def csrf_token(page):
+    """The CSRF token in an HTML page (text), or None."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    return match.group(1) if match else None

@@ -1,28 +1,10 @@
 """CSRF protection, as configured in production (it is off in TestingConfig for convenience)."""
-import re
-
 import pytest
 
-from config import TestingConfig
-from contracts_app import create_app
 from contracts_app.auth.models import User
 from contracts_app.extensions import db as _db
 from tests import factories
-
-
-@pytest.fixture
-def csrf_app(tmp_path):
-    class CsrfConfig(TestingConfig):
-        WTF_CSRF_ENABLED = True
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'csrf.sqlite3'}"
-        SQLALCHEMY_ENGINE_OPTIONS = {}
-
-    application = create_app(CsrfConfig)
-    with application.app_context():
-        _db.create_all()
-        yield application
-        _db.session.remove()
-        _db.engine.dispose()
+from tests.conftest import csrf_token
 
 
 @pytest.fixture
@@ -30,20 +12,13 @@ def csrf_user(csrf_app):
     return factories.make_user("admin")
 
 
-def _token(page):
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    return match.group(1) if match else None
-
-
 def test_it_puts_a_csrf_token_in_the_sign_in_form(csrf_app):
     page = csrf_app.test_client().get("/login").get_data(as_text=True)
 
-    assert _token(page)
+    assert csrf_token(page)
 
 
-def test_it_refuses_a_sign_in_without_the_token(csrf_app, csrf_user):
+def test_it_refuses_a_sign_in_without_thecsrf_token(csrf_app, csrf_user):
     client = csrf_app.test_client()
 
     response = client.post("/login", data={"email": csrf_user.email, "password": factories.PASSWORD})
@@ -54,7 +29,7 @@ def test_it_refuses_a_sign_in_without_the_token(csrf_app, csrf_user):
     assert client.get("/priorities").status_code == 302
 
 
-def test_it_refuses_a_sign_in_with_a_forged_token(csrf_app, csrf_user):
+def test_it_refuses_a_sign_in_with_a_forgedcsrf_token(csrf_app, csrf_user):
     client = csrf_app.test_client()
     client.get("/login")
 
@@ -65,9 +40,9 @@ def test_it_refuses_a_sign_in_with_a_forged_token(csrf_app, csrf_user):
     assert response.status_code == 400
 
 
-def test_it_signs_in_with_the_token(csrf_app, csrf_user):
+def test_it_signs_in_with_thecsrf_token(csrf_app, csrf_user):
     client = csrf_app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
+    token = csrf_token(client.get("/login").get_data(as_text=True))
 
     response = client.post(
         "/login", data={"email": csrf_user.email, "password": factories.PASSWORD, "csrf_token": token}
@@ -77,9 +52,9 @@ def test_it_signs_in_with_the_token(csrf_app, csrf_user):
     assert client.get("/priorities").status_code == 200
 
 
-def test_it_refuses_a_sign_out_without_the_token(csrf_app, csrf_user):
+def test_it_refuses_a_sign_out_without_thecsrf_token(csrf_app, csrf_user):
     client = csrf_app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
+    token = csrf_token(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": csrf_user.email, "password": factories.PASSWORD, "csrf_token": token})
 
     response = client.post("/logout")
@@ -88,11 +63,11 @@ def test_it_refuses_a_sign_out_without_the_token(csrf_app, csrf_user):
     assert client.get("/priorities").status_code == 200
 
 
-def test_it_refuses_a_form_post_without_the_token(csrf_app, csrf_user):
+def test_it_refuses_a_form_post_without_thecsrf_token(csrf_app, csrf_user):
     from contracts_app.priorities.models import Priority
 
     client = csrf_app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
+    token = csrf_token(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": csrf_user.email, "password": factories.PASSWORD, "csrf_token": token})
 
     response = client.post("/priorities/new", data={"name": "Forged", "outcome": "x", "owner_id": "0"})

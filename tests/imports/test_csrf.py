@@ -1,46 +1,31 @@
 """The upload and the Import button carry CSRF tokens (CSRF is on in production, off in TestingConfig)."""
 import io
-import re
 
 import pytest
 
-from config import TestingConfig
-from contracts_app import create_app
 from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db as _db
 from contracts_app.imports.models import ImportUpload
 from tests import factories
+from tests.conftest import csrf_token
 from tests.imports.conftest import PRIORITIES, contract_only, to_csv
 
 
 @pytest.fixture
-def csrf_client(tmp_path):
-    class CsrfConfig(TestingConfig):
-        WTF_CSRF_ENABLED = True
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'csrf.sqlite3'}"
-        SQLALCHEMY_ENGINE_OPTIONS = {}
-
-    application = create_app(CsrfConfig)
-    with application.app_context():
-        _db.create_all()
-        officer = factories.make_user("procurement_officer")
-        factories.make_user("contract_manager", email="ben@demo.city")
-        for name in PRIORITIES:
-            factories.make_priority(name=name)
-        client = application.test_client()
-        token = _token(client.get("/login"))
-        client.post("/login", data={"email": officer.email, "password": factories.PASSWORD, "csrf_token": token})
-        yield client
-        _db.session.remove()
-        _db.engine.dispose()
+def csrf_client(csrf_app):
+    """A procurement officer signed in (with the token) on an app with CSRF protection on."""
+    officer = factories.make_user("procurement_officer")
+    factories.make_user("contract_manager", email="ben@demo.city")
+    for name in PRIORITIES:
+        factories.make_priority(name=name)
+    client = csrf_app.test_client()
+    token = _token(client.get("/login"))
+    client.post("/login", data={"email": officer.email, "password": factories.PASSWORD, "csrf_token": token})
+    return client
 
 
 def _token(response):
-    page = response.get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    return match.group(1)
+    return csrf_token(response.get_data(as_text=True))
 
 
 def _file():
