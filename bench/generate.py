@@ -35,7 +35,8 @@ from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn, Flag

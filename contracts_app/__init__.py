@@ -100,7 +100,8 @@ def _register_error_pages(app):
     """HTML error pages; requests under /api/ get the API's JSON errors instead."""
     from flask_wtf.csrf import CSRFError
 
-    from contracts_app.api.errors import error_response, is_api_request
+    from contracts_app.api.errors import error_response
+    from contracts_app.http import is_api_request
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,7 +1,8 @@
 """Import every feature's models so that the metadata (and Alembic) sees them all."""
 from contracts_app.audit.models import AuditEvent  # noqa: F401
 from contracts_app.auth.models import User  # noqa: F401
-from contracts_app.contracts.models import Contract, Milestone, Vendor  # noqa: F401
+from contracts_app.contracts.models import Contract, Vendor  # noqa: F401
+from contracts_app.milestones.models import Milestone  # noqa: F401
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision  # noqa: F401
 from contracts_app.priorities.models import Priority, contract_priorities  # noqa: F401
 from contracts_app.management.models import ActionItem, CheckIn, Flag, checkin_flags  # noqa: F401

@@ -7,7 +7,8 @@ from decimal import Decimal
 from werkzeug.security import generate_password_hash
 
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.milestones.models import Milestone
 from contracts_app.extensions import db
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.priorities.models import Priority

@@ -1,6 +1,7 @@
 """What every API resource module uses: its blueprint class, the request parser, the signed-in
 token's user, lookups that answer 404, permission checks that answer 403, pagination, and the
-mapping of service errors to 422/409."""
+mapping of service errors to 422/409 (registered on every API blueprint, so views just call the
+services)."""
 import json
 from decimal import Decimal
 from math import ceil
@@ -12,8 +13,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
-from contracts_app.api.errors import ApiError
+from contracts_app.api.errors import ApiError, error_response
 from contracts_app.api.fields import Id, WholeNumber
+from contracts_app.errors import ConflictError, ServiceError
 from contracts_app.extensions import db
 from contracts_app.query_args import MAX_ID
 
@@ -62,6 +64,7 @@ class ApiBlueprint(Blueprint):
     def __init__(self, name, import_name, *, tag, description=""):
         super().__init__(name, import_name, url_prefix=API_PREFIX, description=description)
         self.tag = tag
+        self.register_error_handler(ServiceError, _service_error_response)
 
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
@@ -99,13 +102,18 @@ def find(model, object_id, label, options=()):
 FIELD_NAMES = {"period": "period_start"}
 
 
-def service_error(error, status=422, code=None, existing_id=None):
-    """An ApiError for a service error (ContractError, MetricError, ...): its message, on the
-    field it names."""
-    db.session.rollback()
-    field = error.field if isinstance(getattr(error, "field", None), str) else None
+def service_error(error):
+    """The ApiError for a ServiceError: 422 with its message on the field it names, or 409 with
+    the row it clashes with for a ConflictError. (The service rolled back before raising.)"""
+    field = error.field if isinstance(error.field, str) else None
     fields = {FIELD_NAMES.get(field, field): str(error)} if field else {}
-    return ApiError(status, str(error), code=code, fields=fields, existing_id=existing_id)
+    if isinstance(error, ConflictError):
+        return ApiError(409, str(error), code=error.code, fields=fields, existing_id=error.existing_id)
+    return ApiError(422, str(error), fields=fields)
+
+
+def _service_error_response(error):
+    return error_response(service_error(error))
 
 
 def problems_error(problems):

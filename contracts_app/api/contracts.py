@@ -1,12 +1,12 @@
 """Contracts, vendors and priorities: the register through the API."""
 from sqlalchemy.orm import joinedload, selectinload
 
-from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, paginate, service_error
+from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, paginate
 from contracts_app.api.schemas import (
     ArchiveSchema, ContractCreateSchema, ContractListArgs, ContractPageSchema, ContractPatchSchema, ContractSchema,
     PrioritySchema, VendorSchema, list_of,
 )
-from contracts_app.contracts import services
+from contracts_app.contracts import queries, services
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.permissions import can_create_contracts, can_edit_contract
 from contracts_app.priorities.models import Priority
@@ -63,7 +63,7 @@ def _vendor_out(vendor, contracts, total_value):
 @registry.response(200, VendorListSchema)
 def list_vendors():
     """Every vendor, with its number of unarchived contracts and their total value."""
-    return {"items": [_vendor_out(*row) for row in services.vendor_summaries()]}
+    return {"items": [_vendor_out(*row) for row in queries.vendor_summaries()]}
 
 
 @registry.route("/vendors/<int:vendor_id>")
@@ -71,7 +71,7 @@ def list_vendors():
 def get_vendor(vendor_id):
     """One vendor."""
     find(Vendor, vendor_id, "vendor")
-    row = next(row for row in services.vendor_summaries() if row[0].id == vendor_id)
+    row = next(row for row in queries.vendor_summaries() if row[0].id == vendor_id)
     return _vendor_out(*row)
 
 
@@ -94,7 +94,7 @@ def list_contracts(args):
     filters = {key: args.get(key) for key in (
         "q", "priority", "vendor", "manager", "status", "payment_structure", "health", "department", "archived",
     )}
-    query = services.register_query(filters, args["sort"], args["direction"]).options(
+    query = queries.register_query(filters, args["sort"], args["direction"]).options(
         joinedload(Contract.procurement_officer)
     )
     return paginate(query, args)
@@ -115,10 +115,7 @@ def create_contract(body):
     data = dict(body)
     # Only procurement officers get here: as on the web form, the officer defaults to them.
     data.setdefault("procurement_officer_id", user.id)
-    try:
-        contract = services.create_contract(data, user)
-    except services.ContractError as error:
-        raise service_error(error)
+    contract = services.create_contract(data, user)
     return contract_or_404(contract.id)
 
 
@@ -153,10 +150,7 @@ def update_contract(body, contract_id):
     data = _current_values(contract) | body
     if body.get("new_vendor_name"):
         data["vendor_id"] = None
-    try:
-        services.update_contract(contract, data, user)
-    except services.ContractError as error:
-        raise service_error(error)
+    services.update_contract(contract, data, user)
     return contract_or_404(contract.id)
 
 
@@ -173,10 +167,7 @@ def archive_contract(body, contract_id):
     contract = contract_or_404(contract_id)
     user = api_user()
     allow(can_edit_contract(user, contract), contract)
-    try:
-        services.archive_contract(contract, user, body["reason"])
-    except services.ContractError as error:
-        raise service_error(error)
+    services.archive_contract(contract, user, body["reason"])
     return contract_or_404(contract.id)
 
 

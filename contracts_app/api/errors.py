@@ -4,12 +4,11 @@ Views raise ``ApiError`` (or the usual ``abort``); create_app's error pages call
 ``error_response`` for any request under /api/, and ``init_api`` adds a handler for every other
 HTTP error there, so a client never gets an HTML page, whatever went wrong.
 """
-from flask import has_request_context, jsonify, request
+from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
 from contracts_app.extensions import db
-
-API_PATH_PREFIX = "/api/"
+from contracts_app.http import is_api_request
 
 # The error codes a client can switch on, by HTTP status (views may use more specific ones).
 CODES = {
@@ -50,11 +49,6 @@ class ApiError(Exception):
         self.fields = fields or {}
         self.existing_id = existing_id
         self.headers = headers or {}
-
-
-def is_api_request():
-    """True for requests under /api/ (also for addresses no route matches)."""
-    return has_request_context() and (request.path + "/").startswith(API_PATH_PREFIX)
 
 
 def _flatten(messages, prefix=""):

@@ -2,11 +2,11 @@
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from contracts_app.api.base import CONFLICT, FORBIDDEN, ApiBlueprint, ApiError, allow, api_user, find, paginate, service_error
+from contracts_app.api.base import CONFLICT, FORBIDDEN, ApiBlueprint, ApiError, allow, api_user, find, paginate
 from contracts_app.api.schemas import CheckInListArgs, CheckInPageSchema, FlagListArgs, FlagPageSchema, FlagSchema, ResolveFlagSchema
 from contracts_app.management import services
 from contracts_app.management.models import CheckIn, Flag
-from contracts_app.management.routes import flags_query
+from contracts_app.management.queries import flags_query
 from contracts_app.permissions import can_manage_contract
 
 bp = ApiBlueprint(
@@ -73,10 +73,7 @@ def resolve_flag(body, flag_id):
     allow(can_manage_contract(user, flag.contract), flag.contract)
     if not flag.is_open:
         raise ApiError(409, "This flag is already resolved.", code="already_resolved")
-    try:
-        resolved = services.resolve_flag(flag, user, body["note"])
-    except services.ManagementError as error:
-        raise service_error(error)
+    resolved = services.resolve_flag(flag, user, body["note"])
     if not resolved:
         # The sweep or someone else resolved it between our read and the conditional UPDATE.
         raise ApiError(409, "This flag was resolved meanwhile (by the sweep or someone else).", code="already_resolved")

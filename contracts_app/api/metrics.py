@@ -4,7 +4,7 @@ from decimal import Decimal
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.api.base import (
-    CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error, service_error,
+    CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error,
 )
 from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.schemas import (
@@ -77,10 +77,7 @@ def create_metric(body, contract_id):
     problems = services.metric_problems(body)
     if problems:
         raise problems_error(problems)
-    try:
-        metric, warning = services.create_metric(contract, user, body)
-    except services.MetricError as error:
-        raise service_error(error)
+    metric, warning = services.create_metric(contract, user, body)
     summary = next(s for s in _summaries(metric.contract) if s.metric.id == metric.id)
     return {**_metric_out(summary), "warnings": [warning] if warning else []}
 
@@ -135,12 +132,7 @@ def create_reading(body, metric_id):
     metric = _metric_or_404(metric_id)
     user = api_user()
     allow(can_enter_readings(user, metric.contract), metric.contract)
-    try:
-        reading = services.record_reading(metric, user, body["period_start"], body["value"], body["note"])
-    except services.ReadingExistsError as error:
-        raise service_error(error, status=409, code="reading_exists", existing_id=error.reading_id)
-    except services.MetricError as error:
-        raise service_error(error)
+    reading = services.record_reading(metric, user, body["period_start"], body["value"], body["note"])
     return _one_reading(metric, reading.id)
 
 
@@ -156,9 +148,6 @@ def correct_reading(body, reading_id):
     reading = find(Reading, reading_id, "reading", options=[joinedload(Reading.metric).joinedload(Metric.contract)])
     user = api_user()
     allow(can_enter_readings(user, reading.metric.contract), reading.metric.contract)
-    try:
-        services.correct_reading(reading, user, body["value"], body["note"])
-    except services.MetricError as error:
-        raise service_error(error)
+    services.correct_reading(reading, user, body["value"], body["note"])
     return _one_reading(reading.metric, reading.id)
 

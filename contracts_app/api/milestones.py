@@ -2,9 +2,10 @@
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error, service_error
+from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error
 from contracts_app.api.schemas import MilestoneCreateSchema, MilestoneListSchema, MilestonePatchSchema, MilestoneSchema
-from contracts_app.contracts.models import Contract, Milestone
+from contracts_app.contracts.models import Contract
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics.status import today_for
@@ -28,10 +29,7 @@ def _save(save, values, now):
     problems = services.milestone_problems(values, today_for(now))
     if problems:
         raise problems_error(problems)
-    try:
-        return save()
-    except services.MilestoneError as error:
-        raise service_error(error)
+    return save()
 
 
 @bp.route("/contracts/<int:contract_id>/milestones", methods=["POST"])

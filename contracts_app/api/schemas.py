@@ -13,11 +13,12 @@ from contracts_app.api.fields import Choice, DecimalText, Day, Flag, Id, Number,
 from contracts_app.api.base import PageArgs
 from contracts_app.api.errors import CODES
 from contracts_app.contracts.forms import REFERENCE_PATTERN
-from contracts_app.contracts.models import KINDS, MILESTONE_STATUSES, PAYMENT_STRUCTURES, STATUSES
-from contracts_app.contracts.services import SORTS
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES
+from contracts_app.contracts.queries import SORTS
 from contracts_app.management.models import CHECKIN_STATUSES, FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
+from contracts_app.milestones.models import MILESTONE_STATUSES
 from contracts_app.portfolio.queries import ENDING_WITHIN_CHOICES, HEALTH_ORDER, parse_period
 
 HEALTH = list(rules.STATUS_LABELS)

@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from contracts_app.api import tokens
 from contracts_app.api.base import API_PREFIX
-from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception, is_api_request
+from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception
+from contracts_app.http import is_api_request
 from contracts_app.api.fields import register_fields
 from contracts_app.api.schemas import ErrorSchema
 from contracts_app.extensions import csrf, login_manager

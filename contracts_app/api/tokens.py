@@ -14,6 +14,7 @@ from contracts_app.audit.services import record
 from contracts_app.api.models import ApiToken
 from contracts_app.auth.models import User
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 
 TOKEN_PREFIX = "rdc_"
@@ -25,7 +26,7 @@ MAX_NAME_LENGTH = 120
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class TokenError(ValueError):
+class TokenError(ServiceError):
     """A token change that cannot be made."""
 
 
@@ -41,6 +42,7 @@ def _user_by_email(email):
     return user
 
 
+@command
 def create_token(email, name="", actor=None, now=None):
     """A new token for the user with ``email``; returns (ApiToken, secret). The secret is not
     stored and cannot be shown again."""
@@ -76,6 +78,7 @@ def list_tokens(email=None):
     return db.session.scalars(query).all()
 
 
+@command
 def revoke_token(token_id, actor=None, now=None):
     """Revoke a token; False when it was revoked already. TokenError when there is no such token."""
     now = now or utcnow()

@@ -1,16 +1,16 @@
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from contracts_app.api.errors import is_api_request
 from contracts_app.auth import bp
 from contracts_app.auth.forms import LoginForm, UserForm
 from contracts_app.auth.models import ADMIN, User
 from contracts_app.auth.services import UserError, authenticate, create_user, update_user
 from contracts_app.extensions import db, login_manager
 from contracts_app.forms_common import show_error
+from contracts_app.http import is_api_request
 from contracts_app.permissions import roles_required
 
 # Everything else needs a signed-in user (checked before every request).
@@ -89,7 +89,6 @@ def new_user():
                 actor=current_user, active=form.active.data,
             )
         except UserError as error:
-            db.session.rollback()
             show_error(form, error, "email")
         else:
             flash(f"User {user.email} created.", "success")
@@ -100,7 +99,7 @@ def new_user():
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def edit_user(user_id):
-    user = db.session.get(User, user_id) or abort(404)
+    user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if form.validate_on_submit():
         try:
@@ -109,7 +108,6 @@ def edit_user(user_id):
                 form.active.data, form.password.data or None,
             )
         except UserError as error:
-            db.session.rollback()
             show_error(form, error, "email")
         else:
             flash(f"User {user.email} updated.", "success")

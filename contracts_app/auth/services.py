@@ -5,16 +5,13 @@ from sqlalchemy.exc import IntegrityError
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import ROLES, User
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.forms_common import normalise_email_address
 
 
-class UserError(ValueError):
+class UserError(ServiceError):
     """A user change that cannot be made; ``field`` names the form field at fault."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def normalise_email(email):
@@ -41,6 +38,7 @@ def _commit_or_email_taken():
         raise UserError("A user with this email already exists.", "email")
 
 
+@command
 def create_user(email, name, role, password, actor=None, active=True):
     """Create a user with a hashed password; raises UserError on a taken email or bad role."""
     if role not in ROLES:
@@ -59,6 +57,7 @@ def create_user(email, name, role, password, actor=None, active=True):
     return user
 
 
+@command
 def update_user(user, actor, email, name, role, active, password=None):
     if role not in ROLES:
         raise UserError("Unknown role.", "role")

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from contracts_app.audit.models import AuditEvent
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
 from contracts_app.contracts import bp
-from contracts_app.contracts import services
+from contracts_app.contracts import queries, services
 from contracts_app.contracts.forms import ArchiveForm, ContractForm, RestoreForm, VendorForm
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
@@ -14,7 +14,6 @@ from contracts_app.metrics import rules
 from contracts_app.metrics import services as metric_services
 from contracts_app.permissions import can_create_contracts, can_edit_contract, require
 from contracts_app.priorities.models import Priority
-from contracts_app.query_args import choice_arg, int_arg
 from contracts_app.forms_common import show_error
 
 HISTORY_LIMIT = 100
@@ -22,33 +21,13 @@ HISTORY_LIMIT = 100
 
 
 
-def parse_register_args(args):
-    """Validated filters, sort and page from the query string; bad values are dropped and named."""
-    problems = []
-    filters = {
-        "q": args.get("q", "").strip()[:100],
-        "priority": int_arg(args, "priority", problems),
-        "vendor": int_arg(args, "vendor", problems),
-        "manager": int_arg(args, "manager", problems),
-        "status": choice_arg(args, "status", STATUSES, problems),
-        "payment_structure": choice_arg(args, "payment_structure", PAYMENT_STRUCTURES, problems),
-        "health": choice_arg(args, "health", rules.STATUS_LABELS, problems),
-        "department": args.get("department", "").strip()[:120] or None,
-        "archived": choice_arg(args, "archived", ("no", "only", "all"), problems) or "no",
-    }
-    sort = choice_arg(args, "sort", services.SORTS, problems) or "reference"
-    direction = choice_arg(args, "dir", ("asc", "desc"), problems) or "asc"
-    page = int_arg(args, "page", problems) or 1
-    return filters, sort, direction, page, problems
-
-
 @bp.route("/contracts")
 def index():
-    filters, sort, direction, page, problems = parse_register_args(request.args)
+    filters, sort, direction, page, problems = queries.parse_register_args(request.args)
     if problems:
         flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
     pagination = db.paginate(
-        services.register_query(filters, sort, direction),
+        queries.register_query(filters, sort, direction),
         page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
     )
     return render_template(
@@ -60,7 +39,7 @@ def index():
         direction=direction,
         priorities=db.session.scalars(select(Priority).order_by(Priority.name)).all(),
         vendors=db.session.scalars(select(Vendor).order_by(Vendor.name)).all(),
-        departments=services.departments(),
+        departments=queries.departments(),
         statuses=STATUSES,
         payment_structures=PAYMENT_STRUCTURES,
         health_labels=rules.STATUS_LABELS,
@@ -68,13 +47,10 @@ def index():
 
 
 def _get_contract(contract_id):
-    contract = db.session.get(
+    return db.get_or_404(
         Contract, contract_id,
         options=[joinedload(Contract.vendor), selectinload(Contract.priorities), selectinload(Contract.milestones)],
     )
-    if contract is None:
-        abort(404)
-    return contract
 
 
 @bp.route("/contracts/<int:contract_id>")
@@ -133,7 +109,6 @@ def new():
         try:
             contract = services.create_contract(_form_data(form), current_user)
         except services.ContractError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
@@ -152,7 +127,6 @@ def edit(contract_id):
         try:
             services.update_contract(contract, _form_data(form), current_user)
         except services.ContractError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Contract {contract.reference} updated.", "success")
@@ -169,7 +143,6 @@ def archive(contract_id):
         try:
             services.archive_contract(contract, current_user, form.reason.data)
         except services.ContractError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Contract {contract.reference} archived. It keeps all its data and can be restored.", "success")
@@ -187,7 +160,6 @@ def restore(contract_id):
     try:
         services.restore_contract(contract, current_user)
     except services.ContractError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(f"Contract {contract.reference} restored.", "success")
@@ -196,12 +168,12 @@ def restore(contract_id):
 
 @bp.route("/vendors")
 def vendors():
-    return render_template("contracts/vendors.html", rows=services.vendor_summaries())
+    return render_template("contracts/vendors.html", rows=queries.vendor_summaries())
 
 
 @bp.route("/vendors/<int:vendor_id>")
 def vendor_detail(vendor_id):
-    vendor = db.session.get(Vendor, vendor_id) or abort(404)
+    vendor = db.get_or_404(Vendor, vendor_id)
     contracts = db.session.scalars(
         select(Contract).where(Contract.vendor_id == vendor.id).order_by(Contract.archived_at.is_not(None), Contract.start_date.desc())
     ).all()
@@ -210,14 +182,13 @@ def vendor_detail(vendor_id):
 
 @bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
 def vendor_edit(vendor_id):
-    vendor = db.session.get(Vendor, vendor_id) or abort(404)
+    vendor = db.get_or_404(Vendor, vendor_id)
     require(can_create_contracts(current_user))
     form = VendorForm(obj=vendor)
     if form.validate_on_submit():
         try:
             services.update_vendor(vendor, _form_data(form), current_user)
         except services.ContractError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Vendor {vendor.name} updated.", "success")

@@ -6,14 +6,14 @@ event and commits, or raises ContractError having written nothing.
 from datetime import date
 
 import pycountry
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
@@ -27,12 +27,8 @@ EDITABLE_FIELDS = (
 )
 
 
-class ContractError(ValueError):
+class ContractError(ServiceError):
     """A contract change that cannot be made; ``field`` names the form field at fault."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def _contract_snapshot(contract):
@@ -123,6 +119,7 @@ def _commit_or_reference_error():
         raise ContractError("That reference was just used by another contract.", "reference")
 
 
+@command
 def create_contract(data, actor, now=None, commit=True):
     """Register a contract from validated form data (see EDITABLE_FIELDS plus vendor_id,
     new_vendor_name and priority_ids).
@@ -173,6 +170,7 @@ def _check_term_against_readings(contract, start_date, end_date):
         )
 
 
+@command
 def update_contract(contract, data, actor, now=None):
     """Change a contract's fields, vendor and priorities; statuses follow a change of term."""
     if contract.is_archived:
@@ -208,6 +206,7 @@ def update_contract(contract, data, actor, now=None):
     return contract
 
 
+@command
 def archive_contract(contract, actor, reason, now=None):
     """Archive (never delete) a contract; it leaves the register but keeps all its data."""
     if contract.is_archived:
@@ -227,6 +226,7 @@ def archive_contract(contract, actor, reason, now=None):
     return contract
 
 
+@command
 def restore_contract(contract, actor):
     if not contract.is_archived:
         raise ContractError("This contract is not archived.")
@@ -241,6 +241,7 @@ def restore_contract(contract, actor):
     return contract
 
 
+@command
 def update_vendor(vendor, data, actor):
     name = data["name"].strip()
     clash = db.session.scalar(select(Vendor.id).where(func.lower(Vendor.name) == name.lower(), Vendor.id != vendor.id))
@@ -257,80 +258,3 @@ def update_vendor(vendor, data, actor):
         db.session.rollback()
         raise ContractError("Another vendor already has this name.", "name")
     return vendor
-
-
-# --- Queries for the register -------------------------------------------------------------
-
-SORTS = {
-    "reference": Contract.reference,
-    "title": Contract.title,
-    "vendor": Vendor.name,
-    "department": Contract.department,
-    "value": Contract.value,
-    "end": Contract.end_date,
-    "start": Contract.start_date,
-    "status": Contract.status,
-    "health": case({status: rank for rank, status in enumerate(rules.SEVERITY)}, value=Contract.health, else_=99),
-}
-
-
-def register_query(filters, sort="reference", direction="asc"):
-    """The register's select: filters is a dict of already-validated values."""
-    query = (
-        select(Contract)
-        .join(Contract.vendor)
-        .options(
-            joinedload(Contract.vendor),
-            joinedload(Contract.contract_manager),
-            selectinload(Contract.priorities),
-        )
-    )
-    archived = filters.get("archived", "no")
-    if archived == "no":
-        query = query.where(Contract.archived_at.is_(None))
-    elif archived == "only":
-        query = query.where(Contract.archived_at.is_not(None))
-    if filters.get("q"):
-        like = f"%{filters['q'].lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Contract.reference).like(like),
-                func.lower(Contract.title).like(like),
-                func.lower(Vendor.name).like(like),
-                func.lower(Contract.department).like(like),
-            )
-        )
-    if filters.get("priority"):
-        query = query.where(Contract.priorities.any(Priority.id == filters["priority"]))
-    for key, column in (
-        ("status", Contract.status),
-        ("department", Contract.department),
-        ("vendor", Contract.vendor_id),
-        ("payment_structure", Contract.payment_structure),
-        ("health", Contract.health),
-        ("manager", Contract.contract_manager_id),
-    ):
-        if filters.get(key) not in (None, ""):
-            query = query.where(column == filters[key])
-    order = SORTS.get(sort, Contract.reference)
-    order = order.desc() if direction == "desc" else order.asc()
-    return query.order_by(order, Contract.id)
-
-
-def departments():
-    return db.session.scalars(select(Contract.department).distinct().order_by(Contract.department)).all()
-
-
-def vendor_summaries():
-    """Every vendor with its number of (unarchived) contracts and their total value: one query."""
-    live = Contract.archived_at.is_(None)
-    return db.session.execute(
-        select(
-            Vendor,
-            func.count(Contract.id).filter(live).label("contracts"),
-            func.coalesce(func.sum(Contract.value).filter(live), 0).label("total_value"),
-        )
-        .outerjoin(Contract, Contract.vendor_id == Vendor.id)
-        .group_by(Vendor.id)
-        .order_by(Vendor.name)
-    ).all()

@@ -19,7 +19,8 @@ from werkzeug.security import generate_password_hash
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.demo import data
 from contracts_app.extensions import db

@@ -8,6 +8,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from contracts_app.errors import ServiceError
+
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 CP1252 = "windows-1252"
@@ -17,7 +19,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SAVE_AS = "In Excel choose File › Save As › “CSV UTF-8 (Comma delimited)”, then upload that file."
 
 
-class ImportFileError(ValueError):
+class ImportFileError(ServiceError):
     """The upload cannot be read as a CSV at all (empty, too large, binary, unknown encoding)."""
 
 

@@ -89,9 +89,7 @@ def template():
 
 def _own_upload(upload_id):
     require(can_create_contracts(current_user))
-    staged = db.session.get(ImportUpload, upload_id)
-    if staged is None:
-        abort(404)
+    staged = db.get_or_404(ImportUpload, upload_id)
     if staged.uploaded_by_id != current_user.id:
         abort(403, description="Only the person who uploaded this file can see or import it.")
     return staged

@@ -26,6 +26,7 @@ from contracts_app.contracts import services as contract_services
 from contracts_app.contracts.forms import ContractForm
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.imports import reader
 from contracts_app.imports.columns import (
@@ -59,7 +60,7 @@ _TEXT_FIELDS = ("reference", "title", "department", "payment_terms", "problem", 
 _POSITION = {name: index for index, name in enumerate(NAMES)}
 
 
-class ImportRefused(Exception):
+class ImportRefused(ServiceError):
     """A staged upload that cannot be imported now (someone else's, or imported already)."""
 
 
@@ -700,6 +701,7 @@ def stage_upload(text, encoding, filename, actor, now=None):
     return upload
 
 
+@command
 def commit_upload(upload, actor, now=None):
     """Import a staged upload, once, by its uploader: all of it or, on any error, nothing.
 
@@ -729,6 +731,7 @@ def commit_upload(upload, actor, now=None):
     return _write_all(upload.content, upload.filename, actor, now, upload)
 
 
+@command
 def import_text(text, encoding, filename, actor, now=None):
     """Check and import a decoded CSV in one go (the CLI); the import is recorded as an upload."""
     now = now or utcnow()

@@ -5,26 +5,21 @@ from the ``contract_management`` template global registered here."""
 from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management import bp
-from contracts_app.management import services
+from contracts_app.management import queries, services
 from contracts_app.management.forms import (
     ActionItemStatusForm, CancelCheckInForm, CheckInForm, RecordCheckInForm, ResolveFlagForm,
 )
 from contracts_app.management.models import FLAG_KINDS, SEVERITIES, ActionItem, CheckIn, Flag
-from contracts_app.metrics.routes import get_or_404
 from contracts_app.metrics.status import today_for
 from contracts_app.permissions import can_manage_contract, require
-from contracts_app.query_args import choice_arg, int_arg
 from contracts_app.forms_common import show_error
-
-FLAG_STATUSES = ("open", "resolved", "all")
-
 
 # --- template helpers -------------------------------------------------------------------------
 
@@ -57,55 +52,13 @@ def _pending_link(checkin):
 # --- flags ------------------------------------------------------------------------------------
 
 
-
-
-def parse_flag_args(args):
-    """Validated filters and page; bad values are dropped and named in ``problems``."""
-    problems = []
-    filters = {
-        "status": choice_arg(args, "status", FLAG_STATUSES, problems) or "open",
-        "kind": choice_arg(args, "kind", FLAG_KINDS, problems),
-        "severity": choice_arg(args, "severity", SEVERITIES, problems),
-        "department": args.get("department", "").strip()[:120] or None,
-        "contract": int_arg(args, "contract", problems),
-        "mine": choice_arg(args, "mine", ("1", "on", "yes", "true"), problems) is not None,
-    }
-    page = int_arg(args, "page", problems) or 1
-    return filters, page, problems
-
-
-def flags_query(filters, user):
-    query = (
-        select(Flag)
-        .join(Flag.contract)
-        .options(
-            joinedload(Flag.contract), joinedload(Flag.metric), joinedload(Flag.milestone), joinedload(Flag.resolved_by)
-        )
-    )
-    if filters["status"] == "open":
-        query = query.where(Flag.resolved_at.is_(None))
-    elif filters["status"] == "resolved":
-        query = query.where(Flag.resolved_at.is_not(None))
-    if filters["kind"]:
-        query = query.where(Flag.kind == filters["kind"])
-    if filters["severity"]:
-        query = query.where(Flag.severity == filters["severity"])
-    if filters["department"]:
-        query = query.where(Contract.department == filters["department"])
-    if filters["contract"]:
-        query = query.where(Flag.contract_id == filters["contract"])
-    if filters["mine"]:
-        query = query.where(or_(Contract.contract_manager_id == user.id, Contract.procurement_officer_id == user.id))
-    return query.order_by(Flag.opened_at.desc(), Flag.id.desc())
-
-
 @bp.route("/flags")
 def flags():
-    filters, page, problems = parse_flag_args(request.args)
+    filters, page, problems = queries.parse_flag_args(request.args)
     if problems:
         flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
     pagination = db.paginate(
-        flags_query(filters, current_user), page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
+        queries.flags_query(filters, current_user), page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
     )
     departments = db.session.scalars(select(Contract.department).distinct().order_by(Contract.department)).all()
     contract = db.session.get(Contract, filters["contract"]) if filters["contract"] else None
@@ -117,7 +70,7 @@ def flags():
 
 @bp.route("/flags/<int:flag_id>")
 def flag_detail(flag_id):
-    flag = get_or_404(
+    flag = db.get_or_404(
         Flag, flag_id,
         options=[joinedload(Flag.contract), joinedload(Flag.metric), joinedload(Flag.milestone), selectinload(Flag.checkins)],
     )
@@ -126,7 +79,7 @@ def flag_detail(flag_id):
 
 @bp.route("/flags/<int:flag_id>/resolve", methods=["POST"])
 def resolve_flag(flag_id):
-    flag = get_or_404(Flag, flag_id, options=[joinedload(Flag.contract)])
+    flag = db.get_or_404(Flag, flag_id, options=[joinedload(Flag.contract)])
     require(can_manage_contract(current_user, flag.contract))
     form = ResolveFlagForm()
     if not flag.is_open:
@@ -136,7 +89,6 @@ def resolve_flag(flag_id):
         try:
             resolved = services.resolve_flag(flag, current_user, form.note.data)
         except services.ManagementError as error:
-            db.session.rollback()
             show_error(form, error, "note")
         else:
             if resolved:
@@ -151,11 +103,11 @@ def resolve_flag(flag_id):
 
 
 def _contract_or_404(contract_id):
-    return get_or_404(Contract, contract_id, options=[joinedload(Contract.vendor)])
+    return db.get_or_404(Contract, contract_id, options=[joinedload(Contract.vendor)])
 
 
 def _checkin_or_404(checkin_id):
-    return get_or_404(CheckIn, checkin_id, options=[joinedload(CheckIn.contract)])
+    return db.get_or_404(CheckIn, checkin_id, options=[joinedload(CheckIn.contract)])
 
 
 @bp.route("/contracts/<int:contract_id>/checkins")
@@ -184,7 +136,6 @@ def new_checkin(contract_id):
         try:
             checkin = services.schedule_checkin(contract, current_user, form.values(), now=now)
         except services.ManagementError as error:
-            db.session.rollback()
             pending = error.checkin
             if pending is None:
                 show_error(form, error, "scheduled_for")
@@ -199,7 +150,7 @@ def new_checkin(contract_id):
 
 @bp.route("/checkins/<int:checkin_id>")
 def checkin_detail(checkin_id):
-    checkin = get_or_404(
+    checkin = db.get_or_404(
         CheckIn, checkin_id,
         options=[joinedload(CheckIn.contract), selectinload(CheckIn.flags), selectinload(CheckIn.action_items)],
     )
@@ -232,7 +183,6 @@ def edit_checkin(checkin_id):
         try:
             services.update_checkin(checkin, current_user, form.values(), now=now)
         except services.ManagementError as error:
-            db.session.rollback()
             show_error(form, error, "scheduled_for")
         else:
             flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
@@ -276,7 +226,6 @@ def record_checkin(checkin_id):
         try:
             services.record_checkin(checkin, current_user, form.values(), now=now)
         except services.ManagementError as error:
-            db.session.rollback()
             show_error(form, error, "held_on")
         else:
             flash(f"Check-in recorded as held on {checkin.held_on.isoformat()}.", "success")
@@ -295,7 +244,6 @@ def cancel_checkin(checkin_id):
     try:
         services.cancel_checkin(checkin, current_user, form.reason.data)
     except services.ManagementError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash("Check-in cancelled.", "success")
@@ -325,7 +273,7 @@ def checkin_ics(checkin_id):
 
 @bp.route("/action-items/<int:item_id>/status", methods=["POST"])
 def update_action_item(item_id):
-    item = get_or_404(ActionItem, item_id, options=[joinedload(ActionItem.contract)])
+    item = db.get_or_404(ActionItem, item_id, options=[joinedload(ActionItem.contract)])
     require(can_manage_contract(current_user, item.contract))
     form = ActionItemStatusForm()
     target = _safe_next() or url_for("management.checkin_detail", checkin_id=item.checkin_id)
@@ -335,7 +283,6 @@ def update_action_item(item_id):
     try:
         services.set_action_item_status(item, current_user, form.status.data)
     except services.ManagementError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(f"Action item marked {item.status_label.lower()}.", "success")

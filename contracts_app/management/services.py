@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from contracts_app.audit.services import record
 from contracts_app.audit.services import snapshot as _audit_snapshot
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.management.models import (
     ACTION_ITEM_STATUSES,
@@ -42,16 +43,15 @@ DATE_WINDOW_DAYS = 5 * 366
 
 
 
-class ManagementError(ValueError):
-    """A change that cannot be made; ``field`` names the form field at fault.
+class ManagementError(ServiceError):
+    """A check-in, action-item or flag change that cannot be made.
 
     ``checkin`` is set when the problem is another check-in (the pending one), so the page can
     link to it.
     """
 
     def __init__(self, message, field=None, checkin=None):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.checkin = checkin
 
 
@@ -123,6 +123,7 @@ def _apply_schedule(checkin, values):
     checkin.vendor_attendees = _text(values, "vendor_attendees")
 
 
+@command
 def schedule_checkin(contract, actor, values, now=None):
     """Schedule a check-in for ``contract``. One pending check-in per contract: the unique
     pending_contract_id refuses a second even when two requests race past the first check."""
@@ -159,6 +160,7 @@ def _require_pending(checkin, doing):
         raise ManagementError(f"This check-in is {checkin.status_label.lower()}: it cannot be {doing}.", None)
 
 
+@command
 def update_checkin(checkin, actor, values, now=None):
     """Reschedule or change a pending check-in; a proposed one becomes scheduled (accepted)."""
     now = now or utcnow()
@@ -232,6 +234,7 @@ def record_problems(values, today):
     return problems
 
 
+@command
 def record_checkin(checkin, actor, values, now=None):
     """Record a pending check-in as held: attendees, notes, decisions, the flags discussed
     (``flag_ids``, flags of this contract) and new action items (``action_items``: dicts of
@@ -285,6 +288,7 @@ def record_checkin(checkin, actor, values, now=None):
     return checkin
 
 
+@command
 def cancel_checkin(checkin, actor, reason, now=None):
     """Cancel a proposed or scheduled check-in; the reason goes into its notes and the log."""
     now = now or utcnow()
@@ -312,6 +316,7 @@ def cancel_checkin(checkin, actor, reason, now=None):
 # --- action items ----------------------------------------------------------------------------
 
 
+@command
 def set_action_item_status(item, actor, new_status, now=None):
     """open, done (completed on the city's today) or dropped."""
     now = now or utcnow()
@@ -335,6 +340,7 @@ def set_action_item_status(item, actor, new_status, now=None):
 # --- flags -----------------------------------------------------------------------------------
 
 
+@command
 def resolve_flag(flag, actor, note, now=None):
     """Resolve an open flag by hand with a note. Returns False (and changes nothing) when it was
     already resolved, by the sweep or another person: the conditional UPDATE decides."""

@@ -1,5 +1,5 @@
 """Metric pages: create, edit, detail, per-period targets, readings and corrections."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -10,7 +10,6 @@ from contracts_app.metrics import bp, rules, services, status
 from contracts_app.metrics.forms import CorrectionForm, MetricForm, ReadingForm, target_field_name, targets_form
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings, require
-from contracts_app.query_args import MAX_ID
 from contracts_app.forms_common import show_error
 
 
@@ -18,29 +17,21 @@ from contracts_app.forms_common import show_error
 # on both backends) instead of simply matching nothing.
 
 
-def get_or_404(model, object_id, **kwargs):
-    """The row with this id, or a 404 (also for ids no column could hold)."""
-    if not 0 < object_id <= MAX_ID:
-        abort(404)
-    return db.session.get(model, object_id, **kwargs) or abort(404)
-
-
 def _metric_or_404(metric_id):
-    return get_or_404(Metric, metric_id, options=[joinedload(Metric.contract)])
+    return db.get_or_404(Metric, metric_id, options=[joinedload(Metric.contract)])
 
 
 
 
 @bp.route("/contracts/<int:contract_id>/metrics/new", methods=["GET", "POST"])
 def new(contract_id):
-    contract = get_or_404(Contract, contract_id)
+    contract = db.get_or_404(Contract, contract_id)
     require(can_edit_contract(current_user, contract))
     form = MetricForm()
     if form.validate_on_submit():
         try:
             metric, warning = services.create_metric(contract, current_user, form.values())
         except services.MetricError as error:
-            db.session.rollback()
             show_error(form, error, "name")
         else:
             flash(f"Metric {metric.name} added.", "success")
@@ -74,7 +65,6 @@ def edit(metric_id):
         try:
             services.update_metric(metric, current_user, form.values())
         except services.MetricError as error:
-            db.session.rollback()
             show_error(form, error, "name")
         else:
             flash(f"Metric {metric.name} updated; its readings were re-judged.", "success")
@@ -100,7 +90,6 @@ def targets(metric_id):
         try:
             services.set_targets(metric, current_user, values)
         except services.MetricError as error:
-            db.session.rollback()
             key = target_field_name(error.field) if hasattr(error.field, "strftime") else None
             if key and key in form:
                 form[key].errors.append(str(error))
@@ -131,11 +120,9 @@ def new_reading(metric_id):
         try:
             reading = services.record_reading(metric, current_user, form.period.data, form.value.data, form.note.data, now=now)
         except services.ReadingExistsError as error:
-            db.session.rollback()
             form.period.errors.append(str(error))
             existing_reading_id = error.reading_id
         except services.MetricError as error:
-            db.session.rollback()
             show_error(form, error, "value")
         else:
             label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
@@ -149,7 +136,7 @@ def new_reading(metric_id):
 
 @bp.route("/readings/<int:reading_id>/edit", methods=["GET", "POST"])
 def edit_reading(reading_id):
-    reading = get_or_404(Reading, reading_id)
+    reading = db.get_or_404(Reading, reading_id)
     metric = reading.metric
     require(can_enter_readings(current_user, metric.contract))
     form = CorrectionForm(data={"value": reading.value} if request.method == "GET" else None)
@@ -157,7 +144,6 @@ def edit_reading(reading_id):
         try:
             services.correct_reading(reading, current_user, form.value.data, form.note.data)
         except services.MetricError as error:
-            db.session.rollback()
             show_error(form, error, "value")
         else:
             flash(f"Reading corrected: {rules.STATUS_LABELS.get(reading.status, reading.status)}. The earlier value is kept in its history.", "success")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import (
@@ -46,20 +47,21 @@ _PERCENT_FIELDS = ("tolerance_pct", "on_track_pct", "at_risk_pct")
 _LENGTHS = {"name": 200, "unit": 40, "data_source": 255}
 
 
-class MetricError(ValueError):
+class MetricError(ServiceError):
     """A metric, target or reading change that cannot be made; ``field`` names the form field."""
 
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
-
-class ReadingExistsError(MetricError):
+class ReadingExistsError(ConflictError, MetricError):
     """The period already has a reading; ``reading_id`` is it, so the page can offer a correction."""
 
+    code = "reading_exists"
+
     def __init__(self, message, reading_id=None):
-        super().__init__(message, "period")
-        self.reading_id = reading_id
+        super().__init__(message, "period", existing_id=reading_id)
+
+    @property
+    def reading_id(self):
+        return self.existing_id
 
 
 def refresh_statuses(now=None):
@@ -193,6 +195,7 @@ def metrics_warning(contract):
     return None
 
 
+@command
 def create_metric(contract, actor, values, now=None, commit=True):
     """Add a metric to ``contract``; returns (metric, warning or None).
 
@@ -217,6 +220,7 @@ def create_metric(contract, actor, values, now=None, commit=True):
     return metric, metrics_warning(contract)
 
 
+@command
 def update_metric(metric, actor, values, now=None):
     """Change a metric; its readings are re-judged and the statuses refreshed in the same transaction."""
     now = now or utcnow()
@@ -261,6 +265,7 @@ def linear_targets(metric):
     }
 
 
+@command
 def set_targets(metric, actor, targets, now=None, commit=True):
     """Replace a metric's explicit per-period targets.
 
@@ -360,6 +365,7 @@ def _already_recorded(metric, period, reading_id):
     )
 
 
+@command
 def record_reading(metric, actor, period_start, value, note="", now=None):
     """Record the value of one reporting period.
 
@@ -404,6 +410,7 @@ def record_reading(metric, actor, period_start, value, note="", now=None):
     return reading
 
 
+@command
 def correct_reading(reading, actor, value, note, now=None):
     """Correct a reading; the earlier value, note, status, who and when go into its history."""
     now = now or utcnow()

@@ -257,7 +257,8 @@ def refresh_everything(now=None):
     """Recompute every metric's status and every contract's health from plain rows read in a
     few statements; write only what changed. Returns a StatusRefresh (what it read, so that the
     sweep judges the same rows without reading them again). Does not commit."""
-    from contracts_app.contracts.models import Contract, Milestone
+    from contracts_app.contracts.models import Contract
+    from contracts_app.milestones.models import Milestone
 
     now = now or utcnow()
     today = today_for(now)

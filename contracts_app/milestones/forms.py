@@ -3,7 +3,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from contracts_app.forms_common import BaseForm
-from contracts_app.contracts.models import MILESTONE_STATUSES
+from contracts_app.milestones.models import MILESTONE_STATUSES
 from contracts_app.metrics.forms import PlainDateField
 
 

@@ -2,10 +2,11 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from contracts_app.contracts.models import Contract, Milestone
+from contracts_app.contracts.models import Contract
+
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from contracts_app.metrics.routes import get_or_404
 from contracts_app.metrics.status import today_for
 from contracts_app.milestones import bp
 from contracts_app.milestones.forms import MilestoneForm
@@ -18,7 +19,7 @@ from contracts_app.forms_common import show_error
 
 @bp.route("/contracts/<int:contract_id>/milestones/new", methods=["GET", "POST"])
 def new(contract_id):
-    contract = get_or_404(Contract, contract_id)
+    contract = db.get_or_404(Contract, contract_id)
     require(can_edit_milestones(current_user, contract))
     now = utcnow()
     form = MilestoneForm(today=today_for(now))
@@ -26,7 +27,6 @@ def new(contract_id):
         try:
             milestone = create_milestone(contract, current_user, form.values(), now=now)
         except MilestoneError as error:
-            db.session.rollback()
             show_error(form, error, "title")
         else:
             flash(f"Milestone {milestone.title} added.", "success")
@@ -36,7 +36,7 @@ def new(contract_id):
 
 @bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
 def edit(milestone_id):
-    milestone = get_or_404(Milestone, milestone_id)
+    milestone = db.get_or_404(Milestone, milestone_id)
     contract = milestone.contract
     require(can_edit_milestones(current_user, contract))
     now = utcnow()
@@ -45,7 +45,6 @@ def edit(milestone_id):
         try:
             update_milestone(milestone, current_user, form.values(), now=now)
         except MilestoneError as error:
-            db.session.rollback()
             show_error(form, error, "title")
         else:
             flash(f"Milestone {milestone.title} updated.", "success")

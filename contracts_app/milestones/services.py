@@ -1,7 +1,8 @@
 """Milestones: create and update. Services own the transaction and refresh contract health."""
 from contracts_app.audit.services import record, snapshot
-from contracts_app.contracts.models import MILESTONE_STATUSES, Milestone
+from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.metrics import status
 
@@ -9,12 +10,8 @@ FIELDS = ("title", "description", "due_date", "status", "completed_on", "payment
 COMPLETED = ("met", "partially_met")
 
 
-class MilestoneError(ValueError):
+class MilestoneError(ServiceError):
     """A milestone change that cannot be made; ``field`` names the form field at fault."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def milestone_problems(values, today=None):
@@ -64,6 +61,7 @@ def _apply(milestone, values):
         setattr(milestone, name, value)
 
 
+@command
 def create_milestone(contract, actor, values, now=None):
     """Add a milestone to ``contract`` and refresh its health."""
     now = now or utcnow()
@@ -81,6 +79,7 @@ def create_milestone(contract, actor, values, now=None):
     return milestone
 
 
+@command
 def update_milestone(milestone, actor, values, now=None):
     """Change a milestone (its status, usually) and refresh its contract's health."""
     now = now or utcnow()

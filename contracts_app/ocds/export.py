@@ -53,7 +53,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent
-from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules

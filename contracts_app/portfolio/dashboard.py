@@ -6,7 +6,7 @@ statements does not grow with the number of contracts.
 """
 from math import ceil
 
-from flask import abort, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES
 from contracts_app.db_types import utcnow
@@ -106,7 +106,7 @@ def _page_arg():
 @bp.route("/portfolio/priorities/<int:priority_id>")
 def priority(priority_id):
     """The contracts serving a priority, with sparklines, and its share on track per month."""
-    record = db.session.get(Priority, priority_id) or abort(404)
+    record = db.get_or_404(Priority, priority_id)
     today = today_for(utcnow())
     conditions = queries.priority_conditions(record.id)
     totals = queries.health_counts(conditions)

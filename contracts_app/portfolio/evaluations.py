@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import PROCUREMENT_OFFICER
 from contracts_app.db_types import utcnow
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.forms_common import BaseForm
 from contracts_app.metrics.forms import PlainDateField
@@ -38,12 +39,8 @@ MAX_NARRATIVE = 10000
 MAX_COMMENT = 10000
 
 
-class EvaluationError(ValueError):
+class EvaluationError(ServiceError):
     """An evaluation that cannot be saved; ``field`` names the form field at fault."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- permission -------------------------------------------------------------------------------
@@ -154,6 +151,7 @@ def _clean(contract, values, today):
     return cleaned
 
 
+@command
 def save_evaluation(contract, actor, values, now=None):
     """Create the contract's closeout evaluation, or update the existing one; audited.
 

@@ -13,9 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from contracts_app.auth.models import User
-from contracts_app.contracts import services as contract_services
+from contracts_app.contracts import queries
 from contracts_app.contracts.models import Contract
-from contracts_app.contracts.routes import parse_register_args
 from contracts_app.query_args import MAX_ID
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
@@ -98,7 +97,7 @@ def _csv_response(name, header, rows):
 def register_rows(filters, sort, direction):
     """The register's rows, fetched in batches: one query per batch for the contracts (vendor and
     manager joined) and one for their priorities."""
-    query = contract_services.register_query(filters, sort, direction).execution_options(yield_per=BATCH)
+    query = queries.register_query(filters, sort, direction).execution_options(yield_per=BATCH)
     for contract in db.session.scalars(query):
         yield [
             contract.reference,
@@ -122,7 +121,7 @@ def register_rows(filters, sort, direction):
 @bp.route("/portfolio/export/contracts.csv")
 def export_register():
     # Same filters as the register; values that are not valid are ignored, as there.
-    filters, sort, direction, _page, _problems = parse_register_args(request.args)
+    filters, sort, direction, _page, _problems = queries.parse_register_args(request.args)
     return _csv_response("contracts", REGISTER_COLUMNS, register_rows(filters, sort, direction))
 
 
@@ -167,10 +166,10 @@ def export_readings():
     contract_id, metric_id = _id_arg("contract"), _id_arg("metric")
     name = "readings"
     if contract_id is not None:
-        contract = db.session.get(Contract, contract_id) or abort(404)
+        contract = db.get_or_404(Contract, contract_id)
         name = f"readings-{contract.reference}"
     if metric_id is not None:
-        metric = db.session.get(Metric, metric_id) or abort(404)
+        metric = db.get_or_404(Metric, metric_id)
         name = f"readings-metric-{metric.id}"
     safe_name = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "-" for ch in name)
     return _csv_response(safe_name, READING_COLUMNS, reading_rows(contract_id, metric_id))

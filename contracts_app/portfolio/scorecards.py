@@ -21,14 +21,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn, Flag
 from contracts_app.management.services import flag_period, flag_subject
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
-from contracts_app.metrics.routes import get_or_404
 from contracts_app.metrics.status import grace_days, metric_periods, target_for, today_for
 from contracts_app.permissions import require
 from contracts_app.portfolio import bp
@@ -159,7 +160,7 @@ def held_checkins(contract_id):
 @bp.route("/portfolio/contracts/<int:contract_id>")
 def scorecard(contract_id):
     now = utcnow()
-    contract = get_or_404(
+    contract = db.get_or_404(
         Contract, contract_id,
         options=[joinedload(Contract.vendor), selectinload(Contract.metrics), selectinload(Contract.priorities)],
     )
@@ -258,7 +259,7 @@ def share(on_track, total):
 
 @bp.route("/portfolio/vendors/<int:vendor_id>")
 def vendor_scorecard(vendor_id):
-    vendor = get_or_404(Vendor, vendor_id)
+    vendor = db.get_or_404(Vendor, vendor_id)
     contracts = db.session.scalars(
         select(Contract).where(Contract.vendor_id == vendor.id).order_by(Contract.start_date.desc(), Contract.id.desc())
     ).all()
@@ -290,7 +291,7 @@ def evaluation(contract_id):
     changes nothing and goes back to the scorecard with that message.
     """
     now = utcnow()
-    contract = get_or_404(Contract, contract_id, options=[joinedload(Contract.vendor)])
+    contract = db.get_or_404(Contract, contract_id, options=[joinedload(Contract.vendor)])
     require(evaluations.can_evaluate(current_user, contract))
     if not evaluations.is_evaluable(contract):
         if request.method == "POST":
@@ -310,7 +311,6 @@ def evaluation(contract_id):
         try:
             _saved, created = evaluations.save_evaluation(contract, current_user, form.values(), now=now)
         except evaluations.EvaluationError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("Closeout evaluation recorded." if created else "Closeout evaluation updated.", "success")

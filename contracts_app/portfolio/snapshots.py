@@ -5,7 +5,9 @@ from datetime import date, timedelta
 from sqlalchemy import Date, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from contracts_app.contracts.models import Contract, Milestone
+from contracts_app.contracts.models import Contract
+
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules

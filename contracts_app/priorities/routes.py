@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from contracts_app.extensions import db
@@ -18,7 +18,7 @@ from contracts_app.priorities.services import (
 
 
 def _get_priority(priority_id):
-    return db.session.get(Priority, priority_id) or abort(404)
+    return db.get_or_404(Priority, priority_id)
 
 
 
@@ -39,7 +39,6 @@ def new():
                 current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
         except PriorityError as error:
-            db.session.rollback()
             show_error(form, error, "name")
         else:
             flash(f"Priority “{priority.name}” created.", "success")
@@ -67,7 +66,6 @@ def edit(priority_id):
                 priority, current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
         except PriorityError as error:
-            db.session.rollback()
             show_error(form, error, "name")
         else:
             flash(f"Priority “{priority.name}” updated." if changed else "Nothing changed.", "success" if changed else "info")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
+from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.priorities.forms import MAX_TARGET_YEAR, MIN_TARGET_YEAR
 from contracts_app.priorities.models import Priority, contract_priorities
@@ -17,12 +18,8 @@ from contracts_app.priorities.models import Priority, contract_priorities
 DUPLICATE_NAME = "A priority with this name already exists."
 
 
-class PriorityError(ValueError):
+class PriorityError(ServiceError):
     """A priority change that cannot be made; ``field`` names the form field at fault."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 class PriorityRow:
@@ -122,6 +119,7 @@ def _saving():
         raise PriorityError(DUPLICATE_NAME, "name") from None
 
 
+@command
 def create_priority(actor, name, outcome, owner_id=None, target_year=None):
     """Create a priority and audit it; raises PriorityError (nothing written) on bad input."""
     name, outcome, owner_id, target_year = _clean(name, outcome, owner_id, target_year)
@@ -133,6 +131,7 @@ def create_priority(actor, name, outcome, owner_id=None, target_year=None):
     return priority
 
 
+@command
 def update_priority(priority, actor, name, outcome, owner_id=None, target_year=None):
     """Change a priority and audit the before/after; returns False when nothing changed."""
     name, outcome, owner_id, target_year = _clean(name, outcome, owner_id, target_year, priority)

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from bench.generate import CDO_EMAIL, PASSWORD, generate_city
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Milestone, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.milestones.models import Milestone
 from contracts_app.management.models import CheckIn, Flag
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.status import refresh_all_statuses

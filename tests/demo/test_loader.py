@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent
 from contracts_app.auth.models import ROLES, User
-from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Milestone, Vendor
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
+from contracts_app.milestones.models import Milestone
 from contracts_app.demo import loader
 from contracts_app.demo.loader import DEFAULT_PASSWORD, load_demo_city
 from contracts_app.management.models import ActionItem, CheckIn

@@ -7,7 +7,8 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from contracts_app.audit.models import AuditEvent
-from contracts_app.contracts.models import Contract, Milestone
+from contracts_app.contracts.models import Contract
+from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics.status import today_for

@@ -1,0 +1,37 @@
+"""Milestones: a contract's deliverables with due dates; a missed one counts against its health."""
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+
+MILESTONE_STATUSES = {
+    "scheduled": "Scheduled",
+    "met": "Met",
+    "partially_met": "Partially met",
+    "not_met": "Not met",
+}
+
+
+class Milestone(db.Model):
+    """A deliverable with a due date."""
+
+    __tablename__ = "milestones"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    title = db.Column(db.String(255), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    due_date = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="scheduled")
+    completed_on = db.Column(db.Date)
+    payment_linked = db.Column(db.Boolean, nullable=False, default=False)
+    notes = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    contract = db.relationship("Contract", back_populates="milestones")
+
+    @property
+    def status_label(self):
+        return MILESTONE_STATUSES.get(self.status, self.status)
+
+    def __repr__(self):
+        return f"<Milestone {self.title} {self.due_date}>"
