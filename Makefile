@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-FLASK  := $(BIN)/flask --app contracts_app
+FLASK  := $(BIN)/flask --app run
 
 .PHONY: run test install install-dev migrate demo scheduler clean bench
 

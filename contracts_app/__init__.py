@@ -1,6 +1,5 @@
 """RDC Tracker: results-driven contracting for city governments."""
 import importlib
-import logging
 import os
 
 from flask import Flask, abort, render_template, request
@@ -39,8 +38,6 @@ def create_app(config=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # pool_pre_ping is pointless for SQLite; the default pool is right for it.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)

@@ -35,3 +35,9 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def max_length(column):
+    """The length a String column holds (``max_length(Metric.name)`` is 200): forms, services
+    and API schemas take their limits from the model, so the three never disagree with it."""
+    return column.type.length

@@ -1,27 +1,22 @@
-"""Small database helpers that differ by dialect."""
+"""Small database helpers: the dialect's INSERT (for ON CONFLICT), batches that stay under the
+bound-parameter limit, and the multi-row claim insert the sweep and the outbox use."""
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts_app.extensions import db
 
 
-def insert_ignoring_conflicts(model, values, conflict_columns):
-    """INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING id.
+def dialect_insert(model):
+    """``insert(model)`` of the session's database, PostgreSQL's or SQLite's: both have
+    ``on_conflict_do_nothing`` and ``on_conflict_do_update`` (the generic insert has neither)."""
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model)
 
-    Returns the new row's id, or None when a row with the same unique key already exists
-    (inserted by this or another process). This is how the sweep *claims* a flag or a
-    notification: only the caller that gets an id goes on, so concurrent runs act once.
-    On PostgreSQL a concurrent insert of the same key waits for the other transaction and
-    then does nothing, so there is no race window.
-    """
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = (
-        module.insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict_columns)
-        .returning(model.id)
-    )
-    return db.session.execute(statement).scalar_one_or_none()
+
+def chunks(items, size):
+    """``items`` in lists of at most ``size``, in order (for IN lists and VALUES batches)."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def max_parameters():
@@ -41,20 +36,19 @@ def rows_per_statement(columns, cap=1000):
 def insert_many_ignoring_conflicts(model, rows, conflict_columns, returning):
     """Multi-row INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING returning.
 
-    The batch form of ``insert_ignoring_conflicts``: returns the ``returning`` values of the
-    rows this call inserted (a row whose key already exists, or arrives twice, is skipped and
-    not returned), so the caller can act only on what it claimed. Rows go in the order given
-    (two concurrent callers inserting sorted keys wait for each other instead of deadlocking:
-    on PostgreSQL a conflicting insert waits for the other transaction, then does nothing).
+    Returns the ``returning`` values of the rows this call inserted (a row whose key already
+    exists, or arrives twice, is skipped and not returned), so the caller acts only on what it
+    claimed: this is how the sweep *claims* a flag and the outbox a notification, so concurrent
+    runs act once. On PostgreSQL a concurrent insert of the same key waits for the other
+    transaction and then does nothing, so there is no race window. Rows go in the order given
+    (two concurrent callers inserting sorted keys wait for each other instead of deadlocking).
     Every row must carry the same keys. Sent in batches that stay under the parameter limit.
     """
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     table = model.__table__
     statement = (
-        module.insert(table)
+        dialect_insert(table)
         .on_conflict_do_nothing(index_elements=conflict_columns)
         .returning(*(table.c[name] for name in returning))
     )

@@ -1,8 +1,8 @@
 """Entry point of the scheduler process."""
-import logging
 import signal
 import sys
 
+from config.log import configure_logging
 from contracts_app import create_app
 from scheduler.jobs import build_scheduler, log
 
@@ -29,5 +29,5 @@ def main():
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     sys.exit(main())

@@ -29,7 +29,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from contracts_app.auth.models import CDO, User
 from contracts_app.db_types import utcnow
-from contracts_app.db_utils import insert_many_ignoring_conflicts, rows_per_statement
+from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
 from contracts_app.metrics import rules
@@ -85,12 +85,6 @@ class Candidate:
     @property
     def order(self):
         return (self.contract_id, self.subject_type, self.subject_id, str(self.period_start), self.kind)
-
-
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class _Recipients:
@@ -205,7 +199,7 @@ def _metric_state(refreshed, contracts):
     # period start (few: a week's worth at most per cadence), which the (metric_id,
     # period_start) index answers directly; a row-value IN over the pairs is much slower.
     for period_start, metric_ids in sorted(unsure.items()):
-        for chunk in _chunks(metric_ids):
+        for chunk in chunks(metric_ids, CHUNK):
             for (metric_id,) in db.session.execute(
                 select(Reading.metric_id).where(Reading.period_start == period_start, Reading.metric_id.in_(chunk))
             ):
@@ -324,7 +318,7 @@ def _no_checkin_candidates(contracts, last_held, today):
 def _resolve(flag_ids, note, now):
     """Resolve open flags by a conditional UPDATE; returns how many this call resolved."""
     resolved = 0
-    for chunk in _chunks(sorted(flag_ids)):
+    for chunk in chunks(sorted(flag_ids), CHUNK):
         resolved += db.session.execute(
             update(Flag)
             .where(Flag.id.in_(chunk), Flag.resolved_at.is_(None))
@@ -394,7 +388,7 @@ def _existing_flag_keys(candidates):
     """
     pairs = sorted({(c.kind, c.period_start) for c in candidates})
     keys = set()
-    for chunk in _chunks(pairs, rows_per_statement(1, cap=30000)):
+    for chunk in chunks(pairs, rows_per_statement(1, cap=30000)):
         starts_by_kind = defaultdict(list)
         for kind, period_start in chunk:
             starts_by_kind[kind].append(period_start)
@@ -537,7 +531,7 @@ def _propose_checkins(contracts, today, now):
 def _claim_escalations(flag_ids, now):
     """Mark flags escalated unless they already are; returns the ids this call marked."""
     claimed = set()
-    for chunk in _chunks(sorted(flag_ids), rows_per_statement(1, cap=CHUNK)):
+    for chunk in chunks(sorted(flag_ids), rows_per_statement(1, cap=CHUNK)):
         claimed.update(db.session.scalars(
             update(Flag)
             .where(Flag.id.in_(chunk), Flag.escalated_at.is_(None))

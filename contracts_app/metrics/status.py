@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select, true, update
 from sqlalchemy.orm.util import identity_key
 
 from contracts_app.db_types import utcnow
+from contracts_app.db_utils import chunks
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
@@ -237,7 +238,7 @@ def _write(model, values_by_id, read_by_id):
     if written != len(ordered):
         # Some rows lost: find them by what is stored now (rare, so not worth a statement each
         # time). A row holds exactly the values written only if this write went through.
-        for chunk in _chunks([pk for pk, _ in ordered]):
+        for chunk in chunks([pk for pk, _ in ordered], 2000):
             for pk, *stored in db.session.execute(
                 select(table.c.id, *(table.c[name] for name in names)).where(table.c.id.in_(chunk))
             ):
@@ -246,11 +247,6 @@ def _write(model, values_by_id, read_by_id):
     # updated_at moves too (its onupdate), as it did when the ORM wrote these rows.
     _expire_loaded(model, values_by_id, names + ["updated_at"])
     return lost
-
-
-def _chunks(items, size=2000):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def refresh_everything(now=None):

@@ -32,14 +32,6 @@ from contracts_app.extensions import db
 from contracts_app.notifications.mail import MESSAGE_ERRORS, Mailer, MailServerError
 from contracts_app.notifications.models import Notification
 
-# Config keys and their defaults (config/settings.py may set them; these apply when it does not).
-DEFAULTS = {
-    "APP_BASE_URL": "http://127.0.0.1:5000",
-    "NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS": 600,
-    "NOTIFICATIONS_BACKOFF_BASE_SECONDS": 60,
-    "NOTIFICATIONS_BACKOFF_MAX_SECONDS": 6 * 60 * 60,
-}
-
 # Digest sections, most urgent first; kinds not listed follow in alphabetical order.
 KIND_ORDER = ["escalation", "flag_opened", "checkin_proposed"]
 KIND_HEADINGS = {"escalation": "Escalations", "flag_opened": "Flags opened", "checkin_proposed": "Check-ins proposed"}
@@ -47,11 +39,6 @@ KIND_HEADINGS = {"escalation": "Escalations", "flag_opened": "Flags opened", "ch
 logger = logging.getLogger("notifications.dispatcher")
 
 INACTIVE_RECIPIENT = "Not emailed: the recipient's account is inactive."
-
-
-def setting(name):
-    value = current_app.config.get(name)
-    return DEFAULTS[name] if value in (None, "") else value
 
 
 def send_notifications(now=None):
@@ -130,7 +117,7 @@ def claim_due(now, token):
     commit its claim, then re-checks the conditions (READ COMMITTED) and finds those rows
     claimed; the fixed order means two claims never deadlock. SQLite runs one writer at a time.
     """
-    stale = now - timedelta(seconds=int(setting("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS")))
+    stale = now - timedelta(seconds=int(current_app.config["NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS"]))
     claimable = (
         Notification.sent_at.is_(None),
         or_(Notification.claimed_at.is_(None), Notification.claimed_at < stale),
@@ -153,8 +140,8 @@ def claim_due(now, token):
 
 def backoff(attempts):
     """Delay before the next try after ``attempts`` failed ones: base, 2 x base, 4 x base ... capped."""
-    base = int(setting("NOTIFICATIONS_BACKOFF_BASE_SECONDS"))
-    cap = int(setting("NOTIFICATIONS_BACKOFF_MAX_SECONDS"))
+    base = int(current_app.config["NOTIFICATIONS_BACKOFF_BASE_SECONDS"])
+    cap = int(current_app.config["NOTIFICATIONS_BACKOFF_MAX_SECONDS"])
     return timedelta(seconds=min(base * 2 ** min(max(attempts - 1, 0), 32), cap))
 
 
@@ -202,7 +189,7 @@ def _one_line(text):
 
 def absolute_url(link):
     """The notification's link inside the app made absolute with APP_BASE_URL."""
-    base = str(setting("APP_BASE_URL")).rstrip("/")
+    base = str(current_app.config["APP_BASE_URL"]).rstrip("/")
     if link.startswith(("http://", "https://")):
         return link
     return f"{base}/{link.lstrip('/')}" if link else f"{base}/inbox"

@@ -1,32 +1,16 @@
 """Queue notifications into the outbox, in the caller's transaction (never commits)."""
 from contracts_app.db_types import utcnow
-from contracts_app.db_utils import insert_ignoring_conflicts, insert_many_ignoring_conflicts
+from contracts_app.db_utils import insert_many_ignoring_conflicts
 from contracts_app.notifications.models import Notification
-
-
-def queue(recipient_id, kind, dedupe_key, subject, body="", link="", contract_id=None, flag_id=None,
-          checkin_id=None, payload=None, now=None):
-    """Add a notification unless one with ``dedupe_key`` exists; True when this call added it."""
-    now = now or utcnow()
-    new_id = insert_ignoring_conflicts(
-        Notification,
-        dict(
-            recipient_id=recipient_id, kind=kind, dedupe_key=dedupe_key[:120], subject=subject[:255], body=body,
-            link=link[:255], contract_id=contract_id, flag_id=flag_id, checkin_id=checkin_id, payload=payload,
-            created_at=now, next_attempt_at=now, attempts=0,
-        ),
-        ["dedupe_key"],
-    )
-    return new_id is not None
 
 
 def queue_many(notifications, now=None):
     """Queue several notifications in a few statements; returns the dedupe keys this call added.
 
-    Each item is a dict of ``queue``'s arguments (recipient_id, kind, dedupe_key, subject, and
-    optionally body, link, contract_id, flag_id, checkin_id, payload). As with ``queue``, a
-    notification whose dedupe key exists (or comes twice) is not added; rows are inserted in the
-    order given, so the outbox's ids follow it.
+    Each item is a dict: recipient_id, kind, dedupe_key, subject, and optionally body, link,
+    contract_id, flag_id, checkin_id, payload. A notification whose dedupe key exists already (or
+    comes twice) is not added, so whoever queues a notification twice sends it once; rows are
+    inserted in the order given, so the outbox's ids follow it.
     """
     now = now or utcnow()
     rows = [

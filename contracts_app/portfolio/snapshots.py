@@ -3,16 +3,15 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import Date, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts_app.contracts.models import Contract
-
-from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.db_utils import chunks, dialect_insert
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.status import grace_days, today_for
+from contracts_app.milestones.models import Milestone
 from contracts_app.portfolio.models import HealthSnapshot
 
 
@@ -28,10 +27,8 @@ def _upsert(rows):
     """Insert or update (contract_id, month) -> health in one statement per batch."""
     if not rows:
         return
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    for start in range(0, len(rows), 2000):
-        statement = module.insert(HealthSnapshot).values(rows[start:start + 2000])
+    for batch in chunks(rows, 2000):
+        statement = dialect_insert(HealthSnapshot).values(batch)
         statement = statement.on_conflict_do_update(
             index_elements=["contract_id", "month"],
             set_={"health": statement.excluded.health, "recorded_at": statement.excluded.recorded_at},
@@ -47,14 +44,12 @@ def record_current_month(now=None):
     """
     now = now or utcnow()
     month = month_start(today_for(now))
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     source = (
         select(Contract.id, literal(month, Date()), Contract.health, literal(now, UTCDateTime()))
         .where(Contract.status == "active", Contract.archived_at.is_(None))
         .order_by(Contract.id)  # rows locked in id order, as two concurrent sweeps agree on
     )
-    statement = module.insert(HealthSnapshot).from_select(["contract_id", "month", "health", "recorded_at"], source)
+    statement = dialect_insert(HealthSnapshot).from_select(["contract_id", "month", "health", "recorded_at"], source)
     statement = statement.on_conflict_do_update(
         index_elements=["contract_id", "month"],
         set_={"health": statement.excluded.health, "recorded_at": statement.excluded.recorded_at},

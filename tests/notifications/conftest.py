@@ -108,12 +108,15 @@ def smtp(app, mail_config):
 @pytest.fixture
 def queue(app):
     """queue(user, subject, kind=..., link=..., now=...) -> the new notification's dedupe key,
-    written through outbox.queue in a transaction that is then committed."""
+    written through outbox.queue_many in a transaction that is then committed."""
     counter = iter(range(1, 1_000_000))
 
     def add(user, subject, kind="flag_opened", link="/contracts/1", body="", now=NOW, key=None):
         key = key or f"test:{user.id}:{next(counter)}:{subject}"
-        assert outbox.queue(user.id, kind, key, subject, body=body, link=link, now=now)
+        added = outbox.queue_many(
+            [dict(recipient_id=user.id, kind=kind, dedupe_key=key, subject=subject, body=body, link=link)], now=now
+        )
+        assert added == {key[:120]}
         db.session.commit()
         return key
 
