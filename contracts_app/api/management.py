@@ -21,7 +21,7 @@ def _flag_out(flag):
             "id", "contract", "kind", "severity", "subject_type", "metric_id", "milestone_id", "period_start", "summary",
             "opened_at", "resolved_at", "resolved_by", "resolution_note", "escalated_at",
         )},
-        "subject": services.flag_subject(flag),
+        "subject": flag.subject_label,
     }
 
 

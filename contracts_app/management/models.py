@@ -1,9 +1,11 @@
 """Active management: flags that need attention, check-ins with the vendor, action items."""
+from flask import current_app
 from sqlalchemy import event
 
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 from contracts_app.management import flag_counts
+from contracts_app.metrics import rules
 
 FLAG_KINDS = {
     "off_track": "Metric off track",
@@ -91,6 +93,37 @@ class Flag(db.Model):
     @property
     def severity_label(self):
         return SEVERITIES.get(self.severity, self.severity)
+
+    @property
+    def subject_label(self):
+        """What the flag is about, in words: the metric, the milestone, or the check-ins."""
+        if self.metric is not None:
+            return self.metric.name
+        if self.milestone is not None:
+            return self.milestone.title
+        return "Check-ins"
+
+    @property
+    def period_label(self):
+        """The flag's period in words: the metric period, the milestone due date, or the day the
+        90 days without a check-in ran out."""
+        day = self.period_start
+        if self.metric is not None:
+            cadence = self.metric.cadence
+            if cadence == "monthly" and day.day == 1:
+                return day.strftime("%b %Y")
+            label = {"weekly": "Week of", "quarterly": "Quarter from", "annually": "Year from"}.get(cadence, "Period from")
+            return f"{label} {day.strftime('%-d %b %Y')}"
+        if self.subject_type == "milestone":
+            return f"Due {day.strftime('%-d %b %Y')}"
+        return f"Since {day.strftime('%-d %b %Y')}"
+
+    def age_days(self, now=None):
+        """Days the flag has been open (until ``now``), or was open (until it was resolved),
+        counted in the city's dates. A method, not a property, so pages pass their ``now``."""
+        zone = current_app.config["CITY_TIMEZONE"]
+        end = self.resolved_at or now or utcnow()
+        return max((rules.city_today(end, zone) - rules.city_today(self.opened_at, zone)).days, 0)
 
 
 # The contracts' open-flag counters follow every write to this table (see flag_counts).

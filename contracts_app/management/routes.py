@@ -34,9 +34,6 @@ def contract_management(contract):
     return cache[contract.id]
 
 
-bp.add_app_template_global(services.flag_subject, "flag_subject")
-bp.add_app_template_global(services.flag_period, "flag_period")
-bp.add_app_template_global(services.flag_age_days, "flag_age_days")
 
 
 
@@ -218,7 +215,7 @@ def record_checkin(checkin_id):
     else:
         form = RecordCheckInForm(today=today)
     form.flag_ids.choices = [
-        (flag.id, f"{flag.kind_label}: {services.flag_subject(flag)}, {services.flag_period(flag)}"
+        (flag.id, f"{flag.kind_label}: {flag.subject_label}, {flag.period_label}"
          + ("" if flag.is_open else " (resolved)"))
         for flag in choices.values()
     ]

@@ -369,40 +369,6 @@ def resolve_flag(flag, actor, note, now=None):
     return True
 
 
-def flag_subject(flag):
-    """What the flag is about, in words."""
-    if flag.metric is not None:
-        return flag.metric.name
-    if flag.milestone is not None:
-        return flag.milestone.title
-    return "Check-ins"
-
-
-def flag_period(flag):
-    """The flag's period in words: the metric period, the milestone due date, or the day the
-    90 days without a check-in ran out."""
-    day = flag.period_start
-    if flag.metric is not None:
-        cadence = flag.metric.cadence
-        if cadence == "monthly" and day.day == 1:
-            return day.strftime("%b %Y")
-        label = {"weekly": "Week of", "quarterly": "Quarter from", "annually": "Year from"}.get(cadence, "Period from")
-        return f"{label} {day.strftime('%-d %b %Y')}"
-    if flag.subject_type == "milestone":
-        return f"Due {day.strftime('%-d %b %Y')}"
-    return f"Since {day.strftime('%-d %b %Y')}"
-
-
-def _city_date(moment):
-    return moment.astimezone(ZoneInfo(current_app.config["CITY_TIMEZONE"])).date()
-
-
-def flag_age_days(flag, now=None):
-    """Days the flag has been (or was) open, counted in city dates."""
-    end = flag.resolved_at or now or utcnow()
-    return max((_city_date(end) - _city_date(flag.opened_at)).days, 0)
-
-
 # --- agenda ----------------------------------------------------------------------------------
 
 
@@ -571,7 +537,7 @@ def agenda_text(contract, checkin, agenda):
     if agenda.new_items:
         for flag in agenda.new_items:
             state = "open" if flag.is_open else "resolved"
-            lines.append(f"   - {flag.kind_label}: {flag_subject(flag)}, {flag_period(flag)} ({flag.severity_label.lower()}, {state})")
+            lines.append(f"   - {flag.kind_label}: {flag.subject_label}, {flag.period_label} ({flag.severity_label.lower()}, {state})")
     else:
         lines.append("   (none)")
     return "\n".join(lines)
@@ -624,5 +590,5 @@ def checkin_times(checkin):
 __all__ = [
     "ManagementError", "schedule_checkin", "update_checkin", "record_checkin", "cancel_checkin",
     "set_action_item_status", "resolve_flag", "build_agenda", "agenda_text", "contract_management",
-    "pending_checkin", "flag_subject", "flag_period", "flag_age_days", "checkin_times",
+    "pending_checkin", "checkin_times",
 ]

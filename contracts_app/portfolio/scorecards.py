@@ -27,7 +27,6 @@ from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn, Flag
-from contracts_app.management.services import flag_period, flag_subject
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.status import grace_days, metric_periods, target_for, today_for
@@ -181,7 +180,7 @@ def scorecard(contract_id):
     return render_template(
         "portfolio/scorecard.html", contract=contract, series=series, flags=flags, checkins=checkins,
         evaluation=evaluation, can_evaluate=evaluations.can_evaluate(current_user, contract),
-        evaluable=evaluations.is_evaluable(contract), flag_subject=flag_subject, flag_period=flag_period,
+        evaluable=evaluations.is_evaluable(contract),
         rating_fields=RATING_FIELDS, open_flags=sum(1 for f in flags if f.is_open), pending=PENDING, today=today_for(now), milestones=milestones,
     )
 
