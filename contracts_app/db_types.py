@@ -37,6 +37,10 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+# Text columns have no length; forms and the API cap free text (problems, notes) at this.
+LONG_TEXT = 5000
+
+
 def max_length(column):
     """The length a String column holds (``max_length(Metric.name)`` is 200): forms, services
     and API schemas take their limits from the model, so the three never disagree with it."""

@@ -4,6 +4,7 @@ Request schemas check shape and type (a 422 names each bad field); the services 
 the domain rules, as they do for the web forms. Response schemas are dumped from the models.
 Decimals go out as strings ("21.5") so that no client loses precision to binary floats.
 """
+import re
 from decimal import Decimal
 
 from flask import current_app
@@ -13,18 +14,18 @@ from contracts_app.api.fields import Choice, DecimalText, Day, Flag, Id, Number,
 from contracts_app.api.base import PageArgs
 from contracts_app.api.errors import CODES
 from contracts_app.contracts.forms import REFERENCE_PATTERN
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.contracts.queries import SORTS
+from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.management.models import CHECKIN_STATUSES, FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
-from contracts_app.milestones.models import MILESTONE_STATUSES
+from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 from contracts_app.portfolio.queries import ENDING_WITHIN_CHOICES, HEALTH_ORDER, parse_period
 
 HEALTH = list(rules.STATUS_LABELS)
 MONEY_MAX = Decimal("999999999999.99")  # Numeric(14, 2)
 VALUE_MAX = Decimal("99999999999999.9999")  # Numeric(18, 4)
-LONG_TEXT = 5000
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ class ContractListArgs(PageArgs):
     status = Choice(STATUSES)
     payment_structure = Choice(PAYMENT_STRUCTURES)
     health = Choice(HEALTH)
-    department = Text(max_length=120, metadata={"description": "Exact department name."})
+    department = Text(max_length=max_length(Contract.department), metadata={"description": "Exact department name."})
     archived = Choice(("no", "only", "all"), load_default="no", metadata={"description": "Archived contracts: no (default), only or all."})
     sort = Choice(SORTS, load_default="reference")
     direction = Choice(("asc", "desc"), load_default="asc", data_key="dir")
@@ -165,14 +166,14 @@ class ContractListArgs(PageArgs):
 
 class ContractCreateSchema(Schema):
     reference = Text(
-        required=True, blank=False, max_length=64,
+        required=True, blank=False, max_length=max_length(Contract.reference),
         metadata={"description": "Unique; letters, digits and . _ / - only, starting with a letter or digit.", "pattern": REFERENCE_PATTERN},
     )
-    title = Text(required=True, blank=False, max_length=255)
+    title = Text(required=True, blank=False, max_length=max_length(Contract.title))
     kind = Choice(KINDS, load_default="contract")
-    department = Text(required=True, blank=False, max_length=120)
+    department = Text(required=True, blank=False, max_length=max_length(Contract.department))
     vendor_id = Id(allow_none=True, metadata={"description": "An existing vendor; or give new_vendor_name instead."})
-    new_vendor_name = Text(max_length=200, metadata={"description": "A vendor created (or found by name) with the contract."})
+    new_vendor_name = Text(max_length=max_length(Vendor.name), metadata={"description": "A vendor created (or found by name) with the contract."})
     value = Number(required=True, places=2, max_abs=MONEY_MAX)
     currency = Text(
         load_default=lambda: current_app.config["DEFAULT_CURRENCY"], metadata={"description": "ISO 4217, e.g. USD."}
@@ -191,8 +192,6 @@ class ContractCreateSchema(Schema):
 
     @validates_schema
     def _check(self, data, **kwargs):
-        import re
-
         errors = {}
         if "reference" in data and data["reference"] and not re.match(REFERENCE_PATTERN, data["reference"]):
             errors["reference"] = ["Use letters, digits and . _ / - only, starting with a letter or digit."]
@@ -333,7 +332,7 @@ MilestoneListSchema = list_of(MilestoneSchema, "MilestoneListSchema")
 
 
 class MilestoneCreateSchema(Schema):
-    title = Text(required=True, blank=False, max_length=255)
+    title = Text(required=True, blank=False, max_length=max_length(Milestone.title))
     description = Text(load_default="", max_length=LONG_TEXT)
     due_date = Day(required=True)
     status = Choice(MILESTONE_STATUSES, load_default="scheduled")
@@ -375,7 +374,7 @@ class FlagListArgs(PageArgs):
     contract = Id(strict=False, metadata={"description": "Flags of this contract id."})
     kind = Choice(FLAG_KINDS)
     severity = Choice(SEVERITIES)
-    department = Text(max_length=120)
+    department = Text(max_length=max_length(Contract.department))
 
 
 class ResolveFlagSchema(Schema):
@@ -452,7 +451,7 @@ class PortfolioSchema(Schema):
 
 
 class PortfolioArgs(Schema):
-    department = Text(max_length=120)
+    department = Text(max_length=max_length(Contract.department))
     payment_structure = Choice(PAYMENT_STRUCTURES)
     vendor = Id(strict=False)
     period = Text(max_length=10, metadata={"description": "Contracts running during 2025, 2025-07 or 2025-Q3."})

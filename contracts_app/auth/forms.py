@@ -2,20 +2,21 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional
 
 from contracts_app.forms_common import BaseForm, EmailAddress
-from contracts_app.auth.models import ROLES
+from contracts_app.auth.models import ROLES, User
+from contracts_app.db_types import max_length
 
 MIN_PASSWORD = 8
 
 
 class LoginForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=max_length(User.email))])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me signed in")
 
 
 class UserForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired(), EmailAddress(), Length(max=255)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), EmailAddress(), Length(max=max_length(User.email))])
+    name = StringField("Name", validators=[DataRequired(), Length(max=max_length(User.name))])
     role = SelectField("Role", choices=list(ROLES.items()), validators=[DataRequired()])
     active = BooleanField("Active (may sign in)", default=True)
     password = PasswordField(

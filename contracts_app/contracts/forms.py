@@ -6,7 +6,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from contracts_app.forms_common import BaseForm, EmailAddress, NumberField
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.db_types import LONG_TEXT, max_length
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 
@@ -21,15 +22,15 @@ def optional_int(value):
 class ContractForm(BaseForm):
     reference = StringField(
         "Reference",
-        validators=[DataRequired(), Length(max=64), Regexp(REFERENCE_PATTERN, message="Use letters, digits and . _ / - only, starting with a letter or digit.")],
+        validators=[DataRequired(), Length(max=max_length(Contract.reference)), Regexp(REFERENCE_PATTERN, message="Use letters, digits and . _ / - only, starting with a letter or digit.")],
         description="The city's unique reference, e.g. HS-2025-014.",
     )
-    title = StringField("Title", validators=[DataRequired(), Length(max=255)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=max_length(Contract.title))])
     kind = SelectField("Kind", choices=list(KINDS.items()), validators=[DataRequired()])
-    department = StringField("Department", validators=[DataRequired(), Length(max=120)])
+    department = StringField("Department", validators=[DataRequired(), Length(max=max_length(Contract.department))])
     vendor_id = SelectField("Vendor", coerce=optional_int)
     new_vendor_name = StringField(
-        "…or a new vendor", validators=[Optional(), Length(max=200)],
+        "…or a new vendor", validators=[Optional(), Length(max=max_length(Vendor.name))],
         description="Type a name to create the vendor now, instead of picking one above.",
     )
     value = NumberField(
@@ -45,11 +46,11 @@ class ContractForm(BaseForm):
     status = SelectField("Status", choices=list(STATUSES.items()), validators=[DataRequired()])
     payment_structure = SelectField("Payment structure", choices=list(PAYMENT_STRUCTURES.items()), validators=[DataRequired()])
     payment_terms = TextAreaField(
-        "How payment ties to results", validators=[DataRequired(), Length(max=5000)],
+        "How payment ties to results", validators=[DataRequired(), Length(max=LONG_TEXT)],
         description="E.g. 10% of each quarterly payment is withheld and released when placements meet target.",
     )
-    problem = TextAreaField("Problem to solve", validators=[DataRequired(), Length(max=5000)])
-    outcomes = TextAreaField("Desired outcomes (goals)", validators=[DataRequired(), Length(max=5000)])
+    problem = TextAreaField("Problem to solve", validators=[DataRequired(), Length(max=LONG_TEXT)])
+    outcomes = TextAreaField("Desired outcomes (goals)", validators=[DataRequired(), Length(max=LONG_TEXT)])
     priority_ids = SelectMultipleField(
         "Citywide priorities served", coerce=int,
         validators=[DataRequired(message="Pick at least one priority this contract serves.")],
@@ -82,6 +83,6 @@ class RestoreForm(BaseForm):
 
 
 class VendorForm(BaseForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    contact_name = StringField("Contact name", validators=[Optional(), Length(max=120)])
-    contact_email = EmailField("Contact email", validators=[Optional(), EmailAddress(), Length(max=255)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=max_length(Vendor.name))])
+    contact_name = StringField("Contact name", validators=[Optional(), Length(max=max_length(Vendor.contact_name))])
+    contact_email = EmailField("Contact email", validators=[Optional(), EmailAddress(), Length(max=max_length(Vendor.contact_email))])

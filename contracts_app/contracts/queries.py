@@ -5,6 +5,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.db_types import max_length
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.priorities.models import Priority
@@ -96,7 +97,7 @@ def parse_register_args(args):
         "status": choice_arg(args, "status", STATUSES, problems),
         "payment_structure": choice_arg(args, "payment_structure", PAYMENT_STRUCTURES, problems),
         "health": choice_arg(args, "health", rules.STATUS_LABELS, problems),
-        "department": args.get("department", "").strip()[:120] or None,
+        "department": args.get("department", "").strip()[:max_length(Contract.department)] or None,
         "archived": choice_arg(args, "archived", ("no", "only", "all"), problems) or "no",
     }
     sort = choice_arg(args, "sort", SORTS, problems) or "reference"

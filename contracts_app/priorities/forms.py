@@ -1,10 +1,10 @@
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.forms_common import BaseForm
+from contracts_app.priorities.models import MAX_TARGET_YEAR, MIN_TARGET_YEAR, Priority
 
-MIN_TARGET_YEAR = 2000
-MAX_TARGET_YEAR = 2100
 NO_OWNER = 0
 
 
@@ -19,12 +19,12 @@ class YearRange(NumberRange):
 
 class PriorityForm(BaseForm):
     name = StringField(
-        "Name", validators=[DataRequired(message="Give the priority a name."), Length(max=200)],
+        "Name", validators=[DataRequired(message="Give the priority a name."), Length(max=max_length(Priority.name))],
         description='A short name residents recognise, e.g. "Vision Zero".',
     )
     outcome = TextAreaField(
         "Outcome statement",
-        validators=[DataRequired(message="Describe the measurable outcome."), Length(max=5000)],
+        validators=[DataRequired(message="Describe the measurable outcome."), Length(max=LONG_TEXT)],
         description='What success looks like, measurably: "No traffic deaths by 2030".',
     )
     owner_id = SelectField("Owner", coerce=int, validate_choice=True, description="The official accountable for it.")

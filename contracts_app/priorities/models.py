@@ -1,6 +1,10 @@
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 
+# The years a priority's target may name: outside them it is a typing mistake.
+MIN_TARGET_YEAR = 2000
+MAX_TARGET_YEAR = 2100
+
 contract_priorities = db.Table(
     "contract_priorities",
     db.Column("contract_id", db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True),

@@ -10,10 +10,10 @@ from sqlalchemy.orm import joinedload
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
+from contracts_app.db_types import max_length
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
-from contracts_app.priorities.forms import MAX_TARGET_YEAR, MIN_TARGET_YEAR
-from contracts_app.priorities.models import Priority, contract_priorities
+from contracts_app.priorities.models import MAX_TARGET_YEAR, MIN_TARGET_YEAR, Priority, contract_priorities
 
 DUPLICATE_NAME = "A priority with this name already exists."
 
@@ -80,8 +80,8 @@ def _clean(name, outcome, owner_id, target_year, priority=None):
     outcome = (outcome or "").strip()
     if not name:
         raise PriorityError("Give the priority a name.", "name")
-    if len(name) > 200:
-        raise PriorityError("Use at most 200 characters.", "name")
+    if len(name) > max_length(Priority.name):
+        raise PriorityError(f"Use at most {max_length(Priority.name)} characters.", "name")
     if not outcome:
         raise PriorityError("Describe the measurable outcome.", "outcome")
     if target_year is not None and not MIN_TARGET_YEAR <= target_year <= MAX_TARGET_YEAR:
