@@ -1,9 +1,13 @@
-"""Form fields shared by every feature."""
+"""Form fields shared by every feature, and how a view shows a service error on its form."""
+import contextlib
 from decimal import Decimal, InvalidOperation
 
+from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, StringField
+from wtforms import DateField, DecimalField, StringField
 from wtforms.validators import StopValidation, ValidationError
+
+from contracts_app.errors import ServiceError
 
 
 class NumberField(DecimalField):
@@ -46,6 +50,26 @@ class NumberField(DecimalField):
         # A value that did not parse has its message already; range checks would only add noise.
         if self.process_errors:
             raise StopValidation()
+
+
+class PlainParseMessage:
+    """Mixed in before a WTForms field: input that does not parse gets ``parse_error``, a
+    message people understand, instead of WTForms' own."""
+
+    parse_error = None
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.parse_error)
+
+
+class PlainDateField(PlainParseMessage, DateField):
+    """A date with a message people understand when the text is not a date."""
+
+    parse_error = "Enter a date as YYYY-MM-DD, for example 2025-07-01."
 
 
 def strip_nul(value):
@@ -102,6 +126,22 @@ def normalise_email_address(value):
     return result.normalized.lower()
 
 
+def add_problems(form, problems):
+    """Put a service's problems ({field: message}, as ``metric_problems`` returns them) on the
+    form after its own validation: a field that has a message already keeps just its own, and a
+    problem naming no field goes into the form-level errors. False when any was added."""
+    valid = True
+    for name, message in problems.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.append(message)
+            valid = False
+        elif not field.errors:
+            field.errors = [*field.errors, message]
+            valid = False
+    return valid
+
+
 def show_error(form, error, default=None):
     """Put a service error on the form field it names (``error.field``), so the page shows it
     where the user typed the value.
@@ -126,3 +166,25 @@ def show_error(form, error, default=None):
         form.form_errors.append(message)
     else:
         field.errors = [*field.errors, message]
+
+
+class errors_on(contextlib.AbstractContextManager):
+    """``with errors_on(form, "email"): ...`` runs a form's command; a ServiceError it raises is
+    put on the field it names (or on ``default``) and goes no further, so the view falls through
+    to render the form again. The service rolled back before raising; nothing is left to undo.
+
+    ``errors_on(None)`` flashes the message instead, for buttons that have no form to show.
+    """
+
+    def __init__(self, form, default=None):
+        self.form = form
+        self.default = default
+
+    def __exit__(self, kind, error, traceback):
+        if not isinstance(error, ServiceError):
+            return False
+        if self.form is None:
+            flash(str(error), "error")
+        else:
+            show_error(self.form, error, self.default)
+        return True

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from contracts_app.auth import bp
 from contracts_app.auth.forms import LoginForm, UserForm
 from contracts_app.auth.models import ADMIN, User
-from contracts_app.auth.services import UserError, authenticate, create_user, update_user
+from contracts_app.auth.services import authenticate, create_user, update_user
 from contracts_app.extensions import db, login_manager
-from contracts_app.forms_common import show_error
+from contracts_app.forms_common import errors_on
 from contracts_app.http import is_api_request
 from contracts_app.permissions import roles_required
 
@@ -83,14 +83,11 @@ def users():
 def new_user():
     form = UserForm(require_password=True)
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "email"):
             user = create_user(
                 form.email.data, form.name.data, form.role.data, form.password.data,
                 actor=current_user, active=form.active.data,
             )
-        except UserError as error:
-            show_error(form, error, "email")
-        else:
             flash(f"User {user.email} created.", "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
@@ -102,14 +99,11 @@ def edit_user(user_id):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "email"):
             update_user(
                 user, current_user, form.email.data, form.name.data, form.role.data,
                 form.active.data, form.password.data or None,
             )
-        except UserError as error:
-            show_error(form, error, "email")
-        else:
             flash(f"User {user.email} updated.", "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)

@@ -14,7 +14,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics import services as metric_services
 from contracts_app.permissions import can_create_contracts, can_edit_contract, require
 from contracts_app.priorities.models import Priority
-from contracts_app.forms_common import show_error
+from contracts_app.forms_common import errors_on
 
 HISTORY_LIMIT = 100
 
@@ -106,11 +106,8 @@ def new():
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.status.data = "active"
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             contract = services.create_contract(_form_data(form), current_user)
-        except services.ContractError as error:
-            show_error(form, error)
-        else:
             flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=None), 200
@@ -124,11 +121,8 @@ def edit(contract_id):
     if request.method == "GET":
         form.priority_ids.data = [p.id for p in contract.priorities]
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.update_contract(contract, _form_data(form), current_user)
-        except services.ContractError as error:
-            show_error(form, error)
-        else:
             flash(f"Contract {contract.reference} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=contract)
@@ -140,11 +134,8 @@ def archive(contract_id):
     require(can_edit_contract(current_user, contract))
     form = ArchiveForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.archive_contract(contract, current_user, form.reason.data)
-        except services.ContractError as error:
-            show_error(form, error)
-        else:
             flash(f"Contract {contract.reference} archived. It keeps all its data and can be restored.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/archive.html", form=form, contract=contract)
@@ -157,11 +148,8 @@ def restore(contract_id):
     form = RestoreForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with errors_on(None):
         services.restore_contract(contract, current_user)
-    except services.ContractError as error:
-        flash(str(error), "error")
-    else:
         flash(f"Contract {contract.reference} restored.", "success")
     return redirect(url_for("contracts.detail", contract_id=contract.id))
 
@@ -186,11 +174,8 @@ def vendor_edit(vendor_id):
     require(can_create_contracts(current_user))
     form = VendorForm(obj=vendor)
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             services.update_vendor(vendor, _form_data(form), current_user)
-        except services.ContractError as error:
-            show_error(form, error)
-        else:
             flash(f"Vendor {vendor.name} updated.", "success")
             return redirect(url_for("contracts.vendor_detail", vendor_id=vendor.id))
     return render_template("contracts/vendor_form.html", form=form, vendor=vendor)

@@ -10,9 +10,9 @@ from contracts_app.extensions import db
 from contracts_app.metrics.status import today_for
 from contracts_app.milestones import bp
 from contracts_app.milestones.forms import MilestoneForm
-from contracts_app.milestones.services import MilestoneError, create_milestone, update_milestone
+from contracts_app.milestones.services import create_milestone, update_milestone
 from contracts_app.permissions import can_edit_milestones, require
-from contracts_app.forms_common import show_error
+from contracts_app.forms_common import errors_on
 
 
 
@@ -24,11 +24,8 @@ def new(contract_id):
     now = utcnow()
     form = MilestoneForm(today=today_for(now))
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "title"):
             milestone = create_milestone(contract, current_user, form.values(), now=now)
-        except MilestoneError as error:
-            show_error(form, error, "title")
-        else:
             flash(f"Milestone {milestone.title} added.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="milestones"))
     return render_template("milestones/form.html", form=form, contract=contract, milestone=None)
@@ -42,11 +39,8 @@ def edit(milestone_id):
     now = utcnow()
     form = MilestoneForm(obj=milestone, today=today_for(now))
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "title"):
             update_milestone(milestone, current_user, form.values(), now=now)
-        except MilestoneError as error:
-            show_error(form, error, "title")
-        else:
             flash(f"Milestone {milestone.title} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="milestones"))
     return render_template("milestones/form.html", form=form, contract=contract, milestone=milestone)

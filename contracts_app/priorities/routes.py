@@ -2,13 +2,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from contracts_app.extensions import db
-from contracts_app.forms_common import show_error
+from contracts_app.forms_common import errors_on
 from contracts_app.permissions import can_edit_priorities, require
 from contracts_app.priorities import bp
 from contracts_app.priorities.forms import NO_OWNER, PriorityForm
 from contracts_app.priorities.models import Priority
 from contracts_app.priorities.services import (
-    PriorityError,
     active_owner_choices,
     contracts_serving,
     create_priority,
@@ -34,13 +33,10 @@ def new():
     form = PriorityForm()
     form.set_owner_choices(active_owner_choices())
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "name"):
             priority = create_priority(
                 current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
-        except PriorityError as error:
-            show_error(form, error, "name")
-        else:
             flash(f"Priority “{priority.name}” created.", "success")
             return redirect(url_for("priorities.detail", priority_id=priority.id))
     return render_template("priorities/form.html", form=form, priority=None)
@@ -61,13 +57,10 @@ def edit(priority_id):
     if not form.is_submitted():
         form.owner_id.data = priority.owner_id or NO_OWNER
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "name"):
             changed = update_priority(
                 priority, current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
-        except PriorityError as error:
-            show_error(form, error, "name")
-        else:
             flash(f"Priority “{priority.name}” updated." if changed else "Nothing changed.", "success" if changed else "info")
             return redirect(url_for("priorities.detail", priority_id=priority.id))
     return render_template("priorities/form.html", form=form, priority=priority)
