@@ -20,6 +20,13 @@ class ServiceError(ValueError):
         self.message = message
         self.field = field
 
+    @classmethod
+    def raise_first(cls, problems):
+        """Raise the first of ``problems`` ({field: message}, as the ``*_problems`` checks return
+        them, which forms show all at once) as this error; nothing when there are none."""
+        for field, message in problems.items():
+            raise cls(message, field)
+
 
 class ConflictError(ServiceError):
     """The change clashes with a row that exists already (``existing_id``), such as a second

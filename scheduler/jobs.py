@@ -1,19 +1,29 @@
-"""Jobs are defined in code; each calls one service and logs a one-line summary."""
+"""Jobs are defined in code; each calls the services of its task and logs a one-line summary."""
 import logging
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.management.sweep import sweep
+from contracts_app.notifications.dispatcher import send_notifications
+from contracts_app.portfolio.snapshots import record_current_month
+
 log = logging.getLogger("scheduler")
 
 
-def sweep_job(app):
-    """Open and resolve flags, propose check-ins, queue notifications (includes the status refresh)."""
-    from contracts_app.management.sweep import sweep
-
+def sweep_job(app, now=None):
+    """Open and resolve flags, propose check-ins, queue notifications (includes the status
+    refresh), then record this month's health snapshots. ``now`` is for tests; the scheduler
+    passes nothing."""
     with app.app_context():
-        result = sweep().as_dict()
+        now = now or utcnow()
+        result = sweep(now).as_dict()
+        # After the sweep's own commit: the upsert is idempotent, so a separate transaction is safe.
+        record_current_month(now)
+        db.session.commit()
     log.info(
         "sweep: metrics evaluated %(metrics_evaluated)s, flags opened %(flags_opened)s, "
         "flags resolved %(flags_resolved)s, check-ins proposed %(checkins_proposed)s, "
@@ -25,8 +35,6 @@ def sweep_job(app):
 
 def dispatch_job(app):
     """Send the outbox: one digest per recipient, retried with backoff when SMTP fails."""
-    from contracts_app.notifications.dispatcher import send_notifications
-
     with app.app_context():
         counts = send_notifications()
     log.info("dispatch: %s", ", ".join(f"{key} {value}" for key, value in counts.items()))

@@ -1,10 +1,10 @@
-"""Monthly health snapshots: the sweep records this month; history is backfilled from readings."""
+"""Monthly health snapshots: `flask sweep` (like the scheduler's sweep job) records this month after
+the sweep; history is backfilled from readings."""
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from contracts_app.management.sweep import sweep
 from contracts_app.portfolio.models import HealthSnapshot
 from contracts_app.portfolio.snapshots import backfill
 
@@ -15,14 +15,20 @@ def snapshots(db):
     return {(s.contract_id, s.month): s.health for s in db.session.scalars(select(HealthSnapshot))}
 
 
-def test_the_sweep_records_this_months_health_once_per_contract_and_month(db, factory):
+def flask_sweep(runner, now):
+    """The sweep as cron runs it: the CLI records the month's snapshots after the sweep."""
+    result = runner.invoke(args=["sweep", "--now", now.isoformat()])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_sweep_records_this_months_health_once_per_contract_and_month(db, factory, runner):
     contract = factory.make_contract(start_date=date(2025, 7, 1), end_date=date(2027, 6, 30))
     metric = factory.make_metric(contract)
     factory.make_reading(metric, date(2025, 7, 1), 19, status="on_track")
-    sweep(datetime(2025, 8, 5, 12, tzinfo=NOON_CHICAGO))
-    sweep(datetime(2025, 8, 20, 12, tzinfo=NOON_CHICAGO))  # same month: updated, not duplicated
+    flask_sweep(runner, datetime(2025, 8, 5, 12, tzinfo=NOON_CHICAGO))
+    flask_sweep(runner, datetime(2025, 8, 20, 12, tzinfo=NOON_CHICAGO))  # same month: updated, not duplicated
     assert snapshots(db) == {(contract.id, date(2025, 8, 1)): "on_track"}
-    sweep(datetime(2025, 9, 20, 12, tzinfo=NOON_CHICAGO))  # August's data overdue by now
+    flask_sweep(runner, datetime(2025, 9, 20, 12, tzinfo=NOON_CHICAGO))  # August's data overdue by now
     assert snapshots(db)[(contract.id, date(2025, 9, 1))] == "overdue"
     assert snapshots(db)[(contract.id, date(2025, 8, 1))] == "on_track"
 

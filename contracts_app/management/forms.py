@@ -5,48 +5,26 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from contracts_app.forms_common import BaseForm, strip_nul
-from contracts_app.management.models import ACTION_ITEM_STATUSES
+from contracts_app.db_types import max_length
+from contracts_app.forms_common import BaseForm, PlainDateField, PlainParseMessage, add_problems, strip_nul
+from contracts_app.management.models import ACTION_ITEM_STATUSES, ActionItem, CheckIn
 from contracts_app.management.services import (
-    MAX_ATTENDEES, MAX_DURATION, MAX_NOTE, MAX_TEXT, MIN_DURATION, action_item_problems, checkin_problems,
+    MAX_ATTENDEES, MAX_DESCRIPTION, MAX_DURATION, MAX_NOTE, MAX_TEXT, MIN_DURATION, action_item_problems,
+    checkin_problems,
 )
-from contracts_app.metrics.forms import PlainDateField
 
 ACTION_ROWS = 5
 MAX_ACTION_ROWS = 20
 
 
-class PlainTimeField(TimeField):
+class PlainTimeField(PlainParseMessage, TimeField):
     """A time of day with a message people understand."""
 
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a time as HH:MM, for example 10:00 or 14:30.")
+    parse_error = "Enter a time as HH:MM, for example 10:00 or 14:30."
 
 
-class PlainIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a whole number of minutes, for example 60.")
-
-
-def _add_problems(form, problems):
-    valid = True
-    for name, message in problems.items():
-        target = getattr(form, name, None)
-        if target is None:
-            form.form_errors.append(message)
-            valid = False
-        elif not target.errors:
-            target.errors = list(target.errors) + [message]
-            valid = False
-    return valid
+class PlainIntegerField(PlainParseMessage, IntegerField):
+    parse_error = "Enter a whole number of minutes, for example 60."
 
 
 class CheckInForm(BaseForm):
@@ -56,7 +34,7 @@ class CheckInForm(BaseForm):
         "Length (minutes)", default=60, validators=[InputRequired("Give the length of the meeting in minutes.")],
         description=f"Between {MIN_DURATION} and {MAX_DURATION} minutes.",
     )
-    location = StringField("Location", validators=[Optional(), Length(max=255)], description="A room, an address or a video link.")
+    location = StringField("Location", validators=[Optional(), Length(max=max_length(CheckIn.location))], description="A room, an address or a video link.")
     city_attendees = TextAreaField("City attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
     vendor_attendees = TextAreaField("Vendor attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
 
@@ -72,15 +50,15 @@ class CheckInForm(BaseForm):
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         if self.today is not None:
-            valid = _add_problems(self, checkin_problems(self.values(), self.today)) and valid
+            valid = add_problems(self, checkin_problems(self.values(), self.today)) and valid
         return valid
 
 
 class ActionItemRowForm(Form):
     """One action-item row of the record form. An empty row is ignored; a half-filled one is an error."""
 
-    description = StringField("What", filters=[strip_nul], validators=[Optional(), Length(max=2000)])
-    owner = StringField("Owner", filters=[strip_nul], validators=[Optional(), Length(max=200)])
+    description = StringField("What", filters=[strip_nul], validators=[Optional(), Length(max=MAX_DESCRIPTION)])
+    owner = StringField("Owner", filters=[strip_nul], validators=[Optional(), Length(max=max_length(ActionItem.owner))])
     due_date = PlainDateField("Due date", validators=[Optional()])
 
     def values(self):
@@ -90,7 +68,7 @@ class ActionItemRowForm(Form):
         valid = super().validate(extra_validators)
         if any(f.errors for f in self):
             return False
-        return _add_problems(self, action_item_problems(self.values())) and valid
+        return add_problems(self, action_item_problems(self.values())) and valid
 
 
 class RecordCheckInForm(BaseForm):

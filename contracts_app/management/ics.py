@@ -2,7 +2,7 @@
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from contracts_app.db_types import utcnow
-from contracts_app.management.services import agenda_text, checkin_times
+from contracts_app.management.agenda import agenda_text, checkin_times
 
 
 def _address(email, name, role):

@@ -1,10 +1,16 @@
-"""Reads of the active-management lists: the flags list's query-string filters and its select
-(the flags page and the API's /flags share them)."""
-from sqlalchemy import or_, select
+"""Reads for active management: the flags list's filters and select (the flags page and the
+API's /flags share them), a contract's pending check-in, and what the contract page shows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from contracts_app.contracts.models import Contract
-from contracts_app.management.models import FLAG_KINDS, SEVERITIES, Flag
+from contracts_app.db_types import max_length
+from contracts_app.extensions import db
+from contracts_app.management.models import FLAG_KINDS, SEVERITIES, ActionItem, CheckIn, Flag
 from contracts_app.query_args import choice_arg, int_arg
 
 FLAG_STATUSES = ("open", "resolved", "all")
@@ -17,7 +23,7 @@ def parse_flag_args(args):
         "status": choice_arg(args, "status", FLAG_STATUSES, problems) or "open",
         "kind": choice_arg(args, "kind", FLAG_KINDS, problems),
         "severity": choice_arg(args, "severity", SEVERITIES, problems),
-        "department": args.get("department", "").strip()[:120] or None,
+        "department": args.get("department", "").strip()[:max_length(Contract.department)] or None,
         "contract": int_arg(args, "contract", problems),
         "mine": choice_arg(args, "mine", ("1", "on", "yes", "true"), problems) is not None,
     }
@@ -48,3 +54,42 @@ def flags_query(filters, user):
     if filters["mine"]:
         query = query.where(or_(Contract.contract_manager_id == user.id, Contract.procurement_officer_id == user.id))
     return query.order_by(Flag.opened_at.desc(), Flag.id.desc())
+
+
+def pending_checkin(contract_id):
+    """The contract's proposed or scheduled check-in, or None."""
+    return db.session.scalar(select(CheckIn).where(CheckIn.pending_contract_id == contract_id))
+
+
+@dataclass
+class ContractManagement:
+    open_flags: list
+    resolved_count: int
+    pending: CheckIn | None
+    recent_held: list
+    open_action_items: list
+
+
+def contract_management(contract, recent=3):
+    """What the contract page shows about active management, in five queries."""
+    open_flags = db.session.scalars(
+        select(Flag)
+        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
+        .where(Flag.contract_id == contract.id, Flag.resolved_at.is_(None))
+        .order_by(Flag.opened_at.desc(), Flag.id.desc())
+    ).all()
+    resolved_count = db.session.scalar(
+        select(func.count()).select_from(Flag).where(Flag.contract_id == contract.id, Flag.resolved_at.is_not(None))
+    )
+    recent_held = db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.contract_id == contract.id, CheckIn.status == "held")
+        .order_by(CheckIn.held_on.desc(), CheckIn.id.desc())
+        .limit(recent)
+    ).all()
+    open_items = db.session.scalars(
+        select(ActionItem)
+        .where(ActionItem.contract_id == contract.id, ActionItem.status == "open")
+        .order_by(ActionItem.due_date, ActionItem.id)
+    ).all()
+    return ContractManagement(open_flags, resolved_count, pending_checkin(contract.id), recent_held, open_items)

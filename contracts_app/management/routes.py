@@ -13,13 +13,15 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management import bp
 from contracts_app.management import queries, services
+from contracts_app.management.agenda import build_agenda
 from contracts_app.management.forms import (
     ActionItemStatusForm, CancelCheckInForm, CheckInForm, RecordCheckInForm, ResolveFlagForm,
 )
+from contracts_app.management.ics import checkin_invite
 from contracts_app.management.models import FLAG_KINDS, SEVERITIES, ActionItem, CheckIn, Flag
 from contracts_app.metrics.status import today_for
 from contracts_app.permissions import can_manage_contract, require
-from contracts_app.forms_common import show_error
+from contracts_app.forms_common import errors_on, show_error
 
 # --- template helpers -------------------------------------------------------------------------
 
@@ -30,12 +32,8 @@ def contract_management(contract):
     request, so both partials share the same five queries)."""
     cache = g.setdefault("_contract_management", {})
     if contract.id not in cache:
-        cache[contract.id] = services.contract_management(contract)
+        cache[contract.id] = queries.contract_management(contract)
     return cache[contract.id]
-
-
-
-
 
 
 def _pending_link(checkin):
@@ -83,11 +81,8 @@ def resolve_flag(flag_id):
         flash("This flag is already resolved; nothing was changed.", "info")
         return redirect(url_for("management.flag_detail", flag_id=flag.id))
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "note"):
             resolved = services.resolve_flag(flag, current_user, form.note.data)
-        except services.ManagementError as error:
-            show_error(form, error, "note")
-        else:
             if resolved:
                 flash("Flag resolved.", "success")
             else:
@@ -118,7 +113,7 @@ def contract_checkins(contract_id):
     ).all()
     return render_template(
         "management/contract_checkins.html", contract=contract, checkins=checkins,
-        pending=services.pending_checkin(contract.id),
+        pending=queries.pending_checkin(contract.id),
     )
 
 
@@ -128,7 +123,7 @@ def new_checkin(contract_id):
     require(can_manage_contract(current_user, contract))
     now = utcnow()
     form = CheckInForm(today=today_for(now))
-    pending = services.pending_checkin(contract.id)
+    pending = queries.pending_checkin(contract.id)
     if pending is None and form.validate_on_submit():
         try:
             checkin = services.schedule_checkin(contract, current_user, form.values(), now=now)
@@ -152,52 +147,50 @@ def checkin_detail(checkin_id):
         options=[joinedload(CheckIn.contract), selectinload(CheckIn.flags), selectinload(CheckIn.action_items)],
     )
     contract = checkin.contract
-    agenda = services.build_agenda(contract, checkin)
+    agenda = build_agenda(contract, checkin)
     return render_template(
         "management/checkin_detail.html", checkin=checkin, contract=contract, agenda=agenda,
         cancel_form=CancelCheckInForm(), status_form=ActionItemStatusForm(),
     )
 
 
-def _refuse_unless_pending(checkin, doing):
+def _pending_checkin_to_change(checkin_id, doing):
+    """(check-in, None) for someone who may manage its contract, or (check-in, a redirect to
+    it) when it is no longer pending and so cannot be ``doing``."""
+    checkin = _checkin_or_404(checkin_id)
+    require(can_manage_contract(current_user, checkin.contract))
     if not checkin.is_pending:
         flash(f"This check-in is {checkin.status_label.lower()}: it cannot be {doing}.", "warning")
-        return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
-    return None
+        return checkin, redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
+    return checkin, None
 
 
 @bp.route("/checkins/<int:checkin_id>/edit", methods=["GET", "POST"])
 def edit_checkin(checkin_id):
-    checkin = _checkin_or_404(checkin_id)
-    contract = checkin.contract
-    require(can_manage_contract(current_user, contract))
-    refused = _refuse_unless_pending(checkin, "changed")
+    checkin, refused = _pending_checkin_to_change(checkin_id, "changed")
     if refused:
         return refused
     now = utcnow()
     form = CheckInForm(obj=checkin, today=today_for(now))
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "scheduled_for"):
             services.update_checkin(checkin, current_user, form.values(), now=now)
-        except services.ManagementError as error:
-            show_error(form, error, "scheduled_for")
-        else:
             flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
-    return render_template("management/checkin_form.html", form=form, contract=contract, checkin=checkin, pending_link=None)
+    return render_template(
+        "management/checkin_form.html", form=form, contract=checkin.contract, checkin=checkin, pending_link=None,
+    )
 
 
 @bp.route("/checkins/<int:checkin_id>/record", methods=["GET", "POST"])
 def record_checkin(checkin_id):
-    checkin = _checkin_or_404(checkin_id)
-    contract = checkin.contract
-    require(can_manage_contract(current_user, contract))
-    refused = _refuse_unless_pending(checkin, "recorded as held")
+    checkin, refused = _pending_checkin_to_change(checkin_id, "recorded as held")
     if refused:
         return refused
+    contract = checkin.contract
     now = utcnow()
     today = today_for(now)
-    agenda = services.build_agenda(contract, checkin, now=now)
+    agenda = build_agenda(contract, checkin, now=now)
     open_flags = db.session.scalars(
         select(Flag)
         .options(joinedload(Flag.metric), joinedload(Flag.milestone))
@@ -220,11 +213,8 @@ def record_checkin(checkin_id):
         for flag in choices.values()
     ]
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "held_on"):
             services.record_checkin(checkin, current_user, form.values(), now=now)
-        except services.ManagementError as error:
-            show_error(form, error, "held_on")
-        else:
             flash(f"Check-in recorded as held on {checkin.held_on.isoformat()}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template("management/record_form.html", form=form, contract=contract, checkin=checkin, agenda=agenda)
@@ -238,24 +228,19 @@ def cancel_checkin(checkin_id):
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors or ["Say why the check-in is cancelled."]), "error")
         return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
-    try:
+    with errors_on(None):
         services.cancel_checkin(checkin, current_user, form.reason.data)
-    except services.ManagementError as error:
-        flash(str(error), "error")
-    else:
         flash("Check-in cancelled.", "success")
     return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
 
 
 @bp.route("/checkins/<int:checkin_id>/invite.ics")
 def checkin_ics(checkin_id):
-    from contracts_app.management.ics import checkin_invite
-
     checkin = _checkin_or_404(checkin_id)
     if not checkin.is_pending:
         # 409: the check-in exists, but a held or cancelled meeting has nothing to invite to.
         return render_template("management/no_invite.html", checkin=checkin), 409
-    agenda = services.build_agenda(checkin.contract, checkin)
+    agenda = build_agenda(checkin.contract, checkin)
     host = current_app.config.get("SERVER_NAME") or request.host or "rdc-tracker"
     response = make_response(checkin_invite(checkin, agenda, host.split(":")[0]))
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
@@ -277,11 +262,8 @@ def update_action_item(item_id):
     if not form.validate_on_submit():
         flash("Choose a status.", "error")
         return redirect(target)
-    try:
+    with errors_on(None):
         services.set_action_item_status(item, current_user, form.status.data)
-    except services.ManagementError as error:
-        flash(str(error), "error")
-    else:
         flash(f"Action item marked {item.status_label.lower()}.", "success")
     return redirect(target)
 

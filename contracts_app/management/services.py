@@ -2,22 +2,19 @@
 
 Services own the transaction: they validate, write, audit (with the contract's id) and commit,
 or raise ManagementError (with the form field at fault) having written nothing. Routes, the
-API and the CLI call these; the sweep (sweep.py) opens and resolves flags on its own.
+API and the CLI call these; the sweep (sweep.py) opens and resolves flags on its own. The reads
+are elsewhere: the agenda in agenda.py, the contract page and the flags list in queries.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time
 
-from flask import current_app
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from contracts_app.audit.services import record
 from contracts_app.audit.services import snapshot as _audit_snapshot
-from contracts_app.db_types import utcnow
+from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.management.models import (
@@ -26,21 +23,19 @@ from contracts_app.management.models import (
     ActionItem,
     CheckIn,
     Flag,
-    checkin_flags,
 )
-from contracts_app.metrics import rules, status
-from contracts_app.metrics.models import MetricTarget, Reading
+from contracts_app.management.queries import pending_checkin
+from contracts_app.metrics import status
 
 MIN_DURATION = 5
 MAX_DURATION = 600  # ten hours: a longer "check-in" is a typo
-STANDING_PERIODS = 6
+# Caps on free text kept in Text columns (which have no length of their own).
 MAX_TEXT = 10000
 MAX_ATTENDEES = 2000
 MAX_NOTE = 2000
-DEFAULT_START = time(10, 0)
+MAX_DESCRIPTION = 2000  # an action item's description
 # How far from today a check-in date may be: further is a typo (2205 for 2025).
 DATE_WINDOW_DAYS = 5 * 366
-
 
 
 class ManagementError(ServiceError):
@@ -66,6 +61,27 @@ def _text(values, name):
     return (values.get(name) or "").strip()
 
 
+def _too_long(limit):
+    return f"Use at most {limit} characters."
+
+
+def _length_problems(values, limits):
+    """(field, message) for each text in ``values`` longer than its limit in ``limits``."""
+    for name, limit in limits.items():
+        if len(_text(values, name)) > limit:
+            yield name, _too_long(limit)
+
+
+def _required_note(text, missing, field):
+    """A reason or note that must be given: stripped, at most MAX_NOTE characters."""
+    text = (text or "").strip()
+    if not text:
+        raise ManagementError(missing, field)
+    if len(text) > MAX_NOTE:
+        raise ManagementError(_too_long(MAX_NOTE), field)
+    return text
+
+
 # --- check-ins -------------------------------------------------------------------------------
 
 
@@ -86,23 +102,11 @@ def checkin_problems(values, today):
         add("duration_minutes", "Give the length of the meeting in minutes.")
     elif not MIN_DURATION <= duration <= MAX_DURATION:
         add("duration_minutes", f"Give a length between {MIN_DURATION} and {MAX_DURATION} minutes.")
-    if len(_text(values, "location")) > 255:
-        add("location", "Use at most 255 characters.")
-    for name in ("city_attendees", "vendor_attendees"):
-        if len(_text(values, name)) > MAX_ATTENDEES:
-            add(name, f"Use at most {MAX_ATTENDEES} characters.")
+    for name, message in _length_problems(values, {
+        "location": max_length(CheckIn.location), "city_attendees": MAX_ATTENDEES, "vendor_attendees": MAX_ATTENDEES,
+    }):
+        add(name, message)
     return problems
-
-
-def _raise_first(problems):
-    if problems:
-        name, message = next(iter(problems.items()))
-        raise ManagementError(message, name)
-
-
-def pending_checkin(contract_id):
-    """The contract's proposed or scheduled check-in, or None."""
-    return db.session.scalar(select(CheckIn).where(CheckIn.pending_contract_id == contract_id))
 
 
 def _pending_refusal(existing):
@@ -128,7 +132,7 @@ def schedule_checkin(contract, actor, values, now=None):
     """Schedule a check-in for ``contract``. One pending check-in per contract: the unique
     pending_contract_id refuses a second even when two requests race past the first check."""
     now = now or utcnow()
-    _raise_first(checkin_problems(values, status.today_for(now)))
+    ManagementError.raise_first(checkin_problems(values, status.today_for(now)))
     existing = pending_checkin(contract.id)
     if existing is not None:
         raise _pending_refusal(existing)
@@ -165,7 +169,7 @@ def update_checkin(checkin, actor, values, now=None):
     """Reschedule or change a pending check-in; a proposed one becomes scheduled (accepted)."""
     now = now or utcnow()
     _require_pending(checkin, "changed")
-    _raise_first(checkin_problems(values, status.today_for(now)))
+    ManagementError.raise_first(checkin_problems(values, status.today_for(now)))
     before = snapshot(checkin)
     accepted = checkin.status == "proposed"
     _apply_schedule(checkin, values)
@@ -183,14 +187,17 @@ def update_checkin(checkin, actor, values, now=None):
 
 def _claim(checkin, new_status, now):
     """Move a pending check-in to ``new_status`` with a conditional UPDATE, so that two people
-    recording (or one recording, one cancelling) at once cannot both succeed."""
+    recording (or one recording, one cancelling) at once cannot both succeed; the loser gets a
+    ManagementError (and its command's rollback). ``checkin`` is reloaded with the new status."""
     result = db.session.execute(
         update(CheckIn)
         .where(CheckIn.id == checkin.id, CheckIn.status.in_(PENDING_CHECKIN_STATUSES))
         .values(status=new_status, pending_contract_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        raise ManagementError("This check-in was recorded or cancelled by someone else meanwhile.", None)
+    db.session.refresh(checkin)
 
 
 def action_item_problems(row):
@@ -201,12 +208,12 @@ def action_item_problems(row):
     problems = {}
     if not description:
         problems["description"] = "Say what is to be done."
-    elif len(description) > 2000:
-        problems["description"] = "Use at most 2000 characters."
+    elif len(description) > MAX_DESCRIPTION:
+        problems["description"] = _too_long(MAX_DESCRIPTION)
     if not owner:
         problems["owner"] = "Say who does it."
-    elif len(owner) > 200:
-        problems["owner"] = "Use at most 200 characters."
+    elif len(owner) > max_length(ActionItem.owner):
+        problems["owner"] = _too_long(max_length(ActionItem.owner))
     if due is None:
         problems["due_date"] = "Give a due date."
     return problems
@@ -222,12 +229,10 @@ def record_problems(values, today):
         problems["held_on"] = f"The check-in cannot be recorded as held in the future (today is {today.isoformat()})."
     elif (today - held_on).days > DATE_WINDOW_DAYS:
         problems["held_on"] = "That date is more than five years ago; check the year."
-    for name in ("city_attendees", "vendor_attendees"):
-        if len(_text(values, name)) > MAX_ATTENDEES:
-            problems.setdefault(name, f"Use at most {MAX_ATTENDEES} characters.")
-    for name in ("notes", "decisions"):
-        if len(_text(values, name)) > MAX_TEXT:
-            problems.setdefault(name, f"Use at most {MAX_TEXT} characters.")
+    for name, message in _length_problems(values, {
+        "city_attendees": MAX_ATTENDEES, "vendor_attendees": MAX_ATTENDEES, "notes": MAX_TEXT, "decisions": MAX_TEXT,
+    }):
+        problems.setdefault(name, message)
     for index, row in enumerate(values.get("action_items") or ()):
         for name, message in action_item_problems(row).items():
             problems.setdefault(f"action_items-{index}-{name}", message)
@@ -241,7 +246,7 @@ def record_checkin(checkin, actor, values, now=None):
     description, owner, due_date; empty rows are skipped). One transaction, audited."""
     now = now or utcnow()
     _require_pending(checkin, "recorded as held")
-    _raise_first(record_problems(values, status.today_for(now)))
+    ManagementError.raise_first(record_problems(values, status.today_for(now)))
     flag_ids = set(values.get("flag_ids") or ())
     flags = []
     if flag_ids:
@@ -251,10 +256,7 @@ def record_checkin(checkin, actor, values, now=None):
         if len(flags) != len(flag_ids):
             raise ManagementError("Choose flags of this contract only.", "flag_ids")
     before = snapshot(checkin)
-    if not _claim(checkin, "held", now):
-        db.session.rollback()
-        raise ManagementError("This check-in was recorded or cancelled by someone else meanwhile.", None)
-    db.session.refresh(checkin)
+    _claim(checkin, "held", now)
     checkin.held_on = values["held_on"]
     for name in ("city_attendees", "vendor_attendees", "notes", "decisions"):
         setattr(checkin, name, _text(values, name))
@@ -292,17 +294,10 @@ def record_checkin(checkin, actor, values, now=None):
 def cancel_checkin(checkin, actor, reason, now=None):
     """Cancel a proposed or scheduled check-in; the reason goes into its notes and the log."""
     now = now or utcnow()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ManagementError("Say why the check-in is cancelled.", "reason")
-    if len(reason) > MAX_NOTE:
-        raise ManagementError(f"Use at most {MAX_NOTE} characters.", "reason")
+    reason = _required_note(reason, "Say why the check-in is cancelled.", "reason")
     _require_pending(checkin, "cancelled")
     before = snapshot(checkin)
-    if not _claim(checkin, "cancelled", now):
-        db.session.rollback()
-        raise ManagementError("This check-in was recorded or cancelled by someone else meanwhile.", None)
-    db.session.refresh(checkin)
+    _claim(checkin, "cancelled", now)
     checkin.notes = (checkin.notes + "\n\n" if checkin.notes else "") + f"Cancelled: {reason}"
     db.session.flush()
     record(
@@ -345,11 +340,7 @@ def resolve_flag(flag, actor, note, now=None):
     """Resolve an open flag by hand with a note. Returns False (and changes nothing) when it was
     already resolved, by the sweep or another person: the conditional UPDATE decides."""
     now = now or utcnow()
-    note = (note or "").strip()
-    if not note:
-        raise ManagementError("Say why the flag is resolved.", "note")
-    if len(note) > MAX_NOTE:
-        raise ManagementError(f"Use at most {MAX_NOTE} characters.", "note")
+    note = _required_note(note, "Say why the flag is resolved.", "note")
     before = snapshot(flag)
     result = db.session.execute(
         update(Flag)
@@ -367,228 +358,3 @@ def resolve_flag(flag, actor, note, now=None):
     )
     db.session.commit()
     return True
-
-
-# --- agenda ----------------------------------------------------------------------------------
-
-
-@dataclass
-class StandingRow:
-    period: rules.Period
-    label: str
-    target: object
-    actual: object
-    status: str
-
-
-@dataclass
-class StandingItem:
-    metric: object
-    rows: list = field(default_factory=list)
-
-
-@dataclass
-class Agenda:
-    follow_ups: list
-    standing: list
-    new_items: list
-    last_held: CheckIn | None
-    today: object
-
-
-def _start_of_city_day(day):
-    tz = ZoneInfo(current_app.config["CITY_TIMEZONE"])
-    return datetime.combine(day, time(0, 0), tzinfo=tz)
-
-
-def last_held_checkin(contract_id, before_checkin=None, on_or_before=None):
-    """The contract's latest held check-in other than ``before_checkin``."""
-    query = select(CheckIn).where(CheckIn.contract_id == contract_id, CheckIn.status == "held")
-    if before_checkin is not None:
-        query = query.where(CheckIn.id != before_checkin.id)
-    if on_or_before is not None:
-        query = query.where(CheckIn.held_on <= on_or_before)
-    return db.session.scalar(query.order_by(CheckIn.held_on.desc(), CheckIn.id.desc()).limit(1))
-
-
-def standing_items(contract, today, periods_shown=STANDING_PERIODS):
-    """Each metric's last ``periods_shown`` completed periods against target.
-
-    Two queries whatever the number of metrics: the readings of every metric in the window,
-    and their explicit targets. Contract.metrics is loaded once by the caller's relationship.
-    """
-    metrics = list(contract.metrics)
-    if not metrics:
-        return []
-    grace = status.grace_days()
-    windows = {}
-    for metric in metrics:
-        completed = [p for p in status.metric_periods(metric) if p.end < today]
-        windows[metric.id] = completed[-periods_shown:]
-    starts = {p.start for window in windows.values() for p in window}
-    ids = [m.id for m in metrics]
-    readings, explicit = {}, {}
-    if starts:
-        first = min(starts)
-        for reading in db.session.scalars(
-            select(Reading).where(Reading.metric_id.in_(ids), Reading.period_start >= first)
-        ):
-            readings[(reading.metric_id, reading.period_start)] = reading
-        for metric_id, start, value in db.session.execute(
-            select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value).where(
-                MetricTarget.metric_id.in_(ids), MetricTarget.period_start >= first
-            )
-        ):
-            explicit.setdefault(metric_id, {})[start] = value
-    items = []
-    for metric in metrics:
-        item = StandingItem(metric)
-        targets = explicit.get(metric.id, {})
-        for period in windows[metric.id]:
-            reading = readings.get((metric.id, period.start))
-            if reading is not None:
-                target, _, judged = status.evaluate(metric, period, reading.value, targets)
-                actual = reading.value
-            else:
-                target = status.target_for(metric, period, targets)
-                actual = None
-                judged = rules.OVERDUE if rules.is_overdue(period, metric.due_days, today, grace) else rules.NO_DATA
-            item.rows.append(StandingRow(period, period.label(metric.cadence), target, actual, judged))
-        items.append(item)
-    return items
-
-
-def build_agenda(contract, checkin=None, now=None):
-    """The agenda of ``checkin`` (or of the contract's next check-in when None).
-
-    follow_ups: open action items from the contract's other check-ins.
-    standing: each metric's last six completed periods against target.
-    new_items: flags of the contract opened since the last held check-in (from the start of
-    that day in the city), open or resolved since, and not already discussed at a held check-in.
-    """
-    now = now or utcnow()
-    today = status.today_for(now)
-    reference_day = checkin.held_on if checkin is not None and checkin.held_on else today
-    last_held = last_held_checkin(contract.id, checkin, on_or_before=reference_day)
-
-    follow_query = (
-        select(ActionItem)
-        .options(joinedload(ActionItem.checkin))
-        .where(ActionItem.contract_id == contract.id, ActionItem.status == "open")
-        .order_by(ActionItem.due_date, ActionItem.id)
-    )
-    if checkin is not None:
-        follow_query = follow_query.where(ActionItem.checkin_id != checkin.id)
-    follow_ups = db.session.scalars(follow_query).all()
-
-    discussed_at_held = exists().where(
-        checkin_flags.c.flag_id == Flag.id,
-        checkin_flags.c.checkin_id == CheckIn.id,
-        CheckIn.status == "held",
-        *((CheckIn.id != checkin.id,) if checkin is not None else ()),
-    )
-    new_query = (
-        select(Flag)
-        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
-        .where(Flag.contract_id == contract.id, ~discussed_at_held)
-        .order_by(Flag.opened_at, Flag.id)
-    )
-    if last_held is not None:
-        since = _start_of_city_day(last_held.held_on)
-        new_query = new_query.where(Flag.opened_at >= since)
-        new_query = new_query.where((Flag.resolved_at.is_(None)) | (Flag.resolved_at >= since))
-    new_items = db.session.scalars(new_query).unique().all()
-    return Agenda(
-        follow_ups=follow_ups, standing=standing_items(contract, today), new_items=new_items,
-        last_held=last_held, today=today,
-    )
-
-
-def _number(value):
-    from contracts_app.template_helpers import number
-
-    return number(value)
-
-
-def agenda_text(contract, checkin, agenda):
-    """The agenda as plain text (the .ics description)."""
-    lines = [f"Check-in: {contract.reference} {contract.title}", ""]
-    lines.append("1. Follow-up items")
-    if agenda.follow_ups:
-        for item in agenda.follow_ups:
-            lines.append(f"   - {item.description} ({item.owner}, due {item.due_date.isoformat()}, {item.status_label.lower()})")
-    else:
-        lines.append("   (none)")
-    lines.append("")
-    lines.append("2. Standing items (last periods against target)")
-    if not agenda.standing:
-        lines.append("   (no metrics)")
-    for item in agenda.standing:
-        lines.append(f"   {item.metric.name} ({item.metric.unit}, {item.metric.direction_label.lower()})")
-        if not item.rows:
-            lines.append("      no completed periods yet")
-        for row in item.rows:
-            lines.append(
-                f"      {row.label:<24} target {_number(row.target):>10}  actual {_number(row.actual):>10}  "
-                f"{rules.STATUS_LABELS.get(row.status, row.status)}"
-            )
-    lines.append("")
-    lines.append("3. New items (flags since the last check-in)")
-    if agenda.new_items:
-        for flag in agenda.new_items:
-            state = "open" if flag.is_open else "resolved"
-            lines.append(f"   - {flag.kind_label}: {flag.subject_label}, {flag.period_label} ({flag.severity_label.lower()}, {state})")
-    else:
-        lines.append("   (none)")
-    return "\n".join(lines)
-
-
-# --- the contract page -----------------------------------------------------------------------
-
-
-@dataclass
-class ContractManagement:
-    open_flags: list
-    resolved_count: int
-    pending: CheckIn | None
-    recent_held: list
-    open_action_items: list
-
-
-def contract_management(contract, recent=3):
-    """What the contract page shows about active management, in five queries."""
-    open_flags = db.session.scalars(
-        select(Flag)
-        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
-        .where(Flag.contract_id == contract.id, Flag.resolved_at.is_(None))
-        .order_by(Flag.opened_at.desc(), Flag.id.desc())
-    ).all()
-    resolved_count = db.session.scalar(
-        select(func.count()).select_from(Flag).where(Flag.contract_id == contract.id, Flag.resolved_at.is_not(None))
-    )
-    recent_held = db.session.scalars(
-        select(CheckIn)
-        .where(CheckIn.contract_id == contract.id, CheckIn.status == "held")
-        .order_by(CheckIn.held_on.desc(), CheckIn.id.desc())
-        .limit(recent)
-    ).all()
-    open_items = db.session.scalars(
-        select(ActionItem)
-        .where(ActionItem.contract_id == contract.id, ActionItem.status == "open")
-        .order_by(ActionItem.due_date, ActionItem.id)
-    ).all()
-    return ContractManagement(open_flags, resolved_count, pending_checkin(contract.id), recent_held, open_items)
-
-
-def checkin_times(checkin):
-    """(start, end) of a check-in as city-time datetimes (10:00 when no time is set)."""
-    tz = ZoneInfo(current_app.config["CITY_TIMEZONE"])
-    start = datetime.combine(checkin.scheduled_for, checkin.start_time or DEFAULT_START, tzinfo=tz)
-    return start, start + timedelta(minutes=checkin.duration_minutes)
-
-
-__all__ = [
-    "ManagementError", "schedule_checkin", "update_checkin", "record_checkin", "cancel_checkin",
-    "set_action_item_status", "resolve_flag", "build_agenda", "agenda_text", "contract_management",
-    "pending_checkin", "checkin_times",
-]

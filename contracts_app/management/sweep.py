@@ -16,6 +16,9 @@
 A second sweep for the same ``now`` finds every flag already there and changes nothing (it skips
 the keys it already sees rather than re-inserting them; the insert's ``ON CONFLICT`` remains the
 guard). Flags resolved by hand are never reopened by the sweep.
+
+This month's health snapshots are not the sweep's: its callers (the scheduler's sweep job and
+``flask sweep``) record them after it, with ``portfolio.snapshots.record_current_month``.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
 from contracts_app.auth.models import CDO, User
-from contracts_app.db_types import utcnow
+from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
@@ -36,7 +39,6 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Reading
 from contracts_app.metrics.status import refresh_everything, today_for
 from contracts_app.notifications.outbox import queue_many
-from contracts_app.portfolio.snapshots import record_current_month
 
 CHUNK = 2000  # ids per IN (...) list, well under the bound-parameter limit (32,766 on SQLite >= 3.32)
 
@@ -142,8 +144,6 @@ def sweep(now=None):
     result.escalations += escalated
     notifications += rows
     result.notifications_queued += len(queue_many(notifications, now=now))
-    # This month's health of every active contract, for the portfolio's roll-ups over time.
-    record_current_month(now)
     db.session.commit()
     return result
 
@@ -427,7 +427,7 @@ def _claim_flags(candidates, now):
             period_start=c.period_start,
             kind=c.kind,
             severity=FLAG_SEVERITY[c.kind],
-            summary=c.summary[:255],
+            summary=c.summary[:max_length(Flag.summary)],
             opened_at=now,
             escalated_at=now if c.kind == "no_checkin" else None,
         )

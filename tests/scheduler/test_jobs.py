@@ -1,11 +1,12 @@
 """The scheduler's job table, inspected without starting it, and its jobs run against the db."""
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from contracts_app.management.models import Flag
 from contracts_app.notifications.models import Notification
+from contracts_app.portfolio.models import HealthSnapshot
 from scheduler.jobs import build_scheduler, sweep_job
 
 
@@ -42,6 +43,16 @@ def test_it_runs_the_sweep_job_against_the_database(app, db, factory):
     db.session.refresh(metric)
     assert metric.status == "overdue"
     assert result["flags_opened"] >= 1
+
+
+def test_it_records_this_months_health_after_the_sweep(app, db, factory):
+    contract = factory.make_contract(start_date=date(2025, 7, 1), end_date=date(2027, 6, 30))
+    factory.make_metric(contract, due_days=10)
+    now = datetime(2026, 3, 10, 15, 0, tzinfo=timezone.utc)
+    sweep_job(app, now)
+    sweep_job(app, now + timedelta(days=1))  # the same month again: updated, not duplicated
+    snapshots = db.session.execute(select(HealthSnapshot.contract_id, HealthSnapshot.month, HealthSnapshot.health)).all()
+    assert snapshots == [(contract.id, date(2026, 3, 1), "overdue")]
 
 
 def test_it_does_not_duplicate_anything_when_restarted(app, db, factory):
