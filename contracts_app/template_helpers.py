@@ -1,63 +1,15 @@
-"""Filters and globals available in every template."""
-from datetime import date, datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+"""Filters and globals available in every template.
 
-from flask import current_app, request, url_for
+The value formatters themselves live in ``contracts_app.formatting`` (services and forms use
+them too); this module registers them and adds what only pages need.
+"""
+from flask import request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from contracts_app.formatting import local_datetime, long_date, money, number, percent, plural
 from contracts_app.metrics.rules import STATUS_LABELS
 from contracts_app.permissions import TEMPLATE_CHECKS
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
-
-
-def money(value, currency="USD"):
-    if value is None:
-        return "—"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    text = f"{Decimal(value):,.2f}"
-    if text.endswith(".00"):
-        text = text[:-3]
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
-def number(value, places=None):
-    """A reading or target for people: no trailing zeros, thousands separators."""
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    if places is not None:
-        value = round(value, places)
-    text = f"{value:,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def percent(value):
-    if value is None:
-        return "—"
-    return f"{Decimal(value):.0f}%"
-
-
-def local_datetime(value):
-    """A UTC timestamp shown in the city's time zone."""
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        tz = ZoneInfo(current_app.config["CITY_TIMEZONE"])
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-    return str(value)
-
-
-def long_date(value):
-    if value is None:
-        return "—"
-    if isinstance(value, (date, datetime)):
-        return value.strftime("%-d %b %Y")
-    return str(value)
 
 
 def status_badge(status):
@@ -79,7 +31,7 @@ def url_with(**changes):
 def init_app(app):
     app.jinja_env.filters.update(
         money=money, number=number, percent=percent, local_datetime=local_datetime,
-        long_date=long_date, status_badge=status_badge,
+        long_date=long_date, status_badge=status_badge, plural=plural,
     )
     app.jinja_env.globals.update(url_with=url_with, STATUS_LABELS=STATUS_LABELS)
 

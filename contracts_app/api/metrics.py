@@ -12,7 +12,7 @@ from contracts_app.api.schemas import (
     ReadingCreateSchema, ReadingListSchema, ReadingSchema,
 )
 from contracts_app.contracts.models import Contract
-from contracts_app.metrics import services
+from contracts_app.metrics import services, summaries
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings
 
@@ -46,7 +46,7 @@ def _metric_out(summary):
 
 
 def _summaries(contract):
-    return services.contract_metric_summaries(contract)
+    return summaries.contract_metric_summaries(contract)
 
 
 def _metric_or_404(metric_id):
@@ -102,7 +102,7 @@ def _reading_out(row):
 
 def _reading_rows(metric):
     """The metric's readings with their targets and attainment, in period order (bounded queries)."""
-    return [row for row in services.metric_period_rows(metric) if row.reading is not None]
+    return [row for row in summaries.metric_period_rows(metric) if row.reading is not None]
 
 
 @bp.route("/metrics/<int:metric_id>/readings")

@@ -19,7 +19,7 @@ from contracts_app.contracts.queries import SORTS
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.management.models import CHECKIN_STATUSES, FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
 from contracts_app.metrics import rules
-from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
 from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 from contracts_app.portfolio.queries import ENDING_WITHIN_CHOICES, HEALTH_ORDER, parse_period
 
@@ -262,9 +262,9 @@ class MetricCreatedSchema(MetricSchema):
 
 
 class MetricCreateSchema(Schema):
-    name = Text(required=True, blank=False, max_length=200)
+    name = Text(required=True, blank=False, max_length=max_length(Metric.name))
     definition = Text(load_default="", max_length=LONG_TEXT)
-    unit = Text(required=True, blank=False, max_length=40, metadata={"description": "e.g. count, percent, days."})
+    unit = Text(required=True, blank=False, max_length=max_length(Metric.unit), metadata={"description": "e.g. count, percent, days."})
     direction = Choice(DIRECTIONS, required=True)
     baseline_value = Number(places=4, max_abs=VALUE_MAX, allow_none=True, load_default=None)
     baseline_date = Day(allow_none=True, load_default=None)
@@ -278,7 +278,7 @@ class MetricCreateSchema(Schema):
     due_days = WholeNumber(0, 366, load_default=10, metadata={"description": "Days after the period ends when data is due."})
     on_track_pct = Number(places=2, max_abs=Decimal(1000), load_default=Decimal(100))
     at_risk_pct = Number(places=2, max_abs=Decimal(1000), load_default=Decimal(90))
-    data_source = Text(load_default="", max_length=255)
+    data_source = Text(load_default="", max_length=max_length(Metric.data_source))
     indicator_type = Choice(INDICATOR_TYPES, load_default="lagging")
     payment_linked = Flag(load_default=False)
 

@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from contracts_app.auth.models import User
 from contracts_app.extensions import db
+from contracts_app.formatting import plural, with_article
 from contracts_app.imports import reader, services
+from contracts_app.imports.plan import build_plan
 from contracts_app.permissions import can_create_contracts
 
 import_cli = AppGroup("import", help="Import data from CSV files.")
@@ -16,7 +18,7 @@ import_cli = AppGroup("import", help="Import data from CSV files.")
 def _report_errors(errors):
     for error in errors:
         click.echo(str(error), err=True)
-    click.echo(f"{services.plural(len(errors), 'error')}; nothing was imported.", err=True)
+    click.echo(f"{plural(len(errors), 'error')}; nothing was imported.", err=True)
     raise SystemExit(1)
 
 
@@ -35,13 +37,13 @@ def import_contracts_command(file, actor_email, dry_run):
         raise click.ClickException(f"No active user has the email {actor_email}.")
     if not can_create_contracts(actor):
         raise click.ClickException(
-            f"{actor.email} is {services.with_article(actor.role_label.lower())}; only procurement officers create contracts."
+            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers create contracts."
         )
     try:
         text, encoding = reader.decode(file.read())
     except reader.ImportFileError as error:
         raise click.ClickException(f"{file.name}: {error}")
-    plan = services.build_plan(text, actor)
+    plan = build_plan(text, actor)
     if not plan.ok:
         _report_errors(plan.errors)
     for warning in plan.warnings:

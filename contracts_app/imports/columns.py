@@ -7,8 +7,9 @@ metric columns empty.
 """
 from dataclasses import dataclass
 
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES
-from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract
+from contracts_app.db_types import LONG_TEXT, max_length
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
 
 CONTRACT = "contract"
 METRIC = "metric"
@@ -33,13 +34,15 @@ class Column:
 COLUMNS = (
     # --- the contract (repeated on every row of the contract) ------------------------------
     Column("reference", CONTRACT, True,
-           "The city's unique reference: letters, digits and . _ / - (at most 64 characters). Rows with the "
+           "The city's unique reference: letters, digits and . _ / - "
+           f"(at most {max_length(Contract.reference)} characters). Rows with the "
            "same reference are one contract. It must not be used by an existing contract.",
            ("HS-2026-001", "HS-2026-001")),
-    Column("title", CONTRACT, True, "At most 255 characters.",
+    Column("title", CONTRACT, True, f"At most {max_length(Contract.title)} characters.",
            ("Street outreach, east district", "Street outreach, east district")),
     Column("kind", CONTRACT, False, "What it is.", ("contract", "contract"), choices=KINDS, default="contract"),
-    Column("department", CONTRACT, True, "At most 120 characters.", ("Human Services", "Human Services")),
+    Column("department", CONTRACT, True, f"At most {max_length(Contract.department)} characters.",
+           ("Human Services", "Human Services")),
     Column("vendor", CONTRACT, True,
            "The vendor's name. An existing vendor is matched ignoring upper and lower case; a new name "
            "creates the vendor, as the “…or a new vendor” box of the contract form does.",
@@ -57,11 +60,11 @@ COLUMNS = (
            default="active"),
     Column("payment_structure", CONTRACT, True, "How the vendor is paid.",
            ("performance_based", "performance_based"), choices=PAYMENT_STRUCTURES),
-    Column("payment_terms", CONTRACT, True, "How payment ties to results (at most 5,000 characters).",
+    Column("payment_terms", CONTRACT, True, f"How payment ties to results (at most {LONG_TEXT:,} characters).",
            ("10% of each quarterly payment is withheld and released when placements meet target.",) * 2),
-    Column("problem", CONTRACT, True, "The problem to solve (at most 5,000 characters).",
+    Column("problem", CONTRACT, True, f"The problem to solve (at most {LONG_TEXT:,} characters).",
            ("People living outside in the east district are not connected to shelter or housing.",) * 2),
-    Column("outcomes", CONTRACT, True, "The desired outcomes, the goals (at most 5,000 characters).",
+    Column("outcomes", CONTRACT, True, f"The desired outcomes, the goals (at most {LONG_TEXT:,} characters).",
            ("More people move from the street into shelter and housing, and stay there.",) * 2),
     Column("priorities", CONTRACT, True,
            "The citywide priorities the contract serves, by name (ignoring case), separated by ; "
@@ -73,12 +76,13 @@ COLUMNS = (
            default="the person importing"),
     Column("public", CONTRACT, False, "Publish as open data: yes or no.", ("yes", "yes"), default="yes"),
     # --- the metric (one per row; all blank for a contract without metrics) -----------------
-    Column("metric_name", METRIC, True, "The key metric's name (at most 200 characters); unique within the contract.",
+    Column("metric_name", METRIC, True,
+           f"The key metric's name (at most {max_length(Metric.name)} characters); unique within the contract.",
            ("Placements into shelter or housing", "Median days from first contact to placement")),
     Column("metric_definition", METRIC, False, "What is counted and how.",
            ("People contacted by outreach who move into shelter or housing in the month.",
             "Median days between first contact and placement, for people placed in the month.")),
-    Column("metric_unit", METRIC, True, "For example count, percent or days (at most 40 characters).",
+    Column("metric_unit", METRIC, True, f"For example count, percent or days (at most {max_length(Metric.unit)} characters).",
            ("count", "days")),
     Column("metric_direction", METRIC, True, "Which way is better.", ("increase", "decrease"),
            choices=DIRECTIONS),
@@ -102,7 +106,7 @@ COLUMNS = (
     Column("metric_at_risk_pct", METRIC, False,
            "Attainment at or above this percent (and below on track) is at risk; not above the on-track threshold.",
            ("", ""), default="90"),
-    Column("metric_data_source", METRIC, False, "Where the data comes from (at most 255 characters).",
+    Column("metric_data_source", METRIC, False, f"Where the data comes from (at most {max_length(Metric.data_source)} characters).",
            ("HMIS placement report", "HMIS placement report")),
     Column("metric_indicator_type", METRIC, False, "Leading or lagging.", ("lagging", "leading"),
            choices=INDICATOR_TYPES, default="lagging"),

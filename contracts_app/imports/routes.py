@@ -14,6 +14,7 @@ from contracts_app.imports import bp, reader, services
 from contracts_app.imports.columns import COLUMNS, template_rows
 from contracts_app.imports.forms import CommitForm, UploadForm
 from contracts_app.imports.models import ImportUpload
+from contracts_app.imports.plan import ImportPlan, build_plan, imported_contracts
 from contracts_app.permissions import can_create_contracts, require
 from contracts_app.priorities.models import Priority
 
@@ -53,7 +54,7 @@ def upload():
     except reader.ImportFileError as error:
         form.file.errors.append(str(error))
         return _render_upload(form)
-    plan = services.build_plan(text, current_user)
+    plan = build_plan(text, current_user)
     if not plan.ok:
         return _render_upload(form, errors=plan.errors, filename=services.clean_filename(storage.filename))
     staged = services.stage_upload(text, encoding, storage.filename, current_user)
@@ -97,9 +98,9 @@ def _own_upload(upload_id):
 
 def _render_preview(staged, plan=None, status=200):
     if staged.committed_at is not None:
-        return render_template("imports/preview.html", upload=staged, contracts=services.imported_contracts(staged)), status
+        return render_template("imports/preview.html", upload=staged, contracts=imported_contracts(staged)), status
     if plan is None:
-        plan = services.build_plan(staged.content, current_user)
+        plan = build_plan(staged.content, current_user)
     return render_template(
         "imports/preview.html", upload=staged, plan=plan, commit_form=CommitForm(), form=UploadForm(formdata=None),
         payment_structures=PAYMENT_STRUCTURES, **_help_context(),
@@ -122,6 +123,6 @@ def commit(upload_id):
         flash(str(refusal), "warning")
         return redirect(url_for("imports.preview", upload_id=staged.id))
     if not result.ok:
-        return _render_preview(staged, plan=services.ImportPlan(errors=result.errors))
+        return _render_preview(staged, plan=ImportPlan(errors=result.errors))
     flash(f"Imported {services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)}.", "success")
     return redirect(url_for("imports.preview", upload_id=staged.id))

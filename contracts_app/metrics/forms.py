@@ -1,21 +1,15 @@
 """Forms for metrics, per-period targets and readings. They validate input; services decide."""
 from decimal import Decimal
 
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from contracts_app.forms_common import BaseForm
 from contracts_app import forms_common
-from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES
-
-
-
-def plain_number(value):
-    """A Decimal as people type it: 18 rather than 18.0000, never 1E+1."""
-    if value is None:
-        return ""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+from contracts_app.db_types import LONG_TEXT, max_length
+from contracts_app.formatting import number, plain_number
+from contracts_app.forms_common import BaseForm, PlainDateField, add_problems
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
+from contracts_app.metrics.services import MAX_DUE_DAYS, METRIC_FIELDS, NEGATIVE, metric_problems
 
 
 class NumberField(forms_common.NumberField):
@@ -34,33 +28,22 @@ class NumberField(forms_common.NumberField):
         return plain_number(self.data)
 
 
-class PlainDateField(DateField):
-    """A date with a message people understand when the text is not a date."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a date as YYYY-MM-DD, for example 2025-07-01.")
-
-
-
 def not_negative(form, field):
     if field.data is not None and field.data < 0:
-        raise ValidationError(
-            "Must be zero or more: attainment compares actual and target as a ratio, so negative values cannot be judged."
-        )
+        raise ValidationError(NEGATIVE)
 
 
 class MetricForm(BaseForm):
-    name = StringField("Name", validators=[InputRequired("Give the metric a name."), Length(max=200)])
+    name = StringField(
+        "Name", validators=[InputRequired("Give the metric a name."), Length(max=max_length(Metric.name))]
+    )
     definition = TextAreaField(
-        "Definition", validators=[Optional(), Length(max=5000)],
+        "Definition", validators=[Optional(), Length(max=LONG_TEXT)],
         description="What is counted and how, so that every reading means the same thing.",
     )
     unit = StringField(
-        "Unit", validators=[InputRequired("Give the unit, for example count, percent or days."), Length(max=40)],
+        "Unit",
+        validators=[InputRequired("Give the unit, for example count, percent or days."), Length(max=max_length(Metric.unit))],
         description="For example: count, percent, days.",
     )
     direction = SelectField("Direction", choices=list(DIRECTIONS.items()), validate_choice=False)
@@ -80,7 +63,7 @@ class MetricForm(BaseForm):
     due_days = IntegerField(
         "Data due (days after period end)", default=10,
         validators=[InputRequired("Give the number of days after the period ends when data is due."),
-                    NumberRange(min=0, max=366, message="Use a whole number of days from 0 to 366.")],
+                    NumberRange(min=0, max=MAX_DUE_DAYS, message=f"Use a whole number of days from 0 to {MAX_DUE_DAYS}.")],
     )
     on_track_pct = NumberField(
         "On-track threshold (%)", default=Decimal(100), places=2,
@@ -92,33 +75,19 @@ class MetricForm(BaseForm):
         validators=[InputRequired("Give the at-risk threshold in percent."), not_negative],
         description="At or above this (and below on track) is at risk; below it is off track.",
     )
-    data_source = StringField("Data source", validators=[Optional(), Length(max=255)])
+    data_source = StringField("Data source", validators=[Optional(), Length(max=max_length(Metric.data_source))])
     indicator_type = SelectField("Leading or lagging", choices=list(INDICATOR_TYPES.items()), default="lagging", validate_choice=False)
     payment_linked = BooleanField("Payment-linked", description="Payments depend on this metric.")
 
     def values(self):
         """The submitted values as the services expect them."""
-        return {
-            name: getattr(self, name).data
-            for name in (
-                "name", "definition", "unit", "direction", "baseline_value", "baseline_date", "target_value",
-                "range_low", "range_high", "tolerance_pct", "cadence", "due_days", "on_track_pct",
-                "at_risk_pct", "data_source", "indicator_type", "payment_linked",
-            )
-        }
+        return {name: getattr(self, name).data for name in METRIC_FIELDS}
 
     def validate(self, extra_validators=None):
-        from contracts_app.metrics.services import metric_problems
-
         valid = super().validate(extra_validators)
         # Cross-field rules (target against direction, threshold order) live in the service so
         # that every caller gets them; only add a message where the field has none yet.
-        for field, message in metric_problems(self.values()).items():
-            target = getattr(self, field)
-            if not target.errors:
-                target.errors.append(message)
-                valid = False
-        return valid
+        return add_problems(self, metric_problems(self.values())) and valid
 
 
 def targets_form(periods, linear, prefill, formdata=None):
@@ -127,8 +96,6 @@ def targets_form(periods, linear, prefill, formdata=None):
     ``periods`` are (Period, label) pairs; ``linear`` maps a period start to its linear target
     (shown as the placeholder), ``prefill`` maps a period start to its explicit target.
     """
-    from contracts_app.template_helpers import number
-
     class TargetsForm(BaseForm):
         pass
 
@@ -159,13 +126,13 @@ class ReadingForm(BaseForm):
     # validate_choice=False: a crafted period gets the service's clear message, not "Not a valid choice".
     period = SelectField("Reporting period", validate_choice=False, validators=[InputRequired("Choose the reporting period.")])
     value = NumberField("Value", validators=[InputRequired("Enter the value for this period."), not_negative])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)], description="Anything a reader should know about this value.")
+    note = TextAreaField("Note", validators=[Optional(), Length(max=LONG_TEXT)], description="Anything a reader should know about this value.")
 
 
 class CorrectionForm(BaseForm):
     value = NumberField("Corrected value", validators=[InputRequired("Enter the corrected value."), not_negative])
     note = TextAreaField(
         "Reason for the correction",
-        validators=[InputRequired("Say why the value is being corrected."), Length(max=5000)],
+        validators=[InputRequired("Say why the value is being corrected."), Length(max=LONG_TEXT)],
         description="Kept with the reading; the earlier value and note move to its history.",
     )

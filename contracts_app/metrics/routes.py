@@ -6,11 +6,11 @@ from sqlalchemy.orm import joinedload
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from contracts_app.metrics import bp, rules, services, status
+from contracts_app.metrics import bp, rules, services, status, summaries
 from contracts_app.metrics.forms import CorrectionForm, MetricForm, ReadingForm, target_field_name, targets_form
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings, require
-from contracts_app.forms_common import show_error
+from contracts_app.forms_common import errors_on, show_error
 
 
 # Integer primary keys stop at 2**31 - 1; a larger id in a URL would overflow the query (a 500
@@ -29,11 +29,8 @@ def new(contract_id):
     require(can_edit_contract(current_user, contract))
     form = MetricForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "name"):
             metric, warning = services.create_metric(contract, current_user, form.values())
-        except services.MetricError as error:
-            show_error(form, error, "name")
-        else:
             flash(f"Metric {metric.name} added.", "success")
             if warning:
                 flash(warning, "warning")
@@ -48,11 +45,11 @@ def new(contract_id):
 @bp.route("/metrics/<int:metric_id>")
 def detail(metric_id):
     metric = _metric_or_404(metric_id)
-    rows = services.metric_period_rows(metric)
+    rows = summaries.metric_period_rows(metric)
     corrected = [row for row in rows if row.reading is not None and row.reading.revisions]
     return render_template(
         "metrics/detail.html", metric=metric, contract=metric.contract, rows=rows, corrected=corrected,
-        range_text=services._range_text(metric),
+        range_text=summaries.range_text(metric),
     )
 
 
@@ -62,11 +59,8 @@ def edit(metric_id):
     require(can_edit_contract(current_user, metric.contract))
     form = MetricForm(obj=metric)
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "name"):
             services.update_metric(metric, current_user, form.values())
-        except services.MetricError as error:
-            show_error(form, error, "name")
-        else:
             flash(f"Metric {metric.name} updated; its readings were re-judged.", "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id))
     return render_template("metrics/form.html", form=form, contract=metric.contract, metric=metric, crowded=False)
@@ -107,13 +101,13 @@ def new_reading(metric_id):
     metric = _metric_or_404(metric_id)
     require(can_enter_readings(current_user, metric.contract))
     now = utcnow()
-    options = services.reading_period_options(metric, now)
+    options = summaries.reading_period_options(metric, now)
     form = ReadingForm()
     form.period.choices = [
         (o.period.start.isoformat(), o.label + (" — already recorded" if o.recorded else "")) for o in options
     ]
     if request.method == "GET":
-        suggested = services.suggested_period(options)
+        suggested = summaries.suggested_period(options)
         form.period.data = request.args.get("period") or (suggested.start.isoformat() if suggested else None)
     existing_reading_id = None
     if form.validate_on_submit():
@@ -141,11 +135,8 @@ def edit_reading(reading_id):
     require(can_enter_readings(current_user, metric.contract))
     form = CorrectionForm(data={"value": reading.value} if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "value"):
             services.correct_reading(reading, current_user, form.value.data, form.note.data)
-        except services.MetricError as error:
-            show_error(form, error, "value")
-        else:
             flash(f"Reading corrected: {rules.STATUS_LABELS.get(reading.status, reading.status)}. The earlier value is kept in its history.", "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id, _anchor=f"reading-{reading.id}"))
     label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)

@@ -223,6 +223,28 @@ def _ratio(numerator, denominator):
     return Decimal(numerator) / Decimal(denominator) * HUNDRED
 
 
+def share(part, whole) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` (a Decimal, not rounded); None when ``whole`` is 0.
+
+    The one "share on track" of the portfolio pages: periods, readings, contracts or vendors.
+    """
+    if not whole:
+        return None
+    return Decimal(part) * HUNDRED / whole
+
+
+def thresholds(metric) -> tuple[Decimal, Decimal]:
+    """The metric's (on track, at risk) attainment thresholds in percent, defaults filled in."""
+    on_track = metric.on_track_pct if metric.on_track_pct is not None else DEFAULT_ON_TRACK_PCT
+    at_risk = metric.at_risk_pct if metric.at_risk_pct is not None else DEFAULT_AT_RISK_PCT
+    return Decimal(on_track), Decimal(at_risk)
+
+
+def tolerance_pct(metric) -> Decimal:
+    """A maintain metric's tolerance in percent of the target, default filled in."""
+    return Decimal(metric.tolerance_pct if metric.tolerance_pct is not None else DEFAULT_TOLERANCE_PCT)
+
+
 def attainment(metric, actual, target) -> Decimal | None:
     """How far ``actual`` meets ``target``, in percent (100 = exactly on target).
 
@@ -252,7 +274,7 @@ def attainment(metric, actual, target) -> Decimal | None:
     if direction == "decrease":
         return _ratio(target, actual) if actual != 0 else HUNDRED
     if direction == "maintain":
-        tolerance = Decimal(metric.tolerance_pct if metric.tolerance_pct is not None else DEFAULT_TOLERANCE_PCT)
+        tolerance = tolerance_pct(metric)
         if target == 0:
             deviation = Decimal(0) if actual == 0 else HUNDRED
         else:
@@ -265,8 +287,7 @@ def status_for_attainment(metric, value) -> str:
     """on track at or above the on-track threshold, at risk at or above the at-risk one."""
     if value is None:
         return NO_DATA
-    on_track = Decimal(metric.on_track_pct if metric.on_track_pct is not None else DEFAULT_ON_TRACK_PCT)
-    at_risk = Decimal(metric.at_risk_pct if metric.at_risk_pct is not None else DEFAULT_AT_RISK_PCT)
+    on_track, at_risk = thresholds(metric)
     if value >= on_track:
         return ON_TRACK
     if value >= at_risk:
@@ -276,6 +297,52 @@ def status_for_attainment(metric, value) -> str:
 
 def reading_status(metric, actual, target) -> str:
     return status_for_attainment(metric, attainment(metric, actual, target))
+
+
+def _band(threshold, low, high):
+    """The (low, high) values whose attainment is at least ``threshold``, inverting
+    ``attainment``'s actual / low below ``low`` and high / actual above ``high``; None as a
+    bound means unbounded on that side (``low`` or ``high`` None, or a threshold of 0)."""
+    return (
+        low * threshold / HUNDRED if low is not None else None,
+        high * HUNDRED / threshold if high is not None and threshold > 0 else None,
+    )
+
+
+def threshold_bands(metric, target):
+    """``((on_low, on_high), (risk_low, risk_high))``: the values of the metric at which a
+    period with ``target`` is on track, and at risk or better — where ``reading_status`` changes.
+
+    The inverse of ``attainment`` by direction, with the metric's own ``thresholds`` (and
+    tolerance): increase is bounded below, decrease above, maintain around the target, range
+    around [low, high] (``target`` unused). None as a bound means unbounded on that side; None
+    in all when there is nothing to judge against (no target, or a range without both ends).
+    """
+    on, risk = thresholds(metric)
+    direction = metric.direction
+    if direction == "range":
+        if metric.range_low is None or metric.range_high is None:
+            return None
+        low, high = Decimal(metric.range_low), Decimal(metric.range_high)
+        return _band(on, low, high), _band(risk, low, high)
+    if target is None:
+        return None
+    target = Decimal(target)
+    if direction == "increase":
+        return _band(on, target, None), _band(risk, target, None)
+    if direction == "decrease":
+        return _band(on, None, target), _band(risk, None, target)
+    if direction == "maintain":
+        # attainment = 100 - (deviation - tolerance) once past the tolerance, so a status holds
+        # while the deviation is within tolerance + 100 - threshold percent of the target.
+        tolerance = tolerance_pct(metric)
+
+        def around(threshold):
+            spread = max(tolerance + HUNDRED - threshold, Decimal(0)) * abs(target) / HUNDRED
+            return target - spread, target + spread
+
+        return around(on), around(risk)
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,25 @@
-"""Metrics, per-period targets and readings. Services own the transaction.
+"""Metrics, per-period targets and readings: the commands. Services own the transaction.
 
 Every write here validates, changes the rows, re-judges what depends on them (the readings'
 stored statuses, the metric's stored status, the contract's stored health), writes an audit event
 and commits — all in one transaction, so a page never shows a reading with a stale status.
-Domain errors are ``MetricError`` with ``.field`` naming the form field at fault.
+Domain errors are ``MetricError`` with ``.field`` naming the form field at fault. What the
+pages and the API read (period rows, summaries, reading options) is in ``metrics.summaries``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dataclass_field
 from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.audit.services import record, snapshot
-from contracts_app.db_types import utcnow
+from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ConflictError, ServiceError, command
 from contracts_app.extensions import db
+from contracts_app.formatting import plain_number
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import (
     CADENCES,
@@ -44,7 +44,8 @@ METRIC_FIELDS = (
 )
 _VALUE_FIELDS = ("baseline_value", "target_value", "range_low", "range_high")
 _PERCENT_FIELDS = ("tolerance_pct", "on_track_pct", "at_risk_pct")
-_LENGTHS = {"name": 200, "unit": 40, "data_source": 255}
+# The text columns' own lengths (the form and the API schema read the same columns).
+_LENGTHS = {"name": max_length(Metric.name), "unit": max_length(Metric.unit), "data_source": max_length(Metric.data_source)}
 
 
 class MetricError(ServiceError):
@@ -74,10 +75,6 @@ def refresh_statuses(now=None):
 # --- metrics -----------------------------------------------------------------------------
 
 
-def _fmt(value):
-    return format(Decimal(value).normalize(), "f")
-
-
 def metric_problems(values):
     """Every problem with a metric's values, as {field: message}; empty when all is well.
 
@@ -87,6 +84,16 @@ def metric_problems(values):
 
     def add(field, message):
         problems.setdefault(field, message)
+
+    def ordered(low_name, high_name, needed, fault, out_of_order):
+        """Each field of ``needed`` ({field: message}, in that order) must have a value; when
+        both have one and low > high, ``out_of_order`` goes on ``fault`` unless it has a problem."""
+        for name, message in needed.items():
+            if values.get(name) is None:
+                add(name, message)
+        low, high = values.get(low_name), values.get(high_name)
+        if low is not None and high is not None and low > high and fault not in problems:
+            add(fault, out_of_order.format(low=plain_number(low), high=plain_number(high)))
 
     direction = values.get("direction")
     if direction not in DIRECTIONS:
@@ -120,31 +127,25 @@ def metric_problems(values):
             add("target_value", f"A {DIRECTIONS[direction].lower()} metric needs a final target.")
         elif baseline is not None and "target_value" not in problems and "baseline_value" not in problems:
             if direction == "increase" and target <= baseline:
-                add("target_value", f"For an increase the final target must be above the baseline ({_fmt(baseline)}).")
+                add("target_value", f"For an increase the final target must be above the baseline ({plain_number(baseline)}).")
             elif direction == "decrease" and target >= baseline:
-                add("target_value", f"For a decrease the final target must be below the baseline ({_fmt(baseline)}).")
+                add("target_value", f"For a decrease the final target must be below the baseline ({plain_number(baseline)}).")
     if direction == "maintain":
         tolerance = values.get("tolerance_pct")
         if tolerance is None:
             add("tolerance_pct", "A maintain metric needs a tolerance in percent (5 is usual).")
         elif tolerance > 100 and "tolerance_pct" not in problems:
             add("tolerance_pct", "Use a tolerance from 0 to 100 percent.")
-    if direction == "range":
-        low, high = values.get("range_low"), values.get("range_high")
-        if low is None:
-            add("range_low", "A range metric needs a low bound.")
-        if high is None:
-            add("range_high", "A range metric needs a high bound.")
-        if low is not None and high is not None and low > high and "range_high" not in problems:
-            add("range_high", f"The high bound must be at least the low bound ({_fmt(low)}).")
 
-    on_track, at_risk = values.get("on_track_pct"), values.get("at_risk_pct")
-    if on_track is None:
-        add("on_track_pct", "Give the on-track threshold in percent (100 is usual).")
-    if at_risk is None:
-        add("at_risk_pct", "Give the at-risk threshold in percent (90 is usual).")
-    if on_track is not None and at_risk is not None and at_risk > on_track and "at_risk_pct" not in problems:
-        add("at_risk_pct", f"The at-risk threshold cannot be above the on-track threshold ({_fmt(on_track)}%).")
+    if direction == "range":
+        ordered("range_low", "range_high", {
+            "range_low": "A range metric needs a low bound.",
+            "range_high": "A range metric needs a high bound.",
+        }, "range_high", "The high bound must be at least the low bound ({low}).")
+    ordered("at_risk_pct", "on_track_pct", {
+        "on_track_pct": "Give the on-track threshold in percent (100 is usual).",
+        "at_risk_pct": "Give the at-risk threshold in percent (90 is usual).",
+    }, "at_risk_pct", "The at-risk threshold cannot be above the on-track threshold ({high}%).")
 
     due_days = values.get("due_days")
     if due_days is None:
@@ -155,10 +156,7 @@ def metric_problems(values):
 
 
 def _check_metric(values):
-    problems = metric_problems(values)
-    if problems:
-        field, message = next(iter(problems.items()))
-        raise MetricError(message, field)
+    MetricError.raise_first(metric_problems(values))
 
 
 def _clean(values):
@@ -253,7 +251,7 @@ def update_metric(metric, actor, values, now=None):
 
 
 def _targets_snapshot(metric):
-    return {t.period_start.isoformat(): _fmt(t.value) for t in metric.targets}
+    return {t.period_start.isoformat(): plain_number(t.value) for t in metric.targets}
 
 
 def linear_targets(metric):
@@ -404,7 +402,7 @@ def record_reading(metric, actor, period_start, value, note="", now=None):
     status.refresh_contract_health(metric.contract, now)
     record(
         actor, "create", reading, after=snapshot(reading), contract_id=metric.contract_id,
-        summary=f"Recorded {metric.name} for {period.label(metric.cadence)}: {_fmt(value)} ({rules.STATUS_LABELS[reading_status]})",
+        summary=f"Recorded {metric.name} for {period.label(metric.cadence)}: {plain_number(value)} ({rules.STATUS_LABELS[reading_status]})",
     )
     db.session.commit()
     return reading
@@ -442,198 +440,7 @@ def correct_reading(reading, actor, value, note, now=None):
     status.refresh_contract_health(metric.contract, now)
     record(
         actor, "update", reading, before=before, after=snapshot(reading), contract_id=metric.contract_id,
-        summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {_fmt(before['value'])} → {_fmt(value)}",
+        summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {plain_number(before['value'])} → {plain_number(value)}",
     )
     db.session.commit()
     return reading
-
-
-# --- what the pages show -----------------------------------------------------------------
-
-
-@dataclass
-class PeriodOption:
-    period: rules.Period
-    label: str
-    reading_id: int | None
-
-    @property
-    def recorded(self):
-        return self.reading_id is not None
-
-
-def reading_period_options(metric, now=None):
-    """The periods a reading can be entered for: every period of the term that has started,
-    with the id of its reading when one is recorded already."""
-    today = status.today_for(now or utcnow())
-    recorded = dict(
-        db.session.execute(select(Reading.period_start, Reading.id).where(Reading.metric_id == metric.id)).all()
-    )
-    return [
-        PeriodOption(p, p.label(metric.cadence), recorded.get(p.start))
-        for p in status.metric_periods(metric)
-        if p.start <= today
-    ]
-
-
-def suggested_period(options):
-    """The period a new reading most likely is for: the latest started period without one."""
-    for option in reversed(options):
-        if not option.recorded:
-            return option.period
-    return None
-
-
-@dataclass
-class PeriodRow:
-    """One period of a metric's term as the detail page shows it."""
-
-    period: rules.Period
-    label: str
-    due: date
-    target: Decimal | None
-    reading: Reading | None
-    attainment: Decimal | None
-    # A rules status for a reading or an overdue period; "awaiting" (started, not yet overdue)
-    # or "upcoming" (not started) otherwise.
-    state: str
-    in_term: bool = True
-
-
-def _range_text(metric):
-    return f"{_fmt(metric.range_low)}–{_fmt(metric.range_high)}" if metric.range_low is not None and metric.range_high is not None else None
-
-
-def metric_period_rows(metric, now=None):
-    """Every period of the term with its target, reading, attainment and status.
-
-    Readings (with their revisions and who recorded them) and explicit targets are each loaded
-    in one query. Readings left outside the term (after the term changed) are listed at the end.
-    """
-    now = now or utcnow()
-    today = status.today_for(now)
-    grace = status.grace_days()
-    explicit = dict(
-        db.session.execute(
-            select(MetricTarget.period_start, MetricTarget.value).where(MetricTarget.metric_id == metric.id)
-        ).all()
-    )
-    readings = {
-        r.period_start: r
-        for r in db.session.scalars(
-            select(Reading)
-            .where(Reading.metric_id == metric.id)
-            .options(
-                joinedload(Reading.recorded_by),
-                selectinload(Reading.revisions).joinedload(ReadingRevision.recorded_by),
-                selectinload(Reading.revisions).joinedload(ReadingRevision.replaced_by),
-            )
-        ).unique()
-    }
-    rows = []
-    for period in status.metric_periods(metric):
-        target = status.target_for(metric, period, explicit)
-        reading = readings.pop(period.start, None)
-        achieved = rules.attainment(metric, reading.value, target) if reading is not None else None
-        if reading is not None:
-            state = reading.status
-        elif rules.is_overdue(period, metric.due_days, today, grace):
-            state = rules.OVERDUE
-        elif period.start > today:
-            state = "upcoming"
-        else:
-            state = "awaiting"
-        rows.append(
-            PeriodRow(period, period.label(metric.cadence), rules.due_date(period, metric.due_days), target, reading, achieved, state)
-        )
-    for reading in readings.values():
-        period = rules.Period(reading.period_start, reading.period_end)
-        rows.append(
-            PeriodRow(period, period.label(metric.cadence), rules.due_date(period, metric.due_days), None, reading,
-                      None, reading.status, in_term=False)
-        )
-    return rows
-
-
-@dataclass
-class MetricSummary:
-    """A metric with its latest reading, that reading's target and attainment, for the contract page."""
-
-    metric: Metric
-    latest: Reading | None = None
-    latest_label: str | None = None
-    target: Decimal | None = None
-    attainment: Decimal | None = None
-    next_period: rules.Period | None = None
-    next_due: date | None = None
-    tags: list = dataclass_field(default_factory=list)
-
-    @property
-    def status(self):
-        # The stored status: overdue and "no data yet" come from there, not from the reading.
-        return self.metric.status
-
-    @property
-    def range_text(self):
-        return _range_text(self.metric)
-
-
-def contract_metric_summaries(contract, now=None):
-    """One MetricSummary per metric of ``contract``, in their order, for the contract page.
-
-    Bounded queries whatever the number of metrics: the metrics (if not loaded), the latest
-    reading of every metric in one query, and their explicit targets in one query.
-    """
-    now = now or utcnow()
-    today = status.today_for(now)
-    metrics = list(contract.metrics)
-    if not metrics:
-        return []
-    ids = [m.id for m in metrics]
-    latest_start = (
-        select(Reading.metric_id, func.max(Reading.period_start).label("period_start"))
-        .where(Reading.metric_id.in_(ids))
-        .group_by(Reading.metric_id)
-        .subquery()
-    )
-    latest = {
-        r.metric_id: r
-        for r in db.session.scalars(
-            select(Reading).join(
-                latest_start,
-                and_(Reading.metric_id == latest_start.c.metric_id, Reading.period_start == latest_start.c.period_start),
-            )
-        )
-    }
-    explicit = {}
-    starts = {r.period_start for r in latest.values()}
-    if starts:
-        for metric_id, start, value in db.session.execute(
-            select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value).where(
-                MetricTarget.metric_id.in_(ids), MetricTarget.period_start.in_(starts)
-            )
-        ):
-            explicit.setdefault(metric_id, {})[start] = value
-
-    summaries = []
-    for metric in metrics:
-        summary = MetricSummary(metric)
-        periods = rules.periods(contract.start_date, contract.end_date, metric.cadence)
-        reading = latest.get(metric.id)
-        if reading is not None:
-            period = rules.period_starting(periods, reading.period_start) or rules.Period(reading.period_start, reading.period_end)
-            summary.latest = reading
-            summary.latest_label = period.label(metric.cadence)
-            summary.target = rules.target_for_period(
-                metric, period, contract.start_date, contract.end_date, explicit.get(metric.id)
-            )
-            summary.attainment = rules.attainment(metric, reading.value, summary.target)
-        after = reading.period_start if reading is not None else None
-        for period in periods:
-            if (after is None or period.start > after) and period.start <= today:
-                summary.next_period = period
-                summary.next_due = rules.due_date(period, metric.due_days)
-                break
-        summary.tags = [metric.indicator_type.capitalize()] + (["Payment-linked"] if metric.payment_linked else [])
-        summaries.append(summary)
-    return summaries

@@ -12,12 +12,14 @@ from flask import current_app
 from sqlalchemy import bindparam, select, true, update
 from sqlalchemy.orm.util import identity_key
 
+from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.db_utils import chunks
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.rules import PeriodIndex
+from contracts_app.milestones.models import Milestone
 
 
 def today_for(now):
@@ -253,9 +255,6 @@ def refresh_everything(now=None):
     """Recompute every metric's status and every contract's health from plain rows read in a
     few statements; write only what changed. Returns a StatusRefresh (what it read, so that the
     sweep judges the same rows without reading them again). Does not commit."""
-    from contracts_app.contracts.models import Contract
-    from contracts_app.milestones.models import Milestone
-
     now = now or utcnow()
     today = today_for(now)
     grace = grace_days()

@@ -2,14 +2,17 @@
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from contracts_app.forms_common import BaseForm
-from contracts_app.milestones.models import MILESTONE_STATUSES
-from contracts_app.metrics.forms import PlainDateField
+from contracts_app.db_types import LONG_TEXT, max_length
+from contracts_app.forms_common import BaseForm, PlainDateField, add_problems
+from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
+from contracts_app.milestones.services import FIELDS, milestone_problems
 
 
 class MilestoneForm(BaseForm):
-    title = StringField("Title", validators=[InputRequired("Give the milestone a title."), Length(max=255)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    title = StringField(
+        "Title", validators=[InputRequired("Give the milestone a title."), Length(max=max_length(Milestone.title))]
+    )
+    description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     due_date = PlainDateField("Due date", validators=[InputRequired("Give the due date.")])
     # validate_choice=False: the service says which statuses there are, in words.
     status = SelectField("Status", choices=list(MILESTONE_STATUSES.items()), default="scheduled", validate_choice=False)
@@ -18,25 +21,15 @@ class MilestoneForm(BaseForm):
         description="Required when the milestone is met or partially met; not in the future.",
     )
     payment_linked = BooleanField("Payment-linked", description="A payment depends on this milestone.")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=LONG_TEXT)])
 
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
 
     def values(self):
-        return {
-            name: getattr(self, name).data
-            for name in ("title", "description", "due_date", "status", "completed_on", "payment_linked", "notes")
-        }
+        return {name: getattr(self, name).data for name in FIELDS}
 
     def validate(self, extra_validators=None):
-        from contracts_app.milestones.services import milestone_problems
-
         valid = super().validate(extra_validators)
-        for field, message in milestone_problems(self.values(), self.today).items():
-            target = getattr(self, field)
-            if not target.errors:
-                target.errors.append(message)
-                valid = False
-        return valid
+        return add_problems(self, milestone_problems(self.values(), self.today)) and valid

@@ -1,7 +1,7 @@
 """Milestones: create and update. Services own the transaction and refresh contract health."""
 from contracts_app.audit.services import record, snapshot
 from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
-from contracts_app.db_types import utcnow
+from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.metrics import status
@@ -27,8 +27,8 @@ def milestone_problems(values, today=None):
 
     if not (values.get("title") or "").strip():
         add("title", "Give the milestone a title.")
-    elif len(values["title"].strip()) > 255:
-        add("title", "Use at most 255 characters.")
+    elif len(values["title"].strip()) > max_length(Milestone.title):
+        add("title", f"Use at most {max_length(Milestone.title)} characters.")
     if values.get("due_date") is None:
         add("due_date", "Give the due date.")
     state = values.get("status")
@@ -45,10 +45,7 @@ def milestone_problems(values, today=None):
 
 
 def _check(values, now):
-    problems = milestone_problems(values, status.today_for(now))
-    if problems:
-        field, message = next(iter(problems.items()))
-        raise MilestoneError(message, field)
+    MilestoneError.raise_first(milestone_problems(values, status.today_for(now)))
 
 
 def _apply(milestone, values):

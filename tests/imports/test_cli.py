@@ -18,7 +18,7 @@ def _contracts(db):
     return db.session.scalars(select(Contract.reference).order_by(Contract.reference)).all()
 
 
-def test_it_checks_with_dry_run_then_imports_and_prints_the_counts(runner, city, db, users, tmp_path):
+def test_it_checks_with_dry_run_then_imports_and_prints_the_counts(runner, import_city, db, users, tmp_path):
     path = _file(tmp_path, to_csv(template_rows()[1:] + [list(contract_only(reference="HS-2026-002").values())]))
     officer = users["procurement_officer"].email
 
@@ -36,7 +36,7 @@ def test_it_checks_with_dry_run_then_imports_and_prints_the_counts(runner, city,
     assert db.session.scalar(select(ImportUpload.filename)) == "contracts.csv"
 
 
-def test_a_bad_row_exits_non_zero_names_the_row_and_column_and_writes_nothing(runner, city, db, users, tmp_path):
+def test_a_bad_row_exits_non_zero_names_the_row_and_column_and_writes_nothing(runner, import_city, db, users, tmp_path):
     rows = [example(0, reference="A-1"), example(1, reference="A-1", metric_due_days="ten"),
             contract_only(reference="B-1", end_date="2025-01-01")]
     path = _file(tmp_path, to_csv(rows))
@@ -52,7 +52,7 @@ def test_a_bad_row_exits_non_zero_names_the_row_and_column_and_writes_nothing(ru
     assert _contracts(db) == [] and db.session.scalar(select(func.count()).select_from(ImportUpload)) == 0
 
 
-def test_it_imports_only_as_an_active_procurement_officer(runner, city, factory, users, tmp_path, db):
+def test_it_imports_only_as_an_active_procurement_officer(runner, import_city, factory, users, tmp_path, db):
     path = _file(tmp_path, to_csv([contract_only()]))
     gone = factory.make_user("procurement_officer", active=False)
     for email, message in (
@@ -66,7 +66,7 @@ def test_it_imports_only_as_an_active_procurement_officer(runner, city, factory,
     assert _contracts(db) == []
 
 
-def test_it_refuses_a_file_that_is_not_csv(runner, city, users, tmp_path):
+def test_it_refuses_a_file_that_is_not_csv(runner, import_city, users, tmp_path):
     path = _file(tmp_path, b"PK\x03\x04\x14\x00workbook", "contracts.xlsx")
 
     result = runner.invoke(args=["import", "contracts", path, "--as", users["procurement_officer"].email])

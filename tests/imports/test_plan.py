@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from contracts_app.imports.columns import NAMES, column_letter
-from contracts_app.imports.services import build_plan
+from contracts_app.imports.plan import build_plan
 from tests.imports.conftest import contract_only, example, to_csv
 from tests.querycount import count_queries
 
@@ -18,7 +18,7 @@ def _message(plan, row, column):
     return next(error.message for error in plan.errors if (error.row, error.column) == (row, column))
 
 
-def test_it_lists_every_error_by_row_and_column(city, factory, users):
+def test_it_lists_every_error_by_row_and_column(import_city, factory, users):
     factory.make_contract(reference="TR-2020-001")
     first = example(0, reference="A-1")
     rows = [
@@ -89,7 +89,7 @@ def test_it_reports_a_header_it_cannot_use(app, text, row, column, fragment):
     assert fragment in plan.errors[0].message
 
 
-def test_it_names_columns_as_the_header_writes_them(city, users):
+def test_it_names_columns_as_the_header_writes_them(import_city, users):
     header = [name.replace("_", " ").title() for name in NAMES]  # "Start Date", as people write headers
     plan = build_plan(to_csv([list(example(0, end_date="2020-01-01").values())], columns=header),
                       users["procurement_officer"])
@@ -98,7 +98,7 @@ def test_it_names_columns_as_the_header_writes_them(city, users):
         (2, "End Date", "The end date must be on or after the start date.")]
 
 
-def test_it_plans_contracts_metrics_and_new_vendors(city, factory, users):
+def test_it_plans_contracts_metrics_and_new_vendors(import_city, factory, users):
     existing = factory.make_vendor(name="Existing Vendor")
     officer = users["procurement_officer"]
     rows = [
@@ -140,7 +140,7 @@ def test_it_plans_contracts_metrics_and_new_vendors(city, factory, users):
     assert (third.data["is_public"], third.data["currency"]) == (False, "EUR")
 
 
-def test_it_checks_a_file_with_a_fixed_number_of_queries(city, users):
+def test_it_checks_a_file_with_a_fixed_number_of_queries(import_city, users):
     def queries(count):
         rows = [example(0, reference=f"Q-{n}") for n in range(count)]
         with count_queries() as counter:
@@ -158,7 +158,7 @@ def test_it_checks_a_file_with_a_fixed_number_of_queries(city, users):
         ({"end_date": "9999-12-31"}, "end_date", "Use an end date before 2200."),
     ],
 )
-def test_it_applies_the_contract_services_value_rules_before_writing(city, changes, column, message):
-    plan = build_plan(to_csv([contract_only(**changes)]), city["procurement_officer"])
+def test_it_applies_the_contract_services_value_rules_before_writing(import_city, changes, column, message):
+    plan = build_plan(to_csv([contract_only(**changes)]), import_city["procurement_officer"])
     assert not plan.ok
     assert _message(plan, 2, column).startswith(message)

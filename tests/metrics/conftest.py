@@ -21,10 +21,3 @@ def contract(factory, users, term):
 @pytest.fixture
 def metric(factory, contract):
     return factory.make_metric(contract, name="Placements into housing", baseline_value=Decimal(18), target_value=Decimal(30))
-
-
-@pytest.fixture
-def po(client_as):
-    return client_as("procurement_officer")
-
-

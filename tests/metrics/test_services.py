@@ -9,6 +9,7 @@ from flask_login import login_user
 
 from contracts_app.extensions import db
 from contracts_app.metrics import services
+from contracts_app.metrics.summaries import contract_metric_summaries
 from contracts_app.metrics.models import Metric, Reading
 from tests.metrics.helpers import QueryCounter, at, count
 
@@ -107,7 +108,7 @@ def test_it_summarises_each_metric_with_its_latest_reading(harbor_light, users):
     ben = users["contract_manager"]
     services.record_reading(placements, ben, date(2025, 7, 1), Decimal(15), now=at(2025, 9, 9))
     services.record_reading(placements, ben, AUG, Decimal(21), now=at(2025, 9, 9))
-    summaries = services.contract_metric_summaries(contract, now=at(2025, 9, 9))
+    summaries = contract_metric_summaries(contract, now=at(2025, 9, 9))
     assert [s.metric.id for s in summaries] == [placements.id, median.id]
     first, second = summaries
     assert first.latest.period_start == AUG and first.latest_label == "Aug 2025"
@@ -124,7 +125,7 @@ def test_it_uses_the_explicit_target_in_the_summary(factory, users):
     contract = factory.make_contract(**TERM)
     metric = factory.make_metric(contract, targets={AUG: 25})
     services.record_reading(metric, users["procurement_officer"], AUG, Decimal(21), now=at(2025, 9, 9))
-    [summary] = services.contract_metric_summaries(contract, now=at(2025, 9, 9))
+    [summary] = contract_metric_summaries(contract, now=at(2025, 9, 9))
     assert summary.target == Decimal(25)
     assert summary.latest.status == "off_track"  # 84%
 
@@ -132,7 +133,7 @@ def test_it_uses_the_explicit_target_in_the_summary(factory, users):
 def _render_partial(app, contract, user, now):
     with app.test_request_context():
         login_user(user)
-        summaries = services.contract_metric_summaries(contract, now=now)
+        summaries = contract_metric_summaries(contract, now=now)
         return render_template("metrics/_contract_metrics.html", contract=contract, metric_summaries=summaries)
 
 

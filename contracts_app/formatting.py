@@ -1,0 +1,76 @@
+"""How values are written for people: numbers, money, dates and English plurals.
+
+The bottom of the stack (the standard library and the app's config only): services, forms and
+the CSV import use these directly, and ``template_helpers`` registers them as template filters.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
+
+
+def money(value, currency="USD"):
+    if value is None:
+        return "—"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    text = f"{Decimal(value):,.2f}"
+    if text.endswith(".00"):
+        text = text[:-3]
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def number(value, places=None):
+    """A reading or target for people: no trailing zeros, thousands separators."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    if places is not None:
+        value = round(value, places)
+    text = f"{value:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def plain_number(value):
+    """A Decimal as people type it: 18 rather than 18.0000, never 1E+1 (blank for None)."""
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
+def percent(value):
+    if value is None:
+        return "—"
+    return f"{Decimal(value):.0f}%"
+
+
+def local_datetime(value):
+    """A UTC timestamp shown in the city's time zone."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        tz = ZoneInfo(current_app.config["CITY_TIMEZONE"])
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return str(value)
+
+
+def long_date(value):
+    if value is None:
+        return "—"
+    if isinstance(value, (date, datetime)):
+        return value.strftime("%-d %b %Y")
+    return str(value)
+
+
+def plural(count, word):
+    """ "1 metric", "2 metrics": the count with the word, plural unless the count is one."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def with_article(noun):
+    """ "a contract manager", "an administrator"."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"

@@ -1,0 +1,209 @@
+"""Read models of metrics for the pages and the API: the periods a reading can be entered for,
+a metric's periods with their targets and readings, and each metric's latest state for its contract."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dataclass_field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
+from contracts_app.formatting import plain_number
+from contracts_app.metrics import rules, status
+from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
+
+
+@dataclass
+class PeriodOption:
+    """A started period offered on the reading form, with its reading's id if one is recorded."""
+
+    period: rules.Period
+    label: str
+    reading_id: int | None
+
+    @property
+    def recorded(self):
+        return self.reading_id is not None
+
+
+def reading_period_options(metric, now=None):
+    """The periods a reading can be entered for: every period of the term that has started,
+    with the id of its reading when one is recorded already."""
+    today = status.today_for(now or utcnow())
+    recorded = dict(
+        db.session.execute(select(Reading.period_start, Reading.id).where(Reading.metric_id == metric.id)).all()
+    )
+    return [
+        PeriodOption(p, p.label(metric.cadence), recorded.get(p.start))
+        for p in status.metric_periods(metric)
+        if p.start <= today
+    ]
+
+
+def suggested_period(options):
+    """The period a new reading most likely is for: the latest started period without one."""
+    for option in reversed(options):
+        if not option.recorded:
+            return option.period
+    return None
+
+
+@dataclass
+class PeriodRow:
+    """One period of a metric's term as the detail page shows it."""
+
+    period: rules.Period
+    label: str
+    due: date
+    target: Decimal | None
+    reading: Reading | None
+    attainment: Decimal | None
+    # A rules status for a reading or an overdue period; "awaiting" (started, not yet overdue)
+    # or "upcoming" (not started) otherwise.
+    state: str
+    in_term: bool = True
+
+
+def range_text(metric):
+    """A range metric's bounds as "low–high", or None without both."""
+    if metric.range_low is None or metric.range_high is None:
+        return None
+    return f"{plain_number(metric.range_low)}–{plain_number(metric.range_high)}"
+
+
+def metric_period_rows(metric, now=None):
+    """Every period of the term with its target, reading, attainment and status.
+
+    Readings (with their revisions and who recorded them) and explicit targets are each loaded
+    in one query. Readings left outside the term (after the term changed) are listed at the end.
+    """
+    now = now or utcnow()
+    today = status.today_for(now)
+    grace = status.grace_days()
+    explicit = dict(
+        db.session.execute(
+            select(MetricTarget.period_start, MetricTarget.value).where(MetricTarget.metric_id == metric.id)
+        ).all()
+    )
+    readings = {
+        r.period_start: r
+        for r in db.session.scalars(
+            select(Reading)
+            .where(Reading.metric_id == metric.id)
+            .options(
+                joinedload(Reading.recorded_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.recorded_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.replaced_by),
+            )
+        ).unique()
+    }
+    rows = []
+    for period in status.metric_periods(metric):
+        target = status.target_for(metric, period, explicit)
+        reading = readings.pop(period.start, None)
+        achieved = rules.attainment(metric, reading.value, target) if reading is not None else None
+        if reading is not None:
+            state = reading.status
+        elif rules.is_overdue(period, metric.due_days, today, grace):
+            state = rules.OVERDUE
+        elif period.start > today:
+            state = "upcoming"
+        else:
+            state = "awaiting"
+        rows.append(
+            PeriodRow(period, period.label(metric.cadence), rules.due_date(period, metric.due_days), target, reading, achieved, state)
+        )
+    for reading in readings.values():
+        period = rules.Period(reading.period_start, reading.period_end)
+        rows.append(
+            PeriodRow(period, period.label(metric.cadence), rules.due_date(period, metric.due_days), None, reading,
+                      None, reading.status, in_term=False)
+        )
+    return rows
+
+
+@dataclass
+class MetricSummary:
+    """A metric with its latest reading, that reading's target and attainment, for the contract page."""
+
+    metric: Metric
+    latest: Reading | None = None
+    latest_label: str | None = None
+    target: Decimal | None = None
+    attainment: Decimal | None = None
+    next_period: rules.Period | None = None
+    next_due: date | None = None
+    tags: list = dataclass_field(default_factory=list)
+
+    @property
+    def status(self):
+        # The stored status: overdue and "no data yet" come from there, not from the reading.
+        return self.metric.status
+
+    @property
+    def range_text(self):
+        return range_text(self.metric)
+
+
+def contract_metric_summaries(contract, now=None):
+    """One MetricSummary per metric of ``contract``, in their order, for the contract page.
+
+    Bounded queries whatever the number of metrics: the metrics (if not loaded), the latest
+    reading of every metric in one query, and their explicit targets in one query.
+    """
+    now = now or utcnow()
+    today = status.today_for(now)
+    metrics = list(contract.metrics)
+    if not metrics:
+        return []
+    ids = [m.id for m in metrics]
+    latest_start = (
+        select(Reading.metric_id, func.max(Reading.period_start).label("period_start"))
+        .where(Reading.metric_id.in_(ids))
+        .group_by(Reading.metric_id)
+        .subquery()
+    )
+    latest = {
+        r.metric_id: r
+        for r in db.session.scalars(
+            select(Reading).join(
+                latest_start,
+                and_(Reading.metric_id == latest_start.c.metric_id, Reading.period_start == latest_start.c.period_start),
+            )
+        )
+    }
+    explicit = {}
+    starts = {r.period_start for r in latest.values()}
+    if starts:
+        for metric_id, start, value in db.session.execute(
+            select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value).where(
+                MetricTarget.metric_id.in_(ids), MetricTarget.period_start.in_(starts)
+            )
+        ):
+            explicit.setdefault(metric_id, {})[start] = value
+
+    summaries = []
+    for metric in metrics:
+        summary = MetricSummary(metric)
+        periods = rules.periods(contract.start_date, contract.end_date, metric.cadence)
+        reading = latest.get(metric.id)
+        if reading is not None:
+            period = rules.period_starting(periods, reading.period_start) or rules.Period(reading.period_start, reading.period_end)
+            summary.latest = reading
+            summary.latest_label = period.label(metric.cadence)
+            summary.target = rules.target_for_period(
+                metric, period, contract.start_date, contract.end_date, explicit.get(metric.id)
+            )
+            summary.attainment = rules.attainment(metric, reading.value, summary.target)
+        after = reading.period_start if reading is not None else None
+        for period in periods:
+            if (after is None or period.start > after) and period.start <= today:
+                summary.next_period = period
+                summary.next_due = rules.due_date(period, metric.due_days)
+                break
+        summary.tags = [metric.indicator_type.capitalize()] + (["Payment-linked"] if metric.payment_linked else [])
+        summaries.append(summary)
+    return summaries
