@@ -72,21 +72,31 @@ def require(allowed):
         abort(403)
 
 
-TEMPLATE_CHECKS = {
-    "can_manage_users": can_manage_users,
-    "can_view_audit_log": can_view_audit_log,
-    "can_edit_priorities": can_edit_priorities,
-    "can_create_contracts": can_create_contracts,
-    "can_edit_contract": can_edit_contract,
-    "can_enter_readings": can_enter_readings,
-    "can_edit_milestones": can_edit_milestones,
-}
-
-
 def can_manage_contract(user, contract):
     """Active management (check-ins, action items, resolving flags): procurement officers and
     the contract's own contract manager, on unarchived contracts."""
     return can_enter_readings(user, contract)
 
 
-TEMPLATE_CHECKS["can_manage_contract"] = can_manage_contract
+
+def can_restore_contract(user, contract):
+    """Restoring an archived contract: procurement officers. (Restoring one that is not
+    archived is refused by the service, with a message, not here.)"""
+    return _signed_in(user) and user.role == PROCUREMENT_OFFICER
+
+
+
+def can_evaluate(user, contract):
+    """Closeout evaluations: procurement officers and the contract's own manager on unarchived
+    contracts; on an archived contract, procurement officers only (a contract is often archived
+    soon after it closes, and the evaluation is its last word, not a change to it)."""
+    if can_manage_contract(user, contract):
+        return True
+    return _signed_in(user) and user.role == PROCUREMENT_OFFICER and contract.is_archived
+
+
+# What templates ask: ``can.edit_contract(contract)`` is ``can_edit_contract(current_user,
+# contract)`` (template_helpers binds the signed-in user). Every can_* check above is in it.
+TEMPLATE_CHECKS = {
+    name.removeprefix("can_"): check for name, check in list(globals().items()) if name.startswith("can_")
+}

@@ -1,24 +1,19 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from contracts_app.audit.models import AuditEvent
-from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
+from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.contracts import bp
 from contracts_app.contracts import queries, services
 from contracts_app.contracts.forms import ArchiveForm, ContractForm, RestoreForm, VendorForm
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
-from contracts_app.metrics import services as metric_services
-from contracts_app.permissions import can_create_contracts, can_edit_contract, require
-from contracts_app.priorities.models import Priority
+from contracts_app.metrics.summaries import contract_metric_summaries
+from contracts_app.permissions import can_create_contracts, can_edit_contract, can_restore_contract, require
 from contracts_app.forms_common import errors_on
 
 HISTORY_LIMIT = 100
-
-
 
 
 @bp.route("/contracts")
@@ -37,8 +32,8 @@ def index():
         filters=filters,
         sort=sort,
         direction=direction,
-        priorities=db.session.scalars(select(Priority).order_by(Priority.name)).all(),
-        vendors=db.session.scalars(select(Vendor).order_by(Vendor.name)).all(),
+        priorities=queries.priorities_by_name(),
+        vendors=queries.vendors_by_name(),
         departments=queries.departments(),
         statuses=STATUSES,
         payment_structures=PAYMENT_STRUCTURES,
@@ -56,17 +51,11 @@ def _get_contract(contract_id):
 @bp.route("/contracts/<int:contract_id>")
 def detail(contract_id):
     contract = _get_contract(contract_id)
-    events = db.session.scalars(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.contract_id == contract.id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
+    events = queries.contract_history(contract, HISTORY_LIMIT)
     return render_template(
         "contracts/detail.html",
         contract=contract,
-        metric_summaries=metric_services.contract_metric_summaries(contract),
+        metric_summaries=contract_metric_summaries(contract),
         events=events,
         archive_form=ArchiveForm(),
         restore_form=RestoreForm(),
@@ -74,18 +63,15 @@ def detail(contract_id):
     )
 
 
-def _users_with_role(role):
-    users = db.session.scalars(select(User).where(User.role == role, User.active.is_(True)).order_by(User.name)).all()
-    return [(u.id, f"{u.name} ({u.email})") for u in users]
+def _user_choices(role):
+    return [(u.id, f"{u.name} ({u.email})") for u in queries.active_users(role)]
 
 
 def _prepare_form(form):
-    form.vendor_id.choices = [("", "— pick a vendor —")] + [
-        (v.id, v.name) for v in db.session.scalars(select(Vendor).order_by(Vendor.name))
-    ]
-    form.priority_ids.choices = [(p.id, p.name) for p in db.session.scalars(select(Priority).order_by(Priority.name))]
-    form.procurement_officer_id.choices = [("", "— none —")] + _users_with_role(PROCUREMENT_OFFICER)
-    form.contract_manager_id.choices = [("", "— not yet assigned —")] + _users_with_role(CONTRACT_MANAGER)
+    form.vendor_id.choices = [("", "— pick a vendor —")] + [(v.id, v.name) for v in queries.vendors_by_name()]
+    form.priority_ids.choices = [(p.id, p.name) for p in queries.priorities_by_name()]
+    form.procurement_officer_id.choices = [("", "— none —")] + _user_choices(PROCUREMENT_OFFICER)
+    form.contract_manager_id.choices = [("", "— not yet assigned —")] + _user_choices(CONTRACT_MANAGER)
     return form
 
 
@@ -93,8 +79,6 @@ def _form_data(form):
     data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
     data["new_vendor_name"] = (data.get("new_vendor_name") or "").strip()
     return data
-
-
 
 
 @bp.route("/contracts/new", methods=["GET", "POST"])
@@ -144,7 +128,7 @@ def archive(contract_id):
 @bp.route("/contracts/<int:contract_id>/restore", methods=["POST"])
 def restore(contract_id):
     contract = _get_contract(contract_id)
-    require(current_user.role == PROCUREMENT_OFFICER)
+    require(can_restore_contract(current_user, contract))
     form = RestoreForm()
     if not form.validate_on_submit():
         abort(400)
@@ -162,10 +146,7 @@ def vendors():
 @bp.route("/vendors/<int:vendor_id>")
 def vendor_detail(vendor_id):
     vendor = db.get_or_404(Vendor, vendor_id)
-    contracts = db.session.scalars(
-        select(Contract).where(Contract.vendor_id == vendor.id).order_by(Contract.archived_at.is_not(None), Contract.start_date.desc())
-    ).all()
-    return render_template("contracts/vendor_detail.html", vendor=vendor, contracts=contracts)
+    return render_template("contracts/vendor_detail.html", vendor=vendor, contracts=queries.vendor_contracts(vendor))
 
 
 @bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
-"""What isn't working: metrics off track several periods running, and contracts ending soon
-with the evidence for a renew / rebid / reallocate decision.
+"""What isn't working (read models for ``portfolio.not_working``): metrics off track several
+periods running, and contracts ending soon with the evidence for a renew / rebid / reallocate
+decision.
 
 Every figure comes from stored statuses aggregated in SQL: a fixed number of queries whatever
 the number of contracts, metrics or readings.
@@ -7,19 +8,16 @@ the number of contracts, metrics or readings.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from contracts_app.contracts.models import Contract
-from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from contracts_app.management.models import CheckIn, Flag
+from contracts_app.management.models import Flag
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
-from contracts_app.metrics.status import today_for
-from contracts_app.portfolio import bp
-from contracts_app.portfolio.queries import vendor_ratings_subquery
+from contracts_app.portfolio.queries import last_held_checkins, strategic_conditions, vendor_ratings_subquery
 
 MIN_RUN = 3  # off track this many periods running or more
 DEFAULT_HORIZON_DAYS = 120
@@ -39,7 +37,7 @@ def horizon_days():
 
 def _strategic():
     """Active, unarchived contracts."""
-    return and_(Contract.status == "active", Contract.archived_at.is_(None))
+    return and_(*strategic_conditions())
 
 
 def _days_between(later, earlier):
@@ -151,7 +149,7 @@ class EndingContract:
 
     @property
     def on_track_share(self):
-        return self.periods_on_track * 100 / self.periods if self.periods else None
+        return rules.share(self.periods_on_track, self.periods)
 
     @property
     def hint_label(self):
@@ -162,10 +160,10 @@ def hint_for(health, periods, on_track):
     """A neutral reading of the evidence, not a decision."""
     if not periods:
         return "no_evidence"
-    share = on_track / periods
-    if health in (rules.OFF_TRACK, rules.OVERDUE) or share < 0.5:
+    share = rules.share(on_track, periods)
+    if health in (rules.OFF_TRACK, rules.OVERDUE) or share < 50:
         return "lagging"
-    if health == rules.ON_TRACK and share >= 0.75:
+    if health == rules.ON_TRACK and share >= 75:
         return "performing"
     return "mixed"
 
@@ -190,12 +188,7 @@ def ending_soon(today, horizon=None):
         .group_by(Flag.contract_id)
         .subquery("open_flags")
     )
-    checkins = (
-        select(CheckIn.contract_id.label("contract_id"), func.max(CheckIn.held_on).label("last_held"))
-        .where(CheckIn.status == "held", CheckIn.held_on.is_not(None))
-        .group_by(CheckIn.contract_id)
-        .subquery("last_checkins")
-    )
+    checkins = last_held_checkins("last_checkins")
     evaluations = vendor_ratings_subquery("vendor_evaluations")
     rows = db.session.execute(
         select(
@@ -231,17 +224,3 @@ def ending_soon(today, horizon=None):
         for contract, n_periods, n_on_track, n_flags, last_held, n_evaluations, rating in rows
     ]
 
-
-@bp.route("/portfolio/not-working")
-def not_working():
-    today = today_for(utcnow())
-    horizon = horizon_days()
-    return render_template(
-        "portfolio/not_working.html",
-        runs=off_track_runs(),
-        ending=ending_soon(today, horizon),
-        today=today,
-        horizon=horizon,
-        min_run=MIN_RUN,
-        hints=HINTS,
-    )

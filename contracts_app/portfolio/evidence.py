@@ -1,5 +1,6 @@
-"""Certification evidence: how the city stands on the What Works Cities results-driven
-contracting criteria, computed from its own data, each figure linked to the rows behind it.
+"""Certification evidence (read models for ``portfolio.evidence``): how the city stands on the
+What Works Cities results-driven contracting criteria, computed from its own data, each figure
+linked to the rows behind it.
 
 Strategic contracts are the active, unarchived ones. Every figure is aggregated in SQL; the
 page runs a fixed number of queries whatever the size of the portfolio.
@@ -7,20 +8,16 @@ page runs a fixed number of queries whatever the size of the portfolio.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import abort, render_template, request
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import joinedload
 
 from contracts_app.contracts.models import RESULTS_BASED_PAYMENT, Contract, Vendor
-from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric
-from contracts_app.metrics.status import today_for
-from contracts_app.portfolio import bp
 from contracts_app.portfolio.models import CloseoutEvaluation
-from contracts_app.portfolio.queries import vendor_ratings_subquery
+from contracts_app.portfolio.queries import last_held_checkins, strategic_conditions, vendor_ratings_subquery
 
 QUARTERS = 4
 
@@ -74,7 +71,7 @@ def last_full_quarters(today, count=QUARTERS):
 
 
 def _strategic():
-    return and_(Contract.status == "active", Contract.archived_at.is_(None))
+    return and_(*strategic_conditions())
 
 
 def _has_goals():
@@ -109,15 +106,6 @@ def _quarter_coverage(quarters):
     )
 
 
-def _last_held():
-    return (
-        select(CheckIn.contract_id.label("contract_id"), func.max(CheckIn.held_on).label("last_held"))
-        .where(CheckIn.status == "held", CheckIn.held_on.is_not(None))
-        .group_by(CheckIn.contract_id)
-        .subquery("last_held")
-    )
-
-
 def _conditions(metric_counts, coverage):
     return {
         "goals_metrics": and_(_has_goals(), func.coalesce(metric_counts.c.metrics, 0) > 0),
@@ -138,7 +126,7 @@ class Figure:
 
     @property
     def share(self):
-        return self.numerator * 100 / self.denominator if self.denominator else None
+        return rules.share(self.numerator, self.denominator)
 
     @property
     def info(self):
@@ -192,7 +180,7 @@ class ContractEvidence:
 def contracts_for(criterion, met, today):
     """The strategic contracts that meet (or do not meet) ``criterion``. One query."""
     quarters = last_full_quarters(today)
-    metric_counts, coverage, last_held = _metric_counts(), _quarter_coverage(quarters), _last_held()
+    metric_counts, coverage, last_held = _metric_counts(), _quarter_coverage(quarters), last_held_checkins()
     condition = _conditions(metric_counts, coverage)[criterion]
     rows = db.session.execute(
         select(
@@ -243,29 +231,10 @@ def vendors_for(met):
     return [VendorEvidence(vendor, int(n), int(e), rating) for vendor, n, e, rating in db.session.execute(query)]
 
 
-@bp.route("/portfolio/evidence")
-def evidence():
-    today = today_for(utcnow())
-    figures, public, quarters = evidence_figures(today)
-    return render_template(
-        "portfolio/evidence.html", figures=figures, public=public, quarters=quarters, today=today, criteria=CRITERIA,
-    )
 
-
-@bp.route("/portfolio/evidence/<criterion>")
-def evidence_contracts(criterion):
-    if criterion not in CRITERIA:
-        abort(404)
-    met = request.args.get("met", "yes")
-    if met not in ("yes", "no"):
-        abort(400)
-    today = today_for(utcnow())
+def rows_for(criterion, met, today):
+    """(contracts, vendors) behind one figure: the strategic contracts that meet (or do not
+    meet) ``criterion``, or for vendor evaluations the vendors; the other is None."""
     if criterion == "vendor_evaluations":
-        contracts, vendors = None, vendors_for(met == "yes")
-    else:
-        contracts, vendors = contracts_for(criterion, met == "yes", today), None
-    return render_template(
-        "portfolio/evidence_contracts.html",
-        criterion=criterion, info=CRITERIA[criterion], met=met, contracts=contracts, vendors=vendors,
-        quarters=last_full_quarters(today), today=today, quarter_count=QUARTERS,
-    )
+        return None, vendors_for(met)
+    return contracts_for(criterion, met, today), None

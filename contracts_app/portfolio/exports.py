@@ -1,4 +1,5 @@
-"""CSV exports of the contract register and of metric readings.
+"""CSV exports of the contract register and of metric readings: the row builders and the CSV
+text the ``portfolio.export_*`` routes stream.
 
 Streamed row by row (a generator over a query fetched in batches), UTF-8 with a byte-order mark
 so that Excel opens it as UTF-8, and safe against formula injection: a text cell that starts
@@ -8,20 +9,15 @@ import csv
 import io
 from datetime import datetime, timezone
 
-from flask import Response, abort, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from contracts_app.auth.models import User
 from contracts_app.contracts import queries
 from contracts_app.contracts.models import Contract
-from contracts_app.query_args import MAX_ID
-from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
-from contracts_app.metrics.status import today_for
-from contracts_app.portfolio import bp
 
 BATCH = 500
 BOM = "\ufeff"
@@ -63,7 +59,7 @@ def plain_decimal(value):
     return text
 
 
-def _csv_lines(header, rows):
+def csv_lines(header, rows):
     """Yield the BOM, the header and each row as CSV text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -82,16 +78,11 @@ def _csv_lines(header, rows):
         yield flush()
 
 
-def _csv_response(name, header, rows):
-    filename = f"{name}-{today_for(utcnow()).isoformat()}.csv"
-    return Response(
-        stream_with_context(chunk.encode("utf-8") for chunk in _csv_lines(header, rows)),
-        content_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+def filename(name, today):
+    """``name-YYYY-MM-DD.csv``, with anything but ASCII letters, digits and - _ . in ``name``
+    (a contract reference is user data) replaced by a hyphen."""
+    safe_name = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "-" for ch in name)
+    return f"{safe_name}-{today.isoformat()}.csv"
 
 
 def register_rows(filters, sort, direction):
@@ -116,22 +107,6 @@ def register_rows(filters, sort, direction):
             contract.contract_manager.name if contract.contract_manager else "",
             contract.is_public,
         ]
-
-
-@bp.route("/portfolio/export/contracts.csv")
-def export_register():
-    # Same filters as the register; values that are not valid are ignored, as there.
-    filters, sort, direction, _page, _problems = queries.parse_register_args(request.args)
-    return _csv_response("contracts", REGISTER_COLUMNS, register_rows(filters, sort, direction))
-
-
-def _id_arg(key):
-    raw = request.args.get(key, "").strip()
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
-        abort(400)
-    return int(raw)
 
 
 def reading_rows(contract_id=None, metric_id=None):
@@ -160,16 +135,3 @@ def reading_rows(contract_id=None, metric_id=None):
             rules.STATUS_LABELS.get(status, status), note, recorded_by, recorded_at,
         ]
 
-
-@bp.route("/portfolio/export/readings.csv")
-def export_readings():
-    contract_id, metric_id = _id_arg("contract"), _id_arg("metric")
-    name = "readings"
-    if contract_id is not None:
-        contract = db.get_or_404(Contract, contract_id)
-        name = f"readings-{contract.reference}"
-    if metric_id is not None:
-        metric = db.get_or_404(Metric, metric_id)
-        name = f"readings-metric-{metric.id}"
-    safe_name = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "-" for ch in name)
-    return _csv_response(safe_name, READING_COLUMNS, reading_rows(contract_id, metric_id))

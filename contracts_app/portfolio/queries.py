@@ -1,9 +1,11 @@
-"""Portfolio roll-ups in SQL: each function is one (or a fixed few) statements whose number does
-not grow with the number of contracts. They read the stored statuses (Contract.health,
-Metric.status), flags, check-ins and monthly HealthSnapshot rows — never replay readings.
+"""Portfolio read models in SQL: the dashboard's filters and roll-ups, the priority page's
+rows, and the pieces the other portfolio pages and the API share.
 
-Other portfolio pages may import from here: ``strategic_conditions``, ``PortfolioFilters``,
-``health_counts``, ``priority_rollups``, ``last_held_checkins``, ``headline_sparklines``.
+Each function is one (or a fixed few) statements whose number does not grow with the number of
+contracts. They read the stored statuses (Contract.health, Metric.status), flags, check-ins and
+monthly HealthSnapshot rows — never replay readings. Shared with the other portfolio modules:
+``strategic_conditions``, ``PortfolioFilters``, ``health_counts``, ``priority_rollups``,
+``last_held_checkins``, ``vendor_ratings_subquery``, ``evaluation_for``.
 """
 from __future__ import annotations
 
@@ -20,10 +22,10 @@ from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
 from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_ORDER, CheckIn, Flag
 from contracts_app.metrics.models import Metric, Reading
-from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months
-from contracts_app.portfolio.models import HealthSnapshot
+from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months, share
+from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation, HealthSnapshot
 from contracts_app.priorities.models import Priority, contract_priorities
-from contracts_app.query_args import MAX_ID
+from contracts_app.query_args import MAX_ID, choice_arg
 
 # Display order for health: best first reads naturally in a legend ("62% on track, ...").
 HEALTH_ORDER = ("on_track", "at_risk", "off_track", "overdue", "no_data")
@@ -89,18 +91,8 @@ class PortfolioFilters:
         that name ignoring case, else the one vendor whose name contains it); looking it up is
         one or two small queries, and only when a vendor is asked for."""
         filters = cls()
-        department = args.get("department", "").strip()
-        if department:
-            if department in departments:
-                filters.department = department
-            else:
-                filters.problems.append("department")
-        structure = args.get("payment_structure", "").strip()
-        if structure:
-            if structure in PAYMENT_STRUCTURES:
-                filters.payment_structure = structure
-            else:
-                filters.problems.append("payment structure")
+        filters.department = filters._choice(args, "department", departments, "department")
+        filters.payment_structure = filters._choice(args, "payment_structure", PAYMENT_STRUCTURES, "payment structure")
         vendor = args.get("vendor", "").strip()
         vendor_name = args.get("vendor_name", "").strip()
         if vendor_name or vendor:
@@ -125,6 +117,14 @@ class PortfolioFilters:
             else:
                 filters.problems.append("ending within")
         return filters
+
+    def _choice(self, args, key, allowed, problem):
+        """``query_args.choice_arg``, naming a value that is not allowed as ``problem`` (words)."""
+        invalid = []
+        value = choice_arg(args, key, allowed, invalid)
+        if invalid:
+            self.problems.append(problem)
+        return value
 
     @property
     def active(self):
@@ -207,7 +207,7 @@ def shares(counts):
     total = sum(counts.values())
     if not total:
         return {health: Decimal(0) for health in counts}
-    return {health: (Decimal(100) * count / total).quantize(Decimal("0.1")) for health, count in counts.items()}
+    return {health: share(count, total).quantize(Decimal("0.1")) for health, count in counts.items()}
 
 
 def health_counts(conditions):
@@ -278,6 +278,16 @@ def open_flag_counts(conditions):
     return {severity: int(count) for severity, count in zip(SEVERITY_ORDER, row)}
 
 
+def _last_held_date():
+    """The date of the last held check-in of each Contract row of the enclosing query (correlated)."""
+    return (
+        select(func.max(CheckIn.held_on))
+        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+
+
 @dataclass
 class Attention:
     """The dashboard's "needing attention" list: the worst ``rows``, how many contracts need
@@ -334,12 +344,7 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
         .limit(limit)
         .subquery("worst_overdue")
     )
-    last_held = (
-        select(func.max(CheckIn.held_on))
-        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
-        .correlate(Contract)
-        .scalar_subquery()
-    )
+    last_held = _last_held_date()
     # The display columns only for the (at most 2 × limit) contracts picked above.
     picked = union(select(worst_flagged.c.id), select(worst_overdue.c.id)).subquery("picked")
     rows = db.session.execute(
@@ -431,12 +436,7 @@ def priority_contracts(conditions, page, per_page):
     """
     # Correlated to each listed contract (one page of them) and read from the
     # (status, contract_id, held_on) index, instead of grouping every check-in in the city.
-    last_held = (
-        select(func.max(CheckIn.held_on))
-        .where(CheckIn.contract_id == Contract.id, CheckIn.status == "held")
-        .correlate(Contract)
-        .scalar_subquery()
-    )
+    last_held = _last_held_date()
     return db.session.execute(
         select(
             Contract.id, Contract.reference, Contract.title, Contract.health, Contract.value, Contract.currency,
@@ -521,7 +521,7 @@ def priority_rollup_by_month(priority_id, today, months=ROLLUP_MONTHS):
         total = int(row.total)
         result.append({
             "month": row.month, "total": total, "counts": counts,
-            "on_track_share": (Decimal(100) * counts["on_track"] / total).quantize(Decimal("0.1")) if total else None,
+            "on_track_share": share(counts["on_track"], total).quantize(Decimal("0.1")) if total else None,
         })
     return result
 
@@ -531,8 +531,6 @@ HEALTH_LABELS = {health: STATUS_LABELS[health] for health in HEALTH_ORDER}
 
 def vendor_ratings_subquery(name="vendor_evaluations"):
     """Per vendor: the number of closeout evaluations and their average rating (1–5)."""
-    from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
-
     ratings = sum(getattr(CloseoutEvaluation, field) for field in RATING_FIELDS)
     return (
         select(
@@ -543,3 +541,18 @@ def vendor_ratings_subquery(name="vendor_evaluations"):
         .group_by(CloseoutEvaluation.vendor_id)
         .subquery(name)
     )
+
+
+def last_held_checkins(name="last_held"):
+    """Per contract: the date of its last held check-in (``last_held``), as a subquery."""
+    return (
+        select(CheckIn.contract_id.label("contract_id"), func.max(CheckIn.held_on).label("last_held"))
+        .where(CheckIn.status == "held", CheckIn.held_on.is_not(None))
+        .group_by(CheckIn.contract_id)
+        .subquery(name)
+    )
+
+
+def evaluation_for(contract_id):
+    """The contract's closeout evaluation, or None."""
+    return db.session.scalar(select(CloseoutEvaluation).where(CloseoutEvaluation.contract_id == contract_id))

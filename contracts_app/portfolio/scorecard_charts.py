@@ -1,5 +1,6 @@
 """Server-side SVG for the contract scorecard: one metric's actuals against its targets, with the
-baseline, the on-track / at-risk threshold bands of each period, and flags marked on their periods.
+baseline, the on-track / at-risk threshold bands of each period (``rules.threshold_bands``, in
+the rows), and flags marked on their periods.
 
 The chart is a picture of the rows the scorecard's table lists (``MetricSeries.rows``); the
 table is its text equivalent. Coordinates are floats (drawing only); every value shown as text
@@ -39,43 +40,6 @@ def _fmt(value, places=2):
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
-
-
-def threshold_bands(metric, target):
-    """((on_low, on_high), (risk_low, risk_high)) of values for a period with ``target``.
-
-    Derived from the metric's on_track_pct / at_risk_pct by direction (the inverse of
-    rules.attainment): None as a bound means unbounded on that side. None when the period has
-    no target to judge against.
-    """
-    on = Decimal(metric.on_track_pct if metric.on_track_pct is not None else 100)
-    risk = Decimal(metric.at_risk_pct if metric.at_risk_pct is not None else 90)
-    hundred = Decimal(100)
-    direction = metric.direction
-    if direction == "range":
-        low, high = metric.range_low, metric.range_high
-        if low is None or high is None:
-            return None
-        low, high = Decimal(low), Decimal(high)
-        on_band = (low * on / hundred, high * hundred / on if on > 0 else None)
-        risk_band = (low * risk / hundred, high * hundred / risk if risk > 0 else None)
-        return on_band, risk_band
-    if target is None:
-        return None
-    target = Decimal(target)
-    if direction == "increase":
-        return (target * on / hundred, None), (target * risk / hundred, None)
-    if direction == "decrease":
-        return (
-            (None, target * hundred / on if on > 0 else None),
-            (None, target * hundred / risk if risk > 0 else None),
-        )
-    if direction == "maintain":
-        tolerance = Decimal(metric.tolerance_pct if metric.tolerance_pct is not None else 5)
-        spread_on = max(tolerance + hundred - on, Decimal(0)) * abs(target) / hundred
-        spread_risk = max(tolerance + hundred - risk, Decimal(0)) * abs(target) / hundred
-        return (target - spread_on, target + spread_on), (target - spread_risk, target + spread_risk)
-    return None
 
 
 def metric_chart(series, chart_id):

@@ -1,11 +1,10 @@
-"""Contract and vendor scorecards, and the closeout evaluation form.
+"""Read models for the contract and vendor scorecards.
 
-- ``portfolio.scorecard``: a contract's goals and payment structure, each metric's actuals
-  against its targets over the periods so far (an SVG chart and its table), flag history and
-  check-in history.
-- ``portfolio.vendor_scorecard``: a vendor's contracts, the share of their reporting periods on
-  track, flags, and closeout evaluations against the city's average.
-- ``portfolio.evaluation``: record or edit a completed contract's closeout evaluation.
+- ``contract_scorecard`` (page ``portfolio.scorecard``): each metric's actuals against its
+  targets over the periods so far (an SVG chart and its table), flag history, check-in history
+  and the closeout evaluation.
+- ``vendor_scorecard`` (page ``portfolio.vendor_scorecard``): a vendor's contracts, the share of
+  their reporting periods on track, flags, and closeout evaluations against the city's average.
 
 Every page runs a fixed number of queries whatever the number of contracts, metrics or
 readings: rows of one kind come in one query, figures are aggregated in SQL.
@@ -16,26 +15,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from contracts_app.contracts.models import Contract, Vendor
-
+from contracts_app.contracts.models import Contract
 from contracts_app.milestones.models import Milestone
-from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn, Flag
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.status import grace_days, metric_periods, target_for, today_for
-from contracts_app.permissions import require
-from contracts_app.portfolio import bp
-from contracts_app.portfolio import evaluations
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
-from contracts_app.portfolio.scorecard_charts import metric_chart, threshold_bands
-from contracts_app.forms_common import show_error
+from contracts_app.portfolio.scorecard_charts import metric_chart
 
 PENDING = "pending"  # a period whose reading is not yet due (or due but inside the grace days)
 
@@ -138,7 +129,7 @@ def metric_series(contract, metrics, now):
                 status = rules.OVERDUE if rules.is_overdue(period, metric.due_days, today, grace) else PENDING
             rows.append(PeriodRow(
                 period=period, label=period.label(metric.cadence), target=target, actual=actual, attainment=achieved,
-                status=status, bands=threshold_bands(metric, target),
+                status=status, bands=rules.threshold_bands(metric, target),
                 flags=flags_by_period.get((metric.id, period.start), []),
             ))
         series.append(MetricSeries(metric=metric, rows=rows, summary="", chart_id=f"metric-{metric.id}-chart"))
@@ -156,13 +147,10 @@ def held_checkins(contract_id):
     ).all()
 
 
-@bp.route("/portfolio/contracts/<int:contract_id>")
-def scorecard(contract_id):
-    now = utcnow()
-    contract = db.get_or_404(
-        Contract, contract_id,
-        options=[joinedload(Contract.vendor), selectinload(Contract.metrics), selectinload(Contract.priorities)],
-    )
+def contract_scorecard(contract, now):
+    """The scorecard's figures for ``contract`` (loaded with its metrics): the metric series,
+    flags, the milestones the flags name, held check-ins, the closeout evaluation and the number
+    of open flags. At most seven queries, whatever the number of metrics, readings and flags."""
     series, flags = metric_series(contract, contract.metrics, now)
     # Milestone flags name their milestone: load those in one query, so that flag.milestone
     # finds them in the identity map instead of a query per flag.
@@ -177,12 +165,10 @@ def scorecard(contract_id):
         .where(CloseoutEvaluation.contract_id == contract.id)
         .options(joinedload(CloseoutEvaluation.evaluated_by))
     )
-    return render_template(
-        "portfolio/scorecard.html", contract=contract, series=series, flags=flags, checkins=checkins,
-        evaluation=evaluation, can_evaluate=evaluations.can_evaluate(current_user, contract),
-        evaluable=evaluations.is_evaluable(contract),
-        rating_fields=RATING_FIELDS, open_flags=sum(1 for f in flags if f.is_open), pending=PENDING, today=today_for(now), milestones=milestones,
-    )
+    return {
+        "series": series, "flags": flags, "milestones": milestones, "checkins": checkins, "evaluation": evaluation,
+        "open_flags": sum(1 for f in flags if f.is_open),
+    }
 
 
 # --- vendor scorecard -------------------------------------------------------------------------
@@ -241,7 +227,7 @@ def vendor_figures(vendor_id):
         "flags": flags,
         "readings_total": readings_total,
         "readings_on_track": readings_on_track,
-        "share_on_track": (Decimal(readings_on_track) * 100 / readings_total) if readings_total else None,
+        "share_on_track": rules.share(readings_on_track, readings_total),
         "flags_total": sum(total for total, _ in flags.values()),
         "flags_open": sum(open_ for _, open_ in flags.values()),
         "city_average": _average(ratings[0]),
@@ -252,13 +238,10 @@ def vendor_figures(vendor_id):
     }
 
 
-def share(on_track, total):
-    return (Decimal(on_track) * 100 / total) if total else None
-
-
-@bp.route("/portfolio/vendors/<int:vendor_id>")
-def vendor_scorecard(vendor_id):
-    vendor = db.get_or_404(Vendor, vendor_id)
+def vendor_scorecard(vendor):
+    """The vendor scorecard's figures: its contracts (latest first), ``vendor_figures``, its
+    closeout evaluations (latest first), and the total value of its contracts when they share
+    one currency. Five queries."""
     contracts = db.session.scalars(
         select(Contract).where(Contract.vendor_id == vendor.id).order_by(Contract.start_date.desc(), Contract.id.desc())
     ).all()
@@ -269,49 +252,8 @@ def vendor_scorecard(vendor_id):
         .options(joinedload(CloseoutEvaluation.contract), joinedload(CloseoutEvaluation.evaluated_by))
         .order_by(CloseoutEvaluation.evaluated_on.desc(), CloseoutEvaluation.id.desc())
     ).all()
-    return render_template(
-        "portfolio/vendor.html", vendor=vendor, contracts=contracts, figures=figures, evaluations=evaluation_rows,
-        rating_fields=RATING_FIELDS, share=share,
-        total_value=sum((c.value for c in contracts if c.currency == contracts[0].currency), Decimal(0)) if contracts else None,
-        single_currency=len({c.currency for c in contracts}) <= 1,
-    )
-
-
-# --- closeout evaluation ----------------------------------------------------------------------
-
-
-
-
-@bp.route("/portfolio/contracts/<int:contract_id>/evaluation", methods=["GET", "POST"])
-def evaluation(contract_id):
-    """Record (or edit) the closeout evaluation of a completed or terminated contract.
-
-    For a contract still running, GET explains why there is nothing to fill in (200) and POST
-    changes nothing and goes back to the scorecard with that message.
-    """
-    now = utcnow()
-    contract = db.get_or_404(Contract, contract_id, options=[joinedload(Contract.vendor)])
-    require(evaluations.can_evaluate(current_user, contract))
-    if not evaluations.is_evaluable(contract):
-        if request.method == "POST":
-            flash(
-                f"{contract.reference} is {contract.status_label.lower()}: a closeout evaluation can be recorded once "
-                "it is completed or terminated. Nothing was saved.",
-                "warning",
-            )
-            return redirect(url_for("portfolio.scorecard", contract_id=contract.id))
-        return render_template("portfolio/evaluation_form.html", contract=contract, form=None, existing=None)
-    existing = evaluations.evaluation_for(contract.id)
-    today = today_for(now)
-    form = evaluations.EvaluationForm.for_evaluation(
-        existing, today, formdata=request.form if request.method == "POST" else None
-    )
-    if form.validate_on_submit():
-        try:
-            _saved, created = evaluations.save_evaluation(contract, current_user, form.values(), now=now)
-        except evaluations.EvaluationError as error:
-            show_error(form, error)
-        else:
-            flash("Closeout evaluation recorded." if created else "Closeout evaluation updated.", "success")
-            return redirect(url_for("portfolio.scorecard", contract_id=contract.id) + "#evaluation")
-    return render_template("portfolio/evaluation_form.html", contract=contract, form=form, existing=existing, today=today)
+    return {
+        "contracts": contracts, "figures": figures, "evaluations": evaluation_rows,
+        "total_value": sum((c.value for c in contracts if c.currency == contracts[0].currency), Decimal(0)) if contracts else None,
+        "single_currency": len({c.currency for c in contracts}) <= 1,
+    }

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from contracts_app.audit.models import AuditEvent
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from contracts_app.portfolio import evaluations
+from contracts_app.portfolio import queries, services
 from contracts_app.portfolio.models import CloseoutEvaluation
 
 GOOD = {
@@ -172,7 +172,7 @@ def test_it_turns_a_concurrent_first_evaluation_into_a_field_message(client_as, 
     client = client_as("procurement_officer")
     client.post(_url(completed), data=GOOD)
     # The other request saw no evaluation yet, then inserts: the unique contract_id refuses it.
-    monkeypatch.setattr(evaluations, "evaluation_for", lambda contract_id: None)
+    monkeypatch.setattr(queries, "evaluation_for", lambda contract_id: None)
     response = client.post(_url(completed), data={**GOOD, "quality": "1"})
     assert response.status_code == 200
     assert "Someone else saved an evaluation of this contract just now" in response.get_data(as_text=True)
@@ -183,8 +183,8 @@ def test_it_turns_a_concurrent_first_evaluation_into_a_field_message(client_as, 
 def test_the_service_refuses_a_running_contract(factory, users):
     contract = factory.make_contract(status="draft")
     values = {**GOOD, "evaluated_on": date(2025, 10, 1)}
-    with pytest.raises(evaluations.EvaluationError, match="draft"):
-        evaluations.save_evaluation(contract, users["procurement_officer"], values)
+    with pytest.raises(services.EvaluationError, match="draft"):
+        services.save_evaluation(contract, users["procurement_officer"], values)
     assert _count() == 0
 
 
@@ -196,9 +196,9 @@ def test_the_service_judges_the_date_against_the_city_today(factory, users):
 
     if not current_app.config["CITY_TIMEZONE"].startswith("America/"):
         pytest.skip("the test city is not in the Americas")
-    with pytest.raises(evaluations.EvaluationError, match="future"):
-        evaluations.save_evaluation(contract, users["procurement_officer"], values, now=now)
-    evaluation, created = evaluations.save_evaluation(
+    with pytest.raises(services.EvaluationError, match="future"):
+        services.save_evaluation(contract, users["procurement_officer"], values, now=now)
+    evaluation, created = services.save_evaluation(
         contract, users["procurement_officer"], {**values, "evaluated_on": date(2025, 10, 1)}, now=now
     )
     assert created and evaluation.evaluated_on == date(2025, 10, 1)

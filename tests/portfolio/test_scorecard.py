@@ -2,13 +2,14 @@
 import re
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import ActionItem, CheckIn, Flag
-from contracts_app.portfolio.scorecard_charts import threshold_bands
+from contracts_app.metrics.rules import AT_RISK, OFF_TRACK, ON_TRACK, reading_status, threshold_bands
 from tests.querycount import count_queries
 
 
@@ -186,6 +187,44 @@ def test_it_derives_bands_around_the_target_for_maintain_metrics():
 def test_it_derives_range_bands_from_low_and_high():
     on, risk = threshold_bands(_Metric("range", risk=80, low=Decimal(10), high=Decimal(20)), None)
     assert on == (Decimal(10), Decimal(20)) and risk == (Decimal(8), Decimal(25))
+
+
+STEP = Decimal("0.01")
+
+
+@pytest.mark.parametrize("metric, target, expected", [
+    (_Metric("increase", on=80, risk=50), Decimal(20), ((Decimal(16), None), (Decimal(10), None))),
+    (_Metric("decrease", on=80, risk=50), Decimal(8), ((None, Decimal(10)), (None, Decimal(16)))),
+    (_Metric("maintain", on=80, risk=50, tolerance=10), Decimal(100),
+     ((Decimal(70), Decimal(130)), (Decimal(40), Decimal(160)))),
+    (_Metric("range", on=80, risk=50, low=Decimal(10), high=Decimal(20)), None,
+     ((Decimal(8), Decimal(25)), (Decimal(5), Decimal(40)))),
+])
+def test_it_puts_the_bands_where_the_metrics_own_thresholds_change_its_status(metric, target, expected):
+    bands = threshold_bands(metric, target)
+    assert bands == expected
+    for (low, high), inside, outside in zip(bands, (ON_TRACK, AT_RISK), (AT_RISK, OFF_TRACK)):
+        for bound, step in ((low, -STEP), (high, STEP)):
+            if bound is not None:
+                assert reading_status(metric, bound, target) == inside
+                assert reading_status(metric, bound + step, target) == outside
+
+
+def test_it_uses_the_status_rules_defaults_for_thresholds_not_set():
+    unset = SimpleNamespace(direction="maintain", on_track_pct=None, at_risk_pct=None, tolerance_pct=None,
+                            range_low=None, range_high=None)
+    assert threshold_bands(unset, Decimal(100)) == threshold_bands(_Metric("maintain"), Decimal(100))
+    assert threshold_bands(unset, Decimal(100)) == ((Decimal(95), Decimal(105)), (Decimal(85), Decimal(115)))
+
+
+def test_it_draws_the_bands_of_a_metric_with_its_own_thresholds(client_as, factory):
+    contract = factory.make_contract()
+    metric = factory.make_metric(contract, name="Placements", on_track_pct=Decimal(80), at_risk_pct=Decimal(60),
+                                 targets={date(2025, 8, 1): 20})
+    factory.make_reading(metric, date(2025, 8, 1), 17)
+    html = _scorecard(client_as, contract)
+    assert "<title>Aug 2025: On track zone 16 to above</title>" in html
+    assert "<title>Aug 2025: At risk zone 12 to above</title>" in html
 
 
 def test_it_runs_the_same_number_of_queries_at_10_and_200_contracts(client_as, build_city):

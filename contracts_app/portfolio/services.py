@@ -1,29 +1,18 @@
 """Closeout evaluations: how a vendor performed on a completed (or terminated) contract, rated
 1–5 on quality, schedule, cost control and management, so that performance informs renewals
-and similar vendors can be compared (WWC RDC3, RDC6). One per contract: the form creates it,
-or edits the existing one.
-
-Who may evaluate: procurement officers, and the contract's own contract manager, on
-unarchived contracts (permissions.can_manage_contract). A contract is often archived soon
-after it closes, so on archived contracts procurement officers (only) may still record or
-correct the evaluation: the evaluation is the contract's last word, not a change to it.
+and similar vendors can be compared (WWC RDC3, RDC6). One per contract: ``save_evaluation``
+creates it, or edits the existing one. Who may evaluate is ``permissions.can_evaluate``.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from contracts_app.audit.services import record, snapshot
-from contracts_app.auth.models import PROCUREMENT_OFFICER
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
-from contracts_app.forms_common import BaseForm
-from contracts_app.metrics.forms import PlainDateField
 from contracts_app.metrics.status import today_for
-from contracts_app.permissions import can_manage_contract
+from contracts_app.portfolio import queries
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
 
 EVALUABLE_STATUSES = ("completed", "terminated")
@@ -43,79 +32,9 @@ class EvaluationError(ServiceError):
     """An evaluation that cannot be saved; ``field`` names the form field at fault."""
 
 
-# --- permission -------------------------------------------------------------------------------
-
-
-def can_evaluate(user, contract):
-    """Procurement officers and the contract's own manager (unarchived contracts); on an
-    archived contract, procurement officers only."""
-    if can_manage_contract(user, contract):
-        return True
-    return (
-        user is not None and getattr(user, "is_authenticated", False)
-        and user.role == PROCUREMENT_OFFICER and contract.is_archived
-    )
-
-
 def is_evaluable(contract):
+    """A closeout evaluation is recorded once the contract is completed or terminated."""
     return contract.status in EVALUABLE_STATUSES
-
-
-# --- form ---------------------------------------------------------------------------------------
-
-
-def _rating(form, field):
-    if field.data not in RATINGS:
-        raise ValidationError(RATING_MESSAGE)
-
-
-def _rating_field(label):
-    return SelectField(
-        label, choices=[("", "Choose a rating…"), *RATINGS.items()], validate_choice=False,
-        validators=[InputRequired(RATING_MESSAGE), _rating],
-    )
-
-
-class EvaluationForm(BaseForm):
-    quality = _rating_field(RATING_FIELDS["quality"])
-    schedule = _rating_field(RATING_FIELDS["schedule"])
-    cost_control = _rating_field(RATING_FIELDS["cost_control"])
-    management = _rating_field(RATING_FIELDS["management"])
-    narrative = TextAreaField(
-        "Narrative",
-        validators=[DataRequired("Describe how the vendor performed: what worked, what did not."), Length(max=MAX_NARRATIVE)],
-        description="What worked and what did not, with the evidence; read at renewal and when similar work is bought.",
-    )
-    vendor_comment = TextAreaField(
-        "Vendor's comment", validators=[Optional(), Length(max=MAX_COMMENT)],
-        description="Optional: the vendor's response to this evaluation.",
-    )
-    evaluated_on = PlainDateField("Evaluated on", validators=[InputRequired("Give the date of the evaluation.")])
-
-    def values(self):
-        values = {name: self[name].data for name in RATING_FIELDS}
-        values.update(narrative=self.narrative.data, vendor_comment=self.vendor_comment.data,
-                      evaluated_on=self.evaluated_on.data)
-        return values
-
-    @classmethod
-    def for_evaluation(cls, evaluation, today, formdata=None):
-        """The form, prefilled from an existing evaluation (or dated today for a new one)."""
-        if formdata is not None:
-            return cls(formdata=formdata)
-        if evaluation is None:
-            return cls(formdata=None, data={"evaluated_on": today})
-        data = {name: str(getattr(evaluation, name)) for name in RATING_FIELDS}
-        data.update(narrative=evaluation.narrative, vendor_comment=evaluation.vendor_comment,
-                    evaluated_on=evaluation.evaluated_on)
-        return cls(formdata=None, data=data)
-
-
-# --- services -----------------------------------------------------------------------------------
-
-
-def evaluation_for(contract_id):
-    return db.session.scalar(select(CloseoutEvaluation).where(CloseoutEvaluation.contract_id == contract_id))
 
 
 def _clean(contract, values, today):
@@ -166,7 +85,7 @@ def save_evaluation(contract, actor, values, now=None):
             None,
         )
     cleaned = _clean(contract, values, today_for(now))
-    evaluation = evaluation_for(contract.id)
+    evaluation = queries.evaluation_for(contract.id)
     created = evaluation is None
     before = None if created else snapshot(evaluation)
     if created:
