@@ -1,7 +1,7 @@
 """Factories: build valid rows with sensible defaults; override any field by keyword."""
 import itertools
 from functools import lru_cache
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from werkzeug.security import generate_password_hash
@@ -10,10 +10,13 @@ from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.milestones.models import Milestone
 from contracts_app.extensions import db
+from contracts_app.management.models import FLAG_SEVERITY, ActionItem, CheckIn, Flag
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.priorities.models import Priority
 
 PASSWORD = "correct-horse-battery"
+# make_flag's default opening time: three days before the management tests' NOW (20 Jan 2026, 15:00 UTC).
+FLAG_OPENED_AT = datetime(2026, 1, 17, 15, 0, tzinfo=timezone.utc)
 _seq = itertools.count(1)
 
 
@@ -126,3 +129,44 @@ def make_reading(metric, period_start, value, status="on_track", period_end=None
     db.session.add(reading)
     db.session.commit()
     return reading
+
+
+def make_flag(contract, metric=None, milestone=None, kind="off_track", period_start=date(2025, 8, 1),
+              opened_at=None, resolved_at=None, **kw):
+    """A Flag row made directly (opening flags is the sweep's job, tested in tests/management)."""
+    if metric is not None:
+        subject = dict(subject_type="metric", subject_id=metric.id, metric_id=metric.id)
+    elif milestone is not None:
+        subject = dict(subject_type="milestone", subject_id=milestone.id, milestone_id=milestone.id)
+    else:
+        subject = dict(subject_type="contract", subject_id=contract.id)
+    flag = Flag(
+        contract_id=contract.id, period_start=period_start, kind=kind, severity=kw.pop("severity", FLAG_SEVERITY[kind]),
+        opened_at=opened_at or FLAG_OPENED_AT, resolved_at=resolved_at, **subject, **kw,
+    )
+    db.session.add(flag)
+    db.session.commit()
+    return flag
+
+
+def make_checkin(contract, status="scheduled", scheduled_for=date(2026, 1, 27), held_on=None, **kw):
+    pending = contract.id if status in ("proposed", "scheduled") else None
+    if status == "held" and held_on is None:
+        held_on = scheduled_for
+    checkin = CheckIn(
+        contract_id=contract.id, status=status, pending_contract_id=pending, scheduled_for=scheduled_for,
+        held_on=held_on, **kw,
+    )
+    db.session.add(checkin)
+    db.session.commit()
+    return checkin
+
+
+def make_action_item(checkin, description="Hire a second intake worker", owner="Harbor Light", due_date=date(2026, 2, 1), **kw):
+    item = ActionItem(
+        checkin_id=checkin.id, contract_id=checkin.contract_id, description=description, owner=owner,
+        due_date=due_date, **kw,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item

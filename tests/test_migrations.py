@@ -11,10 +11,10 @@ from sqlalchemy.engine import make_url
 from config import TestingConfig
 from contracts_app import create_app
 from contracts_app.extensions import db
-from tests.conftest import postgres_url
+from tests.conftest import BACKENDS, postgres_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"

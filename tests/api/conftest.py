@@ -91,7 +91,7 @@ def api_as(app, users):
 
 
 @pytest.fixture
-def city(factory, users):
+def api_city(factory, users):
     """A contract managed by the contract_manager user, with a metric (one reading), a
     milestone, an open flag and a held check-in; and another manager's contract with the same."""
     from datetime import timedelta
@@ -99,7 +99,6 @@ def city(factory, users):
 
     from contracts_app.db_types import utcnow
     from contracts_app.metrics.status import today_for
-    from tests.management.conftest import make_action_item, make_checkin, make_flag
     from tests.metrics.helpers import recent_term
 
     start, end = recent_term()
@@ -113,9 +112,9 @@ def city(factory, users):
         metric = factory.make_metric(contract, baseline_date=start - timedelta(days=1))
         reading = factory.make_reading(metric, start, 21)
         milestone = factory.make_milestone(contract, due_date=end)
-        flag = make_flag(contract, metric=metric, period_start=start)
-        checkin = make_checkin(contract, status="held", scheduled_for=start + timedelta(days=40))
-        make_action_item(checkin, due_date=start + timedelta(days=60))
+        flag = factory.make_flag(contract, metric=metric, period_start=start)
+        checkin = factory.make_checkin(contract, status="held", scheduled_for=start + timedelta(days=40))
+        factory.make_action_item(checkin, due_date=start + timedelta(days=60))
         made.update({
             f"{key}contract": contract, f"{key}metric": metric, f"{key}reading": reading,
             f"{key}milestone": milestone, f"{key}flag": flag, f"{key}checkin": checkin, f"{key}manager": manager,

@@ -48,10 +48,10 @@ def metric_count():
     return db.session.query(Metric).count()
 
 
-def test_it_refuses_bad_bodies_without_writing(api_as, city):
+def test_it_refuses_bad_bodies_without_writing(api_as, api_city):
     officer = api_as("procurement_officer")
     before = metric_count()
-    url = f"/contracts/{city.contract.id}/metrics"
+    url = f"/contracts/{api_city.contract.id}/metrics"
     for description, body, content_type, status, field in BAD_BODIES:
         response = officer.post(url, data=body, content_type=content_type)
         assert response.status_code == status, description
@@ -73,9 +73,9 @@ def test_it_refuses_bad_bodies_without_writing(api_as, city):
     assert officer.post(url, VALID_METRIC).status_code == 201
 
 
-def test_it_refuses_a_body_over_a_megabyte(api_as, city):
+def test_it_refuses_a_body_over_a_megabyte(api_as, api_city):
     response = api_as("procurement_officer").post(
-        f"/contracts/{city.contract.id}/metrics", {**VALID_METRIC, "definition": "x" * (1024 * 1024)}
+        f"/contracts/{api_city.contract.id}/metrics", {**VALID_METRIC, "definition": "x" * (1024 * 1024)}
     )
     assert response.status_code == 413
 
@@ -101,7 +101,7 @@ BAD_QUERIES = [
 ]
 
 
-def test_it_refuses_bad_query_parameters(api_as, city):
+def test_it_refuses_bad_query_parameters(api_as, api_city):
     viewer = api_as("viewer")
     for url, field in BAD_QUERIES:
         response = viewer.get(url)

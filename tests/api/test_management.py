@@ -6,29 +6,29 @@ from sqlalchemy import select
 from contracts_app.audit.models import AuditEvent
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from tests.management.conftest import make_action_item, make_checkin, make_flag
+from tests.factories import make_action_item, make_checkin, make_flag
 from tests.querycount import count_queries
 
 
-def test_it_lists_flags_by_status_and_contract(api_as, city):
-    resolved = make_flag(city.contract, milestone=city.milestone, kind="milestone_missed", period_start=city.end,
+def test_it_lists_flags_by_status_and_contract(api_as, api_city):
+    resolved = make_flag(api_city.contract, milestone=api_city.milestone, kind="milestone_missed", period_start=api_city.end,
                          resolved_at=utcnow())
     viewer = api_as("viewer")
 
     def ids(query):
         return [f["id"] for f in viewer.get("/flags?" + query).get_json()["items"]]
 
-    assert set(ids("")) == {city.flag.id, city.other_flag.id, resolved.id}
-    assert set(ids("status=open")) == {city.flag.id, city.other_flag.id}
+    assert set(ids("")) == {api_city.flag.id, api_city.other_flag.id, resolved.id}
+    assert set(ids("status=open")) == {api_city.flag.id, api_city.other_flag.id}
     assert ids("status=resolved") == [resolved.id]
-    assert set(ids(f"contract={city.contract.id}")) == {city.flag.id, resolved.id}
-    assert ids(f"status=open&contract={city.contract.id}&kind=off_track&severity=high") == [city.flag.id]
-    flag = viewer.get(f"/flags/{city.flag.id}").get_json()
-    assert (flag["kind"], flag["subject"], flag["contract"]["reference"]) == ("off_track", city.metric.name, city.contract.reference)
-    assert viewer.get(f"/flags/{resolved.id}").get_json()["subject"] == city.milestone.title
+    assert set(ids(f"contract={api_city.contract.id}")) == {api_city.flag.id, resolved.id}
+    assert ids(f"status=open&contract={api_city.contract.id}&kind=off_track&severity=high") == [api_city.flag.id]
+    flag = viewer.get(f"/flags/{api_city.flag.id}").get_json()
+    assert (flag["kind"], flag["subject"], flag["contract"]["reference"]) == ("off_track", api_city.metric.name, api_city.contract.reference)
+    assert viewer.get(f"/flags/{resolved.id}").get_json()["subject"] == api_city.milestone.title
 
 
-def test_it_lists_flags_and_checkins_in_a_fixed_number_of_queries(api_as, city, factory):
+def test_it_lists_flags_and_checkins_in_a_fixed_number_of_queries(api_as, api_city, factory):
     viewer = api_as("viewer")
     viewer.get("/flags")  # the token's first use records last_used_at once
 
@@ -54,9 +54,9 @@ def test_it_lists_flags_and_checkins_in_a_fixed_number_of_queries(api_as, city, 
     assert viewer.get("/flags").get_json()["total"] == 26
 
 
-def test_it_resolves_a_flag_once(api_as, city, users):
+def test_it_resolves_a_flag_once(api_as, api_city, users):
     manager = api_as("contract_manager")
-    url = f"/flags/{city.flag.id}/resolve"
+    url = f"/flags/{api_city.flag.id}/resolve"
     assert "note" in manager.post(url, {"note": ""}).get_json()["error"]["fields"]
     response = manager.post(url, {"note": "Vendor hired two caseworkers"})
     assert response.status_code == 200
@@ -69,21 +69,21 @@ def test_it_resolves_a_flag_once(api_as, city, users):
     assert event.actor_id == users["contract_manager"].id
 
 
-def test_it_lists_checkins_by_contract_and_status(api_as, city):
-    pending = make_checkin(city.contract, status="scheduled", scheduled_for=city.today + timedelta(days=7))
-    city.checkin.flags.append(city.flag)
+def test_it_lists_checkins_by_contract_and_status(api_as, api_city):
+    pending = make_checkin(api_city.contract, status="scheduled", scheduled_for=api_city.today + timedelta(days=7))
+    api_city.checkin.flags.append(api_city.flag)
     db.session.commit()
     viewer = api_as("viewer")
-    items = viewer.get(f"/checkins?contract={city.contract.id}").get_json()["items"]
-    assert [c["id"] for c in items] == [pending.id, city.checkin.id]
-    held = viewer.get(f"/checkins?contract={city.contract.id}&status=held").get_json()["items"]
-    assert [c["id"] for c in held] == [city.checkin.id]
-    assert held[0]["flag_ids"] == [city.flag.id]
+    items = viewer.get(f"/checkins?contract={api_city.contract.id}").get_json()["items"]
+    assert [c["id"] for c in items] == [pending.id, api_city.checkin.id]
+    held = viewer.get(f"/checkins?contract={api_city.contract.id}&status=held").get_json()["items"]
+    assert [c["id"] for c in held] == [api_city.checkin.id]
+    assert held[0]["flag_ids"] == [api_city.flag.id]
     assert held[0]["action_items"][0]["owner"] == "Harbor Light"
     assert viewer.get("/checkins?status=cancelled").get_json()["total"] == 0
 
 
-def test_it_rolls_the_portfolio_up_per_priority(api_as, city, factory):
+def test_it_rolls_the_portfolio_up_per_priority(api_as, api_city, factory):
     other = factory.make_priority(name="Parks")
     factory.make_contract(priorities=[other], health="on_track", department="Parks")
     factory.make_contract(priorities=[other], health="off_track", status="draft")  # not in the strategic portfolio

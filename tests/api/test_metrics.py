@@ -12,9 +12,9 @@ PLACEMENTS = {
 }
 
 
-def test_it_adds_a_metric_and_names_every_problem_at_once(api_as, city, users):
+def test_it_adds_a_metric_and_names_every_problem_at_once(api_as, api_city, users):
     officer = api_as("procurement_officer")
-    url = f"/contracts/{city.contract.id}/metrics"
+    url = f"/contracts/{api_city.contract.id}/metrics"
     response = officer.post(url, {**PLACEMENTS, "target_value": 10, "at_risk_pct": 120, "direction": "increase"})
     assert response.status_code == 422
     assert {"target_value", "at_risk_pct"} <= set(response.get_json()["error"]["fields"])
@@ -35,12 +35,12 @@ def test_it_adds_a_metric_and_names_every_problem_at_once(api_as, city, users):
     assert [m["position"] for m in items] == list(range(6))
 
 
-def test_it_records_readings_and_answers_409_for_a_recorded_period(api_as, city, users):
+def test_it_records_readings_and_answers_409_for_a_recorded_period(api_as, api_city, users):
     manager = api_as("contract_manager")
     # This month's period: once it has a reading no later period is due, so the metric's
     # status is that reading's.
-    period = city.today.replace(day=1).isoformat()
-    url = f"/metrics/{city.metric.id}/readings"
+    period = api_city.today.replace(day=1).isoformat()
+    url = f"/metrics/{api_city.metric.id}/readings"
     response = manager.post(url, {"period_start": period, "value": 5, "note": "Staff shortage"})
     assert response.status_code == 201
     reading = response.get_json()
@@ -48,9 +48,9 @@ def test_it_records_readings_and_answers_409_for_a_recorded_period(api_as, city,
     assert reading["recorded_by"]["id"] == users["contract_manager"].id
     assert reading["target"] and float(reading["attainment"]) < 90
 
-    metric = manager.get(f"/metrics/{city.metric.id}").get_json()
+    metric = manager.get(f"/metrics/{api_city.metric.id}").get_json()
     assert metric["status"] == "off_track" and metric["latest_reading"]["id"] == reading["id"]
-    assert manager.get(f"/contracts/{city.contract.id}").get_json()["health"] == "off_track"
+    assert manager.get(f"/contracts/{api_city.contract.id}").get_json()["health"] == "off_track"
 
     again = manager.post(url, {"period_start": period, "value": 25})
     assert again.status_code == 409
@@ -59,9 +59,9 @@ def test_it_records_readings_and_answers_409_for_a_recorded_period(api_as, city,
     assert "period_start" in error["fields"]
 
     for body, field in (
-        ({"period_start": rules.add_months(city.today.replace(day=1), 1).isoformat(), "value": 5}, "period_start"),
+        ({"period_start": rules.add_months(api_city.today.replace(day=1), 1).isoformat(), "value": 5}, "period_start"),
         ({"period_start": "2001-01-01", "value": 5}, "period_start"),
-        ({"period_start": rules.add_months(city.start, 1).replace(day=2).isoformat(), "value": 5}, "period_start"),
+        ({"period_start": rules.add_months(api_city.start, 1).replace(day=2).isoformat(), "value": 5}, "period_start"),
         ({"period_start": period}, "value"),
     ):
         response = manager.post(url, body)
@@ -69,13 +69,13 @@ def test_it_records_readings_and_answers_409_for_a_recorded_period(api_as, city,
     assert db.session.query(Reading).count() == 3  # the city's two, and this one
 
 
-def test_it_corrects_a_reading_keeping_its_history(api_as, city):
+def test_it_corrects_a_reading_keeping_its_history(api_as, api_city):
     officer = api_as("procurement_officer")
-    url = f"/readings/{city.reading.id}"
+    url = f"/readings/{api_city.reading.id}"
     assert "note" in officer.patch(url, {"value": 25}).get_json()["error"]["fields"]
     response = officer.patch(url, {"value": 25, "note": "Late returns from the shelter"})
     assert response.status_code == 200
     assert (response.get_json()["value"], response.get_json()["corrections"]) == ("25", 1)
     assert officer.patch(url, {"value": 25, "note": "Late returns from the shelter"}).status_code == 422
-    (item,) = [r for r in officer.get(f"/metrics/{city.metric.id}/readings").get_json()["items"]]
-    assert item["id"] == city.reading.id and item["corrections"] == 1
+    (item,) = [r for r in officer.get(f"/metrics/{api_city.metric.id}/readings").get_json()["items"]]
+    assert item["id"] == api_city.reading.id and item["corrections"] == 1

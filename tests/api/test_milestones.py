@@ -2,10 +2,10 @@
 from datetime import timedelta
 
 
-def test_it_adds_and_updates_milestones(api_as, city):
+def test_it_adds_and_updates_milestones(api_as, api_city):
     manager = api_as("contract_manager")
-    url = f"/contracts/{city.contract.id}/milestones"
-    response = manager.post(url, {"title": "Intake centre open", "due_date": city.start.isoformat()})
+    url = f"/contracts/{api_city.contract.id}/milestones"
+    response = manager.post(url, {"title": "Intake centre open", "due_date": api_city.start.isoformat()})
     assert response.status_code == 201
     milestone = response.get_json()
     assert (milestone["status"], milestone["completed_on"]) == ("scheduled", None)
@@ -14,8 +14,8 @@ def test_it_adds_and_updates_milestones(api_as, city):
     path = f"/milestones/{milestone['id']}"
     response = manager.patch(path, {"status": "met"})
     assert response.status_code == 422 and "completed_on" in response.get_json()["error"]["fields"]
-    future = (city.today + timedelta(days=2)).isoformat()
+    future = (api_city.today + timedelta(days=2)).isoformat()
     assert "completed_on" in manager.patch(path, {"status": "met", "completed_on": future}).get_json()["error"]["fields"]
-    response = manager.patch(path, {"status": "met", "completed_on": city.start.isoformat()})
+    response = manager.patch(path, {"status": "met", "completed_on": api_city.start.isoformat()})
     assert response.status_code == 200
     assert (response.get_json()["status"], response.get_json()["title"]) == ("met", "Intake centre open")

@@ -50,37 +50,37 @@ def requests_for(city, priority_id):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_it_gives_each_role_the_rights_it_has_on_the_web(api_as, city, role):
+def test_it_gives_each_role_the_rights_it_has_on_the_web(api_as, api_city, role):
     client = api_as(role)
-    for method, path, body, allowed, status in requests_for(city, city.priority.id):
+    for method, path, body, allowed, status in requests_for(api_city, api_city.priority.id):
         response = client.open(method, path, json=body)
         expected = status if role in allowed else 403
         assert response.status_code == expected, f"{role} {method} {path}: {response.get_json()}"
 
 
-def test_it_keeps_contract_managers_to_their_own_contracts(api_as, city):
+def test_it_keeps_contract_managers_to_their_own_contracts(api_as, api_city):
     manager = api_as("contract_manager")
     for method, path, body in (
-        ("POST", f"/metrics/{city.other_metric.id}/readings", {"period_start": next_month(city.start), "value": 22}),
-        ("PATCH", f"/readings/{city.other_reading.id}", {"value": 20, "note": "Late returns"}),
-        ("POST", f"/contracts/{city.other_contract.id}/milestones", {"title": "Go live", "due_date": city.end.isoformat()}),
-        ("PATCH", f"/milestones/{city.other_milestone.id}", {"status": "met", "completed_on": city.start.isoformat()}),
-        ("POST", f"/flags/{city.other_flag.id}/resolve", {"note": "Not mine"}),
+        ("POST", f"/metrics/{api_city.other_metric.id}/readings", {"period_start": next_month(api_city.start), "value": 22}),
+        ("PATCH", f"/readings/{api_city.other_reading.id}", {"value": 20, "note": "Late returns"}),
+        ("POST", f"/contracts/{api_city.other_contract.id}/milestones", {"title": "Go live", "due_date": api_city.end.isoformat()}),
+        ("PATCH", f"/milestones/{api_city.other_milestone.id}", {"status": "met", "completed_on": api_city.start.isoformat()}),
+        ("POST", f"/flags/{api_city.other_flag.id}/resolve", {"note": "Not mine"}),
     ):
         response = manager.open(method, path, json=body)
         assert response.status_code == 403, path
         assert "on this contract" in response.get_json()["error"]["message"]
 
 
-def test_it_makes_an_archived_contract_read_only(api_as, city):
+def test_it_makes_an_archived_contract_read_only(api_as, api_city):
     officer = api_as("procurement_officer")
-    assert officer.post(f"/contracts/{city.contract.id}/archive", {"reason": "Replaced"}).status_code == 200
+    assert officer.post(f"/contracts/{api_city.contract.id}/archive", {"reason": "Replaced"}).status_code == 200
     for method, path, body in (
-        ("PATCH", f"/contracts/{city.contract.id}", {"title": "Again"}),
-        ("POST", f"/contracts/{city.contract.id}/archive", {"reason": "Twice"}),
-        ("POST", f"/metrics/{city.metric.id}/readings", {"period_start": next_month(city.start), "value": 22}),
+        ("PATCH", f"/contracts/{api_city.contract.id}", {"title": "Again"}),
+        ("POST", f"/contracts/{api_city.contract.id}/archive", {"reason": "Twice"}),
+        ("POST", f"/metrics/{api_city.metric.id}/readings", {"period_start": next_month(api_city.start), "value": 22}),
     ):
         response = officer.open(method, path, json=body)
         assert response.status_code == 403, path
         assert "archived" in response.get_json()["error"]["message"]
-    assert officer.get(f"/contracts/{city.contract.id}").get_json()["archived_at"] is not None
+    assert officer.get(f"/contracts/{api_city.contract.id}").get_json()["archived_at"] is not None

@@ -24,7 +24,7 @@ def test_it_signs_in_and_goes_home(client, auth, factory):
 
 
 def test_it_signs_in_whatever_the_case_of_the_email(client, factory):
-    user = factory.make_user("viewer", email="ana.ruiz@city.test")
+    factory.make_user("viewer", email="ana.ruiz@city.test")
 
     response = client.post("/login", data={"email": "  Ana.Ruiz@City.TEST ", "password": PASSWORD})
 

@@ -11,7 +11,7 @@ def viewer(client_as):
 
 
 @pytest.fixture
-def city(factory):
+def register_city(factory):
     housing = factory.make_priority(name="Affordable housing")
     streets = factory.make_priority(name="Clean streets")
     harbor = factory.make_vendor(name="Harbor Light Services")
@@ -36,11 +36,11 @@ def refs(response):
     return re.findall(r">((?:HS|PW)-\d{3})</a>", response.get_data(as_text=True))
 
 
-def test_it_lists_every_unarchived_contract(viewer, city):
+def test_it_lists_every_unarchived_contract(viewer, register_city):
     assert sorted(refs(viewer.get("/contracts"))) == ["HS-001", "HS-003", "PW-002"]
 
 
-def test_it_searches_reference_title_and_vendor(viewer, city):
+def test_it_searches_reference_title_and_vendor(viewer, register_city):
     assert refs(viewer.get("/contracts?q=street")) == ["HS-001", "PW-002"]
     assert refs(viewer.get("/contracts?q=sweepco")) == ["PW-002"]
     assert refs(viewer.get("/contracts?q=hs-003")) == ["HS-003"]
@@ -55,16 +55,16 @@ def test_it_searches_reference_title_and_vendor(viewer, city):
         ("health=at_risk", ["HS-001"]),
     ],
 )
-def test_it_filters(viewer, city, query, expected):
+def test_it_filters(viewer, register_city, query, expected):
     assert refs(viewer.get(f"/contracts?{query}")) == expected
 
 
-def test_it_filters_by_priority_and_vendor(viewer, city):
-    assert refs(viewer.get(f"/contracts?priority={city['streets'].id}")) == ["HS-003", "PW-002"]
-    assert refs(viewer.get(f"/contracts?vendor={city['harbor'].id}")) == ["HS-001", "HS-003"]
+def test_it_filters_by_priority_and_vendor(viewer, register_city):
+    assert refs(viewer.get(f"/contracts?priority={register_city['streets'].id}")) == ["HS-003", "PW-002"]
+    assert refs(viewer.get(f"/contracts?vendor={register_city['harbor'].id}")) == ["HS-001", "HS-003"]
 
 
-def test_it_sorts_by_value_and_health(viewer, city):
+def test_it_sorts_by_value_and_health(viewer, register_city):
     assert refs(viewer.get("/contracts?sort=value&dir=desc")) == ["HS-001", "HS-003", "PW-002"]
     assert refs(viewer.get("/contracts?sort=health")) == ["HS-003", "HS-001", "PW-002"]
     assert refs(viewer.get("/contracts?sort=end")) == ["PW-002", "HS-001", "HS-003"]
@@ -86,12 +86,12 @@ def test_it_paginates(app, viewer, factory):
     "query", ["page=abc", "page=-1", "priority=xyz", "vendor=1;DROP", "status=nope", "sort=evil", "dir=sideways",
               "health=nope", "q=%27%22%3C", "archived=maybe", "manager=99999999999999999999"]
 )
-def test_it_ignores_bad_query_values_without_failing(viewer, city, query):
+def test_it_ignores_bad_query_values_without_failing(viewer, register_city, query):
     response = viewer.get(f"/contracts?{query}")
     assert response.status_code == 200
 
 
-def test_it_says_which_filter_values_were_ignored(viewer, city):
+def test_it_says_which_filter_values_were_ignored(viewer, register_city):
     response = viewer.get("/contracts?priority=xyz&sort=evil")
     assert "Ignored filter values that were not valid: priority, sort." in response.get_data(as_text=True)
 
@@ -103,7 +103,7 @@ def test_it_escapes_user_text(viewer, factory):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
-def test_it_lists_vendors_with_counts_and_values(viewer, city):
+def test_it_lists_vendors_with_counts_and_values(viewer, register_city):
     body = viewer.get("/vendors").get_data(as_text=True)
     assert "Harbor Light Services" in body
     assert "$2,100,000" in body

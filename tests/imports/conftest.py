@@ -10,7 +10,7 @@ PRIORITIES = ("Reduce unsheltered homelessness 25% by 2027", "Affordable housing
 
 
 @pytest.fixture
-def city(factory, users):
+def import_city(factory, users):
     """The priorities and the contract manager (ben@demo.city) named by the template's rows."""
     factory.make_user("contract_manager", email="ben@demo.city", name="Ben Okafor")
     for name in PRIORITIES:

@@ -32,7 +32,7 @@ def _staged(po, rows):
     return response.headers["Location"]
 
 
-def test_it_imports_the_downloaded_template_through_preview_and_commit(city, client_as, db, users):
+def test_it_imports_the_downloaded_template_through_preview_and_commit(import_city, client_as, db, users):
     po = client_as("procurement_officer")
     template = po.get("/imports/contracts/template.csv")
     assert template.status_code == 200 and template.mimetype == "text/csv"
@@ -72,7 +72,7 @@ def test_it_imports_the_downloaded_template_through_preview_and_commit(city, cli
     ]
 
 
-def test_one_bad_row_imports_nothing_and_the_page_names_its_row_and_column(city, client_as, db):
+def test_one_bad_row_imports_nothing_and_the_page_names_its_row_and_column(import_city, client_as, db):
     po = client_as("procurement_officer")
     rows = [example(0, reference="A-1"), example(1, reference="A-1"), contract_only(reference="B-1", end_date="2025-01-01")]
 
@@ -85,7 +85,7 @@ def test_one_bad_row_imports_nothing_and_the_page_names_its_row_and_column(city,
     assert _count(db, ImportUpload) == 0 and _count(db, Contract) == 0 and _count(db, Vendor) == 0
 
 
-def test_it_checks_again_at_commit_and_writes_nothing_if_a_row_went_bad(city, client_as, db, factory):
+def test_it_checks_again_at_commit_and_writes_nothing_if_a_row_went_bad(import_city, client_as, db, factory):
     po = client_as("procurement_officer")
     location = _staged(po, [contract_only(reference="A-1"), contract_only(reference="B-1")])
     factory.make_contract(reference="B-1")  # saved by someone else meanwhile
@@ -99,7 +99,7 @@ def test_it_checks_again_at_commit_and_writes_nothing_if_a_row_went_bad(city, cl
     assert db.session.scalar(select(ImportUpload)).committed_at is None  # the claim was rolled back
 
 
-def test_it_imports_a_staged_file_once(city, client_as, db):
+def test_it_imports_a_staged_file_once(import_city, client_as, db):
     po = client_as("procurement_officer")
     location = _staged(po, [contract_only(reference="A-1")])
     assert po.post(f"{location}/commit").status_code == 302
@@ -111,7 +111,7 @@ def test_it_imports_a_staged_file_once(city, client_as, db):
     assert _count(db, Contract) == 1
 
 
-def test_only_the_uploader_may_see_or_import_an_upload(city, client_as, db, factory, users):
+def test_only_the_uploader_may_see_or_import_an_upload(import_city, client_as, db, factory, users):
     location = _staged(client_as("procurement_officer"), [contract_only(reference="A-1")])
     other = factory.make_user("procurement_officer")
     colleague = client_as("procurement_officer", user=other)
@@ -124,7 +124,7 @@ def test_only_the_uploader_may_see_or_import_an_upload(city, client_as, db, fact
     assert _count(db, Contract) == 0
 
 
-def test_staging_a_file_clears_the_uploaders_day_old_uploads_never_imported(city, db, users):
+def test_staging_a_file_clears_the_uploaders_day_old_uploads_never_imported(import_city, db, users):
     officer, other = users["procurement_officer"], users["admin"]
     old, kept_imported, _ = (
         services.stage_upload("reference\r\n", "utf-8", "old.csv", officer, now=NOW - timedelta(days=2)),
@@ -143,7 +143,7 @@ def test_staging_a_file_clears_the_uploaders_day_old_uploads_never_imported(city
     assert {old_id, recent_id} & set(db.session.scalars(select(ImportUpload.id))) == {recent_id}
 
 
-def test_two_commits_at_once_import_the_file_once(backend, app, city, client_as, db, users):
+def test_two_commits_at_once_import_the_file_once(backend, app, import_city, client_as, db, users):
     if backend != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
     _staged(client_as("procurement_officer"), [example(0, reference="A-1"), example(1, reference="A-1")])
@@ -172,7 +172,7 @@ def test_two_commits_at_once_import_the_file_once(backend, app, city, client_as,
     assert _count(db, Contract) == 1 and _count(db, Metric) == 2 and _count(db, MetricTarget) == 2
 
 
-def test_it_reads_a_windows_1252_file_as_excel_saves_it(city, client_as, db):
+def test_it_reads_a_windows_1252_file_as_excel_saves_it(import_city, client_as, db):
     po = client_as("procurement_officer")
     text = to_csv([contract_only(reference="A-1", vendor="Café Olé – “Best”", title="Outreach — east")])
     location = upload(po, text.encode("cp1252")).headers["Location"]
@@ -184,7 +184,7 @@ def test_it_reads_a_windows_1252_file_as_excel_saves_it(city, client_as, db):
     assert db.session.scalar(select(ImportUpload.encoding)) == "windows-1252"
 
 
-def test_it_explains_files_it_cannot_read_and_stages_nothing(city, client_as, db):
+def test_it_explains_files_it_cannot_read_and_stages_nothing(import_city, client_as, db):
     po = client_as("procurement_officer")
     for data, message in (
         (b"PK\x03\x04\x14\x00\x06\x00rest-of-a-workbook", "This is an Excel workbook (.xlsx)"),
@@ -198,7 +198,7 @@ def test_it_explains_files_it_cannot_read_and_stages_nothing(city, client_as, db
 
 
 @pytest.mark.parametrize("app", [{"IMPORT_MAX_BYTES": 3000, "MAX_CONTENT_LENGTH": 20000}], indirect=True)
-def test_it_says_when_a_file_is_too_large(city, client_as, db):
+def test_it_says_when_a_file_is_too_large(import_city, client_as, db):
     po = client_as("procurement_officer")
     big = to_csv([contract_only(reference=f"A-{n}") for n in range(12)])
     huge = big * 12

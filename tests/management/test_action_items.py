@@ -8,7 +8,9 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management import services
 from contracts_app.metrics.status import today_for
-from tests.management.conftest import NOW, count, make_action_item, make_checkin
+from tests.factories import make_action_item, make_checkin
+from tests.management.conftest import NOW
+from tests.metrics.helpers import count
 
 
 @pytest.fixture

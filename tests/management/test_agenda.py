@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlalchemy import event
 
 from contracts_app.extensions import db
-from contracts_app.management.services import agenda_text, build_agenda
-from tests.management.conftest import NOW, make_action_item, make_checkin, make_flag
+from contracts_app.management.agenda import agenda_text, build_agenda
+from tests.factories import make_action_item, make_checkin, make_flag
+from tests.management.conftest import NOW
 
 
 def test_it_lists_no_follow_ups_before_any_check_in(app, contract):

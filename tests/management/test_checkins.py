@@ -9,7 +9,9 @@ from contracts_app.extensions import db
 from contracts_app.management import services
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics.status import today_for
-from tests.management.conftest import NOW, count, make_checkin
+from tests.factories import make_checkin
+from tests.management.conftest import NOW
+from tests.metrics.helpers import count
 
 
 def form(**overrides):

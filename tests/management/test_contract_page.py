@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import event
 
 from contracts_app.extensions import db
-from tests.management.conftest import make_action_item, make_checkin, make_flag
+from tests.factories import make_action_item, make_checkin, make_flag
 
 
 def test_it_shows_open_flags_and_links_the_resolved_ones(client_as, factory, contract):

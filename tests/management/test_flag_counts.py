@@ -9,7 +9,8 @@ from contracts_app.management import flag_counts
 from contracts_app.management.models import Flag
 from contracts_app.management.services import resolve_flag
 from contracts_app.management.sweep import sweep
-from tests.management.conftest import NOW, make_flag
+from tests.factories import make_flag
+from tests.management.conftest import NOW
 
 COUNTERS = ("open_flags_high", "open_flags_medium", "open_flags_low", "open_flags_lapse")
 

@@ -8,7 +8,9 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management import services
 from contracts_app.management.models import Flag
-from tests.management.conftest import NOW, count, make_checkin, make_flag
+from tests.factories import make_checkin, make_flag
+from tests.management.conftest import NOW
+from tests.metrics.helpers import count
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def test_it_lists_open_flags_newest_first(client_as, flags):
 
 
 def test_it_shows_the_age_of_a_flag_in_days(client_as, flags):
-    response = client_as("viewer").get(f"/flags?kind=off_track")
+    response = client_as("viewer").get("/flags?kind=off_track")
     assert b'<td class="num">5</td>' in response.data
 
 

@@ -3,7 +3,7 @@ from datetime import date, time, timedelta
 
 from icalendar import Calendar
 
-from tests.management.conftest import make_checkin, make_flag
+from tests.factories import make_checkin, make_flag
 
 
 def fetch(client, checkin):

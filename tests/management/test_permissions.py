@@ -7,7 +7,8 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics.status import today_for
-from tests.management.conftest import count, make_action_item, make_checkin, make_flag
+from tests.factories import make_action_item, make_checkin, make_flag
+from tests.metrics.helpers import count
 
 
 @pytest.fixture

@@ -1,22 +1,23 @@
 """The demo city's OCDS export: valid against the OCDS 1.1 + Metrics schema, public contracts
 only, metrics and readings as observations, stable, and mergeable.
 
-The demo city is loaded once per backend for this module (it takes a second or two), so these
-tests only read; changes are tested on small data in test_export.py.
+The demo city is put in once per backend for this module (a copy of the one each test process
+loads, tests.conftest.demo_city), so these tests only read; changes are tested on small data in
+test_export.py.
 """
 import json
+import shutil
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from contracts_app import create_app
 from contracts_app.contracts.models import Contract
-from contracts_app.demo.loader import load_demo_city
 from contracts_app.extensions import db
 from contracts_app.metrics.models import Metric
 from contracts_app.ocds.export import METRICS_EXTENSION, release_package
-from tests.conftest import BACKENDS, _config_for, _prepare
+from tests.conftest import BACKENDS, _config_for, _empty_postgres_tables, _prepare, _sqlite_template, demo_city
 from tests.demo.conftest import NOW
 from tests.ocds.conftest import compile_releases, release_of, schema_errors
 
@@ -27,18 +28,16 @@ def demo_app(request, tmp_path_factory):
     if request.param == "postgresql":
         url = request.getfixturevalue("_postgres_schema")
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('ocds') / 'demo.sqlite3'}"
+        path = tmp_path_factory.mktemp("ocds") / "demo.sqlite3"
+        shutil.copyfile(_sqlite_template(), path)
+        url = f"sqlite:///{path}"
     application = _prepare(create_app(_config_for(url)))
     with application.app_context():
-        if request.param == "sqlite":
-            db.create_all()
-        assert load_demo_city(now=NOW).loaded, "the database was not empty"
+        assert demo_city(NOW).loaded, "the database was not empty"
         yield application
         db.session.remove()
         if request.param == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _empty_postgres_tables()
         db.engine.dispose()
 
 

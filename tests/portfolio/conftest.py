@@ -26,7 +26,6 @@ from decimal import Decimal
 import pytest
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
-from contracts_app.extensions import db as _db
 from contracts_app.management.models import CheckIn, Flag
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.portfolio.models import HealthSnapshot

@@ -262,7 +262,7 @@ def test_it_issues_the_same_number_of_queries_with_filters(build_city, client_as
 
 
 def test_it_ranks_an_overdue_checkin_after_high_and_medium_flags_but_before_low_ones(factory, client_as, db):
-    from tests.management.conftest import make_flag
+    from tests.factories import make_flag
 
     today = city_today()
     term = dict(start_date=today - timedelta(days=30), end_date=today + timedelta(days=300))

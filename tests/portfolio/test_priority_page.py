@@ -2,7 +2,6 @@
 import re
 from datetime import date
 
-from contracts_app.extensions import db as _db
 from contracts_app.portfolio.models import HealthSnapshot
 from tests.portfolio.conftest import SNAPSHOT_MONTHS, CityPattern
 from tests.querycount import count_queries
@@ -72,7 +71,7 @@ def test_it_draws_a_sparkline_of_the_last_twelve_readings(build_city, client_as)
     page = html(client_as("cdo").get(f"/portfolio/priorities/{city.priorities[0].id}"))
     row = contract_rows(page)[str(contract.id)]
     assert 'class="chart sparkline" role="img"' in row
-    assert f"<title>Metric 0 of 0, last 12 readings</title>" in row
+    assert "<title>Metric 0 of 0, last 12 readings</title>" in row
     headline = contract.metrics[0]
     latest = max(headline.readings, key=lambda r: r.period_start)
     assert f"latest {latest.value.normalize():f} count" in row
