@@ -3,12 +3,20 @@ import importlib
 import os
 
 from flask import Flask, abort, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from config import config_from_env
+from contracts_app import models  # noqa: F401  (every model registered with the metadata)
+from contracts_app import template_helpers
+from contracts_app.api.errors import error_response
+from contracts_app.api.setup import init_api
+from contracts_app.auth.routes import require_sign_in
+from contracts_app.cli import register_cli
 from contracts_app.extensions import csrf, db, login_manager, migrate
+from contracts_app.http import is_api_request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,9 +55,6 @@ def create_app(config=None):
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from contracts_app import models  # noqa: F401  (register every model with the metadata)
-    from contracts_app.auth.routes import require_sign_in
-
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
@@ -61,16 +66,9 @@ def create_app(config=None):
         app.register_blueprint(module.bp)
     app.before_request(require_sign_in)
 
-    from contracts_app.api.setup import init_api
-
     init_api(app)  # the JSON API under /api/v1: its own token auth, JSON errors, no CSRF
 
-    from contracts_app.cli import register_cli
-
     register_cli(app)
-
-    from contracts_app import template_helpers
-
     template_helpers.init_app(app)
     _register_error_pages(app)
     return app
@@ -95,11 +93,6 @@ def refuse_nul_in_query():
 
 def _register_error_pages(app):
     """HTML error pages; requests under /api/ get the API's JSON errors instead."""
-    from flask_wtf.csrf import CSRFError
-
-    from contracts_app.api.errors import error_response
-    from contracts_app.http import is_api_request
-
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         if is_api_request():

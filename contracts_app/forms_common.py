@@ -2,6 +2,8 @@
 import contextlib
 from decimal import Decimal, InvalidOperation
 
+import email_validator
+from email_validator import EmailNotValidError, validate_email
 from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, StringField
@@ -110,9 +112,6 @@ class EmailAddress:
 
 def normalise_email_address(value):
     """The address lower-cased and checked for syntax only (no DNS); ValueError if invalid."""
-    import email_validator
-    from email_validator import EmailNotValidError, validate_email
-
     # email-validator refuses special-use domains; intranets use .local for mail, so allow it
     # (its documentation says this list is there to be changed).
     if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
