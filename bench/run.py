@@ -64,21 +64,6 @@ def fresh_database(backend, size):
     return admin.set(database=name).render_as_string(hide_password=False)
 
 
-def import_portfolio_modules():
-    """Import every route module in contracts_app/portfolio before the app is built, for
-    measuring pages whose module is written but not yet imported from portfolio/routes.py."""
-    import importlib
-    import pkgutil
-
-    import contracts_app.portfolio as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        try:
-            importlib.import_module(f"contracts_app.portfolio.{module.name}")
-        except Exception as error:  # a module being written right now may not import yet
-            log(f"could not import contracts_app.portfolio.{module.name}: {error}")
-
-
 def make_app(url):
     from contracts_app import create_app
 
@@ -143,7 +128,7 @@ def time_page(app, client, engine, path, repeat):
 def bench_one(backend, size, repeat, seed=0):
     from bench.generate import generate_city
     from contracts_app.extensions import db
-    from contracts_app.management.sweep import sweep
+    from scheduler.jobs import sweep_job
 
     url = normalise_database_url(fresh_database(backend, size))
     app = make_app(url)
@@ -162,11 +147,12 @@ def bench_one(backend, size, repeat, seed=0):
         db.session.remove()
         for run in ("sweep_first_s", "sweep_second_s"):
             started = time.perf_counter()
-            outcome = sweep(NOW)
+            # The scheduler's job: the sweep, then this month's health snapshots.
+            outcome = sweep_job(app, NOW)
             result[run] = time.perf_counter() - started
-            result[run.replace("_s", "_result")] = outcome.as_dict()
+            result[run.replace("_s", "_result")] = outcome
             db.session.remove()
-            log(f"[{backend} {size}] {run}: {result[run]:.2f}s {outcome.as_dict()}")
+            log(f"[{backend} {size}] {run}: {result[run]:.2f}s {outcome}")
         if backend == "postgresql":
             # The sweeps rewrote thousands of contract rows; autovacuum would clean up after
             # them within a minute in a running city, so time the pages in that steady state.
@@ -255,13 +241,7 @@ def main(argv=None):
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--import-portfolio-modules", action="store_true",
-        help="import every contracts_app/portfolio module first (pages not yet wired into routes.py)",
-    )
     args = parser.parse_args(argv)
-    if args.import_portfolio_modules:
-        import_portfolio_modules()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for backend in backends:
