@@ -13,9 +13,9 @@ RATING_FIELDS = {
 class HealthSnapshot(db.Model):
     """A contract's health in a calendar month (the last value the sweep saw that month).
 
-    The sweep upserts the current month for every active contract; history before the tracker
-    was used is backfilled from readings. Roll-ups over time aggregate these rows in SQL instead
-    of replaying readings.
+    After each sweep, the sweep job upserts the current month for every active contract; history
+    before the tracker was used is backfilled from readings. Roll-ups over time aggregate these
+    rows in SQL instead of replaying readings.
     """
 
     __tablename__ = "health_snapshots"

@@ -1,4 +1,5 @@
-"""Monthly health snapshots: written by the sweep, backfilled from readings for history."""
+"""Monthly health snapshots: this month recorded after each sweep (the scheduler's job and `flask
+sweep`), earlier months backfilled from readings for history."""
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -40,7 +41,7 @@ def record_current_month(now=None):
     """Upsert this month's snapshot of every active, unarchived contract's stored health.
 
     One ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``: the rows never leave the database.
-    Runs in the caller's transaction (the sweep). Returns how many contracts it recorded.
+    Runs in the caller's transaction (the sweep job's, after the sweep has committed). Returns how many contracts it recorded.
     """
     now = now or utcnow()
     month = month_start(today_for(now))
