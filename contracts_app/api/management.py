@@ -29,7 +29,7 @@ def _flag_out(flag):
 @bp.arguments(FlagListArgs, location="query")
 @bp.response(200, FlagPageSchema)
 def list_flags(args):
-    """Flags, newest first.
+    """Flags, most severe first, then the longest open.
 
     Filter by status (open, resolved or all, the default), contract, kind, severity or
     department.

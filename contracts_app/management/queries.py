@@ -1,16 +1,18 @@
 """Reads for active management: the flags list's filters and select (the flags page and the
-API's /flags share them), a contract's pending check-in, and what the contract page shows."""
+API's /flags share them), a contract's pending check-in, what the contract page shows, and what
+the record form offers (open flags, owner names)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import max_length
 from contracts_app.extensions import db
-from contracts_app.management.models import FLAG_KINDS, SEVERITIES, ActionItem, CheckIn, Flag
+from contracts_app.management.models import FLAG_KINDS, SEVERITIES, SEVERITY_ORDER, ActionItem, CheckIn, Flag
 from contracts_app.query_args import choice_arg, int_arg
 
 FLAG_STATUSES = ("open", "resolved", "all")
@@ -53,7 +55,9 @@ def flags_query(filters, user):
         query = query.where(Flag.contract_id == filters["contract"])
     if filters["mine"]:
         query = query.where(or_(Contract.contract_manager_id == user.id, Contract.procurement_officer_id == user.id))
-    return query.order_by(Flag.opened_at.desc(), Flag.id.desc())
+    # Most urgent first: by severity, then the longest open.
+    severity = case({name: rank for rank, name in enumerate(SEVERITY_ORDER)}, value=Flag.severity, else_=len(SEVERITY_ORDER))
+    return query.order_by(severity, Flag.opened_at, Flag.id)
 
 
 def pending_checkin(contract_id):
@@ -93,3 +97,23 @@ def contract_management(contract, recent=3):
         .order_by(ActionItem.due_date, ActionItem.id)
     ).all()
     return ContractManagement(open_flags, resolved_count, pending_checkin(contract.id), recent_held, open_items)
+
+
+def open_flags(contract):
+    """The contract's open flags, oldest first, with what they are about (the record form's
+    choice of flags discussed)."""
+    return db.session.scalars(
+        select(Flag)
+        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
+        .where(Flag.contract_id == contract.id, Flag.resolved_at.is_(None))
+        .order_by(Flag.opened_at, Flag.id)
+    ).all()
+
+
+def owner_suggestions(contract):
+    """Names an action item's owner is usually picked from: the active staff, and the contract's
+    vendor (its contact too); the field stays free text for the vendor's other people."""
+    names = db.session.scalars(select(User.name).where(User.active.is_(True)).order_by(User.name)).all()
+    vendor = contract.vendor
+    extra = [vendor.name, vendor.contact_name] if vendor is not None else []
+    return list(dict.fromkeys(name for name in [*extra, *names] if name))

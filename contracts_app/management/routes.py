@@ -191,13 +191,7 @@ def record_checkin(checkin_id):
     now = utcnow()
     today = today_for(now)
     agenda = build_agenda(contract, checkin, now=now)
-    open_flags = db.session.scalars(
-        select(Flag)
-        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
-        .where(Flag.contract_id == contract.id, Flag.resolved_at.is_(None))
-        .order_by(Flag.opened_at, Flag.id)
-    ).all()
-    choices = {flag.id: flag for flag in open_flags}
+    choices = {flag.id: flag for flag in queries.open_flags(contract)}
     for flag in agenda.new_items:
         choices.setdefault(flag.id, flag)
     if request.method == "GET":
@@ -217,7 +211,10 @@ def record_checkin(checkin_id):
             services.record_checkin(checkin, current_user, form.values(), now=now)
             flash(f"Check-in recorded as held on {checkin.held_on.isoformat()}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
-    return render_template("management/record_form.html", form=form, contract=contract, checkin=checkin, agenda=agenda)
+    return render_template(
+        "management/record_form.html", form=form, contract=contract, checkin=checkin, agenda=agenda,
+        owner_suggestions=queries.owner_suggestions(contract),
+    )
 
 
 @bp.route("/checkins/<int:checkin_id>/cancel", methods=["POST"])

@@ -7,10 +7,13 @@ are elsewhere: the agenda in agenda.py, the contract page and the flags list in 
 """
 from __future__ import annotations
 
-from datetime import time
+from collections import defaultdict
+from datetime import time, timedelta
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from contracts_app.audit.services import record
 from contracts_app.audit.services import snapshot as _audit_snapshot
@@ -25,7 +28,11 @@ from contracts_app.management.models import (
     Flag,
 )
 from contracts_app.management.queries import pending_checkin
-from contracts_app.metrics import status
+from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is_missed
+from contracts_app.management.sweep import resolve_automatically
+from contracts_app.metrics import rules, status
+from contracts_app.metrics.models import Reading
+from contracts_app.notifications.models import Notification
 
 MIN_DURATION = 5
 MAX_DURATION = 600  # ten hours: a longer "check-in" is a typo
@@ -286,8 +293,95 @@ def record_checkin(checkin, actor, values, now=None):
             actor, "create", item, after=snapshot(item), contract_id=checkin.contract_id,
             summary=f"Action item for {item.owner}, due {item.due_date.isoformat()}",
         )
+    resolved = _resolve_what_the_checkin_cleared(checkin, {f.id for f in flags}, now)
+    _mark_dealt_with_read(checkin, actor, {f.id for f in flags} | resolved, now)
     db.session.commit()
     return checkin
+
+
+def _resolve_what_the_checkin_cleared(checkin, discussed_ids, now):
+    """In the check-in's transaction: resolve the contract's "no check-in" flags (a check-in is
+    now held) and the discussed flags whose cause has cleared, by the sweep's own rule
+    (management/rules.cleared_note), so the contract page is right at once rather than after
+    the next sweep. Returns the ids resolved."""
+    contract = checkin.contract
+    flags = db.session.scalars(
+        select(Flag)
+        .options(joinedload(Flag.metric), joinedload(Flag.milestone))
+        .where(
+            Flag.contract_id == contract.id, Flag.resolved_at.is_(None),
+            or_(Flag.kind == "no_checkin", Flag.id.in_(discussed_ids)),
+        )
+        .order_by(Flag.id)
+    ).all()
+    if not flags:
+        return set()
+    today = status.today_for(now)
+    last_held = db.session.scalar(
+        select(func.max(CheckIn.held_on)).where(CheckIn.contract_id == contract.id, CheckIn.status == "held")
+    )
+    metric_ids = {flag.metric_id for flag in flags if flag.metric_id is not None}
+    latest = {}  # metric id -> its latest reading
+    recorded = set()  # (metric id, period start) of the overdue flags that have their reading now
+    if metric_ids:
+        newest = (
+            select(Reading.metric_id, func.max(Reading.period_start).label("start"))
+            .where(Reading.metric_id.in_(metric_ids))
+            .group_by(Reading.metric_id)
+            .subquery()
+        )
+        latest = {
+            reading.metric_id: reading
+            for reading in db.session.scalars(
+                select(Reading).join(newest, (Reading.metric_id == newest.c.metric_id) & (Reading.period_start == newest.c.start))
+            )
+        }
+        overdue = [(flag.metric_id, flag.period_start) for flag in flags if flag.kind == "overdue"]
+        if overdue:
+            recorded = set(db.session.execute(
+                select(Reading.metric_id, Reading.period_start).where(
+                    Reading.metric_id.in_({m for m, _ in overdue}), Reading.period_start.in_({p for _, p in overdue}),
+                )
+            ).all())
+    active = contract.status == "active" and not contract.is_archived
+    gap = timedelta(days=current_app.config["CHECKIN_MAX_GAP_DAYS"])
+    by_note = defaultdict(list)
+    for flag in flags:
+        reading = latest.get(flag.metric_id)
+        facts = FlagFacts(
+            flag.kind, flag.period_start, contract_active=active,
+            reading_recorded=(flag.metric_id, flag.period_start) in recorded,
+            latest=(reading.period_start, reading.status) if reading is not None else None,
+            latest_label=(
+                rules.Period(reading.period_start, reading.period_end).label(flag.metric.cadence) if reading else None
+            ),
+            milestone_missed=flag.milestone is not None and milestone_is_missed(flag.milestone, today),
+            last_held=last_held,
+        )
+        note = cleared_note(facts, gap)
+        if note:
+            by_note[note].append(flag.id)
+    resolved = set()
+    for note, ids in sorted(by_note.items()):
+        if resolve_automatically(ids, note, now):
+            resolved.update(ids)
+    return resolved
+
+
+def _mark_dealt_with_read(checkin, actor, flag_ids, now):
+    """The recorder's unread notifications about this check-in or the flags it dealt with are
+    read: they were the reason for the meeting, which has now happened."""
+    if actor is None:
+        return
+    dealt_with = Notification.checkin_id == checkin.id
+    if flag_ids:
+        dealt_with = or_(dealt_with, Notification.flag_id.in_(flag_ids))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == actor.id, Notification.read_at.is_(None), dealt_with)
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @command

@@ -35,6 +35,7 @@ from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
+from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is_missed
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Reading
 from contracts_app.metrics.status import refresh_everything, today_for
@@ -266,10 +267,6 @@ def _metric_candidates(states):
     return candidates
 
 
-def _missed(milestone, today):
-    return milestone.status == "not_met" or (milestone.status == "scheduled" and milestone.due_date < today)
-
-
 def _milestone_summary(contract, milestone):
     return (f"{contract.reference}: milestone \u201c{milestone.title}\u201d "
             f"{'not met' if milestone.status == 'not_met' else 'past due'} (due {milestone.due_date.isoformat()})")
@@ -279,7 +276,7 @@ def _milestone_candidates(milestones, contracts, today):
     candidates = []
     for milestone in milestones:
         contract = contracts.get(milestone.contract_id)
-        if contract is None or not _missed(milestone, today):
+        if contract is None or not milestone_is_missed(milestone, today):
             continue
         candidates.append(Candidate(
             contract.id, "milestone", milestone.id, milestone.due_date, "milestone_missed",
@@ -315,8 +312,9 @@ def _no_checkin_candidates(contracts, last_held, today):
 # --- Resolution -------------------------------------------------------------------------
 
 
-def _resolve(flag_ids, note, now):
-    """Resolve open flags by a conditional UPDATE; returns how many this call resolved."""
+def resolve_automatically(flag_ids, note, now):
+    """Resolve open flags by a conditional UPDATE (a flag resolved meanwhile, by hand or by
+    another run, is left as it is); returns how many this call resolved. Does not commit."""
     resolved = 0
     for chunk in chunks(sorted(flag_ids), CHUNK):
         resolved += db.session.execute(
@@ -346,33 +344,35 @@ def _resolve_cleared(contracts, metric_state, milestones, last_held, today, now)
     gap = timedelta(days=current_app.config["CHECKIN_MAX_GAP_DAYS"])
     by_note = defaultdict(list)
     for flag in open_flags:
-        if flag.contract_id not in contracts:
-            by_note["Resolved automatically: the contract is no longer active."].append(flag.id)
+        facts = _flag_facts(flag, contracts, metric_state, milestones, last_held, today)
+        if facts is None:
             continue
-        if flag.kind == "overdue":
-            if flag.recorded:
-                by_note["Resolved automatically: the reading arrived."].append(flag.id)
-        elif flag.kind in ("off_track", "at_risk_twice"):
-            state = metric_state.get(flag.metric_id)
-            if state is None or state.latest is None:
-                continue
-            latest_start, latest_status = state.latest
-            if latest_start != flag.period_start:
-                by_note[f"Resolved automatically: a later reading ({_period_label(state, latest_start)}) "
-                        f"is {rules.STATUS_LABELS[latest_status].lower()}."].append(flag.id)
-            elif flag.kind == "off_track" and latest_status != rules.OFF_TRACK:
-                by_note[f"Resolved automatically: the corrected reading is {rules.STATUS_LABELS[latest_status].lower()}."].append(flag.id)
-            elif flag.kind == "at_risk_twice" and latest_status != rules.AT_RISK:
-                by_note[f"Resolved automatically: the corrected reading is {rules.STATUS_LABELS[latest_status].lower()}."].append(flag.id)
-        elif flag.kind == "milestone_missed":
-            milestone = milestones.get(flag.milestone_id)
-            if milestone is None or not _missed(milestone, today):
-                by_note["Resolved automatically: the milestone is no longer missed."].append(flag.id)
-        elif flag.kind == "no_checkin":
-            held = last_held.get(flag.contract_id)
-            if held is not None and held > flag.period_start - gap:
-                by_note[f"Resolved automatically: a check-in was held on {held.isoformat()}."].append(flag.id)
-    return sum(_resolve(ids, note, now) for note, ids in sorted(by_note.items()))
+        note = cleared_note(facts, gap)
+        if note:
+            by_note[note].append(flag.id)
+    return sum(resolve_automatically(ids, note, now) for note, ids in sorted(by_note.items()))
+
+
+def _flag_facts(flag, contracts, metric_state, milestones, last_held, today):
+    """The facts cleared_note judges, from what the sweep has read; None when it cannot judge
+    (a metric left out of this run because a reading was saved under it)."""
+    if flag.contract_id not in contracts:
+        return FlagFacts(flag.kind, flag.period_start, contract_active=False)
+    if flag.kind in ("off_track", "at_risk_twice"):
+        state = metric_state.get(flag.metric_id)
+        if state is None:
+            return None
+        latest = state.latest
+        return FlagFacts(
+            flag.kind, flag.period_start, latest=latest,
+            latest_label=_period_label(state, latest[0]) if latest else None,
+        )
+    if flag.kind == "milestone_missed":
+        milestone = milestones.get(flag.milestone_id)
+        return FlagFacts(flag.kind, flag.period_start, milestone_missed=milestone is not None and milestone_is_missed(milestone, today))
+    return FlagFacts(
+        flag.kind, flag.period_start, reading_recorded=bool(flag.recorded), last_held=last_held.get(flag.contract_id),
+    )
 
 
 # --- Claims and notifications -----------------------------------------------------------

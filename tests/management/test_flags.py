@@ -32,12 +32,13 @@ def rows(response):
     return response.data.count(b'href="/flags/')
 
 
-def test_it_lists_open_flags_newest_first(client_as, flags):
+def test_it_lists_open_flags_most_severe_first(client_as, flags):
     response = client_as("viewer").get("/flags")
     assert response.status_code == 200
     body = response.data.decode()
     assert rows(response) == 2
-    assert body.index(f'/flags/{flags["overdue"].id}"') < body.index(f'/flags/{flags["off_track"].id}"')
+    # The off-track flag (high) comes before the newer overdue one (medium).
+    assert body.index(f'/flags/{flags["off_track"].id}"') < body.index(f'/flags/{flags["overdue"].id}"')
     assert "HS-2025-014" in body and "Median days to placement" in body and "Aug 2025" in body
 
 
@@ -172,3 +173,12 @@ def test_the_service_returns_false_when_the_sweep_resolved_it_first(app, flags, 
 def test_it_answers_404_for_an_unknown_flag(cm):
     assert cm.get("/flags/424242").status_code == 404
     assert cm.post("/flags/424242/resolve", data={"note": "x"}).status_code == 404
+
+
+def test_it_lists_flags_of_one_severity_longest_open_first(client_as, factory, flags):
+    contract = factory.make_contract(reference="HS-2025-020")
+    metric = factory.make_metric(contract)
+    now = utcnow()
+    older = make_flag(contract, metric, kind="overdue", period_start=date(2025, 10, 1), opened_at=now - timedelta(days=9))
+    body = client_as("viewer").get("/flags").data.decode()
+    assert body.index(f'/flags/{older.id}"') < body.index(f'/flags/{flags["overdue"].id}"')
