@@ -18,12 +18,18 @@ def newest_first(stmt):
     return stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
 
 
-def contract_history(contract_id, limit=None):
-    """The audit events of one contract (its own and its metrics', readings', ...), newest first,
-    with their actors loaded, ready for ``{{ history(events) }}`` from templates/audit/_macros.html."""
-    stmt = newest_first(
+def contract_history_select(contract_id):
+    """The select of one contract's audit events (its own and its metrics', readings', ...),
+    newest first, with their actors loaded: for a page of them (db.paginate)."""
+    return newest_first(
         select(AuditEvent).where(AuditEvent.contract_id == contract_id).options(joinedload(AuditEvent.actor))
     )
+
+
+def contract_history(contract_id, limit=None):
+    """The audit events of one contract, newest first, with their actors loaded, ready for
+    ``{{ history(events) }}`` from templates/audit/_macros.html."""
+    stmt = contract_history_select(contract_id)
     if limit:
         stmt = stmt.limit(limit)
     return db.session.scalars(stmt).all()

@@ -3,9 +3,13 @@ from flask import current_app, render_template, request
 from contracts_app.audit import bp
 from contracts_app.audit.forms import AuditFilterForm
 from contracts_app.audit.queries import filter_choices, filtered_events
+from contracts_app.audit.readable import readable
 from contracts_app.auth.models import ADMIN
 from contracts_app.extensions import db
 from contracts_app.permissions import roles_required
+
+# The audit macros turn events into labelled changes with names (one query per kind of name).
+bp.add_app_template_global(readable, "readable_history")
 
 # Far beyond any real log; keeps a crafted page number from overflowing the SQL OFFSET.
 MAX_PAGE = 1_000_000

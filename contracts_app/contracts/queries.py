@@ -1,10 +1,9 @@
 """Reads of the contract register: the register's filtered, sorted select and the query-string
 parsing that feeds it (the register page, its CSV export and the API share them), the lists its
-filters and forms offer, a contract's history, and the vendor pages' reads."""
+filters and forms offer, and the vendor pages' reads."""
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from contracts_app.audit.models import AuditEvent
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.db_types import max_length
@@ -119,17 +118,6 @@ def vendors_by_name():
 def active_users(role):
     """The active users of ``role``, by name: who a contract can be assigned to."""
     return db.session.scalars(select(User).where(User.role == role, User.active.is_(True)).order_by(User.name)).all()
-
-
-def contract_history(contract, limit):
-    """The contract's latest audit events, newest first, with who made them."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.contract_id == contract.id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
 
 
 def vendor_contracts(vendor):

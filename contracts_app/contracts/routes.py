@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from contracts_app.audit.queries import contract_history_select
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.contracts import bp
 from contracts_app.contracts import queries, services
@@ -12,8 +13,10 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.summaries import contract_metric_summaries
 from contracts_app.permissions import can_create_contracts, can_edit_contract, can_restore_contract, require
 from contracts_app.forms_common import errors_on
+from contracts_app.query_args import int_arg
 
-HISTORY_LIMIT = 100
+# Changes shown per page of a contract's history (older ones a click away).
+HISTORY_PER_PAGE = 25
 
 
 @bp.route("/contracts")
@@ -51,15 +54,18 @@ def _get_contract(contract_id):
 @bp.route("/contracts/<int:contract_id>")
 def detail(contract_id):
     contract = _get_contract(contract_id)
-    events = queries.contract_history(contract, HISTORY_LIMIT)
+    problems = []
+    history_page = int_arg(request.args, "history_page", problems) or 1
+    changes_page = db.paginate(
+        contract_history_select(contract.id), page=history_page, per_page=HISTORY_PER_PAGE, error_out=False,
+    )
     return render_template(
         "contracts/detail.html",
         contract=contract,
         metric_summaries=contract_metric_summaries(contract),
-        events=events,
+        changes_page=changes_page,
         archive_form=ArchiveForm(),
         restore_form=RestoreForm(),
-        history_limit=HISTORY_LIMIT,
     )
 
 

@@ -1,0 +1,135 @@
+"""The audit log in a person's language: each change as (label, before, after) with field labels
+instead of column names, names instead of ids ("Contract manager: Ben Okafor", not "Contract
+manager id: 3"), and the internal counters and derived values left out. Names are looked up in
+one query per kind of row for all the events shown, never per event."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from contracts_app.auth.models import User
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.extensions import db
+from contracts_app.metrics.models import Metric
+from contracts_app.milestones.models import Milestone
+
+# Columns nobody edits: the database's ids, counters kept by triggers, stored statuses the
+# rules derive from the readings (the history of a reading already says what it was judged).
+HIDDEN = {
+    "id", "open_flags_high", "open_flags_medium", "open_flags_low", "open_flags_lapse", "health",
+    "pending_contract_id", "position", "status_period_start", "subject_id", "subject_type",
+}
+# Derived columns by kind of row: a metric's "status" is computed, a contract's is chosen.
+HIDDEN_BY_ENTITY = {"metric": {"status"}, "reading": {"status"}}
+
+# Id columns shown as the name of the row they point at: (model, how to name it).
+REFERENCES = {
+    "contract_manager_id": (User, "name"),
+    "procurement_officer_id": (User, "name"),
+    "archived_by_id": (User, "name"),
+    "owner_id": (User, "name"),
+    "recorded_by_id": (User, "name"),
+    "resolved_by_id": (User, "name"),
+    "created_by_id": (User, "name"),
+    "evaluated_by_id": (User, "name"),
+    "uploaded_by_id": (User, "name"),
+    "user_id": (User, "name"),
+    "vendor_id": (Vendor, "name"),
+    "contract_id": (Contract, "reference"),
+    "metric_id": (Metric, "name"),
+    "milestone_id": (Milestone, "title"),
+}
+
+# Labels where "the column name, capitalised, without _id" would not read right.
+LABELS = {
+    "is_public": "Published as open data",
+    "payment_structure": "Payment structure",
+    "payment_terms": "How payment ties to results",
+    "problem": "Problem to solve",
+    "outcomes": "Desired outcomes (goals)",
+    "priorities": "Priorities",
+    "start_date": "Start",
+    "end_date": "End",
+    "archived_at": "Archived",
+    "baseline_value": "Baseline",
+    "baseline_date": "Baseline date",
+    "target_value": "Final target",
+    "range_low": "Range, low",
+    "range_high": "Range, high",
+    "tolerance_pct": "Tolerance (%)",
+    "on_track_pct": "On track from (%)",
+    "at_risk_pct": "At risk from (%)",
+    "due_days": "Data due (days after the period)",
+    "indicator_type": "Leading or lagging",
+    "payment_linked": "Linked to payment",
+    "period_start": "Period",
+    "period_end": "Period end",
+    "held_on": "Held on",
+    "scheduled_for": "Scheduled for",
+    "city_attendees": "City attendees",
+    "vendor_attendees": "Vendor attendees",
+    "flag_ids": "Flags discussed",
+    "due_date": "Due",
+    "completed_on": "Completed on",
+    "resolution_note": "Resolution note",
+    "target_year": "Target year",
+    "contact_name": "Contact name",
+    "contact_email": "Contact email",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    label: str
+    before: object
+    after: object
+
+
+@dataclass(frozen=True, slots=True)
+class ReadableEvent:
+    event: object  # the AuditEvent
+    changes: list
+
+
+def label_for(field):
+    if field in LABELS:
+        return LABELS[field]
+    name = field[:-3] if field.endswith("_id") else field
+    return name.replace("_", " ").capitalize()
+
+
+def shown_fields(event):
+    """The (field, before, after) of ``event`` that a person should see."""
+    hidden = HIDDEN | HIDDEN_BY_ENTITY.get(event.entity_type, set())
+    return [change for change in event.changes() if change[0] not in hidden]
+
+
+def readable(events):
+    """ReadableEvent for each event, in order, with its changes labelled and ids named."""
+    wanted = {}  # (model, attribute) -> ids to name
+    for event in events:
+        for field, before, after in shown_fields(event):
+            if field in REFERENCES:
+                wanted.setdefault(REFERENCES[field], set()).update(
+                    value for value in (before, after) if isinstance(value, int)
+                )
+    names = {}
+    for (model, attribute), ids in wanted.items():
+        if ids:
+            rows = db.session.execute(select(model.id, getattr(model, attribute)).where(model.id.in_(ids))).all()
+            names[model] = dict(rows)
+
+    def name(field, value):
+        if field not in REFERENCES or not isinstance(value, int):
+            return value
+        model = REFERENCES[field][0]
+        return names.get(model, {}).get(value, f"(deleted, id {value})")
+
+    return [
+        ReadableEvent(event, [
+            Change(label_for(field), name(field, before), name(field, after))
+            for field, before, after in shown_fields(event)
+        ])
+        for event in events
+    ]
