@@ -463,12 +463,13 @@ def _flag_notifications(contract, flag_id, candidate):
 
 
 def _escalation_notifications(contract, flag_id, summary, recipients, days_open=None):
-    reason = f"open {days_open} days with no check-in held" if days_open is not None else "needs attention"
+    # A whole predicate, so the body reads as a sentence either way.
+    reason = f"has been open {days_open} days with no check-in held" if days_open is not None else "needs attention"
     return [
         dict(
             recipient_id=cdo_id, kind="escalation", dedupe_key=f"escalation:flag:{flag_id}:{cdo_id}",
             subject=f"Escalation: {summary}",
-            body=f"This flag on {contract.reference} {contract.title} is {reason}.",
+            body=f"This flag on {contract.reference} {contract.title} {reason}.",
             link=f"/flags/{flag_id}", contract_id=contract.id, flag_id=flag_id,
         )
         for cdo_id in recipients.cdo_ids

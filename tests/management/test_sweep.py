@@ -170,6 +170,7 @@ def test_it_flags_90_days_without_a_checkin_and_escalates_to_the_cdo_at_once(fac
     assert result.escalations == 1
     escalation = _db.session.scalar(select(Notification).where(Notification.kind == "escalation"))
     assert escalation.recipient_id == users["cdo"].id
+    assert escalation.body == f"This flag on {contract.reference} {contract.title} needs attention."
     # A held check-in clears it.
     db.session.add(CheckIn(contract=contract, status="held", scheduled_for=date(2025, 10, 3), held_on=date(2025, 10, 3)))
     db.session.commit()
@@ -184,6 +185,8 @@ def test_it_escalates_a_flag_open_over_14_days_with_no_checkin_held_once(harbor,
     result = sweep(at(date(2025, 9, 30)))
     assert result.escalations == 1
     assert count(Notification, Notification.kind == "escalation", Notification.recipient_id == users["cdo"].id) == 1
+    body = _db.session.scalar(select(Notification.body).where(Notification.kind == "escalation"))
+    assert body.endswith(" has been open 15 days with no check-in held.")
     assert sweep(at(date(2025, 10, 1))).escalations == 0
 
 

@@ -145,14 +145,23 @@ def test_it_shows_each_figure_with_numerator_denominator_and_links(app, client_a
     assert "1 of 2</strong> strategic contracts with a problem statement" in body
     assert "1 of 2</strong> strategic contracts whose payment structure rewards" in body
     assert "50%" in body
-    for criterion in ("goals_metrics", "results_payment", "quarterly_checkins", "vendor_evaluations"):
+    for criterion in ("goals_metrics", "results_payment", "quarterly_checkins", "open_data", "vendor_evaluations"):
         assert f"/portfolio/evidence/{criterion}?met=yes" in body
         assert f"/portfolio/evidence/{criterion}?met=no" in body
 
 
-def test_it_says_the_open_data_export_is_not_built_yet(app, client_as):
-    body = client_as("cdo").get("/portfolio/evidence").get_data(as_text=True)
-    assert "RDC7" in body and "OCDS" in body and "not built yet" in body
+def test_it_says_how_the_open_data_is_published_and_drills_down_to_it(app, client_as, factory):
+    public = factory.make_contract(reference="PUB-1", is_public=True)
+    private = factory.make_contract(reference="PRIV-1", is_public=False)
+    cdo = client_as("cdo")
+    body = cdo.get("/portfolio/evidence").get_data(as_text=True)
+    assert "RDC7" in body and "OCDS" in body and "not built yet" not in body
+    assert "export ocds" in body and "/api/v1/ocds/release-package.json" in body
+    assert "<strong>1 of 2</strong> strategic contracts marked public" in body
+    published = cdo.get("/portfolio/evidence/open_data?met=yes").get_data(as_text=True)
+    unpublished = cdo.get("/portfolio/evidence/open_data?met=no").get_data(as_text=True)
+    assert public.reference in published and private.reference not in published
+    assert private.reference in unpublished and public.reference not in unpublished
 
 
 def test_it_has_a_print_layout(app, client_as):
