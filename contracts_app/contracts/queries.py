@@ -12,6 +12,12 @@ from contracts_app.metrics import rules
 from contracts_app.priorities.models import Priority
 from contracts_app.query_args import choice_arg, int_arg
 
+def strategic_conditions():
+    """The strategic portfolio: active contracts that are not archived. Every count of
+    "contracts" across pages (priorities, portfolio, evidence) means these."""
+    return [Contract.status == "active", Contract.archived_at.is_(None)]
+
+
 SORTS = {
     "reference": Contract.reference,
     "title": Contract.title,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
+from contracts_app.contracts.queries import strategic_conditions
 from contracts_app.db_types import max_length
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
@@ -38,7 +39,8 @@ def active_owner_choices():
 
 
 def list_priorities():
-    """Every priority (owner loaded) with its non-archived contracts' count and total value.
+    """Every priority (owner loaded) with its strategic contracts' count and total value: the
+    active, unarchived ones, which the portfolio's priority cards count too.
 
     Two queries whatever the number of priorities: the priorities, and one grouped roll-up.
     """
@@ -53,7 +55,7 @@ def list_priorities():
             func.sum(Contract.value),
         )
         .join(Contract, Contract.id == contract_priorities.c.contract_id)
-        .where(Contract.archived_at.is_(None))
+        .where(*strategic_conditions())
         .group_by(contract_priorities.c.priority_id, Contract.currency)
     ).all()
     counts = defaultdict(int)

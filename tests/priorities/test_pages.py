@@ -40,6 +40,20 @@ def test_it_counts_non_archived_contracts_and_totals_their_value(factory):
     assert rows["Clean streets"].totals == {"USD": Decimal("250007.50")}
 
 
+def test_it_counts_the_active_contracts_as_the_portfolio_does(factory):
+    housing = factory.make_priority(name="Affordable housing")
+    factory.make_contract(priorities=[housing], status="active")
+    factory.make_contract(priorities=[housing], status="completed")
+    factory.make_contract(priorities=[housing], status="draft")
+
+    from contracts_app.portfolio.queries import priority_rollups, strategic_conditions
+    from contracts_app.priorities.services import list_priorities
+
+    (row,) = list_priorities()
+    assert row.contract_count == 1
+    assert [card["total"] for card in priority_rollups(strategic_conditions())] == [1]
+
+
 def test_it_shows_the_counts_and_totals_on_the_list_page(client_as, factory):
     housing = factory.make_priority(name="Affordable housing")
     factory.make_contract(priorities=[housing], value=Decimal("100000.00"))
