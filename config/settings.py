@@ -52,7 +52,7 @@ class BaseConfig:
     # "What isn't working" lists contracts ending within this many days.
     NOT_WORKING_HORIZON_DAYS = _int("NOT_WORKING_HORIZON_DAYS", 120)
     # Absolute links in emails.
-    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    APP_BASE_URL = os.environ.get("APP_BASE_URL") or "http://127.0.0.1:5000"
 
     # Scheduler (the separate `python -m scheduler` process).
     SCHEDULER_SWEEP_MINUTES = _int("SCHEDULER_SWEEP_MINUTES", 60)

@@ -48,9 +48,7 @@ def sweep_command(now):
     # this month's health snapshots (portfolio), which the sweep itself does not write.
     now = now or utcnow()
     result = sweep(now)
-    # After the sweep's own commit: the upsert is idempotent, so a separate transaction is safe.
-    record_current_month(now)
-    db.session.commit()
+    # Said before the snapshots: the sweep has committed, whatever happens to them.
     click.echo(
         f"metrics evaluated: {result.metrics_evaluated}\n"
         f"flags opened: {result.flags_opened}\n"
@@ -59,6 +57,9 @@ def sweep_command(now):
         f"notifications queued: {result.notifications_queued}\n"
         f"escalations: {result.escalations}"
     )
+    # After the sweep's own commit: the upsert is idempotent, so a separate transaction is safe.
+    record_current_month(now)
+    db.session.commit()
 
 
 def register_cli(app):

@@ -3,7 +3,7 @@
 Every command (a service function that writes) validates, writes and commits, or raises
 ``ServiceError`` having written nothing: a command marked ``@command`` rolls the session back
 before the error leaves it, so the caller (a route, the CLI, the API, the scheduler) only shows
-the message; it never rolls back itself. ``field`` names the form field at fault, so a page can
+the message; routes, the API and the CLI never roll back themselves. ``field`` names the form field at fault, so a page can
 put the message beside what the user typed (``forms_common.show_error``) and the API can name
 the request field (``api.base.service_error``).
 """

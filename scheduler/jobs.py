@@ -21,15 +21,17 @@ def sweep_job(app, now=None):
     with app.app_context():
         now = now or utcnow()
         result = sweep(now).as_dict()
-        # After the sweep's own commit: the upsert is idempotent, so a separate transaction is safe.
+        # Said before the snapshots: the sweep has committed, whatever happens to them.
+        log.info(
+            "sweep: metrics evaluated %(metrics_evaluated)s, flags opened %(flags_opened)s, "
+            "flags resolved %(flags_resolved)s, check-ins proposed %(checkins_proposed)s, "
+            "notifications queued %(notifications_queued)s, escalations %(escalations)s",
+            result,
+        )
+        # After the sweep's own commit: the upsert is idempotent, so a separate transaction is
+        # safe, and a failure here is repaired by the next run.
         record_current_month(now)
         db.session.commit()
-    log.info(
-        "sweep: metrics evaluated %(metrics_evaluated)s, flags opened %(flags_opened)s, "
-        "flags resolved %(flags_resolved)s, check-ins proposed %(checkins_proposed)s, "
-        "notifications queued %(notifications_queued)s, escalations %(escalations)s",
-        result,
-    )
     return result
 
 

@@ -1,4 +1,4 @@
-"""`flask --app contracts_app tokens create|list|revoke`: API tokens for scripts and systems."""
+"""`flask --app run tokens create|list|revoke`: API tokens for scripts and systems."""
 import click
 from flask.cli import AppGroup
 
@@ -14,7 +14,7 @@ def create_command(email, name):
     """Create a token acting as the user EMAIL (with that user's role).
 
     The token is printed once, alone on standard output, so that a script can capture it:
-    TOKEN=$(flask --app contracts_app tokens create ana@demo.city --name etl)
+    TOKEN=$(flask --app run tokens create ana@demo.city --name etl)
     """
     try:
         token, secret = tokens.create_token(email, name)

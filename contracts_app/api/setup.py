@@ -45,7 +45,7 @@ SPEC_KWARGS = {
         "description": (
             "The JSON API of RDC Tracker, for finance systems, open-data portals and analysts' notebooks.\n\n"
             "Authenticate every request with `Authorization: Bearer TOKEN`; an administrator creates tokens with "
-            "`flask --app contracts_app tokens create EMAIL --name NAME`. A token acts with its user's role, "
+            "`flask --app run tokens create EMAIL --name NAME`. A token acts with its user's role, "
             "exactly as on the web pages.\n\n"
             "Errors are always JSON: `{\"error\": {\"code\", \"message\", \"fields\"}}`, where `fields` names "
             "what is wrong with each request field. Decimals are strings in responses and may be sent as "
@@ -120,7 +120,7 @@ class RdcApi(Api):
                 })
             self.spec.components.security_scheme(BEARER, {
                 "type": "http", "scheme": "bearer",
-                "description": "An API token from `flask --app contracts_app tokens create EMAIL`.",
+                "description": "An API token from `flask --app run tokens create EMAIL`.",
             })
             tags = {}
             for blp in self._blueprints:

@@ -1,4 +1,4 @@
-"""``flask --app contracts_app import contracts FILE.csv --as EMAIL [--dry-run]``."""
+"""``flask --app run import contracts FILE.csv --as EMAIL [--dry-run]``."""
 import os
 
 import click

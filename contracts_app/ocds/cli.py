@@ -1,4 +1,4 @@
-"""``flask --app contracts_app export ocds [-o FILE]``: the OCDS release package as JSON."""
+"""``flask --app run export ocds [-o FILE]``: the OCDS release package as JSON."""
 import json
 import os
 import tempfile
