@@ -1,6 +1,8 @@
 """Form fields shared by every feature, and how a view shows a service error on its form."""
 import contextlib
-from decimal import Decimal, InvalidOperation
+import re
+import unicodedata
+from decimal import Decimal
 
 import email_validator
 from email_validator import EmailNotValidError, validate_email
@@ -8,18 +10,74 @@ from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, StringField
 from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import TextInput
 
 from contracts_app.errors import ServiceError
 
 
-class NumberField(DecimalField):
-    """A Decimal input that refuses what the database cannot hold.
+# Digits are ASCII only: Python's Decimal() also takes full-width and other scripts' digits
+# ("１２", "٣"), which a person would not know they typed. Thousands separators are commas in
+# groups of three after a first group of one to three digits that does not start with 0
+# ("0,500" is more likely a decimal comma than five hundred).
+_NUMBER = re.compile(r"-?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|-?\.[0-9]+", re.ASCII)
+NUMBER_HELP = "use digits, an optional decimal point and commas between thousands (1,250.5)"
+_SHOWN_MAX = 40
 
-    WTForms' DecimalField accepts ``Infinity``, ``1e400`` and ``NaN`` (and raises on ``sNaN``),
-    which would surface as a 500 from a comparison or the database. This field accepts plain
-    numbers, with optional thousands separators (``1,200,000``), and refuses anything
-    non-finite, with more decimal places than ``places``, or larger than ``max_abs``.
+
+def _shown(text):
+    """What was typed, as a message can show it: invisible characters named (U+200B), long
+    text cut, so that "5\u200b5" does not look like a number in the message refusing it."""
+    shown = "".join(
+        char if char == " " or unicodedata.category(char)[0] not in "CZ" else f"[U+{ord(char):04X}]" for char in text
+    )
+    return shown if len(shown) <= _SHOWN_MAX else shown[: _SHOWN_MAX - 1] + "…"
+
+
+def parse_decimal(text):
+    """The number a person typed, as a Decimal; None for blank; ValueError (its message shows
+    what was typed) for anything that is not plainly a number.
+
+    Accepted: ASCII digits, an optional leading minus, an optional decimal point followed by
+    digits (``3.5``, ``.5``), and commas between thousands in the right places (``1,200,000.25``);
+    spaces around the number are ignored. Refused: spaces inside (``5 5`` is not 55), commas
+    out of place (``1,20``, ``12,0000``, ``5,``), two points, exponents, ``Infinity``/``NaN``,
+    and digits other than 0–9 (full-width, Arabic-Indic and the like).
     """
+    raw = (text or "").strip()
+    if raw == "":
+        return None
+    if _NUMBER.fullmatch(raw):
+        return Decimal(raw.replace(",", ""))
+    shown = _shown(raw)
+    if any(char.isdigit() and not char.isascii() for char in raw):
+        advice = "type the digits 0–9 (it has digits from another script or a full-width keyboard)"
+    elif any(char.isspace() for char in raw) and _NUMBER.fullmatch("".join(raw.split())):
+        advice = "remove the spaces inside it, or use commas between thousands (1,250.5)"
+    elif raw.count(".") > 1 and _NUMBER.fullmatch(raw.replace(".", "")):
+        advice = "use one decimal point at most, and commas between thousands (1,250.5)"
+    else:
+        advice = NUMBER_HELP
+    raise ValueError(f"“{shown}” is not a number: {advice}.")
+
+
+class DecimalInput(TextInput):
+    """A text box for a number: ``type="number"`` would let the browser rewrite what was typed
+    (Chrome drops "250,000" to 250000 or to nothing, and takes "5 5" as 55) before the server
+    could refuse it; ``inputmode="decimal"`` still brings up the number keypad on phones."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("inputmode", "decimal")
+        kwargs.setdefault("autocomplete", "off")
+        return super().__call__(field, **kwargs)
+
+
+class NumberField(DecimalField):
+    """A Decimal typed as text and parsed strictly (``parse_decimal``): what the person typed,
+    or a message showing it. Refuses more decimal places than ``places`` and more than
+    ``max_abs``, which the database could not hold.
+    """
+
+    widget = DecimalInput()
 
     def __init__(self, label=None, validators=None, places=4, max_abs=Decimal("99999999999999"), **kwargs):
         super().__init__(label, validators, places=places, **kwargs)
@@ -28,18 +86,14 @@ class NumberField(DecimalField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = (valuelist[0] or "").strip().replace(",", "").replace("_", "")
-        if raw == "":
+        try:
+            value = parse_decimal(valuelist[0])
+        except ValueError as error:
+            self.data = None
+            raise ValueError(str(error))
+        if value is None:
             self.data = None
             return
-        try:
-            value = Decimal(raw)
-        except (InvalidOperation, ValueError):
-            self.data = None
-            raise ValueError(self.gettext("Enter a number, such as 42 or 3.5."))
-        if not value.is_finite():
-            self.data = None
-            raise ValueError(self.gettext("Enter a finite number."))
         if abs(value) > self.max_abs:
             self.data = None
             raise ValueError(self.gettext(f"That number is too large (at most {self.max_abs:,})."))

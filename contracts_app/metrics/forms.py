@@ -1,15 +1,15 @@
 """Forms for metrics, per-period targets and readings. They validate input; services decide."""
 from decimal import Decimal
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from contracts_app import forms_common
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.formatting import number, plain_number
-from contracts_app.forms_common import BaseForm, PlainDateField, add_problems
+from contracts_app.forms_common import BaseForm, PlainDateField, add_problems, strip_nul
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
-from contracts_app.metrics.services import MAX_DUE_DAYS, METRIC_FIELDS, NEGATIVE, metric_problems
+from contracts_app.metrics.services import MAX_DUE_DAYS, METRIC_FIELDS, NEGATIVE, NOTE_WITHOUT_VALUE, metric_problems
 
 
 class NumberField(forms_common.NumberField):
@@ -126,7 +126,35 @@ class ReadingForm(BaseForm):
     # validate_choice=False: a crafted period gets the service's clear message, not "Not a valid choice".
     period = SelectField("Reporting period", validate_choice=False, validators=[InputRequired("Choose the reporting period.")])
     value = NumberField("Value", validators=[InputRequired("Enter the value for this period."), not_negative])
+    # Checked by the service (it knows which period is in progress); named by IN_PROGRESS_FIELD.
+    confirm_in_progress = BooleanField(
+        "Record this value anyway",
+        description="For a period marked “in progress” only: it has not ended, so its value may still change. "
+                    "Tick to record it now.",
+    )
     note = TextAreaField("Note", validators=[Optional(), Length(max=LONG_TEXT)], description="Anything a reader should know about this value.")
+
+
+class PeriodReadingRowForm(Form):
+    """One metric's row on the contract-period form (no CSRF of its own: the outer form has it)."""
+
+    metric_id = HiddenField()
+    value = NumberField("Value", validators=[Optional(), not_negative])
+    note = TextAreaField("Note", filters=[strip_nul], validators=[Optional(), Length(max=LONG_TEXT)])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        # The service refuses it too; said here so that it shows beside the other rows' errors.
+        if (self.note.data or "").strip() and self.value.data is None and not self.value.errors:
+            self.value.errors = [*self.value.errors, NOTE_WITHOUT_VALUE]
+            return False
+        return valid
+
+
+class PeriodReadingsForm(BaseForm):
+    """Every metric of a contract due for one period: fields readings-<i>-value and -note."""
+
+    readings = FieldList(FormField(PeriodReadingRowForm))
 
 
 class CorrectionForm(BaseForm):

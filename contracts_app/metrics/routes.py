@@ -1,5 +1,7 @@
 """Metric pages: create, edit, detail, per-period targets, readings and corrections."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -7,7 +9,9 @@ from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import bp, rules, services, status, summaries
-from contracts_app.metrics.forms import CorrectionForm, MetricForm, ReadingForm, target_field_name, targets_form
+from contracts_app.metrics.forms import (
+    CorrectionForm, MetricForm, PeriodReadingsForm, ReadingForm, target_field_name, targets_form,
+)
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings, require
 from contracts_app.forms_common import errors_on, show_error
@@ -103,16 +107,17 @@ def new_reading(metric_id):
     now = utcnow()
     options = summaries.reading_period_options(metric, now)
     form = ReadingForm()
-    form.period.choices = [
-        (o.period.start.isoformat(), o.label + (" — already recorded" if o.recorded else "")) for o in options
-    ]
+    form.period.choices = [(o.period.start.isoformat(), o.label) for o in options]
     if request.method == "GET":
         suggested = summaries.suggested_period(options)
         form.period.data = request.args.get("period") or (suggested.start.isoformat() if suggested else None)
     existing_reading_id = None
     if form.validate_on_submit():
         try:
-            reading = services.record_reading(metric, current_user, form.period.data, form.value.data, form.note.data, now=now)
+            reading = services.record_reading(
+                metric, current_user, form.period.data, form.value.data, form.note.data, now=now,
+                allow_in_progress=form.confirm_in_progress.data,
+            )
         except services.ReadingExistsError as error:
             form.period.errors.append(str(error))
             existing_reading_id = error.reading_id
@@ -125,6 +130,7 @@ def new_reading(metric_id):
     return render_template(
         "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=None,
         options=options, existing_reading_id=existing_reading_id,
+        in_progress=any(o.in_progress and not o.recorded for o in options),
     )
 
 
@@ -143,4 +149,60 @@ def edit_reading(reading_id):
     return render_template(
         "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=reading,
         period_label=label, options=None, existing_reading_id=None,
+    )
+
+
+def _day_arg(text):
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/contracts/<int:contract_id>/readings", methods=["GET", "POST"])
+def period_readings(contract_id):
+    """One form for a contract and a period: every metric whose period containing ``?period=``
+    (a date; default the oldest ended period lacking a reading) has ended without a reading,
+    a value and note each, saved all or nothing (``summaries.period_entry_rows``)."""
+    contract = db.get_or_404(Contract, contract_id)
+    require(can_enter_readings(current_user, contract))
+    now = utcnow()
+    gaps = summaries.reading_gaps(contract, now)
+    day = _day_arg(request.args.get("period")) or gaps.oldest
+    form = PeriodReadingsForm()
+    if request.method == "POST":
+        # The rows are the metrics the page was shown with (by id, not by position), so a
+        # reading saved by someone else meanwhile is reported on its row, not shifted onto another.
+        try:
+            ids = [int(entry.form.metric_id.data) for entry in form.readings]
+        except (TypeError, ValueError):
+            abort(400)
+        rows = summaries.period_entry_rows(contract, day, now, only=ids) if day else []
+        if len(rows) != len(ids) or len(set(ids)) != len(ids):
+            abort(400)
+    else:
+        rows = summaries.period_entry_rows(contract, day, now) if day else []
+        for row in rows:
+            form.readings.append_entry({"metric_id": row.metric.id})
+    if rows and form.validate_on_submit():
+        values = [
+            {"metric": row.metric, "period_start": row.period.start, "value": entry.form.value.data, "note": entry.form.note.data}
+            for row, entry in zip(rows, form.readings)
+        ]
+        try:
+            saved = services.record_period_readings(contract, current_user, values, now=now)
+        except services.ReadingsError as error:
+            for field, message in error.problems.items():
+                show_error(form, services.MetricError(message, field))
+        except services.MetricError as error:
+            show_error(form, error)
+        else:
+            flash(f"{len(saved)} reading{'s' if len(saved) != 1 else ''} saved.", "success")
+            remaining = summaries.reading_gaps(contract, now).oldest
+            if remaining is not None:
+                return redirect(url_for("metrics.period_readings", contract_id=contract.id, period=remaining.isoformat()))
+            return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="metrics"))
+    return render_template(
+        "metrics/period_readings.html", form=form, contract=contract, rows=list(zip(rows, form.readings)),
+        day=day, gaps=gaps,
     )

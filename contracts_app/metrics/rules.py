@@ -195,6 +195,80 @@ def is_overdue(period: Period, due_days: int, today: date, grace_days: int) -> b
     return today > due_date(period, due_days) + timedelta(days=grace_days)
 
 
+# Where a period stands for data entry, on the city's today (``period_state``).
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+DUE = "due"  # ended, its reading not yet overdue (OVERDUE once due date + grace have passed)
+
+
+def overdue_since(period: Period, due_days: int, grace_days: int) -> date:
+    """The first day a period without a reading counts as overdue (``is_overdue``): the day
+    after its due date plus the grace days."""
+    return due_date(period, due_days) + timedelta(days=grace_days + 1)
+
+
+def period_state(period: Period, due_days: int, today: date, grace_days: int) -> str:
+    """not started (starts after today), in progress (today is within it), overdue (past its
+    due date and grace, ``is_overdue``), else due (ended, reading not yet overdue)."""
+    if period.start > today:
+        return NOT_STARTED
+    if today <= period.end:
+        return IN_PROGRESS
+    if is_overdue(period, due_days, today, grace_days):
+        return OVERDUE
+    return DUE
+
+
+def short_date(day: date, today: date) -> str:
+    """"14 Nov" within today's year, "14 Nov 2025" outside it."""
+    text = f"{day.day} {day.strftime('%b')}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+def period_option_label(period: Period, cadence: str, due_days: int, today: date, grace_days: int,
+                        recorded: bool = False) -> str:
+    """A period as the reading form offers it, saying where it stands:
+    "Oct 2026 — overdue since 14 Nov", "Nov 2026 — due 10 Dec", "Dec 2026 — in progress",
+    "Sep 2026 — already recorded"."""
+    label = period.label(cadence)
+    if recorded:
+        return f"{label} — already recorded"
+    state = period_state(period, due_days, today, grace_days)
+    if state == OVERDUE:
+        return f"{label} — overdue since {short_date(overdue_since(period, due_days, grace_days), today)}"
+    if state == DUE:
+        return f"{label} — due {short_date(due_date(period, due_days), today)}"
+    if state == IN_PROGRESS:
+        return f"{label} — in progress"
+    return f"{label} — starts {short_date(period.start, today)}"
+
+
+def unrecorded_ended_periods(all_periods, recorded_starts, today: date) -> list[Period]:
+    """The periods that have ended (their data is due or overdue) and have no reading, oldest
+    first: what a contract registered mid-term, or a missed month, leaves to back-fill."""
+    return [p for p in all_periods if p.end < today and p.start not in recorded_starts]
+
+
+def default_reading_period(all_periods, recorded_starts, today: date) -> Period | None:
+    """The period a new reading is most likely for: the oldest ended period without a reading
+    (so a value meant for an overdue October is not saved to December and October left
+    overdue); when every ended period is recorded, the period in progress if it has none."""
+    for period in all_periods:
+        if period.start > today:
+            break
+        if period.start not in recorded_starts:
+            return period
+    return None
+
+
+def period_containing(all_periods, day: date) -> Period | None:
+    """The period that ``day`` falls in, or None outside the term."""
+    for period in all_periods:
+        if period.start <= day <= period.end:
+            return period
+    return None
+
+
 def linear_target(baseline, final, term_start: date, term_end: date, at: date):
     """Target on day ``at`` on the straight line from baseline (term start) to final (term end)."""
     if final is None:

@@ -363,27 +363,41 @@ def _already_recorded(metric, period, reading_id):
     )
 
 
-@command
-def record_reading(metric, actor, period_start, value, note="", now=None):
-    """Record the value of one reporting period.
+IN_PROGRESS_FIELD = "confirm_in_progress"
+NOTE_WITHOUT_VALUE = "Enter the value, or clear the note to leave this metric for later."
 
-    Refuses a period outside the term, one that has not started yet (in the city's today),
-    one already recorded, and a missing, non-numeric or negative value. Stores the reading's
-    status against its period's target, then the metric's status and the contract's health.
+
+def _check_reading(metric, period_start, value, now, allow_in_progress, field="value"):
+    """(period, value) of a new reading, checked as every way of entering one checks it.
+
+    Refuses a period outside the term, one that has not started yet (in the city's today), one
+    in progress unless ``allow_in_progress`` (the form's explicit confirmation), one already
+    recorded, and a missing, non-numeric or negative value (on ``field``).
     """
-    now = now or utcnow()
     period = _parse_period(metric, period_start)
-    if period.start > status.today_for(now):
+    today = status.today_for(now)
+    if period.start > today:
         raise MetricError(
             f"{period.label(metric.cadence)} has not started yet (it starts {period.start.isoformat()}); "
             "enter its reading once the period is under way.",
             "period",
         )
-    value = _check_value(value)
+    value = _check_value(value, field)
+    if not allow_in_progress and rules.period_state(period, metric.due_days, today, status.grace_days()) == rules.IN_PROGRESS:
+        raise MetricError(
+            f"{period.label(metric.cadence)} is still in progress (it ends {period.end.isoformat()}): tick the box "
+            "to record this value anyway, or enter it once the period has ended.",
+            IN_PROGRESS_FIELD,
+        )
     existing = _existing_reading(metric, period.start)
     if existing is not None:
         raise _already_recorded(metric, period, existing.id)
-    target, achieved, reading_status = status.evaluate(metric, period, value)
+    return period, value
+
+
+def _add_reading(metric, actor, period, value, note, now, field="period"):
+    """Insert a checked reading with its status and audit it; the caller refreshes and commits."""
+    reading_status = status.evaluate(metric, period, value)[2]
     reading = Reading(
         metric=metric, period_start=period.start, period_end=period.end, value=value,
         note=(note or "").strip(), status=reading_status,
@@ -397,15 +411,84 @@ def record_reading(metric, actor, period_start, value, note="", now=None):
         # one win; the other gets the same message as if it had been checked first.
         db.session.rollback()
         existing = _existing_reading(metric, period.start)
-        raise _already_recorded(metric, period, existing.id if existing is not None else None)
-    status.refresh_metric(metric, now)
-    status.refresh_contract_health(metric.contract, now)
+        error = _already_recorded(metric, period, existing.id if existing is not None else None)
+        error.field = field
+        raise error
     record(
         actor, "create", reading, after=snapshot(reading), contract_id=metric.contract_id,
         summary=f"Recorded {metric.name} for {period.label(metric.cadence)}: {plain_number(value)} ({rules.STATUS_LABELS[reading_status]})",
     )
+    return reading
+
+
+@command
+def record_reading(metric, actor, period_start, value, note="", now=None, allow_in_progress=True):
+    """Record the value of one reporting period.
+
+    Refuses what ``_check_reading`` refuses; a period still in progress only with
+    ``allow_in_progress`` (the API and imports allow it; the form passes its confirmation box).
+    Stores the reading's status against its period's target, then the metric's status and the
+    contract's health.
+    """
+    now = now or utcnow()
+    period, value = _check_reading(metric, period_start, value, now, allow_in_progress)
+    reading = _add_reading(metric, actor, period, value, note, now)
+    status.refresh_metric(metric, now)
+    status.refresh_contract_health(metric.contract, now)
     db.session.commit()
     return reading
+
+
+class ReadingsError(MetricError):
+    """Some rows of a contract-period form cannot be saved: ``problems`` is {field: message}
+    for every row at fault (``field`` and the message are the first of them)."""
+
+    def __init__(self, problems):
+        field, message = next(iter(problems.items()))
+        super().__init__(message, field)
+        self.problems = problems
+
+
+@command
+def record_period_readings(contract, actor, rows, now=None):
+    """Record several readings of one contract at once, all or nothing.
+
+    ``rows`` is a list of dicts with ``metric``, ``period_start``, ``value`` (a Decimal or
+    None) and ``note``, in the order of the form's ``readings-<i>-`` rows. A row without value
+    or note is skipped; a note without a value is refused. Every other row is checked as
+    ``record_reading`` checks it (a period in progress refused: the form lists ended periods),
+    and every problem is reported at once (``ReadingsError``, fields ``readings-<i>-value``).
+    One commit; each reading audited. Returns the readings.
+    """
+    now = now or utcnow()
+    problems, checked = {}, []
+    for index, row in enumerate(rows):
+        metric, value, note = row["metric"], row.get("value"), (row.get("note") or "").strip()
+        field = f"readings-{index}-value"
+        if metric.contract_id != contract.id:
+            problems[field] = "This metric belongs to another contract."
+            continue
+        if value is None and not note:
+            continue
+        if value is None:
+            problems[field] = NOTE_WITHOUT_VALUE
+            continue
+        try:
+            period, value = _check_reading(metric, row["period_start"], value, now, False, field)
+        except MetricError as error:
+            problems[field] = str(error)
+            continue
+        checked.append((metric, period, value, note, field))
+    if problems:
+        raise ReadingsError(problems)
+    if not checked:
+        raise MetricError("Enter at least one value; nothing was saved.", None)
+    readings = [_add_reading(metric, actor, period, value, note, now, field) for metric, period, value, note, field in checked]
+    for metric in {metric.id: metric for metric, *_ in checked}.values():
+        status.refresh_metric(metric, now)
+    status.refresh_contract_health(contract, now)
+    db.session.commit()
+    return readings
 
 
 @command

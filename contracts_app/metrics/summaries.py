@@ -18,37 +18,146 @@ from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingR
 
 @dataclass
 class PeriodOption:
-    """A started period offered on the reading form, with its reading's id if one is recorded."""
+    """A started period offered on the reading form: its label says where it stands
+    ("Oct 2026 — overdue since 14 Nov"), with its reading's id if one is recorded."""
 
     period: rules.Period
     label: str
     reading_id: int | None
+    state: str = rules.DUE
+    suggested: bool = False
 
     @property
     def recorded(self):
         return self.reading_id is not None
 
+    @property
+    def in_progress(self):
+        return self.state == rules.IN_PROGRESS
+
 
 def reading_period_options(metric, now=None):
     """The periods a reading can be entered for: every period of the term that has started,
-    with the id of its reading when one is recorded already."""
+    labelled with its state, with the id of its reading when one is recorded already. The
+    default (``suggested``) is the oldest ended period without a reading
+    (``rules.default_reading_period``)."""
     today = status.today_for(now or utcnow())
+    grace = status.grace_days()
     recorded = dict(
         db.session.execute(select(Reading.period_start, Reading.id).where(Reading.metric_id == metric.id)).all()
     )
+    all_periods = status.metric_periods(metric)
+    default = rules.default_reading_period(all_periods, recorded, today)
     return [
-        PeriodOption(p, p.label(metric.cadence), recorded.get(p.start))
-        for p in status.metric_periods(metric)
+        PeriodOption(
+            p, rules.period_option_label(p, metric.cadence, metric.due_days, today, grace, p.start in recorded),
+            recorded.get(p.start), rules.period_state(p, metric.due_days, today, grace), p == default,
+        )
+        for p in all_periods
         if p.start <= today
     ]
 
 
 def suggested_period(options):
-    """The period a new reading most likely is for: the latest started period without one."""
-    for option in reversed(options):
-        if not option.recorded:
-            return option.period
-    return None
+    """The period a new reading most likely is for (see ``reading_period_options``), or None."""
+    return next((option.period for option in options if option.suggested), None)
+
+
+def _recorded_starts(metric_ids):
+    """{metric id: set of period starts with a reading}, in one query."""
+    recorded = {metric_id: set() for metric_id in metric_ids}
+    if metric_ids:
+        for metric_id, start in db.session.execute(
+            select(Reading.metric_id, Reading.period_start).where(Reading.metric_id.in_(metric_ids))
+        ):
+            recorded[metric_id].add(start)
+    return recorded
+
+
+@dataclass
+class ReadingGaps:
+    """The ended periods of a contract's metrics that have no reading (the back-fill prompt)."""
+
+    by_metric: dict  # metric id -> [Period, ...], oldest first; only metrics with a gap
+    labels: dict  # period start -> label, for the periods in ``starts``
+    overdue: int = 0  # how many of them are past their due date and grace
+
+    @property
+    def count(self):
+        return sum(len(periods) for periods in self.by_metric.values())
+
+    @property
+    def starts(self):
+        """The distinct period starts lacking a reading, oldest first: the dates the
+        contract-period form is opened on."""
+        return sorted({p.start for periods in self.by_metric.values() for p in periods})
+
+    @property
+    def oldest(self):
+        starts = self.starts
+        return starts[0] if starts else None
+
+
+def reading_gaps(contract, now=None):
+    """Which ended periods of ``contract``'s metrics lack a reading (``ReadingGaps``), in one
+    query for the readings whatever the number of metrics."""
+    today = status.today_for(now or utcnow())
+    metrics = list(contract.metrics)
+    recorded = _recorded_starts([m.id for m in metrics])
+    grace = status.grace_days()
+    by_metric, labels, overdue = {}, {}, 0
+    for metric in metrics:
+        all_periods = rules.periods(contract.start_date, contract.end_date, metric.cadence)
+        missing = rules.unrecorded_ended_periods(all_periods, recorded[metric.id], today)
+        if missing:
+            by_metric[metric.id] = missing
+            for period in missing:
+                labels.setdefault(period.start, period.label(metric.cadence))
+                overdue += rules.is_overdue(period, metric.due_days, today, grace)
+    return ReadingGaps(by_metric, labels, overdue)
+
+
+@dataclass
+class PeriodEntryRow:
+    """One metric on the contract-period reading form: its period containing the chosen date."""
+
+    metric: Metric
+    period: rules.Period
+    label: str
+
+
+def period_entry_rows(contract, day, now=None, only=None):
+    """The metrics of ``contract`` to enter on the form for the period of ``day``.
+
+    Each metric's period is the one of its own cadence that contains ``day`` (for a monthly
+    metric the month, for a quarterly one the quarter, ...). A metric is listed when that
+    period has ended (its data is due or overdue) and has no reading yet: what a contract
+    manager has in hand for "October" is every figure of October, and of the quarter that
+    October closes. Periods in progress are left to the single-metric form, which asks for a
+    confirmation.
+
+    ``only`` (metric ids, as a submitted form names them) lists those metrics in that order
+    whatever their period's state, so that the service reports a row recorded meanwhile; a
+    metric not of this contract, or without a period containing ``day``, is left out.
+    """
+    today = status.today_for(now or utcnow())
+    grace = status.grace_days()
+    by_id = {m.id: m for m in contract.metrics}
+    metrics = [by_id[i] for i in only if i in by_id] if only is not None else list(by_id.values())
+    recorded = _recorded_starts([m.id for m in metrics]) if only is None else {}
+    rows = []
+    for metric in metrics:
+        period = rules.period_containing(rules.periods(contract.start_date, contract.end_date, metric.cadence), day)
+        if period is None:
+            continue
+        if only is None and (
+            period.start in recorded[metric.id]
+            or rules.period_state(period, metric.due_days, today, grace) not in (rules.DUE, rules.OVERDUE)
+        ):
+            continue
+        label = rules.period_option_label(period, metric.cadence, metric.due_days, today, grace)
+        rows.append(PeriodEntryRow(metric, period, label))
+    return rows
 
 
 @dataclass
@@ -137,6 +246,10 @@ class MetricSummary:
     next_period: rules.Period | None = None
     next_due: date | None = None
     tags: list = dataclass_field(default_factory=list)
+    # Ended periods without a reading (oldest first), and the contract's ReadingGaps, for the
+    # back-fill prompt.
+    missing: list = dataclass_field(default_factory=list)
+    gaps: "ReadingGaps | None" = None
 
     @property
     def status(self):
@@ -152,7 +265,8 @@ def contract_metric_summaries(contract, now=None):
     """One MetricSummary per metric of ``contract``, in their order, for the contract page.
 
     Bounded queries whatever the number of metrics: the metrics (if not loaded), the latest
-    reading of every metric in one query, and their explicit targets in one query.
+    reading of every metric in one query, their explicit targets in one query, and the period
+    starts of their readings in one query (``reading_gaps``).
     """
     now = now or utcnow()
     today = status.today_for(now)
@@ -185,9 +299,10 @@ def contract_metric_summaries(contract, now=None):
         ):
             explicit.setdefault(metric_id, {})[start] = value
 
+    gaps = reading_gaps(contract, now)
     summaries = []
     for metric in metrics:
-        summary = MetricSummary(metric)
+        summary = MetricSummary(metric, missing=gaps.by_metric.get(metric.id, []), gaps=gaps)
         periods = rules.periods(contract.start_date, contract.end_date, metric.cadence)
         reading = latest.get(metric.id)
         if reading is not None:

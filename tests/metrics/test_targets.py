@@ -70,7 +70,7 @@ def test_it_audits_the_targets(po, metric):
     assert event.after == {"targets": {period.start.isoformat(): "20"}}
 
 
-@pytest.mark.parametrize("value, message", [("-2", "Must be zero or more"), ("lots", "Enter a number"), ("NaN", "Enter a finite number")])
+@pytest.mark.parametrize("value, message", [("-2", "Must be zero or more"), ("lots", "“lots” is not a number"), ("NaN", "“NaN” is not a number")])
 def test_it_refuses_a_bad_target_on_its_row_and_writes_nothing(po, metric, value, message):
     periods = all_periods(metric)
     response = po.post(f"/metrics/{metric.id}/targets", data={field(periods[0]): "20", field(periods[3]): value})
