@@ -26,6 +26,11 @@ def can_edit_priorities(user):
     return _signed_in(user) and user.role in (ADMIN, CDO, PROCUREMENT_OFFICER)
 
 
+def can_view_my_work(user):
+    """"My work": every signed-in user (the page only ever shows their own contracts and items)."""
+    return _signed_in(user)
+
+
 def can_create_contracts(user):
     return _signed_in(user) and user.role == PROCUREMENT_OFFICER
 

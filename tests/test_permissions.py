@@ -41,6 +41,7 @@ MATRIX = {
     "metrics.targets": ("/metrics/{metric}/targets", PO),
     "metrics.new_reading": ("/metrics/{metric}/readings/new", PO_AND_OWN_CM),
     "metrics.edit_reading": ("/readings/{reading}/edit", PO_AND_OWN_CM),
+    "metrics.period_readings": ("/contracts/{contract}/readings", PO_AND_OWN_CM),
     "milestones.new": ("/contracts/{contract}/milestones/new", PO_AND_OWN_CM),
     "milestones.edit": ("/milestones/{milestone}/edit", PO_AND_OWN_CM),
     "management.flags": ("/flags", ALL),
@@ -73,6 +74,8 @@ MATRIX = {
     "imports.template": ("/imports/contracts/template.csv", PO),
     "imports.preview": ("/imports/contracts/{upload}", PO),
     "imports.commit": ("/imports/contracts/{upload}/commit", None),
+    # My work: every role; it shows only the signed-in user's own contracts and items.
+    "work.index": ("/work", ALL),
 }
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.

@@ -1,17 +1,17 @@
 from flask import redirect, url_for
 from flask_login import current_user
 
-from contracts_app.auth.models import ADMIN, CDO, VIEWER
+from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.main import bp
 
-# Roles whose home page is the portfolio dashboard; the others (procurement officers and
-# contract managers, who work contract by contract) land on the register.
-DASHBOARD_HOME_ROLES = (CDO, VIEWER, ADMIN)
+# Roles who work contract by contract land on "My work"; the others (the chief data officer,
+# admins, viewers) on the portfolio dashboard.
+MY_WORK_HOME_ROLES = (CONTRACT_MANAGER, PROCUREMENT_OFFICER)
 
 
 @bp.route("/")
 def index():
-    """Home: the portfolio dashboard for the cdo, viewers and admins; the register for the rest."""
-    if current_user.is_authenticated and current_user.has_role(*DASHBOARD_HOME_ROLES):
-        return redirect(url_for("portfolio.dashboard"))
-    return redirect(url_for("contracts.index"))
+    """Home: "My work" for contract managers and procurement officers; the portfolio for the rest."""
+    if current_user.is_authenticated and current_user.has_role(*MY_WORK_HOME_ROLES):
+        return redirect(url_for("work.index"))
+    return redirect(url_for("portfolio.dashboard"))

@@ -43,6 +43,7 @@ def dashboard_figures(filters, today):
         "flag_counts": attention.flag_counts,
         "attention": attention.rows,
         "attention_total": attention.total,
+        "attention_reasons": attention.reasons,
         "recent_checkins": queries.recent_checkins(conditions),
         "resolved_flags": queries.recently_resolved_flags(conditions),
     }

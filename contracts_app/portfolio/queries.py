@@ -25,6 +25,7 @@ from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months, share
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation, HealthSnapshot
 from contracts_app.priorities.models import Priority, contract_priorities
+from contracts_app.work.queries import open_flag_reasons
 from contracts_app.query_args import MAX_ID, choice_arg
 
 # Display order for health: best first reads naturally in a legend ("62% on track, ...").
@@ -291,11 +292,13 @@ def _last_held_date():
 @dataclass
 class Attention:
     """The dashboard's "needing attention" list: the worst ``rows``, how many contracts need
-    attention in all, and the open flags by severity over all of them."""
+    attention in all, the open flags by severity over all of them, and why each listed contract
+    needs attention (its open flags' reasons)."""
 
     rows: list
     total: int
     flag_counts: dict
+    reasons: dict = field(default_factory=dict)  # contract id -> [work.queries.FlagReason], worst first
 
 
 def _attention_key(row):
@@ -317,7 +320,12 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
        check-in (a small set, from ix_checkins_status_scheduled), with their display columns;
        every contract of the overall first ``limit`` is in one of the two (an overdue check-in
        only ranks a contract higher than its flag counts alone do), so Python sorts these few;
-    2. how many contracts need attention and their open flags by severity.
+    2. how many contracts need attention and their open flags by severity;
+    3. the open flags of the listed contracts with their reason in words (which metric, how far
+       off, since when: ``work.queries.open_flag_reasons``), at most ``limit`` contracts' worth.
+
+    Each row also carries the contract's pending (proposed or scheduled) check-in, if any: at
+    most one per contract (``CheckIn.pending_contract_id`` is unique), joined in statement 1.
     """
     pending_overdue = and_(CheckIn.status.in_(PENDING_CHECKIN_STATUSES), CheckIn.scheduled_for < today)
     overdue = (
@@ -345,6 +353,7 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
         .subquery("worst_overdue")
     )
     last_held = _last_held_date()
+    pending = aliased(CheckIn, name="pending_checkin")
     # The display columns only for the (at most 2 × limit) contracts picked above.
     picked = union(select(worst_flagged.c.id), select(worst_overdue.c.id)).subquery("picked")
     rows = db.session.execute(
@@ -356,10 +365,13 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
             select(func.min(CheckIn.scheduled_for)).where(CheckIn.contract_id == Contract.id, pending_overdue)
             .correlate(Contract).scalar_subquery().label("overdue_since"),
             last_held.label("last_held"),
+            pending.id.label("checkin_id"), pending.status.label("checkin_status"),
+            pending.scheduled_for.label("checkin_date"),
         )
         .select_from(picked)
         .join(Contract, Contract.id == picked.c.id)
         .join(Vendor, Vendor.id == Contract.vendor_id)
+        .outerjoin(pending, pending.pending_contract_id == Contract.id)
     ).all()
     rows = sorted(rows, key=_attention_key)[:limit]
 
@@ -371,7 +383,11 @@ def contracts_needing_attention(conditions, today, limit=ATTENTION_LIMIT):
         ).where(needing, *conditions)
     ).one()
     total, high, medium, low = (int(value) for value in summary)
-    return Attention(rows, total, {"high": high, "medium": medium, "low": low})
+    reasons = {}
+    # Always run (an empty IN when nothing is listed), so the page's statement count is fixed.
+    for reason in open_flag_reasons([Contract.id.in_([row.id for row in rows])]):
+        reasons.setdefault(reason.contract_id, []).append(reason)
+    return Attention(rows, total, {"high": high, "medium": medium, "low": low}, reasons)
 
 
 def recent_checkins(conditions, limit=RECENT_LIMIT):

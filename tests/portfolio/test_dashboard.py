@@ -23,8 +23,8 @@ def html(response):
 
 def health_table(page):
     """{health: (count, share text)} from the totals table (the chart's text equivalent)."""
-    table = page.split('class="health-table"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r'<tr data-health="(\w+)">.*?<td class="num">(\d+)</td><td class="num">([\d.]+)%</td>', table, re.S)
+    table = page.split('health-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr data-health="(\w+)">.*?<td[^>]*class="num">(\d+)</td><td[^>]*class="num">([\d.]+)%</td>', table, re.S)
     return {health: (int(count), share) for health, count, share in rows}
 
 
@@ -151,7 +151,8 @@ def test_it_lists_a_checkin_lapse(factory, client_as, db):
     sweep()  # the sweep opens the "no check-in for 90 days" flag the dashboard lists
     page = html(client_as("cdo").get("/portfolio"))
     assert f'data-contract="{contract.id}"' in page
-    assert "No check-in held for 90+ days" in page
+    assert "No check-in held for more than 90 days" in page  # the sweep's flag, in words
+    assert f"Last held {(city_today() - timedelta(days=120)).strftime('%-d %b %Y')}" in page
 
 
 def test_it_shows_the_last_ten_held_checkins_and_resolved_flags(build_city, client_as):
@@ -224,7 +225,7 @@ def test_it_ignores_an_invalid_filter_with_a_message(build_city, client_as, quer
 
 @pytest.mark.parametrize("role, home", [
     ("cdo", "/portfolio"), ("viewer", "/portfolio"), ("admin", "/portfolio"),
-    ("procurement_officer", "/contracts"), ("contract_manager", "/contracts"),
+    ("procurement_officer", "/work"), ("contract_manager", "/work"),
 ])
 def test_it_sends_each_role_to_its_home_page(client_as, role, home):
     response = client_as(role).get("/")
@@ -311,3 +312,57 @@ def test_it_ignores_a_vendor_name_that_several_vendors_share(factory, client_as)
     assert "Ignored filter values that were not valid: vendor." in page and stat(page, "contracts") == "2"
     page = html(client_as("cdo").get("/portfolio?vendor_name=harbor+light"))  # the exact name wins
     assert stat(page, "contracts") == "1"
+
+
+def test_needing_attention_comes_first_above_the_filters_and_totals(build_city, client_as):
+    build_city(10)
+    page = html(client_as("cdo").get("/portfolio"))
+    main = page.split('<main', 1)[1]
+    assert main.index('id="attention-heading"') < main.index('class="filters"') < main.index('id="totals-heading"')
+
+
+def test_each_attention_row_says_why_with_the_metric_how_far_off_and_since_when(factory, client_as):
+    from datetime import date
+
+    from tests.factories import make_flag, make_reading
+
+    contract = factory.make_contract(reference="WHY-1")
+    metric = factory.make_metric(contract, name="Placements", cadence="quarterly", due_days=30,
+                                 targets={date(2025, 10, 1): 39})
+    make_reading(metric, date(2025, 7, 1), 30, status="on_track")
+    make_reading(metric, date(2025, 10, 1), 33, status="off_track")
+    make_reading(metric, date(2026, 1, 1), 31, status="off_track")
+    flag = make_flag(contract, metric=metric, kind="off_track", period_start=date(2026, 1, 1))
+    page = html(client_as("cdo").get("/portfolio"))
+    row = page.split(f'data-contract="{contract.id}"', 1)[1].split("</tr>", 1)[0]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", row))
+    # The target of Q1 2026 is on the line from the baseline (18) to the final target (30).
+    assert re.search(r"Placements: 31 against a target of [\d.]+ — off track since Q4 2025", text)
+    assert "flag open since 17 Jan 2026" in text
+    assert f'href="/flags/{flag.id}"' in row
+
+
+def test_an_attention_row_links_to_the_contracts_proposed_checkin(factory, client_as):
+    from datetime import date
+
+    from tests.factories import make_checkin, make_flag
+
+    contract = factory.make_contract()
+    make_flag(contract, kind="no_checkin", period_start=date(2026, 1, 1))
+    checkin = make_checkin(contract, status="proposed", scheduled_for=date(2099, 1, 27))
+    without = factory.make_contract()
+    make_flag(without, kind="no_checkin", period_start=date(2026, 1, 1))
+    page = html(client_as("cdo").get("/portfolio"))
+    row = page.split(f'data-contract="{contract.id}"', 1)[1].split("</tr>", 1)[0]
+    assert f'<a href="/checkins/{checkin.id}" class="pending-checkin">Proposed for 27 Jan 2099</a>' in row
+    assert "No check-in held for more than 90 days (none since 3 Oct 2025)" in re.sub(r"\s+", " ", row)
+    other = page.split(f'data-contract="{without.id}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/contracts/{without.id}/checkins/new"' in other and "pending-checkin" not in other
+
+
+def test_the_attention_table_has_no_always_empty_columns(build_city, client_as):
+    build_city(20)
+    page = html(client_as("cdo").get("/portfolio"))
+    head = page.split('id="attention"', 1)[1].split("</thead>", 1)[0]
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', head)
+    assert headers == ["Contract", "Health", "Why", "Open flags", "Check-in"]
