@@ -1,6 +1,7 @@
 """A live server (real HTTP, CSRF on, schema from migrations) and Debian's Chromium via Playwright."""
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -40,10 +41,9 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def live_app(tmp_path):
+def _migrated_app(directory):
     class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{directory / 'e2e.sqlite3'}"
         WTF_CSRF_ENABLED = True
 
     app = create_app(Config)
@@ -54,14 +54,50 @@ def live_app(tmp_path):
     return app
 
 
-@pytest.fixture
-def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+@contextmanager
+def _serving(app):
+    """The app on a free port, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    return _migrated_app(tmp_path)
+
+
+@pytest.fixture
+def live_server(live_app):
+    with _serving(live_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def demo_live_app(tmp_path_factory):
+    """A migrated database holding the demo city after one sweep (so flags, proposed check-ins
+    and inbox items exist), loaded once per module: loading takes seconds."""
+    from contracts_app.db_types import utcnow
+    from contracts_app.demo.loader import load_demo_city
+    from contracts_app.management.sweep import sweep
+
+    app = _migrated_app(tmp_path_factory.mktemp("demo-e2e"))
+    now = utcnow()
+    with app.app_context():
+        assert load_demo_city(now=now).loaded
+        sweep(now)
+    return app
+
+
+@pytest.fixture(scope="module")
+def demo_live_server(demo_live_app):
+    with _serving(demo_live_app) as url:
+        yield url
 
 
 @pytest.fixture

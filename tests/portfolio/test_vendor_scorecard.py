@@ -87,7 +87,7 @@ def test_it_lists_closeout_evaluations_with_ratings_narrative_and_comment(client
     vendor, _, (_, second, _), _ = vendor_city
     _evaluate(second, (4, 4, 5, 3), narrative="Strong delivery <b>late</b>", vendor_comment="We agree")
     html = _page(client_as, vendor)
-    table = _text(re.search(r'<table class="evaluations">.*?</table>', html, re.S).group(0))
+    table = _text(re.search(r'<table class="[^"]*evaluations[^"]*">.*?</table>', html, re.S).group(0))
     assert "ACME-2 1 Oct 2025 4 4 5 3 4.00" in table
     assert "Strong delivery &lt;b&gt;late&lt;/b&gt;" in html
     assert "We agree" in table
