@@ -17,10 +17,6 @@ from contracts_app.permissions import can_edit_contract, can_enter_readings, req
 from contracts_app.forms_common import errors_on, show_error
 
 
-# Integer primary keys stop at 2**31 - 1; a larger id in a URL would overflow the query (a 500
-# on both backends) instead of simply matching nothing.
-
-
 def _metric_or_404(metric_id):
     return db.get_or_404(Metric, metric_id, options=[joinedload(Metric.contract)])
 
