@@ -41,7 +41,20 @@ checkin_flags = db.Table(
 )
 
 
-class Flag(db.Model):
+class FlagLabels:
+    """The kind and severity of a flag in words, for Flag rows and for read models that carry a
+    flag's kind and severity (work.queries.FlagReason)."""
+
+    @property
+    def kind_label(self):
+        return FLAG_KINDS.get(self.kind, self.kind)
+
+    @property
+    def severity_label(self):
+        return SEVERITIES.get(self.severity, self.severity)
+
+
+class Flag(FlagLabels, db.Model):
     """Something needing active management. One per (subject, period, kind), enforced by the
     database, so that concurrent sweeps open it exactly once."""
 
@@ -85,14 +98,6 @@ class Flag(db.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
-
-    @property
-    def kind_label(self):
-        return FLAG_KINDS.get(self.kind, self.kind)
-
-    @property
-    def severity_label(self):
-        return SEVERITIES.get(self.severity, self.severity)
 
     @property
     def subject_label(self):

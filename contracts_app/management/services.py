@@ -32,6 +32,7 @@ from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is
 from contracts_app.management.sweep import resolve_automatically
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import Reading
+from contracts_app.metrics.summaries import latest_readings
 from contracts_app.notifications.models import Notification
 
 MIN_DURATION = 5
@@ -324,18 +325,7 @@ def _resolve_what_the_checkin_cleared(checkin, discussed_ids, now):
     latest = {}  # metric id -> its latest reading
     recorded = set()  # (metric id, period start) of the overdue flags that have their reading now
     if metric_ids:
-        newest = (
-            select(Reading.metric_id, func.max(Reading.period_start).label("start"))
-            .where(Reading.metric_id.in_(metric_ids))
-            .group_by(Reading.metric_id)
-            .subquery()
-        )
-        latest = {
-            reading.metric_id: reading
-            for reading in db.session.scalars(
-                select(Reading).join(newest, (Reading.metric_id == newest.c.metric_id) & (Reading.period_start == newest.c.start))
-            )
-        }
+        latest = latest_readings(metric_ids)
         overdue = [(flag.metric_id, flag.period_start) for flag in flags if flag.kind == "overdue"]
         if overdue:
             recorded = set(db.session.execute(

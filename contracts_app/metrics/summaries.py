@@ -274,21 +274,7 @@ def contract_metric_summaries(contract, now=None):
     if not metrics:
         return []
     ids = [m.id for m in metrics]
-    latest_start = (
-        select(Reading.metric_id, func.max(Reading.period_start).label("period_start"))
-        .where(Reading.metric_id.in_(ids))
-        .group_by(Reading.metric_id)
-        .subquery()
-    )
-    latest = {
-        r.metric_id: r
-        for r in db.session.scalars(
-            select(Reading).join(
-                latest_start,
-                and_(Reading.metric_id == latest_start.c.metric_id, Reading.period_start == latest_start.c.period_start),
-            )
-        )
-    }
+    latest = latest_readings(ids)
     explicit = {}
     starts = {r.period_start for r in latest.values()}
     if starts:
@@ -322,3 +308,25 @@ def contract_metric_summaries(contract, now=None):
         summary.tags = [metric.indicator_type.capitalize()] + (["Payment-linked"] if metric.payment_linked else [])
         summaries.append(summary)
     return summaries
+
+
+def latest_readings(metric_ids):
+    """{metric id: its reading for the latest period} for ``metric_ids``, in one statement."""
+    if not metric_ids:
+        return {}
+    latest_start = (
+        select(Reading.metric_id, func.max(Reading.period_start).label("period_start"))
+        .where(Reading.metric_id.in_(metric_ids))
+        .group_by(Reading.metric_id)
+        .subquery()
+    )
+    return {
+        reading.metric_id: reading
+        for reading in db.session.scalars(
+            select(Reading).join(
+                latest_start,
+                and_(Reading.metric_id == latest_start.c.metric_id, Reading.period_start == latest_start.c.period_start),
+            )
+        )
+    }
+

@@ -23,7 +23,7 @@ from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date, number
 from contracts_app.imports.models import ImportUpload
-from contracts_app.management.models import FLAG_KINDS, SEVERITIES, SEVERITY_ORDER, ActionItem, CheckIn, Flag
+from contracts_app.management.models import FLAG_KINDS, SEVERITY_ORDER, ActionItem, CheckIn, Flag, FlagLabels
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.status import grace_days, today_for
@@ -218,7 +218,7 @@ def action_items_owned_by(user):
 
 
 @dataclass
-class FlagReason:
+class FlagReason(FlagLabels):
     id: int
     contract_id: int
     kind: str
@@ -227,14 +227,6 @@ class FlagReason:
     reason: str
     metric_id: int | None
     contract: tuple  # (reference, title, health)
-
-    @property
-    def kind_label(self):
-        return FLAG_KINDS.get(self.kind, self.kind)
-
-    @property
-    def severity_label(self):
-        return SEVERITIES.get(self.severity, self.severity)
 
 
 def _run_start():
