@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.auth.models import ROLES, User
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
-from contracts_app.metrics.models import Metric
-from contracts_app.milestones.models import Milestone
+from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
+from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 
 # Columns nobody edits: the database's ids, counters kept by triggers, stored statuses the
 # rules derive from the readings (the history of a reading already says what it was judged).
@@ -39,6 +40,17 @@ REFERENCES = {
     "contract_id": (Contract, "reference"),
     "metric_id": (Metric, "name"),
     "milestone_id": (Milestone, "title"),
+}
+
+# Coded values shown by their label ("Pay for success", not "pay_for_success"), by field and,
+# where one name means different things, by the kind of row.
+CODES = {
+    "kind": KINDS, "payment_structure": PAYMENT_STRUCTURES, "direction": DIRECTIONS, "cadence": CADENCES,
+    "indicator_type": INDICATOR_TYPES, "role": ROLES,
+}
+CODES_BY_ENTITY = {
+    ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,
+    ("checkin", "status"): CHECKIN_STATUSES, ("actionitem", "status"): ACTION_ITEM_STATUSES,
 }
 
 # Labels where "the column name, capitalised, without _id" would not read right.
@@ -100,9 +112,19 @@ def label_for(field):
 
 
 def shown_fields(event):
-    """The (field, before, after) of ``event`` that a person should see."""
+    """The (field, before, after) of ``event`` that a person should see. An id column is left
+    out when the snapshot also names what it points at ("vendor" beside "vendor_id")."""
     hidden = HIDDEN | HIDDEN_BY_ENTITY.get(event.entity_type, set())
-    return [change for change in event.changes() if change[0] not in hidden]
+    named = set(event.before or {}) | set(event.after or {})
+    return [
+        change for change in event.changes()
+        if change[0] not in hidden and not (change[0].endswith("_id") and change[0][:-3] in named)
+    ]
+
+
+def _decode(entity_type, field, value):
+    codes = CODES_BY_ENTITY.get((entity_type, field)) or CODES.get(field)
+    return codes.get(value, value) if codes and isinstance(value, str) else value
 
 
 def readable(events):
@@ -120,15 +142,15 @@ def readable(events):
             rows = db.session.execute(select(model.id, getattr(model, attribute)).where(model.id.in_(ids))).all()
             names[model] = dict(rows)
 
-    def name(field, value):
+    def name(event, field, value):
         if field not in REFERENCES or not isinstance(value, int):
-            return value
+            return _decode(event.entity_type, field, value)
         model = REFERENCES[field][0]
         return names.get(model, {}).get(value, f"(deleted, id {value})")
 
     return [
         ReadableEvent(event, [
-            Change(label_for(field), name(field, before), name(field, after))
+            Change(label_for(field), name(event, field, before), name(event, field, after))
             for field, before, after in shown_fields(event)
         ])
         for event in events

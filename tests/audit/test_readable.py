@@ -92,3 +92,16 @@ def test_the_contract_page_shows_its_history_a_page_at_a_time(client_as, factory
     assert "Newer changes" in second
     bad = viewer.get(f"/contracts/{contract.id}?history_page=abc")
     assert bad.status_code == 200 and "Change number 29" in bad.get_data(as_text=True)
+
+
+def test_it_shows_coded_values_by_their_label_and_a_named_id_once(app, factory, users, make_event):
+    vendor = factory.make_vendor(name="WalkBike Collaborative")
+    event = make_event(
+        users["cdo"], entity_type="contract", action="create", before=None,
+        after={"kind": "grant", "payment_structure": "pay_for_success", "status": "active",
+               "vendor_id": vendor.id, "vendor": vendor.name},
+    )
+    changes = {change.label: change.after for change in readable([event])[0].changes}
+    assert changes == {
+        "Kind": "Grant", "Payment structure": "Pay for success", "Status": "Active", "Vendor": "WalkBike Collaborative",
+    }
