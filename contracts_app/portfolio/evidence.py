@@ -50,9 +50,8 @@ CRITERIA = {
         "subject": "strategic contracts",
         "met": "marked public, and so published as open data",
         "not_met": "not marked public",
-        "note": "Public contracts are published in the Open Contracting Data Standard (OCDS 1.1 with the Metrics "
-                "extension): `flask export ocds -o FILE` writes the release package for the open-data portal, and "
-                "the API serves it at /api/v1/ocds/release-package.json. The register and readings also export as CSV.",
+        "note": "Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the "
+                "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json.",
     },
     "vendor_evaluations": {
         "codes": "RDC3 / RDC6",
