@@ -4,6 +4,8 @@ with action items through the forms; sweeping again opens nothing new."""
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from playwright.sync_api import expect
+
 from contracts_app.auth.services import create_user
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.extensions import db
@@ -51,11 +53,11 @@ def test_it_takes_a_flag_from_the_inbox_to_a_held_checkin(page, live_app):
     unread = int(inbox_link.inner_text().split("(")[1].rstrip(")"))
     assert unread >= 2  # the flag and the proposed check-in
     inbox_link.click()
-    assert "Median days to placement off track" in page.content()
+    expect(page.locator("body")).to_contain_text("Median days to placement off track")
     page.click("main a:has-text('check-in proposed')")
 
     # The proposed check-in's agenda lists the new flag.
-    assert "Proposed" in page.content()
+    expect(page.locator("body")).to_contain_text("Proposed")
     assert "Median days to placement" in page.locator("main").inner_text()
     ics = page.request.get(page.url + "/invite.ics")
     assert ics.status == 200

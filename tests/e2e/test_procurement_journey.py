@@ -2,6 +2,8 @@
 two metrics, a milestone and a reading through the forms alone, and sees the right status."""
 from datetime import date, datetime, timedelta, timezone
 
+from playwright.sync_api import expect
+
 from contracts_app.auth.services import create_user
 from contracts_app.extensions import db
 from contracts_app.metrics.rules import add_months, city_today
@@ -33,7 +35,7 @@ def test_it_takes_a_contract_from_registration_to_a_status(page, live_app, tmp_p
     end = add_months(start, 24) - timedelta(days=1)
 
     _sign_in(page, "ana@city.test")
-    assert "Signed in as Ana Ruiz" in page.content()
+    expect(page.locator("body")).to_contain_text("Signed in as Ana Ruiz")
 
     page.click("text=New contract")
     page.fill("#reference", "HS-2025-014")
@@ -51,7 +53,7 @@ def test_it_takes_a_contract_from_registration_to_a_status(page, live_app, tmp_p
     page.select_option("#priority_ids", label="Reduce unsheltered homelessness 25% by 2027")
     page.select_option("#contract_manager_id", label="Ben Okafor (ben@city.test)")
     page.click("button:has-text('Register contract')")
-    assert "The end date must be on or after the start date." in page.content()
+    expect(page.locator("body")).to_contain_text("The end date must be on or after the start date.")
 
     page.fill("#end_date", end.isoformat())
     page.click("button:has-text('Register contract')")
@@ -74,7 +76,7 @@ def test_it_takes_a_contract_from_registration_to_a_status(page, live_app, tmp_p
         page.select_option("#cadence", "monthly")
         page.fill("#due_days", "10")
         page.click("main button[type=submit]")
-        assert name in page.content()
+        expect(page.locator("body")).to_contain_text(name)
 
     # A milestone.
     page.goto(contract_url)
@@ -82,7 +84,7 @@ def test_it_takes_a_contract_from_registration_to_a_status(page, live_app, tmp_p
     page.fill("#title", "Second intake worker hired")
     page.fill("#due_date", add_months(start, 3).isoformat())
     page.click("main button[type=submit]")
-    assert "Second intake worker hired" in page.content()
+    expect(page.locator("body")).to_contain_text("Second intake worker hired")
 
     # A reading for last month's placements: 25 against a target of about 18.5 is on track.
     page.goto(contract_url)
