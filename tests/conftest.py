@@ -226,7 +226,27 @@ def backend(request):
     return request.param
 
 
-_DEMO = {}
+_SNAPSHOTS = {}
+
+
+def database_snapshot(key, build):
+    """Run ``build()`` in the current app's (empty) database the first time this process meets
+    ``key`` on this backend, and save what it left; at every later call, copy that database in
+    instead. Returns (a copy of) what ``build`` returned, so it should return plain values
+    (ids, summaries), not ORM objects.
+
+    On SQLite the saved file is copied over the test's (as ``_sqlite_template`` does for the
+    schema); on PostgreSQL the rows are copied from a schema beside the tables, one INSERT ...
+    SELECT per table, with the sequences set where the build left them."""
+    backend = _db.engine.dialect.name
+    key = (backend, *key)
+    if key not in _SNAPSHOTS:
+        value = build()
+        _SNAPSHOTS[key] = (_save_sqlite_snapshot if backend == "sqlite" else _save_postgres_snapshot)(len(_SNAPSHOTS)), value
+    else:
+        saved, value = _SNAPSHOTS[key]
+        (_copy_sqlite_snapshot if backend == "sqlite" else _copy_postgres_snapshot)(saved)
+    return copy.deepcopy(value)
 
 
 def demo_city(now):
@@ -234,35 +254,25 @@ def demo_city(now):
     returns (a copy of) the summary that call returned.
 
     Loading it takes a second or more (forty contracts, their history, scrypt password hashes),
-    so each process loads it once per backend, ``now`` and demo password, and then copies it
-    into each test's empty database: on SQLite the loaded file (as ``_sqlite_template`` does for
-    the schema), on PostgreSQL the rows, from a schema beside the tables, one INSERT ... SELECT
-    per table, with the sequences set where the load left them. A database with data is left
-    to ``load_demo_city``, which refuses to touch it."""
+    so each process loads it once per backend, ``now`` and demo password and copies it into
+    each later test's empty database (``database_snapshot``). A database with data is left to
+    ``load_demo_city``, which refuses to touch it."""
     from contracts_app.demo.loader import database_has_data, demo_password, load_demo_city
 
     if database_has_data():
         return load_demo_city(now=now)
-    backend = _db.engine.dialect.name
-    key = (backend, now, demo_password())
-    if key not in _DEMO:
-        summary = load_demo_city(now=now)
-        _DEMO[key] = (_save_demo_sqlite if backend == "sqlite" else _save_demo_postgres)(len(_DEMO)), summary
-    else:
-        saved, summary = _DEMO[key]
-        (_copy_demo_sqlite if backend == "sqlite" else _copy_demo_postgres)(saved)
-    return copy.deepcopy(summary)
+    return database_snapshot(("demo city", now, demo_password()), lambda: load_demo_city(now=now))
 
 
-def _save_demo_sqlite(number):
+def _save_sqlite_snapshot(number):
     _db.session.remove()
     _db.engine.dispose()  # the last connection closing checkpoints the WAL into the file
-    path = os.path.join(tempfile.mkdtemp(prefix="rdc-demo-"), f"demo{number}.sqlite3")
+    path = os.path.join(tempfile.mkdtemp(prefix="rdc-snapshot-"), f"snapshot{number}.sqlite3")
     shutil.copyfile(_db.engine.url.database, path)
     return path
 
 
-def _copy_demo_sqlite(path):
+def _copy_sqlite_snapshot(path):
     _db.session.remove()
     _db.engine.dispose()  # as above: after this no WAL file is left beside the database
     target = _db.engine.url.database
@@ -272,8 +282,8 @@ def _copy_demo_sqlite(path):
     shutil.copyfile(path, target)
 
 
-def _save_demo_postgres(number):
-    schema = f"rdc_demo_{number}"
+def _save_postgres_snapshot(number):
+    schema = f"rdc_snapshot_{number}"
     _db.session.remove()
     tables = [table.name for table in _db.metadata.sorted_tables]
     with _db.engine.begin() as conn:
@@ -295,7 +305,7 @@ def _save_demo_postgres(number):
     return "; ".join(copy_rows + set_sequences)
 
 
-def _copy_demo_postgres(statements):
+def _copy_postgres_snapshot(statements):
     _db.session.remove()
     with _db.engine.begin() as conn:
         conn.exec_driver_sql(statements)
@@ -405,3 +415,4 @@ def csrf_token(page):
         r'name="csrf_token" value="([^"]+)"', page
     )
     return match.group(1) if match else None
+

@@ -3,9 +3,12 @@ from datetime import date
 
 import pytest
 
+from contracts_app.auth.models import User
 from contracts_app.extensions import db
+from contracts_app.imports.models import ImportUpload
 from contracts_app.management.models import ActionItem, CheckIn, Flag
-from tests.conftest import ROLES
+from tests import factories
+from tests.conftest import ROLES, database_snapshot
 
 ALL = set(ROLES)
 PO = {"procurement_officer"}
@@ -89,21 +92,22 @@ WRITES = {
 }
 
 
-@pytest.fixture
-def ids(factory, users):
-    priority = factory.make_priority()
-    contract = factory.make_contract(priorities=[priority], contract_manager_id=users["contract_manager"].id)
-    metric = factory.make_metric(contract)
-    reading = factory.make_reading(metric, date(2025, 8, 1), 21)
-    milestone = factory.make_milestone(contract)
+def _build_city():
+    """A user per role, and a row of every kind the matrix's URLs name; returns their ids."""
+    users = {role: factories.make_user(role) for role in ROLES}
+    priority = factories.make_priority()
+    contract = factories.make_contract(priorities=[priority], contract_manager_id=users["contract_manager"].id)
+    metric = factories.make_metric(contract)
+    reading = factories.make_reading(metric, date(2025, 8, 1), 21)
+    milestone = factories.make_milestone(contract)
 
     # Active management: a flag and a scheduled check-in on this contract (its manager may
     # write), and the same on another manager's contract for the POST-only endpoints (which
     # the WRITES test expects only the procurement officer to pass).
-    other = factory.make_contract(contract_manager_id=factory.make_user("contract_manager").id)
+    other = factories.make_contract(contract_manager_id=factories.make_user("contract_manager").id)
     management = {}
     for key, target in (("", contract), ("others_", other)):
-        target_metric = metric if target is contract else factory.make_metric(target)
+        target_metric = metric if target is contract else factories.make_metric(target)
         flag = Flag(contract_id=target.id, subject_type="metric", subject_id=target_metric.id, metric_id=target_metric.id,
                     period_start=date(2025, 8, 1), kind="off_track", severity="high")
         held = CheckIn(contract_id=target.id, status="held", scheduled_for=date(2025, 9, 1), held_on=date(2025, 9, 1))
@@ -116,15 +120,33 @@ def ids(factory, users):
         db.session.commit()
         management.update({f"{key}flag": flag.id, f"{key}checkin": pending.id, f"{key}item": item.id})
     # A staged CSV import (header only: committing it reports the error and writes nothing).
-    from contracts_app.imports.models import ImportUpload
-
     staged = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", content="reference,title\r\n")
     db.session.add(staged)
     db.session.commit()
-    return {
+    ids = {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
     }
+    return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
+
+
+@pytest.fixture
+def matrix_city(app):
+    """Built once per test process and copied into each test's database: the matrix below is
+    some 1,000 requests, each on a fresh database."""
+    return database_snapshot(("permissions matrix",), _build_city)
+
+
+@pytest.fixture
+def users(matrix_city):
+    """The city's user per role (overrides the shared fixture, whose users would not be in the
+    copied database)."""
+    return {role: db.session.get(User, user_id) for role, user_id in matrix_city["users"].items()}
+
+
+@pytest.fixture
+def ids(matrix_city):
+    return matrix_city["ids"]
 
 
 def test_it_covers_every_route(app):

@@ -7,7 +7,8 @@ each GET rule that answers HTML is filled with ids of real demo rows (``ARGUMENT
 as the first role, in ``ROLE_ORDER``, that may see it. A rule with an argument that has no
 mapping fails and says so, rather than being skipped.
 
-One browser; one context per role, signed in once and reused; pages visited one after another.
+One browser; one context per role, signed in once and reused; pages visited one after another,
+each loaded once at the phone's width and then laid out again at the wider ones.
 ``RDC_E2E_SCREENSHOTS=DIR`` also saves a full-page screenshot of every page at every width.
 """
 import csv
@@ -219,28 +220,37 @@ class RolePage:
         finally:
             response.dispose()
 
-    def visit(self, url, width):
+    def load(self, url, width):
         """Load ``url`` at ``width``; returns the problems seen (an empty list when all is well)."""
         self.problems = []
         self.page.set_viewport_size({"width": width, "height": HEIGHT})
         response = self.page.goto(url, wait_until="load")
         if response is None or response.status != 200:
             self.problems.append(f"the page answered {response and response.status}")
+        return list(self.problems) + self.sideways_scroll()
+
+    def resize(self, width):
+        """Lay the loaded page out again at ``width`` (as turning a tablet does: the media
+        queries apply without a reload); returns the problems seen."""
+        self.problems = []
+        self.page.set_viewport_size({"width": width, "height": HEIGHT})
+        return list(self.problems) + self.sideways_scroll()
+
+    def sideways_scroll(self):
+        """[] if the document fits the viewport's width, else what sticks out."""
         sizes = self.page.evaluate(
             "() => ({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,"
             " inner: window.innerWidth})"
         )
         # clientWidth is innerWidth less any vertical scrollbar: the stricter of the two.
-        if sizes["scroll"] > min(sizes["client"], sizes["inner"]):
-            widest = self.page.evaluate(_OVERFLOW_SCRIPT)
-            culprits = "; ".join(
-                f"{item['selector']} (right edge {item['right']}px, {item['width']}px wide: {item['text']!r})"
-                for item in widest
-            ) or "no single element found"
-            self.problems.append(
-                f"scrolls sideways: document {sizes['scroll']}px wide in a {sizes['client']}px viewport; {culprits}"
-            )
-        return list(self.problems)
+        if sizes["scroll"] <= min(sizes["client"], sizes["inner"]):
+            return []
+        widest = self.page.evaluate(_OVERFLOW_SCRIPT)
+        culprits = "; ".join(
+            f"{item['selector']} (right edge {item['right']}px, {item['width']}px wide: {item['text']!r})"
+            for item in widest
+        ) or "no single element found"
+        return [f"scrolls sideways: document {sizes['scroll']}px wide in a {sizes['client']}px viewport; {culprits}"]
 
     def axe_violations(self):
         from axe_playwright_python.sync_playwright import Axe
@@ -323,7 +333,8 @@ def test_the_page_fits_every_width_without_errors(endpoint, rule, arguments, bro
     visitor = role_pages(chosen)
     problems = []
     for width in WIDTHS:
-        problems += [f"{width}px: {problem}" for problem in visitor.visit(url, width)]
+        seen_now = visitor.load(url, width) if width == WIDTHS[0] else visitor.resize(width)
+        problems += [f"{width}px: {problem}" for problem in seen_now]
         _screenshot(visitor.page, endpoint, width)
         if width == AXE_WIDTH:
             problems += [f"{width}px: {violation}" for violation in visitor.axe_violations()]
