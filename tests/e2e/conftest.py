@@ -8,6 +8,7 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from contracts_app import create_app
+from tests.conftest import BYTECODE_CACHE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,6 +48,7 @@ def _migrated_app(directory):
         WTF_CSRF_ENABLED = True
 
     app = create_app(Config)
+    app.jinja_env.bytecode_cache = BYTECODE_CACHE  # templates compiled once per process, as for the other tests
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -107,3 +109,4 @@ def page(browser, live_server):
     new_page = context.new_page()
     yield new_page
     context.close()
+
