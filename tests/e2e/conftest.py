@@ -1,5 +1,7 @@
 """A live server (real HTTP, CSRF on, schema from migrations) and Debian's Chromium via Playwright."""
 import os
+import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 
@@ -8,6 +10,7 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from contracts_app import create_app
+from contracts_app.extensions import db
 from tests.conftest import BYTECODE_CACHE
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,17 +45,33 @@ def browser():
         instance.close()
 
 
+_MIGRATED = {}
+
+
 def _migrated_app(directory):
+    """An app on a new SQLite file in ``directory`` holding the schema the migrations build
+    (run once per process, then copied: an upgrade takes a second or two)."""
+    if "path" not in _MIGRATED:
+        template = os.path.join(tempfile.mkdtemp(prefix="rdc-migrated-"), "migrated.sqlite3")
+        app = _app_on(template)
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            db.engine.dispose()  # the last connection closing checkpoints the WAL into the file
+        _MIGRATED["path"] = template
+    path = directory / "e2e.sqlite3"
+    shutil.copyfile(_MIGRATED["path"], path)
+    return _app_on(path)
+
+
+def _app_on(path):
     class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{directory / 'e2e.sqlite3'}"
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
         WTF_CSRF_ENABLED = True
 
     app = create_app(Config)
     app.jinja_env.bytecode_cache = BYTECODE_CACHE  # templates compiled once per process, as for the other tests
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
     return app
 
 
