@@ -34,7 +34,8 @@ def new(contract_id):
             flash(f"Metric {metric.name} added.", "success")
             if warning:
                 flash(warning, "warning")
-            return redirect(url_for("metrics.detail", metric_id=metric.id))
+            # Back to the contract, whose metrics section offers "Add another metric".
+            return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="metrics"))
     limit = current_app.config["METRICS_WARN_ABOVE"]
     return render_template(
         "metrics/form.html", form=form, contract=contract, metric=None,

@@ -61,13 +61,12 @@ def test_it_takes_a_contract_from_registration_to_a_status(page, live_app, tmp_p
     assert page.locator("h1").inner_text() == "HS-2025-014 — Street outreach"
     contract_url = page.url
 
-    # Two metrics.
-    for name, direction, baseline, target in (
-        ("Placements into shelter or housing", "increase", "18", "30"),
-        ("Median days from first contact to placement", "decrease", "64", "40"),
+    # Two metrics: saving one returns to the contract, which offers another.
+    for name, direction, baseline, target, link in (
+        ("Placements into shelter or housing", "increase", "18", "30", "Add metric"),
+        ("Median days from first contact to placement", "decrease", "64", "40", "Add another metric"),
     ):
-        page.goto(contract_url)
-        page.click("main >> text=Add metric")
+        page.click(f"main a.button:text-is('{link}')")
         page.fill("#name", name)
         page.fill("#unit", "count" if direction == "increase" else "days")
         page.select_option("#direction", direction)
@@ -76,7 +75,8 @@ def test_it_takes_a_contract_from_registration_to_a_status(page, live_app, tmp_p
         page.select_option("#cadence", "monthly")
         page.fill("#due_days", "10")
         page.click("main button[type=submit]")
-        expect(page.locator("body")).to_contain_text(name)
+        expect(page.locator("section[aria-labelledby=metrics-h]")).to_contain_text(name)
+        assert page.url.split("#")[0] == contract_url
 
     # A milestone.
     page.goto(contract_url)

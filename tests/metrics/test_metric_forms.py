@@ -15,7 +15,8 @@ def test_it_creates_a_metric_with_every_field(po, contract):
     response = po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form())
     assert response.status_code == 302
     metric = db.session.scalar(select(Metric).where(Metric.contract_id == contract.id))
-    assert response.headers["Location"].endswith(f"/metrics/{metric.id}")
+    # Back to the contract's metrics, where the next one can be added.
+    assert response.headers["Location"].endswith(f"/contracts/{contract.id}#metrics")
     assert metric.name == "Placements into shelter or housing"
     assert metric.unit == "count" and metric.direction == "increase" and metric.cadence == "monthly"
     assert metric.baseline_value == Decimal(18) and metric.baseline_date == date(2025, 6, 30)
@@ -33,6 +34,16 @@ def test_it_shows_the_new_metric_on_its_page(po, contract):
     assert page.status_code == 200
     assert b"Placements into shelter or housing" in page.data
     assert b"People placed from the street" in page.data
+
+
+def test_it_returns_to_the_contract_offering_another_metric(po, contract):
+    page = po.get(f"/contracts/{contract.id}")
+    assert b"Add another metric" not in page.data and b">Add metric<" in page.data
+    response = po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form(), follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.request.path == f"/contracts/{contract.id}"
+    assert "Metric Placements into shelter or housing added." in html
+    assert ">Add another metric<" in html and f"/contracts/{contract.id}/metrics/new" in html
 
 
 def test_it_audits_a_new_metric_with_its_contract(po, contract, users):

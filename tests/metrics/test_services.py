@@ -168,19 +168,21 @@ def test_it_shows_each_metric_with_status_and_the_actions_allowed(app, harbor_li
     assert "Aug 2025: <strong>21</strong>" in html
     assert "badge-on_track" in html
     assert "Payment-linked" in html and "Leading" in html
-    assert "Add metric" in html and "Enter reading" in html and f"/metrics/{median.id}/targets" in html
+    # The contract has metrics, so the procurement officer is offered another.
+    assert "Add another metric" in html and f"/contracts/{contract.id}/metrics/new" in html
+    assert "Enter reading" in html and f"/metrics/{median.id}/targets" in html
 
 
 def test_it_hides_the_metric_actions_from_a_viewer(app, harbor_light, users):
     contract, _, _ = harbor_light
     html = _render_partial(app, contract, users["viewer"], at(2025, 9, 9))
-    assert "Add metric" not in html and "Enter reading" not in html and "/edit" not in html
+    assert "/metrics/new" not in html and "Enter reading" not in html and "/edit" not in html
 
 
 def test_it_offers_a_contract_manager_only_readings(app, harbor_light, users):
     contract, _, _ = harbor_light
     html = _render_partial(app, contract, users["contract_manager"], at(2025, 9, 9))
-    assert "Enter reading" in html and "Add metric" not in html
+    assert "Enter reading" in html and "/metrics/new" not in html
 
 
 def test_it_warns_in_the_partial_above_five_metrics(app, factory, users):
