@@ -16,7 +16,8 @@ PO_AND_OWN_CM = {"procurement_officer", "contract_manager"}
 PRIORITY_EDITORS = {"admin", "cdo", "procurement_officer"}
 ADMIN = {"admin"}
 
-# endpoint -> (url template, roles allowed to GET it). None: POST-only, GET answers 405.
+# endpoint -> (url template, roles allowed to GET it). None: POST-only, GET answers 405;
+# "redirect": every role is sent on (302); "moved": an earlier address (301).
 MATRIX = {
     "main.index": ("/", "redirect"),
     "auth.login": ("/login", "redirect"),
@@ -26,7 +27,6 @@ MATRIX = {
     "auth.edit_user": ("/users/{user}/edit", ADMIN),
     "audit.index": ("/audit", ADMIN),
     "priorities.index": ("/priorities", ALL),
-    "priorities.detail": ("/priorities/{priority}", ALL),
     "priorities.new": ("/priorities/new", PRIORITY_EDITORS),
     "priorities.edit": ("/priorities/{priority}/edit", PRIORITY_EDITORS),
     "contracts.index": ("/contracts", ALL),
@@ -67,7 +67,8 @@ MATRIX = {
     "portfolio.evidence_contracts": ("/portfolio/evidence/goals_metrics", ALL),
     "portfolio.export_register": ("/portfolio/export/contracts.csv", ALL),
     "portfolio.export_readings": ("/portfolio/export/readings.csv", ALL),
-    "portfolio.priority": ("/portfolio/priorities/{priority}", ALL),
+    "portfolio.priority": ("/priorities/{priority}", ALL),
+    "portfolio.priority_moved": ("/portfolio/priorities/{priority}", "moved"),
     "portfolio.scorecard": ("/portfolio/contracts/{contract}", ALL),
     "portfolio.vendor_scorecard": ("/portfolio/vendors/{vendor}", ALL),
     # The ids contract is active: GET explains there is nothing to evaluate yet (200), POST redirects.
@@ -84,7 +85,7 @@ MATRIX = {
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
     endpoint: spec for endpoint, spec in MATRIX.items()
-    if spec[1] not in (ALL, "redirect")
+    if spec[1] not in (ALL, "redirect", "moved")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
@@ -177,6 +178,8 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
     response = client_as(role).get(url.format(**ids))
     if allowed == "redirect":
         expected = 302
+    elif allowed == "moved":  # a page's earlier address: a permanent redirect to the page
+        expected = 301
     elif allowed is None:
         expected = 405
     else:

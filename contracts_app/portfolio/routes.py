@@ -25,6 +25,7 @@ from contracts_app.portfolio.evidence import CRITERIA, QUARTERS, evidence_figure
 from contracts_app.portfolio.forms import EvaluationForm
 from contracts_app.portfolio.models import RATING_FIELDS
 from contracts_app.priorities.models import Priority
+from contracts_app.priorities.services import other_contracts_serving
 from contracts_app.query_args import MAX_ID
 
 
@@ -74,19 +75,28 @@ def _page_arg():
     return 1
 
 
-@bp.route("/portfolio/priorities/<int:priority_id>")
+@bp.route("/priorities/<int:priority_id>")
 def priority(priority_id):
-    """The contracts serving a priority, with sparklines, and its share on track per month."""
+    """A priority's one page: its outcome and owner; the strategic contracts serving it, with
+    health, sparklines and last check-in; its share on track per month; and the contracts that
+    serve it without being active (drafts, completed, ended), which the figures leave out."""
     record = db.get_or_404(Priority, priority_id)
     today = today_for(utcnow())
     return render_template(
         "portfolio/priority.html",
         **priority_figures(record, _page_arg(), today),
         priority=record,
+        other_contracts=other_contracts_serving(record),
         health_order=queries.HEALTH_ORDER,
         health_labels=queries.HEALTH_LABELS,
         sparkline_points=queries.SPARKLINE_POINTS,
     )
+
+
+@bp.route("/portfolio/priorities/<int:priority_id>")
+def priority_moved(priority_id):
+    """The priority page's earlier address (bookmarks, shared links)."""
+    return redirect(url_for("portfolio.priority", priority_id=priority_id, **request.args), 301)
 
 
 # --- what isn't working -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from contracts_app.priorities.forms import NO_OWNER, PriorityForm
 from contracts_app.priorities.models import Priority
 from contracts_app.priorities.services import (
     active_owner_choices,
-    contracts_serving,
     create_priority,
     list_priorities,
     update_priority,
@@ -38,14 +37,12 @@ def new():
                 current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
             flash(f"Priority “{priority.name}” created.", "success")
-            return redirect(url_for("priorities.detail", priority_id=priority.id))
+            return redirect(url_for("portfolio.priority", priority_id=priority.id))
     return render_template("priorities/form.html", form=form, priority=None)
 
 
-@bp.route("/priorities/<int:priority_id>")
-def detail(priority_id):
-    priority = _get_priority(priority_id)
-    return render_template("priorities/detail.html", priority=priority, contracts=contracts_serving(priority))
+# A priority's own page is portfolio.priority (/priorities/<id>): it shows the portfolio's figures
+# for the priority beside its outcome and owner.
 
 
 @bp.route("/priorities/<int:priority_id>/edit", methods=["GET", "POST"])
@@ -62,5 +59,5 @@ def edit(priority_id):
                 priority, current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
             flash(f"Priority “{priority.name}” updated." if changed else "Nothing changed.", "success" if changed else "info")
-            return redirect(url_for("priorities.detail", priority_id=priority.id))
+            return redirect(url_for("portfolio.priority", priority_id=priority.id))
     return render_template("priorities/form.html", form=form, priority=priority)

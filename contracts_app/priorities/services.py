@@ -66,12 +66,14 @@ def list_priorities():
     return [PriorityRow(p, counts[p.id], totals[p.id]) for p in priorities]
 
 
-def contracts_serving(priority):
-    """The non-archived contracts serving ``priority``, vendor loaded, by reference."""
+def other_contracts_serving(priority):
+    """The non-archived contracts serving ``priority`` that are not active (drafts, completed,
+    terminated): the priority's figures count active ones only. Vendor loaded, by reference."""
     return db.session.scalars(
         select(Contract)
         .join(contract_priorities, contract_priorities.c.contract_id == Contract.id)
-        .where(contract_priorities.c.priority_id == priority.id, Contract.archived_at.is_(None))
+        .where(contract_priorities.c.priority_id == priority.id, Contract.archived_at.is_(None),
+               Contract.status != "active")
         .options(joinedload(Contract.vendor))
         .order_by(Contract.reference)
     ).all()

@@ -130,13 +130,35 @@ def test_it_shows_the_contracts_serving_a_priority(client_as, factory, needs_con
 
     page = _html(client_as("viewer").get(f"/priorities/{priority.id}"))
 
-    assert "HS-2025-01" in page
-    assert "Street outreach" in page
-    assert "Acme Outreach" in page
-    assert "Active" in page
-    assert 'class="badge badge-at_risk"' in page
-    assert "$1,250,000" in page
-    assert f'href="/contracts/{contract.id}"' in page
+    contracts = page.split('id="priority-contracts"', 1)[1].split("</table>", 1)[0]
+    assert "HS-2025-01" in contracts and "Street outreach" in contracts and "Acme Outreach" in contracts
+    assert 'class="badge badge-at_risk"' in contracts
+    assert "$1,250,000" in contracts
+    assert f'href="/portfolio/contracts/{contract.id}"' in contracts
+    assert 'id="other-contracts"' not in page
+
+
+def test_it_lists_the_contracts_that_are_not_active_apart(client_as, factory):
+    priority = factory.make_priority()
+    factory.make_contract(priorities=[priority], reference="LIVE-1", status="active")
+    draft = factory.make_contract(priorities=[priority], reference="DRAFT-1", status="draft", title="Next year's outreach")
+    factory.make_contract(priorities=[priority], reference="DONE-1", status="completed")
+
+    page = _html(client_as("viewer").get(f"/priorities/{priority.id}"))
+
+    assert '<dd id="priority-total">1 ·' in page
+    others = page.split('id="other-contracts"', 1)[1].split("</table>", 1)[0]
+    assert "DRAFT-1" in others and "Next year&#39;s outreach" in others and "Draft" in others
+    assert "DONE-1" in others and "Completed" in others
+    assert "LIVE-1" not in others
+    assert f'href="/contracts/{draft.id}"' in others
+
+
+def test_it_offers_the_edit_form_to_those_who_may_edit_priorities(client_as, factory):
+    priority = factory.make_priority()
+    edit = f'href="/priorities/{priority.id}/edit"'
+    assert edit in _html(client_as("cdo").get(f"/priorities/{priority.id}"))
+    assert edit not in _html(client_as("viewer").get(f"/priorities/{priority.id}"))
 
 
 def test_it_leaves_archived_contracts_off_the_priority_page(client_as, factory):
@@ -144,11 +166,14 @@ def test_it_leaves_archived_contracts_off_the_priority_page(client_as, factory):
     factory.make_contract(
         priorities=[priority], reference="OLD-1", archived_at=datetime(2026, 1, 5, tzinfo=timezone.utc)
     )
+    factory.make_contract(
+        priorities=[priority], reference="OLD-2", status="completed", archived_at=datetime(2026, 1, 5, tzinfo=timezone.utc)
+    )
 
     page = _html(client_as("viewer").get(f"/priorities/{priority.id}"))
 
-    assert "OLD-1" not in page
-    assert "No contracts" in page
+    assert "OLD-1" not in page and "OLD-2" not in page
+    assert "No active contracts serve this priority yet." in page
 
 
 def test_it_leaves_other_priorities_contracts_off_the_priority_page(client_as, factory):
