@@ -49,20 +49,21 @@ def percent(value):
 
 
 def local_datetime(value):
-    """A UTC timestamp shown in the city's time zone."""
+    """A UTC timestamp shown in the city's time zone, in the one date style: "1 Dec 2026, 14:30 EST"."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        tz = ZoneInfo(current_app.config["CITY_TIMEZONE"])
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        local = value.astimezone(ZoneInfo(current_app.config["CITY_TIMEZONE"]))
+        return f"{long_date(local)}, {local:%H:%M %Z}"
     return str(value)
 
 
 def long_date(value):
+    """The app's one date style, on pages, in messages and in emails: "1 Dec 2026"."""
     if value is None:
         return "—"
     if isinstance(value, (date, datetime)):
-        return value.strftime("%-d %b %Y")
+        return f"{value.day} {value:%b %Y}"
     return str(value)
 
 

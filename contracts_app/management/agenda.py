@@ -15,7 +15,7 @@ from contracts_app.extensions import db
 from contracts_app.management.models import ActionItem, CheckIn, Flag, checkin_flags
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import MetricTarget, Reading
-from contracts_app.formatting import number
+from contracts_app.formatting import long_date, number
 
 STANDING_PERIODS = 6
 DEFAULT_START = time(10, 0)
@@ -159,7 +159,7 @@ def agenda_text(contract, checkin, agenda):
     lines.append("1. Follow-up items")
     if agenda.follow_ups:
         for item in agenda.follow_ups:
-            lines.append(f"   - {item.description} ({item.owner}, due {item.due_date.isoformat()}, {item.status_label.lower()})")
+            lines.append(f"   - {item.description} ({item.owner}, due {long_date(item.due_date)}, {item.status_label.lower()})")
     else:
         lines.append("   (none)")
     lines.append("")

@@ -4,6 +4,7 @@ from sqlalchemy import event
 
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.management import flag_counts
 from contracts_app.metrics import rules
 
@@ -114,14 +115,10 @@ class Flag(FlagLabels, db.Model):
         90 days without a check-in ran out."""
         day = self.period_start
         if self.metric is not None:
-            cadence = self.metric.cadence
-            if cadence == "monthly" and day.day == 1:
-                return day.strftime("%b %Y")
-            label = {"weekly": "Week of", "quarterly": "Quarter from", "annually": "Year from"}.get(cadence, "Period from")
-            return f"{label} {day.strftime('%-d %b %Y')}"
+            return rules.period_label(day, self.metric.cadence)
         if self.subject_type == "milestone":
-            return f"Due {day.strftime('%-d %b %Y')}"
-        return f"Since {day.strftime('%-d %b %Y')}"
+            return f"Due {long_date(day)}"
+        return f"Since {long_date(day)}"
 
     def age_days(self, now=None):
         """Days the flag has been open (until ``now``), or was open (until it was resolved),

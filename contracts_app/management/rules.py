@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from contracts_app.formatting import long_date
 from contracts_app.metrics import rules as metric_rules
 
 
@@ -49,6 +50,6 @@ def cleared_note(facts: FlagFacts, checkin_gap: timedelta) -> str | None:
         return None if facts.milestone_missed else "Resolved automatically: the milestone is no longer missed."
     if facts.kind == "no_checkin":
         if facts.last_held is not None and facts.last_held > facts.period_start - checkin_gap:
-            return f"Resolved automatically: a check-in was held on {facts.last_held.isoformat()}."
+            return f"Resolved automatically: a check-in was held on {long_date(facts.last_held)}."
         return None
     return None

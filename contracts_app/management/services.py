@@ -20,6 +20,7 @@ from contracts_app.audit.services import snapshot as _audit_snapshot
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.management.models import (
     ACTION_ITEM_STATUSES,
     PENDING_CHECKIN_STATUSES,
@@ -120,7 +121,7 @@ def checkin_problems(values, today):
 def _pending_refusal(existing):
     return ManagementError(
         f"This contract already has a {existing.status_label.lower()} check-in "
-        f"(on {existing.scheduled_for.isoformat()}): change or record that one, or cancel it first.",
+        f"(on {long_date(existing.scheduled_for)}): change or record that one, or cancel it first.",
         "scheduled_for",
         checkin=existing,
     )
@@ -161,7 +162,7 @@ def schedule_checkin(contract, actor, values, now=None):
         raise ManagementError("The check-in could not be saved; please try again.", "scheduled_for")
     record(
         actor, "create", checkin, after=snapshot(checkin), contract_id=contract.id,
-        summary=f"Scheduled a check-in on {checkin.scheduled_for.isoformat()} for {contract.reference}",
+        summary=f"Scheduled a check-in on {long_date(checkin.scheduled_for)} for {contract.reference}",
     )
     db.session.commit()
     return checkin
@@ -187,7 +188,7 @@ def update_checkin(checkin, actor, values, now=None):
     record(
         actor, "update", checkin, before=before, after=snapshot(checkin), contract_id=checkin.contract_id,
         summary=("Accepted the proposed check-in" if accepted else "Changed the check-in")
-        + f" for {checkin.scheduled_for.isoformat()}",
+        + f" for {long_date(checkin.scheduled_for)}",
     )
     db.session.commit()
     return checkin
@@ -234,7 +235,7 @@ def record_problems(values, today):
     if held_on is None:
         problems["held_on"] = "Give the date the check-in was held."
     elif held_on > today:
-        problems["held_on"] = f"The check-in cannot be recorded as held in the future (today is {today.isoformat()})."
+        problems["held_on"] = f"The check-in cannot be recorded as held in the future (today is {long_date(today)})."
     elif (today - held_on).days > DATE_WINDOW_DAYS:
         problems["held_on"] = "That date is more than five years ago; check the year."
     for name, message in _length_problems(values, {
@@ -286,13 +287,13 @@ def record_checkin(checkin, actor, values, now=None):
         actor, "update", checkin, before=before,
         after=snapshot(checkin, extra={"flag_ids": sorted(f.id for f in flags)}),
         contract_id=checkin.contract_id,
-        summary=f"Recorded the check-in held on {checkin.held_on.isoformat()} "
+        summary=f"Recorded the check-in held on {long_date(checkin.held_on)} "
         f"({len(flags)} flag(s) discussed, {len(items)} action item(s))",
     )
     for item in items:
         record(
             actor, "create", item, after=snapshot(item), contract_id=checkin.contract_id,
-            summary=f"Action item for {item.owner}, due {item.due_date.isoformat()}",
+            summary=f"Action item for {item.owner}, due {long_date(item.due_date)}",
         )
     resolved = _resolve_what_the_checkin_cleared(checkin, {f.id for f in flags}, now)
     _mark_dealt_with_read(checkin, actor, {f.id for f in flags} | resolved, now)
@@ -386,7 +387,7 @@ def cancel_checkin(checkin, actor, reason, now=None):
     db.session.flush()
     record(
         actor, "update", checkin, before=before, after=snapshot(checkin), contract_id=checkin.contract_id,
-        summary=f"Cancelled the check-in of {checkin.scheduled_for.isoformat()}: {reason}",
+        summary=f"Cancelled the check-in of {long_date(checkin.scheduled_for)}: {reason}",
     )
     db.session.commit()
     return checkin

@@ -34,6 +34,7 @@ from contracts_app.auth.models import CDO, User
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
 from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is_missed
 from contracts_app.metrics import rules
@@ -215,7 +216,7 @@ def _consecutive(state, earlier_start, later_start):
 
 def _period_label(state, start):
     period = state.index.starting(start)
-    return period.label(state.metric.cadence) if period else start.isoformat()
+    return period.label(state.metric.cadence) if period else long_date(start)
 
 
 def _prefix(state):
@@ -225,7 +226,7 @@ def _prefix(state):
 def _overdue_summary(state):
     metric, period = state.metric, state.latest_due
     return (f"{_prefix(state)} reading overdue ({period.label(metric.cadence)}, "
-            f"due {rules.due_date(period, metric.due_days).isoformat()})")
+            f"due {long_date(rules.due_date(period, metric.due_days))})")
 
 
 def _off_track_summary(state):
@@ -269,7 +270,7 @@ def _metric_candidates(states):
 
 def _milestone_summary(contract, milestone):
     return (f"{contract.reference}: milestone \u201c{milestone.title}\u201d "
-            f"{'not met' if milestone.status == 'not_met' else 'past due'} (due {milestone.due_date.isoformat()})")
+            f"{'not met' if milestone.status == 'not_met' else 'past due'} (due {long_date(milestone.due_date)})")
 
 
 def _milestone_candidates(milestones, contracts, today):
@@ -301,7 +302,7 @@ def _no_checkin_candidates(contracts, last_held, today):
         since = last_held.get(contract.id) or contract.start_date
         lapsed_on = since + gap
         if today > lapsed_on:
-            what = f"last check-in {since.isoformat()}" if last_held.get(contract.id) else "no check-in since the start"
+            what = f"last check-in {long_date(since)}" if last_held.get(contract.id) else "no check-in since the start"
             candidates.append(Candidate(
                 contract.id, "contract", contract.id, lapsed_on, "no_checkin",
                 partial(str, f"{contract.reference}: no check-in for {gap.days} days ({what})"),
@@ -521,9 +522,9 @@ def _propose_checkins(contracts, today, now):
         if recipient is not None:
             notifications.append(dict(
                 recipient_id=recipient, kind="checkin_proposed", dedupe_key=f"checkin:{checkin_id}:{recipient}",
-                subject=f"{contract.reference}: check-in proposed for {when.isoformat()}",
+                subject=f"{contract.reference}: check-in proposed for {long_date(when)}",
                 body=f"{contract.reference} {contract.title} has open flags. A check-in with the vendor is "
-                     f"proposed for {when.isoformat()}: confirm or reschedule it and send the invite.",
+                     f"proposed for {long_date(when)}: confirm or reschedule it and send the invite.",
                 link=f"/checkins/{checkin_id}", contract_id=contract_id, checkin_id=checkin_id,
             ))
     return proposed, notifications

@@ -13,6 +13,8 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from contracts_app.formatting import long_date
+
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
 OFF_TRACK = "off_track"
@@ -44,11 +46,21 @@ class Period:
     end: date
 
     def label(self, cadence):
-        if cadence == "monthly" and self.start.day == 1:
-            return self.start.strftime("%b %Y")
-        if cadence == "annually" and self.start.month == 1 and self.start.day == 1:
-            return str(self.start.year)
-        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+        return period_label(self.start, cadence)
+
+
+def period_label(start: date, cadence: str) -> str:
+    """A reporting period as people say it, the one label for a period everywhere: "Jul 2026",
+    "Q3 2026", "2026"; a period that does not start on a calendar boundary (a weekly cadence, a
+    term that starts mid-month) by its first day: "Week of 6 Jul 2026", "Quarter from 15 Jan 2026"."""
+    if cadence == "monthly" and start.day == 1:
+        return f"{start:%b %Y}"
+    if cadence == "quarterly" and start.day == 1 and start.month in (1, 4, 7, 10):
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if cadence == "annually" and start.month == 1 and start.day == 1:
+        return str(start.year)
+    step = {"weekly": "Week of", "monthly": "Month from", "quarterly": "Quarter from", "annually": "Year from"}
+    return f"{step.get(cadence, 'Period from')} {long_date(start)}"
 
 
 def city_today(now: datetime, tz_name: str) -> date:

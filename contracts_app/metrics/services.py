@@ -19,7 +19,7 @@ from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ConflictError, ServiceError, command
 from contracts_app.extensions import db
-from contracts_app.formatting import plain_number
+from contracts_app.formatting import long_date, plain_number
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import (
     CADENCES,
@@ -275,7 +275,7 @@ def set_targets(metric, actor, targets, now=None, commit=True):
     starts = {p.start for p in status.metric_periods(metric)}
     for start, value in targets.items():
         if start not in starts:
-            raise MetricError(f"{start.isoformat()} does not start a reporting period of this contract.", start)
+            raise MetricError(f"{long_date(start)} does not start a reporting period of this contract.", start)
         if value is None:
             continue
         if value < 0:
@@ -319,7 +319,7 @@ def _parse_period(metric, period_start):
     contract = metric.contract
     outside = (
         f"Choose a reporting period within the contract term "
-        f"({contract.start_date.isoformat()} to {contract.end_date.isoformat()})."
+        f"({long_date(contract.start_date)} to {long_date(contract.end_date)})."
     )
     if isinstance(period_start, str):
         try:
@@ -378,14 +378,14 @@ def _check_reading(metric, period_start, value, now, allow_in_progress, field="v
     today = status.today_for(now)
     if period.start > today:
         raise MetricError(
-            f"{period.label(metric.cadence)} has not started yet (it starts {period.start.isoformat()}); "
+            f"{period.label(metric.cadence)} has not started yet (it starts {long_date(period.start)}); "
             "enter its reading once the period is under way.",
             "period",
         )
     value = _check_value(value, field)
     if not allow_in_progress and rules.period_state(period, metric.due_days, today, status.grace_days()) == rules.IN_PROGRESS:
         raise MetricError(
-            f"{period.label(metric.cadence)} is still in progress (it ends {period.end.isoformat()}): tick the box "
+            f"{period.label(metric.cadence)} is still in progress (it ends {long_date(period.end)}): tick the box "
             "to record this value anyway, or enter it once the period has ended.",
             IN_PROGRESS_FIELD,
         )

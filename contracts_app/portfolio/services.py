@@ -11,6 +11,7 @@ from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.metrics.status import today_for
 from contracts_app.portfolio import queries
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
@@ -61,7 +62,7 @@ def _clean(contract, values, today):
     if evaluated_on is None:
         raise EvaluationError("Give the date of the evaluation.", "evaluated_on")
     if evaluated_on > today:
-        raise EvaluationError(f"The evaluation date cannot be in the future (today is {today.isoformat()}).", "evaluated_on")
+        raise EvaluationError(f"The evaluation date cannot be in the future (today is {long_date(today)}).", "evaluated_on")
     if evaluated_on < contract.start_date:
         raise EvaluationError(
             f"The evaluation date cannot be before the contract started ({contract.start_date.isoformat()}).", "evaluated_on"

@@ -56,15 +56,11 @@ def _active(conditions):
 
 
 def period_words(start, cadence):
-    """A reporting period as people say it: "Jul 2026", "Q3 2026", "2026", "week of 6 Jul 2026"."""
-    if cadence == "monthly" and start.day == 1:
-        return start.strftime("%b %Y")
-    if cadence == "quarterly" and start.day == 1 and start.month in (1, 4, 7, 10):
-        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
-    if cadence == "annually" and start.month == 1 and start.day == 1:
-        return str(start.year)
-    step = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "annually": "year"}.get(cadence, "period")
-    return f"{step} {'of' if step == 'week' else 'from'} {long_date(start)}"
+    """A reporting period inside a sentence: ``rules.period_label``, lower-case where it starts
+    with a word ("since week of 6 Jul 2026", "since Q3 2026")."""
+    label = rules.period_label(start, cadence)
+    starts_with_a_word = label.startswith(("Week of ", "Month from ", "Quarter from ", "Year from ", "Period from "))
+    return label[0].lower() + label[1:] if starts_with_a_word else label
 
 
 # --- readings overdue and due soon --------------------------------------------------------------

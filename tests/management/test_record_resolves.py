@@ -40,7 +40,7 @@ def test_it_resolves_the_contracts_no_check_in_flag(contract, manager):
     record(make_checkin(contract, scheduled_for=HELD_ON), manager)
     db.session.refresh(lapse)
     assert lapse.resolved_at == NOW
-    assert lapse.resolution_note == "Resolved automatically: a check-in was held on 2026-01-19."
+    assert lapse.resolution_note == "Resolved automatically: a check-in was held on 19 Jan 2026."
 
 
 def test_it_resolves_a_discussed_overdue_flag_whose_reading_arrived(contract, manager, factory):
@@ -124,7 +124,7 @@ def test_a_refused_record_resolves_nothing(contract, manager):
      "Resolved automatically: the milestone is no longer missed."),
     (FlagFacts("no_checkin", date(2025, 12, 1), last_held=date(2025, 9, 2)), None),  # before the 90 days began
     (FlagFacts("no_checkin", date(2025, 12, 1), last_held=date(2025, 9, 3)),
-     "Resolved automatically: a check-in was held on 2025-09-03."),
+     "Resolved automatically: a check-in was held on 3 Sep 2025."),
     (FlagFacts("overdue", date(2025, 11, 1), contract_active=False),
      "Resolved automatically: the contract is no longer active."),
 ])

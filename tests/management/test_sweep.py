@@ -176,7 +176,7 @@ def test_it_flags_90_days_without_a_checkin_and_escalates_to_the_cdo_at_once(fac
     db.session.commit()
     sweep(at(date(2025, 10, 4)))
     db.session.refresh(flag)
-    assert flag.resolution_note == "Resolved automatically: a check-in was held on 2025-10-03."
+    assert flag.resolution_note == "Resolved automatically: a check-in was held on 3 Oct 2025."
 
 
 def test_it_escalates_a_flag_open_over_14_days_with_no_checkin_held_once(harbor, users):

@@ -30,7 +30,7 @@ def test_it_names_the_year_of_a_date_outside_todays_year():
 
 def test_it_uses_the_cadences_own_period_label():
     quarter = rules.periods(date(2026, 1, 1), date(2027, 12, 31), "quarterly")[2]  # Jul–Sep 2026
-    assert label(quarter, cadence="quarterly") == "2026-07-01 – 2026-09-30 — overdue since 14 Oct"
+    assert label(quarter, cadence="quarterly") == "Q3 2026 — overdue since 14 Oct"
     year = rules.periods(date(2025, 1, 1), date(2027, 12, 31), "annually")[0]
     assert label(year, cadence="annually") == "2025 — overdue since 14 Jan"
 

@@ -113,7 +113,14 @@ def test_it_finds_the_period_starting_on_a_date():
 def test_it_labels_monthly_and_annual_periods_readably():
     assert Period(date(2025, 9, 1), date(2025, 9, 30)).label("monthly") == "Sep 2025"
     assert Period(date(2025, 1, 1), date(2025, 12, 31)).label("annually") == "2025"
-    assert Period(date(2025, 7, 1), date(2025, 9, 30)).label("quarterly") == "2025-07-01 – 2025-09-30"
+    assert Period(date(2025, 7, 1), date(2025, 9, 30)).label("quarterly") == "Q3 2025"
+
+
+def test_it_labels_a_period_off_the_calendar_by_its_first_day():
+    assert Period(date(2026, 11, 2), date(2026, 11, 8)).label("weekly") == "Week of 2 Nov 2026"
+    assert Period(date(2026, 1, 15), date(2026, 4, 14)).label("quarterly") == "Quarter from 15 Jan 2026"
+    assert Period(date(2026, 3, 15), date(2026, 4, 14)).label("monthly") == "Month from 15 Mar 2026"
+    assert Period(date(2025, 7, 1), date(2026, 6, 30)).label("annually") == "Year from 1 Jul 2025"
 
 
 # --- add_months ---------------------------------------------------------------------------
