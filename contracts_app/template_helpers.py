@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from contracts_app.formatting import local_datetime, long_date, money, number, percent, plural
+from contracts_app.metrics import rules
 from contracts_app.metrics.rules import STATUS_LABELS
 from contracts_app.permissions import TEMPLATE_CHECKS
 
@@ -28,9 +29,14 @@ def url_with(**changes):
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def target_number(value, metric):
+    """A computed target shown to its metric's precision (``rules.shown_target``)."""
+    return number(rules.shown_target(value, metric))
+
+
 def init_app(app):
     app.jinja_env.filters.update(
-        money=money, number=number, percent=percent, local_datetime=local_datetime,
+        money=money, number=number, percent=percent, local_datetime=local_datetime, target_number=target_number,
         long_date=long_date, status_badge=status_badge, plural=plural,
     )
     app.jinja_env.globals.update(url_with=url_with, STATUS_LABELS=STATUS_LABELS)

@@ -172,7 +172,7 @@ def agenda_text(contract, checkin, agenda):
             lines.append("      no completed periods yet")
         for row in item.rows:
             lines.append(
-                f"      {row.label:<24} target {number(row.target):>10}  actual {number(row.actual):>10}  "
+                f"      {row.label:<24} target {number(rules.shown_target(row.target, item.metric)):>10}  actual {number(row.actual):>10}  "
                 f"{rules.STATUS_LABELS.get(row.status, row.status)}"
             )
     lines.append("")

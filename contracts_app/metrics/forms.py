@@ -8,6 +8,7 @@ from contracts_app import forms_common
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.formatting import number, plain_number
 from contracts_app.forms_common import BaseForm, PlainDateField, add_problems, strip_nul
+from contracts_app.metrics import rules
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
 from contracts_app.metrics.services import MAX_DUE_DAYS, METRIC_FIELDS, NEGATIVE, NOTE_WITHOUT_VALUE, metric_problems
 
@@ -90,11 +91,11 @@ class MetricForm(BaseForm):
         return add_problems(self, metric_problems(self.values())) and valid
 
 
-def targets_form(periods, linear, prefill, formdata=None):
+def targets_form(metric, periods, linear, prefill, formdata=None):
     """A form with one optional number per period, named ``t_YYYYMMDD``.
 
     ``periods`` are (Period, label) pairs; ``linear`` maps a period start to its linear target
-    (shown as the placeholder), ``prefill`` maps a period start to its explicit target.
+    (shown as the placeholder, to the ``metric``'s precision), ``prefill`` maps a period start to its explicit target.
     """
     class TargetsForm(BaseForm):
         pass
@@ -103,12 +104,12 @@ def targets_form(periods, linear, prefill, formdata=None):
     for period, label in periods:
         name = target_field_name(period.start)
         default = linear.get(period.start)
-        hint = f"Blank uses the linear target {number(default, 2)}." if default is not None else "Blank uses the linear target."
+        hint = f"Blank uses the linear target {number(rules.shown_target(default, metric))}." if default is not None else "Blank uses the linear target."
         setattr(
             TargetsForm, name,
             NumberField(
                 label, validators=[Optional(), not_negative], description=hint,
-                render_kw={"placeholder": number(default, 2) if default is not None else "", "inputmode": "decimal"},
+                render_kw={"placeholder": number(rules.shown_target(default, metric)) if default is not None else "", "inputmode": "decimal"},
             ),
         )
         if period.start in prefill:

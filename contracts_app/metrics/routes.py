@@ -79,7 +79,7 @@ def targets(metric_id):
             return redirect(url_for("metrics.targets", metric_id=metric.id))
         return render_template("metrics/targets.html", metric=metric, contract=metric.contract, form=None, rows=[])
     prefill = status.explicit_targets(metric)
-    form = targets_form(periods, linear, prefill, formdata=request.form if request.method == "POST" else None)
+    form = targets_form(metric, periods, linear, prefill, formdata=request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         values = {p.start: form[target_field_name(p.start)].data for p, _ in periods}
         try:

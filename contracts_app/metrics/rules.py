@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -293,6 +293,29 @@ def linear_target(baseline, final, term_start: date, term_end: date, at: date):
     elapsed = min(max((at - term_start).days, 0), total)
     baseline, final = Decimal(baseline), Decimal(final)
     return baseline + (final - baseline) * Decimal(elapsed) / Decimal(total)
+
+
+def metric_places(metric) -> int:
+    """The decimal places a metric is stated in: the most that its baseline, target and range
+    have (18 and 30: none; 96.5: one). ``metric`` is a Metric or a row with those columns."""
+    places = 0
+    for name in ("baseline_value", "target_value", "range_low", "range_high"):
+        value = getattr(metric, name, None)
+        if value is not None:
+            exponent = Decimal(value).normalize().as_tuple().exponent
+            places = max(places, -exponent if isinstance(exponent, int) and exponent < 0 else 0)
+    return min(places, 4)
+
+
+def shown_target(target, metric) -> Decimal | None:
+    """A computed target (a linear one for a period) as people are shown it: to the metric's
+    precision, rounded toward what meets it, so a reading equal to the shown target is on
+    target. 38.76 placements shows as 39 (38 would not meet it); 52.3 days to a placement, a
+    target to come down to, as 52; a target to hold, to the nearest."""
+    if target is None:
+        return None
+    rounding = {"increase": ROUND_CEILING, "decrease": ROUND_FLOOR}.get(metric.direction, ROUND_HALF_UP)
+    return Decimal(target).quantize(Decimal(1).scaleb(-metric_places(metric)), rounding=rounding)
 
 
 def target_for_period(metric, period: Period, term_start: date, term_end: date, explicit=None):

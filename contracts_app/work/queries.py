@@ -296,8 +296,7 @@ def _target_text(row):
         row, rules.Period(row.period_start, end), row.start_date, row.end_date,
         {row.period_start: row.explicit_target} if row.explicit_target is not None else None,
     )
-    # Two places, as the metric pages show targets (a linear target is rarely a whole number).
-    return None if target is None else f"a target of {_value_text(target, row.unit, 2)}"
+    return None if target is None else f"a target of {_value_text(rules.shown_target(target, row), row.unit)}"
 
 
 def reason_text(row, gap_days, grace):

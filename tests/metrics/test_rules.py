@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -551,3 +552,43 @@ def test_it_gives_a_contract_with_only_a_missed_milestone_off_track():
 
 def test_it_gives_no_data_to_a_contract_with_only_met_milestones():
     assert rules.contract_health([], [(date(2025, 9, 1), "met")], TODAY) == NO_DATA
+
+
+# --- the precision targets are shown to -------------------------------------------------------
+
+
+def _metric(direction="increase", baseline=None, target=None, low=None, high=None):
+    return SimpleNamespace(direction=direction, baseline_value=baseline, target_value=target, range_low=low, range_high=high)
+
+
+@pytest.mark.parametrize("values, places", [
+    ((Decimal(18), Decimal(30)), 0),
+    ((Decimal("18.0000"), Decimal("30.0000")), 0),  # as the database returns them
+    ((Decimal("92.5"), Decimal(96)), 1),
+    ((Decimal("0.125"), None), 3),
+    ((None, None), 0),
+])
+def test_a_metric_is_stated_in_the_places_its_baseline_and_target_have(values, places):
+    assert rules.metric_places(_metric(baseline=values[0], target=values[1])) == places
+
+
+def test_a_range_counts_toward_the_places():
+    assert rules.metric_places(_metric("range", low=Decimal("1.5"), high=Decimal("2.25"))) == 2
+
+
+@pytest.mark.parametrize("direction, target, shown", [
+    ("increase", Decimal("38.76"), Decimal(39)),  # 38 people would not meet 38.76
+    ("increase", Decimal("38.01"), Decimal(39)),
+    ("increase", Decimal("38"), Decimal(38)),
+    ("decrease", Decimal("52.3"), Decimal(52)),  # 53 days would not meet 52.3
+    ("decrease", Decimal("52.9"), Decimal(52)),
+    ("maintain", Decimal("52.5"), Decimal(53)),
+    ("maintain", Decimal("52.4"), Decimal(52)),
+])
+def test_a_shown_target_is_one_that_a_reading_equal_to_it_meets(direction, target, shown):
+    assert rules.shown_target(target, _metric(direction, Decimal(18), Decimal(40))) == shown
+
+
+def test_a_shown_target_keeps_the_metrics_decimals():
+    assert rules.shown_target(Decimal("94.4417"), _metric("increase", Decimal("92.5"), Decimal(96))) == Decimal("94.5")
+    assert rules.shown_target(None, _metric()) is None

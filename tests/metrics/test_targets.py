@@ -1,5 +1,5 @@
 """Per-period targets: the form lists every period, blank means linear, explicit ones override."""
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +28,9 @@ def test_it_lists_every_period_with_the_linear_target_as_placeholder(po, metric)
         assert f'name="{field(period)}"' in html
         assert period.label("monthly") in html
     first_linear = services.linear_targets(metric)[periods[0].start]
-    assert f'placeholder="{first_linear:.2f}"' in html
+    # To the metric's precision (whole numbers here), rounded up: the value that meets it.
+    assert first_linear != first_linear.to_integral_value()
+    assert f'placeholder="{first_linear.to_integral_value(rounding=ROUND_CEILING)}"' in html
     assert "Blank uses the linear target" in html
 
 
@@ -112,3 +114,12 @@ def test_it_says_range_metrics_need_no_period_targets(po, factory, contract):
     assert "per-period targets are not used" in html
     assert po.post(f"/metrics/{metric.id}/targets", data={}).status_code == 302
     assert count(MetricTarget) == 0
+
+
+def test_the_metric_page_shows_linear_targets_in_whole_placements(po, metric):
+    first = all_periods(metric)[0]
+    linear = services.linear_targets(metric)[first.start]
+    html = po.get(f"/metrics/{metric.id}").get_data(as_text=True)
+    row = html.split(f"<td>{first.label('monthly')}", 1)[1].split("</tr>", 1)[0]
+    assert f'<td data-label="Target" class="num">{linear.to_integral_value(rounding=ROUND_CEILING)}</td>' in row
+    assert f"{linear:.2f}" not in html and f"{linear:.1f}" not in html

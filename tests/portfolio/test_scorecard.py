@@ -76,7 +76,7 @@ def test_it_shows_linear_targets_between_explicit_ones(client_as, scored):
     from contracts_app.metrics import rules
 
     july = rules.periods(contract.start_date, contract.end_date, "monthly")[0]
-    expected = round(target_for(metric, july, {}), 2)
+    expected = rules.shown_target(target_for(metric, july, {}), metric)
     html = _scorecard(client_as, contract)
     assert _row(html, "Jul 2025").startswith(f"{expected.normalize():f} — — Overdue")
 
