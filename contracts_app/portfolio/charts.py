@@ -19,6 +19,7 @@ e-mail and on a page without the stylesheet.
 """
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -37,6 +38,67 @@ SERIES_COLORS = ("#1f4e79", "#c05621", "#2f855a", "#6b2fa3", "#a4262c")
 TARGET_COLOR = "#1d2733"
 BASELINE_COLOR = "#5b6775"
 MARKER_COLOR = "#a4262c"
+
+# Text is FONT_SIZE user units. A chart is drawn twice (``responsive``): WIDE_WIDTH units wide
+# for screens wider than 640 px, where its box is at least ~600 px, and NARROW_WIDTH units for
+# phones, where its box is 288 px (a 320 px phone) or more. Either way a unit is at least
+# 0.9 px on screen, so text is never smaller than 12 px.
+FONT_SIZE = 13.5
+WIDE_WIDTH = 640
+NARROW_WIDTH = 320
+LEGEND_ROW = 20
+
+
+def nice_ticks(low, high, count=5):
+    """Tick values at a round step (1, 2 or 5 times a power of ten) that cover ``low``..``high``
+    with about ``count`` ticks: (0, 100) -> 0, 20, ..., 100; (17.2, 31) -> 15, 20, 25, 30, 35.
+    Returns (ticks, step)."""
+    if low is None or high is None:
+        low, high = 0.0, 1.0
+    low, high = min(low, high), max(low, high)
+    if high == low:
+        pad = abs(low) * 0.2 or 1.0
+        low, high = low - pad, high + pad
+    raw = (high - low) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    fraction = raw / magnitude
+    step = (1 if fraction < 1.5 else 2 if fraction < 3 else 5 if fraction < 7 else 10) * magnitude
+    first = math.floor(low / step + 1e-9) * step
+    last = math.ceil(high / step - 1e-9) * step
+    ticks = [first + k * step for k in range(int(round((last - first) / step)) + 1)]
+    return ticks, step
+
+
+def tick_label(value, step):
+    """A tick value with as many decimals as its step needs: 20, 2.5, 0.25."""
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    if step < 1 and round(step * 10 ** decimals) % 1:
+        decimals += 1
+    text = f"{value:,.{decimals}f}"
+    return "0" if text.strip("-0.,") == "" else text
+
+
+def label_interval(count, plot_width, widest_label):
+    """Show every n-th x label, n the same all along (1, 2, 3, ...), so labels never overlap."""
+    room = widest_label * FONT_SIZE * 0.58 + FONT_SIZE
+    fits = max(1, int(plot_width // room))
+    return max(1, -(-count // fits))
+
+
+def label_x(x, label, left, right):
+    """Where to centre an x label so that it stays inside the chart (the first and last periods'
+    labels are pulled in from the edges)."""
+    half = len(label) * FONT_SIZE * 0.29
+    return min(max(x, left + half), right - half) if right - left > 2 * half else x
+
+
+def responsive(draw, *args, width=WIDE_WIDTH, **kwargs):
+    """The chart drawn for a wide screen and for a phone, each shown at its widths (app.css:
+    .chart-wide, .chart-narrow), so its text is at least 12 px at any width."""
+    return Markup(
+        f'<span class="chart-wide">{draw(*args, width=width, **kwargs)}</span>'
+        f'<span class="chart-narrow">{draw(*args, width=NARROW_WIDTH, **kwargs)}</span>'
+    )
 
 
 def _num(value):
@@ -117,26 +179,39 @@ def _path(points):
     return " ".join(parts)
 
 
-def sparkline(values, width=120, height=28, *, label="Trend", description=None, color=SERIES_COLORS[0]):
-    """A small line of ``values`` (oldest first; None for a gap), with a dot on the latest value.
+def sparkline(values, width=120, height=28, *, label="Trend", description=None, color=SERIES_COLORS[0], target=None):
+    """A small line of ``values`` (oldest first; None for a gap), with a dot on the latest value
+    and, when ``target`` is given (a number, or one per value), the target as a dashed line.
 
     Empty data draws an empty frame saying "no data" in its description.
     """
     numbers = [_num(v) for v in values]
     present = [v for v in numbers if v is not None]
+    targets = _per_point(target, len(numbers)) if numbers else []
+    present_targets = [v for v in targets if v is not None]
     if description is None:
         if present:
             description = (
                 f"{len(present)} values, from {present[0]:g} to {present[-1]:g}; "
                 f"lowest {min(present):g}, highest {max(present):g}."
             )
+            if present_targets:
+                description += f" Target {present_targets[-1]:g} at the latest."
         else:
             description = "No data yet."
     parts = [_open_svg(width, height, label, description, "chart sparkline")]
     if present:
         pad = 3
-        scale = _Scale(min(present), max(present), height - pad, pad)
+        scale = _Scale(min(present + present_targets), max(present + present_targets), height - pad, pad)
         xs = _x_positions(len(numbers), pad, width - pad)
+        target_points = [None if v is None else (x, scale(v)) for x, v in zip(xs, targets)]
+        if len(numbers) == 1 and target_points and target_points[0] is not None:
+            target_points = [(pad, target_points[0][1]), (width - pad, target_points[0][1])]
+        if any(target_points):
+            parts.append(
+                f'<path class="sparkline-target" d="{_path(target_points)}" fill="none" stroke="{TARGET_COLOR}" '
+                f'stroke-width="1" stroke-dasharray="3 2"><title>Target</title></path>'
+            )
         points = [None if v is None else (x, scale(v)) for x, v in zip(xs, numbers)]
         parts.append(
             f'<path d="{_path(points)}" fill="none" stroke="{color}" stroke-width="1.5" '
@@ -164,7 +239,7 @@ def _per_point(value, count):
 
 
 def line_chart(series, *, labels, title, description=None, target=None, baseline=None, bands=(),
-               markers=(), width=640, height=260, y_min=None, y_max=None, y_label=""):
+               markers=(), width=WIDE_WIDTH, height=260, y_min=None, y_max=None, y_label=""):
     """A line chart of one or more series over the same x labels (periods).
 
     series:  [{"name": str, "values": [number|None, ...], "color": optional}] — values align with labels.
@@ -205,38 +280,59 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
     high = _num(y_max) if y_max is not None else (max(all_values) if all_values else None)
     if low is not None and high is not None and y_min is None and 0 < low < (high - low):
         low = 0.0  # start at zero when that does not squash the lines into a sliver
+    ticks, step = nice_ticks(low, high)
 
     if description is None:
         description = _describe_lines(series, labels, targets, markers)
 
-    left, right, top, bottom = 52, width - 28, 14, height - 46
-    scale = _Scale(low, high, bottom, top)
+    # The legend, laid out first: it wraps onto more rows on a narrow chart.
+    legend = [(s["name"], s["color"], "line", "") for s in series]
+    if any(v is not None for v in targets):
+        legend.append(("Target", TARGET_COLOR, "line", "6 4"))
+    if any(v is not None for v in baselines):
+        legend.append(("Baseline", BASELINE_COLOR, "line", "2 3"))
+    legend += [(band["label"], band["color"], "box", "") for band in band_rows]
+    if markers:
+        legend.append(("Flag", MARKER_COLOR, "flag", ""))
+    tick_width = max(len(tick_label(t, step)) for t in ticks) * FONT_SIZE * 0.58
+    left, right = 16 + tick_width + (FONT_SIZE + 4 if y_label else 0), width - 12
+    placed, x, row = [], left, 0
+    for name, color, kind, dash in legend:
+        item_width = 28 + len(name) * FONT_SIZE * 0.56
+        if x > left and x + item_width > right:
+            x, row = left, row + 1
+        placed.append((x, row, name, color, kind, dash))
+        x += item_width + 14
+    legend_rows = row + 1 if legend else 0
+    height = height + (legend_rows - 1) * LEGEND_ROW if legend_rows > 1 else height
+    top, bottom = 12, height - 22 - LEGEND_ROW * max(legend_rows, 1)
+
+    scale = _Scale(ticks[0], ticks[-1], bottom, top)
     xs = _x_positions(count, left + 8, right - 8)
     parts = [_open_svg(width, height, title, description, "chart line-chart")]
 
-    # Grid and y axis: four steps.
-    for step in range(5):
-        value = scale.low + (scale.high - scale.low) * step / 4
+    # Grid and y axis at round values.
+    for value in ticks:
         y = scale(value)
-        parts.append(f'<line x1="{left}" y1="{_fmt(y)}" x2="{_fmt(right)}" y2="{_fmt(y)}" stroke="{GRID}"/>')
+        parts.append(f'<line x1="{_fmt(left)}" y1="{_fmt(y)}" x2="{_fmt(right)}" y2="{_fmt(y)}" stroke="{GRID}"/>')
         parts.append(
-            f'<text x="{left - 6}" y="{_fmt(y + 4)}" text-anchor="end" font-size="11" fill="{MUTED}">'
-            f"{escape(f'{value:,.4g}')}</text>"
+            f'<text x="{_fmt(left - 6)}" y="{_fmt(y + FONT_SIZE * 0.35)}" text-anchor="end" font-size="{FONT_SIZE}" '
+            f'fill="{MUTED}">{escape(tick_label(value, step))}</text>'
         )
     if y_label:
+        middle = (top + bottom) / 2
         parts.append(
-            f'<text x="12" y="{_fmt((top + bottom) / 2)}" font-size="11" fill="{MUTED}" text-anchor="middle" '
-            f'transform="rotate(-90 12 {_fmt((top + bottom) / 2)})">{escape(y_label)}</text>'
+            f'<text x="{_fmt(FONT_SIZE)}" y="{_fmt(middle)}" font-size="{FONT_SIZE}" fill="{MUTED}" text-anchor="middle" '
+            f'transform="rotate(-90 {_fmt(FONT_SIZE)} {_fmt(middle)})">{escape(y_label)}</text>'
         )
-    # X labels: at most ~12 shown so they never overlap.
-    every = max(1, -(-count // 12))
+    # X labels: every period, or every n-th at a regular interval when they would overlap.
+    every = label_interval(count, right - left, max((len(label) for label in labels), default=0))
     for k, (x, label) in enumerate(zip(xs, labels)):
-        if k % every and k != count - 1:
-            continue
-        parts.append(
-            f'<text x="{_fmt(x)}" y="{_fmt(bottom + 16)}" text-anchor="middle" font-size="11" fill="{MUTED}">'
-            f"{escape(label)}</text>"
-        )
+        if k % every == 0:
+            parts.append(
+                f'<text x="{_fmt(label_x(x, label, 4, width - 4))}" y="{_fmt(bottom + FONT_SIZE + 4)}" text-anchor="middle" font-size="{FONT_SIZE}" '
+                f'fill="{MUTED}">{escape(label)}</text>'
+            )
 
     for band in band_rows:
         upper = [(x, scale(h)) for x, lo, h in zip(xs, band["low"], band["high"]) if lo is not None and h is not None]
@@ -277,46 +373,37 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
                     f"<title>{escape(s['name'])}, {escape(label)}: {escape(_label_number(value))}</title></circle>"
                 )
 
+    # Flag markers: above the first series' value, always inside the plot.
+    size = 6
     for marker in markers:
         index = marker.get("index")
         if not isinstance(index, int) or not 0 <= index < count:
             continue
         value = series[0]["values"][index] if series else None
         x = xs[index]
-        y = scale(value) - 10 if value is not None else top + 4
-        size = 6
+        y = scale(value) - 10 if value is not None else top + size
+        y = min(max(y, top + size), bottom - size)
         parts.append(
             f'<path d="M{_fmt(x)} {_fmt(y + size)} L{_fmt(x - size)} {_fmt(y - size)} '
             f'L{_fmt(x + size)} {_fmt(y - size)} Z" fill="{MARKER_COLOR}" stroke="#fff" stroke-width="1">'
             f"<title>{escape(marker.get('label', ''))}</title></path>"
         )
 
-    # Legend along the bottom.
-    legend = [(s["name"], s["color"], "") for s in series]
-    if any(v is not None for v in targets):
-        legend.append(("Target", TARGET_COLOR, "6 4"))
-    if any(v is not None for v in baselines):
-        legend.append(("Baseline", BASELINE_COLOR, "2 3"))
-    x = left
-    y = height - 10
-    for name, color, dash in legend:
-        parts.append(
-            f'<line x1="{_fmt(x)}" y1="{_fmt(y - 4)}" x2="{_fmt(x + 18)}" y2="{_fmt(y - 4)}" stroke="{escape(color)}" '
-            f'stroke-width="2.25"{f" stroke-dasharray={chr(34)}{dash}{chr(34)}" if dash else ""}/>'
-            f'<text x="{_fmt(x + 22)}" y="{_fmt(y)}" font-size="11" fill="{INK}">{escape(name)}</text>'
-        )
-        x += 30 + 7 * len(name)
-    for band in band_rows:
-        parts.append(
-            f'<rect x="{_fmt(x)}" y="{_fmt(y - 9)}" width="18" height="10" fill="{escape(band["color"])}"/>'
-            f'<text x="{_fmt(x + 22)}" y="{_fmt(y)}" font-size="11" fill="{INK}">{escape(band["label"])}</text>'
-        )
-        x += 30 + 7 * len(band["label"])
-    if markers:
-        parts.append(
-            f'<path d="M{_fmt(x + 9)} {_fmt(y + 1)} L{_fmt(x + 3)} {_fmt(y - 9)} L{_fmt(x + 15)} {_fmt(y - 9)} Z" '
-            f'fill="{MARKER_COLOR}"/><text x="{_fmt(x + 22)}" y="{_fmt(y)}" font-size="11" fill="{INK}">Flag</text>'
-        )
+    for x, row, name, color, kind, dash in placed:
+        y = bottom + FONT_SIZE + 4 + LEGEND_ROW * (row + 1)
+        if kind == "line":
+            parts.append(
+                f'<line x1="{_fmt(x)}" y1="{_fmt(y - 4)}" x2="{_fmt(x + 20)}" y2="{_fmt(y - 4)}" stroke="{escape(color)}" '
+                f'stroke-width="2.25"{f" stroke-dasharray={chr(34)}{dash}{chr(34)}" if dash else ""}/>'
+            )
+        elif kind == "box":
+            parts.append(f'<rect x="{_fmt(x)}" y="{_fmt(y - 10)}" width="20" height="11" fill="{escape(color)}"/>')
+        else:
+            parts.append(
+                f'<path d="M{_fmt(x + 10)} {_fmt(y + 1)} L{_fmt(x + 4)} {_fmt(y - 10)} L{_fmt(x + 16)} {_fmt(y - 10)} Z" '
+                f'fill="{MARKER_COLOR}"/>'
+            )
+        parts.append(f'<text x="{_fmt(x + 26)}" y="{_fmt(y)}" font-size="{FONT_SIZE}" fill="{INK}">{escape(name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -74,18 +74,19 @@ def priority_figures(priority, page_number, today):
     lines = queries.headline_sparklines([row.id for row in rows])
     sparklines = {
         contract_id: charts.sparkline(
-            line["values"], width=120, height=28,
-            label=f"{line['name']}, last {len(line['values'])} readings",
+            line["values"], width=120, height=28, target=line["targets"],
+            label=f"{line['name']}, last {len(line['values'])} readings, against target",
         )
         for contract_id, line in lines.items()
     }
     rollup = queries.priority_rollup_by_month(priority.id, today)
     labels = [entry["month"].strftime("%b %Y") for entry in rollup]
-    rollup_chart = charts.line_chart(
+    rollup_chart = charts.responsive(
+        charts.line_chart,
         [{"name": "Share on track (%)", "values": [entry["on_track_share"] for entry in rollup],
           "color": charts.STATUS_COLORS["on_track"]}],
         labels=labels, title=f"Share of contracts on track per month: {priority.name}",
-        y_min=0, y_max=100, y_label="% on track", width=720, height=260,
+        y_min=0, y_max=100, y_label="% on track", height=260,
     )
     return {
         "totals": totals,

@@ -21,7 +21,8 @@ from sqlalchemy.orm import aliased
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
 from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_ORDER, CheckIn, Flag
-from contracts_app.metrics.models import Metric, Reading
+from contracts_app.metrics import rules
+from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months, share
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation, HealthSnapshot
 from contracts_app.priorities.models import Priority, contract_priorities
@@ -467,27 +468,33 @@ def priority_contracts(conditions, page, per_page):
 
 
 def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
-    """{contract_id: {"metric_id", "name", "unit", "status", "values": [oldest..latest]}} for each
-    contract's headline metric (lowest position, then id).
+    """{contract_id: {"metric_id", "name", "unit", "status", "values": [oldest..latest],
+    "periods": [...], "targets": [...]}} for each contract's headline metric (lowest position,
+    then id); "targets" holds each reading's period target (explicit, else linear; None for a
+    range metric).
 
     One statement: metrics ranked per contract, readings ranked per metric with
-    row_number() (latest first), kept where both ranks qualify; metrics without readings still
-    come back (outer join) so the page can say "no readings yet".
+    row_number() (latest first), kept where both ranks qualify, each with its period's explicit
+    target; metrics without readings still come back (outer join) so the page can say "no
+    readings yet".
     """
     if not contract_ids:
         return {}
     metric_rank = (
         select(
             Metric.id.label("metric_id"), Metric.contract_id, Metric.name, Metric.unit, Metric.status,
+            Metric.direction, Metric.baseline_value, Metric.target_value, Metric.range_low, Metric.range_high,
+            Contract.start_date, Contract.end_date,
             func.row_number().over(partition_by=Metric.contract_id, order_by=(Metric.position, Metric.id)).label("mrn"),
         )
+        .join(Contract, Contract.id == Metric.contract_id)
         .where(Metric.contract_id.in_(contract_ids))
         .subquery("ranked_metrics")
     )
     headline = select(metric_rank).where(metric_rank.c.mrn == 1).subquery("headline")
     reading_rank = (
         select(
-            Reading.metric_id, Reading.period_start, Reading.value,
+            Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value,
             func.row_number().over(partition_by=Reading.metric_id, order_by=Reading.period_start.desc()).label("rrn"),
         )
         .join(headline, headline.c.metric_id == Reading.metric_id)
@@ -495,21 +502,27 @@ def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
     )
     rows = db.session.execute(
         select(
-            headline.c.contract_id, headline.c.metric_id, headline.c.name, headline.c.unit, headline.c.status,
-            reading_rank.c.period_start, reading_rank.c.value,
+            headline, reading_rank.c.period_start, reading_rank.c.period_end, reading_rank.c.value,
+            MetricTarget.value.label("explicit_target"),
         )
         .outerjoin(reading_rank, and_(reading_rank.c.metric_id == headline.c.metric_id, reading_rank.c.rrn <= points))
+        .outerjoin(MetricTarget, and_(MetricTarget.metric_id == headline.c.metric_id,
+                                      MetricTarget.period_start == reading_rank.c.period_start))
         .order_by(headline.c.contract_id, reading_rank.c.period_start)
     ).all()
     result = {}
     for row in rows:
         entry = result.setdefault(row.contract_id, {
             "metric_id": row.metric_id, "name": row.name, "unit": row.unit, "status": row.status,
-            "values": [], "periods": [],
+            "values": [], "periods": [], "targets": [],
         })
         if row.period_start is not None:
             entry["values"].append(row.value)
             entry["periods"].append(row.period_start)
+            explicit = {row.period_start: row.explicit_target} if row.explicit_target is not None else None
+            entry["targets"].append(rules.target_for_period(
+                row, rules.Period(row.period_start, row.period_end), row.start_date, row.end_date, explicit,
+            ))
     return result
 
 

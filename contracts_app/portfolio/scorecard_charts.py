@@ -12,12 +12,20 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from contracts_app.metrics.rules import STATUS_LABELS
-from contracts_app.portfolio.charts import STATUS_COLORS
+from contracts_app.metrics.rules import STATUS_LABELS, shown_target
+from contracts_app.portfolio.charts import (
+    FONT_SIZE,
+    NARROW_WIDTH,
+    STATUS_COLORS,
+    WIDE_WIDTH,
+    label_interval,
+    label_x,
+    nice_ticks,
+    tick_label,
+)
 
-WIDTH = 640
 HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 20, 36
+RIGHT, TOP, BOTTOM = 12, 12, 30
 
 # The portfolio's shared palette (charts.py), so a status has one colour on every page.
 STATUS_COLOURS = dict(STATUS_COLORS)
@@ -43,7 +51,14 @@ def _fmt(value, places=2):
 
 
 def metric_chart(series, chart_id):
-    """An inline <svg> of one metric's series (see scorecards.MetricSeries)."""
+    """One metric's series (see scorecards.MetricSeries) drawn for a wide screen and for a phone
+    (as ``charts.responsive``: text at least 12 px at any width)."""
+    return Markup('<span class="chart-wide">{}</span><span class="chart-narrow">{}</span>').format(
+        _draw(series, chart_id, WIDE_WIDTH), _draw(series, f"{chart_id}-phone", NARROW_WIDTH),
+    )
+
+
+def _draw(series, chart_id, width):
     metric = series.metric
     rows = series.rows
     title = f"{metric.name}: actual against target"
@@ -52,11 +67,11 @@ def metric_chart(series, chart_id):
         '<svg class="scorecard-chart" role="img" viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMidYMid meet" '
         'aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
-    ).format(w=WIDTH, h=HEIGHT, id=chart_id, title=title, desc=desc)
+    ).format(w=width, h=HEIGHT, id=chart_id, title=title, desc=desc)
     if not rows:
         return head + Markup(
             '<text x="{x}" y="{y}" text-anchor="middle" fill="{c}">No periods have started yet.</text></svg>'
-        ).format(x=WIDTH // 2, y=HEIGHT // 2, c=BASELINE_COLOUR)
+        ).format(x=width // 2, y=HEIGHT // 2, c=BASELINE_COLOUR)
 
     values = []
     for row in rows:
@@ -70,15 +85,16 @@ def metric_chart(series, chart_id):
         values.append(metric.baseline_value)
     low = min(values) if values else Decimal(0)
     high = max(values) if values else Decimal(1)
-    if low == high:
-        low, high = low - 1, high + 1
-    pad = (high - low) * Decimal("0.08")
-    low, high = low - pad, high + pad
-    if min(values or [0]) >= 0 and low < 0:
-        low = Decimal(0)
-    lo, hi = _f(low), _f(high)
+    ticks, tick_step = nice_ticks(_f(low), _f(high))
+    if min(values or [0]) >= 0 and ticks[0] < 0:
+        ticks = [t for t in ticks if t >= 0] or [0.0]
+    lo, hi = ticks[0], ticks[-1]
+    if hi == lo:
+        hi = lo + tick_step
+    low, high = Decimal(str(lo)), Decimal(str(hi))
+    LEFT = 14 + max(len(tick_label(t, tick_step)) for t in ticks) * FONT_SIZE * 0.58
 
-    plot_w = WIDTH - LEFT - RIGHT
+    plot_w = width - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     step = plot_w / len(rows)
 
@@ -90,21 +106,19 @@ def metric_chart(series, chart_id):
         return TOP + plot_h * (1 - (v - lo) / (hi - lo))
 
     parts = [head]
-    # Axes and y ticks (bottom, middle, top of the scale).
-    parts.append(Markup('<g class="axes" font-size="11" fill="{c}">').format(c=BASELINE_COLOUR))
-    for fraction in (0, 0.5, 1):
-        value = low + (high - low) * Decimal(str(fraction))
-        ty = TOP + plot_h * (1 - fraction)
+    # Axes: y ticks at round values; a label for every period, or every n-th at a regular interval.
+    parts.append(Markup('<g class="axes" font-size="{f}" fill="{c}">').format(f=FONT_SIZE, c=BASELINE_COLOUR))
+    for value in ticks:
+        ty = y(value)
         parts.append(Markup(
-            '<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de" stroke-width="1"/>'
-            '<text x="{tx}" y="{ty:.1f}" text-anchor="end">{label}</text>'
-        ).format(x1=LEFT, x2=WIDTH - RIGHT, y=ty, tx=LEFT - 6, ty=ty + 4, label=_fmt(value)))
-    first, last = rows[0], rows[-1]
-    parts.append(Markup('<text x="{x:.1f}" y="{y}" text-anchor="start">{label}</text>').format(
-        x=LEFT, y=HEIGHT - 10, label=first.label))
-    if len(rows) > 1:
-        parts.append(Markup('<text x="{x:.1f}" y="{y}" text-anchor="end">{label}</text>').format(
-            x=WIDTH - RIGHT, y=HEIGHT - 10, label=last.label))
+            '<line x1="{x1:.1f}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de" stroke-width="1"/>'
+            '<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="end">{label}</text>'
+        ).format(x1=LEFT, x2=width - RIGHT, y=ty, tx=LEFT - 6, ty=ty + FONT_SIZE * 0.35, label=tick_label(value, tick_step)))
+    every = label_interval(len(rows), plot_w, max(len(row.label) for row in rows))
+    for index, row in enumerate(rows):
+        if index % every == 0:
+            parts.append(Markup('<text class="period-label" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{label}</text>').format(
+                x=label_x(x_center(index), row.label, 4, width - 4), y=HEIGHT - BOTTOM + FONT_SIZE + 6, label=row.label))
     parts.append(Markup("</g>"))
 
     # Threshold bands, one column per period (targets change per period).
@@ -136,7 +150,7 @@ def metric_chart(series, chart_id):
         parts.append(Markup(
             '<line class="baseline-line" x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{c}" '
             'stroke-width="1.5" stroke-dasharray="4 4"><title>Baseline {v}</title></line>'
-        ).format(x1=LEFT, x2=WIDTH - RIGHT, y=by, c=BASELINE_COLOUR, v=_fmt(metric.baseline_value)))
+        ).format(x1=LEFT, x2=width - RIGHT, y=by, c=BASELINE_COLOUR, v=_fmt(metric.baseline_value)))
 
     # Target line (range metrics: the band is the target).
     target_points = [(x_center(i), y(row.target)) for i, row in enumerate(rows) if row.target is not None]
@@ -159,9 +173,9 @@ def metric_chart(series, chart_id):
             '<circle class="actual-point status-{s}" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{c}" stroke="#fff" stroke-width="1">'
             "<title>{period}: actual {v} against target {t} ({label})</title></circle>"
         ).format(s=row.status, x=x_center(index), y=y(row.actual), c=STATUS_COLOURS.get(row.status, "#24292f"),
-                 period=row.label, v=_fmt(row.actual, 4), t=_fmt(row.target), label=STATUS_LABELS.get(row.status, row.status)))
+                 period=row.label, v=_fmt(row.actual, 4), t=_fmt(shown_target(row.target, metric), 4), label=STATUS_LABELS.get(row.status, row.status)))
 
-    # Flags: a marker at the top of their period.
+    # Flags: a marker at the top of their period, inside the plot.
     for index, row in enumerate(rows):
         if not row.flags:
             continue
@@ -170,6 +184,6 @@ def metric_chart(series, chart_id):
         parts.append(Markup(
             '<path class="flag-marker" d="M{x0:.1f},{y0} L{x1:.1f},{y0} L{cx:.1f},{y1}" fill="{c}">'
             "<title>Flag, {period}: {names}</title></path>"
-        ).format(x0=cx - 5, x1=cx + 5, cx=cx, y0=TOP - 10, y1=TOP - 1, c=FLAG_COLOUR, period=row.label, names=names))
+        ).format(x0=cx - 5, x1=cx + 5, cx=cx, y0=TOP + 1, y1=TOP + 10, c=FLAG_COLOUR, period=row.label, names=names))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)

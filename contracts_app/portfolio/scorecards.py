@@ -69,7 +69,7 @@ def _summary(metric, rows):
     if read:
         parts.append(", ".join(f"{counts[s]} {rules.STATUS_LABELS[s].lower()}" for s in (rules.ON_TRACK, rules.AT_RISK, rules.OFF_TRACK) if counts[s]))
         latest = read[-1]
-        parts.append(f"latest {latest.label}: {_plain(latest.actual, 4)} against a target of {_plain(latest.target)}")
+        parts.append(f"latest {latest.label}: {_plain(latest.actual, 4)} against a target of {_plain(rules.shown_target(latest.target, metric), 4)}")
     if flagged:
         parts.append(f"{flagged} flagged period{'s' if flagged != 1 else ''}")
     return "; ".join(p for p in parts if p) + "."

@@ -1,6 +1,6 @@
 """Issue 10, section 5: every HTML page of the demo city at a phone's, a tablet's and a desktop's
-width: the document never scrolls sideways, the browser logs no error, no request fails, and at
-the desktop width axe-core finds no accessibility violation.
+width: the document never scrolls sideways, no chart's text is drawn under 12 px, the browser logs
+no error, no request fails, and at the desktop width axe-core finds no accessibility violation.
 
 The pages come from the URL map, so a route added later is visited without editing this file:
 each GET rule that answers HTML is filled with ids of real demo rows (``ARGUMENTS``) and visited
@@ -120,6 +120,18 @@ _OVERFLOW_SCRIPT = """() => {
 }"""
 
 
+# Text inside a shown SVG chart drawn smaller than 12 CSS px: its font size times the scale the
+# chart is drawn at (a chart scales with its box).
+_SMALL_TEXT_SCRIPT = """() => [...document.querySelectorAll('svg text')]
+  .filter((el) => el.getClientRects().length && el.textContent.trim())
+  .map((el) => {
+    const m = el.getScreenCTM();
+    return {px: parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.a, m.b), text: el.textContent.trim().slice(0, 40)};
+  })
+  .filter((item) => item.px < 11.95)
+  .sort((a, b) => a.px - b.px)"""
+
+
 def _page_rules():
     """Every GET rule of the app that may be an HTML page, in URL order."""
     app = create_app(TestingConfig)
@@ -228,14 +240,19 @@ class RolePage:
         response = self.page.goto(url, wait_until="load")
         if response is None or response.status != 200:
             self.problems.append(f"the page answered {response and response.status}")
-        return list(self.problems) + self.sideways_scroll()
+        return list(self.problems) + self.sideways_scroll() + self.small_chart_text()
 
     def resize(self, width):
         """Lay the loaded page out again at ``width`` (as turning a tablet does: the media
         queries apply without a reload); returns the problems seen."""
         self.problems = []
         self.page.set_viewport_size({"width": width, "height": HEIGHT})
-        return list(self.problems) + self.sideways_scroll()
+        return list(self.problems) + self.sideways_scroll() + self.small_chart_text()
+
+    def small_chart_text(self):
+        """[] if every chart's text is shown at 12 px or more, else the smallest."""
+        small = self.page.evaluate(_SMALL_TEXT_SCRIPT)
+        return [f"chart text {item['px']:.1f}px (under 12px): {item['text']!r}" for item in small[:3]]
 
     def sideways_scroll(self):
         """[] if the document fits the viewport's width, else what sticks out."""

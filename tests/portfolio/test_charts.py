@@ -1,7 +1,9 @@
 """The SVG chart helpers: pure functions, so no database."""
+import math
 import re
 from decimal import Decimal
 
+import pytest
 from markupsafe import Markup
 
 from contracts_app.portfolio import charts
@@ -91,8 +93,8 @@ def test_it_keeps_shares_on_a_fixed_scale():
                             y_min=0, y_max=100, height=260)
     ys = [y for _, y in _coords(svg)]
     assert ys[0] > ys[1] > ys[2]
-    assert ys[0] == 214 and ys[2] == 14  # bottom and top of the plot area
-    assert abs(ys[1] - 114) < 0.01
+    assert ys[0] == 218 and ys[2] == 12  # bottom and top of the plot area (0 and 100 are its end ticks)
+    assert abs(ys[1] - 115) < 0.01
 
 
 def test_it_draws_an_empty_line_chart():
@@ -135,3 +137,81 @@ def test_it_builds_health_segments_in_the_standard_order():
     assert [s["value"] for s in segments] == [1, 0, 2, 0, 0]
     assert segments[0]["label"] == "On track"
     assert segments[2]["color"] == charts.STATUS_COLORS["off_track"]
+
+
+# --- readable charts: round ticks, regular labels, text size, markers inside -------------------
+
+
+@pytest.mark.parametrize("low, high, ticks", [
+    (0, 100, [0, 20, 40, 60, 80, 100]),
+    (17.2, 31, [15, 20, 25, 30, 35]),
+    (0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+    (40, 64, [40, 45, 50, 55, 60, 65]),
+    (0, 1_250_000, [0, 500_000, 1_000_000, 1_500_000]),
+    (5, 5, [4, 4.5, 5, 5.5, 6]),
+])
+def test_its_ticks_are_round_values_at_one_two_or_five_steps(low, high, ticks):
+    found, step = charts.nice_ticks(low, high)
+    assert found == pytest.approx(ticks)
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert round(mantissa, 6) in (1, 2, 5)
+    assert found[0] <= low and found[-1] >= high
+
+
+def test_its_y_axis_says_round_values():
+    svg = str(charts.line_chart([{"name": "Placements", "values": [18.49, 22.3, 31.07]}], labels=["a", "b", "c"], title="t"))
+    labels = re.findall(r'text-anchor="end"[^>]*>([^<]+)</text>', svg)
+    assert labels == ["15", "20", "25", "30", "35"]
+
+
+def test_it_labels_periods_at_a_regular_interval():
+    labels = [f"M{k:02d}" for k in range(24)]
+    for width in (charts.WIDE_WIDTH, charts.NARROW_WIDTH):
+        svg = str(charts.line_chart([{"name": "A", "values": list(range(24))}], labels=labels, title="t", width=width))
+        shown = [int(text[1:]) for text in re.findall(r">(M\d\d)</text>", svg)]
+        assert shown[0] == 0 and len(shown) >= 3
+        gaps = {b - a for a, b in zip(shown, shown[1:])}
+        assert len(gaps) == 1, shown  # one interval all along
+    few = str(charts.line_chart([{"name": "A", "values": [1, 2, 3]}], labels=["Jan", "Feb", "Mar"], title="t"))
+    assert all(f">{month}</text>" in few for month in ("Jan", "Feb", "Mar"))  # every period when they fit
+
+
+def test_its_text_is_never_smaller_than_twelve_pixels_where_it_is_shown():
+    svg = str(charts.responsive(charts.line_chart, [{"name": "A", "values": [1, 2]}], labels=["a", "b"], title="t"))
+    wide, narrow = svg.split('<span class="chart-narrow">')
+    assert 'width="640"' in wide and 'width="320"' in narrow
+    sizes = {float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)}
+    # Shown at 600 px or more (wide) and 288 px or more (narrow): at least 0.9 px a unit.
+    assert min(sizes) * 0.9 >= 12
+
+
+def test_its_flag_markers_stay_inside_the_plot():
+    svg = str(charts.line_chart([{"name": "A", "values": [100, 50, None]}], labels=["a", "b", "c"], title="t",
+                                y_min=0, y_max=100, markers=[{"index": 0, "label": "f"}, {"index": 2, "label": "g"}]))
+    gridlines = [float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)"', svg)]
+    top, bottom = min(gridlines), max(gridlines)
+    for path in re.findall(r'<path d="(M[^"]+Z)" fill="#a4262c" stroke', svg):
+        ys = [float(y) for y in re.findall(r"[ML][\d.]+ ([\d.]+)", path)]
+        assert top <= min(ys) and max(ys) <= bottom, (path, top, bottom)
+
+
+def test_its_legend_wraps_on_a_narrow_chart():
+    series = [{"name": f"A long series name {k}", "values": [1, 2]} for k in range(3)]
+    narrow = str(charts.line_chart(series, labels=["a", "b"], title="t", width=charts.NARROW_WIDTH, target=[1, 2]))
+    height = float(re.search(r'height="([\d.]+)"', narrow).group(1))
+    assert height > 260
+    xs = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+" font-size="[\d.]+" fill="#1d2733">', narrow)]
+    assert max(xs) < charts.NARROW_WIDTH
+
+
+def test_a_sparkline_draws_its_target_dashed_on_the_same_scale():
+    svg = str(charts.sparkline([10, 20, 30], width=100, height=20, target=[40, 40, 40]))
+    target = re.search(r'<path class="sparkline-target" d="([^"]+)"[^>]*stroke-dasharray', svg).group(1)
+    target_ys = {float(y) for y in re.findall(r"[ML][\d.]+ ([\d.]+)", target)}
+    assert len(target_ys) == 1
+    line = re.search(r'<path d="([^"]+)" fill="none" stroke="#1f4e79"', svg).group(1)
+    line_ys = [float(y) for y in re.findall(r"[ML][\d.]+ ([\d.]+)", line)]
+    # The target, above every value, is the top of the scale: the values sit below it.
+    assert target_ys.pop() < min(line_ys)
+    assert "Target 40 at the latest." in svg
+    assert "sparkline-target" not in str(charts.sparkline([10, 20], target=None))

@@ -79,13 +79,15 @@ def test_it_draws_a_sparkline_of_the_last_twelve_readings(build_city, client_as)
     page = html(client_as("cdo").get(f"/priorities/{city.priorities[0].id}"))
     row = contract_rows(page)[str(contract.id)]
     assert 'class="chart sparkline" role="img"' in row
-    assert "<title>Metric 0 of 0, last 12 readings</title>" in row
+    assert "<title>Metric 0 of 0, last 12 readings, against target</title>" in row
     headline = contract.metrics[0]
     latest = max(headline.readings, key=lambda r: r.period_start)
     assert f"latest {latest.value.normalize():f} count" in row
-    # 14 readings stored; the path draws 12 points
-    path = re.search(r'<path d="([^"]+)"', row).group(1)
+    # 14 readings stored; the line draws 12 points, and the target (dashed) one per reading
+    path = re.search(r'<path d="([^"]+)" fill="none" stroke="#1f4e79"', row).group(1)
     assert path.count("L") == 11
+    target = re.search(r'<path class="sparkline-target" d="([^"]+)"', row).group(1)
+    assert target.count("L") == 11
 
 
 def test_it_says_when_the_headline_metric_has_no_readings(factory, client_as):
