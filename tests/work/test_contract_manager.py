@@ -178,3 +178,28 @@ def test_each_contract_with_overdue_readings_links_to_the_one_form_for_its_metri
     factory.make_metric(contract, name="Placements", cadence="monthly", due_days=10)
     html = section(page_of(client_as("contract_manager")), "overdue")
     assert f'href="/contracts/{contract.id}/readings"' in html
+
+
+def test_it_opens_with_each_sections_count_linking_down_to_it(factory, users, client_as):
+    metric = factory.make_metric(my_contract(factory, users), name="Visits", cadence="monthly", due_days=10)
+    factory.make_flag(metric.contract, metric=metric, kind="overdue", period_start=date(2025, 12, 1))
+    page = page_of(client_as("contract_manager"))
+    summary = squash(page.split('<nav class="work-summary"', 1)[1].split("</nav>", 1)[0])
+    # Jul..Dec 2025 are overdue on 20 Jan 2026: six periods, though the list shows a few of them.
+    assert "Readings overdue 6" in summary and "Flags 1" in summary
+    assert "Check-ins to confirm 0" in summary and "Action items 0" in summary
+    for anchor in ("overdue", "due-soon", "proposed-checkins", "action-items", "flags"):
+        assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
+
+
+def test_a_long_due_soon_list_shows_four_contracts_and_folds_the_rest(factory, users, client_as):
+    for n in range(6):
+        contract = my_contract(factory, users, reference=f"DUE-{n}")
+        metric = factory.make_metric(contract, name=f"Calls {n}", cadence="monthly", due_days=18)
+        for month in (7, 8, 9, 10, 11):
+            factory.make_reading(metric, date(2025, month, 1), 25)
+    html = section(page_of(client_as("contract_manager")), "due-soon")
+    shown, folded = html.split('<details class="work-more">')
+    assert shown.count('class="card work-group"') == 4
+    assert folded.count('class="card work-group"') == 2
+    assert "Show the other 2 contracts" in squash(folded)
