@@ -330,7 +330,7 @@ def _copy_postgres_snapshot(statements):
 
 
 @pytest.fixture
-def app(backend, request, tmp_path):
+def app(backend, request):
     extra = getattr(request, "param", None) or {}
     if backend == "postgresql":
         url = request.getfixturevalue("_postgres_schema")
@@ -388,7 +388,7 @@ def auth(client):
 @pytest.fixture
 def users(app):
     """One user per role, keyed by role."""
-    return {role: factories.make_user(role) for role in ROLES}
+    return factories.make_users(ROLES)
 
 
 @pytest.fixture

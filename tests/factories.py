@@ -32,13 +32,25 @@ def _password_hash():
     return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
-def make_user(role="viewer", **kw):
+def _new_user(role, **kw):
     n = _n()
     user = User(email=kw.pop("email", f"{role}{n}@city.test"), name=kw.pop("name", f"{role.title()} {n}"), role=role, **kw)
     user.password_hash = _password_hash()
     db.session.add(user)
+    return user
+
+
+def make_user(role="viewer", **kw):
+    user = _new_user(role, **kw)
     db.session.commit()
     return user
+
+
+def make_users(roles):
+    """One user per role, keyed by role, in one commit."""
+    users = {role: _new_user(role) for role in roles}
+    db.session.commit()
+    return users
 
 
 def make_vendor(**kw):

@@ -95,7 +95,7 @@ WRITES = {
 
 def _build_city():
     """A user per role, and a row of every kind the matrix's URLs name; returns their ids."""
-    users = {role: factories.make_user(role) for role in ROLES}
+    users = factories.make_users(ROLES)
     priority = factories.make_priority()
     contract = factories.make_contract(priorities=[priority], contract_manager_id=users["contract_manager"].id)
     metric = factories.make_metric(contract)
