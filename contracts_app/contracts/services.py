@@ -15,6 +15,7 @@ from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.status import refresh_contract, reevaluate_readings
@@ -166,7 +167,7 @@ def _check_term_against_readings(contract, start_date, end_date):
         )
     if end_date < first_last[1]:
         raise ContractError(
-            f"Readings exist up to {first_last[1].isoformat()}; the end date cannot be earlier.", "end_date"
+            f"Readings exist up to {long_date(first_last[1])}; the end date cannot be earlier.", "end_date"
         )
 
 

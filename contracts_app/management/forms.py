@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from contracts_app.db_types import max_length
+from contracts_app.formatting import long_date
 from contracts_app.forms_common import BaseForm, PlainDateField, PlainParseMessage, add_problems, strip_nul
 from contracts_app.management.models import ACTION_ITEM_STATUSES, ActionItem, CheckIn
 from contracts_app.management.services import (
@@ -103,7 +104,7 @@ class RecordCheckInForm(BaseForm):
         held_on = self.held_on.data
         if self.today is not None and held_on is not None and held_on > self.today and not self.held_on.errors:
             self.held_on.errors = list(self.held_on.errors) + [
-                f"The check-in cannot be recorded as held in the future (today is {self.today.isoformat()})."
+                f"The check-in cannot be recorded as held in the future (today is {long_date(self.today)})."
             ]
             valid = False
         return valid

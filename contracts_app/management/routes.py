@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.management import bp
 from contracts_app.management import queries, services
 from contracts_app.management.agenda import build_agenda
@@ -40,7 +41,7 @@ def _pending_link(checkin):
     return Markup('<a href="{}">the {} check-in of {}</a>').format(
         url_for("management.checkin_detail", checkin_id=checkin.id),
         escape(checkin.status_label.lower()),
-        escape(checkin.scheduled_for.isoformat()),
+        escape(long_date(checkin.scheduled_for)),
     )
 
 
@@ -132,7 +133,7 @@ def new_checkin(contract_id):
             if pending is None:
                 show_error(form, error, "scheduled_for")
         else:
-            flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
+            flash(f"Check-in scheduled for {long_date(checkin.scheduled_for)}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template(
         "management/checkin_form.html", form=form, contract=contract, checkin=None,
@@ -175,7 +176,7 @@ def edit_checkin(checkin_id):
     if form.validate_on_submit():
         with errors_on(form, "scheduled_for"):
             services.update_checkin(checkin, current_user, form.values(), now=now)
-            flash(f"Check-in scheduled for {checkin.scheduled_for.isoformat()}.", "success")
+            flash(f"Check-in scheduled for {long_date(checkin.scheduled_for)}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template(
         "management/checkin_form.html", form=form, contract=checkin.contract, checkin=checkin, pending_link=None,
@@ -209,7 +210,7 @@ def record_checkin(checkin_id):
     if form.validate_on_submit():
         with errors_on(form, "held_on"):
             services.record_checkin(checkin, current_user, form.values(), now=now)
-            flash(f"Check-in recorded as held on {checkin.held_on.isoformat()}.", "success")
+            flash(f"Check-in recorded as held on {long_date(checkin.held_on)}.", "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template(
         "management/record_form.html", form=form, contract=contract, checkin=checkin, agenda=agenda,

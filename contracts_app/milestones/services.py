@@ -4,6 +4,7 @@ from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.metrics import status
 
 FIELDS = ("title", "description", "due_date", "status", "completed_on", "payment_linked", "notes")
@@ -40,7 +41,7 @@ def milestone_problems(values, today=None):
     elif state == "scheduled" and completed_on is not None:
         add("completed_on", "A scheduled milestone has no completion date: mark it met or partially met, or clear the date.")
     if completed_on is not None and today is not None and completed_on > today:
-        add("completed_on", f"The completion date cannot be in the future (today is {today.isoformat()}).")
+        add("completed_on", f"The completion date cannot be in the future (today is {long_date(today)}).")
     return problems
 
 

@@ -65,7 +65,7 @@ def _clean(contract, values, today):
         raise EvaluationError(f"The evaluation date cannot be in the future (today is {long_date(today)}).", "evaluated_on")
     if evaluated_on < contract.start_date:
         raise EvaluationError(
-            f"The evaluation date cannot be before the contract started ({contract.start_date.isoformat()}).", "evaluated_on"
+            f"The evaluation date cannot be before the contract started ({long_date(contract.start_date)}).", "evaluated_on"
         )
     cleaned.update(narrative=narrative, vendor_comment=comment, evaluated_on=evaluated_on)
     return cleaned

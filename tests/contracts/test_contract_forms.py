@@ -188,7 +188,7 @@ def test_it_refuses_ending_the_term_before_recorded_readings(officer, form_data,
     metric = factory.make_metric(contract)
     factory.make_reading(metric, date(2025, 9, 1), 21)
     response = officer.post(f"/contracts/{contract.id}/edit", data=form_data(end_date="2025-08-31"))
-    assert "Readings exist up to 2025-09-30; the end date cannot be earlier." in response.get_data(as_text=True)
+    assert "Readings exist up to 30 Sep 2025; the end date cannot be earlier." in response.get_data(as_text=True)
     db.session.refresh(contract)
     assert contract.end_date == date(2027, 6, 30)
 
