@@ -96,7 +96,8 @@ def priority(priority_id):
 @bp.route("/portfolio/priorities/<int:priority_id>")
 def priority_moved(priority_id):
     """The priority page's earlier address (bookmarks, shared links)."""
-    return redirect(url_for("portfolio.priority", priority_id=priority_id, **request.args), 301)
+    query = request.query_string.decode("latin-1")
+    return redirect(url_for("portfolio.priority", priority_id=priority_id) + (f"?{query}" if query else ""), 301)
 
 
 # --- what isn't working -------------------------------------------------------------------------

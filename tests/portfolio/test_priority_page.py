@@ -36,6 +36,10 @@ def test_its_earlier_address_redirects_to_it(factory, client_as):
     response = client_as("viewer").get(f"/portfolio/priorities/{priority.id}?page=2")
     assert response.status_code == 301
     assert response.headers["Location"] == f"/priorities/{priority.id}?page=2"
+    # The query is passed on as it came, never read as url_for's own arguments.
+    for query in ("priority_id=5", "_external=1&_scheme=javascript", "_anchor=x"):
+        moved = client_as("viewer").get(f"/portfolio/priorities/{priority.id}?{query}")
+        assert moved.status_code == 301 and moved.headers["Location"] == f"/priorities/{priority.id}?{query}"
 
 
 def test_it_lists_the_strategic_contracts_serving_the_priority(build_city, client_as):
