@@ -311,11 +311,18 @@ def shown_target(target, metric) -> Decimal | None:
     """A computed target (a linear one for a period) as people are shown it: to the metric's
     precision, rounded toward what meets it, so a reading equal to the shown target is on
     target. 38.76 placements shows as 39 (38 would not meet it); 52.3 days to a placement, a
-    target to come down to, as 52; a target to hold, to the nearest."""
+    target to come down to, as 52; a target to hold, to the nearest. A target typed with a few
+    decimals (an explicit period target of 19.5) is shown as typed."""
     if target is None:
         return None
+    target = Decimal(target)
+    exponent = target.normalize().as_tuple().exponent
+    own = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    places = metric_places(metric)
+    if own <= 4:  # as typed (a computed linear target runs to many more places)
+        places = max(places, own)
     rounding = {"increase": ROUND_CEILING, "decrease": ROUND_FLOOR}.get(metric.direction, ROUND_HALF_UP)
-    return Decimal(target).quantize(Decimal(1).scaleb(-metric_places(metric)), rounding=rounding)
+    return target.quantize(Decimal(1).scaleb(-places), rounding=rounding)
 
 
 def target_for_period(metric, period: Period, term_start: date, term_end: date, explicit=None):

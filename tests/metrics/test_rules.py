@@ -576,19 +576,24 @@ def test_a_range_counts_toward_the_places():
     assert rules.metric_places(_metric("range", low=Decimal("1.5"), high=Decimal("2.25"))) == 2
 
 
+# Linear targets run to many places (Decimal's 28 digits): 38 + 0.76 + a long tail.
+LONG = Decimal("0.00001369863013698630136986")
+
+
 @pytest.mark.parametrize("direction, target, shown", [
-    ("increase", Decimal("38.76"), Decimal(39)),  # 38 people would not meet 38.76
-    ("increase", Decimal("38.01"), Decimal(39)),
+    ("increase", Decimal("38.76") + LONG, Decimal(39)),  # 38 people would not meet 38.76...
+    ("increase", Decimal("38.01") + LONG, Decimal(39)),
     ("increase", Decimal("38"), Decimal(38)),
-    ("decrease", Decimal("52.3"), Decimal(52)),  # 53 days would not meet 52.3
-    ("decrease", Decimal("52.9"), Decimal(52)),
-    ("maintain", Decimal("52.5"), Decimal(53)),
-    ("maintain", Decimal("52.4"), Decimal(52)),
+    ("decrease", Decimal("52.3") + LONG, Decimal(52)),  # 53 days would not meet 52.3...
+    ("decrease", Decimal("52.9") + LONG, Decimal(52)),
+    ("maintain", Decimal("52.5") + LONG, Decimal(53)),
+    ("maintain", Decimal("52.4") + LONG, Decimal(52)),
+    ("increase", Decimal("19.5"), Decimal("19.5")),  # an explicit target, shown as typed
 ])
 def test_a_shown_target_is_one_that_a_reading_equal_to_it_meets(direction, target, shown):
     assert rules.shown_target(target, _metric(direction, Decimal(18), Decimal(40))) == shown
 
 
 def test_a_shown_target_keeps_the_metrics_decimals():
-    assert rules.shown_target(Decimal("94.4417"), _metric("increase", Decimal("92.5"), Decimal(96))) == Decimal("94.5")
+    assert rules.shown_target(Decimal("94.4417") + LONG, _metric("increase", Decimal("92.5"), Decimal(96))) == Decimal("94.5")
     assert rules.shown_target(None, _metric()) is None
