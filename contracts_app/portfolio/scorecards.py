@@ -69,13 +69,13 @@ def _summary(metric, rows):
     if read:
         parts.append(", ".join(f"{counts[s]} {rules.STATUS_LABELS[s].lower()}" for s in (rules.ON_TRACK, rules.AT_RISK, rules.OFF_TRACK) if counts[s]))
         latest = read[-1]
-        parts.append(f"latest {latest.label}: {_plain(latest.actual, 4)} against a target of {_plain(rules.shown_target(latest.target, metric), 4)}")
+        parts.append(f"latest {latest.label}: {_plain(latest.actual)} against a target of {_plain(rules.shown_target(latest.target, metric))}")
     if flagged:
         parts.append(f"{flagged} flagged period{'s' if flagged != 1 else ''}")
     return "; ".join(p for p in parts if p) + "."
 
 
-def _plain(value, places=2):
+def _plain(value, places=4):
     """A number for the chart's summary: rounded, no trailing zeros."""
     if value is None:
         return "—"

@@ -281,8 +281,8 @@ def open_flag_reasons(conditions):
     ]
 
 
-def _value_text(value, unit, places=None):
-    text = number(value, places)
+def _value_text(value, unit):
+    text = number(value)
     return f"{text}%" if unit.strip() in ("%", "percent") else text
 
 
