@@ -9,6 +9,9 @@ PROCUREMENT_OFFICER = "procurement_officer"
 CONTRACT_MANAGER = "contract_manager"
 CDO = "cdo"
 VIEWER = "viewer"
+# A vendor contact: signs in to report their own vendor's contracts (contracts_app.vendors);
+# not a staff role, so not in ROLES (the admin's role list).
+VENDOR = "vendor"
 
 ROLES = {
     ADMIN: "Admin",
@@ -30,6 +33,10 @@ class User(UserMixin, db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(UTCDateTime)
+    # Vendor contacts (role VENDOR) belong to one vendor; staff have none.
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendors.id"), index=True)
+
+    vendor = db.relationship("Vendor")
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -43,6 +50,8 @@ class User(UserMixin, db.Model):
 
     @property
     def role_label(self):
+        if self.role == VENDOR:
+            return "Vendor contact"
         return ROLES.get(self.role, self.role)
 
     def has_role(self, *roles):

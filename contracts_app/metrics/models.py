@@ -14,6 +14,11 @@ CADENCES = {
     "annually": "Annually",
 }
 INDICATOR_TYPES = {"leading": "Leading", "lagging": "Lagging"}
+# Who reports a metric: the contract manager records readings, or the vendor's contacts submit
+# values that the contract manager verifies (contracts_app.vendors).
+REPORTED_BY_MANAGER = "contract_manager"
+REPORTED_BY_VENDOR = "vendor"
+REPORTERS = {REPORTED_BY_MANAGER: "Contract manager", REPORTED_BY_VENDOR: "Vendor, verified by the contract manager"}
 
 VALUE = db.Numeric(18, 4)
 
@@ -44,6 +49,7 @@ class Metric(db.Model):
     data_source = db.Column(db.String(255), nullable=False, default="")
     indicator_type = db.Column(db.String(16), nullable=False, default="lagging")
     payment_linked = db.Column(db.Boolean, nullable=False, default=False)
+    reported_by = db.Column(db.String(16), nullable=False, default=REPORTED_BY_MANAGER, server_default=REPORTED_BY_MANAGER)
     position = db.Column(db.Integer, nullable=False, default=0)
     # Stored current status (metrics.rules.metric_status), refreshed when a reading changes
     # and by the scheduled status refresh, so list pages never scan readings.
@@ -108,6 +114,12 @@ class Reading(db.Model):
     status = db.Column(db.String(16), nullable=False)
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     recorded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Optimistic concurrency: 1 when recorded, one more at each correction; a correction names
+    # the version it saw and is refused (409) when the reading has moved on.
+    version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+    # A value a vendor contact submitted and a contract manager verified (else both empty).
+    submitted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    verified_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
 
     __table_args__ = (
         db.UniqueConstraint("metric_id", "period_start", name="uq_readings_period"),
@@ -115,7 +127,9 @@ class Reading(db.Model):
     )
 
     metric = db.relationship("Metric", back_populates="readings")
-    recorded_by = db.relationship("User")
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
+    submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
+    verified_by = db.relationship("User", foreign_keys=[verified_by_id])
     revisions = db.relationship(
         "ReadingRevision", back_populates="reading", order_by="ReadingRevision.replaced_at.desc()",
         cascade="all, delete-orphan",
@@ -136,7 +150,12 @@ class ReadingRevision(db.Model):
     recorded_at = db.Column(UTCDateTime, nullable=False)
     replaced_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     replaced_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+    submitted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    verified_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
 
     reading = db.relationship("Reading", back_populates="revisions")
     recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
     replaced_by = db.relationship("User", foreign_keys=[replaced_by_id])
+    submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
+    verified_by = db.relationship("User", foreign_keys=[verified_by_id])

@@ -1,0 +1,66 @@
+"""A vendor contact's access to a contract, and the values they submit for verification."""
+from contracts_app.db_types import UTCDateTime, utcnow
+from contracts_app.extensions import db
+from contracts_app.metrics.models import VALUE
+
+PENDING = "pending"
+ACCEPTED = "accepted"
+RETURNED = "returned"
+SUBMISSION_STATES = {PENDING: "Waiting for verification", ACCEPTED: "Accepted", RETURNED: "Returned"}
+
+
+class VendorAccess(db.Model):
+    """A vendor contact (a user with the vendor role) may report on one contract of their vendor.
+
+    Granted by an invitation from a procurement officer or the contract's manager; it ends when
+    ``revoked_at`` is set, when the contract ends or is archived, or when the user is deactivated.
+    """
+
+    __tablename__ = "vendor_access"
+
+    id = db.Column(db.Integer, primary_key=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    granted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    granted_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    revoked_at = db.Column(UTCDateTime)
+
+    __table_args__ = (db.UniqueConstraint("contract_id", "user_id", name="uq_vendor_access_contract_user"),)
+
+    contract = db.relationship("Contract")
+    user = db.relationship("User", foreign_keys=[user_id])
+    granted_by = db.relationship("User", foreign_keys=[granted_by_id])
+    revoked_by = db.relationship("User", foreign_keys=[revoked_by_id])
+
+
+class VendorSubmission(db.Model):
+    """A value a vendor contact submits for one metric and period; not a reading until a
+    contract manager accepts it (then ``reading_id``), or returned with ``return_reason``."""
+
+    __tablename__ = "vendor_submissions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    metric_id = db.Column(db.Integer, db.ForeignKey("metrics.id", ondelete="CASCADE"), nullable=False, index=True)
+    period_start = db.Column(db.Date, nullable=False)
+    period_end = db.Column(db.Date, nullable=False)
+    value = db.Column(VALUE, nullable=False)
+    note = db.Column(db.Text, nullable=False, default="")
+    state = db.Column(db.String(16), nullable=False, default=PENDING, index=True)
+    submitted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    submitted_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    reviewed_at = db.Column(UTCDateTime)
+    return_reason = db.Column(db.Text, nullable=False, default="")
+    reading_id = db.Column(db.Integer, db.ForeignKey("readings.id", ondelete="SET NULL"))
+
+    __table_args__ = (db.CheckConstraint("period_end >= period_start", name="submission_period_order"),)
+
+    metric = db.relationship("Metric")
+    submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
+    reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_id])
+    reading = db.relationship("Reading")
+
+    @property
+    def state_label(self):
+        return SUBMISSION_STATES.get(self.state, self.state)
