@@ -38,6 +38,9 @@ class BaseConfig:
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
     # Days after a reading's due date before it counts as overdue.
     OVERDUE_GRACE_DAYS = _int("OVERDUE_GRACE_DAYS", 3)
+    # Whoever owes a reading is reminded this many days before its due date (and on the day);
+    # 0 sends only the due-day reminder.
+    REMINDER_DAYS_BEFORE = _int("REMINDER_DAYS_BEFORE", 5)
     # More than this many metrics on one contract earns a warning (the practice is 3 to 5).
     METRICS_WARN_ABOVE = _int("METRICS_WARN_ABOVE", 5)
     PER_PAGE = _int("PER_PAGE", 25)
@@ -57,6 +60,7 @@ class BaseConfig:
     # Scheduler (the separate `python -m scheduler` process).
     SCHEDULER_SWEEP_MINUTES = _int("SCHEDULER_SWEEP_MINUTES", 60)
     SCHEDULER_DISPATCH_SECONDS = _int("SCHEDULER_DISPATCH_SECONDS", 60)
+    SCHEDULER_REMINDER_MINUTES = _int("SCHEDULER_REMINDER_MINUTES", 60)
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 300)
 
     # Mail (used by the notifications feature).

@@ -16,7 +16,7 @@ from contracts_app.extensions import db
 from contracts_app.imports.cli import import_cli
 from contracts_app.management.sweep import sweep
 from contracts_app.metrics.cli import status_cli
-from contracts_app.notifications.cli import notifications_cli
+from contracts_app.notifications.cli import notifications_cli, reminders_cli
 from contracts_app.ocds.cli import export_cli
 from contracts_app.portfolio.snapshots import record_current_month
 
@@ -64,6 +64,7 @@ def sweep_command(now):
 
 def register_cli(app):
     for command in (
-        users_cli, demo_cli, status_cli, notifications_cli, sweep_command, tokens_cli, import_cli, export_cli,
+        users_cli, demo_cli, status_cli, notifications_cli, reminders_cli, sweep_command, tokens_cli, import_cli,
+        export_cli,
     ):
         app.cli.add_command(command)

@@ -9,6 +9,7 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.sweep import sweep
 from contracts_app.notifications.dispatcher import send_notifications
+from contracts_app.notifications.reminders import queue_reminders
 from contracts_app.portfolio.snapshots import record_current_month
 
 log = logging.getLogger("scheduler")
@@ -35,6 +36,16 @@ def sweep_job(app, now=None):
     return result
 
 
+def reminders_job(app, now=None):
+    """Queue the reminders due today (days before a reading's due date, and on it); the
+    dispatch job emails them on its next run. Its own job, so a failure here holds up neither
+    the sweep nor the outbox."""
+    with app.app_context():
+        result = queue_reminders(now or utcnow()).as_dict()
+    log.info("reminders: periods due %(periods_due)s, reminders queued %(reminders_queued)s", result)
+    return result
+
+
 def dispatch_job(app):
     """Send the outbox: one digest per recipient, retried with backoff when SMTP fails."""
     with app.app_context():
@@ -47,6 +58,7 @@ def job_definitions(app):
     """(id, function, trigger) for every job; intervals come from config."""
     return [
         ("sweep", sweep_job, IntervalTrigger(minutes=app.config["SCHEDULER_SWEEP_MINUTES"], timezone="UTC")),
+        ("reminders", reminders_job, IntervalTrigger(minutes=app.config["SCHEDULER_REMINDER_MINUTES"], timezone="UTC")),
         ("dispatch", dispatch_job, IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"], timezone="UTC")),
     ]
 

@@ -189,6 +189,17 @@ class PeriodIndex:
             self._due[key] = self.period(i - 1) if i else None
         return self._due[key]
 
+    def due_between(self, due_days, first, last):
+        """The periods whose due date (``due_date``) falls in [first, last], in order."""
+        try:
+            low, high = first - timedelta(days=due_days), last - timedelta(days=due_days)
+        except OverflowError:  # due days beyond the calendar: nothing falls due in the window
+            return []
+        # due_date(p) in [first, last] <=> p.end in [low, high]; ends increase with position.
+        begin = self._first(0, self.count, lambda i: self._end(i) >= low)
+        end = self._first(begin, self.count, lambda i: self._end(i) > high)
+        return [self.period(i) for i in range(begin, end)]
+
 
 def period_starting(all_periods, start: date) -> Period | None:
     for period in all_periods:
@@ -200,6 +211,22 @@ def period_starting(all_periods, start: date) -> Period | None:
 def due_date(period: Period, due_days: int) -> date:
     """The day a period's reading is due."""
     return period.end + timedelta(days=due_days)
+
+
+REMINDER_BEFORE = "before"
+REMINDER_DUE = "due"
+
+
+def reminder_due(due: date, today: date, days_before: int) -> str | None:
+    """Which reminder a period due on ``due`` earns today: REMINDER_DUE on the due date itself,
+    REMINDER_BEFORE on any day of the ``days_before`` days before it (so a run missed on the
+    first of them still reminds later in the window), else None (never after the due date:
+    then the overdue flag follows)."""
+    if today == due:
+        return REMINDER_DUE
+    if days_before > 0 and due - timedelta(days=days_before) <= today < due:
+        return REMINDER_BEFORE
+    return None
 
 
 def is_overdue(period: Period, due_days: int, today: date, grace_days: int) -> bool:

@@ -1,9 +1,11 @@
-"""`flask --app run notifications send [--now ISO-8601]`: send the outbox once (cron, by hand)."""
+"""`flask --app run notifications send [--now ISO-8601]`: send the outbox once (cron, by hand);
+`flask --app run reminders queue [--now ISO-8601]`: queue today's reading reminders."""
 import click
 from flask.cli import AppGroup
 
 from contracts_app.cli_options import now_option
 from contracts_app.notifications.dispatcher import send_notifications
+from contracts_app.notifications.reminders import days_before, queue_reminders
 
 notifications_cli = AppGroup("notifications", help="The notification outbox.")
 
@@ -16,5 +18,21 @@ def send_command(now):
     click.echo(
         f"recipients: {counts['recipients']}, digests sent: {counts['digests_sent']}, "
         f"notifications sent: {counts['notifications_sent']}, failed: {counts['failed']}, "
-        f"deferred: {counts['deferred']}, skipped (inactive users): {counts['skipped']}"
+        f"deferred: {counts['deferred']}, skipped (inactive users): {counts['skipped']}, "
+        f"cancelled (reminders answered): {counts['cancelled']}"
+    )
+
+
+reminders_cli = AppGroup("reminders", help="Reminders before a reading's due date.")
+
+
+@reminders_cli.command("queue")
+@now_option
+def queue_command(now):
+    """Queue today's reminders (REMINDER_DAYS_BEFORE days before a reading's due date, and on
+    the day), once per person, metric and period; `notifications send` emails them."""
+    result = queue_reminders(now=now)
+    click.echo(
+        f"periods due within {days_before()} days: {result.periods_due}, "
+        f"reminders queued: {result.reminders_queued}"
     )

@@ -31,10 +31,14 @@ from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.notifications.mail import MESSAGE_ERRORS, Mailer, MailServerError
 from contracts_app.notifications.models import Notification
+from contracts_app.notifications.reminders import cancel_answered_reminders
 
 # Digest sections, most urgent first; kinds not listed follow in alphabetical order.
-KIND_ORDER = ["escalation", "flag_opened", "checkin_proposed"]
-KIND_HEADINGS = {"escalation": "Escalations", "flag_opened": "Flags opened", "checkin_proposed": "Check-ins proposed"}
+KIND_ORDER = ["escalation", "flag_opened", "reminder_due", "reminder_before", "checkin_proposed"]
+KIND_HEADINGS = {
+    "escalation": "Escalations", "flag_opened": "Flags opened", "reminder_due": "Readings due today",
+    "reminder_before": "Readings due soon", "checkin_proposed": "Check-ins proposed",
+}
 
 logger = logging.getLogger("notifications.dispatcher")
 
@@ -47,13 +51,16 @@ def send_notifications(now=None):
     Counts: ``recipients`` (people with claimed notifications this run), ``digests_sent``,
     ``notifications_sent``, ``failed`` (digests not delivered), ``deferred`` (notifications put
     back for a later attempt), ``skipped`` (notifications of inactive users, marked done
-    without email: they stay in the in-app inbox).
+    without email: they stay in the in-app inbox), ``cancelled`` (reminders whose reading came
+    in after they were queued: done without email, and marked read).
     """
     now = now or utcnow()
-    counts = dict(recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0)
+    counts = dict(recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0, cancelled=0)
     token = str(uuid.uuid4())
     if not claim_due(now, token):
         return counts
+    # After the claim's commit: a reading saved before it is seen, and only our rows change.
+    counts["cancelled"] = cancel_answered_reminders(token, now)
 
     rows = db.session.scalars(
         select(Notification)

@@ -6,6 +6,8 @@ NOTIFICATION_KINDS = {
     "flag_opened": "Flag opened",
     "checkin_proposed": "Check-in proposed",
     "escalation": "Escalation",
+    "reminder_before": "Reading due soon",
+    "reminder_due": "Reading due today",
 }
 
 
@@ -26,6 +28,9 @@ class Notification(db.Model):
     contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     flag_id = db.Column(db.Integer, db.ForeignKey("flags.id", ondelete="CASCADE"), index=True)
     checkin_id = db.Column(db.Integer, db.ForeignKey("checkins.id", ondelete="CASCADE"), index=True)
+    # A reminder's metric and period: the dispatcher cancels it once that period has a reading.
+    metric_id = db.Column(db.Integer, db.ForeignKey("metrics.id", ondelete="CASCADE"), index=True)
+    period_start = db.Column(db.Date)
     subject = db.Column(db.String(255), nullable=False)
     body = db.Column(db.Text, nullable=False, default="")
     # Relative link into the app (e.g. /contracts/12); the digest makes it absolute.

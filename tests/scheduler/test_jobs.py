@@ -13,7 +13,8 @@ from scheduler.jobs import build_scheduler, sweep_job
 def test_it_defines_each_job_once_with_safe_options(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"sweep", "dispatch"}
+    assert set(jobs) == {"sweep", "reminders", "dispatch"}
+    assert jobs["reminders"].trigger.interval.total_seconds() == 60 * app.config["SCHEDULER_REMINDER_MINUTES"] == 3600
     assert jobs["sweep"].trigger.interval.total_seconds() == 60 * app.config["SCHEDULER_SWEEP_MINUTES"] == 3600
     assert jobs["dispatch"].trigger.interval.total_seconds() == app.config["SCHEDULER_DISPATCH_SECONDS"] == 60
     for job in jobs.values():
