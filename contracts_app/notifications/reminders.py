@@ -155,7 +155,8 @@ def cancel_answered_reminders(token, now):
         cancelled += db.session.execute(
             update(Notification)
             .where(Notification.claim_token == token, Notification.kind.in_(REMINDER_KINDS), condition)
-            .values(sent_at=now, read_at=func.coalesce(Notification.read_at, now), last_error=reason, claimed_at=None, claim_token=None)
+            .values(sent_at=now, read_at=func.coalesce(Notification.read_at, now), last_error=reason,
+                    claimed_at=None, claim_token=None)
             .execution_options(synchronize_session=False)
         ).rowcount
     db.session.commit()

@@ -64,8 +64,7 @@ def metric(factory, contract):
 
 
 def _vendor_contact(factory, contract, **kw):
-    contact = factory.make_user("vendor", vendor_id=kw.pop("vendor_id", contract.vendor_id), **kw)
-    return contact
+    return factory.make_user("vendor", vendor_id=kw.pop("vendor_id", contract.vendor_id), **kw)
 
 
 def _grant(db, contract, user, revoked=False):
@@ -424,26 +423,24 @@ def test_a_cancelled_reminder_already_read_keeps_its_read_time(db, factory, mana
 # --- Scale, the scheduler and the CLI ---------------------------------------------------
 
 
-def _city(factory, contracts):
+def _city(db, factory, contracts):
+    """``contracts`` contracts, each with a manager-reported metric and a vendor-reported one
+    (with a vendor contact); every other vendor-reported metric has February's reading."""
     for n in range(contracts):
         person = factory.make_user("contract_manager")
         contract = factory.make_contract(contract_manager_id=person.id)
         factory.make_metric(contract)
         vendor_metric = factory.make_metric(contract, reported_by=REPORTED_BY_VENDOR)
-        contact = factory.make_user("vendor", vendor_id=contract.vendor_id)
-        from contracts_app.extensions import db
-
-        db.session.add(VendorAccess(contract_id=contract.id, user_id=contact.id))
+        _grant(db, contract, _vendor_contact(factory, contract))
         if n % 2:
             factory.make_reading(vendor_metric, FEB, 25)
-        db.session.commit()
 
 
 def test_the_number_of_queries_does_not_grow_with_the_contracts(db, factory):
-    _city(factory, 2)
+    _city(db, factory, 2)
     with count_queries() as few:
         small = queue_reminders(BEFORE)
-    _city(factory, 8)
+    _city(db, factory, 8)
     with count_queries() as many:
         large = queue_reminders(BEFORE + timedelta(days=1))
 
@@ -463,3 +460,19 @@ def test_the_cli_queues_reminders(runner, db, manager, metric):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "periods due within 5 days: 1, reminders queued: 1"
     assert re.fullmatch(r"reminder-before:\d+:\d+:2026-02-01", _reminders(db)[0].dedupe_key)
+
+
+def test_the_manager_opens_the_reminder_on_the_reading_form_for_its_period(db, client_as, manager, metric):
+    queue_reminders(BEFORE)
+    [reminder] = _reminders(db)
+    client = client_as("contract_manager", user=manager)
+
+    inbox = client.get("/inbox").get_data(as_text=True)
+    opened = client.post(f"/inbox/{reminder.id}/read?open=1")
+    form = client.get(opened.headers["Location"])
+
+    assert "Reading due soon" in inbox and "C-0042: Job placements for Feb 2026 due 10 Mar 2026" in inbox
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == f"/metrics/{metric.id}/readings/new?period=2026-02-01"
+    assert form.status_code == 200
+    assert re.search(r'<option selected value="2026-02-01">|<option value="2026-02-01" selected>', form.get_data(as_text=True))
