@@ -29,7 +29,8 @@ skipped before the insert, so an hourly run that has nothing new writes nothing.
 Cancelling: a reading or submission that arrives first means no reminder is queued; one that
 arrives after queuing and before sending is caught by the dispatcher, which calls
 ``cancel_answered_reminders`` on the rows it has just claimed: they are finished without email
-and marked read, so the inbox shows no unread reminder for data already in. A reminder claimed
+and marked read, so the inbox shows no unread reminder for data already in (so are reminders
+whose recipient no longer owes the reading: access revoked, manager changed). A reminder claimed
 and being emailed as the reading is saved still goes (email cannot join the transaction).
 
 One email per person: the dispatcher sends everything due for a person as one digest on its next
@@ -44,7 +45,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from contracts_app.auth.models import VENDOR, User
@@ -70,6 +71,7 @@ _KEY_PREFIX = {REMINDER_BEFORE: "reminder-before", REMINDER_DUE: "reminder-due"}
 ANSWERING_STATES = (PENDING, ACCEPTED)
 
 ANSWERED = "Not emailed: the reading (or a vendor submission) arrived first."
+NO_LONGER_OWED = "Not emailed: the recipient no longer owes this reading (the contract or their access changed)."
 SUPERSEDED = "Not emailed: the due-day reminder for the same reading replaces it."
 
 CHUNK = 2000  # ids per IN (...) list, well under the bound-parameter limit
@@ -125,11 +127,16 @@ def queue_reminders(now=None):
 
 
 def cancel_answered_reminders(token, now):
-    """Finish, without email, the reminders claimed under ``token`` that no longer apply: their
-    period has a reading or a pending or accepted submission, or (a "before" reminder held up,
-    by an SMTP outage say, until the due date) the due-day reminder for it is queued. They are
-    marked sent and read (the inbox shows no unread reminder for data already in) with the
-    reason in ``last_error``. Commits; returns how many were cancelled.
+    """Finish, without email, the reminders claimed under ``token`` that no longer apply, and
+    return how many; commits. They are marked sent and read (the inbox shows no unread
+    reminder for something already done) with the reason in ``last_error``:
+
+    * ANSWERED: their period now has a reading, or a pending or accepted submission;
+    * NO_LONGER_OWED: the recipient no longer owes the reading (the contract is no longer
+      active, its manager changed, the vendor contact's access ended, the metric's reporter
+      changed); whoever owes it now is reminded by the next ``queue_reminders``;
+    * SUPERSEDED: a "before" reminder held up (by an SMTP outage, say) until the due-day
+      reminder for the same person and period was queued.
 
     Judged in the database after the claim has committed, so a reading committed before the
     dispatcher claims a reminder always cancels it.
@@ -142,6 +149,26 @@ def cancel_answered_reminders(token, now):
         VendorSubmission.period_start == Notification.period_start,
         VendorSubmission.state.in_(ANSWERING_STATES),
     ).exists()
+    vendor_access = (
+        select(VendorAccess.id)
+        .join(User, User.id == VendorAccess.user_id)
+        .where(VendorAccess.contract_id == Contract.id, VendorAccess.user_id == Notification.recipient_id,
+               *_access_is_active(today_for(now)))
+        .correlate(Contract, Notification)
+        .exists()
+    )
+    still_owed = (
+        select(Metric.id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(
+            Metric.id == Notification.metric_id, *_contract_is_active(),
+            or_(
+                and_(Metric.reported_by != REPORTED_BY_VENDOR, Contract.contract_manager_id == Notification.recipient_id),
+                and_(Metric.reported_by == REPORTED_BY_VENDOR, vendor_access),
+            ),
+        )
+        .exists()
+    )
     due_day = aliased(Notification)
     superseded = and_(
         Notification.kind == REMINDER_BEFORE,
@@ -151,7 +178,7 @@ def cancel_answered_reminders(token, now):
         ).exists(),
     )
     cancelled = 0
-    for condition, reason in ((reading | submission, ANSWERED), (superseded, SUPERSEDED)):
+    for condition, reason in ((reading | submission, ANSWERED), (~still_owed, NO_LONGER_OWED), (superseded, SUPERSEDED)):
         cancelled += db.session.execute(
             update(Notification)
             .where(Notification.claim_token == token, Notification.kind.in_(REMINDER_KINDS), condition)
@@ -161,6 +188,22 @@ def cancel_answered_reminders(token, now):
         ).rowcount
     db.session.commit()
     return cancelled
+
+
+def _contract_is_active():
+    """SQL conditions: the contract is reminded of at all (active and not archived)."""
+    return [Contract.status == "active", Contract.archived_at.is_(None)]
+
+
+def _access_is_active(today):
+    """SQL conditions on VendorAccess, its User and its Contract: the vendor contact's access is
+    active on ``today`` (not revoked, the account active, of the vendor role and of the
+    contract's vendor, the contract active, unarchived and not past its end date)."""
+    return [
+        VendorAccess.revoked_at.is_(None),
+        User.active.is_(True), User.role == VENDOR, User.vendor_id == Contract.vendor_id,
+        *_contract_is_active(), Contract.end_date >= today,
+    ]
 
 
 # --- Detection --------------------------------------------------------------------------
@@ -179,7 +222,7 @@ def _metrics(horizon):
         )
         .join(Contract, Contract.id == Metric.contract_id)
         .outerjoin(manager, manager.id == Contract.contract_manager_id)
-        .where(Contract.status == "active", Contract.archived_at.is_(None), Contract.start_date <= horizon)
+        .where(*_contract_is_active(), Contract.start_date <= horizon)
         .order_by(Contract.id, Metric.id)
     ).all()
 
@@ -232,12 +275,7 @@ def _vendor_contacts(contract_ids, today):
             select(VendorAccess.contract_id, User.id)
             .join(User, User.id == VendorAccess.user_id)
             .join(Contract, Contract.id == VendorAccess.contract_id)
-            .where(
-                VendorAccess.contract_id.in_(chunk),
-                VendorAccess.revoked_at.is_(None),
-                User.active.is_(True), User.role == VENDOR, User.vendor_id == Contract.vendor_id,
-                Contract.archived_at.is_(None), Contract.status == "active", Contract.end_date >= today,
-            )
+            .where(VendorAccess.contract_id.in_(chunk), *_access_is_active(today))
             .order_by(VendorAccess.contract_id, User.id)
         ):
             contacts.setdefault(contract_id, []).append(user_id)

@@ -16,7 +16,7 @@ from contracts_app.metrics.models import REPORTED_BY_VENDOR
 from contracts_app.metrics.services import record_reading
 from contracts_app.notifications.dispatcher import send_notifications
 from contracts_app.notifications.models import Notification
-from contracts_app.notifications.reminders import ANSWERED, SUPERSEDED, queue_reminders
+from contracts_app.notifications.reminders import ANSWERED, NO_LONGER_OWED, SUPERSEDED, queue_reminders
 from contracts_app.notifications.services import unread_count
 from contracts_app.vendors.models import ACCEPTED, PENDING, RETURNED, VendorAccess, VendorSubmission
 from scheduler.jobs import reminders_job
@@ -406,6 +406,51 @@ def test_a_submission_arriving_after_queuing_cancels_only_that_reminder(db, fact
     [message] = smtp.messages
     assert "Retention for Feb 2026" in message.text and "Job placements" not in message.text
     assert {r.metric_id: r.last_error for r in _reminders(db)} == {metric.id: ANSWERED, other.id: None}
+
+
+def test_a_vendor_contact_whose_access_ends_before_sending_is_not_emailed(db, factory, contract, metric, smtp):
+    metric.reported_by = REPORTED_BY_VENDOR
+    db.session.commit()
+    kept, revoked = _vendor_contact(factory, contract), _vendor_contact(factory, contract)
+    _grant(db, contract, kept)
+    _grant(db, contract, revoked)
+    queue_reminders(BEFORE)
+    db.session.execute(update(VendorAccess).where(VendorAccess.user_id == revoked.id).values(revoked_at=BEFORE))
+    db.session.commit()
+
+    counts = send_notifications(now=BEFORE + timedelta(minutes=1))
+
+    assert counts["cancelled"] == 1 and counts["notifications_sent"] == 1
+    assert [m.rcpt_tos for m in smtp.messages] == [[kept.email]]
+    assert {r.recipient_id: r.last_error for r in _reminders(db)} == {kept.id: None, revoked.id: NO_LONGER_OWED}
+
+
+def test_a_reassigned_contract_reminds_the_new_manager_instead(db, factory, manager, contract, metric, smtp):
+    queue_reminders(BEFORE)
+    successor = factory.make_user("contract_manager")
+    contract.contract_manager_id = successor.id
+    db.session.commit()
+
+    counts = send_notifications(now=BEFORE + timedelta(minutes=1))
+    queue_reminders(BEFORE + timedelta(hours=1))
+    send_notifications(now=BEFORE + timedelta(hours=1, minutes=1))
+
+    assert counts["cancelled"] == 1
+    assert [m.rcpt_tos for m in smtp.messages] == [[successor.email]]
+    assert {r.recipient_id: r.last_error for r in _reminders(db)} == {manager.id: NO_LONGER_OWED, successor.id: None}
+
+
+@pytest.mark.parametrize("change", [dict(status="completed"), dict(archived_at=BEFORE)])
+def test_a_contract_closed_before_sending_sends_no_reminder(db, contract, metric, smtp, change):
+    queue_reminders(BEFORE)
+    for name, value in change.items():
+        setattr(contract, name, value)
+    db.session.commit()
+
+    counts = send_notifications(now=BEFORE + timedelta(minutes=1))
+
+    assert counts["cancelled"] == 1 and smtp.messages == []
+    assert _reminders(db)[0].last_error == NO_LONGER_OWED
 
 
 def test_a_cancelled_reminder_already_read_keeps_its_read_time(db, factory, manager, metric, smtp):
