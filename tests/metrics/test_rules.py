@@ -597,3 +597,37 @@ def test_a_shown_target_is_one_that_a_reading_equal_to_it_meets(direction, targe
 def test_a_shown_target_keeps_the_metrics_decimals():
     assert rules.shown_target(Decimal("94.4417") + LONG, _metric("increase", Decimal("92.5"), Decimal(96))) == Decimal("94.5")
     assert rules.shown_target(None, _metric()) is None
+
+
+# --- Reminders --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("today, expected", [
+    (date(2026, 3, 4), None),
+    (date(2026, 3, 5), rules.REMINDER_BEFORE),
+    (date(2026, 3, 9), rules.REMINDER_BEFORE),
+    (date(2026, 3, 10), rules.REMINDER_DUE),
+    (date(2026, 3, 11), None),
+])
+def test_reminder_due_is_the_days_before_and_the_due_date(today, expected):
+    assert rules.reminder_due(date(2026, 3, 10), today, 5) == expected
+
+
+def test_reminder_due_with_no_days_before_is_the_due_date_only():
+    assert rules.reminder_due(date(2026, 3, 10), date(2026, 3, 9), 0) is None
+    assert rules.reminder_due(date(2026, 3, 10), date(2026, 3, 10), 0) == rules.REMINDER_DUE
+
+
+@pytest.mark.parametrize("cadence, due_days", [("weekly", 3), ("monthly", 10), ("quarterly", 45), ("annually", 0)])
+@pytest.mark.parametrize("first", [date(2025, 6, 1), date(2025, 7, 1), date(2026, 3, 6), date(2027, 7, 10), date(2027, 9, 1)])
+def test_due_between_finds_the_periods_due_in_the_window(cadence, due_days, first):
+    start, end = date(2025, 7, 15), date(2027, 6, 30)
+    last = date.fromordinal(first.toordinal() + 40)
+    expected = [p for p in rules.periods(start, end, cadence) if first <= rules.due_date(p, due_days) <= last]
+    assert rules.PeriodIndex(start, end, cadence).due_between(due_days, first, last) == expected
+
+
+def test_due_between_finds_a_period_cut_at_the_term_end():
+    index = rules.PeriodIndex(date(2025, 7, 1), date(2026, 2, 20), "monthly")
+    assert index.due_between(10, date(2026, 3, 2), date(2026, 3, 2)) == [Period(date(2026, 2, 1), date(2026, 2, 20))]
+    assert index.due_between(10, date(2026, 3, 3), date(2026, 4, 30)) == []
