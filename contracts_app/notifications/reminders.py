@@ -310,20 +310,19 @@ def reminder_link(metric_id, contract_id, period_start, for_vendor):
 
 def _reminder(due_period, recipient_id, for_vendor):
     metric, period, due = due_period.metric, due_period.period, due_period.due
-    label = period.label(metric.cadence)
-    when = "today" if due_period.kind == REMINDER_DUE else long_date(due)
-    what = f"{metric.name} for {label}"
+    what = f"{metric.name} for {period.label(metric.cadence)}"
+    on_the_day = due_period.kind == REMINDER_DUE
+    by = "today" if on_the_day else f"by {long_date(due)}"
     if for_vendor:
-        body = (f"Your figure for {what} on {metric.reference} {metric.title} is due {when}. "
-                "Submit it with its evidence for the contract manager to verify.")
+        body = (f"{metric.reference} {metric.title}: submit your figure, with its evidence, {by} "
+                "for the contract manager to verify.")
     else:
-        body = (f"The reading of {what} on {metric.reference} {metric.title} is due {when}. "
-                f"Without it the metric is flagged overdue {grace_days()} days after "
-                f"{'today' if due_period.kind == REMINDER_DUE else 'that'}.")
+        body = (f"{metric.reference} {metric.title}: enter the reading {by}. With no reading "
+                f"{grace_days()} days after the due date, the metric is flagged overdue.")
     return dict(
         recipient_id=recipient_id, kind=due_period.kind,
         dedupe_key=f"{_KEY_PREFIX[due_period.kind]}:{recipient_id}:{metric.id}:{period.start.isoformat()}",
-        subject=f"{metric.reference}: {what} due {when}" + (f" ({long_date(due)})" if when == "today" else ""),
+        subject=f"{metric.reference}: {what} due {'today (' + long_date(due) + ')' if on_the_day else long_date(due)}",
         body=body, link=reminder_link(metric.id, metric.contract_id, period.start, for_vendor),
         contract_id=metric.contract_id, metric_id=metric.id, period_start=period.start,
         payload={"due": due.isoformat(), "reported_by": metric.reported_by},

@@ -91,7 +91,8 @@ def test_it_reminds_the_manager_before_the_due_date(db, manager, metric):
         "reminder_before", manager.id, metric.id, FEB)
     assert reminder.dedupe_key == f"reminder-before:{manager.id}:{metric.id}:2026-02-01"
     assert reminder.subject == "C-0042: Job placements for Feb 2026 due 10 Mar 2026"
-    assert "due 10 Mar 2026" in reminder.body and "flagged overdue 3 days after" in reminder.body
+    assert reminder.body == ("C-0042 Job training: enter the reading by 10 Mar 2026. With no reading 3 days "
+                             "after the due date, the metric is flagged overdue.")
     assert reminder.link == f"/metrics/{metric.id}/readings/new?period=2026-02-01"
     assert reminder.contract_id == metric.contract_id
 
@@ -105,6 +106,7 @@ def test_it_reminds_the_manager_on_the_due_date(db, manager, metric):
     due = _reminders(db, kind="reminder_due")[0]
     assert due.subject == "C-0042: Job placements for Feb 2026 due today (10 Mar 2026)"
     assert due.dedupe_key == f"reminder-due:{manager.id}:{metric.id}:2026-02-01"
+    assert due.body.startswith("C-0042 Job training: enter the reading today.")
 
 
 @pytest.mark.parametrize("day, kinds", [
@@ -214,7 +216,8 @@ def test_a_vendor_reported_metric_reminds_the_vendor_contacts_with_access(db, fa
     reminders = _reminders(db)
     assert sorted(r.recipient_id for r in reminders) == sorted([ana.id, raj.id])  # not the manager
     assert {r.link for r in reminders} == {f"/vendor/contracts/{contract.id}"}
-    assert "Submit it with its evidence" in reminders[0].body
+    assert reminders[0].body == ("C-0042 Job training: submit your figure, with its evidence, by 10 Mar 2026 "
+                                 "for the contract manager to verify.")
 
 
 def test_vendor_contacts_without_active_access_are_not_reminded(db, factory, manager, contract, metric):
