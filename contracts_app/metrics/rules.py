@@ -196,9 +196,30 @@ class PeriodIndex:
         except OverflowError:  # due days beyond the calendar: nothing falls due in the window
             return []
         # due_date(p) in [first, last] <=> p.end in [low, high]; ends increase with position.
-        begin = self._first(0, self.count, lambda i: self._end(i) >= low)
-        end = self._first(begin, self.count, lambda i: self._end(i) > high)
-        return [self.period(i) for i in range(begin, end)]
+        # Run hourly over every metric of a city, so the first position is found from a guess
+        # (the period holding ``low``, counted in whole steps) moved a step or two, not by a
+        # binary search over the whole term; the window then holds a period or two.
+        i = self._first_ending_on_or_after(low)
+        found = []
+        while i < self.count and self._end(i) <= high:
+            found.append(self.period(i))
+            i += 1
+        return found
+
+    def _first_ending_on_or_after(self, day):
+        """The smallest position whose period ends on or after ``day``, else ``count``."""
+        if self.count == 0 or day <= self.term_start:
+            return 0
+        if self._step is None:
+            guess = (day - self.term_start).days // 7
+        else:
+            guess = ((day.year - self.term_start.year) * 12 + day.month - self.term_start.month) // self._step
+        i = min(max(guess, 0), self.count)
+        while i > 0 and self._end(i - 1) >= day:
+            i -= 1
+        while i < self.count and self._end(i) < day:
+            i += 1
+        return i
 
 
 def period_starting(all_periods, start: date) -> Period | None:

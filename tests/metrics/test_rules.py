@@ -631,3 +631,16 @@ def test_due_between_finds_a_period_cut_at_the_term_end():
     index = rules.PeriodIndex(date(2025, 7, 1), date(2026, 2, 20), "monthly")
     assert index.due_between(10, date(2026, 3, 2), date(2026, 3, 2)) == [Period(date(2026, 2, 1), date(2026, 2, 20))]
     assert index.due_between(10, date(2026, 3, 3), date(2026, 4, 30)) == []
+
+
+@pytest.mark.parametrize("cadence", ["weekly", "monthly", "quarterly", "annually"])
+@pytest.mark.parametrize("start", [date(2025, 1, 31), date(2024, 2, 29), date(2025, 7, 1), date(2025, 11, 30)])
+def test_due_between_agrees_with_listing_every_period_on_every_day(cadence, start):
+    end = date(2027, 3, 15)
+    index = rules.PeriodIndex(start, end, cadence)
+    every = rules.periods(start, end, cadence)
+    for offset in range(-40, (end - start).days + 80, 3):
+        first = date.fromordinal(start.toordinal() + offset)
+        last = date.fromordinal(first.toordinal() + 5)
+        expected = [p for p in every if first <= rules.due_date(p, 10) <= last]
+        assert index.due_between(10, first, last) == expected, first
