@@ -5,7 +5,10 @@ The pattern (../shared/DESIGN.md, "Exactly once"):
 1. Claim: one conditional UPDATE stamps every due, unclaimed row with this run's ``claim_token``
    and commits. Only rows carrying the token belong to this run, so two dispatchers running at
    once never load the same row.
-2. Send one digest per recipient.
+2. Reminders claimed whose reading has come in since they were queued (or whose recipient no
+   longer owes it) are finished without email (``reminders.cancel_answered_reminders``).
+   Send one digest per recipient: everything due for a person goes in one email, so their
+   reminders for several metrics arrive together, on the next run after they are queued.
 3. Mark the recipient's rows sent (``WHERE claim_token = token``) and commit; on failure release
    the claim with ``attempts + 1`` and a later ``next_attempt_at`` (exponential backoff).
 4. A dispatcher that crashes after claiming leaves claimed, unsent rows; once the claim is older

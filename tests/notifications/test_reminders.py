@@ -4,7 +4,10 @@ The contracts run 1 Jul 2025 to 30 Jun 2027 with a monthly metric due 10 days af
 February 2026 is due on 10 Mar 2026, so with the default REMINDER_DAYS_BEFORE (5) its "before"
 reminder falls due from 5 Mar and its due-day reminder on 10 Mar (city time, America/Chicago).
 """
+import os
 import re
+import subprocess
+import sys
 import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -298,6 +301,34 @@ def test_two_schedulers_at_once_queue_and_send_each_reminder_once(backend, app, 
     assert len(smtp.messages) == len(managers)  # one email per person, naming their three metrics
     lines = [line for m in smtp.messages for line in m.text.splitlines() if line.startswith("* ")]
     assert sorted(lines) == sorted(f"* {r.subject}" for r in _reminders(db)) and len(set(lines)) == len(lines)
+
+
+def test_two_scheduler_processes_queue_and_send_each_reminder_once(backend, app, db, factory, smtp):
+    if backend != "postgresql":
+        pytest.skip("the concurrency test needs PostgreSQL (SQLite runs one writer at a time)")
+    managers = [factory.make_user("contract_manager") for _ in range(6)]
+    for person in managers:
+        contract = factory.make_contract(contract_manager_id=person.id)
+        for n in range(2):
+            factory.make_metric(contract, name=f"Metric {n} of {person.id}")
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], RDC_CONFIG="development",
+               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp.port), MAIL_USE_TLS="false")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def twice(*args):
+        command = [sys.executable, "-m", "flask", "--app", "contracts_app", *args]
+        processes = [subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True) for _ in range(2)]
+        outputs = [process.communicate(timeout=120) for process in processes]
+        assert [p.returncode for p in processes] == [0, 0], outputs
+        return [out for out, _ in outputs]
+
+    queued = twice("reminders", "queue", "--now", BEFORE.isoformat())
+    twice("notifications", "send", "--now", (BEFORE + timedelta(minutes=1)).isoformat())
+
+    assert sum(int(re.search(r"reminders queued: (\d+)", out).group(1)) for out in queued) == 12 == len(_reminders(db))
+    assert sorted(tuple(m.rcpt_tos) for m in smtp.messages) == sorted((person.email,) for person in managers)
+    assert all(r.sent_at is not None and r.attempts == 1 for r in _reminders(db))
 
 
 def test_a_smtp_outage_delays_the_reminder_and_it_is_sent_once(app, db, factory, manager, metric, mail_config):
