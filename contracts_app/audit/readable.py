@@ -22,7 +22,9 @@ HIDDEN = {
     "pending_contract_id", "position", "status_period_start", "subject_id", "subject_type",
 }
 # Derived columns by kind of row: a metric's "status" is computed, a contract's is chosen.
-HIDDEN_BY_ENTITY = {"metric": {"status"}, "reading": {"status"}}
+# An attachment's owner_id is the id of a contract, reading, check-in or submission (owner_kind
+# says which), not a user: its summary names the record instead.
+HIDDEN_BY_ENTITY = {"metric": {"status"}, "reading": {"status"}, "attachment": {"owner_id", "stored_name"}}
 
 # Id columns shown as the name of the row they point at: (model, how to name it).
 REFERENCES = {
