@@ -9,7 +9,7 @@ from contracts_app.imports.reader import human_size
 
 class AttachmentForm(BaseForm):
     file = FileField(
-        "File", validators=[FileRequired(message="Choose a file to attach.")],
+        "Add a file", validators=[FileRequired(message="Choose a file to attach.")],
         render_kw={"accept": sniff.ACCEPT_ATTRIBUTE},
     )
 

@@ -60,7 +60,12 @@ def clean_filename(filename):
     return name
 
 
-def _copy_limited(stream, target, limit):
+def _refused(given, message):
+    """The refusal, naming the file (the page's file box is empty again when it shows it)."""
+    return AttachmentError(f"“{given}” was not attached. {message}" if given else message, "file")
+
+
+def _copy_limited(stream, target, limit, given=""):
     """Copy ``stream`` into ``target`` in chunks: (size, sha256 hex), or AttachmentError as soon
     as more than ``limit`` bytes have come (the rest is never read)."""
     digest = hashlib.sha256()
@@ -71,7 +76,7 @@ def _copy_limited(stream, target, limit):
             return size, digest.hexdigest()
         size += len(chunk)
         if size > limit:
-            raise AttachmentError(too_large_message(limit), "file")
+            raise _refused(given, too_large_message(limit))
         digest.update(chunk)
         target.write(chunk)
 
@@ -115,18 +120,19 @@ def attach(owner, file_storage, actor, now=None, commit=True):
     os.makedirs(directory, exist_ok=True)
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     # The temporary file is in the same folder, so the rename below is atomic and never copies.
+    given = clean_filename(file_storage.filename)
     handle = tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", suffix=".part", delete=False)
     try:
         with handle:
-            size, sha256 = _copy_limited(file_storage.stream, handle, limit)
+            size, sha256 = _copy_limited(file_storage.stream, handle, limit, given)
         if size == 0:
-            raise AttachmentError("The file is empty.", "file")
+            raise _refused(given, "The file is empty.")
         try:
             file_kind = sniff.detect(handle.name)
             # Cleaned again: the added extension may take it past what the column holds.
-            name = clean_filename(sniff.download_name(clean_filename(file_storage.filename), file_kind))
+            name = clean_filename(sniff.download_name(given, file_kind))
         except sniff.RefusedFile as error:
-            raise AttachmentError(str(error), "file") from None
+            raise _refused(given, str(error)) from None
         attachment = Attachment(
             owner_kind=kind, owner_id=owner.id, contract_id=contract.id, original_name=name,
             stored_name=uuid.uuid4().hex + file_kind.extension, content_type=file_kind.content_type, size=size,
