@@ -119,8 +119,8 @@ def attach(owner, file_storage, actor, now=None, commit=True):
     directory = attachments_dir()
     os.makedirs(directory, exist_ok=True)
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    # The temporary file is in the same folder, so the rename below is atomic and never copies.
     given = clean_filename(file_storage.filename)
+    # The temporary file is in the same folder, so the rename below is atomic and never copies.
     handle = tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", suffix=".part", delete=False)
     try:
         with handle:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from contracts_app.attachments.models import OWNER_KINDS
 from contracts_app.auth.models import ROLES, User
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
@@ -53,10 +54,16 @@ CODES = {
 CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,
     ("checkin", "status"): CHECKIN_STATUSES, ("actionitem", "status"): ACTION_ITEM_STATUSES,
+    ("attachment", "owner_kind"): OWNER_KINDS,
 }
 
 # Labels where "the column name, capitalised, without _id" would not read right.
 LABELS = {
+    "owner_kind": "Attached to",
+    "original_name": "File name",
+    "content_type": "Type",
+    "size": "Size (bytes)",
+    "sha256": "SHA-256",
     "is_public": "Published as open data",
     "payment_structure": "Payment structure",
     "payment_terms": "How payment ties to results",

@@ -251,3 +251,11 @@ def test_the_metric_page_reads_every_readings_files_in_one_query(po, factory, co
     for reading in readings[1:]:
         attach(reading, users["procurement_officer"])
     assert queries() == one
+
+
+def test_the_contract_history_says_what_was_attached_in_words(po, contract, users):
+    attach(contract, users["procurement_officer"], files.csv_text(), "data.csv")
+    page = text(po.get(f"/contracts/{contract.id}"))
+    history = page[page.index('id="history-h"'):]
+    assert f"Attached data.csv ({len(files.csv_text())} bytes) to {contract.reference}" in history
+    assert "Attached to" in history and "Stored name" not in history and "Owner" not in history
