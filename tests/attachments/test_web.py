@@ -259,3 +259,23 @@ def test_the_contract_history_says_what_was_attached_in_words(po, contract, user
     history = page[page.index('id="history-h"'):]
     assert f"Attached data.csv ({len(files.csv_text())} bytes) to {contract.reference}" in history
     assert "Attached to" in history and "Stored name" not in history and "Owner" not in history
+
+
+def test_an_upload_without_the_csrf_token_is_refused(csrf_app, tmp_path):
+    from tests import factories
+    from tests.conftest import csrf_token
+
+    csrf_app.config["ATTACHMENTS_DIR"] = str(tmp_path / "csrf-files")
+    officer = factories.make_user("procurement_officer")
+    contract = factories.make_contract()
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": officer.email, "password": factories.PASSWORD, "csrf_token": token})
+
+    url = f"/contracts/{contract.id}/attachments"
+    assert upload(client, url, files.pdf(), "a.pdf").status_code == 400
+    assert left_files(tmp_path / "csrf-files") == []
+    token = csrf_token(client.get(f"/contracts/{contract.id}").get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(files.pdf()), "a.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and len(left_files(tmp_path / "csrf-files")) == 1
