@@ -14,7 +14,6 @@ from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from contracts_app.forms_common import errors_on
 from contracts_app.formatting import long_date
-from contracts_app.imports.reader import human_size
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Reading
@@ -136,7 +135,7 @@ def too_large(error):
     (Raised while the CSRF check reads the form, before sign-in is checked: check here.)"""
     argument, target_for = _TARGETS.get(request.endpoint, (None, None))
     if target_for is None:
-        return render_template("errors/413.html", limit=_limit_text()), 413
+        return render_template("errors/413.html"), 413
     try:
         target = target_for(request.view_args[argument])
     except NotFound:
@@ -146,7 +145,3 @@ def too_large(error):
     form = AttachmentForm(formdata=None)
     form.file.errors = [services.too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"])]
     return _render(target, form, status=413)
-
-
-def _limit_text():
-    return human_size(current_app.config["MAX_CONTENT_LENGTH"])

@@ -2,7 +2,7 @@
 the right headers, only for those who may see the record."""
 import io
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,6 @@ from tests.attachments.files import left_files, upload
 from tests.conftest import ROLES
 from tests.querycount import count_queries
 
-NOW = datetime(2026, 1, 20, 15, 0, tzinfo=timezone.utc)
 
 
 def text(response):
