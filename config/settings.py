@@ -84,6 +84,15 @@ class BaseConfig:
     # CSV import: the largest upload accepted, in bytes.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 
+    # Evidence files (contracts_app/attachments): where they are kept (empty: "attachments" in
+    # the instance folder; every web worker must see the same folder) and the largest accepted.
+    ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR") or None
+    MAX_ATTACHMENT_BYTES = _int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+    # The largest request body the app reads at all: the largest attachment plus room for the
+    # rest of the form and the multipart framing. A larger body is answered 413 with a page that
+    # says why, before any of it is parsed.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", MAX_ATTACHMENT_BYTES + 1024 * 1024)
+
     # OCDS open-data export. The ocid prefix is the one registered with the Open Contracting
     # Partnership ("ocds-" and six characters); keep it fixed so that successive exports merge.
     OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-rdctrk")

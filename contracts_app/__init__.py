@@ -60,7 +60,7 @@ def create_app(config=None):
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work",
+        "portfolio", "imports", "work", "attachments",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)
@@ -104,7 +104,7 @@ def _register_error_pages(app):
             return error_response(error)
         return render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code
 
-    for code in (400, 403, 404, 405):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda error, code=code: error_page(error, code))
 
     @app.errorhandler(500)

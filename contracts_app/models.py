@@ -11,3 +11,4 @@ from contracts_app.portfolio.models import CloseoutEvaluation, HealthSnapshot  #
 from contracts_app.api.models import ApiToken  # noqa: F401
 from contracts_app.imports.models import ImportUpload  # noqa: F401
 from contracts_app.vendors.models import VendorAccess, VendorSubmission  # noqa: F401
+from contracts_app.attachments.models import Attachment  # noqa: F401

@@ -7,7 +7,9 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from contracts_app.auth.models import ADMIN, CDO, CONTRACT_MANAGER, PROCUREMENT_OFFICER
+from contracts_app.attachments.models import CHECKIN, CONTRACT, READING, SUBMISSION, owner_contract, owner_kind
+from contracts_app.auth.models import ADMIN, CDO, CONTRACT_MANAGER, PROCUREMENT_OFFICER, ROLES, VENDOR
+from contracts_app.vendors.models import PENDING
 
 
 def _signed_in(user):
@@ -98,6 +100,42 @@ def can_evaluate(user, contract):
     if can_manage_contract(user, contract):
         return True
     return _signed_in(user) and user.role == PROCUREMENT_OFFICER and contract.is_archived
+
+
+def _staff(user):
+    return _signed_in(user) and user.role in ROLES
+
+
+def can_view_attachment(user, attachment):
+    """An evidence file: whoever may see its record. Staff (every staff role reads every contract,
+    its readings and its check-ins, archived or not); a vendor contact only the files of a
+    submission they made themselves (check-in and contract files are internal)."""
+    if _staff(user):
+        return True
+    if not _signed_in(user) or user.role != VENDOR or attachment.owner_kind != SUBMISSION:
+        return False
+    submission = attachment.owner
+    return submission is not None and submission.submitted_by_id == user.id
+
+
+def can_attach(user, owner):
+    """Attaching a file to ``owner``: whoever may change that record. A contract: procurement
+    officers and its own contract manager, unarchived; a reading: who may enter readings; a
+    check-in: who may manage the contract; a vendor submission: the vendor contact who made it,
+    while it waits for verification."""
+    if not _signed_in(user):
+        return False
+    kind, contract = owner_kind(owner), owner_contract(owner)
+    if kind == CONTRACT:
+        return can_edit_contract(user, contract) or can_manage_contract(user, contract)
+    if kind == READING:
+        return can_enter_readings(user, contract)
+    if kind == CHECKIN:
+        return can_manage_contract(user, contract)
+    if kind == SUBMISSION:
+        return (user.role == VENDOR and owner.submitted_by_id == user.id and owner.state == PENDING
+                and not contract.is_archived)
+    return False
 
 
 # What templates ask: ``can.edit_contract(contract)`` is ``can_edit_contract(current_user,

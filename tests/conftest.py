@@ -91,10 +91,22 @@ def _sqlite_without_fsync(dbapi_connection, connection_record):
         dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
+_ATTACHMENTS_DIR = {}
+
+
+def attachments_dir():
+    """This process's folder for evidence files (never the worktree's instance folder); the
+    attachment tests give each test its own (tests/attachments/conftest.py)."""
+    if "path" not in _ATTACHMENTS_DIR:
+        _ATTACHMENTS_DIR["path"] = tempfile.mkdtemp(prefix="rdc-attachments-")
+    return _ATTACHMENTS_DIR["path"]
+
+
 def _config_for(url, **extra):
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
         SQLALCHEMY_ENGINE_OPTIONS = {}
+        ATTACHMENTS_DIR = attachments_dir()
 
     for key, value in extra.items():
         setattr(Config, key, value)

@@ -1,8 +1,11 @@
 """Every route, every role: the expected status code. A new route without an entry here fails."""
+import io
 from datetime import date
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
+from contracts_app.attachments.services import attach
 from contracts_app.auth.models import User
 from contracts_app.extensions import db
 from contracts_app.imports.models import ImportUpload
@@ -80,6 +83,12 @@ MATRIX = {
     "imports.commit": ("/imports/contracts/{upload}/commit", None),
     # My work: every role; it shows only the signed-in user's own contracts and items.
     "work.index": ("/work", ALL),
+    # Evidence files: every staff role downloads (vendor contacts: tests/attachments/test_web.py);
+    # attaching is for who may change the record.
+    "attachments.download": ("/attachments/{attachment}", ALL),
+    "attachments.attach_to_contract": ("/contracts/{contract}/attachments", PO_AND_OWN_CM),
+    "attachments.attach_to_checkin": ("/checkins/{checkin}/attachments", PO_AND_OWN_CM),
+    "attachments.attach_to_reading": ("/readings/{reading}/attachments", PO_AND_OWN_CM),
 }
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
@@ -124,9 +133,13 @@ def _build_city():
     staged = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", content="reference,title\r\n")
     db.session.add(staged)
     db.session.commit()
+    # An evidence file on the contract (in this process's attachments folder, which outlives
+    # the copied database: see tests/conftest.attachments_dir).
+    evidence = attach(contract, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "evidence.pdf"), users["procurement_officer"])
     ids = {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
+        "attachment": evidence.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 
@@ -228,5 +241,6 @@ def test_it_refuses_any_write_on_an_archived_contract(client_as, factory, users)
     db.session.commit()
     officer = client_as("procurement_officer")
     for url in (f"/contracts/{contract.id}/edit", f"/contracts/{contract.id}/metrics/new",
-                f"/metrics/{metric.id}/readings/new", f"/contracts/{contract.id}/milestones/new"):
+                f"/metrics/{metric.id}/readings/new", f"/contracts/{contract.id}/milestones/new",
+                f"/contracts/{contract.id}/attachments"):
         assert officer.get(url).status_code == 403, url

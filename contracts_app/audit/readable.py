@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from contracts_app.attachments.models import OWNER_KINDS
 from contracts_app.auth.models import ROLES, User
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
@@ -22,7 +23,9 @@ HIDDEN = {
     "pending_contract_id", "position", "status_period_start", "subject_id", "subject_type",
 }
 # Derived columns by kind of row: a metric's "status" is computed, a contract's is chosen.
-HIDDEN_BY_ENTITY = {"metric": {"status"}, "reading": {"status"}}
+# An attachment's owner_id is the id of a contract, reading, check-in or submission (owner_kind
+# says which), not a user: its summary names the record instead.
+HIDDEN_BY_ENTITY = {"metric": {"status"}, "reading": {"status"}, "attachment": {"owner_id", "stored_name"}}
 
 # Id columns shown as the name of the row they point at: (model, how to name it).
 REFERENCES = {
@@ -51,10 +54,16 @@ CODES = {
 CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,
     ("checkin", "status"): CHECKIN_STATUSES, ("actionitem", "status"): ACTION_ITEM_STATUSES,
+    ("attachment", "owner_kind"): OWNER_KINDS,
 }
 
 # Labels where "the column name, capitalised, without _id" would not read right.
 LABELS = {
+    "owner_kind": "Attached to",
+    "original_name": "File name",
+    "content_type": "Type",
+    "size": "Size (bytes)",
+    "sha256": "SHA-256",
     "is_public": "Published as open data",
     "payment_structure": "Payment structure",
     "payment_terms": "How payment ties to results",

@@ -69,6 +69,7 @@ def _app_on(path):
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
         WTF_CSRF_ENABLED = True
+        ATTACHMENTS_DIR = os.path.join(os.path.dirname(str(path)), "attachments")
 
     app = create_app(Config)
     app.jinja_env.bytecode_cache = BYTECODE_CACHE  # templates compiled once per process, as for the other tests

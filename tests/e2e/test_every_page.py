@@ -42,7 +42,7 @@ DEMO_USERS = {
 # The home page sends each role to its own page; a moved page sends its old address to the new.
 KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
-NOT_PAGES = {"static", "auth.logout"}
+NOT_PAGES = {"static", "auth.logout", "attachments.download"}  # (a download: tests/attachments)
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it

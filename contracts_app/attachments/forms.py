@@ -1,0 +1,20 @@
+"""The upload form: one file, CSRF-protected. What the file is, is the service's check."""
+from flask import current_app
+from flask_wtf.file import FileField, FileRequired
+
+from contracts_app.attachments import sniff
+from contracts_app.forms_common import BaseForm
+from contracts_app.imports.reader import human_size
+
+
+class AttachmentForm(BaseForm):
+    file = FileField(
+        "Add a file", validators=[FileRequired(message="Choose a file to attach.")],
+        render_kw={"accept": sniff.ACCEPT_ATTRIBUTE},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.file.description = (
+            f"{sniff.ACCEPTED_TEXT}, at most {human_size(current_app.config['MAX_ATTACHMENT_BYTES'])}."
+        )
