@@ -1,7 +1,7 @@
 """attachments: evidence files on contracts, readings, check-ins and submissions
 
 Revision ID: 3ac8259afbbd
-Revises: 84ea7c9f7646
+Revises: 763d98b94988
 Create Date: 2026-12-02 03:33:03.370993
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3ac8259afbbd'
-down_revision = '84ea7c9f7646'
+down_revision = '763d98b94988'
 branch_labels = None
 depends_on = None
 
