@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from contracts_app.db_utils import chunks, rows_per_statement
 from contracts_app.errors import command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date, plain_number
+from contracts_app.forms_common import parse_decimal
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import Metric, Reading, ReadingRevision
 from contracts_app.metrics.services import MAX_VALUE, NEGATIVE, MetricError
@@ -144,13 +145,12 @@ def parse_value(value):
     elif isinstance(value, int):
         number = Decimal(value)
     else:
-        text = _text(value)
-        if not text:
-            return None, None
         try:
-            number = Decimal(text.replace(" ", ""))
-        except (InvalidOperation, ValueError):
-            return None, NUMBER
+            number = parse_decimal(_text(value))
+        except ValueError as error:
+            return None, str(error)
+        if number is None:
+            return None, None
     if not number.is_finite():
         return None, NUMBER
     if number < 0:
@@ -203,9 +203,11 @@ def _load_readings(pairs):
 # --- the check ---------------------------------------------------------------------------------
 
 
-def check_readings(rows, actor, now=None):
+def check_readings(rows, actor, now=None, row_name=None):
     """Check ``rows`` (dicts with metric_id, period_start, value, note and optionally version,
     raw from a file or a request) for ``actor``; returns a BulkCheck with every problem.
+    ``row_name(index)`` names another row in a message ("row 3" in a spreadsheet); by default
+    "item 2" (the index in the list).
 
     Permissions are per row: the actor must be allowed to enter readings for the metric's
     contract (``permissions.can_enter_readings``). A period still in progress may be recorded
@@ -213,6 +215,7 @@ def check_readings(rows, actor, now=None):
     """
     now = now or utcnow()
     today = status.today_for(now)
+    row_name = row_name or (lambda index: f"item {index}")
     result = BulkCheck()
 
     def problem(index, column, message):
@@ -283,7 +286,7 @@ def check_readings(rows, actor, now=None):
         key = (metric.id, period.start)
         if key in seen:
             problem(index, PERIOD_START,
-                    f"{metric.name}, {period.label(metric.cadence)} is also in an earlier row ({seen[key]}): "
+                    f"{metric.name}, {period.label(metric.cadence)} is also in {row_name(seen[key])}: "
                     "give each period once.")
             continue
         seen[key] = index
@@ -435,16 +438,18 @@ class _Raced(Exception):
 
 
 @command
-def write_readings(rows, actor, now=None):
+def write_readings(rows, actor, now=None, commit=True, row_name=None):
     """Check ``rows`` and write them all in one transaction, or raise BulkReadingsError with
     every problem having written nothing. Returns (BulkCheck, reading ids in row order).
+    ``commit=False`` leaves the commit to the caller (the spreadsheet import, which records the
+    upload in the same transaction).
 
     When someone records one of the periods or corrects one of the readings between the check
     and the write (the unique constraint, or the version, refuses ours), the rows are checked
     again so that the problem is named on its row.
     """
     now = now or utcnow()
-    check = check_readings(rows, actor, now)
+    check = check_readings(rows, actor, now, row_name)
     if check.problems:
         raise BulkReadingsError(check.problems)
     if not check.count:
@@ -453,10 +458,11 @@ def write_readings(rows, actor, now=None):
         ids = _write(check, actor, now)
     except (IntegrityError, _Raced):
         db.session.rollback()
-        again = check_readings(rows, actor, now)
+        again = check_readings(rows, actor, now, row_name)
         raise BulkReadingsError(again.problems or [
             Problem(0, None, "Some of these readings were changed by someone else meanwhile; nothing was saved. "
                              "Try again.")
         ])
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return check, ids

@@ -66,8 +66,8 @@ def test_it_names_every_problem_by_row_and_column_and_writes_nothing(db, city):
                      (5, "value"), (6, "value"), (7, "period_start"), (8, "metric_id"), (9, "metric_id"),
                      (10, "metric_id"), (11, "value")]
     messages = {p.index: p.message for p in raised.value.problems}
-    assert "earlier row (0)" in messages[1]
-    assert "Enter a number" in messages[5]
+    assert "is also in item 0" in messages[1]
+    assert "is not a number" in messages[5]
     assert "not its contract manager" in messages[10]
     assert _readings(db) == []
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
