@@ -306,8 +306,14 @@ def read_upload(data, max_bytes, max_rows):
 
 
 def limits():
+    """(bytes, rows): the most one upload through the web page may hold."""
     config = current_app.config
     return config["READINGS_IMPORT_MAX_BYTES"], config["READINGS_IMPORT_MAX_ROWS"]
+
+
+def row_count(text):
+    """The rows of a file after its header (an upper bound: a quoted line break counts twice)."""
+    return max(text.count("\n") - (0 if text.endswith("\n") else -1) - 1, 0)
 
 
 # --- checking the rows ---------------------------------------------------------------------------
@@ -362,8 +368,9 @@ def _header(cells, errors):
     return columns, labels
 
 
-def sheet_rows(text):
-    """(header problems, the rows for metrics.bulk, their row numbers, rows skipped, labels)."""
+def sheet_rows(text, on_row=None):
+    """(header problems, the rows for metrics.bulk, their row numbers, rows skipped, labels).
+    ``on_row()`` is called for each row read (the CLI's progress bar)."""
     parsed = reader.parse(text)
     errors = []
     columns, labels = _header(parsed.header, errors)
@@ -371,6 +378,8 @@ def sheet_rows(text):
     if errors:
         return errors, rows, numbers, skipped, labels
     for number, cells in parsed.rows:
+        if on_row is not None:
+            on_row()
         values = {key: (cells[index].strip() if index < len(cells) else "") for index, key in columns.items()}
         extra = [cell for index, cell in enumerate(cells) if index not in columns and cell.strip()]
         if not any(values.values()) and not extra:
@@ -395,9 +404,9 @@ def sheet_rows(text):
     return errors, rows, numbers, skipped, labels
 
 
-def check_sheet(text, actor, now):
+def check_sheet(text, actor, now, on_row=None):
     """Check a staged readings file: a SheetCheck with every problem, or what it would write."""
-    errors, rows, numbers, skipped, labels = sheet_rows(text)
+    errors, rows, numbers, skipped, labels = sheet_rows(text, on_row)
     result = SheetCheck(errors=errors, rows=rows, numbers=numbers, skipped=skipped)
     if errors and not rows:
         return result

@@ -240,13 +240,13 @@ def readings_text(recorded, corrected):
     return f"{text} ({plural(corrected, 'correction')})" if corrected else text
 
 
-def _write_readings(upload, actor, now):
+def _write_readings(upload, actor, now, on_row=None):
     """Check the upload's rows and write them with ``metrics.bulk`` in the caller's transaction
     (the upload claimed or added), then commit; on any problem roll back and return them."""
     from contracts_app.imports import readings as sheet
     from contracts_app.metrics import bulk
 
-    checked = sheet.check_sheet(upload.content, actor, now)
+    checked = sheet.check_sheet(upload.content, actor, now, on_row)
     if not checked.ok:
         db.session.rollback()
         return ReadingsImportResult(errors=checked.errors, skipped=checked.skipped)
@@ -280,10 +280,11 @@ def commit_readings_upload(upload, actor, now=None):
 
 
 @command
-def import_readings_text(text, encoding, filename, actor, now=None):
-    """Check and record a readings file in one go (the CLI); recorded as an upload too."""
+def import_readings_text(text, encoding, filename, actor, now=None, on_row=None):
+    """Check and record a readings file in one go (the CLI); recorded as an upload too.
+    ``on_row()`` is called as each row is read (a progress bar)."""
     now = now or utcnow()
     upload = ImportUpload(uploaded_by_id=actor.id, filename=clean_filename(filename), encoding=encoding, content=text,
                           created_at=now, kind=READINGS)
     db.session.add(upload)
-    return _write_readings(upload, actor, now)
+    return _write_readings(upload, actor, now, on_row)
