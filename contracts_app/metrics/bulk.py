@@ -181,6 +181,22 @@ def _load_metrics(metric_ids):
     return metrics
 
 
+def readings_at(pairs):
+    """{(metric id, period start): Reading} of the pairs that have one (a few statements)."""
+    return _load_readings(set(pairs))
+
+
+def contracts_of(metric_ids):
+    """{metric id: its Contract} for the ids that exist: one statement (for a 403 before any check)."""
+    found = {}
+    for chunk in chunks(sorted(set(metric_ids)), rows_per_statement(1, cap=5000)):
+        for metric_id, contract in db.session.execute(
+            select(Metric.id, Contract).join(Contract, Contract.id == Metric.contract_id).where(Metric.id.in_(chunk))
+        ):
+            found[metric_id] = contract
+    return found
+
+
 def _load_readings(pairs):
     """{(metric id, period start): Reading} for the pairs: one statement for the metrics and
     starts named (a superset), filtered here."""
