@@ -50,11 +50,11 @@ class Column:
 COLUMNS = (
     Column("contract_reference", "Contract reference", 18, help="For you to read; not checked."),
     Column("contract_title", "Contract title", 32, help="For you to read."),
-    Column("metric_id", "Metric id", 10, True, "Which metric: do not change."),
+    Column("metric_id", "Metric id", 10, True, "Which metric the row is for."),
     Column("metric_name", "Metric name", 32, help="For you to read."),
     Column("unit", "Unit", 12, help="What the value counts."),
     Column("period", "Period", 16, help="The reporting period, in words."),
-    Column("period_start", "Period start", 13, True, "The period's first day (ISO date): do not change."),
+    Column("period_start", "Period start", 13, True, "The period's first day (an ISO date, 2026-03-01)."),
     Column("period_end", "Period end", 13, help="The period's last day."),
     Column("due_date", "Due date", 13, help="When the reading was due."),
     Column("target", "Target", 10, help="The period's target."),

@@ -77,6 +77,10 @@ ENDPOINT_ARGUMENTS = {
     "management.checkin_detail": {
         "checkin_id": "SELECT min(checkin_id) FROM action_items",
     },
+    # The readings upload staged by ``demo_rows`` (the contracts one is another kind).
+    "imports.readings_preview": {
+        "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'readings'",
+    },
 }
 
 # Each element sticking out past the viewport's right edge that is not inside a clipping or
@@ -170,6 +174,7 @@ def demo_rows(demo_live_app):
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(template_rows())
         stage_upload(buffer.getvalue(), "utf-8", "contracts.csv", ana)
+        stage_upload("Metric id,Period start,Value,Note\r\n", "utf-8", "readings.csv", ana, kind="readings")
 
         def value(sql):
             return db.session.execute(text(sql)).scalar()
