@@ -160,7 +160,8 @@ def _readings_scope():
     return readings_sheet.contracts_for(current_user), "your contracts", "mine"
 
 
-@bp.route("/imports/readings/due.<any(xlsx, csv):fmt>")
+@bp.route("/imports/readings/due.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/imports/readings/due.csv", defaults={"fmt": "csv"})
 def readings_download(fmt):
     """The due periods (ended, no reading yet; overdue first) to fill in, as XLSX or CSV."""
     require(can_import_readings(current_user))

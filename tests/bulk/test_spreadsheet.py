@@ -226,3 +226,11 @@ def test_a_contract_import_address_does_not_show_a_readings_upload(db, city, cm,
     db.session.commit()
     assert po.get(f"/imports/contracts/{upload.id}").status_code == 404
     assert cm.get(f"/imports/readings/{upload.id}").status_code == 403
+
+
+def test_a_body_over_max_content_length_gets_the_readings_page_with_the_reason(app, db, city, cm):
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    response = _upload(cm, b"Metric id,Period start,Value\r\n" + b"1,2025-07-01,1\r\n" * 500, "big.csv")
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Upload readings from a spreadsheet" in page and "The file is larger than" in page

@@ -43,7 +43,7 @@ DEMO_USERS = {
 KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
 NOT_PAGES = {"static", "auth.logout"}
-DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip")
+DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it
 # has open flags, so its pages have metrics, flags and a check-in to show.
