@@ -1,5 +1,4 @@
 """`flask import readings FILE --as EMAIL [--dry-run]`."""
-from datetime import date
 
 from sqlalchemy import func, select
 
