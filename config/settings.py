@@ -83,6 +83,9 @@ class BaseConfig:
 
     # CSV import: the largest upload accepted, in bytes.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    # Readings spreadsheet upload (.xlsx or .csv): the largest file, and the most rows, accepted.
+    READINGS_IMPORT_MAX_BYTES = _int("READINGS_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    READINGS_IMPORT_MAX_ROWS = _int("READINGS_IMPORT_MAX_ROWS", 20000)
 
     # Evidence files (contracts_app/attachments): where they are kept (empty: "attachments" in
     # the instance folder; every web worker must see the same folder) and the largest accepted.

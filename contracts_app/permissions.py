@@ -53,6 +53,12 @@ def can_enter_readings(user, contract):
     return user.role == PROCUREMENT_OFFICER or _manages(user, contract)
 
 
+def can_import_readings(user):
+    """The readings spreadsheet (download the due periods, upload them filled in): procurement
+    officers and contract managers, each row then checked with ``can_enter_readings``."""
+    return _signed_in(user) and user.role in (PROCUREMENT_OFFICER, CONTRACT_MANAGER)
+
+
 def can_edit_milestones(user, contract):
     """Milestones: procurement officers, and the contract's own contract manager."""
     return can_enter_readings(user, contract)

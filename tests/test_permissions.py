@@ -81,6 +81,12 @@ MATRIX = {
     "imports.template": ("/imports/contracts/template.csv", PO),
     "imports.preview": ("/imports/contracts/{upload}", PO),
     "imports.commit": ("/imports/contracts/{upload}/commit", None),
+    # Readings spreadsheet: procurement officers and contract managers (each row then checked
+    # against the contracts they may enter readings for); {readings_upload} is the officer's own.
+    "imports.readings_download": ("/imports/readings/due.xlsx", PO_AND_OWN_CM),
+    "imports.readings_upload": ("/imports/readings", PO_AND_OWN_CM),
+    "imports.readings_preview": ("/imports/readings/{readings_upload}", PO),
+    "imports.readings_commit": ("/imports/readings/{readings_upload}/commit", None),
     # My work: every role; it shows only the signed-in user's own contracts and items.
     "work.index": ("/work", ALL),
     # Evidence files: every staff role downloads (vendor contacts: tests/attachments/test_web.py);
@@ -98,7 +104,7 @@ WRITES = {
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
-                         "imports.template", "imports.preview")
+                         "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview")
 }
 
 
@@ -131,7 +137,9 @@ def _build_city():
         management.update({f"{key}flag": flag.id, f"{key}checkin": pending.id, f"{key}item": item.id})
     # A staged CSV import (header only: committing it reports the error and writes nothing).
     staged = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", content="reference,title\r\n")
-    db.session.add(staged)
+    readings = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", kind="readings",
+                            content="Metric id,Period start,Value\r\n")
+    db.session.add_all([staged, readings])
     db.session.commit()
     # An evidence file on the contract (in this process's attachments folder, which outlives
     # the copied database: see tests/conftest.attachments_dir).
@@ -139,7 +147,7 @@ def _build_city():
     ids = {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
-        "attachment": evidence.id,
+        "attachment": evidence.id, "readings_upload": readings.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 

@@ -4,6 +4,8 @@ Views raise ``ApiError`` (or the usual ``abort``); create_app's error pages call
 ``error_response`` for any request under /api/, and ``init_api`` adds a handler for every other
 HTTP error there, so a client never gets an HTML page, whatever went wrong.
 """
+import re
+
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -41,7 +43,7 @@ class ApiError(Exception):
     """An API error with its status, a stable ``code``, a message for people and, per request
     field, what is wrong with it. ``existing_id`` names the row a 409 conflicts with."""
 
-    def __init__(self, status, message=None, code=None, fields=None, existing_id=None, headers=None):
+    def __init__(self, status, message=None, code=None, fields=None, existing_id=None, headers=None, errors=None):
         super().__init__(message or MESSAGES.get(status, ""))
         self.status = status
         self.code = code or CODES.get(status, "error")
@@ -49,6 +51,23 @@ class ApiError(Exception):
         self.fields = fields or {}
         self.existing_id = existing_id
         self.headers = headers or {}
+        # Problems of the items of a list in the body (a batch), each {"index", "field", "message"}.
+        self.errors = errors if errors is not None else item_errors(self.fields)
+
+
+# "readings.3.value": the field of one item of a list of objects in the body.
+_ITEM_FIELD = re.compile(r"^[A-Za-z_]+\.(\d+)\.([A-Za-z_][\w.]*)$")
+
+
+def item_errors(fields):
+    """The field errors that belong to items of a list of objects, as {"index", "field",
+    "message"} in index order (empty when there are none)."""
+    found = []
+    for name, message in fields.items():
+        match = _ITEM_FIELD.match(name)
+        if match:
+            found.append({"index": int(match.group(1)), "field": match.group(2), "message": message})
+    return sorted(found, key=lambda e: (e["index"], e["field"]))
 
 
 def _flatten(messages, prefix=""):
@@ -118,6 +137,8 @@ def error_response(error):
     body = {"code": api_error.code, "message": api_error.message, "fields": api_error.fields}
     if api_error.existing_id is not None:
         body["existing_id"] = api_error.existing_id
+    if api_error.errors:
+        body["errors"] = api_error.errors
     response = jsonify({"error": body})
     response.status_code = api_error.status
     for name, value in api_error.headers.items():

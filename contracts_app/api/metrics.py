@@ -7,12 +7,14 @@ from contracts_app.api.base import (
     CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error,
 )
 from contracts_app.api.contracts import contract_or_404
+from contracts_app.api.errors import ApiError
 from contracts_app.api.schemas import (
-    MetricCreatedSchema, MetricCreateSchema, MetricListSchema, MetricSchema, ReadingCorrectionSchema,
-    ReadingCreateSchema, ReadingListSchema, ReadingSchema,
+    MetricCreatedSchema, MetricCreateSchema, MetricListSchema, MetricSchema, ReadingBatchResponseSchema,
+    ReadingBatchSchema, ReadingCorrectionSchema, ReadingCreateSchema, ReadingListSchema, ReadingSchema,
 )
 from contracts_app.contracts.models import Contract
-from contracts_app.metrics import services, summaries
+from contracts_app.formatting import plural
+from contracts_app.metrics import bulk, services, summaries
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.permissions import can_edit_contract, can_enter_readings
 
@@ -151,3 +153,53 @@ def correct_reading(body, reading_id):
     services.correct_reading(reading, user, body["value"], body["note"])
     return _one_reading(reading.metric, reading.id)
 
+
+
+@bp.route("/readings/batch", methods=["POST"])
+@bp.arguments(ReadingBatchSchema)
+@bp.response(201, ReadingBatchResponseSchema)
+@bp.alt_response(403, response=FORBIDDEN)
+def record_readings_batch(body):
+    """Record up to 1,000 readings at once: all of them, or none.
+
+    Each item is a new reading (the period has started, lies in the contract's term and has no
+    reading) or a correction of the period's reading (then ``note`` says why; ``version``, when
+    given, must be the reading's current version). An item identical to the stored reading is
+    left as it is ("unchanged"). Any problem answers 422 with ``errors`` naming every problem
+    by index, and nothing is written; a metric of a contract you may not enter readings for
+    answers 403. The answer lists every item, in order, with the reading's id, version and status.
+    """
+    user = api_user()
+    items = body["readings"]
+    contracts = bulk.contracts_of(item["metric_id"] for item in items)
+    refused = {}
+    for index, item in enumerate(items):
+        contract = contracts.get(item["metric_id"])
+        if contract is not None and not can_enter_readings(user, contract):
+            refused.setdefault(contract.reference, []).append(index)
+    if refused:
+        named = "; ".join(f"{reference} (items {', '.join(map(str, indexes))})" for reference, indexes in refused.items())
+        raise ApiError(403, f"You may not enter readings for these contracts: {named}.")
+    try:
+        check, _ = bulk.write_readings(items, user, row_name=lambda index: f"item {index}")
+    except bulk.BulkReadingsError as error:
+        fields = {}
+        for problem in error.problems:
+            fields.setdefault(f"readings.{problem.index}.{problem.column or 'metric_id'}", problem.message)
+        raise ApiError(
+            422, f"{plural(len(error.problems), 'problem')} in the batch; nothing was recorded.", fields=fields,
+            errors=[{"index": p.index, "field": p.column, "message": p.message} for p in error.problems],
+        )
+    kinds = {row.index: "recorded" for row in check.new}
+    kinds.update({row.index: "corrected" for row in check.corrections})
+    stored = bulk.readings_at((item["metric_id"], item["period_start"]) for item in items)
+    out = []
+    for index, item in enumerate(items):
+        reading = stored[(item["metric_id"], item["period_start"])]
+        out.append({
+            "index": index, "result": kinds.get(index, "unchanged"), "id": reading.id, "metric_id": reading.metric_id,
+            "period_start": reading.period_start, "period_end": reading.period_end, "value": reading.value,
+            "note": reading.note, "status": reading.status, "version": reading.version,
+        })
+    return {"items": out, "recorded": len(check.new), "corrected": len(check.corrections),
+            "unchanged": len(check.unchanged)}

@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from contracts_app.api.fields import Choice, DecimalText, Day, Flag, Id, Number, Text, WholeNumber
 from contracts_app.api.base import PageArgs
@@ -43,6 +43,17 @@ class ErrorBodySchema(Schema):
         metadata={"description": "What is wrong with each request field, by name (may be empty)."},
     )
     existing_id = fields.Integer(metadata={"description": "409 only: the id of the row the request conflicts with."})
+    errors = fields.List(
+        fields.Nested(lambda: ItemErrorSchema()),
+        metadata={"description": "For a body with a list of items (POST /readings/batch): every problem of the items, "
+                                 "by index in the list (also in fields as readings.<index>.<field>)."},
+    )
+
+
+class ItemErrorSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "The item's position in the list, from 0."})
+    field = fields.String(required=True, allow_none=True, metadata={"description": "The item's field at fault, if one is."})
+    message = fields.String(required=True)
 
 
 class ErrorSchema(Schema):
@@ -305,6 +316,47 @@ class ReadingCreateSchema(Schema):
     period_start = Day(required=True, metadata={"description": "The first day of the reporting period."})
     value = Number(required=True, places=4, max_abs=VALUE_MAX)
     note = Text(load_default="", max_length=LONG_TEXT)
+
+
+BATCH_MAX = 1000
+
+
+class ReadingBatchItemSchema(Schema):
+    metric_id = Id(required=True)
+    period_start = Day(required=True, metadata={"description": "The first day of the reporting period."})
+    value = Number(required=True, places=4, max_abs=VALUE_MAX)
+    note = Text(load_default="", max_length=LONG_TEXT, metadata={
+        "description": "Optional for a new reading; required when the period has a reading (a correction: why)."})
+    version = Id(load_default=None, metadata={
+        "description": "Optional, for a correction: the version of the reading you saw; refused when it has moved on."})
+
+
+class ReadingBatchSchema(Schema):
+    readings = fields.List(
+        fields.Nested(ReadingBatchItemSchema), required=True,
+        validate=validate.Length(1, BATCH_MAX, error=f"Send from 1 to {BATCH_MAX:,} readings in one batch."),
+        metadata={"description": f"1 to {BATCH_MAX:,} readings: new ones, or corrections of recorded periods."},
+    )
+
+
+class ReadingBatchResultSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "The item's position in the request."})
+    result = fields.String(required=True, metadata={"enum": ["recorded", "corrected", "unchanged"]})
+    id = fields.Integer(required=True)
+    metric_id = fields.Integer(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    value = DecimalText(required=True)
+    note = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": HEALTH})
+    version = fields.Integer(required=True)
+
+
+class ReadingBatchResponseSchema(Schema):
+    items = fields.List(fields.Nested(ReadingBatchResultSchema), required=True)
+    recorded = fields.Integer(required=True)
+    corrected = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
 
 
 class ReadingCorrectionSchema(Schema):

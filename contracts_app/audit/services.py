@@ -49,3 +49,32 @@ def record(actor, action, obj, before=None, after=None, contract_id=None, summar
     )
     db.session.add(event)
     return event
+
+
+def snapshot_values(model, values):
+    """What ``snapshot`` gives for a row of ``model`` that is not loaded as an object: the
+    columns of ``values`` (a dict by column key) that ``snapshot`` keeps, JSON-safe."""
+    keep = {column.key for column in inspect(model).column_attrs} - _SECRET_FIELDS - _SKIPPED_FIELDS
+    return {key: _jsonable(value) for key, value in values.items() if key in keep}
+
+
+def record_many(actor, events, now):
+    """Add many audit events to the current transaction in one executemany (bulk writes).
+
+    ``events`` are dicts with action, entity_type, entity_id, contract_id, summary, before and
+    after, as ``record`` would store them. The caller commits."""
+    if not events:
+        return
+    actor_id = actor.id if actor is not None else None
+    db.session.execute(
+        AuditEvent.__table__.insert(),
+        [
+            {
+                "actor_id": actor_id, "action": event["action"], "entity_type": event["entity_type"],
+                "entity_id": event["entity_id"], "contract_id": event.get("contract_id"),
+                "summary": (event.get("summary") or "")[:255], "before": event.get("before"),
+                "after": event.get("after"), "created_at": now,
+            }
+            for event in events
+        ],
+    )

@@ -1,18 +1,21 @@
-"""``flask --app run import contracts FILE.csv --as EMAIL [--dry-run]``."""
+"""``flask --app run import contracts FILE.csv --as EMAIL [--dry-run]`` and
+``flask --app run import readings FILE --as EMAIL [--dry-run]``."""
 import os
+import sys
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from contracts_app.auth.models import User
+from contracts_app.cli_options import now_option
 from contracts_app.extensions import db
 from contracts_app.formatting import plural, with_article
 from contracts_app.imports import reader, services
 from contracts_app.imports.plan import build_plan
 from contracts_app.permissions import can_create_contracts
 
-import_cli = AppGroup("import", help="Import data from CSV files.")
+import_cli = AppGroup("import", help="Import data from CSV files (and readings from .xlsx workbooks).")
 
 
 def _report_errors(errors):
@@ -62,3 +65,80 @@ def import_contracts_command(file, actor_email, dry_run):
         f"Imported {services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)} "
         f"from {file.name}."
     )
+
+
+# The CLI has no upload limit of its own (it is for the files too large for a web request);
+# this only keeps a runaway file from exhausting memory.
+CLI_MAX_BYTES = 512 * 1024 * 1024
+CLI_MAX_ROWS = 2_000_000
+
+
+@import_cli.command("readings")
+@click.argument("file", type=click.File("rb"))
+@click.option("--as", "actor_email", required=True, metavar="EMAIL",
+              help="An active procurement officer or contract manager: the readings are recorded as theirs, and "
+                   "each row must be a contract they may enter readings for.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it would record; write nothing.")
+@now_option
+def import_readings_command(file, actor_email, dry_run, now):
+    """Record readings from FILE, an .xlsx workbook or a CSV in the format of the downloaded
+    readings spreadsheet (Metric id, Period start, Value, Note...). Every problem is printed by
+    row and column, and nothing is written unless every row is right. FILE may be - for
+    standard input."""
+    from contracts_app.db_types import utcnow
+    from contracts_app.imports import readings as sheet
+    from contracts_app.permissions import can_import_readings
+
+    now = now or utcnow()
+    actor = db.session.scalar(select(User).where(func.lower(User.email) == actor_email.strip().lower()))
+    if actor is None or not actor.active:
+        raise click.ClickException(f"No active user has the email {actor_email}.")
+    if not can_import_readings(actor):
+        raise click.ClickException(
+            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and contract "
+            "managers enter readings."
+        )
+    try:
+        text, encoding = sheet.read_upload(file.read(), CLI_MAX_BYTES, CLI_MAX_ROWS)
+    except reader.ImportFileError as error:
+        raise click.ClickException(f"{file.name}: {error}")
+    with click.progressbar(length=sheet.row_count(text), label="Reading rows", file=sys.stderr) as bar:
+        def step():
+            bar.update(1)
+
+        if dry_run:
+            checked = sheet.check_sheet(text, actor, now, step)
+            result = None
+        else:
+            result = services.import_readings_text(text, encoding, os.path.basename(file.name), actor, now, step)
+    if dry_run:
+        if not checked.ok:
+            _report_problems(checked.errors)
+        check = checked.check
+        click.echo(
+            f"No problems. This would record {services.readings_text(len(check.new), len(check.corrections))}"
+            f"{_left_out(len(check.unchanged), checked.skipped)}. Nothing was written (--dry-run)."
+        )
+        return
+    if not result.ok:
+        _report_problems(result.errors)
+    click.echo(
+        f"Recorded {services.readings_text(result.recorded, result.corrected)} from {file.name}"
+        f"{_left_out(result.unchanged, result.skipped)}."
+    )
+
+
+def _left_out(unchanged, skipped):
+    parts = []
+    if unchanged:
+        parts.append(f"{plural(unchanged, 'row')} unchanged")
+    if skipped:
+        parts.append(f"{plural(skipped, 'row')} without a value skipped")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _report_problems(errors):
+    for error in errors:
+        click.echo(str(error), err=True)
+    click.echo(f"{plural(len(errors), 'problem')}; nothing was recorded.", err=True)
+    raise SystemExit(1)

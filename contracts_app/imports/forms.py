@@ -14,3 +14,12 @@ class UploadForm(BaseForm):
 
 class CommitForm(BaseForm):
     """The Import button: only the CSRF token."""
+
+
+class ReadingsUploadForm(BaseForm):
+    file = FileField(
+        "Spreadsheet (.xlsx or .csv)", validators=[FileRequired(message="Choose the filled-in spreadsheet to upload.")],
+        description="The file you downloaded, with Value (and Note) filled in: an Excel workbook (.xlsx), or CSV "
+                    "(UTF-8 or Windows-1252, comma- or semicolon-separated).",
+        render_kw={"accept": ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )

@@ -1,21 +1,29 @@
-"""The import pages: upload a CSV, see every error or what it will create, then import it once."""
+"""The import pages: upload a CSV, see every error or what it will create, then import it once.
+
+Two kinds: contracts and their metrics (procurement officers), and readings (the due periods
+downloaded as a spreadsheet, filled in and uploaded again; procurement officers and contract
+managers, each row checked against the contracts they may enter readings for)."""
 import csv
 import io
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from contracts_app.auth.models import CONTRACT_MANAGER, User
-from contracts_app.contracts.models import PAYMENT_STRUCTURES
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract
+from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date
 from contracts_app.imports import bp, reader, services
+from contracts_app.imports import readings as readings_sheet
 from contracts_app.imports.columns import COLUMNS, template_rows
-from contracts_app.imports.forms import CommitForm, UploadForm
-from contracts_app.imports.models import ImportUpload
+from contracts_app.imports.forms import CommitForm, ReadingsUploadForm, UploadForm
+from contracts_app.imports.models import CONTRACTS, READINGS, ImportUpload
 from contracts_app.imports.plan import ImportPlan, build_plan, imported_contracts
-from contracts_app.permissions import can_create_contracts, require
+from contracts_app.metrics.status import today_for
+from contracts_app.permissions import can_create_contracts, can_enter_readings, can_import_readings, require
 from contracts_app.priorities.models import Priority
 
 TEMPLATE_FILENAME = "contracts-import-template.csv"
@@ -66,6 +74,8 @@ def too_large(error):
     """A body over MAX_CONTENT_LENGTH (if a deployment sets one): the upload page, with the reason.
 
     (Raised while the CSRF check reads the form, before sign-in is checked: check here.)"""
+    if request.endpoint == "imports.readings_upload":
+        return _too_large_readings()
     if not can_create_contracts(current_user):
         return render_template("errors/403.html", reason=""), 403
     form = UploadForm(formdata=None)
@@ -91,6 +101,8 @@ def template():
 def _own_upload(upload_id):
     require(can_create_contracts(current_user))
     staged = db.get_or_404(ImportUpload, upload_id)
+    if staged.kind != CONTRACTS:
+        abort(404)
     if staged.uploaded_by_id != current_user.id:
         abort(403, description="Only the person who uploaded this file can see or import it.")
     return staged
@@ -126,3 +138,129 @@ def commit(upload_id):
         return _render_preview(staged, plan=ImportPlan(errors=result.errors))
     flash(f"Imported {services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)}.", "success")
     return redirect(url_for("imports.preview", upload_id=staged.id))
+
+
+# --- readings: the due periods as a spreadsheet, and the filled-in spreadsheet back -------------
+
+
+def _readings_scope():
+    """(contracts, what they are in words, a slug for the file name) from ?contract= or
+    ?department= (neither: the user's own contracts); 403 when a contract named is not theirs."""
+    contract_arg = request.args.get("contract", "").strip()
+    department = request.args.get("department", "").strip()
+    if contract_arg:
+        if not contract_arg.isdigit() or not 0 < int(contract_arg) <= 2**31 - 1:
+            abort(404)
+        contract = db.get_or_404(Contract, int(contract_arg))
+        require(can_enter_readings(current_user, contract))
+        return readings_sheet.contracts_for(current_user, contract=contract), contract.reference, contract.reference
+    if department:
+        return (readings_sheet.contracts_for(current_user, department=department), department,
+                "-".join(department.lower().split()))
+    return readings_sheet.contracts_for(current_user), "your contracts", "mine"
+
+
+@bp.route("/imports/readings/due.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/imports/readings/due.csv", defaults={"fmt": "csv"})
+def readings_download(fmt):
+    """The due periods (ended, no reading yet; overdue first) to fill in, as XLSX or CSV."""
+    require(can_import_readings(current_user))
+    now = utcnow()
+    contracts, scope, slug = _readings_scope()
+    rows = readings_sheet.due_periods(contracts, now)
+    safe = "".join(ch for ch in slug if ch.isalnum() or ch in "-_")[:60] or "readings"
+    filename = f"readings-due-{safe}-{today_for(now).isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":
+        return Response(readings_sheet.csv_text(rows), mimetype="text/csv", headers=headers)
+    title = f"Readings due: {scope} ({long_date(today_for(now))})"
+    return Response(
+        readings_sheet.xlsx_bytes(rows, title), headers=headers,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _readings_help():
+    max_bytes, max_rows = readings_sheet.limits()
+    return {"columns": readings_sheet.COLUMNS, "max_size": reader.human_size(max_bytes), "max_rows": max_rows}
+
+
+def _render_readings_upload(form, errors=None, filename=None, status=200):
+    return render_template("imports/readings_upload.html", form=form, errors=errors, filename=filename,
+                           **_readings_help()), status
+
+
+def _too_large_readings():
+    if not can_import_readings(current_user):
+        return render_template("errors/403.html", reason=""), 403
+    form = ReadingsUploadForm(formdata=None)
+    form.file.errors = [_too_large_message()]
+    return _render_readings_upload(form, status=413)
+
+
+def _too_large_message():
+    return (f"The file is larger than {reader.human_size(readings_sheet.limits()[0])}, the most one upload accepts. "
+            "Split it into several files and upload them one after the other.")
+
+
+@bp.route("/imports/readings", methods=["GET", "POST"])
+def readings_upload():
+    require(can_import_readings(current_user))
+    form = ReadingsUploadForm()
+    if not form.validate_on_submit():
+        return _render_readings_upload(form)
+    storage = form.file.data
+    max_bytes, max_rows = readings_sheet.limits()
+    # One byte more than allowed: enough to know the file is too large, never more.
+    data = storage.stream.read(max_bytes + 1)
+    try:
+        text, encoding = readings_sheet.read_upload(data, max_bytes, max_rows)
+    except reader.ImportFileError as error:
+        form.file.errors.append(str(error))
+        return _render_readings_upload(form, status=413 if len(data) > max_bytes else 200)
+    checked = readings_sheet.check_sheet(text, current_user, utcnow())
+    if not checked.ok:
+        return _render_readings_upload(form, errors=checked.errors, filename=services.clean_filename(storage.filename))
+    staged = services.stage_upload(text, encoding, storage.filename, current_user, kind=READINGS)
+    return redirect(url_for("imports.readings_preview", upload_id=staged.id))
+
+
+def _own_readings_upload(upload_id):
+    require(can_import_readings(current_user))
+    staged = db.get_or_404(ImportUpload, upload_id)
+    if staged.kind != READINGS:
+        abort(404)
+    if staged.uploaded_by_id != current_user.id:
+        abort(403, description="Only the person who uploaded this file can see or import it.")
+    return staged
+
+
+def _render_readings_preview(staged, errors=None, status=200):
+    context = {"upload": staged, "commit_form": CommitForm(), "form": ReadingsUploadForm(formdata=None), **_readings_help()}
+    if staged.committed_at is None and errors is None:
+        checked = readings_sheet.check_sheet(staged.content, current_user, utcnow())
+        if checked.ok:
+            context["preview"] = readings_sheet.preview(checked)
+        errors = checked.errors
+    return render_template("imports/readings_preview.html", errors=errors, **context), status
+
+
+@bp.route("/imports/readings/<int:upload_id>")
+def readings_preview(upload_id):
+    return _render_readings_preview(_own_readings_upload(upload_id))
+
+
+@bp.route("/imports/readings/<int:upload_id>/commit", methods=["POST"])
+def readings_commit(upload_id):
+    staged = _own_readings_upload(upload_id)
+    if not CommitForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.commit_readings_upload(staged, current_user)
+    except services.ImportRefused as refusal:
+        flash(str(refusal), "warning")
+        return redirect(url_for("imports.readings_preview", upload_id=staged.id))
+    if not result.ok:
+        return _render_readings_preview(staged, errors=result.errors)
+    flash(f"Recorded {services.readings_text(result.recorded, result.corrected)}.", "success")
+    return redirect(url_for("imports.readings_preview", upload_id=staged.id))

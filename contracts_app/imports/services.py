@@ -20,7 +20,7 @@ from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, plural
-from contracts_app.imports.models import ImportUpload
+from contracts_app.imports.models import CONTRACTS, READINGS, ImportUpload
 from contracts_app.imports.plan import CONTRACT_FIELD_COLUMNS, METRIC_FIELD_COLUMNS, RowError, build_plan
 from contracts_app.metrics import services as metric_services
 
@@ -128,7 +128,7 @@ def _write_all(text, filename, actor, now, upload):
 # --- the two ways in -----------------------------------------------------------------------
 
 
-def stage_upload(text, encoding, filename, actor, now=None):
+def stage_upload(text, encoding, filename, actor, now=None, kind=CONTRACTS):
     """Keep a checked upload until its uploader imports it; returns the ImportUpload."""
     now = now or utcnow()
     db.session.execute(
@@ -139,7 +139,7 @@ def stage_upload(text, encoding, filename, actor, now=None):
         )
     )
     upload = ImportUpload(uploaded_by_id=actor.id, filename=clean_filename(filename), encoding=encoding, content=text,
-                          created_at=now)
+                          created_at=now, kind=kind)
     db.session.add(upload)
     db.session.commit()
     return upload
@@ -155,6 +155,12 @@ def commit_upload(upload, actor, now=None):
     is never imported twice, whatever the number of clicks, tabs or web workers.
     """
     now = now or utcnow()
+    _claim(upload, actor, now)
+    return _write_all(upload.content, upload.filename, actor, now, upload)
+
+
+def _claim(upload, actor, now):
+    """Mark a staged upload imported, in the import's transaction, or raise ImportRefused."""
     if upload.uploaded_by_id != actor.id:
         raise ImportRefused("Only the person who uploaded this file can import it.")
     try:
@@ -172,7 +178,6 @@ def commit_upload(upload, actor, now=None):
         db.session.rollback()
         db.session.refresh(upload)
         raise ImportRefused(already_imported_message(upload))
-    return _write_all(upload.content, upload.filename, actor, now, upload)
 
 
 @command
@@ -193,6 +198,11 @@ def counts_text(contracts, metrics, vendors=0):
 
 
 def already_imported_message(upload):
+    if upload.kind == READINGS:
+        return (
+            f"This file was already imported on {local_datetime(upload.committed_at)} "
+            f"({readings_text(upload.readings_recorded or 0, upload.readings_corrected or 0)}); it was not imported again."
+        )
     return (
         f"This file was already imported on {local_datetime(upload.committed_at)} "
         f"({counts_text(upload.contracts_created or 0, upload.metrics_created or 0)}); it was not imported again."
@@ -203,3 +213,78 @@ def clean_filename(filename):
     """The file's own name (browsers may send a path), printable, at most what its column holds."""
     name = re.split(r"[\\/]", filename or "")[-1]
     return "".join(ch for ch in name if ch.isprintable())[: max_length(ImportUpload.filename)]
+
+
+# --- readings ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReadingsImportResult:
+    """What a readings import did: ``errors`` (RowError; nothing written), or the counts."""
+
+    errors: list = field(default_factory=list)
+    recorded: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    upload: ImportUpload | None = None
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def readings_text(recorded, corrected):
+    """ "12 readings (2 corrections)": how many rows a readings import writes, corrections included."""
+    text = plural(recorded + corrected, "reading")
+    return f"{text} ({plural(corrected, 'correction')})" if corrected else text
+
+
+def _write_readings(upload, actor, now, on_row=None):
+    """Check the upload's rows and write them with ``metrics.bulk`` in the caller's transaction
+    (the upload claimed or added), then commit; on any problem roll back and return them."""
+    from contracts_app.imports import readings as sheet
+    from contracts_app.metrics import bulk
+
+    checked = sheet.check_sheet(upload.content, actor, now, on_row)
+    if not checked.ok:
+        db.session.rollback()
+        return ReadingsImportResult(errors=checked.errors, skipped=checked.skipped)
+    try:
+        check, ids = bulk.write_readings(checked.rows, actor, now, commit=False, row_name=checked.row_name)
+    except bulk.BulkReadingsError as error:
+        # Someone recorded or corrected one of the periods between the check and the write.
+        return ReadingsImportResult(errors=sheet.problem_rows(error.problems, checked.numbers, {}))
+    upload.committed_at = now
+    upload.readings_recorded = len(check.new)
+    upload.readings_corrected = len(check.corrections)
+    db.session.add(upload)
+    record(
+        actor, "import", upload,
+        after={"filename": upload.filename, "kind": READINGS, "recorded": len(check.new),
+               "corrected": len(check.corrections), "unchanged": len(check.unchanged)},
+        summary=f"Imported {readings_text(len(check.new), len(check.corrections))} from {upload.filename or 'a spreadsheet'}",
+    )
+    db.session.commit()
+    return ReadingsImportResult(recorded=len(check.new), corrected=len(check.corrections),
+                                unchanged=len(check.unchanged), skipped=checked.skipped, upload=upload)
+
+
+@command
+def commit_readings_upload(upload, actor, now=None):
+    """Record a staged readings upload, once, by its uploader: every row or, on any problem,
+    none (claimed as ``commit_upload`` claims, so a second commit is refused)."""
+    now = now or utcnow()
+    _claim(upload, actor, now)
+    return _write_readings(upload, actor, now)
+
+
+@command
+def import_readings_text(text, encoding, filename, actor, now=None, on_row=None):
+    """Check and record a readings file in one go (the CLI); recorded as an upload too.
+    ``on_row()`` is called as each row is read (a progress bar)."""
+    now = now or utcnow()
+    upload = ImportUpload(uploaded_by_id=actor.id, filename=clean_filename(filename), encoding=encoding, content=text,
+                          created_at=now, kind=READINGS)
+    db.session.add(upload)
+    return _write_readings(upload, actor, now, on_row)

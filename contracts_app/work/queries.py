@@ -399,7 +399,7 @@ def ending_soon(conditions, today, days=ENDING_WITHIN_DAYS):
 def imports_in_progress(user):
     """``user``'s staged CSV imports not committed yet, newest first. One statement."""
     return db.session.execute(
-        select(ImportUpload.id, ImportUpload.filename, ImportUpload.created_at)
+        select(ImportUpload.id, ImportUpload.kind, ImportUpload.filename, ImportUpload.created_at)
         .where(ImportUpload.uploaded_by_id == user.id, ImportUpload.committed_at.is_(None))
         .order_by(ImportUpload.created_at.desc(), ImportUpload.id.desc())
     ).all()

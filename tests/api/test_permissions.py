@@ -42,6 +42,8 @@ def requests_for(city, priority_id):
                                              "baseline_value": 60, "target_value": 40}, PO, 201),
         ("POST", f"/metrics/{m}/readings", {"period_start": next_month(city.start), "value": 22}, PO_AND_OWN_CM, 201),
         ("PATCH", f"/readings/{r}", {"value": 20, "note": "Late returns"}, PO_AND_OWN_CM, 200),
+        ("POST", "/readings/batch", {"readings": [{"metric_id": m, "period_start": next_month(rules.add_months(city.start, 1)),
+                                                   "value": 23}]}, PO_AND_OWN_CM, 201),
         ("POST", f"/contracts/{c}/milestones", {"title": "Go live", "due_date": city.end.isoformat()}, PO_AND_OWN_CM, 201),
         ("PATCH", f"/milestones/{ms}", {"notes": "On schedule"}, PO_AND_OWN_CM, 200),
         ("POST", f"/flags/{f}/resolve", {"note": "Discussed with the vendor"}, PO_AND_OWN_CM, 200),

@@ -43,7 +43,7 @@ DEMO_USERS = {
 KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
 NOT_PAGES = {"static", "auth.logout", "attachments.download"}  # (a download: tests/attachments)
-DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip")
+DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it
 # has open flags, so its pages have metrics, flags and a check-in to show.
@@ -76,6 +76,10 @@ ENDPOINT_ARGUMENTS = {
     # A held check-in: attendees, notes, decisions and action items.
     "management.checkin_detail": {
         "checkin_id": "SELECT min(checkin_id) FROM action_items",
+    },
+    # The readings upload staged by ``demo_rows`` (the contracts one is another kind).
+    "imports.readings_preview": {
+        "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'readings'",
     },
 }
 
@@ -170,6 +174,7 @@ def demo_rows(demo_live_app):
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(template_rows())
         stage_upload(buffer.getvalue(), "utf-8", "contracts.csv", ana)
+        stage_upload("Metric id,Period start,Value,Note\r\n", "utf-8", "readings.csv", ana, kind="readings")
 
         def value(sql):
             return db.session.execute(text(sql)).scalar()

@@ -1,0 +1,480 @@
+"""The readings spreadsheet: the due periods as an XLSX or CSV to fill in, and reading it back.
+
+``due_periods`` lists, for the contracts someone may enter readings for, every ended reporting
+period without a reading (overdue first), pre-filled with contract, metric, period, unit and
+target; ``xlsx_bytes`` and ``csv_text`` write it. ``read_upload`` turns an uploaded .xlsx
+(openpyxl) or .csv (``imports.reader``) into the same numbered rows, kept as CSV text while the
+upload is staged; ``check_sheet`` reads the header and rows and asks ``metrics.bulk`` to check
+them, so that every problem comes back by the row number people see (the header is row 1) and
+the column as their header names it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
+from contracts_app.contracts.models import Contract
+from contracts_app.extensions import db
+from contracts_app.formatting import plain_number
+from contracts_app.imports import reader
+from contracts_app.imports.columns import column_letter, normalise_header
+from contracts_app.imports.plan import RowError
+from contracts_app.metrics import bulk, rules, status
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.metrics.services import NOTE_WITHOUT_VALUE
+from contracts_app.permissions import can_enter_readings
+
+XLSX = "xlsx"
+SHEET_TITLE = "Readings"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    locked: bool = False  # identifies the row: "do not change"
+    help: str = ""
+
+
+COLUMNS = (
+    Column("contract_reference", "Contract reference", 18, help="For you to read; not checked."),
+    Column("contract_title", "Contract title", 32, help="For you to read."),
+    Column("metric_id", "Metric id", 10, True, "Which metric the row is for."),
+    Column("metric_name", "Metric name", 32, help="For you to read."),
+    Column("unit", "Unit", 12, help="What the value counts."),
+    Column("period", "Period", 16, help="The reporting period, in words."),
+    Column("period_start", "Period start", 13, True, "The period's first day (an ISO date, 2026-03-01)."),
+    Column("period_end", "Period end", 13, help="The period's last day."),
+    Column("due_date", "Due date", 13, help="When the reading was due."),
+    Column("target", "Target", 10, help="The period's target."),
+    Column("value", "Value", 12, help="Fill in: the number for the period (21 or 21.5). Leave blank to skip the row."),
+    Column("note", "Note", 40, help="Optional for a new reading; required when the row corrects one already recorded."),
+    Column("version", "Version", 10, help="Optional: the version of the reading a row corrects, as downloaded."),
+)
+BY_KEY = {column.key: column for column in COLUMNS}
+REQUIRED = ("metric_id", "period_start", "value")
+# The columns of the download (version only matters for corrections, which the due list has none of).
+DOWNLOADED = tuple(column for column in COLUMNS if column.key != "version")
+
+
+# --- whose contracts, and their due periods ------------------------------------------------------
+
+
+def contracts_for(user, contract=None, department=None):
+    """The contracts ``user`` may enter readings for, within one contract, a department, or
+    (neither given) their own: those they manage, or a procurement officer's registered ones."""
+    if contract is not None:
+        return [contract] if can_enter_readings(user, contract) else []
+    query = select(Contract).where(Contract.archived_at.is_(None), Contract.status == "active").order_by(Contract.reference)
+    if department is not None:
+        query = query.where(Contract.department == department)
+        if user.role != PROCUREMENT_OFFICER:
+            query = query.where(Contract.contract_manager_id == user.id)
+    elif user.role == CONTRACT_MANAGER:
+        query = query.where(Contract.contract_manager_id == user.id)
+    else:
+        query = query.where(Contract.procurement_officer_id == user.id)
+    return [c for c in db.session.scalars(query) if can_enter_readings(user, c)]
+
+
+@dataclass
+class DueRow:
+    contract: Contract
+    metric: Metric
+    period: rules.Period
+    due: date
+    target: Decimal | None
+    overdue: bool
+
+    def cells(self):
+        """The download's cells, in DOWNLOADED order (dates as dates, numbers as numbers)."""
+        return [
+            self.contract.reference, self.contract.title, self.metric.id, self.metric.name, self.metric.unit,
+            self.period.label(self.metric.cadence), self.period.start, self.period.end, self.due,
+            rules.shown_target(self.target, self.metric), None, None,
+        ]
+
+
+def due_periods(contracts, now):
+    """Every ended period without a reading of the contracts' metrics: overdue first, then by
+    due date. Three statements whatever the number of contracts (metrics with targets, the
+    periods already recorded)."""
+    today = status.today_for(now)
+    grace = status.grace_days()
+    ids = [c.id for c in contracts]
+    if not ids:
+        return []
+    metrics = db.session.scalars(
+        select(Metric).where(Metric.contract_id.in_(ids)).options(selectinload(Metric.targets))
+        .order_by(Metric.contract_id, Metric.position, Metric.id)
+    ).all()
+    recorded = defaultdict(set)
+    for metric_id, start in db.session.execute(
+        select(Reading.metric_id, Reading.period_start).join(Metric).where(Metric.contract_id.in_(ids))
+    ):
+        recorded[metric_id].add(start)
+    by_id = {c.id: c for c in contracts}
+    rows = []
+    for metric in metrics:
+        contract = by_id[metric.contract_id]
+        explicit = status.explicit_targets(metric)
+        for period in rules.periods(contract.start_date, contract.end_date, metric.cadence):
+            if period.end >= today:
+                break
+            if period.start in recorded[metric.id]:
+                continue
+            rows.append(DueRow(
+                contract, metric, period, rules.due_date(period, metric.due_days),
+                rules.target_for_period(metric, period, contract.start_date, contract.end_date, explicit),
+                rules.is_overdue(period, metric.due_days, today, grace),
+            ))
+    rows.sort(key=lambda r: (not r.overdue, r.due, r.contract.reference, r.metric.position, r.metric.id))
+    return rows
+
+
+# --- writing the download ------------------------------------------------------------------------
+
+
+def csv_text(rows):
+    """The download as CSV text (dates ISO, numbers plain), with a byte-order mark for Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.label for column in DOWNLOADED])
+    for row in rows:
+        writer.writerow([
+            cell.isoformat() if isinstance(cell, date) else plain_number(cell) if isinstance(cell, Decimal)
+            else "" if cell is None else cell
+            for cell in row.cells()
+        ])
+    return "\ufeff" + buffer.getvalue()
+
+
+def xlsx_bytes(rows, title):
+    """The download as an XLSX workbook: the rows on a "Readings" sheet (styled, frozen header,
+    column widths, the identifying columns shaded and marked "do not change", the value and
+    note columns highlighted to fill in) and an "Instructions" sheet."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    header_fill = PatternFill("solid", fgColor="1F3A5F")
+    locked_fill = PatternFill("solid", fgColor="E5E7EB")
+    fill_in = PatternFill("solid", fgColor="FFF7D6")
+    sheet.append([column.label for column in DOWNLOADED])
+    for index, column in enumerate(DOWNLOADED, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = header_fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cell.comment = Comment(("Do not change. " if column.locked else "") + column.help, "RDC Tracker")
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    keys = [column.key for column in DOWNLOADED]
+    for row in rows:
+        sheet.append(row.cells())
+        number = sheet.max_row
+        for index, key in enumerate(keys, start=1):
+            cell = sheet.cell(row=number, column=index)
+            if key in ("period_start", "period_end", "due_date"):
+                cell.number_format = "yyyy-mm-dd"
+            if BY_KEY[key].locked:
+                cell.fill = locked_fill
+            elif key in ("value", "note"):
+                cell.fill = fill_in
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DOWNLOADED))}{max(sheet.max_row, 1)}"
+
+    help_sheet = workbook.create_sheet("Instructions")
+    help_sheet.column_dimensions["A"].width = 22
+    help_sheet.column_dimensions["B"].width = 90
+    lines = [
+        (title, ""),
+        ("", ""),
+        ("How to use this file", "Fill in Value (and a Note if you like) for each period, save, and upload the file on "
+                                 "the “Upload readings” page (or: flask import readings FILE --as EMAIL)."),
+        ("", "Rows with Value left blank are skipped. Nothing is recorded until every row is right: the preview lists "
+             "every problem by row and column."),
+        ("", "The grey columns (Metric id, Period start) say which metric and period a row is: do not change them."),
+        ("", "To correct a reading already recorded, add a row with its metric id and period start, the corrected "
+             "value and a note saying why."),
+        ("", ""),
+        ("Column", "What it holds"),
+        *[(column.label, ("Do not change. " if column.locked else "") + column.help) for column in COLUMNS],
+    ]
+    for line in lines:
+        help_sheet.append(list(line))
+    help_sheet["A1"].font = Font(bold=True, size=14)
+    for cell in (help_sheet["A3"], help_sheet["A8"], help_sheet["B8"]):
+        cell.font = Font(bold=True)
+    for cells in help_sheet.iter_rows(min_col=2, max_col=2):
+        cells[0].alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading an upload ---------------------------------------------------------------------------
+
+
+def _cell_text(value):
+    """An XLSX cell as the text a CSV would hold: dates ISO, whole numbers without .0."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        # A binary float as people see it in the cell: 0.1 + 0.2 shows as 0.3.
+        text = repr(round(value, 10))
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def _xlsx_text(data, max_rows):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+        raise reader.ImportFileError(
+            "This zip file is not an Excel workbook that can be read. Save it from Excel as .xlsx (or as CSV UTF-8) "
+            "and upload that file."
+        )
+    try:
+        sheet = workbook[SHEET_TITLE] if SHEET_TITLE in workbook.sheetnames else workbook.worksheets[0]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > max_rows + 1:
+                raise _TooManyRows()
+            cells = [_cell_text(value) for value in cells[:len(COLUMNS) + 20]]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            writer.writerow(cells)
+    finally:
+        workbook.close()
+    text = buffer.getvalue()
+    if not text.strip():
+        raise reader.ImportFileError("The workbook's first sheet is empty.")
+    return text
+
+
+class _TooManyRows(Exception):
+    pass
+
+
+def read_upload(data, max_bytes, max_rows):
+    """(text, kind) of an uploaded readings file: an XLSX workbook (a zip) is read with
+    openpyxl into CSV text; anything else must be CSV text (``reader.decode``: UTF-8 or
+    Windows-1252). Raises reader.ImportFileError saying why a file cannot be read."""
+    too_many = (f"The file has more than {max_rows:,} rows, the most one upload accepts. Split it into several "
+                "files, or use flask import readings.")
+    if len(data) > max_bytes:
+        raise reader.ImportFileError(
+            f"The file is larger than {reader.human_size(max_bytes)}, the most one upload accepts. "
+            "Split it into several files and upload them one after the other."
+        )
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            return _xlsx_text(data, max_rows), XLSX
+        except _TooManyRows:
+            raise reader.ImportFileError(too_many)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise reader.ImportFileError("This is an older Excel workbook (.xls). Save it as .xlsx or CSV UTF-8 and upload that.")
+    text, encoding = reader.decode(data)
+    if text.count("\n") > max_rows + 1:
+        raise reader.ImportFileError(too_many)
+    return text, encoding
+
+
+def limits():
+    """(bytes, rows): the most one upload through the web page may hold."""
+    config = current_app.config
+    return config["READINGS_IMPORT_MAX_BYTES"], config["READINGS_IMPORT_MAX_ROWS"]
+
+
+def row_count(text):
+    """The rows of a file after its header (an upper bound: a quoted line break counts twice)."""
+    return max(text.count("\n") - (0 if text.endswith("\n") else -1) - 1, 0)
+
+
+# --- checking the rows ---------------------------------------------------------------------------
+
+
+@dataclass
+class SheetCheck:
+    """Every problem of a file (RowError, by spreadsheet row and the header's column name), or
+    what it would write: ``check`` (metrics.bulk.BulkCheck) and each written row's number."""
+
+    errors: list = field(default_factory=list)
+    check: bulk.BulkCheck | None = None
+    rows: list = field(default_factory=list)  # the dicts given to metrics.bulk, in order
+    numbers: list = field(default_factory=list)  # the spreadsheet row of each
+    skipped: int = 0  # rows with no value
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def number(self, index):
+        return self.numbers[index]
+
+    def row_name(self, index):
+        return f"row {self.numbers[index]}"
+
+
+def _header(cells, errors):
+    """{cell index: column key} and {key: the header as written}; problems added to errors."""
+    columns, labels, where = {}, {}, {}
+    if not any(normalise_header(cell) for cell in cells):
+        errors.append(RowError(1, None, "The first row must be the header row (Metric id, Period start, Value, Note…)."))
+        return columns, labels
+    for index, cell in enumerate(cells):
+        key = normalise_header(cell)
+        if not key:
+            continue
+        letter = column_letter(index)
+        if key not in BY_KEY:
+            errors.append(RowError(1, cell.strip()[:60],
+                                   f"Unknown column (column {letter}). The columns are those of the downloaded file: "
+                                   + ", ".join(c.label for c in COLUMNS) + "."))
+        elif key in labels:
+            errors.append(RowError(1, cell.strip(), f"This column appears twice (columns {where[key]} and {letter}); keep one."))
+        else:
+            columns[index] = key
+            labels[key] = cell.strip()
+            where[key] = letter
+    for key in REQUIRED:
+        if key not in labels:
+            errors.append(RowError(1, BY_KEY[key].label, f"The column {BY_KEY[key].label} is missing from the header row."))
+    return columns, labels
+
+
+def sheet_rows(text, on_row=None):
+    """(header problems, the rows for metrics.bulk, their row numbers, rows skipped, labels).
+    ``on_row()`` is called for each row read (the CLI's progress bar)."""
+    parsed = reader.parse(text)
+    errors = []
+    columns, labels = _header(parsed.header, errors)
+    rows, numbers, skipped = [], [], 0
+    if errors:
+        return errors, rows, numbers, skipped, labels
+    for number, cells in parsed.rows:
+        if on_row is not None:
+            on_row()
+        values = {key: (cells[index].strip() if index < len(cells) else "") for index, key in columns.items()}
+        extra = [cell for index, cell in enumerate(cells) if index not in columns and cell.strip()]
+        if not any(values.values()) and not extra:
+            continue  # a blank row
+        if extra:
+            errors.append(RowError(number, None, "This row has a value in a column with no name in the header row."))
+            continue
+        if not values.get("value"):
+            if values.get("note"):
+                errors.append(RowError(number, labels.get("value", "Value"), NOTE_WITHOUT_VALUE))
+            else:
+                skipped += 1
+            continue
+        rows.append({
+            bulk.METRIC_ID: values.get("metric_id", ""), bulk.PERIOD_START: values.get("period_start", ""),
+            bulk.VALUE: values.get("value", ""), bulk.NOTE: values.get("note", ""),
+            bulk.VERSION: values.get("version", ""),
+        })
+        numbers.append(number)
+    if parsed.problem:
+        errors.append(RowError(parsed.problem[0], None, parsed.problem[1]))
+    return errors, rows, numbers, skipped, labels
+
+
+def check_sheet(text, actor, now, on_row=None):
+    """Check a staged readings file: a SheetCheck with every problem, or what it would write."""
+    errors, rows, numbers, skipped, labels = sheet_rows(text, on_row)
+    result = SheetCheck(errors=errors, rows=rows, numbers=numbers, skipped=skipped)
+    if errors and not rows:
+        return result
+    if not rows and not errors:
+        result.errors.append(RowError(None, None, "No row has a value: fill in the Value column, then upload the file again."))
+        return result
+    result.check = bulk.check_readings(rows, actor, now, result.row_name)
+    result.errors.extend(problem_rows(result.check.problems, numbers, labels))
+    result.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
+    return result
+
+
+def problem_rows(problems, numbers, labels):
+    """metrics.bulk problems as RowErrors: the spreadsheet row, the column as the header names it."""
+    return [
+        RowError(numbers[p.index], labels.get(p.column, BY_KEY[p.column].label) if p.column else None, p.message)
+        for p in problems
+    ]
+
+
+PREVIEW_ROWS_SHOWN = 500
+
+
+@dataclass
+class Preview:
+    """What a checked file will write, for the preview page (the first rows of it listed)."""
+
+    rows: list  # PreviewRow, in file order, at most PREVIEW_ROWS_SHOWN
+    recorded: int
+    corrected: int
+    unchanged: int
+    skipped: int
+
+    @property
+    def total(self):
+        return self.recorded + self.corrected
+
+    @property
+    def more(self):
+        return max(self.total - len(self.rows), 0)
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    reference: str
+    metric_name: str
+    unit: str
+    period: str
+    value: Decimal
+    note: str
+    status: str
+    previous: Decimal | None  # the value a correction replaces
+
+
+def preview(checked):
+    """The Preview of a SheetCheck without problems (each row judged as it will be stored)."""
+    check = checked.check
+    explicit = {}
+    rows = []
+    for row in sorted(check.new + check.corrections, key=lambda r: r.index)[:PREVIEW_ROWS_SHOWN]:
+        metric = row.metric
+        if metric.id not in explicit:
+            explicit[metric.id] = status.explicit_targets(metric)
+        judged = status.evaluate(metric, row.period, row.value, explicit[metric.id])[2]
+        rows.append(PreviewRow(
+            checked.number(row.index), metric.contract.reference, metric.name, metric.unit,
+            row.period.label(metric.cadence), row.value, row.note, judged,
+            row.reading.value if row.reading is not None else None,
+        ))
+    return Preview(rows, len(check.new), len(check.corrections), len(check.unchanged), checked.skipped)
