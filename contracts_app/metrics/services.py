@@ -19,7 +19,7 @@ from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ConflictError, ServiceError, command
 from contracts_app.extensions import db
-from contracts_app.formatting import local_datetime, long_date, plain_number
+from contracts_app.formatting import local_datetime, long_date, number, plain_number
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import (
     CADENCES,
@@ -503,7 +503,7 @@ class StaleReadingError(ConflictError, MetricError):
         note = f" (note: “{reading.note}”)" if reading.note else ""
         super().__init__(
             f"{who} changed this reading on {local_datetime(reading.recorded_at)}, after you opened it: it is "
-            f"now {plain_number(reading.value)}{note}. Nothing was saved.",
+            f"now {number(reading.value)} {reading.metric.unit}{note}. Nothing was saved.",
             "value", existing_id=reading.id,
         )
         self.reading = reading

@@ -70,7 +70,7 @@ def test_a_stale_correction_is_refused_with_the_current_reading_and_writes_nothi
     error = raised.value
     assert error.code == "stale_version" and error.existing_id == reading.id
     assert (error.reading.value, error.reading.note, error.current_version) == (Decimal(25), "late returns", 2)
-    assert "it is now 25 (note: “late returns”). Nothing was saved." in error.message
+    assert "it is now 25 count (note: “late returns”). Nothing was saved." in error.message
     assert users["procurement_officer"].name in error.message
     assert count(ReadingRevision) == 0 and count(AuditEvent) == 0
     assert (fresh(reading.id).value, fresh(reading.id).version) == (Decimal(25), 2)
@@ -127,7 +127,7 @@ def test_a_stale_form_is_shown_again_with_409_keeping_what_was_typed(client_as, 
     html = response.get_data(as_text=True)
     assert "Not saved: this reading changed while you were editing it." in html
     assert f"{users['procurement_officer'].name} changed this reading on" in html
-    assert "it is now 25 (note: “Late returns”)" in html
+    assert "it is now 25 count (note: “Late returns”)" in html
     assert 'value="12"' in html and "Duplicates removed" in html  # what the manager typed
     assert "Current value: <strong>25" in html
     assert hidden_version(html) == "2"  # saving again is a deliberate replacement of 25
