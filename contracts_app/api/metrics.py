@@ -3,15 +3,14 @@ import re
 from decimal import Decimal
 
 from flask import request
-
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.api.base import (
     CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error,
 )
+from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.errors import ApiError
 from contracts_app.api.idempotency import idempotent
-from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.schemas import (
     MetricCreatedSchema, MetricCreateSchema, MetricListSchema, MetricSchema, ReadingCorrectionSchema,
     ReadingCreateSchema, ReadingListSchema, ReadingSchema,
