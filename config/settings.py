@@ -80,6 +80,9 @@ class BaseConfig:
     # JSON API (/api/v1): page size when none is asked for, and the most one page may hold.
     API_PER_PAGE = _int("API_PER_PAGE", 50)
     API_MAX_PER_PAGE = _int("API_MAX_PER_PAGE", 500)
+    # How long an Idempotency-Key is remembered (its response replayed to a retry); after that
+    # the key may be used again, and the scheduler's sweep deletes it.
+    API_IDEMPOTENCY_HOURS = _int("API_IDEMPOTENCY_HOURS", 24)
 
     # CSV import: the largest upload accepted, in bytes.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)

@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from contracts_app.api.cli import tokens_cli
+from contracts_app.api.idempotency import purge_expired_keys
 from contracts_app.auth.models import ROLES
 from contracts_app.auth.services import UserError, create_user
 from contracts_app.cli_options import now_option
@@ -60,6 +61,8 @@ def sweep_command(now):
     # After the sweep's own commit: the upsert is idempotent, so a separate transaction is safe.
     record_current_month(now)
     db.session.commit()
+    # As the scheduler's sweep job does: forget API Idempotency-Keys past their lifetime.
+    purge_expired_keys(now)
 
 
 def register_cli(app):

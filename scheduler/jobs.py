@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from contracts_app.api.idempotency import purge_expired_keys
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.management.sweep import sweep
@@ -33,6 +34,8 @@ def sweep_job(app, now=None):
         # safe, and a failure here is repaired by the next run.
         record_current_month(now)
         db.session.commit()
+        # API Idempotency-Keys past their lifetime: their responses are no longer replayed.
+        purge_expired_keys(now)
     return result
 
 

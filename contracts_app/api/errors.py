@@ -43,8 +43,11 @@ class ApiError(Exception):
     """An API error with its status, a stable ``code``, a message for people and, per request
     field, what is wrong with it. ``existing_id`` names the row a 409 conflicts with."""
 
-    def __init__(self, status, message=None, code=None, fields=None, existing_id=None, headers=None, errors=None):
+    def __init__(self, status, message=None, code=None, fields=None, existing_id=None, headers=None, errors=None, extra=None):
         super().__init__(message or MESSAGES.get(status, ""))
+        # More members of the error object, e.g. ``current`` (the reading as it is now) on a
+        # stale correction's 409; ErrorBodySchema documents each.
+        self.extra = extra or {}
         self.status = status
         self.code = code or CODES.get(status, "error")
         self.message = message or MESSAGES.get(status, "")
@@ -139,6 +142,7 @@ def error_response(error):
         body["existing_id"] = api_error.existing_id
     if api_error.errors:
         body["errors"] = api_error.errors
+    body.update(api_error.extra)
     response = jsonify({"error": body})
     response.status_code = api_error.status
     for name, value in api_error.headers.items():

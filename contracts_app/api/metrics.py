@@ -1,6 +1,8 @@
 """Metrics and their readings."""
+import re
 from decimal import Decimal
 
+from flask import request
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.api.base import (
@@ -8,6 +10,7 @@ from contracts_app.api.base import (
 )
 from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.errors import ApiError
+from contracts_app.api.idempotency import idempotent
 from contracts_app.api.schemas import (
     MetricCreatedSchema, MetricCreateSchema, MetricListSchema, MetricSchema, ReadingBatchResponseSchema,
     ReadingBatchSchema, ReadingCorrectionSchema, ReadingCreateSchema, ReadingListSchema, ReadingSchema,
@@ -99,6 +102,7 @@ def _reading_out(row):
         "period_end": reading.period_end, "value": reading.value, "note": reading.note, "status": reading.status,
         "target": _round(row.target, VALUE), "attainment": _round(row.attainment, PERCENT),
         "recorded_by": reading.recorded_by, "recorded_at": reading.recorded_at, "corrections": len(reading.revisions),
+        "version": reading.version,
     }
 
 
@@ -119,9 +123,64 @@ def _one_reading(metric, reading_id):
     return _reading_out(next(row for row in _reading_rows(metric) if row.reading.id == reading_id))
 
 
+# --- versions: ETag and If-Match ---------------------------------------------------------------
+
+ETAG_HEADERS = {"ETag": {
+    "description": 'The reading\'s version as an entity tag, "reading-{id}-v{version}": send it back as If-Match '
+                   "when correcting the reading.",
+    "schema": {"type": "string", "example": '"reading-567-v2"'},
+}}
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string", "example": '"reading-567-v2"'},
+    "description": "The ETag of the reading as you last read it (GET /readings/{id}, or a list's `version`). If the "
+                   "reading has been corrected since, the answer is 409 `stale_version` with the current reading, and "
+                   "nothing changes. A malformed value, a weak ETag or another reading's ETag is a 400 "
+                   "(`invalid_if_match`). `*`, like no If-Match and no `version`, corrects whatever is there now.",
+}
+_ETAG = re.compile(r'"reading-([0-9]{1,10})-v([0-9]{1,10})"', re.ASCII)
+
+
+def reading_etag(reading):
+    """The reading's entity tag: its id and version, so it changes at every correction."""
+    return f'"reading-{reading.id}-v{reading.version}"'
+
+
+def _if_match_error(reading, message):
+    example = reading_etag(reading)
+    return ApiError(
+        400, f"{message} Send the ETag exactly as the API returned it, such as {example}.",
+        code="invalid_if_match", fields={"If-Match": message},
+    )
+
+
+def expected_version(reading, if_match, body_version):
+    """The version a correction says it saw: from ``If-Match`` (one ETag of this reading) or the
+    body's ``version``; None when it names neither (or ``If-Match: *``). 400 when If-Match is
+    not one ETag of this reading, or disagrees with ``version``."""
+    seen = None
+    if if_match is not None:
+        text = if_match.strip()
+        if text != "*":
+            shown = text if len(text) <= 60 else text[:59] + "…"
+            match = _ETAG.fullmatch(text)
+            if match is None:
+                if text.startswith("W/"):
+                    raise _if_match_error(reading, f"If-Match has a weak ETag ({shown}); a correction needs the strong one.")
+                raise _if_match_error(reading, f"If-Match is not an ETag of this API ({shown or 'empty'}).")
+            if int(match.group(1)) != reading.id:
+                raise _if_match_error(reading, f"If-Match names reading {match.group(1)}, not reading {reading.id}.")
+            seen = int(match.group(2))
+    if body_version is not None:
+        if seen is not None and seen != body_version:
+            raise _if_match_error(reading, f"If-Match names version {seen} but the body's version is {body_version}.")
+        seen = body_version
+    return seen
+
+
 @bp.route("/metrics/<int:metric_id>/readings", methods=["POST"])
+@idempotent
 @bp.arguments(ReadingCreateSchema)
-@bp.response(201, ReadingSchema)
+@bp.response(201, ReadingSchema, headers=ETAG_HEADERS)
 @bp.alt_response(403, response=FORBIDDEN)
 @bp.alt_response(409, response=CONFLICT)
 def create_reading(body, metric_id):
@@ -129,33 +188,62 @@ def create_reading(body, metric_id):
 
     Procurement officers, and the contract's own contract manager. The period must have started.
     A period that already has a reading answers 409 with that reading's id (existing_id):
-    correct it with PATCH /readings/{id} instead.
+    correct it with PATCH /readings/{id} instead. Send an Idempotency-Key to retry safely.
     """
     metric = _metric_or_404(metric_id)
     user = api_user()
     allow(can_enter_readings(user, metric.contract), metric.contract)
     reading = services.record_reading(metric, user, body["period_start"], body["value"], body["note"])
-    return _one_reading(metric, reading.id)
+    return _one_reading(metric, reading.id), {"ETag": reading_etag(reading)}
+
+
+def _reading_or_404(reading_id):
+    return find(Reading, reading_id, "reading", options=[joinedload(Reading.metric).joinedload(Metric.contract)])
+
+
+@bp.route("/readings/<int:reading_id>")
+@bp.response(200, ReadingSchema, headers=ETAG_HEADERS)
+def get_reading(reading_id):
+    """One reading, with its version; the ETag header is what to send as If-Match to correct it."""
+    reading = _reading_or_404(reading_id)
+    return _one_reading(reading.metric, reading.id), {"ETag": reading_etag(reading)}
 
 
 @bp.route("/readings/<int:reading_id>", methods=["PATCH"])
+@idempotent
 @bp.arguments(ReadingCorrectionSchema)
-@bp.response(200, ReadingSchema)
+@bp.response(200, ReadingSchema, headers=ETAG_HEADERS)
+@bp.doc(parameters=[IF_MATCH])
 @bp.alt_response(403, response=FORBIDDEN)
+@bp.alt_response(409, response=CONFLICT)
 def correct_reading(body, reading_id):
     """Correct a reading, with the reason.
 
-    The earlier value, note and status go into the reading's history.
+    The earlier value, note, status and version go into the reading's history, and the version
+    goes up by one. Name the version you saw (If-Match: its ETag, or `version`): if someone
+    corrected the reading meanwhile, the answer is 409 `stale_version` with the current reading
+    (`current`, and its ETag header) and nothing is overwritten. Send an Idempotency-Key to
+    retry safely.
     """
-    reading = find(Reading, reading_id, "reading", options=[joinedload(Reading.metric).joinedload(Metric.contract)])
+    reading = _reading_or_404(reading_id)
     user = api_user()
     allow(can_enter_readings(user, reading.metric.contract), reading.metric.contract)
-    services.correct_reading(reading, user, body["value"], body["note"])
-    return _one_reading(reading.metric, reading.id)
-
+    seen = expected_version(reading, request.headers.get("If-Match"), body.get("version"))
+    try:
+        services.correct_reading(reading, user, body["value"], body["note"], expected_version=seen)
+    except services.StaleReadingError as error:
+        # The service rolled back; the reading is read again, as it is now.
+        current = _one_reading(reading.metric, reading.id)
+        raise ApiError(
+            409, error.message, code=error.code, fields={"version": f"The reading is at version {current['version']}."},
+            existing_id=reading.id, extra={"current": ReadingSchema().dump(current)},
+            headers={"ETag": f'"reading-{reading.id}-v{current["version"]}"'},
+        )
+    return _one_reading(reading.metric, reading.id), {"ETag": reading_etag(reading)}
 
 
 @bp.route("/readings/batch", methods=["POST"])
+@idempotent
 @bp.arguments(ReadingBatchSchema)
 @bp.response(201, ReadingBatchResponseSchema)
 @bp.alt_response(403, response=FORBIDDEN)

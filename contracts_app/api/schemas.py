@@ -35,7 +35,8 @@ class ErrorBodySchema(Schema):
     code = fields.String(
         required=True,
         metadata={"description": "Stable, for programs: " + ", ".join(sorted(set(CODES.values())))
-                  + ", invalid_json, reading_exists, already_resolved, checkin_pending."},
+                  + ", invalid_json, reading_exists, already_resolved, checkin_pending, stale_version, invalid_if_match, "
+                  "invalid_idempotency_key, idempotency_key_reused, idempotency_in_progress."},
     )
     message = fields.String(required=True, metadata={"description": "For people."})
     field_errors = fields.Dict(
@@ -48,6 +49,11 @@ class ErrorBodySchema(Schema):
         metadata={"description": "For a body with a list of items (POST /readings/batch): every problem of the items, "
                                  "by index in the list (also in fields as readings.<index>.<field>)."},
     )
+
+    current = fields.Dict(metadata={
+        "description": "409 stale_version only: the reading as it is now (a Reading, with its version); "
+                       "the response's ETag header is its ETag, to send as If-Match after checking it.",
+    })
 
 
 class ItemErrorSchema(Schema):
@@ -307,6 +313,10 @@ class ReadingSchema(Schema):
     recorded_by = fields.Nested(UserRefSchema, required=True, allow_none=True)
     recorded_at = fields.DateTime(required=True)
     corrections = fields.Integer(required=True, metadata={"description": "How many times it was corrected (history kept)."})
+    version = fields.Integer(required=True, metadata={
+        "description": "1 when recorded, one more at each correction. Send it back (If-Match with the ETag, or "
+                       "`version`) when correcting, so that a correction made meanwhile is not overwritten.",
+    })
 
 
 ReadingListSchema = list_of(ReadingSchema, "ReadingListSchema")
@@ -362,6 +372,12 @@ class ReadingBatchResponseSchema(Schema):
 class ReadingCorrectionSchema(Schema):
     value = Number(required=True, places=4, max_abs=VALUE_MAX)
     note = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "Why it is corrected (kept in the history)."})
+    version = WholeNumber(1, 2**31 - 1, load_default=None, metadata={
+        "description": "The reading's version you saw (or send its ETag as If-Match). If it has been corrected "
+                       "since, the answer is 409 stale_version with the current reading and nothing changes. "
+                       "Without either, the correction applies to whatever the reading is now (its history "
+                       "keeps the value it replaced).",
+    })
 
 
 # --- milestones ------------------------------------------------------------------------------

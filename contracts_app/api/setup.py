@@ -14,7 +14,7 @@ from flask_smorest.spec.plugins import FlaskPlugin
 from flask_smorest.utils import PrefixedMappingProxy
 from werkzeug.exceptions import HTTPException
 
-from contracts_app.api import tokens
+from contracts_app.api import idempotency, tokens
 from contracts_app.api.base import API_PREFIX
 from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception
 from contracts_app.http import is_api_request
@@ -118,6 +118,7 @@ class RdcApi(Api):
                     "description": description,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
+            self.spec.components.parameter("IdempotencyKey", "header", dict(idempotency.PARAMETER))
             self.spec.components.security_scheme(BEARER, {
                 "type": "http", "scheme": "bearer",
                 "description": "An API token from `flask --app run tokens create EMAIL`.",
@@ -155,6 +156,11 @@ def _complete(document, app):
             # The view's name: stable, and what code generators name their methods after.
             operation.setdefault("operationId", endpoint.rpartition(".")[2])
             responses = operation.setdefault("responses", {})
+            if operation.pop(idempotency.DOC_MARK, False):
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
+                for status, response in responses.items():
+                    if status.startswith("2"):
+                        response.setdefault("headers", {})[idempotency.REPLAYED_HEADER] = idempotency.REPLAYED_RESPONSE_HEADER
 
             def add(status, name):
                 responses.setdefault(str(status), {"$ref": f"#/components/responses/{name}"})

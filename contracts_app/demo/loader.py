@@ -395,9 +395,11 @@ class _Builder:
             ReadingRevision(
                 value=wrong, note="", status=evaluate(metric, period, wrong, explicit)[2],
                 recorded_by=manager, recorded_at=reading.recorded_at, replaced_by=manager, replaced_at=replaced_at,
+                version=1,
             )
         )
         reading.note = reason
+        reading.version = 2  # one correction since it was recorded
 
     # --- milestones ----------------------------------------------------------------------
 

@@ -158,10 +158,23 @@ class PeriodReadingsForm(BaseForm):
     readings = FieldList(FormField(PeriodReadingRowForm))
 
 
+def seen_version(form, field):
+    if (field.data or "").strip() and not field.data.strip().isdigit():
+        raise ValidationError("This form is out of date or damaged: reload the page and enter the correction again.")
+
+
 class CorrectionForm(BaseForm):
+    # The reading's version when the form was rendered: a correction of a reading that someone
+    # else corrected since is refused (409) instead of silently replacing their value.
+    version = HiddenField(validators=[seen_version])
     value = NumberField("Corrected value", validators=[InputRequired("Enter the corrected value."), not_negative])
     note = TextAreaField(
         "Reason for the correction",
         validators=[InputRequired("Say why the value is being corrected."), Length(max=LONG_TEXT)],
         description="Kept with the reading; the earlier value and note move to its history.",
     )
+
+    def seen_version(self):
+        """The version the form was rendered with, or None (a form posted without one)."""
+        text = (self.version.data or "").strip()
+        return int(text) if text.isdigit() else None

@@ -130,8 +130,10 @@ class Reading(db.Model):
     recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
     submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
     verified_by = db.relationship("User", foreign_keys=[verified_by_id])
+    # Newest first, by version: concurrent corrections can share a replaced_at to the second.
     revisions = db.relationship(
-        "ReadingRevision", back_populates="reading", order_by="ReadingRevision.replaced_at.desc()",
+        "ReadingRevision", back_populates="reading",
+        order_by=lambda: (ReadingRevision.version.desc(), ReadingRevision.replaced_at.desc()),
         cascade="all, delete-orphan",
     )
 

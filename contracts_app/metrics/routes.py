@@ -136,17 +136,32 @@ def edit_reading(reading_id):
     reading = db.get_or_404(Reading, reading_id)
     metric = reading.metric
     require(can_enter_readings(current_user, metric.contract))
-    form = CorrectionForm(data={"value": reading.value} if request.method == "GET" else None)
+    form = CorrectionForm(data={"value": reading.value, "version": str(reading.version)} if request.method == "GET" else None)
+    status_code, stale = 200, None
     if form.validate_on_submit():
-        with errors_on(form, "value"):
-            services.correct_reading(reading, current_user, form.value.data, form.note.data)
+        try:
+            services.correct_reading(
+                reading, current_user, form.value.data, form.note.data, expected_version=form.seen_version(),
+            )
+        except services.StaleReadingError as error:
+            # Someone corrected it since this form was shown. What the user typed stays in the
+            # form; the page shows the reading as it is now, and the form now carries its
+            # version, so saving again is a deliberate replacement of the newer value.
+            stale = error
+            form.version.data = str(error.current_version)
+            status_code = 409
+        except services.MetricError as error:
+            show_error(form, error, "value")
+        else:
             flash(f"Reading corrected: {rules.STATUS_LABELS.get(reading.status, reading.status)}. The earlier value is kept in its history.", "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id, _anchor=f"reading-{reading.id}"))
+    if form.version.errors:  # a hidden field: say it at the top of the form
+        form.form_errors.extend(form.version.errors)
     label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
     return render_template(
         "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=reading,
-        period_label=label, options=None, existing_reading_id=None,
-    )
+        period_label=label, options=None, existing_reading_id=None, stale=stale,
+    ), status_code
 
 
 def _day_arg(text):

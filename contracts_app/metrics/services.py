@@ -12,14 +12,14 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ConflictError, ServiceError, command
 from contracts_app.extensions import db
-from contracts_app.formatting import long_date, plain_number
+from contracts_app.formatting import local_datetime, long_date, number, plain_number
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import (
     CADENCES,
@@ -401,7 +401,7 @@ def _add_reading(metric, actor, period, value, note, now, field="period"):
     reading = Reading(
         metric=metric, period_start=period.start, period_end=period.end, value=value,
         note=(note or "").strip(), status=reading_status,
-        recorded_by_id=actor.id if actor is not None else None, recorded_at=now,
+        recorded_by_id=actor.id if actor is not None else None, recorded_at=now, version=1,
     )
     db.session.add(reading)
     try:
@@ -491,34 +491,110 @@ def record_period_readings(contract, actor, rows, now=None):
     return readings
 
 
+class StaleReadingError(ConflictError, MetricError):
+    """A correction named a version the reading has moved on from: someone else corrected it
+    since the page (or API client) read it. Nothing was written. ``reading`` is the reading as
+    it is now (value, note, version, who recorded it and when), so the caller can show it."""
+
+    code = "stale_version"
+
+    def __init__(self, reading, expected_version):
+        who = reading.recorded_by.name if reading.recorded_by is not None else "someone"
+        note = f" (note: “{reading.note}”)" if reading.note else ""
+        super().__init__(
+            f"{who} changed this reading on {local_datetime(reading.recorded_at)}, after you opened it: it is "
+            f"now {number(reading.value)} {reading.metric.unit}{note}. Nothing was saved.",
+            "value", existing_id=reading.id,
+        )
+        self.reading = reading
+        self.expected_version = expected_version
+
+    @property
+    def current_version(self):
+        return self.reading.version
+
+
+def _lock_reading(reading_id):
+    """The reading as committed now, its row held until this transaction ends.
+
+    On PostgreSQL ``SELECT ... FOR UPDATE`` waits for a concurrent correction to commit and
+    then returns the row it wrote (READ COMMITTED reads the newest committed row version), so
+    corrections of one reading run one after the other. SQLite has no row locks (SQLAlchemy
+    leaves FOR UPDATE out there); its writers are serialised by the database lock, and the
+    compare-and-swap in ``correct_reading`` catches a writer that committed between this read
+    and our UPDATE. ``populate_existing`` replaces whatever the session loaded earlier.
+    """
+    return db.session.execute(
+        select(Reading).where(Reading.id == reading_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 @command
-def correct_reading(reading, actor, value, note, now=None):
-    """Correct a reading; the earlier value, note, status, who and when go into its history."""
+def correct_reading(reading, actor, value, note, now=None, expected_version=None, submitted_by=None, verified_by=None):
+    """Correct a reading; the value, note, status, version, who and when it replaces go into
+    its history (a ReadingRevision), and its version goes up by one.
+
+    ``expected_version`` is the version the person or client saw (the form's hidden field, the
+    API's If-Match or ``version``): if the reading has moved on since, ``StaleReadingError``
+    (409) carries the current reading and nothing is written. Without it (older API clients)
+    the correction still never loses a value: it waits for the row lock, so its revision
+    records the value it actually replaced, whoever wrote that a moment before.
+    ``submitted_by``/``verified_by`` name the vendor contact and the staff member when the new
+    value comes from a verified vendor submission (else both are cleared: it is ``actor``'s).
+    """
     now = now or utcnow()
-    metric = reading.metric
     value = _check_value(value)
     note = (note or "").strip()
     if not note:
         raise MetricError("Say why the value is being corrected; the reason is kept with the reading.", "note")
-    if value == reading.value and note == reading.note:
-        raise MetricError("Nothing changed: enter the corrected value or a new reason.", "value")
-    before = snapshot(reading)
-    reading.revisions.append(
+    if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+        raise MetricError("The version must be a whole number.", "version")
+    for _attempt in range(5):
+        current = _lock_reading(reading.id)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleReadingError(current, expected_version)
+        if value == current.value and note == current.note:
+            raise MetricError("Nothing changed: enter the corrected value or a new reason.", "value")
+        metric = current.metric
+        period = rules.period_starting(status.metric_periods(metric), current.period_start) or rules.Period(
+            current.period_start, current.period_end
+        )
+        before = snapshot(current)
+        new_status = status.evaluate(metric, period, value)[2]
+        # Compare-and-swap: applies only if the row is still the version read above. On
+        # PostgreSQL the row lock makes this always so; on SQLite another connection may have
+        # committed between the read and this UPDATE, which then changes nothing.
+        swapped = db.session.execute(
+            update(Reading)
+            .where(Reading.id == current.id, Reading.version == current.version)
+            .values(
+                value=value, note=note, status=new_status, version=Reading.version + 1,
+                recorded_by_id=actor.id if actor is not None else None, recorded_at=now,
+                submitted_by_id=submitted_by.id if submitted_by is not None else None,
+                verified_by_id=verified_by.id if verified_by is not None else None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if swapped == 1:
+            break
+        if expected_version is not None:
+            raise StaleReadingError(_lock_reading(reading.id), expected_version)
+        # No version named: read again and retry. The UPDATE that changed nothing has taken
+        # SQLite's write lock, so the next read is the newest and the next swap succeeds.
+    else:  # pragma: no cover - each failed swap means another correction committed
+        raise MetricError("The reading is being corrected by others right now; try again.", "value")
+    db.session.add(
         ReadingRevision(
-            value=reading.value, note=reading.note, status=reading.status,
-            recorded_by_id=reading.recorded_by_id, recorded_at=reading.recorded_at,
+            reading_id=current.id, value=current.value, note=current.note, status=current.status,
+            recorded_by_id=current.recorded_by_id, recorded_at=current.recorded_at,
             replaced_by_id=actor.id if actor is not None else None, replaced_at=now,
+            version=current.version, submitted_by_id=current.submitted_by_id, verified_by_id=current.verified_by_id,
         )
     )
-    period = rules.period_starting(status.metric_periods(metric), reading.period_start) or rules.Period(
-        reading.period_start, reading.period_end
-    )
-    reading.value = value
-    reading.note = note
-    reading.status = status.evaluate(metric, period, value)[2]
-    reading.recorded_by_id = actor.id if actor is not None else None
-    reading.recorded_at = now
     db.session.flush()
+    reading = _lock_reading(current.id)  # the ORM object with the values just written
+    db.session.expire(reading, ["revisions"])
     status.refresh_metric(metric, now)
     status.refresh_contract_health(metric.contract, now)
     record(

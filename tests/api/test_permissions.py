@@ -27,6 +27,7 @@ def requests_for(city, priority_id):
         ("GET", f"/contracts/{c}/metrics", None, ALL, 200),
         ("GET", f"/metrics/{m}", None, ALL, 200),
         ("GET", f"/metrics/{m}/readings", None, ALL, 200),
+        ("GET", f"/readings/{r}", None, ALL, 200),
         ("GET", f"/contracts/{c}/milestones", None, ALL, 200),
         ("GET", "/flags?status=open", None, ALL, 200),
         ("GET", f"/flags/{f}", None, ALL, 200),
