@@ -145,6 +145,14 @@ def reading_etag(reading):
     return f'"reading-{reading.id}-v{reading.version}"'
 
 
+def _reading_response(metric, reading_id):
+    """The reading as it is now, with the ETag of exactly that version: both from one read, so
+    a correction committed by someone else meanwhile cannot give the body of one version and
+    the tag of the next (a client would then overwrite a value it never saw)."""
+    body = _one_reading(metric, reading_id)
+    return body, {"ETag": f'"reading-{body["id"]}-v{body["version"]}"'}
+
+
 def _if_match_error(reading, message):
     example = reading_etag(reading)
     return ApiError(
@@ -194,7 +202,7 @@ def create_reading(body, metric_id):
     user = api_user()
     allow(can_enter_readings(user, metric.contract), metric.contract)
     reading = services.record_reading(metric, user, body["period_start"], body["value"], body["note"])
-    return _one_reading(metric, reading.id), {"ETag": reading_etag(reading)}
+    return _reading_response(metric, reading.id)
 
 
 def _reading_or_404(reading_id):
@@ -206,7 +214,7 @@ def _reading_or_404(reading_id):
 def get_reading(reading_id):
     """One reading, with its version; the ETag header is what to send as If-Match to correct it."""
     reading = _reading_or_404(reading_id)
-    return _one_reading(reading.metric, reading.id), {"ETag": reading_etag(reading)}
+    return _reading_response(reading.metric, reading.id)
 
 
 @bp.route("/readings/<int:reading_id>", methods=["PATCH"])
@@ -239,7 +247,7 @@ def correct_reading(body, reading_id):
             existing_id=reading.id, extra={"current": ReadingSchema().dump(current)},
             headers={"ETag": f'"reading-{reading.id}-v{current["version"]}"'},
         )
-    return _one_reading(reading.metric, reading.id), {"ETag": reading_etag(reading)}
+    return _reading_response(reading.metric, reading.id)
 
 
 @bp.route("/readings/batch", methods=["POST"])
