@@ -38,6 +38,8 @@ class BaseConfig:
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
     # Days after a reading's due date before it counts as overdue.
     OVERDUE_GRACE_DAYS = _int("OVERDUE_GRACE_DAYS", 3)
+    # How long a vendor contact's emailed invitation link works (days).
+    VENDOR_INVITE_DAYS = _int("VENDOR_INVITE_DAYS", 7)
     # More than this many metrics on one contract earns a warning (the practice is 3 to 5).
     METRICS_WARN_ABOVE = _int("METRICS_WARN_ABOVE", 5)
     PER_PAGE = _int("PER_PAGE", 25)
