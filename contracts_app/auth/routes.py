@@ -14,7 +14,8 @@ from contracts_app.http import is_api_request
 from contracts_app.permissions import roles_required
 
 # Everything else needs a signed-in user (checked before every request).
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# The invitation link is how a vendor contact first gets a password, so it works signed out.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "vendors.invitation"}
 
 
 def require_sign_in():

@@ -6,6 +6,8 @@ NOTIFICATION_KINDS = {
     "flag_opened": "Flag opened",
     "checkin_proposed": "Check-in proposed",
     "escalation": "Escalation",
+    "vendor_invitation": "Invitation",
+    "submission_returned": "Submission returned",
 }
 
 
