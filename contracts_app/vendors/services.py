@@ -274,7 +274,10 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
     if period is None:
         raise VendorError("Choose a reporting period of this contract that has ended.", "period")
     label = period.label(metric.cadence)
-    value = metric_services._check_value(value)
+    try:
+        value = metric_services._check_value(value)
+    except metric_services.MetricError as error:
+        raise VendorError(error.message, "value")
     note = _note(note)
     if db.session.scalar(select(Reading.id).where(Reading.metric_id == metric.id, Reading.period_start == period.start)):
         raise VendorError(f"{label} is already recorded; there is nothing to submit for it.", "period")
