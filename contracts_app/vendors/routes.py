@@ -81,9 +81,15 @@ def _render_contract(contract, now, failed=None):
                 forms[key] = failed[2]
             else:
                 forms[key] = SubmissionForm(formdata=None, metric_id=row.metric.id, period=key[1], prefix=f"m{key[0]}-{key[1]}")
+    if failed and failed[:2] not in forms:
+        # The period is no longer due (submitted in another tab, recorded meanwhile) or the
+        # metric is not the vendor's: there is no form to show the message on.
+        for messages in failed[2].errors.values():
+            for message in messages:
+                flash(f"Not submitted: {message}", "error")
     return render_template(
         "vendors/contract.html", contract=contract, rows=rows, forms=forms, today=today_for(now),
-    ), (422 if failed else 200)
+    )
 
 
 @bp.route("/vendor/contracts/<int:contract_id>")
@@ -183,8 +189,8 @@ def _render_queue(failed=None):
         for row in rows
     }
     return render_template(
-        "vendors/queue.html", rows=rows, return_forms=return_forms, action_form=ActionForm(),
-    ), (422 if failed else 200)
+        "vendors/queue.html", rows=rows, return_forms=return_forms,
+    )
 
 
 @bp.route("/verification")
