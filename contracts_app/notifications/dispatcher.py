@@ -234,7 +234,8 @@ def digest_subject(recipient, notifications):
 def build_digest(recipient, notifications, now):
     """One email listing ``notifications`` for ``recipient``: plain text plus an HTML alternative."""
     sections = digest_sections(notifications)
-    inbox_url = absolute_url("/inbox")
+    # Vendor contacts have no inbox (they reach only their own pages): point them there.
+    inbox_url = absolute_url("/vendor/" if recipient.role == "vendor" else "/inbox")
     lines = [f"Hello {_one_line(recipient.name)},", "", f"{len(notifications)} new in RDC Tracker:", ""]
     for heading, items in sections:
         title = f"{heading} ({len(items)})"
