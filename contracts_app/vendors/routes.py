@@ -39,15 +39,15 @@ def keep_vendor_contacts_to_their_pages():
 
 @bp.app_context_processor
 def inject_vendor_helpers():
-    """``vendor_contacts(contract)`` for the contract page's vendor contacts section (queried
-    only when the page shows it) and the form class of its revoke buttons."""
+    """``vendor_contacts(contract)`` for the contract page's vendor contacts section, queried
+    only when the page shows it (so contracts/routes.py needs no change)."""
 
     def vendor_contacts(contract):
         if not can_see_vendor_contacts(current_user, contract):
             return []
         return queries.contacts_for(contract)
 
-    return {"vendor_contacts": vendor_contacts, "vendor_action_form": ActionForm}
+    return {"vendor_contacts": vendor_contacts}
 
 
 # ``{{ day|period_label(cadence) }}``: a reporting period in the one style ("Oct 2026").

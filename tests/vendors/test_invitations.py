@@ -1,6 +1,5 @@
 """Inviting vendor contacts: who may, the one-time link (once, until it expires, only the newest),
 the password rules, the email, refusals, revoking."""
-import re
 from datetime import timedelta
 
 import pytest

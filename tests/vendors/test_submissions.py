@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from contracts_app.audit.models import AuditEvent
 from contracts_app.errors import ConflictError
 from contracts_app.extensions import db
-from contracts_app.management.models import Flag
 from contracts_app.metrics.models import Reading
 from contracts_app.notifications.models import Notification
 from contracts_app.vendors import services
@@ -310,3 +309,30 @@ def test_the_metric_form_offers_reported_by(client_as, factory, contract):
     assert po.post(f"/metrics/{metric.id}/edit", data={**data, "reported_by": "contract_manager"}).status_code == 302
     db.session.refresh(metric)
     assert metric.reported_by == "contract_manager"
+
+
+# --- bounded queries --------------------------------------------------------------------------
+
+
+def test_the_pages_run_the_same_statements_whatever_the_number_of_submissions(as_user, contract, dana, ben, placements,
+                                                                               median_days):
+    from tests.querycount import count_queries
+
+    vendor, manager = as_user(dana), as_user(ben)
+    pages = ((vendor, f"/vendor/contracts/{contract.id}"), (manager, "/verification"), (manager, "/work"))
+
+    def statements():
+        counts = []
+        for client, url in pages:
+            with count_queries() as counter:
+                assert client.get(url).status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    for metric in (placements, median_days):
+        submit(contract, dana, metric, Decimal(24), "n", start=date(2026, 1, 1))
+    few = statements()
+    for metric in (placements, median_days):
+        for month in range(2, 8):
+            submit(contract, dana, metric, Decimal(24), "n", start=date(2026, month, 1))
+    assert statements() == few
