@@ -519,6 +519,8 @@ def correct_reading(reading, actor, value, note, now=None):
             value=reading.value, note=reading.note, status=reading.status,
             recorded_by_id=reading.recorded_by_id, recorded_at=reading.recorded_at,
             replaced_by_id=actor.id if actor is not None else None, replaced_at=now,
+            # A vendor's verified value keeps its path in the history; the correction is staff's own.
+            submitted_by_id=reading.submitted_by_id, verified_by_id=reading.verified_by_id,
         )
     )
     period = rules.period_starting(status.metric_periods(metric), reading.period_start) or rules.Period(
@@ -529,6 +531,7 @@ def correct_reading(reading, actor, value, note, now=None):
     reading.status = status.evaluate(metric, period, value)[2]
     reading.recorded_by_id = actor.id if actor is not None else None
     reading.recorded_at = now
+    reading.submitted_by_id = reading.verified_by_id = None
     db.session.flush()
     status.refresh_metric(metric, now)
     status.refresh_contract_health(metric.contract, now)

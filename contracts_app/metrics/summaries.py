@@ -206,6 +206,8 @@ def metric_period_rows(metric, now=None):
                 joinedload(Reading.recorded_by), joinedload(Reading.submitted_by), joinedload(Reading.verified_by),
                 selectinload(Reading.revisions).joinedload(ReadingRevision.recorded_by),
                 selectinload(Reading.revisions).joinedload(ReadingRevision.replaced_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.submitted_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.verified_by),
             )
         ).unique()
     }

@@ -336,3 +336,16 @@ def test_the_pages_run_the_same_statements_whatever_the_number_of_submissions(as
         for month in range(2, 8):
             submit(contract, dana, metric, Decimal(24), "n", start=date(2026, month, 1))
     assert statements() == few
+
+
+def test_a_correction_keeps_the_vendors_path_in_the_history(client_as, contract, dana, ben, placements, users):
+    from contracts_app.metrics import services as metric_services
+
+    reading = services.accept_submission(submit(contract, dana, placements, Decimal(24)), ben, now=NOW)
+    metric_services.correct_reading(reading, ben, Decimal(23), "One placement was counted twice", now=NOW + timedelta(days=1))
+    assert (reading.submitted_by_id, reading.verified_by_id, reading.recorded_by_id) == (None, None, ben.id)
+    (revision,) = reading.revisions
+    assert (revision.value, revision.submitted_by_id, revision.verified_by_id) == (Decimal(24), dana.id, ben.id)
+    html = client_as("viewer").get(f"/metrics/{placements.id}").get_data(as_text=True)
+    assert "recorded by Ben Okafor" in html
+    assert "submitted by Dana Cole, verified by Ben Okafor on" in html  # the earlier value
