@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from contracts_app.auth import bp
 from contracts_app.auth.forms import LoginForm, UserForm
-from contracts_app.auth.models import ADMIN, User
+from contracts_app.auth.models import ADMIN, VENDOR, User
 from contracts_app.auth.services import authenticate, create_user, update_user
 from contracts_app.extensions import db, login_manager
 from contracts_app.forms_common import errors_on
@@ -99,6 +99,8 @@ def new_user():
 def edit_user(user_id):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
+    if user.role == VENDOR:
+        form.role.choices = [(VENDOR, user.role_label)]
     if form.validate_on_submit():
         with errors_on(form, "email"):
             update_user(

@@ -154,3 +154,26 @@ def test_two_contacts_of_different_vendors_stay_apart(as_user, factory, contract
     assert as_user(sam).get(f"/vendor/contracts/{contract.id}").status_code == 404
     assert as_user(sam).get(f"/vendor/contracts/{theirs.id}").status_code == 200
     assert as_user(dana).get(f"/vendor/contracts/{theirs.id}").status_code == 404
+
+
+def test_an_admin_deactivates_a_vendor_contact_but_cannot_make_them_staff(client_as, contract, dana):
+    admin = client_as("admin")
+    form = admin.get(f"/users/{dana.id}/edit").get_data(as_text=True)
+    assert 'value="vendor"' in form and 'value="admin"' not in form
+    response = admin.post(f"/users/{dana.id}/edit", data={"email": dana.email, "name": dana.name, "role": "admin", "active": "y"})
+    assert response.status_code == 200
+    db.session.refresh(dana)
+    assert dana.role == "vendor"
+    response = admin.post(f"/users/{dana.id}/edit", data={"email": dana.email, "name": dana.name, "role": "vendor"})
+    assert response.status_code == 302
+    db.session.refresh(dana)
+    assert not dana.active and dana.role == "vendor" and dana.vendor_id == contract.vendor_id
+    assert queries.active_contract(dana, contract.id, utcnow()) is None
+
+
+def test_staff_cannot_be_made_vendor_contacts(users):
+    from contracts_app.auth.services import UserError, update_user
+
+    viewer = users["viewer"]
+    with pytest.raises(UserError, match="vendor contact"):
+        update_user(viewer, users["admin"], viewer.email, viewer.name, "vendor", True)
