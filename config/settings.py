@@ -41,6 +41,8 @@ class BaseConfig:
     # Whoever owes a reading is reminded this many days before its due date (and on the day);
     # 0 sends only the due-day reminder.
     REMINDER_DAYS_BEFORE = _int("REMINDER_DAYS_BEFORE", 5)
+    # How long a vendor contact's emailed invitation link works (days).
+    VENDOR_INVITE_DAYS = _int("VENDOR_INVITE_DAYS", 7)
     # More than this many metrics on one contract earns a warning (the practice is 3 to 5).
     METRICS_WARN_ABOVE = _int("METRICS_WARN_ABOVE", 5)
     PER_PAGE = _int("PER_PAGE", 25)

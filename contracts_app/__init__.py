@@ -60,7 +60,7 @@ def create_app(config=None):
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work", "attachments",
+        "portfolio", "imports", "work", "attachments", "vendors",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

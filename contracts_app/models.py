@@ -10,5 +10,5 @@ from contracts_app.notifications.models import Notification  # noqa: F401
 from contracts_app.portfolio.models import CloseoutEvaluation, HealthSnapshot  # noqa: F401
 from contracts_app.api.models import ApiToken  # noqa: F401
 from contracts_app.imports.models import ImportUpload  # noqa: F401
-from contracts_app.vendors.models import VendorAccess, VendorSubmission  # noqa: F401
+from contracts_app.vendors.models import VendorAccess, VendorInvitation, VendorSubmission  # noqa: F401
 from contracts_app.attachments.models import Attachment  # noqa: F401

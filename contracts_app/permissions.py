@@ -144,6 +144,42 @@ def can_attach(user, owner):
     return False
 
 
+def is_vendor_contact(user):
+    """A signed-in vendor contact (not staff): they reach only the vendor pages
+    (``vendors.routes.keep_vendor_contacts_to_their_pages``)."""
+    return _signed_in(user) and user.role == VENDOR
+
+
+def can_invite_vendor_contact(user, contract):
+    """Inviting (and revoking) the vendor's contacts on a contract: procurement officers and the
+    contract's own manager, on an unarchived active contract."""
+    if not _signed_in(user) or contract.is_archived or contract.status != "active":
+        return False
+    return user.role == PROCUREMENT_OFFICER or _manages(user, contract)
+
+
+def can_see_vendor_contacts(user, contract):
+    """The vendor contacts listed on a contract page: the same people who may invite, and any
+    procurement officer or the manager on an ended or archived one (to see who had access)."""
+    return _signed_in(user) and (user.role == PROCUREMENT_OFFICER or _manages(user, contract))
+
+
+def can_use_vendor_pages(user):
+    """The vendor pages (/vendor/...): vendor contacts only; which contracts they show is their
+    active access (``vendors.queries.active_contract``), checked on every page."""
+    return is_vendor_contact(user) and user.vendor_id is not None
+
+
+def can_verify_submissions(user, contract=None):
+    """Accepting or returning a vendor's submission: procurement officers, and the contract's
+    own manager, on unarchived contracts (``contract`` None: whether the queue page opens)."""
+    if not _signed_in(user):
+        return False
+    if contract is None:
+        return user.role in (PROCUREMENT_OFFICER, CONTRACT_MANAGER)
+    return can_enter_readings(user, contract)
+
+
 # What templates ask: ``can.edit_contract(contract)`` is ``can_edit_contract(current_user,
 # contract)`` (template_helpers binds the signed-in user). Every can_* check above is in it.
 TEMPLATE_CHECKS = {

@@ -10,10 +10,17 @@ from contracts_app.auth.models import User
 from contracts_app.extensions import db
 from contracts_app.imports.models import ImportUpload
 from contracts_app.management.models import ActionItem, CheckIn, Flag
+from contracts_app.metrics.models import REPORTED_BY_VENDOR
+from contracts_app.vendors.models import VendorAccess, VendorSubmission
 from tests import factories
-from tests.conftest import ROLES, database_snapshot
+from tests.conftest import ROLES as STAFF_ROLES, database_snapshot
 
-ALL = set(ROLES)
+# Staff roles, and the vendor contact (of the ids contract's vendor, with access to it): the
+# vendor gets 403 on every staff page (vendors.routes.keep_vendor_contacts_to_their_pages).
+VENDOR = "vendor"
+ROLES = [*STAFF_ROLES, VENDOR]
+ALL = set(STAFF_ROLES)
+VENDOR_ONLY = {VENDOR}
 PO = {"procurement_officer"}
 PO_AND_OWN_CM = {"procurement_officer", "contract_manager"}
 PRIORITY_EDITORS = {"admin", "cdo", "procurement_officer"}
@@ -95,24 +102,41 @@ MATRIX = {
     "attachments.attach_to_contract": ("/contracts/{contract}/attachments", PO_AND_OWN_CM),
     "attachments.attach_to_checkin": ("/checkins/{checkin}/attachments", PO_AND_OWN_CM),
     "attachments.attach_to_reading": ("/readings/{reading}/attachments", PO_AND_OWN_CM),
+    # Vendor reporting: the vendor contact's own pages, the invitation link (works signed out or
+    # in; an unknown token is a 404 for everyone), and the staff side.
+    "vendors.home": ("/vendor/", VENDOR_ONLY),
+    "vendors.contract": ("/vendor/contracts/{contract}", VENDOR_ONLY),
+    "vendors.submit": ("/vendor/contracts/{contract}/submissions", None),
+    "vendors.invitation": ("/invitations/unknown-token", "not_found"),
+    "vendors.invite": ("/contracts/{contract}/vendor-contacts/new", PO_AND_OWN_CM),
+    "vendors.revoke": ("/contracts/{contract}/vendor-contacts/{vendor_user}/revoke", None),
+    "vendors.queue": ("/verification", PO_AND_OWN_CM),
+    "vendors.accept": ("/submissions/{others_submission}/accept", None),
+    "vendors.return_submission": ("/submissions/{others_submission}/return", None),
 }
+
+# Who may POST to a POST-only endpoint, where it is not the procurement officer.
+WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
     endpoint: spec for endpoint, spec in MATRIX.items()
-    if spec[1] not in (ALL, "redirect", "moved")
+    if spec[1] not in (ALL, "redirect", "moved", "not_found")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
-                         "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview")
+                         "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
+                         "vendors.home", "vendors.contract", "vendors.queue")
 }
 
 
 def _build_city():
     """A user per role, and a row of every kind the matrix's URLs name; returns their ids."""
-    users = factories.make_users(ROLES)
+    users = factories.make_users(STAFF_ROLES)
     priority = factories.make_priority()
     contract = factories.make_contract(priorities=[priority], contract_manager_id=users["contract_manager"].id)
+    users[VENDOR] = factories.make_user(VENDOR, vendor_id=contract.vendor_id)
+    db.session.add(VendorAccess(contract_id=contract.id, user_id=users[VENDOR].id))
     metric = factories.make_metric(contract)
     reading = factories.make_reading(metric, date(2025, 8, 1), 21)
     milestone = factories.make_milestone(contract)
@@ -134,7 +158,15 @@ def _build_city():
                           due_date=date(2025, 11, 1))
         db.session.add(item)
         db.session.commit()
-        management.update({f"{key}flag": flag.id, f"{key}checkin": pending.id, f"{key}item": item.id})
+        # A vendor's submission waiting on the other manager's contract (accept/return: the
+        # procurement officer's only).
+        target_metric.reported_by = REPORTED_BY_VENDOR
+        submission = VendorSubmission(metric_id=target_metric.id, period_start=date(2025, 8, 1), period_end=date(2025, 8, 31),
+                                      value=21, submitted_by_id=users[VENDOR].id)
+        db.session.add(submission)
+        db.session.commit()
+        management.update({f"{key}flag": flag.id, f"{key}checkin": pending.id, f"{key}item": item.id,
+                           f"{key}submission": submission.id})
     # A staged CSV import (header only: committing it reports the error and writes nothing).
     staged = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", content="reference,title\r\n")
     readings = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", kind="readings",
@@ -147,7 +179,7 @@ def _build_city():
     ids = {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
-        "attachment": evidence.id, "readings_upload": readings.id,
+        "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 
@@ -185,6 +217,8 @@ def test_it_sends_anonymous_users_to_sign_in(client, ids, endpoint):
     response = client.get(url.format(**ids))
     if endpoint == "auth.login":
         assert response.status_code == 200
+    elif allowed == "not_found":
+        assert response.status_code == 404
     elif allowed is None:
         assert response.status_code in (302, 405)
     else:
@@ -199,8 +233,10 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
     response = client_as(role).get(url.format(**ids))
     if allowed == "redirect":
         expected = 302
+    elif allowed == "not_found":
+        expected = 404
     elif allowed == "moved":  # a page's earlier address: a permanent redirect to the page
-        expected = 301
+        expected = 403 if role == VENDOR else 301
     elif allowed is None:
         expected = 405
     else:
@@ -212,7 +248,7 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
 @pytest.mark.parametrize("endpoint", sorted(WRITES))
 def test_it_refuses_writes_by_roles_not_allowed(client_as, ids, role, endpoint):
     url, allowed = WRITES[endpoint]
-    allowed = allowed or PO
+    allowed = allowed or WRITERS.get(endpoint, PO)
     response = client_as(role).post(url.format(**ids), data={})
     if role in allowed:
         assert response.status_code in (200, 302, 400), f"{role} POST {url}"

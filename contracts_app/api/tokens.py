@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 
 from contracts_app.audit.services import record
 from contracts_app.api.models import ApiToken
-from contracts_app.auth.models import User
+from contracts_app.auth.models import VENDOR, User
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
@@ -50,6 +50,8 @@ def create_token(email, name="", actor=None, now=None):
     user = _user_by_email(email)
     if not user.active:
         raise TokenError(f"{user.email} is inactive; activate the account before giving it a token.")
+    if user.role == VENDOR:
+        raise TokenError(f"{user.email} is a vendor contact: the API is for staff; vendors report through their pages.")
     name = (name or "").strip()
     if len(name) > MAX_NAME_LENGTH or "\x00" in name:
         raise TokenError(f"Use a name of at most {MAX_NAME_LENGTH} characters.")
@@ -126,7 +128,8 @@ def authenticate(header, now=None):
         .options(contains_eager(ApiToken.user))
         .where(ApiToken.token_hash == hash_token(secret))
     )
-    if token is None or token.revoked_at is not None or not token.user.active:
+    # A vendor contact's token is never honoured (none can be made; this covers one made before).
+    if token is None or token.revoked_at is not None or not token.user.active or token.user.role == VENDOR:
         return None
     now = now or utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

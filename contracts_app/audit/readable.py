@@ -13,7 +13,7 @@ from contracts_app.auth.models import ROLES, User
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
 from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
-from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTERS, Metric
 from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 
 # Columns nobody edits: the database's ids, counters kept by triggers, stored statuses the
@@ -49,7 +49,7 @@ REFERENCES = {
 # where one name means different things, by the kind of row.
 CODES = {
     "kind": KINDS, "payment_structure": PAYMENT_STRUCTURES, "direction": DIRECTIONS, "cadence": CADENCES,
-    "indicator_type": INDICATOR_TYPES, "role": ROLES,
+    "indicator_type": INDICATOR_TYPES, "role": ROLES, "reported_by": REPORTERS,
 }
 CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,
@@ -83,6 +83,7 @@ LABELS = {
     "at_risk_pct": "At risk from (%)",
     "due_days": "Data due (days after the period)",
     "indicator_type": "Leading or lagging",
+    "reported_by": "Reported by",
     "payment_linked": "Linked to payment",
     "period_start": "Period",
     "period_end": "Period end",

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from contracts_app.auth import bp
 from contracts_app.auth.forms import LoginForm, UserForm
-from contracts_app.auth.models import ADMIN, User
+from contracts_app.auth.models import ADMIN, VENDOR, User
 from contracts_app.auth.services import authenticate, create_user, update_user
 from contracts_app.extensions import db, login_manager
 from contracts_app.forms_common import errors_on
@@ -14,7 +14,8 @@ from contracts_app.http import is_api_request
 from contracts_app.permissions import roles_required
 
 # Everything else needs a signed-in user (checked before every request).
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# The invitation link is how a vendor contact first gets a password, so it works signed out.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "vendors.invitation"}
 
 
 def require_sign_in():
@@ -98,6 +99,8 @@ def new_user():
 def edit_user(user_id):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
+    if user.role == VENDOR:
+        form.role.choices = [(VENDOR, user.role_label)]
     if form.validate_on_submit():
         with errors_on(form, "email"):
             update_user(

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
-from contracts_app.auth.models import ROLES, User
+from contracts_app.auth.models import ROLES, VENDOR, User
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
@@ -59,7 +59,12 @@ def create_user(email, name, role, password, actor=None, active=True):
 
 @command
 def update_user(user, actor, email, name, role, active, password=None):
-    if role not in ROLES:
+    if VENDOR in (user.role, role):
+        # A vendor contact belongs to a vendor and sees only its contracts: never made staff (or
+        # staff made one) by a change of role; staff get their own account.
+        if role != user.role:
+            raise UserError("A vendor contact cannot become staff, nor staff a vendor contact: use a separate account.", "role")
+    elif role not in ROLES:
         raise UserError("Unknown role.", "role")
     email = _valid_email(email)
     other = find_by_email(email)

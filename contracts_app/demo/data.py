@@ -96,7 +96,7 @@ VENDORS = {
 
 def metric(name, unit, direction, baseline, target, cadence="monthly", due_days=10, indicator="lagging",
            payment_linked=False, definition="", source="", step="1", low=None, high=None, tolerance=None,
-           explicit=None, at_risk=None):
+           explicit=None, at_risk=None, reported_by="contract_manager"):
     """A metric template. ``step`` is the precision readings are rounded to; ``explicit`` maps a
     calendar month to a per-period target for periods starting in that month."""
     return dict(
@@ -110,7 +110,7 @@ def metric(name, unit, direction, baseline, target, cadence="monthly", due_days=
         cadence=cadence, due_days=due_days, indicator_type=indicator, payment_linked=payment_linked,
         definition=definition or f"{name}, as reported by the vendor for the period.",
         data_source=source or "Vendor monthly report",
-        step=D(step), explicit=explicit or {},
+        step=D(step), explicit=explicit or {}, reported_by=reported_by,
     )
 
 
@@ -135,16 +135,18 @@ CONTRACTS = [
         problem="People living outside are not connected to shelter or housing.",
         outcomes="More people move from the street into shelter and housing, and stay there.",
         metrics=[
+            # The two monthly metrics are reported by Harbor Light and verified by Ben (the
+            # scenario "The vendor reports, the manager verifies": Ben invites Dana Cole).
             metric("Placements into shelter or housing", "count", "increase", 18, 30, payment_linked=True,
                    definition="People contacted by outreach who move into shelter or housing in the month.",
-                   source="HMIS placement report"),
+                   source="HMIS placement report", reported_by="vendor"),
             metric("Share of placements still housed after 90 days", "percent", "increase", 55, 75,
                    cadence="quarterly", step="0.1",
                    definition="Of the people placed in the quarter before last, the share still housed 90 days later.",
                    source="HMIS follow-up report"),
             metric("Median days from first contact to placement", "days", "decrease", 64, 40, indicator="leading",
                    definition="Median days between first outreach contact and placement, for people placed in the month.",
-                   source="HMIS placement report"),
+                   source="HMIS placement report", reported_by="vendor"),
         ],
         milestones=[milestone("Outreach teams fully staffed (6 FTE)", 2),
                     milestone("Mid-term evaluation with HMIS data", 12, payment_linked=True),

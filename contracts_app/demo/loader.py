@@ -256,7 +256,7 @@ class _Builder:
             tolerance_pct=spec["tolerance_pct"], cadence=spec["cadence"], due_days=spec["due_days"],
             on_track_pct=Decimal(100), at_risk_pct=spec["at_risk_pct"], data_source=spec["data_source"],
             indicator_type=spec["indicator_type"], payment_linked=spec["payment_linked"], position=position,
-            created_at=created, updated_at=created,
+            reported_by=spec["reported_by"], created_at=created, updated_at=created,
         )
         if spec["explicit"]:
             for period in rules.periods(contract.start_date, contract.end_date, metric.cadence):
@@ -272,9 +272,12 @@ class _Builder:
     def _readings(self, contract, spec, metric, metric_spec, position, drop_last=0):
         if spec["status"] == "draft":
             return
+        # A vendor-reported period is left open on its due day itself: the vendor submits it that
+        # day (the scenario: Dana enters October's values on 10 November, when they are due).
+        last_due = self.today - timedelta(days=1) if metric.reported_by == "vendor" else self.today
         due_periods = [
             p for p in rules.periods(contract.start_date, contract.end_date, metric.cadence)
-            if p.start >= self.history_start and rules.due_date(p, metric.due_days) <= self.today
+            if p.start >= self.history_start and rules.due_date(p, metric.due_days) <= last_due
         ]
         if drop_last:
             due_periods = due_periods[:-drop_last]

@@ -9,7 +9,7 @@ from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.formatting import number, plain_number
 from contracts_app.forms_common import BaseForm, PlainDateField, add_problems, strip_nul
 from contracts_app.metrics import rules
-from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTED_BY_MANAGER, REPORTERS, Metric
 from contracts_app.metrics.services import MAX_DUE_DAYS, METRIC_FIELDS, NEGATIVE, NOTE_WITHOUT_VALUE, metric_problems
 
 
@@ -79,10 +79,14 @@ class MetricForm(BaseForm):
     data_source = StringField("Data source", validators=[Optional(), Length(max=max_length(Metric.data_source))])
     indicator_type = SelectField("Leading or lagging", choices=list(INDICATOR_TYPES.items()), default="lagging", validate_choice=False)
     payment_linked = BooleanField("Payment-linked", description="Payments depend on this metric.")
+    reported_by = SelectField(
+        "Reported by", choices=list(REPORTERS.items()), default=REPORTED_BY_MANAGER, validate_choice=False,
+        description="A vendor-reported value waits in the contract manager's verification queue before it becomes a reading.",
+    )
 
     def values(self):
         """The submitted values as the services expect them."""
-        return {name: getattr(self, name).data for name in METRIC_FIELDS}
+        return {**{name: getattr(self, name).data for name in METRIC_FIELDS}, "reported_by": self.reported_by.data}
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

@@ -77,6 +77,10 @@ class Metric(db.Model):
         return DIRECTIONS.get(self.direction, self.direction)
 
     @property
+    def reported_by_label(self):
+        return REPORTERS.get(self.reported_by, self.reported_by)
+
+    @property
     def cadence_label(self):
         return CADENCES.get(self.cadence, self.cadence)
 

@@ -25,6 +25,7 @@ from contracts_app.metrics.models import (
     CADENCES,
     DIRECTIONS,
     INDICATOR_TYPES,
+    REPORTERS,
     Metric,
     MetricTarget,
     Reading,
@@ -102,6 +103,9 @@ def metric_problems(values):
         add("cadence", "Choose weekly, monthly, quarterly or annually.")
     if values.get("indicator_type") not in INDICATOR_TYPES:
         add("indicator_type", "Choose leading or lagging.")
+    # Optional: callers that do not name it (the API, the CSV import) leave it as it is.
+    if "reported_by" in values and values["reported_by"] not in REPORTERS:
+        add("reported_by", "Choose who reports this metric: the contract manager, or the vendor with verification.")
     if not (values.get("name") or "").strip():
         add("name", "Give the metric a name.")
     if not (values.get("unit") or "").strip():
@@ -162,6 +166,8 @@ def _check_metric(values):
 def _clean(values):
     """Values ready for the model: stripped text, and no bounds or targets the direction ignores."""
     clean = {name: values.get(name) for name in METRIC_FIELDS}
+    if "reported_by" in values:
+        clean["reported_by"] = values["reported_by"]
     for name in ("name", "definition", "unit", "data_source"):
         clean[name] = (clean[name] or "").strip()
     clean["payment_linked"] = bool(clean["payment_linked"])
@@ -395,13 +401,18 @@ def _check_reading(metric, period_start, value, now, allow_in_progress, field="v
     return period, value
 
 
-def _add_reading(metric, actor, period, value, note, now, field="period"):
-    """Insert a checked reading with its status and audit it; the caller refreshes and commits."""
+def _add_reading(metric, actor, period, value, note, now, field="period", submitted_by=None):
+    """Insert a checked reading with its status and audit it; the caller refreshes and commits.
+
+    ``submitted_by``: the vendor contact whose submission ``actor`` verified (vendors.services).
+    """
     reading_status = status.evaluate(metric, period, value)[2]
     reading = Reading(
         metric=metric, period_start=period.start, period_end=period.end, value=value,
         note=(note or "").strip(), status=reading_status,
         recorded_by_id=actor.id if actor is not None else None, recorded_at=now, version=1,
+        submitted_by_id=submitted_by.id if submitted_by is not None else None,
+        verified_by_id=actor.id if submitted_by is not None and actor is not None else None,
     )
     db.session.add(reading)
     try:

@@ -203,9 +203,11 @@ def metric_period_rows(metric, now=None):
             select(Reading)
             .where(Reading.metric_id == metric.id)
             .options(
-                joinedload(Reading.recorded_by),
+                joinedload(Reading.recorded_by), joinedload(Reading.submitted_by), joinedload(Reading.verified_by),
                 selectinload(Reading.revisions).joinedload(ReadingRevision.recorded_by),
                 selectinload(Reading.revisions).joinedload(ReadingRevision.replaced_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.submitted_by),
+                selectinload(Reading.revisions).joinedload(ReadingRevision.verified_by),
             )
         ).unique()
     }

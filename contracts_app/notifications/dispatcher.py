@@ -42,6 +42,9 @@ KIND_HEADINGS = {
     "escalation": "Escalations", "flag_opened": "Flags opened", "reminder_due": "Readings due today",
     "reminder_before": "Readings due soon", "checkin_proposed": "Check-ins proposed",
 }
+# Sent as an email of their own, never in a digest; their link holds a one-time secret (an
+# invitation token), so it is blanked once the email has gone (or was not sent: inactive user).
+OWN_EMAIL_KINDS = {"vendor_invitation"}
 
 logger = logging.getLogger("notifications.dispatcher")
 
@@ -77,15 +80,21 @@ def send_notifications(now=None):
     # Build everything before the first commit: committing expires the loaded rows.
     batches = []
     for recipient, items in by_recipient.items():
-        try:
-            message = build_digest(recipient, items, now) if recipient.active else None
-        except Exception as error:
-            # One unbuildable digest (bad data) must not hold up everyone else's: it is retried
-            # later like a refused one, and logged with its traceback.
-            logger.exception("Could not build the digest for user %s", recipient.id)
-            message = error
-        batches.append((recipient.active, {row.id: row.attempts for row in items}, message))
-    counts["recipients"] = len(batches)
+        # An email of its own for each notification that must not wait inside a digest (an
+        # invitation link); the rest go together in one digest.
+        alone = [[item] for item in items if item.kind in OWN_EMAIL_KINDS]
+        together = [item for item in items if item.kind not in OWN_EMAIL_KINDS]
+        for group in alone + ([together] if together else []):
+            build = build_single if group[0].kind in OWN_EMAIL_KINDS else build_digest
+            try:
+                message = build(recipient, group, now) if recipient.active else None
+            except Exception as error:
+                # One unbuildable digest (bad data) must not hold up everyone else's: it is retried
+                # later like a refused one, and logged with its traceback.
+                logger.exception("Could not build the digest for user %s", recipient.id)
+                message = error
+            batches.append((recipient.active, {row.id: row.attempts for row in group}, message))
+    counts["recipients"] = len(by_recipient)
 
     server_error = None
     with Mailer(current_app.config) as mailer:
@@ -166,8 +175,16 @@ def _update(ids, token, **values):
     )
 
 
+def _forget_secret_links(ids):
+    db.session.execute(
+        update(Notification).where(Notification.id.in_(ids), Notification.kind.in_(OWN_EMAIL_KINDS))
+        .values(link="").execution_options(synchronize_session=False)
+    )
+
+
 def _mark_sent(ids, token, now):
     _update(ids, token, sent_at=now, attempts=Notification.attempts + 1, claimed_at=None, claim_token=None)
+    _forget_secret_links(ids)
     db.session.commit()
 
 
@@ -175,6 +192,7 @@ def _finish_without_email(ids, token, now):
     """An inactive user gets no email: the rows count as done (sent_at set, attempts unchanged)
     with a note in last_error, so the outbox does not retry them forever."""
     _update(ids, token, sent_at=now, last_error=INACTIVE_RECIPIENT, claimed_at=None, claim_token=None)
+    _forget_secret_links(ids)
     db.session.commit()
 
 
@@ -226,7 +244,8 @@ def digest_subject(recipient, notifications):
 def build_digest(recipient, notifications, now):
     """One email listing ``notifications`` for ``recipient``: plain text plus an HTML alternative."""
     sections = digest_sections(notifications)
-    inbox_url = absolute_url("/inbox")
+    # Vendor contacts have no inbox (they reach only their own pages): point them there.
+    inbox_url = absolute_url("/vendor/" if recipient.role == "vendor" else "/inbox")
     lines = [f"Hello {_one_line(recipient.name)},", "", f"{len(notifications)} new in RDC Tracker:", ""]
     for heading, items in sections:
         title = f"{heading} ({len(items)})"
@@ -252,4 +271,21 @@ def build_digest(recipient, notifications, now):
         subject=message["Subject"], count=len(notifications),
     )
     message.add_alternative(html, subtype="html")
+    return message
+
+
+def build_single(recipient, notifications, now):
+    """One notification as an email of its own (an invitation): its subject, its text and its
+    absolute link, plain text only."""
+    (item,) = notifications
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "rdc-tracker@localhost"
+    message = EmailMessage()
+    message["Subject"] = _one_line(item.subject)
+    message["From"] = sender
+    message["To"] = formataddr((_one_line(recipient.name), recipient.email))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("<> ") or "localhost")
+    message["Auto-Submitted"] = "auto-generated"
+    lines = [f"Hello {_one_line(recipient.name)},", "", *item.body.splitlines(), "", absolute_url(item.link), ""]
+    message.set_content("\n".join(lines))
     return message

@@ -8,6 +8,8 @@ NOTIFICATION_KINDS = {
     "escalation": "Escalation",
     "reminder_before": "Reading due soon",
     "reminder_due": "Reading due today",
+    "vendor_invitation": "Invitation",
+    "submission_returned": "Submission returned",
 }
 
 

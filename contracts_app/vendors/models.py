@@ -54,7 +54,15 @@ class VendorSubmission(db.Model):
     return_reason = db.Column(db.Text, nullable=False, default="")
     reading_id = db.Column(db.Integer, db.ForeignKey("readings.id", ondelete="SET NULL"))
 
-    __table_args__ = (db.CheckConstraint("period_end >= period_start", name="submission_period_order"),)
+    __table_args__ = (
+        db.CheckConstraint("period_end >= period_start", name="submission_period_order"),
+        # One submission waiting per metric and period: two submits at once (two tabs, two
+        # contacts of the vendor) cannot both wait; the second insert fails and is refused.
+        db.Index(
+            "uq_vendor_submissions_pending", "metric_id", "period_start", unique=True,
+            sqlite_where=db.text("state = 'pending'"), postgresql_where=db.text("state = 'pending'"),
+        ),
+    )
 
     metric = db.relationship("Metric")
     submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
@@ -64,3 +72,28 @@ class VendorSubmission(db.Model):
     @property
     def state_label(self):
         return SUBMISSION_STATES.get(self.state, self.state)
+
+
+class VendorInvitation(db.Model):
+    """A one-time link a vendor contact follows to choose a password.
+
+    Only the SHA-256 digest of the token is stored (the token itself is only in the email). It
+    works once (``used_at``), until ``expires_at``, and only while it is the contact's newest
+    invitation (``superseded_at`` is set on the older ones when a new one is sent).
+    """
+
+    __tablename__ = "vendor_invitations"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    contract_id = db.Column(db.Integer, db.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    used_at = db.Column(UTCDateTime)
+    superseded_at = db.Column(UTCDateTime)
+
+    user = db.relationship("User", foreign_keys=[user_id])
+    contract = db.relationship("Contract")
+    created_by = db.relationship("User", foreign_keys=[created_by_id])

@@ -28,6 +28,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.status import grace_days, today_for
 from contracts_app.milestones.models import Milestone
+from contracts_app.vendors.queries import pending_count
 
 DUE_SOON_DAYS = 14
 ENDING_WITHIN_DAYS = 120
@@ -419,6 +420,7 @@ def work_for(user, now):
             "kind": "contract_manager", "today": today, "overdue": by_contract(overdue), "due_soon": by_contract(soon),
             "due_soon_days": DUE_SOON_DAYS, "checkins": proposed_checkins(_active(mine)),
             "action_items": action_items_owned_by(user), "flagged": flags_by_contract(mine),
+            "to_verify": pending_count(user),
         }
     if user.role == PROCUREMENT_OFFICER:
         mine = registered_by(user)
@@ -426,6 +428,6 @@ def work_for(user, now):
             "kind": "procurement_officer", "today": today, "drafts": drafts(mine),
             "incomplete": incomplete_contracts(mine), "ending": ending_soon(mine, today),
             "ending_days": ENDING_WITHIN_DAYS, "imports": imports_in_progress(user),
-            "flagged": flags_by_contract(mine),
+            "flagged": flags_by_contract(mine), "to_verify": pending_count(user),
         }
     return {"kind": "other", "today": today, "action_items": action_items_owned_by(user)}

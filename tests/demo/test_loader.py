@@ -294,6 +294,8 @@ def test_it_includes_the_scenario_contract(db, demo):
     assert (median_days.unit, median_days.direction, median_days.baseline_value, median_days.target_value) == (
         "days", "decrease", 64, 40)
     assert median_days.cadence == "monthly" and median_days.indicator_type == "leading"
+    # Harbor Light reports the two monthly metrics; Ben verifies them.
+    assert [m.reported_by for m in contract.metrics] == ["vendor", "contract_manager", "vendor"]
 
 
 def test_it_gives_the_scenario_contract_bens_august_readings(db, demo):
@@ -358,3 +360,27 @@ def test_it_is_deterministic_for_the_same_now(db):
     db.session.commit()
     load_demo_city(now=NOW)
     assert fingerprint(db) == first
+
+
+def test_ben_can_invite_dana_who_submits_the_month_due(app, db):
+    # The scenario "The vendor reports, the manager verifies", on 10 November: October's two
+    # monthly values are due that day, so they are not in the demo yet; Dana is not pre-created.
+    from datetime import datetime, timezone
+
+    from contracts_app.permissions import can_invite_vendor_contact
+    from contracts_app.vendors import queries, services
+
+    now = datetime(2026, 11, 10, 16, 0, tzinfo=timezone.utc)
+    load_demo_city(now=now)
+    assert db.session.scalar(select(User).where(User.role == "vendor")) is None
+    contract = db.session.scalar(select(Contract).where(Contract.reference == "HS-2025-014"))
+    ben = contract.contract_manager
+    assert can_invite_vendor_contact(ben, contract)
+    dana, _ = services.invite_contact(contract, ben, "Dana Cole", "dana.cole@harborlight.org", now=now)
+    due = {row.metric.name: [d.label for d in row.due] for row in queries.vendor_metrics(contract, now)}
+    assert due == {"Placements into shelter or housing": ["Oct 2026"], "Median days from first contact to placement": ["Oct 2026"]}
+    placements, _, median_days = contract.metrics
+    october = datetime(2026, 10, 1).date()
+    services.submit_value(contract, dana, placements, october, Decimal(24), "HMIS extract", now=now)
+    services.submit_value(contract, dana, median_days, october, Decimal(58), "HMIS extract", now=now)
+    assert queries.pending_count(ben) == 2

@@ -29,13 +29,15 @@ AXE_WIDTH = 1366
 HEIGHT = 900
 
 # The first of these that gets a 200 sees the page. "anonymous" is for the sign-in page.
-ROLE_ORDER = ("admin", "procurement_officer", "contract_manager", "cdo", "viewer", "anonymous")
+ROLE_ORDER = ("admin", "procurement_officer", "contract_manager", "cdo", "viewer", "vendor", "anonymous")
 DEMO_USERS = {
     "admin": "admin@demo.city",
     "procurement_officer": "ana@demo.city",
     "contract_manager": "ben@demo.city",
     "cdo": "priya@demo.city",
     "viewer": "victor@demo.city",
+    # Invited by Ben in ``demo_rows`` (the demo city has no vendor contacts of its own).
+    "vendor": "dana.cole@harborlight.org",
 }
 
 # Rules that redirect for every role by design: visited by following the redirect.
@@ -70,6 +72,7 @@ ARGUMENTS = {
     "upload_id": "SELECT min(id) FROM import_uploads",
     "notification_id": "SELECT min(id) FROM notifications",
     "criterion": None,  # filled from the evidence page's criteria (see ``demo_rows``)
+    "token": None,  # a valid invitation link, made in ``demo_rows``
 }
 # Where one endpoint shows more with another row than the argument's default.
 ENDPOINT_ARGUMENTS = {
@@ -81,6 +84,8 @@ ENDPOINT_ARGUMENTS = {
     "imports.readings_preview": {
         "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'readings'",
     },
+    # The contract the vendor contact made in ``demo_rows`` reports on.
+    "vendors.contract": {"contract_id": "SELECT min(contract_id) FROM vendor_access"},
 }
 
 # Each element sticking out past the viewport's right edge that is not inside a clipping or
@@ -175,18 +180,48 @@ def demo_rows(demo_live_app):
         csv.writer(buffer, lineterminator="\r\n").writerows(template_rows())
         stage_upload(buffer.getvalue(), "utf-8", "contracts.csv", ana)
         stage_upload("Metric id,Period start,Value,Note\r\n", "utf-8", "readings.csv", ana, kind="readings")
+        token = _vendor_contact()
 
         def value(sql):
             return db.session.execute(text(sql)).scalar()
 
         values = {name: value(sql) for name, sql in ARGUMENTS.items() if sql}
         values["criterion"] = next(iter(CRITERIA))
+        values["token"] = token
         overrides = {
             endpoint: {name: value(sql) for name, sql in args.items()}
             for endpoint, args in ENDPOINT_ARGUMENTS.items()
         }
         db.session.remove()
     return values, overrides
+
+
+def _vendor_contact():
+    """Ben invites Dana Cole of Harbor Light to the street outreach contract; she chooses the demo
+    password and submits the latest due value of the first vendor-reported metric. Returns the
+    token of a second, unused invitation, for the invitation page."""
+    from contracts_app.contracts.models import Contract
+    from contracts_app.db_types import utcnow
+    from contracts_app.demo.loader import demo_password
+    from contracts_app.notifications.models import Notification
+    from contracts_app.vendors import queries, services
+
+    contract = db.session.scalar(db.select(Contract).where(Contract.reference == "HS-2025-014"))
+    ben = contract.contract_manager
+
+    def invite():
+        user, _ = services.invite_contact(contract, ben, "Dana Cole", DEMO_USERS["vendor"])
+        link = db.session.scalar(
+            db.select(Notification.link).where(Notification.recipient_id == user.id).order_by(Notification.id.desc())
+        )
+        return user, link.rsplit("/", 1)[1]
+
+    dana, first = invite()
+    services.accept_invitation(first, demo_password(), demo_password())
+    rows = [row for row in queries.vendor_metrics(contract, utcnow()) if row.due]
+    if rows:
+        services.submit_value(contract, dana, rows[0].metric, rows[0].due[-1].period.start, 1, "A slow month: two staff out.")
+    return invite()[1]
 
 
 class RolePage:
@@ -224,7 +259,7 @@ class RolePage:
         from contracts_app.demo.loader import demo_password
 
         # Sent on to the inbox, a light page: each role's home page is visited as a page anyway.
-        self.page.goto("/login?next=/inbox")
+        self.page.goto("/login?next=" + ("/vendor/" if self.role == "vendor" else "/inbox"))
         self.page.fill("#email", DEMO_USERS[self.role])
         self.page.fill("#password", demo_password())
         with self.page.expect_navigation():
