@@ -9,7 +9,9 @@ from flask_login import current_user
 
 from contracts_app.attachments.models import CHECKIN, CONTRACT, READING, SUBMISSION, owner_contract, owner_kind
 from contracts_app.auth.models import ADMIN, CDO, CONTRACT_MANAGER, PROCUREMENT_OFFICER, ROLES, VENDOR
+from contracts_app.db_types import utcnow
 from contracts_app.vendors.models import PENDING
+from contracts_app.vendors.queries import has_active_access
 
 
 def _signed_in(user):
@@ -115,13 +117,15 @@ def _staff(user):
 def can_view_attachment(user, attachment):
     """An evidence file: whoever may see its record. Staff (every staff role reads every contract,
     its readings and its check-ins, archived or not); a vendor contact only the files of a
-    submission they made themselves (check-in and contract files are internal)."""
+    submission they made themselves, while their access to its contract lasts (check-in and
+    contract files are internal)."""
     if _staff(user):
         return True
     if not _signed_in(user) or user.role != VENDOR or attachment.owner_kind != SUBMISSION:
         return False
     submission = attachment.owner
-    return submission is not None and submission.submitted_by_id == user.id
+    return (submission is not None and submission.submitted_by_id == user.id
+            and has_active_access(user, owner_contract(submission), utcnow()))
 
 
 def can_attach(user, owner):

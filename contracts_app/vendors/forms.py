@@ -1,10 +1,13 @@
 """Forms for vendor reporting. They validate input; the services decide."""
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from flask import current_app
+from wtforms import HiddenField, MultipleFileField, PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from contracts_app.attachments import sniff
 from contracts_app.auth.models import User
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.forms_common import BaseForm, EmailAddress
+from contracts_app.imports.reader import human_size
 from contracts_app.metrics.forms import NumberField, not_negative
 
 
@@ -27,11 +30,8 @@ class SetPasswordForm(BaseForm):
 
 
 class SubmissionForm(BaseForm):
-    """One metric and period on the vendor's contract page.
-
-    Evidence files: add ``evidence = MultipleFileField(...)`` here (and ``enctype`` on the form in
-    vendors/contract.html); the route passes ``form.evidence.data`` to ``submit_value(evidence=)``.
-    """
+    """One metric and period on the vendor's contract page, with optional evidence files
+    (checked by contracts_app.attachments when the submission is saved)."""
 
     metric_id = HiddenField()
     period = HiddenField()
@@ -40,6 +40,19 @@ class SubmissionForm(BaseForm):
         "Note", validators=[Optional(), Length(max=LONG_TEXT)],
         description="Needed when the value is below the off-track threshold: say what happened.",
     )
+    evidence = MultipleFileField("Evidence (optional)", render_kw={"accept": sniff.ACCEPT_ATTRIBUTE})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evidence.description = (
+            f"For example the report the value comes from. {sniff.ACCEPTED_TEXT}, at most "
+            f"{human_size(current_app.config['MAX_ATTACHMENT_BYTES'])} each."
+        )
+
+    @property
+    def files(self):
+        """The files chosen (a file box left empty sends one nameless part: not a file)."""
+        return [file for file in (self.evidence.data or []) if file and file.filename]
 
 
 class ReturnForm(BaseForm):

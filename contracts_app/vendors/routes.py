@@ -3,6 +3,7 @@ and the staff side (inviting and revoking contacts, the verification queue)."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
+from contracts_app.attachments.services import AttachmentError
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
@@ -21,7 +22,11 @@ from contracts_app.vendors.forms import ActionForm, InviteForm, ReturnForm, SetP
 from contracts_app.vendors.models import VendorSubmission
 
 # All a signed-in vendor contact may open; every other page answers 403 for them.
-VENDOR_ENDPOINTS = {"vendors.home", "vendors.contract", "vendors.submit", "vendors.invitation", "auth.logout", "static"}
+VENDOR_ENDPOINTS = {
+    "vendors.home", "vendors.contract", "vendors.submit", "vendors.invitation", "auth.logout", "static",
+    # Their own submissions' evidence files (permissions.can_view_attachment decides which).
+    "attachments.download",
+}
 
 
 @bp.before_app_request
@@ -110,9 +115,14 @@ def submit(contract_id):
     metric = db.session.get(Metric, int(metric_id)) if len(metric_id) < 10 else None
     if form.validate_on_submit():
         try:
-            services.submit_value(contract, current_user, metric, period, form.value.data, form.note.data, now=now)
+            services.submit_value(
+                contract, current_user, metric, period, form.value.data, form.note.data, now=now, evidence=form.files,
+            )
         except services.VendorError as error:
             show_error(form, error, "value")
+        except AttachmentError as error:
+            # The whole submission was refused with the file; the file box comes back empty.
+            form.evidence.errors = [error.message]
         else:
             flash(f"{metric.name} submitted; it waits for {contract.contract_manager.name if contract.contract_manager else 'the contract manager'} to verify it.", "success")
             return redirect(url_for("vendors.contract", contract_id=contract.id))

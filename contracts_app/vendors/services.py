@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
+from contracts_app.attachments.services import attach
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import VENDOR, User
 from contracts_app.auth.services import find_by_email
@@ -309,10 +310,7 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
     record(actor, "create", submission, after=snapshot(submission), contract_id=contract.id,
            summary=f"{actor.name} submitted {metric.name} for {label}: {plain_number(value)}")
     for file_storage in evidence or ():
-        # Evidence files are their own feature (contracts_app.attachments, issue 11); its attach
-        # raises a ServiceError for a refused file, which rolls this submission back too.
-        from contracts_app.attachments import attach
-
+        # A refused file raises AttachmentError (a ServiceError): @command rolls the submission back too.
         attach(submission, file_storage, actor, now, commit=False)
     db.session.commit()
     return submission

@@ -2,7 +2,7 @@
 the right headers, only for those who may see the record."""
 import io
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from contracts_app.attachments import services
 from contracts_app.attachments.models import Attachment
-from contracts_app.vendors.models import VendorSubmission
+from contracts_app.vendors.models import VendorAccess, VendorSubmission
 from tests.attachments import files
 from tests.attachments.files import left_files, upload
 from tests.conftest import ROLES
@@ -161,13 +161,13 @@ def vendor_and_submission(db, factory, contract, reading):
     vendor = factory.make_user("vendor", vendor_id=contract.vendor_id)
     submission = VendorSubmission(metric_id=reading.metric_id, period_start=date(2025, 9, 1), period_end=date(2025, 9, 30),
                                   value=Decimal(30), submitted_by_id=vendor.id)
-    db.session.add(submission)
+    db.session.add_all([submission, VendorAccess(contract_id=contract.id, user_id=vendor.id)])
     db.session.commit()
     return vendor, submission
 
 
 def test_a_vendor_contact_gets_only_the_files_of_their_own_submissions(client_as, factory, users, contract, reading, checkin,
-                                                                     vendor_and_submission):
+                                                                     vendor_and_submission, db):
     vendor, submission = vendor_and_submission
     own = attach(submission, vendor, files.csv_text(), "september.csv")
     colleague = factory.make_user("vendor", vendor_id=contract.vendor_id)
@@ -180,6 +180,11 @@ def test_a_vendor_contact_gets_only_the_files_of_their_own_submissions(client_as
     assert client_as("vendor", user=colleague).get(f"/attachments/{own.id}").status_code == 404
     # Staff see the submission's evidence when they verify it.
     assert client_as("contract_manager").get(f"/attachments/{own.id}").status_code == 200
+    # Once their access to the contract is revoked, not even their own files.
+    access = db.session.scalar(select(VendorAccess).where(VendorAccess.user_id == vendor.id))
+    access.revoked_at = datetime.now(timezone.utc)
+    db.session.commit()
+    assert as_vendor.get(f"/attachments/{own.id}").status_code == 404
     # Vendor contacts attach nothing through the staff pages.
     for url in (f"/contracts/{contract.id}/attachments", f"/readings/{reading.id}/attachments",
                 f"/checkins/{checkin.id}/attachments"):

@@ -1,5 +1,6 @@
 """Vendor submissions: submitting (refusals included), the verification queue, accepting (the
 reading, its path, statuses, the overdue flag) and returning (the reason, the vendor told)."""
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from contracts_app.attachments.models import Attachment
 from contracts_app.audit.models import AuditEvent
 from contracts_app.errors import ConflictError
 from contracts_app.extensions import db
@@ -14,6 +16,7 @@ from contracts_app.metrics.models import Reading
 from contracts_app.notifications.models import Notification
 from contracts_app.vendors import services
 from contracts_app.vendors.models import ACCEPTED, PENDING, RETURNED, VendorSubmission
+from tests.attachments import files
 from tests.vendors.conftest import NOW, OCTOBER, ended_period
 
 
@@ -349,3 +352,54 @@ def test_a_correction_keeps_the_vendors_path_in_the_history(client_as, contract,
     html = client_as("viewer").get(f"/metrics/{placements.id}").get_data(as_text=True)
     assert "recorded by Ben Okafor" in html
     assert "submitted by Dana Cole, verified by Ben Okafor on" in html  # the earlier value
+
+
+# --- evidence files --------------------------------------------------------------------------
+
+
+def _post_with_files(client, contract, metric, period, value, note, uploads):
+    key = f"m{metric.id}-{period.start.isoformat()}"
+    data = {"metric_id": metric.id, "period": period.start.isoformat(), f"{key}-value": value, f"{key}-note": note,
+            f"{key}-evidence": [(io.BytesIO(content), name) for content, name in uploads]}
+    return client.post(f"/vendor/contracts/{contract.id}/submissions", data=data, content_type="multipart/form-data")
+
+
+def test_a_submission_carries_its_evidence_to_the_verifier(app, as_user, client_as, contract, dana, placements, ben):
+    client = as_user(dana)
+    period = ended_period(placements)
+    response = _post_with_files(client, contract, placements, period, "24", "HMIS extract",
+                                [(files.pdf(), "HMIS October.pdf"), (files.csv_text(), "rows.csv")])
+    assert response.status_code == 302
+    submission = db.session.scalar(select(VendorSubmission))
+    evidence = db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
+    assert [(a.owner_kind, a.owner_id, a.original_name, a.content_type) for a in evidence] == [
+        ("submission", submission.id, "HMIS October.pdf", "application/pdf"),
+        ("submission", submission.id, "rows.csv", "text/csv"),
+    ]
+    assert evidence[0].uploaded_by_id == dana.id and evidence[0].contract_id == contract.id
+    # The vendor sees and downloads their own files; the manager sees them in the queue.
+    assert "HMIS October.pdf" in client.get(f"/vendor/contracts/{contract.id}").get_data(as_text=True)
+    assert client.get(f"/attachments/{evidence[0].id}").data == files.pdf()
+    queue = as_user(ben).get("/verification").get_data(as_text=True)
+    assert "HMIS October.pdf" in queue and f"/attachments/{evidence[0].id}" in queue
+
+
+def test_an_empty_file_box_is_no_file(as_user, contract, dana, placements):
+    response = _post_with_files(as_user(dana), contract, placements, ended_period(placements), "24", "", [(b"", "")])
+    assert response.status_code == 302
+    assert count(VendorSubmission) == 1 and count(Attachment) == 0
+
+
+@pytest.mark.parametrize("content, name, message", [
+    (files.html(), "report.pdf", "PDF"),  # a web page named .pdf: judged from the content
+    (b"", "empty.pdf", "empty"),
+])
+def test_a_refused_file_refuses_the_whole_submission(app, as_user, contract, dana, placements, content, name, message):
+    period = ended_period(placements)
+    before = files.left_files(app.config["ATTACHMENTS_DIR"])  # the folder outlives each test's database
+    response = _post_with_files(as_user(dana), contract, placements, period, "24", "", [(files.pdf(), "good.pdf"), (content, name)])
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Not submitted" in html and message in html
+    assert count(VendorSubmission) == 0 and count(Attachment) == 0
+    assert files.left_files(app.config["ATTACHMENTS_DIR"]) == before  # not even the good file
