@@ -15,6 +15,7 @@ from contracts_app.extensions import db
 from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTERS, Metric
 from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
+from contracts_app.vendors.models import SUBMISSION_STATES
 
 # Columns nobody edits: the database's ids, counters kept by triggers, stored statuses the
 # rules derive from the readings (the history of a reading already says what it was judged).
@@ -25,7 +26,11 @@ HIDDEN = {
 # Derived columns by kind of row: a metric's "status" is computed, a contract's is chosen.
 # An attachment's owner_id is the id of a contract, reading, check-in or submission (owner_kind
 # says which), not a user: its summary names the record instead.
-HIDDEN_BY_ENTITY = {"metric": {"status"}, "reading": {"status"}, "attachment": {"owner_id", "stored_name"}}
+# An invitation's token digest is a secret's fingerprint, of no use to a reader.
+HIDDEN_BY_ENTITY = {
+    "metric": {"status"}, "reading": {"status"}, "attachment": {"owner_id", "stored_name"},
+    "vendorinvitation": {"token_hash"},
+}
 
 # Id columns shown as the name of the row they point at: (model, how to name it).
 REFERENCES = {
@@ -38,6 +43,12 @@ REFERENCES = {
     "created_by_id": (User, "name"),
     "evaluated_by_id": (User, "name"),
     "uploaded_by_id": (User, "name"),
+    "submitted_by_id": (User, "name"),
+    "verified_by_id": (User, "name"),
+    "reviewed_by_id": (User, "name"),
+    "granted_by_id": (User, "name"),
+    "revoked_by_id": (User, "name"),
+    "replaced_by_id": (User, "name"),
     "user_id": (User, "name"),
     "vendor_id": (Vendor, "name"),
     "contract_id": (Contract, "reference"),
@@ -54,7 +65,7 @@ CODES = {
 CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,
     ("checkin", "status"): CHECKIN_STATUSES, ("actionitem", "status"): ACTION_ITEM_STATUSES,
-    ("attachment", "owner_kind"): OWNER_KINDS,
+    ("attachment", "owner_kind"): OWNER_KINDS, ("vendorsubmission", "state"): SUBMISSION_STATES,
 }
 
 # Labels where "the column name, capitalised, without _id" would not read right.
@@ -98,6 +109,8 @@ LABELS = {
     "target_year": "Target year",
     "contact_name": "Contact name",
     "contact_email": "Contact email",
+    "return_reason": "Reason returned",
+    "revoked_at": "Access revoked",
 }
 
 

@@ -59,7 +59,7 @@ from contracts_app.metrics.models import REPORTED_BY_VENDOR, Metric, Reading
 from contracts_app.metrics.status import grace_days, today_for
 from contracts_app.notifications.models import Notification
 from contracts_app.notifications.outbox import queue_many
-from contracts_app.vendors.models import ACCEPTED, PENDING, VendorAccess, VendorSubmission
+from contracts_app.vendors.models import ACCEPTED, PENDING, VendorAccess, VendorSubmission, live_access_conditions
 
 REMINDER_BEFORE = "reminder_before"
 REMINDER_DUE = "reminder_due"
@@ -199,11 +199,7 @@ def _access_is_active(today):
     """SQL conditions on VendorAccess, its User and its Contract: the vendor contact's access is
     active on ``today`` (not revoked, the account active, of the vendor role and of the
     contract's vendor, the contract active, unarchived and not past its end date)."""
-    return [
-        VendorAccess.revoked_at.is_(None),
-        User.active.is_(True), User.role == VENDOR, User.vendor_id == Contract.vendor_id,
-        *_contract_is_active(), Contract.end_date >= today,
-    ]
+    return [*live_access_conditions(today), User.active.is_(True), User.role == VENDOR, User.vendor_id == Contract.vendor_id]
 
 
 # --- Detection --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """A vendor contact's access to a contract, and the values they submit for verification."""
+from contracts_app.contracts.models import Contract
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics.models import VALUE
@@ -32,6 +33,21 @@ class VendorAccess(db.Model):
     user = db.relationship("User", foreign_keys=[user_id])
     granted_by = db.relationship("User", foreign_keys=[granted_by_id])
     revoked_by = db.relationship("User", foreign_keys=[revoked_by_id])
+
+
+def live_access_conditions(today):
+    """SQL conditions, over VendorAccess joined to its Contract, for the grant and contract half
+    of a vendor contact's ACTIVE access on ``today`` (the city's date): not revoked, and the
+    contract active, unarchived and not past its end date. The user half (an active account of
+    the vendor role and of the contract's vendor) is the caller's: per user in vendors.queries,
+    set-based over users in notifications.reminders. The one statement of the rule."""
+    return [
+        VendorAccess.revoked_at.is_(None),
+        VendorAccess.contract_id == Contract.id,
+        Contract.archived_at.is_(None),
+        Contract.status == "active",
+        Contract.end_date >= today,
+    ]
 
 
 class VendorSubmission(db.Model):

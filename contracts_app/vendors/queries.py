@@ -21,7 +21,9 @@ from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import REPORTED_BY_VENDOR, Metric, Reading
-from contracts_app.vendors.models import PENDING, RETURNED, VendorAccess, VendorInvitation, VendorSubmission
+from contracts_app.vendors.models import (
+    PENDING, RETURNED, VendorAccess, VendorInvitation, VendorSubmission, live_access_conditions,
+)
 from contracts_app.vendors.tokens import hash_token
 
 
@@ -32,12 +34,8 @@ def active_access_conditions(user, now):
     """SQL conditions (over VendorAccess joined to Contract) for ``user``'s active access."""
     return [
         VendorAccess.user_id == user.id,
-        VendorAccess.revoked_at.is_(None),
-        VendorAccess.contract_id == Contract.id,
         Contract.vendor_id == user.vendor_id,
-        Contract.archived_at.is_(None),
-        Contract.status == "active",
-        Contract.end_date >= status.today_for(now),
+        *live_access_conditions(status.today_for(now)),
     ]
 
 

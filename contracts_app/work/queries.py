@@ -25,7 +25,7 @@ from contracts_app.formatting import long_date, number
 from contracts_app.imports.models import ImportUpload
 from contracts_app.management.models import FLAG_KINDS, SEVERITY_ORDER, ActionItem, CheckIn, Flag, FlagLabels
 from contracts_app.metrics import rules
-from contracts_app.metrics.models import Metric, MetricTarget, Reading
+from contracts_app.metrics.models import REPORTED_BY_VENDOR, Metric, MetricTarget, Reading
 from contracts_app.metrics.status import grace_days, today_for
 from contracts_app.milestones.models import Milestone
 from contracts_app.vendors.queries import pending_count
@@ -80,6 +80,7 @@ class DueReading:
     label: str
     due: date
     startable: bool  # the period has started, so the reading form offers it
+    vendor_reports: bool = False  # the vendor's contacts submit it (staff may still enter it)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class OverdueMetric:
     title: str
     periods: list = field(default_factory=list)
     more: int = 0  # overdue periods beyond those listed
+    vendor_reports: bool = False
 
 
 @dataclass
@@ -134,7 +136,7 @@ def due_readings(conditions, now, soon_days=DUE_SOON_DAYS):
     where = _active(conditions)
     metrics = db.session.execute(
         select(
-            Metric.id, Metric.name, Metric.cadence, Metric.due_days, Contract.id.label("contract_id"),
+            Metric.id, Metric.name, Metric.cadence, Metric.due_days, Metric.reported_by, Contract.id.label("contract_id"),
             Contract.reference, Contract.title, Contract.start_date, Contract.end_date,
         )
         .join(Contract, Contract.id == Metric.contract_id)
@@ -162,7 +164,8 @@ def due_readings(conditions, now, soon_days=DUE_SOON_DAYS):
             if period.start in recorded[m.id]:
                 continue
             item = DueReading(m.id, m.name, m.contract_id, m.reference, m.title, period,
-                              period_words(period.start, m.cadence), due, period.start <= today)
+                              period_words(period.start, m.cadence), due, period.start <= today,
+                              m.reported_by == REPORTED_BY_VENDOR)
             if rules.is_overdue(period, m.due_days, today, grace):
                 missing.append(item)
             else:
@@ -172,6 +175,7 @@ def due_readings(conditions, now, soon_days=DUE_SOON_DAYS):
             overdue.append(OverdueMetric(
                 m.id, m.name, m.contract_id, m.reference, m.title,
                 missing[:OVERDUE_SHOWN_PER_METRIC], max(len(missing) - OVERDUE_SHOWN_PER_METRIC, 0),
+                m.reported_by == REPORTED_BY_VENDOR,
             ))
     overdue.sort(key=lambda o: (-(len(o.periods) + o.more), (o.periods[-1].due), o.reference, o.metric_name))
     soon.sort(key=lambda r: (r.due, r.reference, r.metric_name))

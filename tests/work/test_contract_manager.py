@@ -64,6 +64,17 @@ def test_a_reading_due_soon_whose_period_has_started_has_an_enter_button(factory
     html = section(page_of(client_as("contract_manager")), "due-soon")
     assert "Exits, Jan 2026" in squash(html) and "due 31 Jan 2026" in squash(html)
     assert f'href="/metrics/{metric.id}/readings/new?period=2026-01-01"' in html
+    assert "the vendor reports it" not in html
+
+
+def test_a_vendor_reported_reading_says_so_and_can_still_be_entered(factory, users, client_as):
+    contract = my_contract(factory, users)
+    metric = factory.make_metric(contract, name="Exits", cadence="monthly", due_days=0, reported_by="vendor")
+    for month in (7, 8, 9, 10, 11, 12):
+        factory.make_reading(metric, date(2025, month, 1), 25)
+    html = section(page_of(client_as("contract_manager")), "due-soon")
+    assert "Exits, Jan 2026" in squash(html) and "due 31 Jan 2026 · the vendor reports it" in squash(html)
+    assert f'href="/metrics/{metric.id}/readings/new?period=2026-01-01"' in html
 
 
 def test_it_lists_proposed_checkins_to_confirm_with_their_date(factory, users, client_as):
