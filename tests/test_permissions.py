@@ -115,6 +115,11 @@ MATRIX = {
     "vendors.return_submission": ("/submissions/{others_submission}/return", None),
 }
 
+# Roles that reach the endpoint but find nothing there: a vendor contact may download files,
+# but only their own submissions' (tests/attachments), so the contract's evidence file is a 404
+# to them, as if it did not exist.
+NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
+
 # Who may POST to a POST-only endpoint, where it is not the procurement officer.
 WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM}
 
@@ -239,6 +244,8 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
         expected = 403 if role == VENDOR else 301
     elif allowed is None:
         expected = 405
+    elif role in NOT_FOUND_FOR.get(endpoint, ()):
+        expected = 404
     else:
         expected = 200 if role in allowed else 403
     assert response.status_code == expected, f"{role} GET {url}"

@@ -33,6 +33,12 @@ def attachments_of(owner_kind, owner_ids):
 
 
 @bp.app_template_global()
+def evidence_of_readings(reading_ids):
+    """{reading id: [Attachment]} with the vendor's evidence of accepted submissions (one query)."""
+    return services.reading_evidence(reading_ids)
+
+
+@bp.app_template_global()
 def new_attachment_form():
     """An empty upload form for a record page's "Attach a file" box."""
     return AttachmentForm(formdata=None)

@@ -17,16 +17,19 @@ import tempfile
 import uuid
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from contracts_app.attachments import sniff
-from contracts_app.attachments.models import CHECKIN, CONTRACT, READING, Attachment, owner_contract, owner_kind
+from contracts_app.attachments.models import (
+    CHECKIN, CONTRACT, READING, SUBMISSION, Attachment, owner_contract, owner_kind,
+)
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.imports.reader import human_size
+from contracts_app.vendors.models import ACCEPTED, VendorSubmission
 
 CHUNK_BYTES = 64 * 1024
 # Files renamed into place in the session's current transaction, removed unless it commits.
@@ -185,6 +188,33 @@ def attachments_for(owner_kind, owner_ids):
     )
     for attachment in rows:
         found.setdefault(attachment.owner_id, []).append(attachment)
+    return found
+
+
+def reading_evidence(reading_ids):
+    """{reading id: [Attachment]}: each reading's own files and those of the vendor submission
+    accepted as it (the vendor's evidence stays with the value it backs). One query."""
+    ids = sorted({reading_id for reading_id in reading_ids if reading_id is not None})
+    found = {}
+    if not ids:
+        return found
+    accepted = (
+        select(VendorSubmission.id, VendorSubmission.reading_id)
+        .where(VendorSubmission.reading_id.in_(ids), VendorSubmission.state == ACCEPTED)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Attachment, func.coalesce(accepted.c.reading_id, Attachment.owner_id))
+        .options(joinedload(Attachment.uploaded_by))
+        .outerjoin(accepted, and_(Attachment.owner_kind == SUBMISSION, Attachment.owner_id == accepted.c.id))
+        .where(or_(
+            and_(Attachment.owner_kind == READING, Attachment.owner_id.in_(ids)),
+            accepted.c.id.is_not(None),
+        ))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    )
+    for attachment, reading_id in rows:
+        found.setdefault(reading_id, []).append(attachment)
     return found
 
 

@@ -380,8 +380,14 @@ def test_a_submission_carries_its_evidence_to_the_verifier(app, as_user, client_
     # The vendor sees and downloads their own files; the manager sees them in the queue.
     assert "HMIS October.pdf" in client.get(f"/vendor/contracts/{contract.id}").get_data(as_text=True)
     assert client.get(f"/attachments/{evidence[0].id}").data == files.pdf()
-    queue = as_user(ben).get("/verification").get_data(as_text=True)
+    manager = as_user(ben)
+    queue = manager.get("/verification").get_data(as_text=True)
     assert "HMIS October.pdf" in queue and f"/attachments/{evidence[0].id}" in queue
+    # Accepted, the value becomes the reading and its evidence stays with it on the metric page.
+    assert manager.post(f"/submissions/{submission.id}/accept").status_code == 302
+    page = manager.get(f"/metrics/{placements.id}").get_data(as_text=True)
+    assert "submitted by Dana Cole, verified by Ben Okafor" in page
+    assert f"/attachments/{evidence[0].id}" in page and f"/attachments/{evidence[1].id}" in page
 
 
 def test_an_empty_file_box_is_no_file(as_user, contract, dana, placements):
