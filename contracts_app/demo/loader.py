@@ -272,13 +272,14 @@ class _Builder:
     def _readings(self, contract, spec, metric, metric_spec, position, drop_last=0):
         if spec["status"] == "draft":
             return
-        # A vendor-reported period is left open on its due day itself: the vendor submits it that
-        # day (the scenario: Dana enters October's values on 10 November, when they are due).
-        last_due = self.today - timedelta(days=1) if metric.reported_by == "vendor" else self.today
         due_periods = [
             p for p in rules.periods(contract.start_date, contract.end_date, metric.cadence)
-            if p.start >= self.history_start and rules.due_date(p, metric.due_days) <= last_due
+            if p.start >= self.history_start and rules.due_date(p, metric.due_days) <= self.today
         ]
+        # A vendor-reported metric's latest period due is left for the vendor to submit: on its
+        # due day (the scenario: Dana enters October's values on 10 November, when they are
+        # due) or, loaded later, overdue and flagged, for the vendor's contact to bring in.
+        drop_last += 1 if metric.reported_by == "vendor" else 0
         if drop_last:
             due_periods = due_periods[:-drop_last]
         explicit = {t.period_start: t.value for t in metric.targets}
