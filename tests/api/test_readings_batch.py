@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from contracts_app.api import idempotency
 from contracts_app.audit.models import AuditEvent
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
@@ -139,3 +140,27 @@ def test_a_batch_of_1000_runs_as_many_statements_as_a_batch_of_10(api_as, api_ci
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["recorded"] == 1000
     assert many.count == few.count, "\n".join(s[:100] for s in many.statements)
+
+
+def test_a_retried_batch_with_its_idempotency_key_replays_the_answer_and_writes_once(api_as, api_city):
+    manager = api_as("contract_manager")
+    metric = api_city.metric.id
+    body = {"readings": [
+        {"metric_id": metric, "period_start": _month(api_city, 1), "value": 25},
+        {"metric_id": metric, "period_start": api_city.start.isoformat(), "value": 22, "note": "Recount", "version": 1},
+    ]}
+    headers = {idempotency.HEADER: "batch-2026-11-feed"}
+
+    first = manager.post(URL, body, headers=headers)
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    again = manager.post(URL, body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers[idempotency.REPLAYED_HEADER] == "true"
+    assert again.get_json() == first.get_json()
+    assert _count() == 3 and db.session.scalar(select(func.count()).select_from(ReadingRevision)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events  # nothing written again
+    # Without the key the same batch is judged afresh: both items are now as stored.
+    fresh = manager.post(URL, body)
+    assert fresh.status_code == 201 and idempotency.REPLAYED_HEADER not in fresh.headers
+    assert [i["result"] for i in fresh.get_json()["items"]] == ["unchanged", "unchanged"]
