@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import bindparam, cast, inspect, literal, null, select, true, union_all, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from contracts_app.contracts.models import Contract
@@ -68,6 +69,20 @@ def refresh_metric(metric, now):
     result = rules.metric_status(
         metric, metric_periods(metric), tuple(latest) if latest else None, today_for(now), grace_days()
     )
+    state = inspect(metric)
+    if state.persistent and not state.modified:
+        # The usual case (a reading changed, not the metric): write the row now, in one plain
+        # UPDATE, rather than through a flush of the unit of work; the object keeps the values
+        # written, as after a flush (updated_at as its onupdate would set it).
+        values = {
+            "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
+            "updated_at": utcnow(),
+        }
+        table = Metric.__table__
+        db.session.execute(update(table).where(table.c.id == metric.id).values(values))
+        for key, value in values.items():
+            set_committed_value(metric, key, value)
+        return result.status
     metric.status = result.status
     metric.status_period_start = result.period_start
     metric.status_updated_at = now
