@@ -170,32 +170,84 @@ def summarise(label, latencies, elapsed, errors, per_request=1):
     }
 
 
-def run_threads(clients, seconds, work):
-    """Run ``work(deadline, latencies, errors)`` in ``clients`` threads; (latencies, errors, elapsed)."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds used so far by the processes ``pids`` (from /proc; the database
+    server runs on this host)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def backend_pids(url):
+    """The server processes of the bench database's other connections."""
+    import psycopg
+
+    with psycopg.connect(_psycopg_url(url)) as conn:
+        return [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid()", (DATABASE,)
+        )]
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
+
+
+def run_threads(clients, seconds, work, setup=None, groups=None):
+    """Run ``work(deadline, latencies, errors, state)`` in ``clients`` threads, each with the
+    ``state`` its ``setup()`` made before the clock started. ``groups()`` -> {name: [pid, ...]}
+    (read once every thread is set up) names the processes whose CPU time is measured over the
+    timed part. Returns (latencies, errors, elapsed, states, {name: CPU seconds})."""
     latencies, errors = [], []
-    start_barrier = threading.Barrier(clients + 1)
-    results = [None] * clients
+    ready, go = threading.Barrier(clients + 1), threading.Barrier(clients + 1)
+    results, states = [None] * clients, [None] * clients
+    deadline = [0.0]
 
     def thread_main(index):
+        state = states[index] = setup() if setup else None
         mine, my_errors = [], []
-        start_barrier.wait()
-        work(deadline[0], mine, my_errors)
+        ready.wait()
+        go.wait()
+        work(deadline[0], mine, my_errors, state)
         results[index] = (mine, my_errors)
 
-    deadline = [0.0]
     threads = [threading.Thread(target=thread_main, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
+    ready.wait()
+    pids = groups() if groups else {}
+    cpu_before = {name: cpu_seconds(group) for name, group in pids.items()}
     started = time.perf_counter()
     deadline[0] = started + seconds
-    start_barrier.wait()
+    go.wait()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = {name: cpu_seconds(group) - cpu_before[name] for name, group in pids.items()}
     for mine, my_errors in results:
         latencies.extend(mine)
         errors.extend(my_errors)
-    return latencies, errors, elapsed
+    return latencies, errors, elapsed, states, cpu
+
+
+def with_cpu(summary, cpu):
+    """The CPU time per write of each group of processes, in ms."""
+    if summary["writes"]:
+        summary["cpu_ms"] = {name: seconds * 1000 / summary["writes"] for name, seconds in cpu.items()}
+    return summary
 
 
 # --- the API -------------------------------------------------------------------------------
@@ -283,8 +335,8 @@ class RawClient:
         return status, payload
 
 
-def api_phase(pool, port, secret, clients, seconds, run_tag):
-    def work(deadline, latencies, errors):
+def api_phase(pool, port, secret, clients, seconds, run_tag, server, url):
+    def work(deadline, latencies, errors, _state):
         client = RawClient(port, secret, timeout=60)
         serial = 0
         while time.perf_counter() < deadline:
@@ -302,10 +354,13 @@ def api_phase(pool, port, secret, clients, seconds, run_tag):
                 continue
             latencies.append(time.perf_counter() - started)
 
+    def groups():
+        return {"app": [server.pid, *children(server.pid)], "database": backend_pids(url), "client": [os.getpid()]}
+
     # Warm-up: every worker imports and connects before the clock starts.
     run_threads(clients, 2, work)
-    latencies, errors, elapsed = run_threads(clients, seconds, work)
-    return summarise("API: PATCH /api/v1/readings/<id>", latencies, elapsed, errors)
+    latencies, errors, elapsed, _states, cpu = run_threads(clients, seconds, work, groups=groups)
+    return with_cpu(summarise("API: PATCH /api/v1/readings/<id>", latencies, elapsed, errors), cpu)
 
 
 def batch_body(rows, run_tag):
@@ -317,11 +372,11 @@ def batch_body(rows, run_tag):
     ]})
 
 
-def batch_phase(pool, port, secret, clients, seconds, run_tag, present):
+def batch_phase(pool, port, secret, clients, seconds, run_tag, present, server, url):
     label = f"API: POST {BATCH_PATH} ({BATCH_SIZE:,} per request)"
     if not present:
         return {"label": label, "status": "missing"}
-    def work(deadline, latencies, errors):
+    def work(deadline, latencies, errors, _state):
         client = RawClient(port, secret)
         while time.perf_counter() < deadline:
             body = batch_body(pool.take(BATCH_SIZE), run_tag)
@@ -336,8 +391,11 @@ def batch_phase(pool, port, secret, clients, seconds, run_tag, present):
                 continue
             latencies.append(time.perf_counter() - started)
 
-    latencies, errors, elapsed = run_threads(clients, seconds, work)
-    return summarise(label, latencies, elapsed, errors, per_request=BATCH_SIZE)
+    def groups():
+        return {"app": [server.pid, *children(server.pid)], "database": backend_pids(url), "client": [os.getpid()]}
+
+    latencies, errors, elapsed, _states, cpu = run_threads(clients, seconds, work, groups=groups)
+    return with_cpu(summarise(label, latencies, elapsed, errors, per_request=BATCH_SIZE), cpu)
 
 
 # --- the SQL floor ---------------------------------------------------------------------------
@@ -351,8 +409,7 @@ def sql_phase(pool, url, clients, seconds, run_tag):
     with psycopg.connect(conninfo) as conn:
         actor_id = conn.execute("SELECT id FROM users WHERE email = %s", (OFFICER_EMAIL,)).fetchone()[0]
 
-    def work(deadline, latencies, errors):
-        conn = psycopg.connect(conninfo)
+    def work(deadline, latencies, errors, conn):
         serial = 0
         while time.perf_counter() < deadline:
             (reading_id, value, metric_id, contract_id), = pool.take()
@@ -402,10 +459,21 @@ def sql_phase(pool, url, clients, seconds, run_tag):
                 errors.append(repr(error))
                 continue
             latencies.append(time.perf_counter() - started)
-        conn.close()
 
-    latencies, errors, elapsed = run_threads(clients, seconds, work)
-    return summarise("SQL floor: the same write by hand (psycopg)", latencies, elapsed, errors)
+    connections = []
+
+    def setup():
+        conn = psycopg.connect(conninfo)
+        connections.append(conn)
+        return conn
+
+    def groups():
+        return {"app": [], "database": [conn.info.backend_pid for conn in connections], "client": [os.getpid()]}
+
+    latencies, errors, elapsed, _states, cpu = run_threads(clients, seconds, work, setup=setup, groups=groups)
+    for conn in connections:
+        conn.close()
+    return with_cpu(summarise("SQL floor: the same write by hand (psycopg)", latencies, elapsed, errors), cpu)
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -422,21 +490,30 @@ def report(results, args):
         f"Python {platform.python_version()}; PostgreSQL on the same host); {SIZE:,} contracts; gunicorn "
         f"{args.workers} sync workers; {args.clients} concurrent clients; {args.seconds:g} s per phase.",
         "",
-        "| Write | Writes | Writes/s | Median ms | p90 ms | Errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Write | Writes | Writes/s | Median ms | p90 ms | CPU ms/write: app | database | client | Errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key in ("api", "sql", "batch"):
         r = results[key]
         if r["status"] != "ok":
-            lines.append(f"| {r['label']} | {r['status']} | | | | |")
+            lines.append(f"| {r['label']} | {r['status']} | | | | | | | |")
             continue
+        cpu = r.get("cpu_ms", {})
+        cells = " | ".join(f"{cpu[k]:.2f}" if cpu.get(k) else "–" for k in ("app", "database", "client"))
         lines.append(
             f"| {r['label']} | {r['writes']:,} | {r['rate']:.0f} | {_ms(r['median_ms'])} | {_ms(r['p90_ms'])} | "
-            f"{len(r['errors'])} |"
+            f"{cells} | {len(r['errors'])} |"
         )
     lines.append("")
     if api["rate"] and sql["rate"]:
         lines.append(f"Single API writes / SQL floor: **{api['rate'] / sql['rate']:.1%}** (target: at least 25%).")
+        server_cpu = {key: sum(results[key].get("cpu_ms", {}).get(k, 0) for k in ("app", "database")) for key in ("api", "sql")}
+        if server_cpu["api"] and server_cpu["sql"]:
+            lines.append(
+                f"Server CPU per write (app + database, the clients left out): API {server_cpu['api']:.1f} ms, "
+                f"SQL floor {server_cpu['sql']:.2f} ms; as a ratio of what 2 free cores would do: "
+                f"{server_cpu['sql'] / server_cpu['api']:.1%}."
+            )
     batch = results["batch"]
     if batch["status"] == "ok" and sql["rate"]:
         lines.append(f"Batch API writes / SQL floor: **{batch['rate'] / sql['rate']:.1%}**.")
@@ -465,10 +542,10 @@ def main(argv=None):
     server = start_gunicorn(url, args.workers, port)
     try:
         log("[writes] API corrections…")
-        results["api"] = api_phase(pool, port, secret, args.clients, args.seconds, run_tag)
+        results["api"] = api_phase(pool, port, secret, args.clients, args.seconds, run_tag, server, url)
         log(f"[writes] {results['api']['rate']:.0f}/s")
         log("[writes] batch…")
-        results["batch"] = batch_phase(pool, port, secret, args.clients, args.seconds, run_tag, batch_present)
+        results["batch"] = batch_phase(pool, port, secret, args.clients, args.seconds, run_tag, batch_present, server, url)
     finally:
         stop(server)
     if args.skip_sql:
