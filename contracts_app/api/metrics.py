@@ -91,12 +91,15 @@ def get_metric(metric_id):
 
 
 def _reading_out(row, corrections=None):
+    """A reading for the API; ``corrections`` when counted already (else its revisions are counted)."""
     reading = row.reading
+    if corrections is None:
+        corrections = len(reading.revisions)
     return {
         "id": reading.id, "metric_id": reading.metric_id, "period_start": reading.period_start,
         "period_end": reading.period_end, "value": reading.value, "note": reading.note, "status": reading.status,
         "target": _round(row.target, VALUE), "attainment": _round(row.attainment, PERCENT),
-        "recorded_by": reading.recorded_by, "recorded_at": reading.recorded_at, "corrections": len(reading.revisions) if corrections is None else corrections,
+        "recorded_by": reading.recorded_by, "recorded_at": reading.recorded_at, "corrections": corrections,
     }
 
 

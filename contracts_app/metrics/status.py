@@ -102,9 +102,8 @@ def _health_inputs(contract):
     milestones = select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
         Milestone.contract_id == contract.id
     )
-    statuses = select(Metric.status, cast(null(), Milestone.due_date.type).label("due_date"), literal(0).label("kind")).where(
-        Metric.contract_id == contract.id
-    )
+    no_date = cast(null(), Milestone.due_date.type).label("due_date")
+    statuses = select(Metric.status, no_date, literal(0).label("kind")).where(Metric.contract_id == contract.id)
     metric_statuses, milestone_rows = [], []
     for row_status, due_date, kind in db.session.execute(union_all(milestones, statuses)):
         if kind:
