@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app run
 
-.PHONY: run test install install-dev migrate demo scheduler clean bench
+.PHONY: run test install install-dev migrate demo scheduler clean bench bench-writes
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench.run
+
+# Single reading corrections through gunicorn against the same write in SQL (PostgreSQL).
+bench-writes: install-dev
+	$(BIN)/python -m bench.writes
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -15,6 +15,7 @@ from contracts_app.api.errors import error_response
 from contracts_app.api.setup import init_api
 from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
+from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.http import is_api_request
 
@@ -48,6 +49,8 @@ def create_app(config=None):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
     db.init_app(app)
+    # Runs before Flask-SQLAlchemy's removal of the session (teardowns run last-registered first).
+    app.teardown_appcontext(end_read_only_transaction)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -1,6 +1,8 @@
 """Small database helpers: the dialect's INSERT (for ON CONFLICT), batches that stay under the
-bound-parameter limit, and the multi-row claim insert the sweep and the outbox use."""
+bound-parameter limit, the multi-row claim insert the sweep and the outbox use, and the end of
+a request's read-only transaction."""
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from contracts_app.extensions import db
 
@@ -58,3 +60,37 @@ def insert_many_ignoring_conflicts(model, rows, conflict_columns, returning):
         statement.execution_options(insertmanyvalues_page_size=rows_per_statement(len(rows[0]))),
         rows,
     ).all()
+
+
+def end_read_only_transaction(exc=None):
+    """App-context teardown, before the session is removed: on PostgreSQL, end a transaction
+    that wrote nothing with COMMIT instead of the session's ROLLBACK.
+
+    The two are the same for the database when nothing was written (the server says so:
+    ``pg_current_xact_id_if_assigned()`` is NULL until a transaction writes), but psycopg
+    forgets every prepared statement of a connection on ROLLBACK, and most requests end with a
+    read transaction (a write's answer is read after its commit): its statements were parsed
+    and planned again on every request. Anything else (an error, unflushed changes, a
+    transaction that wrote, SQLite) is left to the rollback as before.
+    """
+    if exc is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        return
+    try:
+        # On the driver's connection, not through SQLAlchemy: this bookkeeping is no statement
+        # of the request (the pages' statement counts stay as they were).
+        cursor = session.connection().connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT pg_current_xact_id_if_assigned()")
+            wrote = cursor.fetchone()[0] is not None
+        finally:
+            cursor.close()
+        if not wrote:
+            session.commit()
+    except (SQLAlchemyError, dialect.loaded_dbapi.Error):
+        session.rollback()

@@ -95,14 +95,17 @@ def get_metric(metric_id):
     return _metric_out(next(s for s in _summaries(metric.contract) if s.metric.id == metric.id))
 
 
-def _reading_out(row):
+def _reading_out(row, corrections=None):
+    """A reading for the API; ``corrections`` when counted already (else its revisions are counted)."""
     reading = row.reading
+    if corrections is None:
+        corrections = len(reading.revisions)
     return {
         "id": reading.id, "metric_id": reading.metric_id, "period_start": reading.period_start,
         "period_end": reading.period_end, "value": reading.value, "note": reading.note, "status": reading.status,
         "target": _round(row.target, VALUE), "attainment": _round(row.attainment, PERCENT),
-        "recorded_by": reading.recorded_by, "recorded_at": reading.recorded_at, "corrections": len(reading.revisions),
-        "version": reading.version,
+        "recorded_by": reading.recorded_by, "recorded_at": reading.recorded_at,
+        "corrections": len(reading.revisions) if corrections is None else corrections, "version": reading.version,
     }
 
 
@@ -120,7 +123,10 @@ def list_readings(metric_id):
 
 
 def _one_reading(metric, reading_id):
-    return _reading_out(next(row for row in _reading_rows(metric) if row.reading.id == reading_id))
+    """The answer of a write: one reading's row, read in one statement (not the metric's whole
+    period table, as a list of readings needs)."""
+    row = summaries.reading_row(reading_id)
+    return _reading_out(row, corrections=row.corrections)
 
 
 # --- versions: ETag and If-Match ---------------------------------------------------------------

@@ -36,7 +36,8 @@ def snapshot(obj, extra=None):
 
 def record(actor, action, obj, before=None, after=None, contract_id=None, summary=""):
     """Add an audit event to the current transaction (the caller commits)."""
-    db.session.flush()  # make sure obj has its id
+    if inspect(obj).key is None:
+        db.session.flush()  # a new obj: give it its id (the rest is flushed at the commit)
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
         action=action,

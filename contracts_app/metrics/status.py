@@ -9,7 +9,8 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import bindparam, select, true, update
+from sqlalchemy import bindparam, cast, inspect, literal, null, select, true, union_all, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from contracts_app.contracts.models import Contract
@@ -36,7 +37,11 @@ def metric_periods(metric):
 
 
 def explicit_targets(metric):
-    return {t.period_start: t.value for t in metric.targets}
+    # Reading the targets needs no flush first (they are written through metric.targets, which
+    # already holds what is pending): an autoflush here would split a correction's UPDATE of
+    # its reading in two.
+    with db.session.no_autoflush:
+        return {t.period_start: t.value for t in metric.targets}
 
 
 def target_for(metric, period, explicit=None):
@@ -64,19 +69,54 @@ def refresh_metric(metric, now):
     result = rules.metric_status(
         metric, metric_periods(metric), tuple(latest) if latest else None, today_for(now), grace_days()
     )
+    state = inspect(metric)
+    if state.persistent and not state.modified:
+        # The usual case (a reading changed, not the metric): write the row now, in one plain
+        # UPDATE, rather than through a flush of the unit of work; the object keeps the values
+        # written, as after a flush (updated_at as its onupdate would set it).
+        values = {
+            "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
+            "updated_at": utcnow(),
+        }
+        table = Metric.__table__
+        db.session.execute(update(table).where(table.c.id == metric.id).values(values))
+        for key, value in values.items():
+            set_committed_value(metric, key, value)
+        return result.status
     metric.status = result.status
     metric.status_period_start = result.period_start
     metric.status_updated_at = now
     return result.status
 
 
+def _health_inputs(contract):
+    """([metric status], [(milestone due date, status)]) of a contract: from its collections when
+    they are loaded, else in one statement of plain columns (no ORM object per metric and
+    milestone). Like loading the collections, the statement flushes pending changes first: a
+    metric's new status is written (and its row locked) before the contract's, the order the
+    bulk refresh locks them in."""
+    state = inspect(contract)
+    if state.key is None or ("metrics" not in state.unloaded and "milestones" not in state.unloaded):
+        return [m.status for m in contract.metrics], [(ms.due_date, ms.status) for ms in contract.milestones]
+    # The milestones first: the union's column types (a date) come from its first SELECT.
+    milestones = select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
+        Milestone.contract_id == contract.id
+    )
+    no_date = cast(null(), Milestone.due_date.type).label("due_date")
+    statuses = select(Metric.status, no_date, literal(0).label("kind")).where(Metric.contract_id == contract.id)
+    metric_statuses, milestone_rows = [], []
+    for row_status, due_date, kind in db.session.execute(union_all(milestones, statuses)):
+        if kind:
+            milestone_rows.append((due_date, row_status))
+        else:
+            metric_statuses.append(row_status)
+    return metric_statuses, milestone_rows
+
+
 def refresh_contract_health(contract, now):
     """Recompute and store a contract's health from its stored metric statuses and milestones."""
-    contract.health = rules.contract_health(
-        [m.status for m in contract.metrics],
-        [(ms.due_date, ms.status) for ms in contract.milestones],
-        today_for(now),
-    )
+    metric_statuses, milestones = _health_inputs(contract)
+    contract.health = rules.contract_health(metric_statuses, milestones, today_for(now))
     contract.health_updated_at = now
     return contract.health
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from contracts_app.auth.models import User
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.formatting import plain_number
@@ -234,6 +235,54 @@ def metric_period_rows(metric, now=None):
                       None, reading.status, in_term=False)
         )
     return rows
+
+
+@dataclass
+class ReadingRow:
+    """One reading as the API answers it: its period's target and attainment (as its row of
+    ``metric_period_rows`` has them) and how many times it was corrected."""
+
+    reading: Reading
+    target: Decimal | None
+    attainment: Decimal | None
+    corrections: int
+
+
+def reading_row(reading_id):
+    """The ``ReadingRow`` of one reading: the reading, its number of revisions and its period's
+    explicit target, not the metric's whole period table. None when there is no such reading.
+
+    One statement reads the count, the explicit target and who recorded the reading; the
+    reading, its metric and contract come from the session (read only if not loaded, or
+    expired by a commit). The target and attainment are those of the reading's row in
+    ``metric_period_rows``: its period's target when the reading starts a period of the term,
+    else none."""
+    reading = db.session.get(Reading, reading_id)
+    if reading is None:
+        return None
+    corrections = (
+        select(func.count(ReadingRevision.id)).where(ReadingRevision.reading_id == Reading.id).scalar_subquery()
+    )
+    explicit = (
+        select(MetricTarget.value)
+        .where(MetricTarget.metric_id == Reading.metric_id, MetricTarget.period_start == Reading.period_start)
+        .scalar_subquery()
+    )
+    # The recorder is loaded here (an outer join), so that reading.recorded_by finds it in the
+    # session without a statement of its own.
+    _user, count, explicit_value = db.session.execute(
+        select(User, corrections, explicit)
+        .select_from(Reading)
+        .outerjoin(User, User.id == Reading.recorded_by_id)
+        .where(Reading.id == reading_id)
+    ).one()
+    metric = reading.metric
+    period = rules.period_starting(status.metric_periods(metric), reading.period_start)
+    if period is None:
+        return ReadingRow(reading, None, None, count)
+    explicit_targets = {period.start: explicit_value} if explicit_value is not None else {}
+    target = status.target_for(metric, period, explicit_targets)
+    return ReadingRow(reading, target, rules.attainment(metric, reading.value, target), count)
 
 
 @dataclass

@@ -79,3 +79,50 @@ def test_it_corrects_a_reading_keeping_its_history(api_as, api_city):
     assert officer.patch(url, {"value": 25, "note": "Late returns from the shelter"}).status_code == 422
     (item,) = [r for r in officer.get(f"/metrics/{api_city.metric.id}/readings").get_json()["items"]]
     assert item["id"] == api_city.reading.id and item["corrections"] == 1
+
+
+def test_a_correction_answers_the_reading_as_the_list_shows_it(api_as, api_city, factory):
+    """The PATCH answer is read on its own (not from the metric's whole period table), with the
+    same target, attainment and count of corrections as the list of readings; in a bounded
+    number of statements whatever the number of readings."""
+    from datetime import timedelta
+
+    from contracts_app.metrics.models import MetricTarget
+    from tests.querycount import count_queries
+
+    officer = api_as("procurement_officer")
+    metric = api_city.metric
+    periods = rules.periods(api_city.contract.start_date, api_city.contract.end_date, metric.cadence)
+    # An explicit target on the corrected reading's period, and a later reading.
+    db.session.add(MetricTarget(metric=metric, period_start=api_city.reading.period_start, value=40))
+    db.session.commit()
+    later_id = factory.make_reading(metric, periods[1].start, 30).id
+
+    def listed(reading_id):
+        items = officer.get(f"/metrics/{metric.id}/readings").get_json()["items"]
+        return next(item for item in items if item["id"] == reading_id)
+
+    for reading_id, value in ((api_city.reading.id, 25), (api_city.reading.id, 35), (later_id, 31)):
+        response = officer.patch(f"/readings/{reading_id}", {"value": value, "note": f"Recount {value}"})
+        assert response.status_code == 200
+        assert response.get_json() == listed(reading_id)
+    assert listed(api_city.reading.id)["target"] == "40" and listed(api_city.reading.id)["corrections"] == 2
+
+    with count_queries() as few:
+        officer.patch(f"/readings/{later_id}", {"value": 32, "note": "Recount 32"})
+    for period in periods[2:8]:
+        factory.make_reading(metric, period.start, 30)
+    with count_queries() as many:
+        officer.patch(f"/readings/{later_id}", {"value": 33, "note": "Recount 33"})
+    assert many.count == few.count
+
+    # A reading left outside the term (the term moved): no target, as in the list.
+    contract = api_city.contract
+    contract.start_date = periods[1].start
+    contract.end_date = periods[1].start + timedelta(days=400)
+    db.session.commit()
+    response = officer.patch(f"/readings/{api_city.reading.id}", {"value": 36, "note": "Recount 36"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["target"], body["attainment"]) == (None, None)
+    assert body == listed(api_city.reading.id)
