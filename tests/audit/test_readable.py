@@ -105,3 +105,21 @@ def test_it_shows_coded_values_by_their_label_and_a_named_id_once(app, factory, 
     assert changes == {
         "Kind": "Grant", "Payment structure": "Pay for success", "Status": "Active", "Vendor": "WalkBike Collaborative",
     }
+
+
+def test_a_reviewed_submission_names_its_reviewer_and_its_state_in_words(app, factory, users, make_event):
+    ben = factory.make_user("contract_manager", name="Ben Okafor")
+    event = make_event(
+        ben, entity_type="vendorsubmission",
+        before={"state": "pending", "reviewed_by_id": None}, after={"state": "accepted", "reviewed_by_id": ben.id},
+    )
+    html = _render(app, [event])
+    assert '<span class="field">Reviewed by</span>' in html and "<ins>Ben Okafor</ins>" in html
+    assert "<del>Waiting for verification</del> → <ins>Accepted</ins>" in html
+
+
+def test_an_invitation_hides_its_token_digest(app, users, make_event):
+    event = make_event(users["contract_manager"], entity_type="vendorinvitation",
+                       before=None, after={"token_hash": "ab" * 32, "expires_at": "2026-12-09T12:00:00+00:00"})
+    html = _render(app, [event])
+    assert "ab" * 32 not in html and "Token" not in html
