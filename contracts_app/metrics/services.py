@@ -657,10 +657,11 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         set_committed_value(current, key, stored_value)
     db.session.expire(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
     status.refresh_metric(metric, now)
-    status.refresh_contract_health(metric.contract, now)
+    status.refresh_contract_health(metric.contract, now, write_now=True)
     record(
         actor, "update", current, before=before, after=snapshot(current), contract_id=metric.contract_id,
         summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {plain_number(before['value'])} → {plain_number(value)}",
+        insert_now=True,
     )
     # The answer's target and attainment are those of the reading's row in the metric's table
     # (summaries.reading_row): none for a reading outside the term's periods.

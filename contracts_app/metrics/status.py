@@ -113,10 +113,24 @@ def _health_inputs(contract):
     return metric_statuses, milestone_rows
 
 
-def refresh_contract_health(contract, now):
-    """Recompute and store a contract's health from its stored metric statuses and milestones."""
+def refresh_contract_health(contract, now, write_now=False):
+    """Recompute and store a contract's health from its stored metric statuses and milestones.
+
+    ``write_now``: an unmodified, persistent contract's row is written at once in one plain
+    UPDATE (the same columns and updated_at), keeping the values on the object, as
+    ``refresh_metric`` does, instead of by the commit's flush (one contract, as a single
+    correction writes; loops over many leave it to the flush)."""
     metric_statuses, milestones = _health_inputs(contract)
-    contract.health = rules.contract_health(metric_statuses, milestones, today_for(now))
+    health = rules.contract_health(metric_statuses, milestones, today_for(now))
+    state = inspect(contract)
+    if write_now and state.persistent and not state.modified:
+        values = {"health": health, "health_updated_at": now, "updated_at": utcnow()}
+        table = Contract.__table__
+        db.session.execute(update(table).where(table.c.id == contract.id).values(values))
+        for key, value in values.items():
+            set_committed_value(contract, key, value)
+        return health
+    contract.health = health
     contract.health_updated_at = now
     return contract.health
 
