@@ -3,10 +3,11 @@ import re
 from decimal import Decimal
 
 from flask import request
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.api.base import (
-    CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error,
+    CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, find_with, problems_error,
 )
 from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.errors import ApiError
@@ -211,8 +212,13 @@ def create_reading(body, metric_id):
     return _reading_response(metric, reading.id)
 
 
+_READING_BY_ID = (
+    select(Reading).options(joinedload(Reading.metric).joinedload(Metric.contract)).where(Reading.id == bindparam("id"))
+)
+
+
 def _reading_or_404(reading_id):
-    return find(Reading, reading_id, "reading", options=[joinedload(Reading.metric).joinedload(Metric.contract)])
+    return find_with(_READING_BY_ID, reading_id, "reading")
 
 
 @bp.route("/readings/<int:reading_id>")

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from contracts_app.audit.services import record
@@ -123,6 +123,14 @@ class AuthenticatedToken(NamedTuple):
     last_used_at: datetime | None
 
 
+# Built once: a statement object memoizes its cache key.
+_BY_DIGEST = (
+    select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(header, now=None):
     """The active token (an ``AuthenticatedToken``, with its active user) named by an
     Authorization header, or None.
@@ -135,11 +143,7 @@ def authenticate(header, now=None):
         return None
     # The user as an object (the request acts as it), the token as the three columns needed:
     # no ApiToken object to build and keep in the session.
-    token = db.session.execute(
-        select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(secret))
-    ).first()
+    token = db.session.execute(_BY_DIGEST, {"token_hash": hash_token(secret)}).first()
     if token is not None:
         token = AuthenticatedToken(token[1], token[0], token[2], token[3])
     # A vendor contact's token is never honoured (none can be made; this covers one made before).

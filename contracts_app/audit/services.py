@@ -35,6 +35,9 @@ def snapshot(obj, extra=None):
     return values
 
 
+_INSERT_EVENT = AuditEvent.__table__.insert()  # built once (its cache key is memoized)
+
+
 def record(actor, action, obj, before=None, after=None, contract_id=None, summary="", insert_now=False):
     """Add an audit event to the current transaction (the caller commits).
 
@@ -54,7 +57,7 @@ def record(actor, action, obj, before=None, after=None, contract_id=None, summar
         after=after,
     )
     if insert_now:
-        db.session.execute(AuditEvent.__table__.insert().values(**values, created_at=utcnow()))
+        db.session.execute(_INSERT_EVENT, {**values, "created_at": utcnow()})
         return None
     event = AuditEvent(**values)
     db.session.add(event)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
@@ -537,10 +537,36 @@ def _lock_reading(reading_id):
     compare-and-swap in ``correct_reading`` catches a writer that committed between this read
     and our UPDATE. ``populate_existing`` replaces whatever the session loaded earlier.
     """
-    return db.session.execute(
-        select(Reading).where(Reading.id == reading_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    return db.session.execute(_LOCK_READING, {"reading_id": reading_id}).scalar_one()
+
+
+# A correction's statements, built once: a statement object memoizes its cache key, so running
+# it again skips building and keying it (a third of a correction's Python time went there).
+_LOCK_READING = (
+    select(Reading).where(Reading.id == bindparam("reading_id")).with_for_update()
+    .execution_options(populate_existing=True)
+)
+_readings = Reading.__table__
+_READING_COLUMNS = list(inspect(Reading).column_attrs)
+# The revisions so far and the period's explicit target (the only one target_for_period uses).
+_REVISIONS_AND_TARGET = select(
+    select(func.count(ReadingRevision.id)).where(ReadingRevision.reading_id == bindparam("reading_id")).scalar_subquery(),
+    select(MetricTarget.value)
+    .where(MetricTarget.metric_id == bindparam("metric_id"), MetricTarget.period_start == bindparam("period_start"))
+    .scalar_subquery(),
+)
+# The compare-and-swap: the row as stored afterwards (RETURNING), none when the version moved.
+_SWAP_READING = (
+    update(_readings)
+    .where(_readings.c.id == bindparam("b_id"), _readings.c.version == bindparam("b_version"))
+    .values(
+        value=bindparam("value"), note=bindparam("note"), status=bindparam("status"), version=_readings.c.version + 1,
+        recorded_by_id=bindparam("recorded_by_id"), recorded_at=bindparam("recorded_at"),
+        submitted_by_id=bindparam("submitted_by_id"), verified_by_id=bindparam("verified_by_id"),
+    )
+    .returning(*(attr.columns[0] for attr in _READING_COLUMNS))
+)
+_INSERT_REVISION = insert(ReadingRevision.__table__)
 
 
 @dataclass
@@ -596,7 +622,6 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
         raise MetricError("The version must be a whole number.", "version")
     actor_id = actor.id if actor is not None else None
-    columns = [attr for attr in inspect(Reading).column_attrs]
     for _attempt in range(5):
         current = _lock_reading(reading.id)
         if expected_version is not None and current.version != expected_version:
@@ -611,30 +636,20 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         # committed while this one waited): the revisions so far and the period's explicit
         # target (the only one target_for_period looks at).
         revisions, explicit_value = db.session.execute(
-            select(
-                select(func.count(ReadingRevision.id)).where(ReadingRevision.reading_id == current.id).scalar_subquery(),
-                select(MetricTarget.value)
-                .where(MetricTarget.metric_id == current.metric_id, MetricTarget.period_start == current.period_start)
-                .scalar_subquery(),
-            )
+            _REVISIONS_AND_TARGET,
+            {"reading_id": current.id, "metric_id": current.metric_id, "period_start": current.period_start},
         ).one()
         explicit = {current.period_start: explicit_value} if explicit_value is not None else {}
         target, achieved, new_status = status.evaluate(metric, period, value, explicit)
         # Compare-and-swap: applies only if the row is still the version read above. On
         # PostgreSQL the row lock makes this always so; on SQLite another connection may have
         # committed between the read and this UPDATE, which then changes nothing.
-        stored = db.session.execute(
-            update(Reading)
-            .where(Reading.id == current.id, Reading.version == current.version)
-            .values(
-                value=value, note=note, status=new_status, version=Reading.version + 1,
-                recorded_by_id=actor_id, recorded_at=now,
-                submitted_by_id=submitted_by.id if submitted_by is not None else None,
-                verified_by_id=verified_by.id if verified_by is not None else None,
-            )
-            .returning(*(attr.columns[0] for attr in columns))
-            .execution_options(synchronize_session=False)
-        ).first()
+        stored = db.session.execute(_SWAP_READING, {
+            "b_id": current.id, "b_version": current.version, "value": value, "note": note, "status": new_status,
+            "recorded_by_id": actor_id, "recorded_at": now,
+            "submitted_by_id": submitted_by.id if submitted_by is not None else None,
+            "verified_by_id": verified_by.id if verified_by is not None else None,
+        }).first()
         if stored is not None:
             break
         if expected_version is not None:
@@ -643,16 +658,14 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         # SQLite's write lock, so the next read is the newest and the next swap succeeds.
     else:  # pragma: no cover - each failed swap means another correction committed
         raise MetricError("The reading is being corrected by others right now; try again.", "value")
-    db.session.execute(
-        insert(ReadingRevision.__table__).values(
-            reading_id=current.id, value=current.value, note=current.note, status=current.status,
-            recorded_by_id=current.recorded_by_id, recorded_at=current.recorded_at,
-            replaced_by_id=actor_id, replaced_at=now,
-            version=current.version, submitted_by_id=current.submitted_by_id, verified_by_id=current.verified_by_id,
-        )
-    )
+    db.session.execute(_INSERT_REVISION, {
+        "reading_id": current.id, "value": current.value, "note": current.note, "status": current.status,
+        "recorded_by_id": current.recorded_by_id, "recorded_at": current.recorded_at,
+        "replaced_by_id": actor_id, "replaced_at": now,
+        "version": current.version, "submitted_by_id": current.submitted_by_id, "verified_by_id": current.verified_by_id,
+    })
     # The object takes the values just written, as stored (what reloading it would give).
-    values = {attr.key: stored[index] for index, attr in enumerate(columns)}
+    values = {attr.key: stored[index] for index, attr in enumerate(_READING_COLUMNS)}
     for key, stored_value in values.items():
         set_committed_value(current, key, stored_value)
     db.session.expire(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
