@@ -66,8 +66,8 @@ _LATEST_READING = (
     .order_by(Reading.period_start.desc())
     .limit(1)
 )
-_UPDATE_METRIC = update(Metric.__table__).where(Metric.__table__.c.id == bindparam("b_id"))
-_UPDATE_CONTRACT = update(Contract.__table__).where(Contract.__table__.c.id == bindparam("b_id"))
+UPDATE_METRIC = update(Metric.__table__).where(Metric.__table__.c.id == bindparam("b_id"))
+UPDATE_CONTRACT = update(Contract.__table__).where(Contract.__table__.c.id == bindparam("b_id"))
 # The milestones first: the union's column types (a date) come from its first SELECT.
 _HEALTH_INPUTS = union_all(
     select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
@@ -94,7 +94,7 @@ def refresh_metric(metric, now):
             "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
             "updated_at": utcnow(),
         }
-        db.session.execute(_UPDATE_METRIC, {"b_id": metric.id, **values})
+        db.session.execute(UPDATE_METRIC, {"b_id": metric.id, **values})
         for key, value in values.items():
             set_committed_value(metric, key, value)
         return result.status
@@ -104,7 +104,7 @@ def refresh_metric(metric, now):
     return result.status
 
 
-def _health_inputs(contract):
+def health_inputs(contract):
     """([metric status], [(milestone due date, status)]) of a contract: from its collections when
     they are loaded, else in one statement of plain columns (no ORM object per metric and
     milestone). Like loading the collections, the statement flushes pending changes first: a
@@ -129,12 +129,12 @@ def refresh_contract_health(contract, now, write_now=False):
     UPDATE (the same columns and updated_at), keeping the values on the object, as
     ``refresh_metric`` does, instead of by the commit's flush (one contract, as a single
     correction writes; loops over many leave it to the flush)."""
-    metric_statuses, milestones = _health_inputs(contract)
+    metric_statuses, milestones = health_inputs(contract)
     health = rules.contract_health(metric_statuses, milestones, today_for(now))
     state = inspect(contract)
     if write_now and state.persistent and not state.modified:
         values = {"health": health, "health_updated_at": now, "updated_at": utcnow()}
-        db.session.execute(_UPDATE_CONTRACT, {"b_id": contract.id, **values})
+        db.session.execute(UPDATE_CONTRACT, {"b_id": contract.id, **values})
         for key, value in values.items():
             set_committed_value(contract, key, value)
         return health
