@@ -612,8 +612,8 @@ def correct_reading_values(reading, actor, value, note, now=None, expected_versi
 def _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by):
     # The write in plain statements (Core, not the unit of work): lock the row, read its
     # revision count and its period's explicit target, compare-and-swap the reading (RETURNING
-    # the row as stored), insert its revision, store the metric's status, then the contract's
-    # health and the audit event at the one commit.
+    # the row as stored), insert its revision, store the metric's status, the contract's health
+    # and the audit event; then the one commit, with nothing left to flush.
     now = now or utcnow()
     value = _check_value(value)
     note = (note or "").strip()
@@ -640,7 +640,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
             {"reading_id": current.id, "metric_id": current.metric_id, "period_start": current.period_start},
         ).one()
         explicit = {current.period_start: explicit_value} if explicit_value is not None else {}
-        target, achieved, new_status = status.evaluate(metric, period, value, explicit)
+        target, _attainment, new_status = status.evaluate(metric, period, value, explicit)
         # Compare-and-swap: applies only if the row is still the version read above. On
         # PostgreSQL the row lock makes this always so; on SQLite another connection may have
         # committed between the read and this UPDATE, which then changes nothing.
