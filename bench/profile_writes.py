@@ -50,7 +50,7 @@ def main(argv=None):
     serial = [0]
 
     def correct():
-        (reading_id, value, _m, _c), = pool.take()
+        (reading_id, value, _m, _c, _s), = pool.take()
         serial[0] += 1
         response = client.patch(
             f"/api/v1/readings/{reading_id}", headers=headers,
@@ -102,6 +102,8 @@ def main(argv=None):
     stats = pstats.Stats(profile)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(25)
+    print("\n## The app's own functions and the unit of work (cumulative)\n")
+    stats.sort_stats("cumulative").print_stats(r"contracts_app/|session.py:.*\((commit|_flush|execute)\)", 40)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,15 @@ def find(model, object_id, label, options=()):
     return row
 
 
+def find_with(statement, object_id, label):
+    """``find`` with a statement built once: a SELECT of one entity by ``bindparam("id")``
+    (its cache key is memoized, so a hot route does not build and key it per request)."""
+    row = db.session.execute(statement, {"id": object_id}).scalar_one_or_none() if 0 < object_id <= MAX_ID else None
+    if row is None:
+        raise ApiError(404, f"There is no {label} with id {object_id}.")
+    return row
+
+
 # --- service errors ----------------------------------------------------------------------------
 
 # Service errors name form fields; where the API's name differs, say so here.

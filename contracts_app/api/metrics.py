@@ -3,10 +3,11 @@ import re
 from decimal import Decimal
 
 from flask import request
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.api.base import (
-    CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, problems_error,
+    CONFLICT, FORBIDDEN, ApiBlueprint, allow, api_user, find, find_with, problems_error,
 )
 from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.errors import ApiError
@@ -211,8 +212,13 @@ def create_reading(body, metric_id):
     return _reading_response(metric, reading.id)
 
 
+_READING_BY_ID = (
+    select(Reading).options(joinedload(Reading.metric).joinedload(Metric.contract)).where(Reading.id == bindparam("id"))
+)
+
+
 def _reading_or_404(reading_id):
-    return find(Reading, reading_id, "reading", options=[joinedload(Reading.metric).joinedload(Metric.contract)])
+    return find_with(_READING_BY_ID, reading_id, "reading")
 
 
 @bp.route("/readings/<int:reading_id>")
@@ -240,20 +246,38 @@ def correct_reading(body, reading_id):
     retry safely.
     """
     reading = _reading_or_404(reading_id)
+    # Held here: the service's locking read repopulates the reading, and the metric (with its
+    # contract) would otherwise leave the session's weak identity map and be read again.
+    metric = reading.metric
     user = api_user()
-    allow(can_enter_readings(user, reading.metric.contract), reading.metric.contract)
+    allow(can_enter_readings(user, metric.contract), metric.contract)
     seen = expected_version(reading, request.headers.get("If-Match"), body.get("version"))
     try:
-        services.correct_reading(reading, user, body["value"], body["note"], expected_version=seen)
+        correction = services.correct_reading_values(reading, user, body["value"], body["note"], expected_version=seen)
     except services.StaleReadingError as error:
         # The service rolled back; the reading is read again, as it is now.
-        current = _one_reading(reading.metric, reading.id)
+        current = _one_reading(metric, reading_id)
         raise ApiError(
             409, error.message, code=error.code, fields={"version": f"The reading is at version {current['version']}."},
-            existing_id=reading.id, extra={"current": ReadingSchema().dump(current)},
-            headers={"ETag": f'"reading-{reading.id}-v{current["version"]}"'},
+            existing_id=reading_id, extra={"current": ReadingSchema().dump(current)},
+            headers={"ETag": f'"reading-{reading_id}-v{current["version"]}"'},
         )
-    return _reading_response(reading.metric, reading.id)
+    return _correction_response(correction)
+
+
+def _correction_response(correction):
+    """The answer of a correction from the values it wrote (in its transaction, under the row
+    lock), not read back: the same body as ``_reading_response`` would give right after the
+    commit, and the ETag of exactly that version."""
+    values = correction.values
+    body = {
+        "id": values["id"], "metric_id": values["metric_id"], "period_start": values["period_start"],
+        "period_end": values["period_end"], "value": values["value"], "note": values["note"],
+        "status": values["status"], "target": _round(correction.target, VALUE),
+        "attainment": _round(correction.attainment, PERCENT), "recorded_by": correction.recorded_by,
+        "recorded_at": values["recorded_at"], "corrections": correction.corrections, "version": values["version"],
+    }
+    return body, {"ETag": f'"reading-{body["id"]}-v{body["version"]}"'}
 
 
 @bp.route("/readings/batch", methods=["POST"])

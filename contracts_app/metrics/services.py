@@ -8,11 +8,13 @@ pages and the API read (period rows, summaries, reading options) is in ``metrics
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
@@ -535,10 +537,51 @@ def _lock_reading(reading_id):
     compare-and-swap in ``correct_reading`` catches a writer that committed between this read
     and our UPDATE. ``populate_existing`` replaces whatever the session loaded earlier.
     """
-    return db.session.execute(
-        select(Reading).where(Reading.id == reading_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    return db.session.execute(_LOCK_READING, {"reading_id": reading_id}).scalar_one()
+
+
+# A correction's statements, built once: a statement object memoizes its cache key, so running
+# it again skips building and keying it (a third of a correction's Python time went there).
+_LOCK_READING = (
+    select(Reading).where(Reading.id == bindparam("reading_id")).with_for_update()
+    .execution_options(populate_existing=True)
+)
+_readings = Reading.__table__
+_READING_COLUMNS = list(inspect(Reading).column_attrs)
+# The revisions so far and the period's explicit target (the only one target_for_period uses).
+_REVISIONS_AND_TARGET = select(
+    select(func.count(ReadingRevision.id)).where(ReadingRevision.reading_id == bindparam("reading_id")).scalar_subquery(),
+    select(MetricTarget.value)
+    .where(MetricTarget.metric_id == bindparam("metric_id"), MetricTarget.period_start == bindparam("period_start"))
+    .scalar_subquery(),
+)
+# The compare-and-swap: the row as stored afterwards (RETURNING), none when the version moved.
+_SWAP_READING = (
+    update(_readings)
+    .where(_readings.c.id == bindparam("b_id"), _readings.c.version == bindparam("b_version"))
+    .values(
+        value=bindparam("value"), note=bindparam("note"), status=bindparam("status"), version=_readings.c.version + 1,
+        recorded_by_id=bindparam("recorded_by_id"), recorded_at=bindparam("recorded_at"),
+        submitted_by_id=bindparam("submitted_by_id"), verified_by_id=bindparam("verified_by_id"),
+    )
+    .returning(*(attr.columns[0] for attr in _READING_COLUMNS))
+)
+_INSERT_REVISION = insert(ReadingRevision.__table__)
+
+
+@dataclass
+class Correction:
+    """What a correction wrote, as plain values that outlive the commit (which expires every
+    ORM object): the reading's columns as stored (``values``, by attribute), its period's
+    target and attainment as ``summaries.reading_row`` gives them, the number of revisions
+    now, and the recorder. Enough to answer the API without reading anything back."""
+
+    reading: Reading
+    values: dict
+    target: Decimal | None
+    attainment: Decimal | None
+    corrections: int
+    recorded_by: dict | None
 
 
 @command
@@ -553,7 +596,24 @@ def correct_reading(reading, actor, value, note, now=None, expected_version=None
     records the value it actually replaced, whoever wrote that a moment before.
     ``submitted_by``/``verified_by`` name the vendor contact and the staff member when the new
     value comes from a verified vendor submission (else both are cleared: it is ``actor``'s).
+    Returns the reading (expired by the commit); ``correct_reading_values`` returns the
+    ``Correction``.
     """
+    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by).reading
+
+
+@command
+def correct_reading_values(reading, actor, value, note, now=None, expected_version=None, submitted_by=None,
+                           verified_by=None):
+    """``correct_reading``, returning the ``Correction`` (the values written, for an answer)."""
+    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by)
+
+
+def _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by):
+    # The write in plain statements (Core, not the unit of work): lock the row, read its
+    # revision count and its period's explicit target, compare-and-swap the reading (RETURNING
+    # the row as stored), insert its revision, store the metric's status, the contract's health
+    # and the audit event; then the one commit, with nothing left to flush.
     now = now or utcnow()
     value = _check_value(value)
     note = (note or "").strip()
@@ -561,6 +621,7 @@ def correct_reading(reading, actor, value, note, now=None, expected_version=None
         raise MetricError("Say why the value is being corrected; the reason is kept with the reading.", "note")
     if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
         raise MetricError("The version must be a whole number.", "version")
+    actor_id = actor.id if actor is not None else None
     for _attempt in range(5):
         current = _lock_reading(reading.id)
         if expected_version is not None and current.version != expected_version:
@@ -568,26 +629,28 @@ def correct_reading(reading, actor, value, note, now=None, expected_version=None
         if value == current.value and note == current.note:
             raise MetricError("Nothing changed: enter the corrected value or a new reason.", "value")
         metric = current.metric
-        period = rules.period_starting(status.metric_periods(metric), current.period_start) or rules.Period(
-            current.period_start, current.period_end
-        )
+        term_period = rules.period_starting(status.metric_periods(metric), current.period_start)
+        period = term_period or rules.Period(current.period_start, current.period_end)
         before = snapshot(current)
-        new_status = status.evaluate(metric, period, value)[2]
+        # Read after the lock (a statement of its own, so on PostgreSQL it sees a correction
+        # committed while this one waited): the revisions so far and the period's explicit
+        # target (the only one target_for_period looks at).
+        revisions, explicit_value = db.session.execute(
+            _REVISIONS_AND_TARGET,
+            {"reading_id": current.id, "metric_id": current.metric_id, "period_start": current.period_start},
+        ).one()
+        explicit = {current.period_start: explicit_value} if explicit_value is not None else {}
+        target, _attainment, new_status = status.evaluate(metric, period, value, explicit)
         # Compare-and-swap: applies only if the row is still the version read above. On
         # PostgreSQL the row lock makes this always so; on SQLite another connection may have
         # committed between the read and this UPDATE, which then changes nothing.
-        swapped = db.session.execute(
-            update(Reading)
-            .where(Reading.id == current.id, Reading.version == current.version)
-            .values(
-                value=value, note=note, status=new_status, version=Reading.version + 1,
-                recorded_by_id=actor.id if actor is not None else None, recorded_at=now,
-                submitted_by_id=submitted_by.id if submitted_by is not None else None,
-                verified_by_id=verified_by.id if verified_by is not None else None,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if swapped == 1:
+        stored = db.session.execute(_SWAP_READING, {
+            "b_id": current.id, "b_version": current.version, "value": value, "note": note, "status": new_status,
+            "recorded_by_id": actor_id, "recorded_at": now,
+            "submitted_by_id": submitted_by.id if submitted_by is not None else None,
+            "verified_by_id": verified_by.id if verified_by is not None else None,
+        }).first()
+        if stored is not None:
             break
         if expected_version is not None:
             raise StaleReadingError(_lock_reading(reading.id), expected_version)
@@ -595,22 +658,31 @@ def correct_reading(reading, actor, value, note, now=None, expected_version=None
         # SQLite's write lock, so the next read is the newest and the next swap succeeds.
     else:  # pragma: no cover - each failed swap means another correction committed
         raise MetricError("The reading is being corrected by others right now; try again.", "value")
-    db.session.add(
-        ReadingRevision(
-            reading_id=current.id, value=current.value, note=current.note, status=current.status,
-            recorded_by_id=current.recorded_by_id, recorded_at=current.recorded_at,
-            replaced_by_id=actor.id if actor is not None else None, replaced_at=now,
-            version=current.version, submitted_by_id=current.submitted_by_id, verified_by_id=current.verified_by_id,
-        )
-    )
-    db.session.flush()
-    reading = _lock_reading(current.id)  # the ORM object with the values just written
-    db.session.expire(reading, ["revisions"])
+    db.session.execute(_INSERT_REVISION, {
+        "reading_id": current.id, "value": current.value, "note": current.note, "status": current.status,
+        "recorded_by_id": current.recorded_by_id, "recorded_at": current.recorded_at,
+        "replaced_by_id": actor_id, "replaced_at": now,
+        "version": current.version, "submitted_by_id": current.submitted_by_id, "verified_by_id": current.verified_by_id,
+    })
+    # The object takes the values just written, as stored (what reloading it would give).
+    values = {attr.key: stored[index] for index, attr in enumerate(_READING_COLUMNS)}
+    for key, stored_value in values.items():
+        set_committed_value(current, key, stored_value)
+    db.session.expire(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
     status.refresh_metric(metric, now)
-    status.refresh_contract_health(metric.contract, now)
+    status.refresh_contract_health(metric.contract, now, write_now=True)
     record(
-        actor, "update", reading, before=before, after=snapshot(reading), contract_id=metric.contract_id,
+        actor, "update", current, before=before, after=snapshot(current), contract_id=metric.contract_id,
         summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {plain_number(before['value'])} → {plain_number(value)}",
+        insert_now=True,
+    )
+    # The answer's target and attainment are those of the reading's row in the metric's table
+    # (summaries.reading_row): none for a reading outside the term's periods.
+    in_term = term_period is not None
+    recorded_by = {"id": actor.id, "name": actor.name} if actor is not None else None
+    correction = Correction(
+        current, values, target if in_term else None,
+        rules.attainment(metric, values["value"], target) if in_term else None, revisions + 1, recorded_by,
     )
     db.session.commit()
-    return reading
+    return correction

@@ -58,14 +58,30 @@ def evaluate(metric, period, value, explicit=None):
     return target, achieved, rules.status_for_attainment(metric, achieved)
 
 
+# Statements of one metric's or contract's refresh, built once (a statement object memoizes its
+# cache key, so running it again skips building and keying it).
+_LATEST_READING = (
+    select(Reading.period_start, Reading.status)
+    .where(Reading.metric_id == bindparam("metric_id"))
+    .order_by(Reading.period_start.desc())
+    .limit(1)
+)
+UPDATE_METRIC = update(Metric.__table__).where(Metric.__table__.c.id == bindparam("b_id"))
+UPDATE_CONTRACT = update(Contract.__table__).where(Contract.__table__.c.id == bindparam("b_id"))
+# The milestones first: the union's column types (a date) come from its first SELECT.
+_HEALTH_INPUTS = union_all(
+    select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
+        Milestone.contract_id == bindparam("contract_id")
+    ),
+    select(Metric.status, cast(null(), Milestone.due_date.type).label("due_date"), literal(0).label("kind")).where(
+        Metric.contract_id == bindparam("contract_id")
+    ),
+)
+
+
 def refresh_metric(metric, now):
     """Recompute and store one metric's status; returns it."""
-    latest = db.session.execute(
-        select(Reading.period_start, Reading.status)
-        .where(Reading.metric_id == metric.id)
-        .order_by(Reading.period_start.desc())
-        .limit(1)
-    ).first()
+    latest = db.session.execute(_LATEST_READING, {"metric_id": metric.id}).first()
     result = rules.metric_status(
         metric, metric_periods(metric), tuple(latest) if latest else None, today_for(now), grace_days()
     )
@@ -78,8 +94,7 @@ def refresh_metric(metric, now):
             "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
             "updated_at": utcnow(),
         }
-        table = Metric.__table__
-        db.session.execute(update(table).where(table.c.id == metric.id).values(values))
+        db.session.execute(UPDATE_METRIC, {"b_id": metric.id, **values})
         for key, value in values.items():
             set_committed_value(metric, key, value)
         return result.status
@@ -89,7 +104,7 @@ def refresh_metric(metric, now):
     return result.status
 
 
-def _health_inputs(contract):
+def health_inputs(contract):
     """([metric status], [(milestone due date, status)]) of a contract: from its collections when
     they are loaded, else in one statement of plain columns (no ORM object per metric and
     milestone). Like loading the collections, the statement flushes pending changes first: a
@@ -98,14 +113,8 @@ def _health_inputs(contract):
     state = inspect(contract)
     if state.key is None or ("metrics" not in state.unloaded and "milestones" not in state.unloaded):
         return [m.status for m in contract.metrics], [(ms.due_date, ms.status) for ms in contract.milestones]
-    # The milestones first: the union's column types (a date) come from its first SELECT.
-    milestones = select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
-        Milestone.contract_id == contract.id
-    )
-    no_date = cast(null(), Milestone.due_date.type).label("due_date")
-    statuses = select(Metric.status, no_date, literal(0).label("kind")).where(Metric.contract_id == contract.id)
     metric_statuses, milestone_rows = [], []
-    for row_status, due_date, kind in db.session.execute(union_all(milestones, statuses)):
+    for row_status, due_date, kind in db.session.execute(_HEALTH_INPUTS, {"contract_id": contract.id}):
         if kind:
             milestone_rows.append((due_date, row_status))
         else:
@@ -113,10 +122,23 @@ def _health_inputs(contract):
     return metric_statuses, milestone_rows
 
 
-def refresh_contract_health(contract, now):
-    """Recompute and store a contract's health from its stored metric statuses and milestones."""
-    metric_statuses, milestones = _health_inputs(contract)
-    contract.health = rules.contract_health(metric_statuses, milestones, today_for(now))
+def refresh_contract_health(contract, now, write_now=False):
+    """Recompute and store a contract's health from its stored metric statuses and milestones.
+
+    ``write_now``: an unmodified, persistent contract's row is written at once in one plain
+    UPDATE (the same columns and updated_at), keeping the values on the object, as
+    ``refresh_metric`` does, instead of by the commit's flush (one contract, as a single
+    correction writes; loops over many leave it to the flush)."""
+    metric_statuses, milestones = health_inputs(contract)
+    health = rules.contract_health(metric_statuses, milestones, today_for(now))
+    state = inspect(contract)
+    if write_now and state.persistent and not state.modified:
+        values = {"health": health, "health_updated_at": now, "updated_at": utcnow()}
+        db.session.execute(UPDATE_CONTRACT, {"b_id": contract.id, **values})
+        for key, value in values.items():
+            set_committed_value(contract, key, value)
+        return health
+    contract.health = health
     contract.health_updated_at = now
     return contract.health
 
