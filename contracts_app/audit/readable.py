@@ -4,7 +4,9 @@ manager id: 3"), and the internal counters and derived values left out. Names ar
 one query per kind of row for all the events shown, never per event."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -12,6 +14,7 @@ from contracts_app.attachments.models import OWNER_KINDS
 from contracts_app.auth.models import ROLES, User
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.extensions import db
+from contracts_app.formatting import local_datetime, long_date
 from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTERS, Metric
 from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
@@ -145,9 +148,28 @@ def shown_fields(event):
     ]
 
 
+# Dates and timestamps as the snapshots store them (ISO text), shown in the one date style.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_ISO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII)
+
+
+def _when(value):
+    """"2026-10-01" as "1 Oct 2026", a UTC timestamp in the city's time, else the text as it is."""
+    try:
+        if _ISO_DATE.fullmatch(value):
+            return long_date(date.fromisoformat(value))
+        if _ISO_TIMESTAMP.fullmatch(value):
+            return local_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:  # shaped like a date but not one (2026-02-30)
+        pass
+    return value
+
+
 def _decode(entity_type, field, value):
+    if not isinstance(value, str):
+        return value
     codes = CODES_BY_ENTITY.get((entity_type, field)) or CODES.get(field)
-    return codes.get(value, value) if codes and isinstance(value, str) else value
+    return codes.get(value, value) if codes else _when(value)
 
 
 def readable(events):

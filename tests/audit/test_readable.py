@@ -123,3 +123,16 @@ def test_an_invitation_hides_its_token_digest(app, users, make_event):
                        before=None, after={"token_hash": "ab" * 32, "expires_at": "2026-12-09T12:00:00+00:00"})
     html = _render(app, [event])
     assert "ab" * 32 not in html and "Token" not in html
+
+
+def test_dates_and_timestamps_read_in_the_one_date_style(app, users, make_event):
+    event = make_event(
+        users["contract_manager"], entity_type="reading",
+        before={"period_start": "2026-10-01", "recorded_at": "2026-11-10T20:30:00+00:00", "note": "2026-02-30"},
+        after={"period_start": "2026-11-01", "recorded_at": "2026-12-02T04:21:34.372959+00:00", "note": "Recount"},
+    )
+    html = _render(app, [event])
+    assert "<del>1 Oct 2026</del> → <ins>1 Nov 2026</ins>" in html
+    assert "<del>10 Nov 2026, 14:30 CST</del> → <ins>1 Dec 2026, 22:21 CST</ins>" in html
+    assert "<del>2026-02-30</del>" in html  # shaped like a date, but not one: as typed
+    assert "T20:30" not in html
