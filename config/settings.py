@@ -1,4 +1,5 @@
 import os
+from datetime import timedelta
 
 
 def _bool(name, default=False):
@@ -31,6 +32,17 @@ class BaseConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # How long "Keep me signed in" lasts (days).
+    REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_COOKIE_DAYS", 14))
+
+    # Sign-in throttling (kept in the database, so every worker and server shares it):
+    # this many failed sign-ins for one account within the window lock it for the lock time;
+    SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 10)
+    SIGN_IN_FAILURE_WINDOW_MINUTES = _int("SIGN_IN_FAILURE_WINDOW_MINUTES", 15)
+    SIGN_IN_LOCK_MINUTES = _int("SIGN_IN_LOCK_MINUTES", 15)
+    # and this many from one address within the window answer 429 until the oldest ages out.
+    SIGN_IN_MAX_ADDRESS_FAILURES = _int("SIGN_IN_MAX_ADDRESS_FAILURES", 30)
 
     # The city's time zone: dates (periods, due dates) are judged here; timestamps are UTC.
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "America/Chicago")

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from contracts_app.api.cli import tokens_cli
 from contracts_app.api.idempotency import purge_expired_keys
 from contracts_app.auth.models import ROLES
-from contracts_app.auth.services import UserError, create_user
+from contracts_app.auth.services import UserError, create_user, find_by_email, set_password
 from contracts_app.cli_options import now_option
 from contracts_app.db_types import utcnow
 from contracts_app.demo.cli import demo_cli
@@ -38,6 +38,23 @@ def create_user_command(email, role, name):
     except UserError as error:
         raise click.ClickException(str(error))
     click.echo(f"Created {user.email} ({user.role}).")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+def set_password_command(email):
+    """Give a user a new password (from RDC_PASSWORD, or a prompt); their sessions end."""
+    user = find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user has the email {email}.")
+    password = os.environ.get("RDC_PASSWORD")
+    if not password:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        set_password(user, password)
+    except UserError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"New password set for {user.email}; their sessions have ended.")
 
 
 @click.command("sweep")

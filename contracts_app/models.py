@@ -1,6 +1,6 @@
 """Import every feature's models so that the metadata (and Alembic) sees them all."""
 from contracts_app.audit.models import AuditEvent  # noqa: F401
-from contracts_app.auth.models import User  # noqa: F401
+from contracts_app.auth.models import SignInFailure, User  # noqa: F401
 from contracts_app.contracts.models import Contract, Vendor  # noqa: F401
 from contracts_app.milestones.models import Milestone  # noqa: F401
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision  # noqa: F401

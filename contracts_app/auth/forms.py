@@ -1,11 +1,18 @@
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from contracts_app.forms_common import BaseForm, EmailAddress
 from contracts_app.auth.models import ROLES, User
+from contracts_app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from contracts_app.db_types import max_length
 
-MIN_PASSWORD = 8
+
+def PasswordRules(form, field):
+    """The project's password rules (auth.passwords), for any form's new-password field."""
+    if field.data:
+        problem = password_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(BaseForm):
@@ -21,8 +28,9 @@ class UserForm(BaseForm):
     active = BooleanField("Active (may sign in)", default=True)
     password = PasswordField(
         "Password",
-        validators=[Optional(), Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")],
-        description="Leave empty to keep the current password.",
+        validators=[Optional(), PasswordRules],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password. "
+                    "Leave empty to keep the current password; a new one signs the user out everywhere.",
     )
 
     def __init__(self, *args, require_password=False, **kwargs):
@@ -31,6 +39,6 @@ class UserForm(BaseForm):
             # Optional() would stop validation on an empty password: a new user needs one.
             self.password.validators = [
                 DataRequired("A new user needs a password."),
-                Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters."),
+                PasswordRules,
             ]
-            self.password.description = ""
+            self.password.description = f"At least {MIN_PASSWORD_LENGTH} characters, not a common password."

@@ -35,6 +35,14 @@ class User(UserMixin, db.Model):
     last_login_at = db.Column(UTCDateTime)
     # Vendor contacts (role VENDOR) belong to one vendor; staff have none.
     vendor_id = db.Column(db.Integer, db.ForeignKey("vendors.id"), index=True)
+    # Mixed into the Flask-Login id (``get_id``): signing out, a password change or a
+    # deactivation adds one, and every session and remember-me cookie made before stops working.
+    session_version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+    # Failed sign-ins in the current window (auth.services.record_failure: one atomic UPDATE,
+    # so every web worker counts into the same row), and the lock they earned.
+    failed_sign_ins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    failure_window_started_at = db.Column(UTCDateTime)
+    locked_until = db.Column(UTCDateTime)
 
     vendor = db.relationship("Vendor")
 
@@ -43,6 +51,9 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self):
@@ -59,3 +70,16 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"
+
+
+class SignInFailure(db.Model):
+    """One failed sign-in: counted per address to slow one address's guessing (HTTP 429), and per
+    email for emails with no account (so an unknown email is "locked" just as a real one is).
+    Rows older than the window are deleted as new failures are recorded."""
+
+    __tablename__ = "sign_in_failures"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(255), nullable=False, index=True)
+    address = db.Column(db.String(64), nullable=False, index=True)
+    failed_at = db.Column(UTCDateTime, nullable=False, index=True)

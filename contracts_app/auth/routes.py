@@ -7,7 +7,8 @@ from sqlalchemy import select
 from contracts_app.auth import bp
 from contracts_app.auth.forms import LoginForm, UserForm
 from contracts_app.auth.models import ADMIN, VENDOR, User
-from contracts_app.auth.services import authenticate, create_user, update_user
+from contracts_app.auth.services import authenticate, create_user, end_sessions, update_user
+from contracts_app.db_types import utcnow
 from contracts_app.extensions import db, login_manager
 from contracts_app.forms_common import errors_on
 from contracts_app.http import is_api_request
@@ -30,11 +31,18 @@ def require_sign_in():
 
 @login_manager.user_loader
 def load_user(user_id):
+    """The user of a session or remember-me cookie: its id is "id:session_version"
+    (User.get_id), and a version the user has moved past (signed out, new password,
+    deactivated) is a cookie that no longer works."""
     try:
-        user = db.session.get(User, int(user_id))
+        raw_id, raw_version = str(user_id).split(":")
+        user = db.session.get(User, int(raw_id))
+        version = int(raw_version)
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
 def _safe_next(target):
@@ -54,12 +62,16 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append("Email or password is not right, or the account is inactive.")
+        now = utcnow()
+        result = authenticate(form.email.data, form.password.data, address=request.remote_addr, now=now)
+        if result.user is None:
+            form.password.errors.append(result.message)
+            if result.throttled:
+                wait = max(1, int((result.retry_at - now).total_seconds()) + 1)
+                return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         else:
-            login_user(user, remember=form.remember.data)
-            flash(f"Signed in as {user.name}.", "success")
+            login_user(result.user, remember=form.remember.data)
+            flash(f"Signed in as {result.user.name}.", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -67,6 +79,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Ends the session on the server too: every cookie this user holds (here and on other
+    # devices, session or remember-me) stops working.
+    end_sessions(current_user)
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

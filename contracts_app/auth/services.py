@@ -1,9 +1,17 @@
-"""Users: create, update, authenticate. Services own the transaction."""
-from sqlalchemy import func, select
+"""Users: create, update, authenticate, sign out. Services own the transaction."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from contracts_app.audit.services import record, snapshot
-from contracts_app.auth.models import ROLES, VENDOR, User
+from contracts_app.auth.models import ROLES, VENDOR, SignInFailure, User
+from contracts_app.auth.passwords import password_problem
+from contracts_app.db_types import UTCDateTime
+from contracts_app.formatting import local_datetime
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
@@ -44,8 +52,9 @@ def create_user(email, name, role, password, actor=None, active=True):
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", "role")
     email = _valid_email(email)
-    if not password or len(password) < 8:
-        raise UserError("Use a password of at least 8 characters.", "password")
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem, "password")
     if find_by_email(email):
         raise UserError("A user with this email already exists.", "email")
     user = User(email=email, name=(name or email).strip(), role=role, active=active)
@@ -74,21 +83,177 @@ def update_user(user, actor, email, name, role, active, password=None):
         raise UserError("You cannot deactivate yourself.", "active")
     if actor is not None and actor.id == user.id and role != user.role:
         raise UserError("You cannot change your own role.", "role")
+    if password:
+        problem = password_problem(password)
+        if problem:
+            raise UserError(problem, "password")
     before = snapshot(user)
+    deactivated = user.active and not active
     user.email, user.name, user.role, user.active = email, name.strip(), role, bool(active)
     if password:
         user.set_password(password)
     after = snapshot(user, {"password_changed": bool(password)})
+    if password or deactivated:
+        # A new password or a deactivation ends every session the user has (auth.models.get_id).
+        user.session_version = User.session_version + 1
     record(actor, "update", user, before=before, after=after, summary=f"Updated user {email}")
     _commit_or_email_taken()
     return user
 
 
-def authenticate(email, password):
-    """The active user with this email and password, or None. Records the sign-in time."""
-    user = find_by_email(email)
-    if user is None or not user.active or not user.check_password(password or ""):
-        return None
-    user.last_login_at = utcnow()
+@command
+def set_password(user, password, actor=None):
+    """Give ``user`` a new password (the rules of auth.passwords); their sessions end."""
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem, "password")
+    user.set_password(password)
+    user.session_version = User.session_version + 1
+    record(actor, "update", user, before={"password_changed": False}, after={"password_changed": True},
+           summary=f"Set a new password for {user.email}")
     db.session.commit()
     return user
+
+
+@command
+def end_sessions(user):
+    """Sign ``user`` out everywhere: every session and remember-me cookie made so far stops
+    working (one atomic UPDATE, whichever worker holds which cookie)."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+# --- sign-in ----------------------------------------------------------------------------------
+
+WRONG = "Email or password is not right, or the account is inactive."
+
+_DUMMY_HASH = []
+
+
+def dummy_hash():
+    """A hash of a random password, made as real ones are (the same method and cost), checked
+    when there is no account, so a sign-in for an unknown email takes as long as a real one."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(datetime.now().isoformat() + "-no-such-account"))
+    return _DUMMY_HASH[0]
+
+
+@dataclass
+class SignIn:
+    """What a sign-in attempt came to: the ``user`` when it worked, else a ``message``;
+    ``retry_at`` when locked or throttled; ``throttled`` when the address must wait (HTTP 429)."""
+
+    user: User = None
+    message: str = None
+    retry_at: datetime = None
+    throttled: bool = False
+
+
+def _settings():
+    config = current_app.config
+    return (
+        config["SIGN_IN_MAX_FAILURES"],
+        timedelta(minutes=config["SIGN_IN_FAILURE_WINDOW_MINUTES"]),
+        timedelta(minutes=config["SIGN_IN_LOCK_MINUTES"]),
+        config["SIGN_IN_MAX_ADDRESS_FAILURES"],
+    )
+
+
+def _stamp(value):
+    return literal(value, UTCDateTime())
+
+
+def locked_message(retry_at):
+    return (f"Too many failed sign-ins for this account: it is locked until {local_datetime(retry_at)}. "
+            "Try again then.")
+
+
+def address_retry_at(address, now):
+    """When this address may try again, or None when it is not throttled."""
+    max_failures, window, _lock, max_address = _settings()
+    count, oldest = db.session.execute(
+        select(func.count(SignInFailure.id), func.min(SignInFailure.failed_at))
+        .where(SignInFailure.address == address, SignInFailure.failed_at > _stamp(now - window))
+    ).one()
+    if count < max_address:
+        return None
+    return oldest + window
+
+
+def _unknown_email_locked_until(email, now):
+    """An email with no account is locked just as an account would be (so the lock message does
+    not tell which emails have accounts): the same counting, replayed over its recorded failures."""
+    max_failures, window, lock, _ = _settings()
+    times = db.session.scalars(
+        select(SignInFailure.failed_at)
+        .where(SignInFailure.email == email, SignInFailure.failed_at > _stamp(now - window - lock))
+        .order_by(SignInFailure.failed_at)
+    ).all()
+    count, started, locked_until = 0, None, None
+    for at in times:
+        if locked_until is not None and at < locked_until:
+            continue  # attempts while locked are not counted, as for an account
+        if started is None or started <= at - window:
+            count, started = 1, at
+        else:
+            count += 1
+        if count >= max_failures:
+            locked_until = at + lock
+            count, started = 0, None
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+def authenticate(email, password, address="", now=None):
+    """Try a sign-in; returns a ``SignIn``. Every outcome but a throttled address runs exactly one
+    password hash check (against a dummy hash when there is no account), and the refusals for an
+    unknown email, a wrong password and an inactive user read the same."""
+    now = now or utcnow()
+    address = (address or "")[:64]
+    email = normalise_email(email)[:255]
+    max_failures, window, lock, _ = _settings()
+
+    retry_at = address_retry_at(address, now)
+    if retry_at is not None:
+        return SignIn(message="Too many failed sign-ins from your address; wait a few minutes and try again.",
+                      retry_at=retry_at, throttled=True)
+
+    user = find_by_email(email)
+    locked_until = (user.locked_until if user is not None else _unknown_email_locked_until(email, now))
+    if locked_until is not None and locked_until > now:
+        check_password_hash(dummy_hash(), password or "")
+        db.session.rollback()
+        return SignIn(message=locked_message(locked_until), retry_at=locked_until)
+
+    right = check_password_hash(user.password_hash if user is not None else dummy_hash(), password or "")
+    if user is not None and right and user.active:
+        user.failed_sign_ins, user.failure_window_started_at, user.locked_until = 0, None, None
+        user.last_login_at = now
+        db.session.commit()
+        return SignIn(user=user)
+
+    # A failure. The account's count is one UPDATE computed from the row as it is when the
+    # UPDATE runs, so workers failing at once each add one (the row lock orders them).
+    if user is not None:
+        fresh = or_(User.failure_window_started_at.is_(None), User.failure_window_started_at <= _stamp(now - window))
+        count = case((fresh, 1), else_=User.failed_sign_ins + 1)
+        db.session.execute(
+            update(User).where(User.id == user.id).values(
+                failed_sign_ins=count,
+                failure_window_started_at=case((fresh, _stamp(now)), else_=User.failure_window_started_at),
+                locked_until=case((count >= max_failures, _stamp(now + lock)), else_=User.locked_until),
+            ).execution_options(synchronize_session=False)
+        )
+    db.session.execute(insert(SignInFailure).values(email=email, address=address, failed_at=now))
+    # Forget failures too old to matter to any count.
+    db.session.execute(delete(SignInFailure).where(SignInFailure.failed_at <= _stamp(now - window - lock)))
+    db.session.commit()
+    if user is not None:
+        locked_until = db.session.scalar(select(User.locked_until).where(User.id == user.id))
+    else:
+        locked_until = _unknown_email_locked_until(email, now)
+    if locked_until is not None and locked_until > now:
+        return SignIn(message=locked_message(locked_until), retry_at=locked_until)
+    return SignIn(message=WRONG)

@@ -4,7 +4,9 @@ from wtforms import HiddenField, MultipleFileField, PasswordField, StringField, 
 from wtforms.validators import InputRequired, Length, Optional
 
 from contracts_app.attachments import sniff
+from contracts_app.auth.forms import PasswordRules
 from contracts_app.auth.models import User
+from contracts_app.auth.passwords import MIN_PASSWORD_LENGTH
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.forms_common import BaseForm, EmailAddress
 from contracts_app.imports.reader import human_size
@@ -21,8 +23,8 @@ class InviteForm(BaseForm):
 
 class SetPasswordForm(BaseForm):
     password = PasswordField(
-        "Choose a password", validators=[InputRequired("Choose a password.")],
-        description="At least 12 characters.", render_kw={"autocomplete": "new-password"},
+        "Choose a password", validators=[InputRequired("Choose a password."), PasswordRules],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password.", render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Type it again", validators=[InputRequired("Type the password again.")], render_kw={"autocomplete": "new-password"},

@@ -15,6 +15,7 @@ from werkzeug.security import generate_password_hash
 from contracts_app.attachments.services import attach
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import VENDOR, User
+from contracts_app.auth.passwords import password_problem as password_rules_problem
 from contracts_app.auth.services import find_by_email
 from contracts_app.db_types import LONG_TEXT, max_length, utcnow
 from contracts_app.errors import ConflictError, ServiceError, command
@@ -31,7 +32,6 @@ from contracts_app.vendors import queries
 from contracts_app.vendors.models import ACCEPTED, PENDING, RETURNED, VendorAccess, VendorInvitation, VendorSubmission
 from contracts_app.vendors.tokens import hash_token, new_token
 
-MIN_PASSWORD_LENGTH = 12
 INVITATION_KIND = "vendor_invitation"
 RETURNED_KIND = "submission_returned"
 # The sweep's own words, so a flag resolved here reads like one the sweep resolved.
@@ -197,10 +197,9 @@ def revoke_access(contract, actor, user, now=None):
 
 def password_problem(password, confirm):
     """The problem with a chosen password, as (message, field), or None."""
-    if not password or len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", "password"
-    if len(password) > 200:
-        return "Use a password of at most 200 characters.", "password"
+    problem = password_rules_problem(password)  # the one set of rules (auth.passwords)
+    if problem:
+        return problem, "password"
     if password != confirm:
         return "The two passwords are not the same.", "confirm"
     return None
@@ -230,6 +229,7 @@ def accept_invitation(token, password, confirm, now=None):
     if claimed != 1:
         raise VendorError("This invitation link is not valid any more.", "token")
     user.set_password(password)
+    user.session_version = User.session_version + 1  # a new password ends any older session
     user.last_login_at = now
     record(user, "update", user, before={"password_changed": False}, after={"password_changed": True},
            summary=f"{user.name} ({user.email}) accepted the invitation and chose a password")

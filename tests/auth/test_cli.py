@@ -77,7 +77,7 @@ def test_it_refuses_a_short_password(runner, db):
     result = _create(runner, "short@city.test", "--role", "viewer", password="short")
 
     assert result.exit_code != 0
-    assert "at least 8 characters" in result.output
+    assert "at least 12 characters" in result.output
     assert _count(db) == 0
 
 

@@ -120,7 +120,7 @@ def test_it_refuses_a_duplicate_email(db, admin_client, target, email):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"password": "short"}, "Use at least 8 characters."),
+        ({"password": "short"}, "Use a password of at least 12 characters."),
         ({"email": "not-an-email"}, "Enter a valid email address"),
         ({"email": ""}, "This field is required."),
         ({"name": ""}, "This field is required."),
