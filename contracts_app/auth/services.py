@@ -220,7 +220,10 @@ def authenticate(email, password, address="", now=None):
         return SignIn(message="Too many failed sign-ins from your address; wait a few minutes and try again.",
                       retry_at=retry_at, throttled=True)
 
-    user = find_by_email(email)
+    # As the database has it now (another worker may have locked it), not as this session last saw it.
+    user = db.session.scalar(
+        select(User).where(func.lower(User.email) == email).execution_options(populate_existing=True)
+    )
     locked_until = (user.locked_until if user is not None else _unknown_email_locked_until(email, now))
     if locked_until is not None and locked_until > now:
         check_password_hash(dummy_hash(), password or "")
