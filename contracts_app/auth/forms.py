@@ -1,5 +1,5 @@
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from contracts_app.forms_common import BaseForm, EmailAddress
 from contracts_app.auth.models import ROLES, User
@@ -28,7 +28,8 @@ class UserForm(BaseForm):
     active = BooleanField("Active (may sign in)", default=True)
     password = PasswordField(
         "Password",
-        validators=[Optional(), PasswordRules],
+        # Spaces are a password the rules refuse, not an empty field.
+        validators=[Optional(strip_whitespace=False), PasswordRules],
         description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password. "
                     "Leave empty to keep the current password; a new one signs the user out everywhere.",
     )
@@ -38,7 +39,7 @@ class UserForm(BaseForm):
         if require_password:
             # Optional() would stop validation on an empty password: a new user needs one.
             self.password.validators = [
-                DataRequired("A new user needs a password."),
+                InputRequired("A new user needs a password."),
                 PasswordRules,
             ]
             self.password.description = f"At least {MIN_PASSWORD_LENGTH} characters, not a common password."

@@ -124,6 +124,8 @@ def test_a_new_invitation_replaces_the_older_link(client, contract, ben):
 
 @pytest.mark.parametrize("password, confirm, message", [
     ("short pass", "short pass", "at least 12 characters"),
+    ("Password123456", "Password123456", "too common"),  # the same rules as staff passwords
+    (" " * 14, " " * 14, "only spaces"),
     (PASSWORD, PASSWORD + "!", "not the same"),
     ("", "", "Choose a password"),
 ])
