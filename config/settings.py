@@ -41,7 +41,8 @@ class BaseConfig:
     SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 10)
     SIGN_IN_FAILURE_WINDOW_MINUTES = _int("SIGN_IN_FAILURE_WINDOW_MINUTES", 15)
     SIGN_IN_LOCK_MINUTES = _int("SIGN_IN_LOCK_MINUTES", 15)
-    # and this many from one address within the window answer 429 until the oldest ages out.
+    # and this many from one address (request.remote_addr) within the window answer 429 until the
+    # oldest ages out; 0 turns that off.
     SIGN_IN_MAX_ADDRESS_FAILURES = _int("SIGN_IN_MAX_ADDRESS_FAILURES", 30)
 
     # The city's time zone: dates (periods, due dates) are judged here; timestamps are UTC.

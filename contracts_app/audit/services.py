@@ -10,7 +10,9 @@ from contracts_app.extensions import db
 
 # Never copied into the log.
 _SECRET_FIELDS = {"password_hash"}
-_SKIPPED_FIELDS = {"created_at", "updated_at", "health_updated_at", "status_updated_at"}
+_SKIPPED_FIELDS = {"created_at", "updated_at", "health_updated_at", "status_updated_at",
+                   # a user's sign-in bookkeeping (auth.services.authenticate), not an admin's change
+                   "session_version", "failed_sign_ins", "failure_window_started_at", "locked_until"}
 
 
 def _jsonable(value):

@@ -174,6 +174,8 @@ def locked_message(retry_at):
 def address_retry_at(address, now):
     """When this address may try again, or None when it is not throttled."""
     max_failures, window, _lock, max_address = _settings()
+    if max_address <= 0:
+        return None  # the per-address slow-down is off
     count, oldest = db.session.execute(
         select(func.count(SignInFailure.id), func.min(SignInFailure.failed_at))
         .where(SignInFailure.address == address, SignInFailure.failed_at > _stamp(now - window))

@@ -115,6 +115,14 @@ def test_the_address_may_try_again_once_its_failures_age_out(app, db):
     assert not authenticate("c@city.test", "x", address="10.0.0.9", now=NOW + timedelta(minutes=15, seconds=1)).throttled
 
 
+def test_the_address_limit_can_be_turned_off(app, db):
+    app.config["SIGN_IN_MAX_ADDRESS_FAILURES"] = 0
+    _fail("a@city.test", 5, address="10.0.0.9")
+    _fail("b@city.test", 5, address="10.0.0.9")
+
+    assert not authenticate("c@city.test", "x", address="10.0.0.9", now=NOW + timedelta(minutes=1)).throttled
+
+
 def test_old_failures_are_forgotten(db):
     _fail("a@city.test", 3)
     _fail("b@city.test", 1, now=NOW + timedelta(hours=1))
