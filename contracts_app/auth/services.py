@@ -1,4 +1,5 @@
 """Users: create, update, authenticate, sign out. Services own the transaction."""
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -137,7 +138,7 @@ def dummy_hash():
     """A hash of a random password, made as real ones are (the same method and cost), checked
     when there is no account, so a sign-in for an unknown email takes as long as a real one."""
     if not _DUMMY_HASH:
-        _DUMMY_HASH.append(generate_password_hash(datetime.now().isoformat() + "-no-such-account"))
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(32)))
     return _DUMMY_HASH[0]
 
 
