@@ -1,7 +1,6 @@
 """Failed sign-ins: the account lock (10 in 15 minutes locks it for 15, kept in the database so
 every worker shares it), the per-address slow-down (429), and no account enumeration (the same
 message, and one password hash check for an unknown email as for a known one)."""
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +10,7 @@ from contracts_app.auth import services
 from contracts_app.auth.models import SignInFailure, User
 from contracts_app.auth.services import WRONG, authenticate
 from contracts_app.extensions import db
+from tests.concurrency import run_together
 from tests.factories import PASSWORD
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=timezone.utc)
@@ -184,26 +184,9 @@ def postgres_only(backend):
 def test_failures_at_once_from_many_workers_are_all_counted(postgres_only, app, factory):
     user = factory.make_user("viewer")
     email, runs = user.email, 10
-    barrier = threading.Barrier(runs)
-    crashed = []
-
-    def run(index):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                authenticate(email, "wrong", address=f"10.1.0.{index}", now=NOW + timedelta(milliseconds=index))
-            except Exception as error:  # reported below
-                crashed.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert not crashed, crashed
+    run_together(app, lambda index: authenticate(
+        email, "wrong", address=f"10.1.0.{index}", now=NOW + timedelta(milliseconds=index)
+    ), runs=runs)
     count, locked_until = db.session.execute(
         select(User.failed_sign_ins, User.locked_until).where(User.id == user.id)
     ).one()

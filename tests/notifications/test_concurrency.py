@@ -1,6 +1,5 @@
 """Two dispatchers at once against one PostgreSQL database send each notification once."""
 import re
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -9,34 +8,12 @@ from sqlalchemy import func, select
 
 from contracts_app.notifications.dispatcher import send_notifications
 from contracts_app.notifications.models import Notification
+from tests.concurrency import run_together
 from tests.notifications.conftest import NOW
 
 RECIPIENTS = 25
 PER_RECIPIENT = 4
 ROUNDS = 3
-
-
-def _run_at_once(app, now, runs=2):
-    """Start ``runs`` dispatchers together, each in its own thread, app context and session."""
-    barrier = threading.Barrier(runs)
-    results, errors = [], []
-
-    def dispatch():
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(send_notifications(now=now))
-            except Exception as error:  # reported by the test below
-                errors.append(error)
-
-    threads = [threading.Thread(target=dispatch) for _ in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    assert len(results) == runs
-    return results
 
 
 def test_it_sends_each_notification_once_with_two_dispatchers_at_once(backend, app, db, factory, smtp, queue):
@@ -51,7 +28,7 @@ def test_it_sends_each_notification_once_with_two_dispatchers_at_once(backend, a
                 subjects.append(f"Round {round_number} item {n} for user {person.id}")
                 queue(person, subjects[-1], now=now)
 
-        results = _run_at_once(app, now)
+        results, _ = run_together(app, lambda _: send_notifications(now=now))
 
         assert sum(r["notifications_sent"] for r in results) == RECIPIENTS * PER_RECIPIENT
         assert sum(r["failed"] for r in results) == 0

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -23,6 +22,7 @@ from contracts_app.notifications.reminders import ANSWERED, NO_LONGER_OWED, SUPE
 from contracts_app.notifications.services import unread_count
 from contracts_app.vendors.models import ACCEPTED, PENDING, RETURNED, VendorAccess, VendorSubmission
 from scheduler.jobs import reminders_job
+from tests.concurrency import run_together
 from tests.notifications.conftest import BASE_URL, SMTPServer
 from tests.querycount import count_queries
 
@@ -262,28 +262,6 @@ def test_it_queues_each_reminder_once_when_run_again(db, manager, metric):
     assert len(_reminders(db)) == 1
 
 
-def _at_once(app, action, runs=2):
-    barrier = threading.Barrier(runs)
-    results, errors = [], []
-
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(action())
-            except Exception as error:  # reported by the assertion below
-                errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    assert len(results) == runs
-    return results
-
-
 def test_two_schedulers_at_once_queue_and_send_each_reminder_once(backend, app, db, factory, smtp):
     if backend != "postgresql":
         pytest.skip("the concurrency test needs PostgreSQL (SQLite runs one writer at a time)")
@@ -293,8 +271,8 @@ def test_two_schedulers_at_once_queue_and_send_each_reminder_once(backend, app, 
         contract = factory.make_contract(contract_manager_id=person.id)
         metrics += [factory.make_metric(contract, name=f"Metric {n} of {person.id}") for n in range(3)]
 
-    queued = _at_once(app, lambda: queue_reminders(BEFORE).reminders_queued)
-    sent = _at_once(app, lambda: send_notifications(now=BEFORE + timedelta(minutes=1)))
+    queued, _ = run_together(app, lambda _: queue_reminders(BEFORE).reminders_queued)
+    sent, _ = run_together(app, lambda _: send_notifications(now=BEFORE + timedelta(minutes=1)))
 
     assert sum(queued) == len(metrics) == len(_reminders(db))
     assert sum(r["notifications_sent"] for r in sent) == len(metrics)

@@ -1,6 +1,5 @@
 """Two people (or two clicks) at once against one PostgreSQL database: one submission waits per
 metric and period, one review wins, one invitation link sets one password."""
-import threading
 from decimal import Decimal
 
 import pytest
@@ -13,34 +12,8 @@ from contracts_app.extensions import db
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.vendors import services
 from contracts_app.vendors.models import PENDING, VendorSubmission
+from tests.concurrency import run_together
 from tests.vendors.conftest import NOW, OCTOBER
-
-
-def _at_once(app, work, runs=2):
-    """Run ``work(index)`` in ``runs`` threads together, each with its own app context and
-    session; returns (results, service errors)."""
-    barrier = threading.Barrier(runs)
-    results, refused, crashed = [], [], []
-
-    def run(index):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(work(index))
-            except ServiceError as error:
-                refused.append(error)
-            except Exception as error:  # reported below
-                crashed.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not crashed, crashed
-    return results, refused
 
 
 @pytest.fixture
@@ -57,7 +30,7 @@ def test_two_submits_at_once_leave_one_waiting(postgres_only, app, contract, dan
         return services.submit_value(contract, dana, metric, OCTOBER, Decimal(24 + index), "", now=NOW).id
 
     for _ in range(3):
-        results, refused = _at_once(app, work)
+        results, refused = run_together(app, work, expected=ServiceError)
         assert len(results) <= 1 and len(results) + len(refused) == 2
         assert all("already waiting" in str(error) for error in refused)
     db.session.expire_all()
@@ -74,7 +47,7 @@ def test_two_reviews_at_once_make_one_reading(postgres_only, app, contract, dana
             return services.accept_submission(submission, reviewer, now=NOW).id
         return services.return_submission(submission, reviewer, "Please check", now=NOW).id
 
-    results, refused = _at_once(app, work)
+    results, refused = run_together(app, work, expected=ServiceError)
     assert len(results) == 1 and len(refused) == 1
     db.session.expire_all()
     submission = db.session.get(VendorSubmission, submission_id)
