@@ -1,6 +1,7 @@
 """Issue 3's acceptance journey in a real browser: the sweep flags a lagging contract and
 proposes a check-in; the contract manager finds it in the inbox, records the check-in as held
 with action items through the forms; sweeping again opens nothing new."""
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -50,6 +51,8 @@ def test_it_takes_a_flag_from_the_inbox_to_a_held_checkin(page, live_app):
     page.click("main button[type=submit]")
 
     inbox_link = page.locator("a.inbox-link")
+    # Wait for the signed-in page's count (reading the text at once could race the redirect).
+    expect(inbox_link).to_have_text(re.compile(r"\(\d+\)"))
     unread = int(inbox_link.inner_text().split("(")[1].rstrip(")"))
     assert unread >= 2  # the flag and the proposed check-in
     inbox_link.click()
