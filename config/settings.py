@@ -1,4 +1,5 @@
 import os
+import re
 from datetime import timedelta
 
 
@@ -21,6 +22,21 @@ def normalise_database_url(url):
     if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+# An example prefix for development and the demo; a city publishing open data registers its own.
+DEFAULT_OCID_PREFIX = "ocds-rdctrk"
+OCID_PREFIX_PATTERN = re.compile(r"ocds-[a-z0-9]{6}")
+
+
+def check_settings(config):
+    """Refuse settings the app cannot run correctly with (any configuration); raises RuntimeError."""
+    prefix = config.get("OCDS_OCID_PREFIX") or ""
+    if not OCID_PREFIX_PATTERN.fullmatch(prefix):
+        raise RuntimeError(
+            f"OCDS_OCID_PREFIX must be 'ocds-' and six lower-case letters or digits, as registered with the "
+            f"Open Contracting Partnership (e.g. ocds-a1b2c3), not {prefix!r}."
+        )
 
 
 class BaseConfig:
@@ -116,10 +132,18 @@ class BaseConfig:
 
     # OCDS open-data export. The ocid prefix is the one registered with the Open Contracting
     # Partnership ("ocds-" and six characters); keep it fixed so that successive exports merge.
-    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-rdctrk")
+    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", DEFAULT_OCID_PREFIX)
     OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME") or CITY_NAME
     OCDS_PUBLISHER_URI = os.environ.get("OCDS_PUBLISHER_URI", "")
     OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/publicdomain/zero/1.0/")
+    # The public address where the release package is published (the package's ``uri``); empty:
+    # the API's address, which needs a token.
+    OCDS_PACKAGE_URI = os.environ.get("OCDS_PACKAGE_URI", "")
+    # The publisher's organisation identifier (an org-id.guide scheme such as US-EIN, and the id).
+    OCDS_PUBLISHER_SCHEME = os.environ.get("OCDS_PUBLISHER_SCHEME", "")
+    OCDS_PUBLISHER_UID = os.environ.get("OCDS_PUBLISHER_UID", "")
+    # The page that says what the city publishes, how often and under which rules.
+    OCDS_PUBLICATION_POLICY_URL = os.environ.get("OCDS_PUBLICATION_POLICY_URL", "")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -144,6 +168,11 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError("SECRET_KEY must be set in the environment in production.")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in the environment in production.")
+        if cls.OCDS_OCID_PREFIX == DEFAULT_OCID_PREFIX:
+            raise RuntimeError(
+                "OCDS_OCID_PREFIX must be set in production to the prefix the Open Contracting Partnership "
+                f"registered for the city (not the example {DEFAULT_OCID_PREFIX})."
+            )
 
 
 CONFIGS = {

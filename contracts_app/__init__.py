@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
-from config import config_from_env
+from config import check_settings, config_from_env
 from contracts_app import models  # noqa: F401  (every model registered with the metadata)
 from contracts_app import template_helpers
 from contracts_app.api.errors import error_response
@@ -39,6 +39,7 @@ def create_app(config=None):
     app.config.from_object(settings)
     if isinstance(config, dict):
         app.config.update(config)
+    check_settings(app.config)
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

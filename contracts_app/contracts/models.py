@@ -37,9 +37,29 @@ class Vendor(db.Model):
     name = db.Column(db.String(200), nullable=False, unique=True)
     contact_name = db.Column(db.String(120))
     contact_email = db.Column(db.String(255))
+    # The organisation's identifier for open data (OCDS parties): an org-id.guide scheme such as
+    # US-EIN and the id in it (a tax id). Both or neither; unique together.
+    identifier_scheme = db.Column(db.String(32))
+    identifier = db.Column(db.String(64))
+    # The organisation's (not a person's) address, published with the supplier.
+    street_address = db.Column(db.String(255))
+    locality = db.Column(db.String(120))
+    region = db.Column(db.String(120))
+    postal_code = db.Column(db.String(20))
+    country_name = db.Column(db.String(100))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
+    __table_args__ = (
+        db.UniqueConstraint("identifier_scheme", "identifier", name="uq_vendors_identifier"),
+        db.CheckConstraint("(identifier_scheme IS NULL) = (identifier IS NULL)", name="identifier_complete"),
+    )
+
     contracts = db.relationship("Contract", back_populates="vendor")
+
+    @property
+    def address_parts(self):
+        """The address lines that are filled in, in postal order."""
+        return [p for p in (self.street_address, self.locality, self.region, self.postal_code, self.country_name) if p]
 
     def __repr__(self):
         return f"<Vendor {self.name}>"
@@ -60,6 +80,9 @@ class Contract(db.Model):
     currency = db.Column(db.String(3), nullable=False, default="USD")
     start_date = db.Column(db.Date, nullable=False)
     end_date = db.Column(db.Date, nullable=False)
+    # When the award was decided and the contract signed (OCDS awards.date, contracts.dateSigned).
+    awarded_on = db.Column(db.Date)
+    signed_on = db.Column(db.Date)
     status = db.Column(db.String(16), nullable=False, default="draft", index=True)
     payment_structure = db.Column(db.String(32), nullable=False, index=True)
     payment_terms = db.Column(db.Text, nullable=False, default="")

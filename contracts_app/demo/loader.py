@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -198,8 +199,12 @@ class _Builder:
 
     def _vendors(self):
         created = _utc(rules.add_months(self.month_start, -24), 11)
-        for name, (contact, email) in data.VENDORS.items():
-            self.vendors[name] = Vendor(name=name, contact_name=contact, contact_email=email, created_at=created)
+        for number, (name, (contact, email)) in enumerate(data.VENDORS.items(), start=101):
+            self.vendors[name] = Vendor(
+                name=name, contact_name=contact, contact_email=email, created_at=created,
+                identifier_scheme="US-EIN", identifier=f"00-0000{number}", street_address=f"{number * 10} Main Street",
+                locality=current_app.config["CITY_NAME"], region="IL", postal_code="62701", country_name="United States",
+            )
 
     # --- one contract --------------------------------------------------------------------
 
@@ -235,6 +240,10 @@ class _Builder:
             contract_manager=self.users[spec["manager"]], is_public=spec.get("is_public", True),
             created_at=created, updated_at=created,
         )
+        if spec["status"] != "draft":
+            # Awarded six weeks and signed three weeks before the start (never after today).
+            contract.awarded_on = min(start - timedelta(days=42), self.today)
+            contract.signed_on = min(start - timedelta(days=21), self.today)
         contract.priorities = [self.priorities[key] for key in spec["priorities"]]
         missing_index = None
         if spec["profile"] == "missing":
@@ -433,6 +442,7 @@ class _Builder:
             Milestone(
                 title=milestone_spec["title"], description=milestone_spec["description"], due_date=due,
                 status=status, completed_on=completed_on, payment_linked=milestone_spec["payment_linked"],
+                milestone_type=milestone_spec["kind"],
                 notes="Vendor delivered part of the scope; the rest is rescheduled." if status == "partially_met" else "",
                 created_at=created, updated_at=created,
             )
