@@ -48,6 +48,8 @@ MATRIX = {
     "contracts.vendors": ("/vendors", ALL),
     "contracts.vendor_detail": ("/vendors/{vendor}", ALL),
     "contracts.vendor_edit": ("/vendors/{vendor}/edit", PO),
+    "contracts.departments": ("/departments", ALL),
+    "contracts.department_edit": ("/departments/{department}/edit", PO),
     "metrics.new": ("/contracts/{contract}/metrics/new", PO),
     "metrics.detail": ("/metrics/{metric}", ALL),
     "metrics.edit": ("/metrics/{metric}/edit", PO),
@@ -183,6 +185,7 @@ def _build_city():
     evidence = attach(contract, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "evidence.pdf"), users["procurement_officer"])
     ids = {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
+        "department": contract.department_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
     }

@@ -6,7 +6,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from contracts_app.forms_common import BaseForm, EmailAddress, NumberField, PlainDateField
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
 from contracts_app.db_types import LONG_TEXT, max_length
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
@@ -30,7 +30,11 @@ class ContractForm(BaseForm):
     )
     title = StringField("Title", validators=[DataRequired(), Length(max=max_length(Contract.title))])
     kind = SelectField("Kind", choices=list(KINDS.items()), validators=[DataRequired()])
-    department = StringField("Department", validators=[DataRequired(), Length(max=max_length(Contract.department))])
+    department = StringField(
+        "Department", validators=[DataRequired(), Length(max=max_length(Contract.department))],
+        render_kw={"list": "department-names", "autocomplete": "off"},
+        description="An existing department (suggested as you type), or a new one's name.",
+    )
     vendor_id = SelectField("Vendor", coerce=optional_int)
     new_vendor_name = StringField(
         "…or a new vendor", validators=[Optional(), Length(max=max_length(Vendor.name))],
@@ -115,3 +119,10 @@ class VendorForm(BaseForm):
     def validate_identifier(self, field):
         if bool((field.data or "").strip()) != bool((self.identifier_scheme.data or "").strip()):
             raise ValidationError("Give both the identifier scheme and the identifier, or neither.")
+
+
+class DepartmentForm(BaseForm):
+    name = StringField(
+        "Name", validators=[DataRequired(), Length(max=max_length(Department.name))],
+        description="Renaming keeps the department's contracts with it; open data keeps naming it the same buyer.",
+    )

@@ -28,6 +28,23 @@ RESULTS_BASED_PAYMENT = {"performance_based", "milestone", "pay_for_success"}
 
 
 
+class Department(db.Model):
+    """A city department: the buyer of its contracts. Its id is stable (open data names the
+    buyer by it), so renaming a department keeps it the same buyer."""
+
+    __tablename__ = "departments"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False, unique=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    contracts = db.relationship("Contract", back_populates="department_row")
+
+    def __repr__(self):
+        return f"<Department {self.name}>"
+
+
 class Vendor(db.Model):
     """A supplier or grantee."""
 
@@ -73,7 +90,10 @@ class Contract(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     reference = db.Column(db.String(64), nullable=False, unique=True)
     title = db.Column(db.String(255), nullable=False)
+    # The department's name, copied here for the register's filters and sorts; the contract
+    # services set both columns, and renaming a department renames it on its contracts.
     department = db.Column(db.String(120), nullable=False, index=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("departments.id"), nullable=False, index=True)
     vendor_id = db.Column(db.Integer, db.ForeignKey("vendors.id"), nullable=False, index=True)
     kind = db.Column(db.String(32), nullable=False, default="contract")
     value = db.Column(db.Numeric(14, 2), nullable=False)
@@ -121,6 +141,7 @@ class Contract(db.Model):
     )
 
     vendor = db.relationship("Vendor", back_populates="contracts")
+    department_row = db.relationship("Department", back_populates="contracts")
     procurement_officer = db.relationship("User", foreign_keys=[procurement_officer_id])
     contract_manager = db.relationship("User", foreign_keys=[contract_manager_id])
     archived_by = db.relationship("User", foreign_keys=[archived_by_id])

@@ -6,12 +6,12 @@ event and commits, or raises ContractError having written nothing.
 from datetime import date
 
 import pycountry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
@@ -55,6 +55,24 @@ def _resolve_vendor(vendor_id, new_vendor_name):
     if vendor is None:
         raise ContractError("Pick a vendor from the list, or type the name of a new one.", "vendor_id")
     return vendor, False
+
+
+def resolve_department(name):
+    """The department named ``name`` (ignoring case and repeated spaces), made if there is none."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ContractError("Name the department.", "department")
+    department = db.session.scalar(select(Department).where(func.lower(Department.name) == name.lower()))
+    if department is None:
+        department = Department(name=name)
+        db.session.add(department)
+    return department
+
+
+def _set_department(contract, name):
+    department = resolve_department(name)
+    contract.department_row = department
+    contract.department = department.name
 
 
 def _resolve_priorities(priority_ids):
@@ -149,6 +167,7 @@ def create_contract(data, actor, now=None, commit=True):
     priorities = _resolve_priorities(data.get("priority_ids"))
     vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
     contract = Contract(**{field: data.get(field) for field in EDITABLE_FIELDS})
+    _set_department(contract, data["department"])
     contract.vendor = vendor
     contract.priorities = priorities
     contract.health = rules.NO_DATA
@@ -201,6 +220,7 @@ def update_contract(contract, data, actor, now=None):
     term_changed = (contract.start_date, contract.end_date) != (data["start_date"], data["end_date"])
     for field in EDITABLE_FIELDS:
         setattr(contract, field, data.get(field))
+    _set_department(contract, data["department"])
     contract.vendor = vendor
     contract.priorities = priorities
     db.session.flush()
@@ -296,3 +316,35 @@ def update_vendor(vendor, data, actor):
         db.session.rollback()
         raise ContractError("Another vendor was just saved with this name or identifier.", "name")
     return vendor
+
+
+@command
+def rename_department(department, name, actor):
+    """Rename a department, and with it the name on its contracts; it stays the same buyer."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ContractError("Give the department a name.", "name")
+    if len(name) > Department.name.type.length:
+        raise ContractError(f"Use at most {Department.name.type.length} characters.", "name")
+    clash = db.session.scalar(
+        select(Department.name).where(func.lower(Department.name) == name.lower(), Department.id != department.id)
+    )
+    if clash is not None:
+        raise ContractError(f"There is already a department named {clash}.", "name")
+    if name == department.name:
+        return department
+    before = snapshot(department)
+    old = department.name
+    department.name = name
+    db.session.execute(
+        update(Contract).where(Contract.department_id == department.id).values(department=name)
+        .execution_options(synchronize_session="fetch")
+    )
+    record(actor, "update", department, before=before, after=snapshot(department),
+           summary=f"Renamed department {old} to {name}")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ContractError("Another department was just given this name.", "name")
+    return department

@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.demo import data
@@ -119,6 +119,7 @@ class _Builder:
         self.users = {}
         self.priorities = {}
         self.vendors = {}
+        self.departments = {}
         self.contracts = []
         self.n_readings = 0
         self.n_milestones = 0
@@ -208,6 +209,13 @@ class _Builder:
 
     # --- one contract --------------------------------------------------------------------
 
+    def _department(self, name, created):
+        if name not in self.departments:
+            self.departments[name] = Department(name=name, created_at=created, updated_at=created)
+        department = self.departments[name]
+        department.created_at = department.updated_at = min(department.created_at, created)
+        return department
+
     def _term(self, spec):
         if "fixed_term" in spec:
             start, end = (date.fromisoformat(d) for d in spec["fixed_term"])
@@ -233,6 +241,7 @@ class _Builder:
         created = min(_utc(start - timedelta(days=21), 16), self.now)
         contract = Contract(
             reference=spec["reference"], title=spec["title"], department=spec["department"],
+            department_row=self._department(spec["department"], created),
             vendor=self.vendors[spec["vendor"]], kind=spec["kind"], value=Decimal(spec["value"]).quantize(Decimal("0.01")),
             currency="USD", start_date=start, end_date=end, status=spec["status"],
             payment_structure=spec["payment"], payment_terms=spec["payment_terms"], problem=spec["problem"],

@@ -27,7 +27,8 @@ How the tracker maps onto OCDS (see also the README):
   contracts that should not have been published (confidential terms, a data-entry mistake), and
   a release that kept its ocid, title and dates would keep publishing what was withdrawn.
   Portals that harvested it earlier keep their copy; the city removes it there by hand.
-- Buyer: the department, named "<CITY_NAME>, <department>", party id "dept-<slug>", role buyer.
+- Buyer: the department, named "<CITY_NAME>, <department>", party id "dept-<department id>" (a
+  stable id: renaming the department keeps it the same buyer), role buyer.
   Supplier: the vendor, party id "vendor-<id>", role supplier, with its identifier (the
   org-id.guide scheme and id, its name as legalName) and the organisation's address when they
   are recorded; never its contact (a person's name and email). One award per contract
@@ -51,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from datetime import datetime, time, timezone
 from decimal import Decimal
@@ -250,7 +250,7 @@ def _aware(value):
 def _release(contract, data, config):
     tz = ZoneInfo(config["CITY_TIMEZONE"])
     ocid = f"{config['OCDS_OCID_PREFIX']}-{contract.id}"
-    buyer = {"id": "dept-" + _slug(contract.department), "name": f"{config['CITY_NAME']}, {contract.department}"}
+    buyer = {"id": f"dept-{contract.department_id}", "name": f"{config['CITY_NAME']}, {contract.department}"}
     supplier = {"id": f"vendor-{data.vendor.id}", "name": data.vendor.name}
     supplier_party = _drop_empty(dict(
         supplier,
@@ -494,10 +494,6 @@ def _number(value):
 def _plain(value):
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _slug(text):
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "department"
 
 
 def _content_hash(release):
