@@ -179,6 +179,7 @@ class ContractSummarySchema(Schema):
     reference = fields.String(required=True)
     title = fields.String(required=True)
     department = fields.String(required=True)
+    department_id = fields.Integer(required=True, metadata={"description": "The department's stable id (renaming keeps it)."})
     kind = fields.String(required=True, metadata={"enum": list(KINDS)})
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     health = fields.String(required=True, metadata={"enum": HEALTH, "description": "Stored roll-up of the metrics and milestones."})

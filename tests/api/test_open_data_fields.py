@@ -15,6 +15,7 @@ def test_contracts_carry_their_award_and_signature_dates(api_as, factory):
     assert response.status_code == 201
     body = response.get_json()
     assert (body["awarded_on"], body["signed_on"]) == ("2024-11-20", "2024-12-02")
+    assert body["department"] == "Public Works" and isinstance(body["department_id"], int)
 
     path = f"/contracts/{body['id']}"
     response = officer.patch(path, {"signed_on": "2024-11-01"})
