@@ -37,6 +37,9 @@ def check_settings(config):
             f"OCDS_OCID_PREFIX must be 'ocds-' and six lower-case letters or digits, as registered with the "
             f"Open Contracting Partnership (e.g. ocds-a1b2c3), not {prefix!r}."
         )
+    hour = config.get("PUBLISH_HOUR", 2)
+    if not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise RuntimeError(f"PUBLISH_HOUR must be an hour of the day, 0 to 23, not {hour!r}.")
 
 
 class BaseConfig:
@@ -136,8 +139,17 @@ class BaseConfig:
     OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME") or CITY_NAME
     OCDS_PUBLISHER_URI = os.environ.get("OCDS_PUBLISHER_URI", "")
     OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/publicdomain/zero/1.0/")
+    # Open data published on a schedule (contracts_app/publish): the folder the nightly job writes
+    # (empty: "publish" in the instance folder; /public/data serves it), the hour it runs in the
+    # city's time zone, and the contact the data.json catalogue names (a team mailbox, not a
+    # person; the name defaults to "<CITY_NAME> open data", the address to MAIL_DEFAULT_SENDER,
+    # and the publication refuses an address that is not a real one).
+    PUBLISH_DIR = os.environ.get("PUBLISH_DIR") or None
+    PUBLISH_HOUR = _int("PUBLISH_HOUR", 2)
+    OPEN_DATA_CONTACT_NAME = os.environ.get("OPEN_DATA_CONTACT_NAME", "")
+    OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL", "")
     # The public address where the release package is published (the package's ``uri``); empty:
-    # the API's address, which needs a token.
+    # APP_BASE_URL + /public/data/release-package.json, where the nightly job's copy is served.
     OCDS_PACKAGE_URI = os.environ.get("OCDS_PACKAGE_URI", "")
     # The publisher's organisation identifier (an org-id.guide scheme such as US-EIN, and the id).
     OCDS_PUBLISHER_SCHEME = os.environ.get("OCDS_PUBLISHER_SCHEME", "")
@@ -148,6 +160,8 @@ class BaseConfig:
 
 class DevelopmentConfig(BaseConfig):
     DEBUG = _bool("FLASK_DEBUG", False)
+    # The demo city's open-data mailbox (its users are @demo.city too).
+    OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL") or "opendata@demo.city"
 
 
 class TestingConfig(BaseConfig):
@@ -155,6 +169,7 @@ class TestingConfig(BaseConfig):
     SECRET_KEY = "testing-secret"
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    OPEN_DATA_CONTACT_EMAIL = "opendata@demo.city"
 
 
 class ProductionConfig(BaseConfig):

@@ -64,7 +64,7 @@ def create_app(config=None):
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work", "attachments", "vendors",
+        "portfolio", "imports", "work", "attachments", "vendors", "public",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

@@ -3,6 +3,7 @@ import logging
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from contracts_app.api.idempotency import purge_expired_keys
@@ -12,6 +13,7 @@ from contracts_app.management.sweep import sweep
 from contracts_app.notifications.dispatcher import send_notifications
 from contracts_app.notifications.reminders import queue_reminders
 from contracts_app.portfolio.snapshots import record_current_month
+from contracts_app.publish.run import publish_open_data
 
 log = logging.getLogger("scheduler")
 
@@ -57,12 +59,24 @@ def dispatch_job(app):
     return counts
 
 
+def publish_job(app, now=None):
+    """Write the open data files (OCDS packages, CSV tables, data.json); a file whose content
+    did not change is left as it is."""
+    with app.app_context():
+        result = publish_open_data(now=now or utcnow())
+        db.session.rollback()  # read-only: end the transaction
+    log.info("publish: written %s, unchanged %s", ", ".join(result.written) or "none", len(result.unchanged))
+    return result.as_dict()
+
+
 def job_definitions(app):
     """(id, function, trigger) for every job; intervals come from config."""
     return [
         ("sweep", sweep_job, IntervalTrigger(minutes=app.config["SCHEDULER_SWEEP_MINUTES"], timezone="UTC")),
         ("reminders", reminders_job, IntervalTrigger(minutes=app.config["SCHEDULER_REMINDER_MINUTES"], timezone="UTC")),
         ("dispatch", dispatch_job, IntervalTrigger(seconds=app.config["SCHEDULER_DISPATCH_SECONDS"], timezone="UTC")),
+        # Nightly, at PUBLISH_HOUR in the city (open-data portals harvest once a day).
+        ("publish", publish_job, CronTrigger(hour=app.config["PUBLISH_HOUR"], timezone=app.config["CITY_TIMEZONE"])),
     ]
 
 

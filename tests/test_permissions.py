@@ -49,6 +49,9 @@ MATRIX = {
     "contracts.vendor_detail": ("/vendors/{vendor}", ALL),
     "contracts.vendor_edit": ("/vendors/{vendor}/edit", PO),
     "contracts.departments": ("/departments", ALL),
+    # Published for everyone, signed in or not (contracts_app/public); an unknown file is a 404.
+    "public.data_index": ("/public/data", "public"),
+    "public.data_file": ("/public/data/unknown.csv", "not_found"),
     "contracts.department_edit": ("/departments/{department}/edit", PO),
     "metrics.new": ("/contracts/{contract}/metrics/new", PO),
     "metrics.detail": ("/metrics/{metric}", ALL),
@@ -128,7 +131,7 @@ WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM}
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
     endpoint: spec for endpoint, spec in MATRIX.items()
-    if spec[1] not in (ALL, "redirect", "moved", "not_found")
+    if spec[1] not in (ALL, "redirect", "moved", "not_found", "public")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
@@ -223,7 +226,7 @@ def test_it_covers_every_route(app):
 def test_it_sends_anonymous_users_to_sign_in(client, ids, endpoint):
     url, allowed = MATRIX[endpoint]
     response = client.get(url.format(**ids))
-    if endpoint == "auth.login":
+    if endpoint == "auth.login" or allowed == "public":
         assert response.status_code == 200
     elif allowed == "not_found":
         assert response.status_code == 404
@@ -241,6 +244,8 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
     response = client_as(role).get(url.format(**ids))
     if allowed == "redirect":
         expected = 302
+    elif allowed == "public":
+        expected = 200
     elif allowed == "not_found":
         expected = 404
     elif allowed == "moved":  # a page's earlier address: a permanent redirect to the page

@@ -20,8 +20,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "vendors.invitation"}
 
 
 def require_sign_in():
-    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
-        return None
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "public":
+        return None  # the sign-in pages, and what is published for everyone (contracts_app/public)
     if is_api_request():
         return None  # the API authenticates by token (contracts_app/api/setup.py), never by cookie
     if not current_user.is_authenticated:

@@ -35,7 +35,7 @@ def keep_vendor_contacts_to_their_pages():
     staff page added later is closed to them without anyone remembering to."""
     if is_api_request() or request.endpoint is None:
         return None  # the API refuses vendor contacts' tokens (api/tokens.py)
-    if not is_vendor_contact(current_user) or request.endpoint in VENDOR_ENDPOINTS:
+    if not is_vendor_contact(current_user) or request.endpoint in VENDOR_ENDPOINTS or request.blueprint == "public":
         return None
     if request.endpoint in ("main.index", "auth.login"):
         return redirect(url_for("vendors.home"))
