@@ -184,6 +184,49 @@ def test_it_refuses_an_id_token_with_a_wrong_nonce(db, client, sso, factory):
     assert user(db, "nina.nonce@city.test").last_login_at is None
 
 
+def _client_keys(app, keys):
+    """Make the app's provider client hold ``keys`` as the provider's JWKS (as if it had fetched
+    them earlier)."""
+    client = app.extensions["rdc_oidc"][1]
+    client.server_metadata["jwks"] = {"keys": keys}
+
+
+def test_it_refuses_an_id_token_not_signed_with_the_keys_it_holds(db, app, client, sso, factory):
+    from joserfc.jwk import KeySet, RSAKey
+
+    factory.make_user("viewer", email="forge@city.test")
+    sub = sso.person("forge@city.test")
+    authorize = sso.start(client)
+    # A key with the provider's key id but other material: the provider's signature cannot verify
+    # with it, as a token signed with someone else's key would not verify with the real one.
+    kid = requests.get(f"{sso.provider.url}/jwks", timeout=10).json()["keys"][0]["kid"]
+    _client_keys(app, KeySet([RSAKey.generate_key(2048, parameters={"kid": kid})]).as_dict(private=False)["keys"])
+
+    response = client.get(sso.provider.approve(authorize, sub))
+
+    assert response.status_code == 400
+    assert "could not be verified" in response.get_data(as_text=True)
+    assert not signed_in_user(client)
+
+
+def test_it_fetches_the_keys_again_when_a_token_names_a_key_it_does_not_hold(app, client, sso, factory):
+    from joserfc.jwk import KeySet, RSAKey
+
+    factory.make_user("viewer", email="rotate@city.test")
+    sub = sso.person("rotate@city.test", groups=["staff"])
+    authorize = sso.start(client)
+    # Keys from before a rotation at the provider, none of them the token's. (This provider puts
+    # no key id in its tokens, so the set holds two keys: with one, it would be tried as the only
+    # candidate and fail the signature, not the key lookup.)
+    retired = [RSAKey.generate_key(2048, parameters={"kid": f"retired-{n}"}) for n in (1, 2)]
+    _client_keys(app, KeySet(retired).as_dict(private=False)["keys"])
+
+    response = client.get(sso.provider.approve(authorize, sub))
+
+    assert response.status_code == 302
+    assert signed_in_user(client)
+
+
 def test_it_refuses_an_expired_id_token(db, app, client, expired_oidc_provider, factory):
     sso = configure(app, expired_oidc_provider)
     factory.make_user("viewer", email="eve.expired@city.test")
