@@ -279,6 +279,18 @@ def test_it_refuses_a_state_used_twice(client, sso, factory):
     assert not signed_in_user(client)
 
 
+def test_it_refuses_a_code_the_provider_did_not_issue(client, sso, factory):
+    factory.make_user("viewer", email="cody.code@city.test")
+    sub = sso.person("cody.code@city.test")
+    path, query = sso.provider.approve(sso.start(client), sub).split("?", 1)
+
+    response = client.get(path, query_string={"code": "made-up-code", "state": parse_qs(query)["state"][0]})
+
+    assert response.status_code == 400
+    assert "City ID did not complete the sign-in" in response.get_data(as_text=True)
+    assert not signed_in_user(client)
+
+
 def test_it_says_so_when_the_person_declines_at_the_provider(client, sso):
     authorize = sso.start(client)
     response = requests.post(authorize, data={"action": "deny"}, allow_redirects=False, timeout=10)
