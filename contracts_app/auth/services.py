@@ -339,6 +339,8 @@ def sign_in_with_identity(identity, now=None):
         select(User).where(User.oidc_issuer == identity.issuer, User.oidc_subject == identity.subject)
     )
     if user is None:
+        if identity.email and len(identity.email) > 255:
+            raise SignInRefused(f"{provider} sent an email address longer than any account here can have. Ask {_ask()}.")
         if not identity.email:
             raise SignInRefused(f"{provider} did not send your email address, so your account here cannot be found. "
                                 f"Ask {_ask()} to check the provider's settings (the email scope).")

@@ -140,6 +140,9 @@ def test_it_applies_a_role_change_at_the_provider_at_the_next_sign_in_and_audits
     assert [(e.before["role"], e.after["role"]) for e in events] == [("viewer", "procurement_officer"),
                                                                      ("procurement_officer", "contract_manager")]
     assert "from their City ID groups" in events[-1].summary
+    admin = app.test_client()
+    admin.post("/login", data={"email": factory.make_user("admin").email, "password": PASSWORD})
+    assert "role procurement_officer to contract_manager" in admin.get("/audit").get_data(as_text=True)
 
 
 def test_it_gives_the_most_privileged_role_of_several_mapped_groups(db, client, sso, factory):

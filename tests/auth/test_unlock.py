@@ -45,6 +45,7 @@ def test_an_admin_unlocks_an_account_and_it_is_audited(db, app, client_as, users
     assert event.actor_id == users["admin"].id
     assert event.summary == "Unlocked sign-in for locked.out@city.test"
     assert event.before["locked_until"] is not None and event.after == {"locked_until": None}
+    assert "Unlocked sign-in for locked.out@city.test" in client_as("admin").get("/audit").get_data(as_text=True)
     # The right password works again at once.
     assert app.test_client().post("/login", data={"email": locked.email, "password": PASSWORD}).status_code == 302
 
