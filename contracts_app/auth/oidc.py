@@ -89,6 +89,8 @@ def check_settings(config):
     missing = [name for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not config.get(name)]
     if missing:
         raise RuntimeError(f"OIDC_ISSUER is set but {' and '.join(missing)} not.")
+    if "openid" not in (config.get("OIDC_SCOPES") or "").split():
+        raise RuntimeError("OIDC_SCOPES must include openid (without it there is no ID token to verify).")
     try:
         mapping = parse_role_map(config.get("OIDC_ROLE_MAP"))
     except ValueError as error:

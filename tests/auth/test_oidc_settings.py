@@ -55,6 +55,7 @@ def test_it_gives_the_most_privileged_role_of_the_mapped_groups(groups, role):
     ({**SSO, "OIDC_CLIENT_ID": ""}, "OIDC_CLIENT_ID"),
     ({**SSO, "OIDC_ROLE_MAP": ""}, "maps no group"),
     ({**SSO, "OIDC_ROLE_MAP": "x=vendor"}, "vendor role"),
+    ({**SSO, "OIDC_SCOPES": "email profile"}, "must include openid"),
     ({"LOCAL_LOGIN": False}, "LOCAL_LOGIN=false needs single sign-on"),
 ])
 def test_the_app_refuses_to_start_half_configured(settings, message):
