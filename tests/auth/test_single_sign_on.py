@@ -257,6 +257,21 @@ def test_it_refuses_a_callback_whose_state_it_did_not_issue(client, sso, factory
     assert not signed_in_user(client)
 
 
+@pytest.mark.parametrize("query", [
+    "", "code=abc", "state=", "code=&state=", "state=" + "x" * 5000, "error=server_error", "error=access_denied&state=x",
+    "code=abc&state=%E2%80%AE", "code[]=1&state[]=2",
+])
+def test_it_answers_a_malformed_callback_with_a_page_and_signs_nobody_in(db, client, sso, query):
+    sso.start(client)  # a sign-in in flight, whose state none of these carry
+
+    response = client.get(f"/auth/oidc/callback?{query}")
+
+    assert response.status_code == 400
+    assert "Single sign-on did not work" in response.get_data(as_text=True)
+    assert not signed_in_user(client)
+    assert db.session.scalar(select(AuditEvent)) is None
+
+
 def test_it_refuses_a_callback_replayed_in_another_browser(app, client, sso, factory):
     factory.make_user("viewer", email="rae.replay@city.test")
     sub = sso.person("rae.replay@city.test")
@@ -480,6 +495,19 @@ def test_the_sign_in_page_shows_the_provider_button_beside_the_password_form(cli
 
     assert "Sign in with City ID" in page
     assert 'name="password"' in page
+
+
+def test_the_button_needs_the_csrf_token(csrf_app, oidc_provider):
+    from tests.conftest import csrf_token
+
+    configure(csrf_app, oidc_provider)
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+
+    assert client.post("/auth/oidc/login").status_code == 400
+    response = client.post("/auth/oidc/login", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"{oidc_provider.url}/oauth2/authorize?")
 
 
 def test_the_sign_in_page_has_no_button_without_single_sign_on(client):
