@@ -14,6 +14,7 @@ The provider's settings (endpoints, keys) come from ``<OIDC_ISSUER>/.well-known/
 read at the first sign-in and kept for the life of the process.
 """
 from dataclasses import dataclass, field
+
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client.errors import MismatchingStateError
