@@ -118,3 +118,24 @@ def test_unlock_needs_the_csrf_token(csrf_app):
     assert accepted.status_code == 302
     db.session.refresh(target)
     assert target.locked_until is None
+
+
+def test_flask_users_unlock_lifts_the_lock_and_is_audited(db, runner, locked):
+    result = runner.invoke(args=["users", "unlock", "Locked.Out@city.test"])
+
+    assert result.exit_code == 0, result.output
+    assert "locked.out@city.test may sign in again." in result.output
+    db.session.expire_all()
+    assert db.session.get(type(locked), locked.id).locked_until is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_id == locked.id))
+    assert event.actor_id is None and event.summary == "Unlocked sign-in for locked.out@city.test"
+
+
+def test_flask_users_unlock_refuses_an_unknown_or_unlocked_user(db, runner, factory):
+    factory.make_user("viewer", email="free@city.test")
+
+    unknown = runner.invoke(args=["users", "unlock", "nobody@city.test"])
+    unlocked = runner.invoke(args=["users", "unlock", "free@city.test"])
+
+    assert unknown.exit_code != 0 and "No user has the email nobody@city.test" in unknown.output
+    assert unlocked.exit_code != 0 and "free@city.test is not locked" in unlocked.output
