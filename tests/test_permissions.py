@@ -36,6 +36,7 @@ MATRIX = {
     "auth.new_user": ("/users/new", ADMIN),
     "auth.edit_user": ("/users/{user}/edit", ADMIN),
     "auth.unlock": ("/users/{user}/unlock", None),
+    "auth.unlink_sso": ("/users/{user}/unlink-sso", None),
     # Single sign-on is not configured in the matrix's app: its start and callback are 404.
     "auth.oidc_login": ("/auth/oidc/login", None),
     "auth.oidc_callback": ("/auth/oidc/callback", "not_found"),
@@ -125,7 +126,7 @@ MATRIX = {
 NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
 
 # Who may POST to a POST-only endpoint, where it is not the procurement officer.
-WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN}
+WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {

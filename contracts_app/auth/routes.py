@@ -8,7 +8,8 @@ from contracts_app.auth import bp, oidc
 from contracts_app.auth.forms import LoginForm, SingleSignOnForm, UserForm
 from contracts_app.auth.models import ADMIN, VENDOR, User
 from contracts_app.auth.services import (
-    SignInRefused, UserError, authenticate, create_user, end_sessions, sign_in_with_identity, unlock_user, update_user,
+    SignInRefused, UserError, authenticate, create_user, end_sessions, sign_in_with_identity, unlink_identity, unlock_user,
+    update_user,
 )
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db, login_manager
@@ -196,6 +197,19 @@ def unlock(user_id):
     try:
         unlock_user(user, current_user)
         flash(f"{user.email} may sign in again.", "success")
+    except UserError as error:
+        flash(error.message, "info")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/unlink-sso", methods=["POST"])
+@roles_required(ADMIN)
+def unlink_sso(user_id):
+    """Forget the provider identity an account is pinned to (the person got a new one there)."""
+    user = db.get_or_404(User, user_id)
+    try:
+        unlink_identity(user, current_user)
+        flash(f"{user.email} is no longer linked; their next single sign-on is matched by email.", "success")
     except UserError as error:
         flash(error.message, "info")
     return redirect(url_for("auth.edit_user", user_id=user.id))

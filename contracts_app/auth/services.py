@@ -301,6 +301,20 @@ def unlock_user(user, actor, now=None):
     return user
 
 
+@command
+def unlink_identity(user, actor):
+    """Forget the single sign-on identity ``user`` is pinned to, so that their next single sign-on
+    is matched by verified email again (after the provider gave them a new identity); audited."""
+    if user.oidc_subject is None:
+        raise UserError(f"{user.email} is not linked to a single sign-on identity.")
+    before = {"oidc_issuer": user.oidc_issuer, "oidc_subject": user.oidc_subject}
+    user.oidc_issuer = user.oidc_subject = None
+    record(actor, "update", user, before=before, after={"oidc_issuer": None, "oidc_subject": None},
+           summary=f"Unlinked {user.email} from their single sign-on identity")
+    db.session.commit()
+    return user
+
+
 def _jsonable_time(value):
     return value.isoformat() if value is not None else None
 

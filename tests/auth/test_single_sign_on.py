@@ -435,6 +435,44 @@ def test_it_refuses_an_email_already_linked_to_another_identity(db, app, sso, fa
     assert user(db, "shared@city.test").role == "viewer"
 
 
+def test_an_admin_unlinks_an_identity_and_the_next_sign_in_is_matched_by_email_again(db, app, client_as, sso, factory):
+    shared = factory.make_user("viewer", email="relinked@city.test")
+    old = sso.person("relinked@city.test", groups=["staff"])
+    assert sso.sign_in(app.test_client(), old).status_code == 302
+    new = sso.person("relinked@city.test", groups=["staff"])  # the provider recreated the person
+    assert sso.sign_in(app.test_client(), new).status_code == 403
+    admin = client_as("admin")
+    assert "Unlink single sign-on" in admin.get(f"/users/{shared.id}/edit").get_data(as_text=True)
+
+    response = admin.post(f"/users/{shared.id}/unlink-sso")
+
+    assert response.status_code == 302
+    assert user(db, "relinked@city.test").oidc_subject is None
+    assert sso.sign_in(app.test_client(), new).status_code == 302
+    assert user(db, "relinked@city.test").oidc_subject == new
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.summary.like("Unlinked%")))
+    assert event.before["oidc_subject"] == old and event.actor_id is not None
+
+
+@pytest.mark.parametrize("role", ["procurement_officer", "contract_manager", "cdo", "viewer"])
+def test_only_admins_unlink_an_identity(db, app, client_as, sso, factory, role):
+    linked = factory.make_user("viewer", email="keep.link@city.test")
+    sub = sso.person("keep.link@city.test", groups=["staff"])
+    sso.sign_in(app.test_client(), sub)
+
+    assert client_as(role).post(f"/users/{linked.id}/unlink-sso").status_code == 403
+    assert user(db, "keep.link@city.test").oidc_subject == sub
+
+
+def test_unlinking_an_account_that_is_not_linked_says_so(db, client_as, factory):
+    plain = factory.make_user("viewer")
+
+    response = client_as("admin").post(f"/users/{plain.id}/unlink-sso", follow_redirects=True)
+
+    assert "is not linked to a single sign-on identity" in response.get_data(as_text=True)
+    assert db.session.scalar(select(AuditEvent)) is None
+
+
 # --- sessions, remember-me, next ----------------------------------------------------------------
 
 def test_it_goes_to_a_safe_next_page_and_ignores_an_unsafe_one(app, sso, factory):
