@@ -61,6 +61,38 @@ class BaseConfig:
     # oldest ages out; 0 turns that off.
     SIGN_IN_MAX_ADDRESS_FAILURES = _int("SIGN_IN_MAX_ADDRESS_FAILURES", 30)
 
+    # Single sign-on by OpenID Connect (contracts_app/auth/oidc.py; README "Single sign-on").
+    # On when OIDC_ISSUER is set: the provider's discovery document is read from
+    # <OIDC_ISSUER>/.well-known/openid-configuration, and the client registered there needs the
+    # redirect URI <APP_BASE_URL>/auth/oidc/callback.
+    OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")
+    # The button reads "Sign in with <OIDC_PROVIDER_NAME>".
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME") or "single sign-on"
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES") or "openid email profile"
+    # The ID token claim that lists the user's groups, and which group gives which role:
+    # "group=role,group=role" with the staff roles of auth/models.py (admin, procurement_officer,
+    # contract_manager, cdo, viewer; never vendor). A user in several mapped groups gets the most
+    # privileged of their roles (auth.models.ROLE_PRECEDENCE); in none, they are refused.
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM") or "groups"
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    # Whether an email with no account gets one (with the mapped role) at its first sign-in;
+    # off: an administrator creates the account first.
+    OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
+    # Accept an ID token without email_verified=true (only for a provider that verifies every
+    # address it issues, e.g. a city's own directory that does not send the claim).
+    OIDC_TRUST_EMAIL = _bool("OIDC_TRUST_EMAIL", False)
+    # Whom a refused person should ask, named on the refusal pages.
+    OIDC_SUPPORT_CONTACT = os.environ.get("OIDC_SUPPORT_CONTACT") or "an administrator of the tracker"
+    # Seconds to wait for the provider (discovery, keys, token endpoint).
+    OIDC_TIMEOUT_SECONDS = _int("OIDC_TIMEOUT_SECONDS", 10)
+    # Staff passwords: off (false) once everyone signs in by single sign-on. Vendor contacts
+    # (who have no city account) and the break-glass admins named here (comma-separated emails,
+    # accounts with the admin role) keep signing in with their password, at /login?local=1.
+    LOCAL_LOGIN = _bool("LOCAL_LOGIN", True)
+    BREAK_GLASS_ADMINS = os.environ.get("BREAK_GLASS_ADMINS", "")
+
     # The city's time zone: dates (periods, due dates) are judged here; timestamps are UTC.
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "America/Chicago")
     CITY_NAME = os.environ.get("CITY_NAME", "Demo City")

@@ -13,6 +13,7 @@ from contracts_app import models  # noqa: F401  (every model registered with the
 from contracts_app import template_helpers
 from contracts_app.api.errors import error_response
 from contracts_app.api.setup import init_api
+from contracts_app.auth import oidc
 from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
@@ -40,6 +41,8 @@ def create_app(config=None):
     if isinstance(config, dict):
         app.config.update(config)
     check_settings(app.config)
+
+    oidc.check_settings(app.config)  # single sign-on half configured: refuse to start
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -35,6 +35,11 @@ MATRIX = {
     "auth.users": ("/users", ADMIN),
     "auth.new_user": ("/users/new", ADMIN),
     "auth.edit_user": ("/users/{user}/edit", ADMIN),
+    "auth.unlock": ("/users/{user}/unlock", None),
+    "auth.unlink_sso": ("/users/{user}/unlink-sso", None),
+    # Single sign-on is not configured in the matrix's app: its start and callback are 404.
+    "auth.oidc_login": ("/auth/oidc/login", None),
+    "auth.oidc_callback": ("/auth/oidc/callback", "not_found"),
     "audit.index": ("/audit", ADMIN),
     "priorities.index": ("/priorities", ALL),
     "priorities.new": ("/priorities/new", PRIORITY_EDITORS),
@@ -123,7 +128,7 @@ MATRIX = {
 NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
 
 # Who may POST to a POST-only endpoint, where it is not the procurement officer.
-WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM}
+WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
@@ -131,7 +136,7 @@ WRITES = {
     if spec[1] not in (ALL, "redirect", "moved", "not_found")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
-    and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
+    and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
                          "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
                          "vendors.home", "vendors.contract", "vendors.queue")
 }
