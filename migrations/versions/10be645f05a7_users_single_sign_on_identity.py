@@ -1,7 +1,7 @@
 """users: the single sign-on identity (issuer and subject) an account is pinned to
 
 Revision ID: 10be645f05a7
-Revises: 0a2901dfe4be
+Revises: 03cf3823bcd5
 Create Date: 2026-12-02 15:47:57.203015
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '10be645f05a7'
-down_revision = '0a2901dfe4be'
+down_revision = '03cf3823bcd5'
 branch_labels = None
 depends_on = None
 
