@@ -17,6 +17,8 @@ from contracts_app.permissions import roles_required
 # Everything else needs a signed-in user (checked before every request).
 # The invitation link is how a vendor contact first gets a password, so it works signed out.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "vendors.invitation"}
+# For machines: the load balancer's health check, and the Prometheus scrape (its own token).
+PUBLIC_ENDPOINTS |= {"operations.healthz", "operations.metrics"}
 
 
 def require_sign_in():

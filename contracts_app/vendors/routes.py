@@ -26,6 +26,8 @@ VENDOR_ENDPOINTS = {
     "vendors.home", "vendors.contract", "vendors.submit", "vendors.invitation", "auth.logout", "static",
     # Their own submissions' evidence files (permissions.can_view_attachment decides which).
     "attachments.download",
+    # Public endpoints for machines (no sign-in): the same answer whoever asks.
+    "operations.healthz", "operations.metrics",
 }
 
 
