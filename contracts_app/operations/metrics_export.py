@@ -2,11 +2,13 @@
 every gunicorn worker in multiprocess mode) and figures read from the database at scrape time
 with aggregate SQL (the scheduler's heartbeat, the outbox, readings), which therefore agree
 whichever worker answers and whichever process (the scheduler) wrote them."""
+import logging
 import os
 
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from contracts_app.extensions import db
 from contracts_app.operations import queries
 from contracts_app.operations.observability import LATENCY, REQUESTS
 
@@ -22,6 +24,18 @@ class DatabaseCollector:
         self.now = now
 
     def collect(self):
+        # Everything is read before anything is yielded: if the database fails half-way, the
+        # scrape still answers, with rdc_database_up 0 instead of half the figures.
+        try:
+            families = list(self._families())
+        except Exception:
+            logging.getLogger(__name__).exception("/metrics: the database figures could not be read")
+            db.session.rollback()
+            families = []
+        yield GaugeMetricFamily("rdc_database_up", "1 when the database answered this scrape's queries.", value=1 if families else 0)
+        yield from families
+
+    def _families(self):
         now = self.now
         health = queries.scheduler_health(now)
         started = GaugeMetricFamily("rdc_scheduler_job_last_start_timestamp_seconds", "When each scheduler job last started (Unix time).", labels=["job"])
