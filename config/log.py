@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Extra fields a record may carry (``logger.info(..., extra={...})``), copied into the JSON line.
-EXTRA_FIELDS = ("request_id", "user_id", "endpoint", "method", "path", "status", "duration_ms")
+EXTRA_FIELDS = ("request_id", "user_id", "endpoint", "method", "path", "status", "duration_ms", "remote_addr")
 
 
 def _request_context_fields():

@@ -83,6 +83,7 @@ def finish_request(response):
             extra=dict(
                 request_id=request_id, user_id=signed_in_user_id(), endpoint=endpoint, method=request.method,
                 path=request.path, status=response.status_code, duration_ms=round(duration * 1000, 1),
+                remote_addr=request.remote_addr,
             ),
         )
     return response
