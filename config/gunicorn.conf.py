@@ -34,6 +34,13 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 
+# gunicorn 25+ opens a control socket in $HOME or $XDG_RUNTIME_DIR by default; the service's
+# home is read-only under systemd (deploy/), so it is off unless GUNICORN_CONTROL_SOCKET names one.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
 # Request limits (gunicorn answers 414 or 400 itself, before the app): the request line and
 # headers; bodies are limited by the app (MAX_CONTENT_LENGTH) and the proxy.
 limit_request_line = 8190

@@ -12,12 +12,19 @@ Everything that lives in the database (outbox, heartbeat, readings) is read from
 at scrape time instead (metrics_export.py), so it is the same from any worker.
 """
 import logging
+import os
 import re
 import time
 import uuid
 
 from flask import g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus-client opens its files there as soon as a metric is created (below): a CLI
+    # command run before gunicorn (flask db upgrade) must not fail for want of the folder.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+from prometheus_client import CollectorRegistry, Counter, Histogram  # noqa: E402
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy or a client may send as a request id: a UUID, a hex or base64 token, a trace id.
