@@ -118,6 +118,9 @@ def test_an_admin_retries_a_failed_notification(client_as, factory):
 
     again = admin.post(f"/admin/operations/notifications/{row.id}/retry", follow_redirects=True)
     assert "is not failed" in page_text(again)
+    # Audited: the audit log shows who put it back.
+    audit = admin.get("/audit")
+    assert audit.status_code == 200 and "Retry notification to ben@city.test" in page_text(audit)
 
 
 def test_a_retry_of_something_not_failed_changes_nothing(client_as, factory):
