@@ -45,6 +45,8 @@ DEMO_USERS = {
 KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
 NOT_PAGES = {"static", "auth.logout", "attachments.download"}  # (a download: tests/attachments)
+# For machines, JSON and Prometheus text (tests/operations): /metrics does not exist without a token.
+NOT_PAGES |= {"operations.healthz", "operations.metrics"}
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it
