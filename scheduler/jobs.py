@@ -34,7 +34,13 @@ def heartbeat(job, now):
     except Exception as error:
         db.session.rollback()
         elapsed = time.monotonic() - clock
-        record_finish(job, now + timedelta(seconds=elapsed), elapsed, error=describe_error(error))
+        try:
+            record_finish(job, now + timedelta(seconds=elapsed), elapsed, error=describe_error(error))
+        except Exception:
+            # The database is likely what failed: say so, and let the job's own error be the
+            # one the scheduler reports.
+            db.session.rollback()
+            log.exception("%s: could not record the failed run's heartbeat", job)
         raise
     elapsed = time.monotonic() - clock
     record_finish(job, now + timedelta(seconds=elapsed), elapsed)

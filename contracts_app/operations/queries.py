@@ -88,15 +88,12 @@ FAILED = (Notification.sent_at.is_(None), Notification.failed_at.is_not(None))
 
 def outbox_counts(now):
     """Pending (not sent, not failed: waiting, claimed or backing off), the oldest pending's
-    creation time, and failed notifications: two aggregate queries, no rows loaded."""
+    creation time, and failed notifications: two aggregate queries, no rows loaded. (min() keeps
+    the column's type, so the time comes back timezone-aware on SQLite too.)"""
     pending, oldest = db.session.execute(
         select(func.count(), func.min(Notification.created_at)).where(*PENDING)
     ).one()
     failed = db.session.scalar(select(func.count()).select_from(Notification).where(*FAILED))
-    if oldest is not None and getattr(oldest, "tzinfo", None) is None:
-        # An aggregate skips the column type on SQLite: give the naive UTC value its zone.
-        from datetime import timezone
-        oldest = oldest.replace(tzinfo=timezone.utc)
     return OutboxHealth(pending=pending, oldest_pending_at=oldest, failed=failed, now=now)
 
 

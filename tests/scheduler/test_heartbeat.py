@@ -76,3 +76,19 @@ def test_a_run_that_never_finished_shows_as_started_only(app, db):
     record_finish("sweep", NOW + timedelta(seconds=3), 3.0)
     beat = _beats(db)["sweep"]
     assert beat.last_success_at == NOW + timedelta(seconds=3) and beat.last_duration_seconds == 3.0
+
+
+def test_a_job_that_fails_with_the_database_keeps_its_own_error(app, db, monkeypatch):
+    sweep_job(app, NOW)
+
+    def broken(now):
+        raise RuntimeError("the sweep failed")
+
+    def heartbeat_unwritable(*args, **kwargs):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(jobs, "_sweep", broken)
+    monkeypatch.setattr(jobs, "record_finish", heartbeat_unwritable)
+    with pytest.raises(RuntimeError, match="the sweep failed"):
+        sweep_job(app, NOW + timedelta(hours=1))
+    assert _beats(db)["sweep"].last_started_at == NOW + timedelta(hours=1)
