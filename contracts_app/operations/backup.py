@@ -98,15 +98,21 @@ def table_counts(path):
         connection.close()
 
 
-def restore_sqlite(backup_path, database_path):
+def restore_sqlite(backup_path, database_path, busy_timeout=30):
     """Replace the database at ``database_path`` with the backup, through the backup API (one
     write transaction on the live database: the other processes see the old database or the
-    restored one, never a mix). Checks the backup first; returns its revision."""
+    restored one, never a mix). Checks the backup first; returns its revision. Waits up to
+    ``busy_timeout`` seconds for another writer to finish, then raises sqlite3.OperationalError
+    having changed nothing."""
     revision = check_backup(backup_path)
     source = _open_read_only(backup_path)
     try:
-        target = sqlite3.connect(database_path, timeout=30)
+        target = sqlite3.connect(database_path, timeout=busy_timeout)
         try:
+            # The backup API retries a busy database for ever; take the write lock first (and
+            # give it up again) so that a database held by a long writer is an error here.
+            target.execute("BEGIN IMMEDIATE")
+            target.rollback()
             source.backup(target)
         finally:
             target.close()

@@ -1,6 +1,8 @@
 """`flask --app run db backup FILE` and `flask --app run db restore FILE [--yes]`, added to
 Flask-Migrate's `db` group: SQLite through the online backup API; on PostgreSQL they point to
 pg_dump / pg_restore."""
+import sqlite3
+
 import click
 from flask_migrate.cli import db as db_group
 
@@ -46,7 +48,12 @@ def restore_command(file, yes):
         click.confirm(f"Replace every row of {path} with {file} ({summary})?", abort=True)
     db.session.remove()
     db.engine.dispose()  # this process's connections: the restore is then the only writer here
-    restore_sqlite(file, path)
+    try:
+        restore_sqlite(file, path)
+    except (BackupError, sqlite3.Error) as error:
+        # The copy is one transaction on the live database: it failed as a whole.
+        raise click.ClickException(f"Could not restore ({error}); the database was not changed. "
+                                   "Stop the web app and the scheduler, then try again.")
     click.echo(f"Restored {file} into {path} ({summary}).")
     if revision not in migration_heads():
         click.echo(f"The backup's schema is at revision {revision}: run `flask --app run db upgrade` before starting the app.")

@@ -148,3 +148,21 @@ def test_it_points_postgresql_to_pg_dump(app, runner, tmp_path):
         assert result.exit_code != 0
         assert "pg_dump" in result.output and "pg_restore" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_restore_that_cannot_get_the_database_changes_nothing(runner, sqlite_path, city, factory, tmp_path):
+    from contracts_app.operations.backup import restore_sqlite
+
+    backup = tmp_path / "b.sqlite3"
+    runner.invoke(args=["db", "backup", str(backup)])
+    factory.make_contract()
+    before = _counts(sqlite_path)
+    writer = sqlite3.connect(sqlite_path)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        with pytest.raises(sqlite3.OperationalError):
+            restore_sqlite(str(backup), sqlite_path, busy_timeout=0.2)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert _counts(sqlite_path) == before

@@ -58,10 +58,13 @@ def test_it_runs_its_jobs_and_stops_cleanly_on_sigterm(database_file, tmp_path):
         # The sweep logs its line before its snapshots, so wait for the run to finish.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with sqlite3.connect(database_file) as connection:
+            connection = sqlite3.connect(database_file)
+            try:
                 rows = connection.execute(
                     "SELECT job, pid, last_success_at IS NOT NULL FROM job_heartbeats WHERE job = 'sweep'"
                 ).fetchall()
+            finally:
+                connection.close()
             if rows and rows[0][2]:
                 break
             time.sleep(0.1)
