@@ -125,6 +125,22 @@ class BaseConfig:
     SCHEDULER_DISPATCH_SECONDS = _int("SCHEDULER_DISPATCH_SECONDS", 60)
     SCHEDULER_REMINDER_MINUTES = _int("SCHEDULER_REMINDER_MINUTES", 60)
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 300)
+    # Admins are warned (operations page, dashboard, My work) and /metrics says rdc_scheduler_stale
+    # when no scheduler job has started for this long: the scheduler process is not running.
+    SCHEDULER_STALE_MINUTES = _int("SCHEDULER_STALE_MINUTES", 120)
+
+    # Operations. /metrics (Prometheus) answers only with "Authorization: Bearer <METRICS_TOKEN>";
+    # unset, /metrics answers 404 as if it did not exist.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host: trust them from this many
+    # proxies (werkzeug ProxyFix), so request.remote_addr is the client's (the sign-in
+    # per-address throttle) and links are https. Off without a proxy: clients could forge them.
+    BEHIND_PROXY = _bool("BEHIND_PROXY")
+    PROXY_HOPS = _int("PROXY_HOPS", 1)
+    # One log line per request (request id, user id, route, status, duration) on the
+    # "rdc.requests" logger; on by default with LOG_FORMAT=json (config/log.py), where gunicorn's
+    # access log is the plain-text equivalent.
+    LOG_REQUESTS = _bool("LOG_REQUESTS", (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json")
 
     # Mail (used by the notifications feature).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -139,6 +155,10 @@ class BaseConfig:
     NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = _int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 600)
     NOTIFICATIONS_BACKOFF_BASE_SECONDS = _int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 60)
     NOTIFICATIONS_BACKOFF_MAX_SECONDS = _int("NOTIFICATIONS_BACKOFF_MAX_SECONDS", 21600)
+    # A notification the mail server refuses permanently (SMTP 5xx for its recipient or its
+    # message) is marked failed on this attempt, no longer retried, and listed on the
+    # operations page; temporary failures (4xx, server down) keep backing off.
+    NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS = _int("NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS", 3)
 
     # JSON API (/api/v1): page size when none is asked for, and the most one page may hold.
     API_PER_PAGE = _int("API_PER_PAGE", 50)

@@ -19,6 +19,7 @@ from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.http import is_api_request
+from contracts_app.operations import observability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -63,11 +64,12 @@ def create_app(config=None):
     login_manager.login_message_category = "info"
 
     app.url_map.converters["int"] = IdConverter
+    observability.init_app(app)  # request ids, request log lines and metrics; ProxyFix behind a proxy
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work", "attachments", "vendors",
+        "portfolio", "imports", "work", "attachments", "vendors", "operations",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

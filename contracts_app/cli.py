@@ -19,6 +19,7 @@ from contracts_app.management.sweep import sweep
 from contracts_app.metrics.cli import status_cli
 from contracts_app.notifications.cli import notifications_cli, reminders_cli
 from contracts_app.ocds.cli import export_cli
+from contracts_app.operations import cli as operations_cli  # noqa: F401  (adds db backup / db restore)
 from contracts_app.portfolio.snapshots import record_current_month
 
 users_cli = AppGroup("users", help="Manage user accounts.")

@@ -21,6 +21,8 @@ from contracts_app.permissions import roles_required
 # The invitation link is how a vendor contact first gets a password, so it works signed out.
 # The single sign-on start and callback are how a signed-out person signs in.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.oidc_login", "auth.oidc_callback", "static", "vendors.invitation"}
+# For machines: the load balancer's health check, and the Prometheus scrape (its own token).
+PUBLIC_ENDPOINTS |= {"operations.healthz", "operations.metrics"}
 
 
 def require_sign_in():

@@ -29,6 +29,8 @@ VENDOR_ENDPOINTS = {
     # The single sign-on start and callback (open to anyone signed out; a signed-in visitor is
     # only sent home by them).
     "auth.oidc_login", "auth.oidc_callback",
+    # Public endpoints for machines (no sign-in): the same answer whoever asks.
+    "operations.healthz", "operations.metrics",
 }
 
 
