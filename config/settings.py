@@ -64,6 +64,38 @@ class BaseConfig:
     # oldest ages out; 0 turns that off.
     SIGN_IN_MAX_ADDRESS_FAILURES = _int("SIGN_IN_MAX_ADDRESS_FAILURES", 30)
 
+    # Single sign-on by OpenID Connect (contracts_app/auth/oidc.py; README "Single sign-on").
+    # On when OIDC_ISSUER is set: the provider's discovery document is read from
+    # <OIDC_ISSUER>/.well-known/openid-configuration, and the client registered there needs the
+    # redirect URI <APP_BASE_URL>/auth/oidc/callback.
+    OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")
+    # The button reads "Sign in with <OIDC_PROVIDER_NAME>".
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME") or "single sign-on"
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES") or "openid email profile"
+    # The ID token claim that lists the user's groups, and which group gives which role:
+    # "group=role,group=role" with the staff roles of auth/models.py (admin, procurement_officer,
+    # contract_manager, cdo, viewer; never vendor). A user in several mapped groups gets the most
+    # privileged of their roles (auth.models.ROLE_PRECEDENCE); in none, they are refused.
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM") or "groups"
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    # Whether an email with no account gets one (with the mapped role) at its first sign-in;
+    # off: an administrator creates the account first.
+    OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
+    # Accept an ID token without email_verified=true (only for a provider that verifies every
+    # address it issues, e.g. a city's own directory that does not send the claim).
+    OIDC_TRUST_EMAIL = _bool("OIDC_TRUST_EMAIL", False)
+    # Whom a refused person should ask, named on the refusal pages.
+    OIDC_SUPPORT_CONTACT = os.environ.get("OIDC_SUPPORT_CONTACT") or "an administrator of the tracker"
+    # Seconds to wait for the provider (discovery, keys, token endpoint).
+    OIDC_TIMEOUT_SECONDS = _int("OIDC_TIMEOUT_SECONDS", 10)
+    # Staff passwords: off (false) once everyone signs in by single sign-on. Vendor contacts
+    # (who have no city account) and the break-glass admins named here (comma-separated emails,
+    # accounts with the admin role) keep signing in with their password, at /login?local=1.
+    LOCAL_LOGIN = _bool("LOCAL_LOGIN", True)
+    BREAK_GLASS_ADMINS = os.environ.get("BREAK_GLASS_ADMINS", "")
+
     # The city's time zone: dates (periods, due dates) are judged here; timestamps are UTC.
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "America/Chicago")
     CITY_NAME = os.environ.get("CITY_NAME", "Demo City")
@@ -96,6 +128,22 @@ class BaseConfig:
     SCHEDULER_DISPATCH_SECONDS = _int("SCHEDULER_DISPATCH_SECONDS", 60)
     SCHEDULER_REMINDER_MINUTES = _int("SCHEDULER_REMINDER_MINUTES", 60)
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 300)
+    # Admins are warned (operations page, dashboard, My work) and /metrics says rdc_scheduler_stale
+    # when no scheduler job has started for this long: the scheduler process is not running.
+    SCHEDULER_STALE_MINUTES = _int("SCHEDULER_STALE_MINUTES", 120)
+
+    # Operations. /metrics (Prometheus) answers only with "Authorization: Bearer <METRICS_TOKEN>";
+    # unset, /metrics answers 404 as if it did not exist.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host: trust them from this many
+    # proxies (werkzeug ProxyFix), so request.remote_addr is the client's (the sign-in
+    # per-address throttle) and links are https. Off without a proxy: clients could forge them.
+    BEHIND_PROXY = _bool("BEHIND_PROXY")
+    PROXY_HOPS = _int("PROXY_HOPS", 1)
+    # One log line per request (request id, user id, route, status, duration) on the
+    # "rdc.requests" logger; on by default with LOG_FORMAT=json (config/log.py), where gunicorn's
+    # access log is the plain-text equivalent.
+    LOG_REQUESTS = _bool("LOG_REQUESTS", (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json")
 
     # Mail (used by the notifications feature).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -110,6 +158,10 @@ class BaseConfig:
     NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = _int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 600)
     NOTIFICATIONS_BACKOFF_BASE_SECONDS = _int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 60)
     NOTIFICATIONS_BACKOFF_MAX_SECONDS = _int("NOTIFICATIONS_BACKOFF_MAX_SECONDS", 21600)
+    # A notification the mail server refuses permanently (SMTP 5xx for its recipient or its
+    # message) is marked failed on this attempt, no longer retried, and listed on the
+    # operations page; temporary failures (4xx, server down) keep backing off.
+    NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS = _int("NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS", 3)
 
     # JSON API (/api/v1): page size when none is asked for, and the most one page may hold.
     API_PER_PAGE = _int("API_PER_PAGE", 50)

@@ -13,11 +13,13 @@ from contracts_app import models  # noqa: F401  (every model registered with the
 from contracts_app import template_helpers
 from contracts_app.api.errors import error_response
 from contracts_app.api.setup import init_api
+from contracts_app.auth import oidc
 from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.http import is_api_request
+from contracts_app.operations import observability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,6 +43,8 @@ def create_app(config=None):
         app.config.update(config)
     check_settings(app.config)
 
+    oidc.check_settings(app.config)  # single sign-on half configured: refuse to start
+
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "rdc.sqlite3")
@@ -60,11 +64,12 @@ def create_app(config=None):
     login_manager.login_message_category = "info"
 
     app.url_map.converters["int"] = IdConverter
+    observability.init_app(app)  # request ids, request log lines and metrics; ProxyFix behind a proxy
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work", "attachments", "vendors", "public",
+        "portfolio", "imports", "work", "attachments", "vendors", "operations", "public",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

@@ -44,7 +44,10 @@ DEMO_USERS = {
 # The home page sends each role to its own page; a moved page sends its old address to the new.
 KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
-NOT_PAGES = {"static", "auth.logout", "attachments.download"}  # (a download: tests/attachments)
+# (a download: tests/attachments; the single sign-on callback: a redirect, tests/auth/test_single_sign_on.py)
+NOT_PAGES = {"static", "auth.logout", "attachments.download", "auth.oidc_callback"}
+# For machines, JSON and Prometheus text (tests/operations): /metrics does not exist without a token.
+NOT_PAGES |= {"operations.healthz", "operations.metrics"}
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it
@@ -67,6 +70,7 @@ ARGUMENTS = {
     "item_id": "SELECT min(id) FROM action_items",
     "priority_id": "SELECT min(id) FROM priorities",
     "vendor_id": "SELECT min(vendor_id) FROM contracts",
+    "department_id": "SELECT min(id) FROM departments",
     "user_id": "SELECT min(id) FROM users WHERE role = 'contract_manager'",
     # Staged by the ``demo_rows`` fixture: the demo city has no import uploads.
     "upload_id": "SELECT min(id) FROM import_uploads",
