@@ -28,7 +28,8 @@ ADMIN = {"admin"}
 
 # endpoint -> (url template, roles allowed to GET it). None: POST-only, GET answers 405;
 # "redirect": every role is sent on (302); "moved": an earlier address (301); "public": for
-# machines, no sign-in, the same answer for everyone (the health check: 200 or 503, JSON).
+# machines, no sign-in, the same answer for everyone (the health check: 200 or 503, JSON);
+# "open": a page for everyone, signed in or not (200).
 MATRIX = {
     "main.index": ("/", "redirect"),
     "auth.login": ("/login", "redirect"),
@@ -56,7 +57,7 @@ MATRIX = {
     "contracts.vendor_edit": ("/vendors/{vendor}/edit", PO),
     "contracts.departments": ("/departments", ALL),
     # Published for everyone, signed in or not (contracts_app/public); an unknown file is a 404.
-    "public.data_index": ("/public/data", "public"),
+    "public.data_index": ("/public/data", "open"),
     "public.data_file": ("/public/data/unknown.csv", "not_found"),
     "contracts.department_edit": ("/departments/{department}/edit", PO),
     "metrics.new": ("/contracts/{contract}/metrics/new", PO),
@@ -144,7 +145,7 @@ WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
     endpoint: spec for endpoint, spec in MATRIX.items()
-    if spec[1] not in (ALL, "redirect", "moved", "not_found", "public")
+    if spec[1] not in (ALL, "redirect", "moved", "not_found", "public", "open")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "operations.index", "notifications.mark_read", "notifications.mark_all_read",
@@ -239,7 +240,7 @@ def test_it_covers_every_route(app):
 def test_it_sends_anonymous_users_to_sign_in(client, ids, endpoint):
     url, allowed = MATRIX[endpoint]
     response = client.get(url.format(**ids))
-    if endpoint == "auth.login" or allowed == "public":
+    if endpoint == "auth.login" or allowed == "open":
         assert response.status_code == 200
     elif allowed == "public":
         assert response.status_code in (200, 503) and response.is_json
@@ -262,7 +263,7 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
         return
     if allowed == "redirect":
         expected = 302
-    elif allowed == "public":
+    elif allowed == "open":
         expected = 200
     elif allowed == "not_found":
         expected = 404

@@ -48,6 +48,8 @@ KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 NOT_PAGES = {"static", "auth.logout", "attachments.download", "auth.oidc_callback"}
 # For machines, JSON and Prometheus text (tests/operations): /metrics does not exist without a token.
 NOT_PAGES |= {"operations.healthz", "operations.metrics"}
+# The published open data files are downloads (tests/publish).
+NOT_PAGES |= {"public.data_file"}
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it
