@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select, true, union
+from sqlalchemy import Date, and_, case, func, literal, or_, select, true, union
 from sqlalchemy.orm import aliased
 
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
@@ -485,9 +485,9 @@ def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
     range metric).
 
     One statement for the given contracts alone (one page of them): on PostgreSQL each
-    contract's headline metric and a LATERAL of its latest readings; on SQLite metrics ranked
-    per contract and readings ranked per metric with row_number() (latest first), kept where
-    both ranks qualify. Each reading comes with its period's explicit target; metrics without
+    contract's headline metric and a LATERAL of its latest readings; on SQLite correlated
+    lookups of the headline metric and of its oldest period shown. Each reading comes with its
+    period's explicit target; metrics without
     readings still come back (outer join) so the page can say "no readings yet".
     """
     if not contract_ids:
@@ -495,7 +495,7 @@ def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
     if db.session.get_bind().dialect.name == "postgresql":
         rows = _headline_rows_lateral(contract_ids, points)
     else:
-        rows = _headline_rows_ranked(contract_ids, points)
+        rows = _headline_rows_correlated(contract_ids, points)
     result = {}
     for row in rows:
         entry = result.setdefault(row.contract_id, {
@@ -512,38 +512,48 @@ def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
     return result
 
 
-def _headline_rows_ranked(contract_ids, points):
-    """SQLite: metrics ranked per contract and readings ranked per metric with row_number()."""
-    metric_rank = (
+def _headline_rows_correlated(contract_ids, points):
+    """SQLite (no LATERAL): each contract's headline metric by a correlated lookup of its first
+    metric's id, and that metric's readings from the ``points``-th latest period on (a
+    correlated lookup of that period's start), both walks of an index. The ranked form
+    (row_number() over every reading of the headline metrics, then filtered) sorted all their
+    readings on each request."""
+    first_metric_id = (
+        select(Metric.id)
+        .where(Metric.contract_id == Contract.id)
+        .order_by(Metric.position, Metric.id)
+        .limit(1)
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+    headline = (
         select(
             Metric.id.label("metric_id"), Metric.contract_id, Metric.name, Metric.unit, Metric.status,
             Metric.direction, Metric.baseline_value, Metric.target_value, Metric.range_low, Metric.range_high,
             Contract.start_date, Contract.end_date,
-            func.row_number().over(partition_by=Metric.contract_id, order_by=(Metric.position, Metric.id)).label("mrn"),
         )
         .join(Contract, Contract.id == Metric.contract_id)
-        # Both sides named, so the contracts are found by their ids, not scanned.
-        .where(Metric.contract_id.in_(contract_ids), Contract.id.in_(contract_ids))
-        .subquery("ranked_metrics")
+        .where(Contract.id.in_(contract_ids), Metric.id == first_metric_id)
+        .subquery("headline")
     )
-    headline = select(metric_rank).where(metric_rank.c.mrn == 1).subquery("headline")
-    reading_rank = (
-        select(
-            Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value,
-            func.row_number().over(partition_by=Reading.metric_id, order_by=Reading.period_start.desc()).label("rrn"),
-        )
-        .join(headline, headline.c.metric_id == Reading.metric_id)
-        .subquery("ranked_readings")
+    earlier = aliased(Reading, name="earlier")
+    oldest_shown = (
+        select(earlier.period_start)
+        .where(earlier.metric_id == headline.c.metric_id)
+        .order_by(earlier.period_start.desc())
+        .limit(1)
+        .offset(points - 1)
+        .scalar_subquery()
     )
     return db.session.execute(
-        select(
-            headline, reading_rank.c.period_start, reading_rank.c.period_end, reading_rank.c.value,
-            MetricTarget.value.label("explicit_target"),
-        )
-        .outerjoin(reading_rank, and_(reading_rank.c.metric_id == headline.c.metric_id, reading_rank.c.rrn <= points))
+        select(headline, Reading.period_start, Reading.period_end, Reading.value,
+               MetricTarget.value.label("explicit_target"))
+        .select_from(headline)
+        .outerjoin(Reading, and_(Reading.metric_id == headline.c.metric_id,
+                                 Reading.period_start >= func.coalesce(oldest_shown, literal(date(1, 1, 1), Date()))))
         .outerjoin(MetricTarget, and_(MetricTarget.metric_id == headline.c.metric_id,
-                                      MetricTarget.period_start == reading_rank.c.period_start))
-        .order_by(headline.c.contract_id, reading_rank.c.period_start)
+                                      MetricTarget.period_start == Reading.period_start))
+        .order_by(headline.c.contract_id, Reading.period_start)
     ).all()
 
 
