@@ -237,6 +237,8 @@ def time_page(app, client, engine, path, repeat):
         times.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             return {"status": f"HTTP {response.status_code}"}
+    if not times:  # the warm-up only: the timed requests are made by time_pages
+        return {"status": "ok", "queries": counter.count, "bytes": len(warm.data), "statements": counter.statements}
     times.sort()
     p90 = times[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
     return {
@@ -319,18 +321,51 @@ def bench_one(backend, size, repeat, seed=0, sweeps=1, fresh=False):
         ("Register (ref.)", "/contracts"),
         ("Contract page (ref.)", f"/contracts/{contract_id}"),
     ]
-    result["pages"] = {}
-    for label, path in pages:
-        timing = time_page(app, client, engine, path, repeat)
-        timing["path"] = path
-        result["pages"][label] = timing
-        if timing["status"] == "ok":
-            log(f"[{backend} {size}] {label} {path}: median {timing['median']:.1f} ms, "
-                f"p90 {timing['p90']:.1f} ms, {timing['queries']} queries")
-        else:
-            log(f"[{backend} {size}] {label} {path}: {timing['status']}")
-    engine.dispose()
+    result["_pages"] = pages
+    result["_session"] = (app, client, engine)
     return result
+
+
+def time_pages(results, repeat):
+    """Time every page of ``results`` (one backend's sizes, set up by ``bench_one``) with the
+    sizes interleaved: each timed request of a page at one size is followed by the same page's
+    at the next, so that the ratios between sizes compare requests made within the same
+    moments of a shared, noisy machine."""
+    for result in results:
+        result["pages"] = {}
+    for index, (label, _) in enumerate(results[0]["_pages"]):
+        timings = {}
+        for result in results:
+            app, client, engine = result["_session"]
+            path = result["_pages"][index][1]
+            timings[result["size"]] = time_page(app, client, engine, path, 0)
+            timings[result["size"]]["path"] = path
+        times = {size: [] for size in timings}
+        for _ in range(repeat):
+            for result in results:
+                timing = timings[result["size"]]
+                if timing["status"] != "ok":
+                    continue
+                app, client, engine = result["_session"]
+                started = time.perf_counter()
+                response = client.get(timing["path"])
+                times[result["size"]].append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    timing["status"] = f"HTTP {response.status_code}"
+        for result in results:
+            timing = timings[result["size"]]
+            if timing["status"] == "ok":
+                spread = sorted(times[result["size"]])
+                timing["median"] = statistics.median(spread)
+                timing["p90"] = spread[min(len(spread) - 1, int(round(0.9 * (len(spread) - 1))))]
+                log(f"[{result['backend']} {result['size']}] {label} {timing['path']}: median "
+                    f"{timing['median']:.1f} ms, p90 {timing['p90']:.1f} ms, {timing['queries']} queries")
+            else:
+                log(f"[{result['backend']} {result['size']}] {label} {timing['path']}: {timing['status']}")
+            result["pages"][label] = timing
+    for result in results:
+        result.pop("_session")[2].dispose()
+        result.pop("_pages")
 
 
 def _fmt(timing, key, digits=1):
@@ -413,8 +448,11 @@ def main(argv=None):
             parser.error(f"unknown backend {backend!r}")
     results = []
     for backend in backends:
-        for size in sizes:
-            results.append(bench_one(backend, size, args.repeat, seed=args.seed, sweeps=args.sweeps, fresh=args.fresh))
+        prepared = [
+            bench_one(backend, size, args.repeat, seed=args.seed, sweeps=args.sweeps, fresh=args.fresh) for size in sizes
+        ]
+        time_pages(prepared, args.repeat)
+        results += prepared
     table = report(results, sizes, args.repeat)
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "results.md"), "w") as handle:
