@@ -446,6 +446,8 @@ def main(argv=None):
     for backend in backends:
         if backend not in ("sqlite", "postgresql"):
             parser.error(f"unknown backend {backend!r}")
+    if args.sweeps < 1:
+        parser.error("--sweeps must be at least 1")
     results = []
     for backend in backends:
         prepared = [
