@@ -6,7 +6,7 @@ alone (index-only scans on PostgreSQL, covering indexes on SQLite), not a table 
 contract and month.
 
 Revision ID: da159667d193
-Revises: 0a2901dfe4be
+Revises: d556f66e02d7
 Create Date: 2026-12-02 16:01:27.007985
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'da159667d193'
-down_revision = '0a2901dfe4be'
+down_revision = 'd556f66e02d7'
 branch_labels = None
 depends_on = None
 
