@@ -35,6 +35,12 @@ class BaseConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # How long "Keep me signed in" lasts (days).
     REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_COOKIE_DAYS", 14))
+    # Strict-Transport-Security on HTTPS responses (contracts_app/headers.py): on in production
+    # only, since a browser that saw it refuses plain HTTP to the host for HSTS_MAX_AGE_SECONDS.
+    # Redirecting HTTP to HTTPS is the reverse proxy's job, not the app's.
+    HSTS_ENABLED = _bool("HSTS_ENABLED", False)
+    HSTS_MAX_AGE_SECONDS = _int("HSTS_MAX_AGE_SECONDS", 365 * 24 * 3600)
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
 
     # Sign-in throttling (kept in the database, so every worker and server shares it):
     # this many failed sign-ins for one account within the window lock it for the lock time;
@@ -137,6 +143,7 @@ class ProductionConfig(BaseConfig):
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    HSTS_ENABLED = _bool("HSTS_ENABLED", True)
 
     @classmethod
     def check(cls):

@@ -17,6 +17,7 @@ from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
+from contracts_app.headers import init_headers
 from contracts_app.http import is_api_request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +59,8 @@ def create_app(config=None):
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
 
+    # First of the request hooks, so that its after_request hook runs last, on every response.
+    init_headers(app)
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
