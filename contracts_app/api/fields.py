@@ -1,13 +1,17 @@
 """marshmallow fields for the API: strict about what JSON clients send, plain in what they get.
 
 Each refuses, as a validation error (422), what would otherwise reach the database as a 500:
-NUL characters, non-finite or oversized numbers, ids no column can hold, dates centuries away.
+NUL characters, non-finite or oversized numbers, ids no column can hold, dates centuries away;
+and numbers are written with the ASCII digits 0-9 only (``int()`` and ``Decimal()`` would take
+"１２" and "١٢"), as the OpenAPI document's patterns say.
 """
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate
 
+from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, has_foreign_digits
 from contracts_app.query_args import MAX_ID
 
 EARLIEST = date(1900, 1, 1)
@@ -44,31 +48,41 @@ class Choice(fields.String):
         )
 
 
-class Id(fields.Integer):
+# A whole number in a query string, and a decimal in a string, as the document states them.
+INTEGER_TEXT = re.compile(r"-?[0-9]+", re.ASCII)
+NUMBER_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+NUMBER_TEXT = re.compile(NUMBER_PATTERN, re.ASCII)
+
+
+class _AsciiInteger(fields.Integer):
+    """An Integer that takes a string (a query parameter) only as ASCII digits: marshmallow's
+    ``int()`` would take "１２", " 12 " and "1_000"."""
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not INTEGER_TEXT.fullmatch(value):
+            if has_foreign_digits(value):
+                raise ValidationError(FOREIGN_DIGITS_MESSAGE)
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class Id(_AsciiInteger):
     """A row id: a whole number from 1 to 2**31 - 1. In a JSON body it must be a JSON integer
     (not a string, not true); in a query string it is the usual digits."""
 
     def __init__(self, *, strict=True, **kwargs):
         super().__init__(strict=strict, validate=validate.Range(1, MAX_ID, error="Use an id from {min} to {max}."), **kwargs)
 
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._validated(value)
 
-
-class WholeNumber(fields.Integer):
+class WholeNumber(_AsciiInteger):
     """A JSON integer in [minimum, maximum] (true and false are not numbers)."""
 
     def __init__(self, minimum, maximum, *, strict=True, **kwargs):
         super().__init__(
             strict=strict, validate=validate.Range(minimum, maximum, error="Use a whole number from {min} to {max}."), **kwargs
         )
-
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._validated(value)
 
 
 class Flag(fields.Boolean):
@@ -83,7 +97,8 @@ class Flag(fields.Boolean):
 class Number(fields.Field):
     """A decimal number sent as a JSON number or a numeric string ("21.5"), read as Decimal.
 
-    Refuses NaN and infinities, more than ``places`` decimal places, more than ``max_abs`` and
+    A string must match NUMBER_PATTERN (ASCII digits, an optional minus and decimal point: no
+    exponent, spaces or thousands separators). Refuses NaN and infinities, more than ``places`` decimal places, more than ``max_abs`` and
     (by default) negative values, all with a message rather than a database error.
     """
 
@@ -98,8 +113,12 @@ class Number(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
             raise self.make_error("invalid")
+        if isinstance(value, str) and not NUMBER_TEXT.fullmatch(value):
+            if has_foreign_digits(value):
+                raise ValidationError(FOREIGN_DIGITS_MESSAGE)
+            raise self.make_error("invalid")
         try:
-            number = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
+            number = Decimal(value) if isinstance(value, str) else Decimal(str(value))
         except (InvalidOperation, ValueError):
             raise self.make_error("invalid")
         try:
@@ -148,8 +167,6 @@ class Day(fields.Date):
             raise ValidationError(f"Use a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}.")
         return day
 
-
-NUMBER_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 def register_fields(api):
