@@ -18,7 +18,7 @@ from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.headers import init_headers
-from contracts_app.http import is_api_request
+from contracts_app.http import is_api_request, refuse_oversized_request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,6 +61,7 @@ def create_app(config=None):
 
     # First of the request hooks, so that its after_request hook runs last, on every response.
     init_headers(app)
+    app.before_request(refuse_oversized_request)
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
@@ -110,7 +111,7 @@ def _register_error_pages(app):
             return error_response(error)
         return render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code
 
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 413, 414, 431):
         app.register_error_handler(code, lambda error, code=code: error_page(error, code))
 
     @app.errorhandler(500)

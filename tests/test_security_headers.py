@@ -166,3 +166,37 @@ def test_the_policy_forbids_inline_script_and_style(client):
     policy = policy_of(client.get("/login"))
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'"
+
+
+# --- oversized requests: JSON on the API, a page elsewhere --------------------------------------
+
+
+def test_an_address_too_long_is_a_414(client, po):
+    api = client.get("/api/v1/contracts?q=" + "x" * 5000)
+    assert (api.status_code, api.mimetype) == (414, "application/json")
+    assert api.get_json()["error"]["code"] == "uri_too_long"
+    assert_security_headers(api)
+    page = po.get("/contracts?q=" + "x" * 5000)
+    assert (page.status_code, page.mimetype) == (414, "text/html")
+    assert "Address too long" in page.get_data(as_text=True)
+    assert_security_headers(page)
+    # Just under the limit is an ordinary request.
+    assert po.get("/contracts?q=" + "x" * 3900).status_code == 200
+
+
+def test_header_fields_too_large_or_too_many_are_a_431(client):
+    large = client.get("/api/v1/contracts", headers={"X-Large": "y" * 9000})
+    assert (large.status_code, large.mimetype) == (431, "application/json")
+    assert large.get_json()["error"]["code"] == "headers_too_large"
+    many = client.get("/login", headers={f"X-Field-{i}": "1" for i in range(120)})
+    assert (many.status_code, many.mimetype) == (431, "text/html")
+    assert_security_headers(many)
+
+
+def test_a_body_too_large_is_a_413_in_json_on_the_api(app, users):
+    token = make_token(users["procurement_officer"])
+    response = app.test_client().post("/api/v1/contracts", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert (response.status_code, response.mimetype) == (413, "application/json")
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert_security_headers(response)

@@ -64,6 +64,8 @@ ERROR_RESPONSES = {
     "Conflict": (409, "The change conflicts with existing data (existing_id names it when there is one)."),
     "PayloadTooLarge": (413, "The body is larger than 1 MiB."),
     "UnsupportedMediaType": (415, "The body is not sent as application/json."),
+    "URITooLong": (414, "The request line (method, address and query) is longer than the server accepts (4,094 characters by default)."),
+    "RequestHeaderFieldsTooLarge": (431, "Too many request header fields, or one too large (100 fields, 8,190 bytes each by default)."),
     "UnprocessableContent": (422, "A field or query parameter is missing, unknown or not valid; see fields."),
     "InternalError": (500, "An unexpected error; nothing was saved."),
 }
@@ -166,6 +168,9 @@ def _complete(document, app):
                 responses.setdefault(str(status), {"$ref": f"#/components/responses/{name}"})
 
             add(400, "BadRequest")
+            # Refused before anything else (contracts_app/http.refuse_oversized_request).
+            add(414, "URITooLong")
+            add(431, "RequestHeaderFieldsTooLarge")
             if public:
                 operation["security"] = []
             else:
