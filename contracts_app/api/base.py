@@ -35,8 +35,9 @@ class ApiParser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
     def load_querystring(self, req, schema):
-        # An empty parameter (?status=) means "no filter", as in the web pages' filter forms.
-        args = MultiDict((key, value) for key, value in req.args.items(multi=True) if value.strip())
+        # An empty parameter (?status=) means "no filter", as in the web pages' filter forms (the
+        # document says so with allowEmptyValue); spaces are a value, and refused as one.
+        args = MultiDict((key, value) for key, value in req.args.items(multi=True) if value != "")
         return self._makeproxy(args, schema)
 
     def _raw_load_json(self, req):

@@ -158,6 +158,12 @@ def _complete(document, app):
             # The view's name: stable, and what code generators name their methods after.
             operation.setdefault("operationId", endpoint.rpartition(".")[2])
             responses = operation.setdefault("responses", {})
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    # An empty value is no filter (api.base.ApiParser.load_querystring).
+                    parameter["allowEmptyValue"] = True
+                    if parameter.get("name") == "per_page":
+                        parameter["schema"]["maximum"] = app.config["API_MAX_PER_PAGE"]
             if operation.pop(idempotency.DOC_MARK, False):
                 operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
                 for status, response in responses.items():

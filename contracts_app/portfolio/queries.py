@@ -41,7 +41,7 @@ RECENT_LIMIT = 10
 SPARKLINE_POINTS = 12
 ROLLUP_MONTHS = 24
 
-_PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+_PERIOD_PATTERN = re.compile(r"^([0-9]{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 
 
 def strategic_conditions():
