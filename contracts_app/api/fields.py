@@ -5,6 +5,7 @@ NUL characters, non-finite or oversized numbers, ids no column can hold, dates c
 and numbers are written with the ASCII digits 0-9 only (``int()`` and ``Decimal()`` would take
 "１２" and "١٢"), as the OpenAPI document's patterns say.
 """
+import math
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -196,6 +197,15 @@ class Day(fields.Date):
 
 
 
+def _float_at_most(limit):
+    """The largest binary float not above the Decimal ``limit`` (float(99999999999999.9999) is
+    1e14, which the server refuses)."""
+    value = float(limit)
+    while Decimal(value) > limit:
+        value = math.nextafter(value, -math.inf)
+    return value
+
+
 def _digits_at_most(limit):
     """A regular expression for the whole numbers 0 to ``limit`` (leading zeros allowed)."""
     digits = str(limit)
@@ -239,8 +249,8 @@ def register_fields(api):
 
     def number_properties(self, field, **kwargs):
         if isinstance(field, Number):
-            bounds = {"maximum": float(field.max_abs),
-                      "minimum": float(field.minimum) if field.minimum is not None else -float(field.max_abs)}
+            bounds = {"maximum": _float_at_most(field.max_abs),
+                      "minimum": float(field.minimum) if field.minimum is not None else -_float_at_most(field.max_abs)}
             return {
                 "oneOf": [
                     {"type": "number", **bounds, "multipleOf": float(Decimal(1).scaleb(-field.places))},

@@ -18,7 +18,7 @@ from contracts_app.api import idempotency, tokens
 from contracts_app.api.base import API_PREFIX
 from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception
 from contracts_app.http import is_api_request
-from contracts_app.api.fields import register_fields
+from contracts_app.api.fields import NOT_BLANK_PATTERN, register_fields
 from contracts_app.api.schemas import ErrorSchema
 from contracts_app.extensions import csrf, login_manager
 
@@ -135,10 +135,24 @@ class RdcApi(Api):
         return self._document
 
 
+# Rules between the fields of a request body that marshmallow checks in a @validates_schema,
+# stated in JSON Schema: {component schema name: keywords added to it}.
+SCHEMA_RULES = {
+    name: {"not": {
+        "description": "Give vendor_id or new_vendor_name, not both.",
+        "required": ["vendor_id", "new_vendor_name"],
+        "properties": {"vendor_id": {"type": "integer"}, "new_vendor_name": {"type": "string", "pattern": NOT_BLANK_PATTERN}},
+    }}
+    for name in ("ContractCreate", "ContractPatch")
+}
+
+
 def _complete(document, app):
     """Add what flask-smorest does not know: the security requirement, the error responses
-    every operation can give, and the document's own address."""
+    every operation can give, the rules between fields, and the document's own address."""
     document["security"] = [{BEARER: []}]
+    for name, keywords in SCHEMA_RULES.items():
+        document["components"]["schemas"][name].update(copy.deepcopy(keywords))
     document["paths"][API_PREFIX + "/openapi.json"] = {"get": {
         "tags": ["documentation"], "summary": "This document (no token needed).", "operationId": "openapi",
         "responses": {"200": {"description": "The OpenAPI 3 document.",
