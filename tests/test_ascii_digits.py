@@ -152,3 +152,21 @@ def test_the_contracts_import_refuses_other_digits(import_city):
 def test_the_cli_refuses_an_id_in_other_digits(runner, users):
     result = runner.invoke(args=["tokens", "revoke", "１"])
     assert result.exit_code == 2 and "digits 0–9" in result.output
+
+
+def test_a_check_in_time_and_length_refuse_other_digits(app):
+    from contracts_app.management.forms import CheckInForm
+
+    with app.test_request_context(method="POST"):
+        form = CheckInForm(formdata=MultiDict({"scheduled_for": "2025-10-01", "start_time": "１０:００",
+                                               "duration_minutes": "６０"}), meta={"csrf": False})
+        assert not form.validate()
+        assert "digits 0–9" in " ".join(form.start_time.errors)
+        assert "digits 0–9" in " ".join(form.duration_minutes.errors)
+
+
+def test_page_numbers_in_other_digits_show_the_first_page(client_as):
+    admin = client_as("admin")
+    audit = admin.get("/audit?page=２")
+    assert audit.status_code == 200 and "is not a page number" in audit.get_data(as_text=True)
+    assert admin.get("/inbox?page=２").status_code == 200

@@ -20,7 +20,7 @@ ACTION_ROWS = 5
 MAX_ACTION_ROWS = 20
 
 
-class PlainTimeField(PlainParseMessage, TimeField):
+class PlainTimeField(AsciiDigitsOnly, PlainParseMessage, TimeField):
     """A time of day with a message people understand."""
 
     parse_error = "Enter a time as HH:MM, for example 10:00 or 14:30."
