@@ -1,6 +1,6 @@
 """Facts about the current HTTP request that several layers need (the sign-in check, the error
 pages, the API), kept below all of them."""
-from flask import has_request_context, request
+from flask import abort, current_app, has_request_context, request
 
 API_PATH_PREFIX = "/api/"
 
@@ -28,8 +28,6 @@ def refuse_oversized_request():
     The limits are below gunicorn's own (see the README's production section): gunicorn refuses
     what is over its limits before the app sees it, with a plain HTML page of its own, so the
     app's limits are the ones clients normally meet."""
-    from flask import abort, current_app
-
     config = current_app.config
     if request_line_length(request.environ) > config["MAX_REQUEST_LINE_BYTES"]:
         abort(414, description=f"The address is too long: at most {config['MAX_REQUEST_LINE_BYTES']:,} characters.")

@@ -40,6 +40,15 @@ class ApiParser(FlaskParser):
         args = MultiDict((key, value) for key, value in req.args.items(multi=True) if value != "")
         return self._makeproxy(args, schema)
 
+    def load_json(self, req, schema):
+        # Every operation that reads a body requires one (the document says so). Without one,
+        # the required fields are named as missing; where none is required (a PATCH), an empty
+        # request is a mistake, not a change of nothing.
+        if not req.get_data(cache=True) and not schema.validate({}):
+            message = "Send the request body as a JSON object."
+            raise ApiError(422, message, fields={"_body": message})
+        return super().load_json(req, schema)
+
     def _raw_load_json(self, req):
         body = req.get_data(cache=True)
         if not body:

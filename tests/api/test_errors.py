@@ -200,3 +200,14 @@ def test_ids_beyond_the_range_in_bodies_are_a_422_naming_the_field(api_as, api_c
         contract = officer.patch(f"/contracts/{api_city.contract.id}", {"priority_ids": [big], "contract_manager_id": big})
         assert contract.status_code == 422
         assert {"priority_ids.0", "contract_manager_id"} <= set(contract.get_json()["error"]["fields"])
+
+
+def test_a_write_without_a_body_is_refused(api_as, api_city, db):
+    officer = api_as("procurement_officer")
+    for path in (f"/contracts/{api_city.contract.id}", f"/milestones/{api_city.milestone.id}"):
+        response = officer.patch(path)
+        assert response.status_code == 422, path
+        assert "_body" in response.get_json()["error"]["fields"]
+    # Where fields are required, they are named.
+    named = officer.post(f"/contracts/{api_city.contract.id}/milestones").get_json()["error"]["fields"]
+    assert "due_date" in named
