@@ -35,7 +35,7 @@ from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
@@ -164,7 +164,7 @@ def generate_city(n_contracts, metrics_per_contract=4, readings_per_metric=25, s
         phase_start[0] = t
         log(f"  {name}: {summary.phases[name]:.1f}s")
 
-    models = [User, Priority, Vendor, Contract, Metric, Reading, Milestone, HealthSnapshot, Flag, CheckIn,
+    models = [User, Priority, Vendor, Department, Contract, Metric, Reading, Milestone, HealthSnapshot, Flag, CheckIn,
               CloseoutEvaluation]
     db.session.remove()
     with db.engine.begin() as conn:
@@ -202,6 +202,14 @@ def generate_city(n_contracts, metrics_per_contract=4, readings_per_metric=25, s
             Vendor, ("id", "name", "contact_name", "contact_email", "created_at"),
             [(vid, f"Bench Vendor {vid:05d}", f"Contact {vid}", f"vendor{vid}@vendor.test", ts) for vid in vendor_ids],
         )
+
+        department_ids = dict(conn.execute(select(Department.name, Department.id)).all())
+        department_rows = []
+        for name in DEPARTMENTS:
+            if name not in department_ids:
+                department_ids[name] = base["departments"] + len(department_rows) + 1
+                department_rows.append((department_ids[name], name, ts, ts))
+        loader.insert(Department, ("id", "name", "created_at", "updated_at"), department_rows)
 
         # --- Contracts and everything per contract (except readings) ----------------------
         contract_rows, cp_rows, metric_rows, milestone_rows = [], [], [], []
@@ -353,7 +361,8 @@ def generate_city(n_contracts, metrics_per_contract=4, readings_per_metric=25, s
 
             health = rules.contract_health(metric_statuses, [(due, ms_status)], today)
             contract_rows.append((
-                cid, reference, f"{department} services contract {cid}", department, vendor_id, kind, value, "USD",
+                cid, reference, f"{department} services contract {cid}", department, department_ids[department],
+                vendor_id, kind, value, "USD",
                 start, end, status, payment, "Payment on results per schedule B.",
                 "Residents are not getting the outcome they need.", "Better outcomes, measured monthly.",
                 officer_id, manager_id, True, health, ts, None, None, ts, ts,
@@ -385,7 +394,7 @@ def generate_city(n_contracts, metrics_per_contract=4, readings_per_metric=25, s
         phase("plan")
 
         loader.insert(Contract, (
-            "id", "reference", "title", "department", "vendor_id", "kind", "value", "currency", "start_date",
+            "id", "reference", "title", "department", "department_id", "vendor_id", "kind", "value", "currency", "start_date",
             "end_date", "status", "payment_structure", "payment_terms", "problem", "outcomes",
             "procurement_officer_id", "contract_manager_id", "is_public", "health", "health_updated_at",
             "archived_at", "archived_by_id", "created_at", "updated_at",

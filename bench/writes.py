@@ -272,7 +272,7 @@ def gunicorn_workers(workers, threads):
 
 def start_gunicorn(url, workers, port, threads=1):
     env = {
-        **os.environ, "DATABASE_URL": url, "RDC_CONFIG": "production", "SECRET_KEY": "bench-writes",
+        **os.environ, "DATABASE_URL": url, "RDC_CONFIG": "production", "SECRET_KEY": "bench-writes", "OCDS_OCID_PREFIX": "ocds-bench1",
         "LOG_LEVEL": "WARNING", "RDC_INSTANCE_PATH": os.path.join(OUT, "instance"),
     }
     os.makedirs(OUT, exist_ok=True)

@@ -8,5 +8,6 @@ from config.settings import (  # noqa: F401
     DevelopmentConfig,
     ProductionConfig,
     TestingConfig,
+    check_settings,
     config_from_env,
 )

@@ -1,4 +1,5 @@
 import os
+import re
 from datetime import timedelta
 
 
@@ -21,6 +22,21 @@ def normalise_database_url(url):
     if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+# An example prefix for development and the demo; a city publishing open data registers its own.
+DEFAULT_OCID_PREFIX = "ocds-rdctrk"
+OCID_PREFIX_PATTERN = re.compile(r"ocds-[a-z0-9]{6}")
+
+
+def check_settings(config):
+    """Refuse settings the app cannot run correctly with (any configuration); raises RuntimeError."""
+    prefix = config.get("OCDS_OCID_PREFIX") or ""
+    if not OCID_PREFIX_PATTERN.fullmatch(prefix):
+        raise RuntimeError(
+            f"OCDS_OCID_PREFIX must be 'ocds-' and six lower-case letters or digits, as registered with the "
+            f"Open Contracting Partnership (e.g. ocds-a1b2c3), not {prefix!r}."
+        )
 
 
 class BaseConfig:
@@ -50,6 +66,38 @@ class BaseConfig:
     # and this many from one address (request.remote_addr) within the window answer 429 until the
     # oldest ages out; 0 turns that off.
     SIGN_IN_MAX_ADDRESS_FAILURES = _int("SIGN_IN_MAX_ADDRESS_FAILURES", 30)
+
+    # Single sign-on by OpenID Connect (contracts_app/auth/oidc.py; README "Single sign-on").
+    # On when OIDC_ISSUER is set: the provider's discovery document is read from
+    # <OIDC_ISSUER>/.well-known/openid-configuration, and the client registered there needs the
+    # redirect URI <APP_BASE_URL>/auth/oidc/callback.
+    OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")
+    # The button reads "Sign in with <OIDC_PROVIDER_NAME>".
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME") or "single sign-on"
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES") or "openid email profile"
+    # The ID token claim that lists the user's groups, and which group gives which role:
+    # "group=role,group=role" with the staff roles of auth/models.py (admin, procurement_officer,
+    # contract_manager, cdo, viewer; never vendor). A user in several mapped groups gets the most
+    # privileged of their roles (auth.models.ROLE_PRECEDENCE); in none, they are refused.
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM") or "groups"
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    # Whether an email with no account gets one (with the mapped role) at its first sign-in;
+    # off: an administrator creates the account first.
+    OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
+    # Accept an ID token without email_verified=true (only for a provider that verifies every
+    # address it issues, e.g. a city's own directory that does not send the claim).
+    OIDC_TRUST_EMAIL = _bool("OIDC_TRUST_EMAIL", False)
+    # Whom a refused person should ask, named on the refusal pages.
+    OIDC_SUPPORT_CONTACT = os.environ.get("OIDC_SUPPORT_CONTACT") or "an administrator of the tracker"
+    # Seconds to wait for the provider (discovery, keys, token endpoint).
+    OIDC_TIMEOUT_SECONDS = _int("OIDC_TIMEOUT_SECONDS", 10)
+    # Staff passwords: off (false) once everyone signs in by single sign-on. Vendor contacts
+    # (who have no city account) and the break-glass admins named here (comma-separated emails,
+    # accounts with the admin role) keep signing in with their password, at /login?local=1.
+    LOCAL_LOGIN = _bool("LOCAL_LOGIN", True)
+    BREAK_GLASS_ADMINS = os.environ.get("BREAK_GLASS_ADMINS", "")
 
     # The city's time zone: dates (periods, due dates) are judged here; timestamps are UTC.
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "America/Chicago")
@@ -130,10 +178,18 @@ class BaseConfig:
 
     # OCDS open-data export. The ocid prefix is the one registered with the Open Contracting
     # Partnership ("ocds-" and six characters); keep it fixed so that successive exports merge.
-    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-rdctrk")
+    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", DEFAULT_OCID_PREFIX)
     OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME") or CITY_NAME
     OCDS_PUBLISHER_URI = os.environ.get("OCDS_PUBLISHER_URI", "")
     OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/publicdomain/zero/1.0/")
+    # The public address where the release package is published (the package's ``uri``); empty:
+    # the API's address, which needs a token.
+    OCDS_PACKAGE_URI = os.environ.get("OCDS_PACKAGE_URI", "")
+    # The publisher's organisation identifier (an org-id.guide scheme such as US-EIN, and the id).
+    OCDS_PUBLISHER_SCHEME = os.environ.get("OCDS_PUBLISHER_SCHEME", "")
+    OCDS_PUBLISHER_UID = os.environ.get("OCDS_PUBLISHER_UID", "")
+    # The page that says what the city publishes, how often and under which rules.
+    OCDS_PUBLICATION_POLICY_URL = os.environ.get("OCDS_PUBLICATION_POLICY_URL", "")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -159,6 +215,11 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError("SECRET_KEY must be set in the environment in production.")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in the environment in production.")
+        if cls.OCDS_OCID_PREFIX == DEFAULT_OCID_PREFIX:
+            raise RuntimeError(
+                "OCDS_OCID_PREFIX must be set in production to the prefix the Open Contracting Partnership "
+                f"registered for the city (not the example {DEFAULT_OCID_PREFIX})."
+            )
 
 
 CONFIGS = {

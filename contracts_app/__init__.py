@@ -8,11 +8,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
-from config import config_from_env
+from config import check_settings, config_from_env
 from contracts_app import models  # noqa: F401  (every model registered with the metadata)
 from contracts_app import template_helpers
 from contracts_app.api.errors import error_response
 from contracts_app.api.setup import init_api
+from contracts_app.auth import oidc
 from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
@@ -40,6 +41,9 @@ def create_app(config=None):
     app.config.from_object(settings)
     if isinstance(config, dict):
         app.config.update(config)
+    check_settings(app.config)
+
+    oidc.check_settings(app.config)  # single sign-on half configured: refuse to start
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from contracts_app.api.cli import tokens_cli
 from contracts_app.api.idempotency import purge_expired_keys
 from contracts_app.auth.models import ROLES
-from contracts_app.auth.services import UserError, create_user, find_by_email, set_password
+from contracts_app.auth.services import UserError, create_user, find_by_email, set_password, unlock_user
 from contracts_app.cli_options import now_option
 from contracts_app.db_types import utcnow
 from contracts_app.demo.cli import demo_cli
@@ -55,6 +55,21 @@ def set_password_command(email):
     except UserError as error:
         raise click.ClickException(str(error))
     click.echo(f"New password set for {user.email}; their sessions have ended.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+def unlock_command(email):
+    """Lift a sign-in lock (too many failed passwords) now, as Unlock on the user's page does: the
+    way back in for a locked break-glass admin when no other admin can sign in."""
+    user = find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user has the email {email}.")
+    try:
+        unlock_user(user, None)
+    except UserError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"{user.email} may sign in again.")
 
 
 @click.command("sweep")

@@ -5,11 +5,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from contracts_app import create_app
+from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from tests.conftest import BACKENDS, postgres_url
 
@@ -61,3 +62,46 @@ def test_it_downgrades_back_to_empty(empty_database_url):
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         db.engine.dispose()
     assert tables == set()
+
+
+def _row_counts(tables):
+    return {table: db.session.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar() for table in tables}
+
+
+def test_the_latest_migrations_keep_every_row_of_a_city_both_ways(empty_database_url):
+    """The departments and open-data columns rebuild the contracts and vendors tables on SQLite:
+    down and up again on a city with data, nothing is lost (no cascade, no broken key)."""
+    from tests import factories
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        for department in ("Human Services", "Public Works", "Human Services"):
+            contract = factories.make_contract(department=department, priorities=[factories.make_priority()])
+            metric = factories.make_metric(contract)
+            factories.make_reading(metric, contract.start_date, 21)
+            factories.make_milestone(contract)
+            factories.make_flag(contract, metric=metric, period_start=contract.start_date)
+        db.session.commit()
+        tables = set(inspect(db.engine).get_table_names()) - {"alembic_version", "departments"}
+        before = _row_counts(tables)
+        open_counts = db.session.execute(text("SELECT SUM(open_flags_high + open_flags_medium + open_flags_low) FROM contracts")).scalar()
+        db.session.remove()
+
+        downgrade(revision="0a2901dfe4be")
+        assert _row_counts(tables) == before
+        db.session.remove()
+        upgrade()
+        assert _row_counts(tables) == before
+        names = db.session.execute(text(
+            "SELECT d.name, COUNT(*) FROM contracts c JOIN departments d ON d.id = c.department_id GROUP BY d.name ORDER BY d.name"
+        )).all()
+        assert [tuple(row) for row in names] == [("Human Services", 2), ("Public Works", 1)]
+        counted = text("SELECT SUM(open_flags_high + open_flags_medium + open_flags_low) FROM contracts")
+        assert db.session.execute(counted).scalar() == open_counts == 3
+        # The flag-count triggers are back: a new flag is counted.
+        contract = db.session.scalars(select(Contract).order_by(Contract.id)).first()
+        factories.make_flag(contract, kind="overdue", period_start=contract.start_date)
+        assert db.session.execute(counted).scalar() == 4
+        db.session.remove()
+        db.engine.dispose()

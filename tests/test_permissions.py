@@ -36,6 +36,11 @@ MATRIX = {
     "auth.users": ("/users", ADMIN),
     "auth.new_user": ("/users/new", ADMIN),
     "auth.edit_user": ("/users/{user}/edit", ADMIN),
+    "auth.unlock": ("/users/{user}/unlock", None),
+    "auth.unlink_sso": ("/users/{user}/unlink-sso", None),
+    # Single sign-on is not configured in the matrix's app: its start and callback are 404.
+    "auth.oidc_login": ("/auth/oidc/login", None),
+    "auth.oidc_callback": ("/auth/oidc/callback", "not_found"),
     "audit.index": ("/audit", ADMIN),
     "priorities.index": ("/priorities", ALL),
     "priorities.new": ("/priorities/new", PRIORITY_EDITORS),
@@ -49,6 +54,8 @@ MATRIX = {
     "contracts.vendors": ("/vendors", ALL),
     "contracts.vendor_detail": ("/vendors/{vendor}", ALL),
     "contracts.vendor_edit": ("/vendors/{vendor}/edit", PO),
+    "contracts.departments": ("/departments", ALL),
+    "contracts.department_edit": ("/departments/{department}/edit", PO),
     "metrics.new": ("/contracts/{contract}/metrics/new", PO),
     "metrics.detail": ("/metrics/{metric}", ALL),
     "metrics.edit": ("/metrics/{metric}/edit", PO),
@@ -122,7 +129,7 @@ MATRIX = {
 NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
 
 # Who may POST to a POST-only endpoint, where it is not the procurement officer.
-WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM}
+WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
@@ -130,7 +137,7 @@ WRITES = {
     if spec[1] not in (ALL, "redirect", "moved", "not_found")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
-    and endpoint not in ("auth.logout", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
+    and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
                          "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
                          "vendors.home", "vendors.contract", "vendors.queue")
 }
@@ -184,6 +191,7 @@ def _build_city():
     evidence = attach(contract, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "evidence.pdf"), users["procurement_officer"])
     ids = {
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
+        "department": contract.department_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
     }

@@ -4,7 +4,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, paginate
 from contracts_app.api.schemas import (
     ArchiveSchema, ContractCreateSchema, ContractListArgs, ContractPageSchema, ContractPatchSchema, ContractSchema,
-    PrioritySchema, VendorSchema, list_of,
+    PrioritySchema, VendorPatchSchema, VendorSchema, list_of,
 )
 from contracts_app.contracts import queries, services
 from contracts_app.contracts.models import Contract, Vendor
@@ -53,10 +53,9 @@ def get_priority(priority_id):
 
 
 def _vendor_out(vendor, contracts, total_value):
-    return {
-        "id": vendor.id, "name": vendor.name, "contact_name": vendor.contact_name, "contact_email": vendor.contact_email,
-        "contract_count": contracts, "total_value": total_value,
-    }
+    out = {"id": vendor.id, "name": vendor.name}
+    out.update({field: getattr(vendor, field) for field in services.VENDOR_TEXT_FIELDS})
+    return out | {"contract_count": contracts, "total_value": total_value}
 
 
 @registry.route("/vendors")
@@ -73,6 +72,24 @@ def get_vendor(vendor_id):
     find(Vendor, vendor_id, "vendor")
     row = next(row for row in queries.vendor_summaries() if row[0].id == vendor_id)
     return _vendor_out(*row)
+
+
+@registry.route("/vendors/<int:vendor_id>", methods=["PATCH"])
+@registry.arguments(VendorPatchSchema(partial=True))
+@registry.response(200, VendorSchema)
+@registry.alt_response(403, response=FORBIDDEN)
+def update_vendor(body, vendor_id):
+    """Change a vendor's name, contact, identifier or address (procurement officers).
+
+    Fields not given keep their values; null or "" clears one. The identifier scheme and the
+    identifier go together (both or neither), and no two vendors share an identifier.
+    """
+    vendor = find(Vendor, vendor_id, "vendor")
+    user = api_user()
+    allow(can_create_contracts(user))
+    current = {"name": vendor.name} | {field: getattr(vendor, field) for field in services.VENDOR_TEXT_FIELDS}
+    services.update_vendor(vendor, current | body, user)
+    return get_vendor(vendor_id)
 
 
 # --- contracts ---------------------------------------------------------------------------------

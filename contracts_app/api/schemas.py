@@ -8,21 +8,21 @@ import re
 from decimal import Decimal
 
 import pycountry
-
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from contracts_app.api.fields import Choice, DecimalText, Day, Flag, Id, Number, Text, WholeNumber
 from contracts_app.api.base import PageArgs
 from contracts_app.api.errors import CODES
-from contracts_app.contracts.forms import REFERENCE_PATTERN
+from contracts_app.contracts.forms import IDENTIFIER_SCHEME_MESSAGE, IDENTIFIER_SCHEME_PATTERN, REFERENCE_PATTERN
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
 from contracts_app.contracts.queries import SORTS
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.management.models import CHECKIN_STATUSES, FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, Metric
-from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
+from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES, Milestone
 from contracts_app.portfolio.queries import ENDING_WITHIN_CHOICES, HEALTH_ORDER, parse_period
 
 HEALTH = list(rules.STATUS_LABELS)
@@ -134,8 +134,47 @@ class VendorSchema(Schema):
     name = fields.String(required=True)
     contact_name = fields.String(required=True, allow_none=True)
     contact_email = fields.String(required=True, allow_none=True)
+    identifier_scheme = fields.String(
+        required=True, allow_none=True, metadata={"description": "An org-id.guide scheme, e.g. US-EIN."}
+    )
+    identifier = fields.String(required=True, allow_none=True, metadata={"description": "The id in that scheme."})
+    street_address = fields.String(required=True, allow_none=True)
+    locality = fields.String(required=True, allow_none=True)
+    region = fields.String(required=True, allow_none=True)
+    postal_code = fields.String(required=True, allow_none=True)
+    country_name = fields.String(required=True, allow_none=True)
     contract_count = fields.Integer(required=True, metadata={"description": "Unarchived contracts."})
     total_value = DecimalText(required=True, metadata={"description": "Total value of the unarchived contracts."})
+
+
+class VendorPatchSchema(Schema):
+    """Any of the vendor's fields; those not given keep their value, null or "" clears one."""
+
+    name = Text(blank=False, max_length=max_length(Vendor.name))
+    contact_name = Text(allow_none=True, max_length=max_length(Vendor.contact_name))
+    contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email))
+    identifier_scheme = Text(
+        allow_none=True, max_length=max_length(Vendor.identifier_scheme),
+        metadata={"description": "An org-id.guide scheme, e.g. US-EIN; give it with identifier.", "pattern": IDENTIFIER_SCHEME_PATTERN},
+    )
+    identifier = Text(allow_none=True, max_length=max_length(Vendor.identifier))
+    street_address = Text(allow_none=True, max_length=max_length(Vendor.street_address))
+    locality = Text(allow_none=True, max_length=max_length(Vendor.locality))
+    region = Text(allow_none=True, max_length=max_length(Vendor.region))
+    postal_code = Text(allow_none=True, max_length=max_length(Vendor.postal_code))
+    country_name = Text(allow_none=True, max_length=max_length(Vendor.country_name))
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        scheme = data.get("identifier_scheme")
+        if scheme and not re.match(IDENTIFIER_SCHEME_PATTERN, scheme):
+            raise ValidationError({"identifier_scheme": [IDENTIFIER_SCHEME_MESSAGE]})
+        email = data.get("contact_email")
+        if email:
+            try:
+                validate_email(email, check_deliverability=False)
+            except EmailNotValidError:
+                raise ValidationError({"contact_email": ["Enter a valid email address."]})
 
 
 # --- contracts -------------------------------------------------------------------------------
@@ -146,6 +185,7 @@ class ContractSummarySchema(Schema):
     reference = fields.String(required=True)
     title = fields.String(required=True)
     department = fields.String(required=True)
+    department_id = fields.Integer(required=True, metadata={"description": "The department's stable id (renaming keeps it)."})
     kind = fields.String(required=True, metadata={"enum": list(KINDS)})
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     health = fields.String(required=True, metadata={"enum": HEALTH, "description": "Stored roll-up of the metrics and milestones."})
@@ -153,6 +193,8 @@ class ContractSummarySchema(Schema):
     currency = fields.String(required=True)
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
+    awarded_on = fields.Date(required=True, allow_none=True)
+    signed_on = fields.Date(required=True, allow_none=True)
     payment_structure = fields.String(required=True, metadata={"enum": list(PAYMENT_STRUCTURES)})
     is_public = fields.Boolean(required=True)
     vendor = fields.Nested(VendorRefSchema, required=True)
@@ -206,6 +248,8 @@ class ContractCreateSchema(Schema):
     )
     start_date = Day(required=True)
     end_date = Day(required=True)
+    awarded_on = Day(allow_none=True, load_default=None, metadata={"description": "When the award was decided; not in the future."})
+    signed_on = Day(allow_none=True, load_default=None, metadata={"description": "When the contract was signed; not before the award, not in the future."})
     status = Choice(STATUSES, load_default="active")
     payment_structure = Choice(PAYMENT_STRUCTURES, required=True)
     payment_terms = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "How payment ties to results."})
@@ -395,6 +439,7 @@ class MilestoneSchema(Schema):
     title = fields.String(required=True)
     description = fields.String(required=True)
     due_date = fields.Date(required=True)
+    milestone_type = fields.String(required=True, metadata={"enum": list(MILESTONE_TYPES)})
     status = fields.String(required=True, metadata={"enum": list(MILESTONE_STATUSES)})
     completed_on = fields.Date(required=True, allow_none=True)
     payment_linked = fields.Boolean(required=True)
@@ -409,6 +454,7 @@ class MilestoneCreateSchema(Schema):
     title = Text(required=True, blank=False, max_length=max_length(Milestone.title))
     description = Text(load_default="", max_length=LONG_TEXT)
     due_date = Day(required=True)
+    milestone_type = Choice(MILESTONE_TYPES, load_default="delivery", metadata={"description": "What kind of milestone (OCDS milestoneType)."})
     status = Choice(MILESTONE_STATUSES, load_default="scheduled")
     completed_on = Day(allow_none=True, load_default=None, metadata={"description": "Required once met or partially met."})
     payment_linked = Flag(load_default=False)

@@ -43,3 +43,9 @@ class UserForm(BaseForm):
                 PasswordRules,
             ]
             self.password.description = f"At least {MIN_PASSWORD_LENGTH} characters, not a common password."
+
+
+class SingleSignOnForm(BaseForm):
+    """The provider's button (a POST, so the CSRF token is checked before leaving for the provider)."""
+
+    remember = BooleanField("Keep me signed in")

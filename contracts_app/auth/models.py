@@ -20,10 +20,14 @@ ROLES = {
     CDO: "Chief data officer",
     VIEWER: "Viewer",
 }
+# Most privileged first: a single sign-on user in groups mapped to several roles gets the first
+# of them here (auth.oidc.role_for_groups).
+ROLE_PRECEDENCE = (ADMIN, PROCUREMENT_OFFICER, CDO, CONTRACT_MANAGER, VIEWER)
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (db.UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(255), nullable=False, unique=True)
@@ -43,6 +47,11 @@ class User(UserMixin, db.Model):
     failed_sign_ins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     failure_window_started_at = db.Column(UTCDateTime)
     locked_until = db.Column(UTCDateTime)
+    # The single sign-on identity this account is pinned to (the provider's issuer and the
+    # user's ``sub`` there), set at the first sign-in matched by verified email; later sign-ins
+    # match by it first (auth.oidc.sign_in_with_claims).
+    oidc_issuer = db.Column(db.String(255))
+    oidc_subject = db.Column(db.String(255))
 
     vendor = db.relationship("Vendor")
 
@@ -51,6 +60,9 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
+
+    def is_locked(self, now):
+        return self.locked_until is not None and self.locked_until > now
 
     def get_id(self):
         return f"{self.id}:{self.session_version}"

@@ -1,13 +1,16 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from contracts_app.auth import bp
-from contracts_app.auth.forms import LoginForm, UserForm
+from contracts_app.auth import bp, oidc
+from contracts_app.auth.forms import LoginForm, SingleSignOnForm, UserForm
 from contracts_app.auth.models import ADMIN, VENDOR, User
-from contracts_app.auth.services import authenticate, create_user, end_sessions, update_user
+from contracts_app.auth.services import (
+    SignInRefused, UserError, authenticate, create_user, end_sessions, sign_in_with_identity, unlink_identity, unlock_user,
+    update_user,
+)
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db, login_manager
 from contracts_app.forms_common import errors_on
@@ -16,7 +19,8 @@ from contracts_app.permissions import roles_required
 
 # Everything else needs a signed-in user (checked before every request).
 # The invitation link is how a vendor contact first gets a password, so it works signed out.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "vendors.invitation"}
+# The single sign-on start and callback are how a signed-out person signs in.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.oidc_login", "auth.oidc_callback", "static", "vendors.invitation"}
 
 
 def require_sign_in():
@@ -56,11 +60,27 @@ def _safe_next(target):
     return target
 
 
+def _sign_in(user, remember, next_url):
+    """Sign ``user`` in (a password or single sign-on alike): the Flask-Login session, and the
+    remember-me cookie when asked for, both carrying the user's session version."""
+    login_user(user, remember=remember)
+    flash(f"Signed in as {user.name}.", "success")
+    return redirect(_safe_next(next_url) or url_for("main.index"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    sso = oidc.is_configured()
+    # With staff passwords off the password form is hidden, but kept at /login?local=1 for
+    # vendor contacts and the break-glass admins (linked from the page).
+    show_password = (current_app.config["LOCAL_LOGIN"] or not sso or request.args.get("local") == "1"
+                     or request.method == "POST")
+    sso_form = SingleSignOnForm(formdata=None, prefix="sso") if sso else None
+    page = dict(form=form, sso_form=sso_form, show_password=show_password, provider_name=oidc.provider_name(),
+                next_url=_safe_next(request.args.get("next")))
     if form.validate_on_submit():
         now = utcnow()
         result = authenticate(form.email.data, form.password.data, address=request.remote_addr, now=now)
@@ -68,12 +88,54 @@ def login():
             form.password.errors.append(result.message)
             if result.throttled:
                 wait = max(1, int((result.retry_at - now).total_seconds()) + 1)
-                return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
+                return render_template("auth/login.html", **page), 429, {"Retry-After": str(wait)}
         else:
-            login_user(result.user, remember=form.remember.data)
-            flash(f"Signed in as {result.user.name}.", "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
-    return render_template("auth/login.html", form=form)
+            return _sign_in(result.user, form.remember.data, request.args.get("next"))
+    return render_template("auth/login.html", **page)
+
+
+@bp.route("/auth/oidc/login", methods=["POST"])
+def oidc_login():
+    """The provider's button: off to the provider, remembering "keep me signed in" and where to
+    go afterwards for the callback."""
+    if not oidc.is_configured():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SingleSignOnForm(prefix="sso")
+    if not form.validate_on_submit():
+        abort(400, description="The sign-in form was incomplete; start again.")
+    session["oidc_remember"] = bool(form.remember.data)
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    try:
+        return oidc.start_sign_in()
+    except oidc.SignInFailed as failure:
+        return _sso_failed(failure.message, failure.status)
+
+
+def _sso_failed(message, status, title="Single sign-on did not work"):
+    return render_template("auth/sso_refused.html", title=title, message=message,
+                           provider_name=oidc.provider_name()), status
+
+
+@bp.route("/auth/oidc/callback")
+def oidc_callback():
+    """Where the provider sends the browser back: verify its answer (auth.oidc.finish_sign_in),
+    find the user and set their role (auth.services.sign_in_with_identity), sign them in."""
+    if not oidc.is_configured():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    remember, next_url = session.pop("oidc_remember", False), session.pop("oidc_next", None)
+    now = utcnow()
+    try:
+        identity = oidc.finish_sign_in(now)
+        user = sign_in_with_identity(identity, now=now)
+    except oidc.SignInFailed as failure:
+        return _sso_failed(failure.message, failure.status)
+    except SignInRefused as refusal:
+        return _sso_failed(refusal.message, 403, title="You cannot sign in to the tracker")
+    return _sign_in(user, remember, next_url)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -91,7 +153,7 @@ def logout():
 @roles_required(ADMIN)
 def users():
     all_users = db.session.scalars(select(User).order_by(User.role, User.name)).all()
-    return render_template("auth/users.html", users=all_users)
+    return render_template("auth/users.html", users=all_users, now=utcnow())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -124,4 +186,30 @@ def edit_user(user_id):
             )
             flash(f"User {user.email} updated.", "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user)
+    return render_template("auth/user_form.html", form=form, user=user, now=utcnow())
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@roles_required(ADMIN)
+def unlock(user_id):
+    """Lift a sign-in lock (too many failed passwords) before it runs out."""
+    user = db.get_or_404(User, user_id)
+    try:
+        unlock_user(user, current_user)
+        flash(f"{user.email} may sign in again.", "success")
+    except UserError as error:
+        flash(error.message, "info")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/unlink-sso", methods=["POST"])
+@roles_required(ADMIN)
+def unlink_sso(user_id):
+    """Forget the provider identity an account is pinned to (the person got a new one there)."""
+    user = db.get_or_404(User, user_id)
+    try:
+        unlink_identity(user, current_user)
+        flash(f"{user.email} is no longer linked; their next single sign-on is matched by email.", "success")
+    except UserError as error:
+        flash(error.message, "info")
+    return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from contracts_app.audit.services import record, snapshot
-from contracts_app.auth.models import ROLES, VENDOR, SignInFailure, User
+from contracts_app.auth import oidc
+from contracts_app.auth.models import ADMIN, ROLES, VENDOR, SignInFailure, User
 from contracts_app.auth.passwords import password_problem
 from contracts_app.db_types import UTCDateTime
 from contracts_app.formatting import local_datetime
@@ -129,6 +130,16 @@ def end_sessions(user):
 
 # --- sign-in ----------------------------------------------------------------------------------
 
+def password_sign_in_allowed(user):
+    """Whether ``user`` may sign in with a password. LOCAL_LOGIN=false turns staff passwords off
+    (they use single sign-on) but keeps them for vendor contacts, who have no city account, and
+    for the break-glass admins (BREAK_GLASS_ADMINS, accounts with the admin role), who must be
+    able to get in when the provider is down or misconfigured."""
+    if current_app.config["LOCAL_LOGIN"] or user.role == VENDOR:
+        return True
+    return user.role == ADMIN and normalise_email(user.email) in oidc.break_glass_emails()
+
+
 WRONG = "Email or password is not right, or the account is inactive."
 
 _DUMMY_HASH = []
@@ -234,9 +245,18 @@ def authenticate(email, password, address="", now=None):
         return SignIn(message=locked_message(locked_until), retry_at=locked_until)
 
     right = check_password_hash(user.password_hash if user is not None else dummy_hash(), password or "")
+    if user is not None and right and user.active and not password_sign_in_allowed(user):
+        # Only someone who knows the password learns that passwords are off for this account:
+        # a wrong one is answered as always. Not a failure (nothing was guessed), not a sign-in.
+        db.session.rollback()
+        return SignIn(message=f"Staff sign in with {oidc.provider_name()}: passwords are turned off for "
+                              "staff accounts.")
     if user is not None and right and user.active:
         user.failed_sign_ins, user.failure_window_started_at, user.locked_until = 0, None, None
         user.last_login_at = now
+        if not current_app.config["LOCAL_LOGIN"] and user.role == ADMIN:
+            # A break-glass admin used a password while staff passwords are off: worth a trace.
+            record(user, "sign_in", user, summary=f"Break-glass password sign-in by {user.email}")
         db.session.commit()
         return SignIn(user=user)
 
@@ -263,3 +283,128 @@ def authenticate(email, password, address="", now=None):
     if locked_until is not None and locked_until > now:
         return SignIn(message=locked_message(locked_until), retry_at=locked_until)
     return SignIn(message=WRONG)
+
+
+@command
+def unlock_user(user, actor, now=None):
+    """Lift the sign-in lock on ``user`` (too many failed passwords) and clear their failure
+    count, so they may try again at once; recorded in the audit log."""
+    now = now or utcnow()
+    was_locked_until = user.locked_until if user.is_locked(now) else None
+    if was_locked_until is None and not user.failed_sign_ins:
+        raise UserError(f"{user.email} is not locked.")
+    user.failed_sign_ins, user.failure_window_started_at, user.locked_until = 0, None, None
+    record(actor, "update", user,
+           before={"locked_until": _jsonable_time(was_locked_until)}, after={"locked_until": None},
+           summary=f"Unlocked sign-in for {user.email}")
+    db.session.commit()
+    return user
+
+
+@command
+def unlink_identity(user, actor):
+    """Forget the single sign-on identity ``user`` is pinned to, so that their next single sign-on
+    is matched by verified email again (after the provider gave them a new identity); audited."""
+    if user.oidc_subject is None:
+        raise UserError(f"{user.email} is not linked to a single sign-on identity.")
+    before = {"oidc_issuer": user.oidc_issuer, "oidc_subject": user.oidc_subject}
+    user.oidc_issuer = user.oidc_subject = None
+    record(actor, "update", user, before=before, after={"oidc_issuer": None, "oidc_subject": None},
+           summary=f"Unlinked {user.email} from their single sign-on identity")
+    db.session.commit()
+    return user
+
+
+def _jsonable_time(value):
+    return value.isoformat() if value is not None else None
+
+
+# --- single sign-on -----------------------------------------------------------------------------
+
+class SignInRefused(ServiceError):
+    """A single sign-on that verified but may not sign anyone in here (no account, no mapped
+    group, deactivated, ...): ``message`` says why and whom to ask."""
+
+
+def _ask():
+    return current_app.config["OIDC_SUPPORT_CONTACT"]
+
+
+@command
+def sign_in_with_identity(identity, now=None):
+    """The user a verified single sign-on ``identity`` (auth.oidc.Identity) signs in, with their
+    role set from the provider's groups; raises ``SignInRefused`` having changed nothing.
+
+    Matched by the pinned (issuer, subject) first; failing that, by verified email, and the
+    account is then pinned to this subject, so a later change of email at the provider (or an
+    address reused for someone else) does not move the account. An email already pinned to
+    another subject at this issuer is refused. The role is the most privileged one the person's
+    mapped groups give (``oidc.role_for_groups``), applied at every sign-in and audited when it
+    changes; in no mapped group, they are refused. Vendor contacts never sign in this way: they
+    are invited, belong to a vendor no group can name, and keep their password.
+
+    The password lock (``authenticate``) is left as it is: the provider did the authentication
+    (with its own lockout and second factor), and a stranger typing wrong passwords should not
+    keep staff out of single sign-on."""
+    now = now or utcnow()
+    config = current_app.config
+    provider = oidc.provider_name()
+    user = db.session.scalar(
+        select(User).where(User.oidc_issuer == identity.issuer, User.oidc_subject == identity.subject)
+    )
+    if user is None:
+        if identity.email and len(identity.email) > 255:
+            raise SignInRefused(f"{provider} sent an email address longer than any account here can have. Ask {_ask()}.")
+        if not identity.email:
+            raise SignInRefused(f"{provider} did not send your email address, so your account here cannot be found. "
+                                f"Ask {_ask()} to check the provider's settings (the email scope).")
+        if not identity.email_verified and not config["OIDC_TRUST_EMAIL"]:
+            raise SignInRefused(f"{provider} does not confirm that {identity.email} is verified, so it cannot be "
+                                f"matched to an account here. Verify the address with {provider}, or ask {_ask()}.")
+        user = find_by_email(identity.email)
+        if user is not None and user.oidc_subject is not None and user.oidc_issuer == identity.issuer:
+            raise SignInRefused(f"The account for {identity.email} is linked to a different {provider} identity. "
+                                f"Ask {_ask()}.")
+    role = oidc.role_for_groups(identity.groups, oidc.parse_role_map(config["OIDC_ROLE_MAP"]))
+    if user is not None and user.role == VENDOR:
+        raise SignInRefused(f"{user.email} is a vendor contact's account: vendor contacts sign in with their "
+                            "email and password, not single sign-on.")
+    if user is not None and not user.active:
+        raise SignInRefused(f"The account for {user.email} is deactivated. Ask {_ask()} if you need access again.")
+    if role is None:
+        mapped = ", ".join(sorted(oidc.parse_role_map(config["OIDC_ROLE_MAP"])))
+        raise SignInRefused(f"Your {provider} account is not in any group that gives access to the tracker "
+                            f"(those are: {mapped}). Ask {_ask()} to add you to the right group.")
+    if user is None:
+        if not config["OIDC_CREATE_USERS"]:
+            raise SignInRefused(f"There is no account here for {identity.email}. Ask {_ask()} to create one "
+                                "(with this email); then sign in again.")
+        user = User(email=identity.email, name=(identity.name or identity.email).strip()[:120], role=role,
+                    oidc_issuer=identity.issuer, oidc_subject=identity.subject)
+        # Never used: a random password, hashed as real ones are, so that a password sign-in for
+        # this account takes as long as any other and cannot work (staff sign in by the provider).
+        user.set_password(secrets.token_urlsafe(32))
+        db.session.add(user)
+        db.session.flush()
+        record(None, "create", user, after=snapshot(user),
+               summary=f"Created user {user.email} ({role}) at their first sign-in with {provider}"[:255])
+    else:
+        before = snapshot(user)
+        changes = []
+        if user.role != role:
+            changes.append(f"role {user.role} to {role} from their {provider} groups")
+            user.role = role
+        if (user.oidc_issuer, user.oidc_subject) != (identity.issuer, identity.subject):
+            changes.append(f"linked to their {provider} identity")
+            user.oidc_issuer, user.oidc_subject = identity.issuer, identity.subject
+        if changes:
+            record(None, "update", user, before=before, after=snapshot(user),
+                   summary=f"Single sign-on for {user.email}: {'; '.join(changes)}"[:255])
+    user.last_login_at = now
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same first sign-in in two tabs at once: the unique email or identity decides.
+        db.session.rollback()
+        raise SignInRefused("This sign-in happened twice at once; sign in again.")
+    return user

@@ -5,11 +5,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from contracts_app.forms_common import AsciiDateField, BaseForm, EmailAddress, NumberField, coerce_id
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.forms_common import AsciiDateField, BaseForm, EmailAddress, NumberField, PlainDateField, coerce_id
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
 from contracts_app.db_types import LONG_TEXT, max_length
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+# org-id.guide list codes: a country or "XI"/"XM" prefix, a hyphen, the register's code.
+IDENTIFIER_SCHEME_PATTERN = r"^[A-Za-z]{2}-[A-Za-z0-9]+$"
+IDENTIFIER_SCHEME_MESSAGE = "Use an org-id.guide code: two letters, a hyphen and the register's code, such as US-EIN."
 
 
 def optional_int(value):
@@ -27,7 +30,11 @@ class ContractForm(BaseForm):
     )
     title = StringField("Title", validators=[DataRequired(), Length(max=max_length(Contract.title))])
     kind = SelectField("Kind", choices=list(KINDS.items()), validators=[DataRequired()])
-    department = StringField("Department", validators=[DataRequired(), Length(max=max_length(Contract.department))])
+    department = StringField(
+        "Department", validators=[DataRequired(), Length(max=max_length(Contract.department))],
+        render_kw={"list": "department-names", "autocomplete": "off"},
+        description="An existing department (suggested as you type), or a new one's name.",
+    )
     vendor_id = SelectField("Vendor", coerce=optional_int)
     new_vendor_name = StringField(
         "…or a new vendor", validators=[Optional(), Length(max=max_length(Vendor.name))],
@@ -43,6 +50,10 @@ class ContractForm(BaseForm):
     )
     start_date = AsciiDateField("Start date", validators=[InputRequired(message="Enter a start date.")])
     end_date = AsciiDateField("End date", validators=[InputRequired(message="Enter an end date.")])
+    awarded_on = PlainDateField(
+        "Awarded on", validators=[Optional()], description="When the award was decided (published as open data).",
+    )
+    signed_on = PlainDateField("Signed on", validators=[Optional()], description="When the contract was signed.")
     status = SelectField("Status", choices=list(STATUSES.items()), validators=[DataRequired()])
     payment_structure = SelectField("Payment structure", choices=list(PAYMENT_STRUCTURES.items()), validators=[DataRequired()])
     payment_terms = TextAreaField(
@@ -70,6 +81,10 @@ class ContractForm(BaseForm):
         if field.data and (self.new_vendor_name.data or "").strip():
             raise ValidationError("Pick a vendor or type a new one, not both.")
 
+    def validate_signed_on(self, field):
+        if self.awarded_on.data and field.data and field.data < self.awarded_on.data:
+            raise ValidationError("The contract cannot be signed before it was awarded.")
+
     def validate_currency(self, field):
         field.data = (field.data or "").upper()
 
@@ -86,3 +101,28 @@ class VendorForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=max_length(Vendor.name))])
     contact_name = StringField("Contact name", validators=[Optional(), Length(max=max_length(Vendor.contact_name))])
     contact_email = EmailField("Contact email", validators=[Optional(), EmailAddress(), Length(max=max_length(Vendor.contact_email))])
+    identifier_scheme = StringField(
+        "Identifier scheme",
+        validators=[Optional(), Length(max=max_length(Vendor.identifier_scheme)), Regexp(IDENTIFIER_SCHEME_PATTERN, message=IDENTIFIER_SCHEME_MESSAGE)],
+        description="The register the identifier comes from, as an org-id.guide code: US-EIN for a US tax id, GB-COH for a UK company number.",
+    )
+    identifier = StringField(
+        "Identifier", validators=[Optional(), Length(max=max_length(Vendor.identifier))],
+        description="The organisation's id in that register, e.g. its employer identification number.",
+    )
+    street_address = StringField("Street address", validators=[Optional(), Length(max=max_length(Vendor.street_address))])
+    locality = StringField("City or town", validators=[Optional(), Length(max=max_length(Vendor.locality))])
+    region = StringField("State or region", validators=[Optional(), Length(max=max_length(Vendor.region))])
+    postal_code = StringField("Postal code", validators=[Optional(), Length(max=max_length(Vendor.postal_code))])
+    country_name = StringField("Country", validators=[Optional(), Length(max=max_length(Vendor.country_name))])
+
+    def validate_identifier(self, field):
+        if bool((field.data or "").strip()) != bool((self.identifier_scheme.data or "").strip()):
+            raise ValidationError("Give both the identifier scheme and the identifier, or neither.")
+
+
+class DepartmentForm(BaseForm):
+    name = StringField(
+        "Name", validators=[DataRequired(), Length(max=max_length(Department.name))],
+        description="Renaming keeps the department's contracts with it; open data keeps naming it the same buyer.",
+    )

@@ -28,6 +28,23 @@ RESULTS_BASED_PAYMENT = {"performance_based", "milestone", "pay_for_success"}
 
 
 
+class Department(db.Model):
+    """A city department: the buyer of its contracts. Its id is stable (open data names the
+    buyer by it), so renaming a department keeps it the same buyer."""
+
+    __tablename__ = "departments"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False, unique=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    contracts = db.relationship("Contract", back_populates="department_row")
+
+    def __repr__(self):
+        return f"<Department {self.name}>"
+
+
 class Vendor(db.Model):
     """A supplier or grantee."""
 
@@ -37,9 +54,29 @@ class Vendor(db.Model):
     name = db.Column(db.String(200), nullable=False, unique=True)
     contact_name = db.Column(db.String(120))
     contact_email = db.Column(db.String(255))
+    # The organisation's identifier for open data (OCDS parties): an org-id.guide scheme such as
+    # US-EIN and the id in it (a tax id). Both or neither; unique together.
+    identifier_scheme = db.Column(db.String(32))
+    identifier = db.Column(db.String(64))
+    # The organisation's (not a person's) address, published with the supplier.
+    street_address = db.Column(db.String(255))
+    locality = db.Column(db.String(120))
+    region = db.Column(db.String(120))
+    postal_code = db.Column(db.String(20))
+    country_name = db.Column(db.String(100))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
+    __table_args__ = (
+        db.UniqueConstraint("identifier_scheme", "identifier", name="uq_vendors_identifier"),
+        db.CheckConstraint("(identifier_scheme IS NULL) = (identifier IS NULL)", name="identifier_complete"),
+    )
+
     contracts = db.relationship("Contract", back_populates="vendor")
+
+    @property
+    def address_parts(self):
+        """The address lines that are filled in, in postal order."""
+        return [p for p in (self.street_address, self.locality, self.region, self.postal_code, self.country_name) if p]
 
     def __repr__(self):
         return f"<Vendor {self.name}>"
@@ -53,13 +90,19 @@ class Contract(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     reference = db.Column(db.String(64), nullable=False, unique=True)
     title = db.Column(db.String(255), nullable=False)
+    # The department's name, copied here for the register's filters and sorts; the contract
+    # services set both columns, and renaming a department renames it on its contracts.
     department = db.Column(db.String(120), nullable=False, index=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("departments.id"), nullable=False, index=True)
     vendor_id = db.Column(db.Integer, db.ForeignKey("vendors.id"), nullable=False, index=True)
     kind = db.Column(db.String(32), nullable=False, default="contract")
     value = db.Column(db.Numeric(14, 2), nullable=False)
     currency = db.Column(db.String(3), nullable=False, default="USD")
     start_date = db.Column(db.Date, nullable=False)
     end_date = db.Column(db.Date, nullable=False)
+    # When the award was decided and the contract signed (OCDS awards.date, contracts.dateSigned).
+    awarded_on = db.Column(db.Date)
+    signed_on = db.Column(db.Date)
     status = db.Column(db.String(16), nullable=False, default="draft", index=True)
     payment_structure = db.Column(db.String(32), nullable=False, index=True)
     payment_terms = db.Column(db.Text, nullable=False, default="")
@@ -98,6 +141,7 @@ class Contract(db.Model):
     )
 
     vendor = db.relationship("Vendor", back_populates="contracts")
+    department_row = db.relationship("Department", back_populates="contracts")
     procurement_officer = db.relationship("User", foreign_keys=[procurement_officer_id])
     contract_manager = db.relationship("User", foreign_keys=[contract_manager_id])
     archived_by = db.relationship("User", foreign_keys=[archived_by_id])

@@ -5,7 +5,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
 from contracts_app.db_types import max_length
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
@@ -76,6 +76,21 @@ def register_query(filters, sort="reference", direction="asc"):
 
 def departments():
     return db.session.scalars(select(Contract.department).distinct().order_by(Contract.department)).all()
+
+
+def department_summaries():
+    """Every department with its number of (unarchived) contracts and their total value: one query."""
+    live = Contract.archived_at.is_(None)
+    return db.session.execute(
+        select(
+            Department,
+            func.count(Contract.id).filter(live).label("contracts"),
+            func.coalesce(func.sum(Contract.value).filter(live), 0).label("total_value"),
+        )
+        .outerjoin(Contract, Contract.department_id == Department.id)
+        .group_by(Department.id)
+        .order_by(Department.name)
+    ).all()
 
 
 def vendor_summaries():

@@ -1,13 +1,14 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.audit.queries import contract_history_select
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.contracts import bp
 from contracts_app.contracts import queries, services
-from contracts_app.contracts.forms import ArchiveForm, ContractForm, RestoreForm, VendorForm
-from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.contracts.forms import ArchiveForm, ContractForm, DepartmentForm, RestoreForm, VendorForm
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.summaries import contract_metric_summaries
@@ -81,6 +82,10 @@ def _prepare_form(form):
     return form
 
 
+def _department_names():
+    return db.session.scalars(select(Department.name).order_by(Department.name)).all()
+
+
 def _form_data(form):
     data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
     data["new_vendor_name"] = (data.get("new_vendor_name") or "").strip()
@@ -100,7 +105,7 @@ def new():
             contract = services.create_contract(_form_data(form), current_user)
             flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, contract=None), 200
+    return render_template("contracts/form.html", form=form, contract=None, department_names=_department_names()), 200
 
 
 @bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
@@ -115,7 +120,7 @@ def edit(contract_id):
             services.update_contract(contract, _form_data(form), current_user)
             flash(f"Contract {contract.reference} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, contract=contract)
+    return render_template("contracts/form.html", form=form, contract=contract, department_names=_department_names())
 
 
 @bp.route("/contracts/<int:contract_id>/archive", methods=["GET", "POST"])
@@ -166,3 +171,23 @@ def vendor_edit(vendor_id):
             flash(f"Vendor {vendor.name} updated.", "success")
             return redirect(url_for("contracts.vendor_detail", vendor_id=vendor.id))
     return render_template("contracts/vendor_form.html", form=form, vendor=vendor)
+
+
+@bp.route("/departments")
+def departments():
+    return render_template("contracts/departments.html", rows=queries.department_summaries())
+
+
+@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+def department_edit(department_id):
+    department = db.get_or_404(Department, department_id)
+    require(can_create_contracts(current_user))
+    form = DepartmentForm(obj=department)
+    if form.validate_on_submit():
+        with errors_on(form):
+            old = department.name
+            services.rename_department(department, form.name.data, current_user)
+            if department.name != old:
+                flash(f"Department {old} renamed to {department.name}.", "success")
+            return redirect(url_for("contracts.departments"))
+    return render_template("contracts/department_form.html", form=form, department=department)

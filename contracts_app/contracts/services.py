@@ -6,25 +6,25 @@ event and commits, or raises ContractError having written nothing.
 from datetime import date
 
 import pycountry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
-from contracts_app.metrics.status import refresh_contract, reevaluate_readings
+from contracts_app.metrics.status import refresh_contract, reevaluate_readings, today_for
 from contracts_app.priorities.models import Priority
 
 EDITABLE_FIELDS = (
     "reference", "title", "kind", "department", "value", "currency", "start_date", "end_date", "status",
     "payment_structure", "payment_terms", "problem", "outcomes", "procurement_officer_id",
-    "contract_manager_id", "is_public",
+    "contract_manager_id", "is_public", "awarded_on", "signed_on",
 )
 
 
@@ -55,6 +55,24 @@ def _resolve_vendor(vendor_id, new_vendor_name):
     if vendor is None:
         raise ContractError("Pick a vendor from the list, or type the name of a new one.", "vendor_id")
     return vendor, False
+
+
+def resolve_department(name):
+    """The department named ``name`` (ignoring case and repeated spaces), made if there is none."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ContractError("Name the department.", "department")
+    department = db.session.scalar(select(Department).where(func.lower(Department.name) == name.lower()))
+    if department is None:
+        department = Department(name=name)
+        db.session.add(department)
+    return department
+
+
+def _set_department(contract, name):
+    department = resolve_department(name)
+    contract.department_row = department
+    contract.department = department.name
 
 
 def _resolve_priorities(priority_ids):
@@ -102,10 +120,25 @@ def check_values(data):
         raise ContractError(f"{data['currency']} is not an ISO 4217 currency code; use one such as USD or EUR.", "currency")
     if data["value"] is None or data["value"] < 0:
         raise ContractError("The value cannot be negative.", "value")
+    awarded_on, signed_on = data.get("awarded_on"), data.get("signed_on")
+    for field, day, what in (("awarded_on", awarded_on, "award"), ("signed_on", signed_on, "signature")):
+        if day is not None and not FIRST_TERM_DAY <= day <= LAST_TERM_DAY:
+            raise ContractError(f"Use a date of {what} from 1900 to 2199.", field)
+    if awarded_on and signed_on and signed_on < awarded_on:
+        raise ContractError("The contract cannot be signed before it was awarded.", "signed_on")
 
 
-def _validate(data, contract_id=None):
+def check_dates_not_future(data, today):
+    """An award or signature is recorded once it has happened: neither date is after today."""
+    for field, what in (("awarded_on", "award"), ("signed_on", "signature")):
+        day = data.get(field)
+        if day is not None and day > today:
+            raise ContractError(f"The date of {what} cannot be in the future (today is {long_date(today)}).", field)
+
+
+def _validate(data, contract_id=None, now=None):
     check_values(data)
+    check_dates_not_future(data, today_for(now or utcnow()))
     _check_reference(data["reference"], contract_id)
     _check_user(data.get("procurement_officer_id"), PROCUREMENT_OFFICER, "procurement_officer_id", "procurement officer")
     _check_user(data.get("contract_manager_id"), CONTRACT_MANAGER, "contract_manager_id", "contract manager")
@@ -130,10 +163,11 @@ def create_contract(data, actor, now=None, commit=True):
     """
     now = now or utcnow()
     data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
-    _validate(data)
+    _validate(data, now=now)
     priorities = _resolve_priorities(data.get("priority_ids"))
     vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
     contract = Contract(**{field: data.get(field) for field in EDITABLE_FIELDS})
+    _set_department(contract, data["department"])
     contract.vendor = vendor
     contract.priorities = priorities
     contract.health = rules.NO_DATA
@@ -178,7 +212,7 @@ def update_contract(contract, data, actor, now=None):
         raise ContractError("An archived contract cannot be edited; restore it first.")
     now = now or utcnow()
     data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
-    _validate(data, contract.id)
+    _validate(data, contract.id, now=now)
     _check_term_against_readings(contract, data["start_date"], data["end_date"])
     priorities = _resolve_priorities(data.get("priority_ids"))
     vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
@@ -186,6 +220,7 @@ def update_contract(contract, data, actor, now=None):
     term_changed = (contract.start_date, contract.end_date) != (data["start_date"], data["end_date"])
     for field in EDITABLE_FIELDS:
         setattr(contract, field, data.get(field))
+    _set_department(contract, data["department"])
     contract.vendor = vendor
     contract.priorities = priorities
     db.session.flush()
@@ -242,20 +277,74 @@ def restore_contract(contract, actor):
     return contract
 
 
+VENDOR_TEXT_FIELDS = (
+    "contact_name", "contact_email", "identifier_scheme", "identifier", "street_address", "locality", "region",
+    "postal_code", "country_name",
+)
+
+
 @command
 def update_vendor(vendor, data, actor):
+    """Change a vendor's name, contact, identifier (scheme and id, both or neither) and address."""
     name = data["name"].strip()
     clash = db.session.scalar(select(Vendor.id).where(func.lower(Vendor.name) == name.lower(), Vendor.id != vendor.id))
     if clash is not None:
         raise ContractError("Another vendor already has this name.", "name")
+    values = {field: (data.get(field) or "").strip() or None for field in VENDOR_TEXT_FIELDS}
+    if values["identifier_scheme"]:
+        values["identifier_scheme"] = values["identifier_scheme"].upper()
+    if bool(values["identifier_scheme"]) != bool(values["identifier"]):
+        raise ContractError("Give both the identifier scheme and the identifier, or neither.", "identifier")
+    if values["identifier"]:
+        same = db.session.scalar(select(Vendor.name).where(
+            Vendor.identifier_scheme == values["identifier_scheme"], Vendor.identifier == values["identifier"],
+            Vendor.id != vendor.id,
+        ))
+        if same is not None:
+            raise ContractError(
+                f"{same} already has identifier {values['identifier_scheme']} {values['identifier']}.", "identifier"
+            )
     before = snapshot(vendor)
     vendor.name = name
-    vendor.contact_name = (data.get("contact_name") or "").strip() or None
-    vendor.contact_email = (data.get("contact_email") or "").strip() or None
+    for field, value in values.items():
+        setattr(vendor, field, value)
     record(actor, "update", vendor, before=before, after=snapshot(vendor), summary=f"Updated vendor {vendor.name}")
     try:
         db.session.commit()
     except IntegrityError:
+        # Two people saving at once: the unique constraints decide.
         db.session.rollback()
-        raise ContractError("Another vendor already has this name.", "name")
+        raise ContractError("Another vendor was just saved with this name or identifier.", "name")
     return vendor
+
+
+@command
+def rename_department(department, name, actor):
+    """Rename a department, and with it the name on its contracts; it stays the same buyer."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ContractError("Give the department a name.", "name")
+    if len(name) > Department.name.type.length:
+        raise ContractError(f"Use at most {Department.name.type.length} characters.", "name")
+    clash = db.session.scalar(
+        select(Department.name).where(func.lower(Department.name) == name.lower(), Department.id != department.id)
+    )
+    if clash is not None:
+        raise ContractError(f"There is already a department named {clash}.", "name")
+    if name == department.name:
+        return department
+    before = snapshot(department)
+    old = department.name
+    department.name = name
+    db.session.execute(
+        update(Contract).where(Contract.department_id == department.id).values(department=name)
+        .execution_options(synchronize_session="fetch")
+    )
+    record(actor, "update", department, before=before, after=snapshot(department),
+           summary=f"Renamed department {old} to {name}")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ContractError("Another department was just given this name.", "name")
+    return department

@@ -62,7 +62,8 @@ PRIORITIES = {
     ),
 }
 
-# name: (contact name, contact email)
+# name: (contact name, contact email). Each vendor gets a made-up employer identification number
+# (00- is never issued) and an address in the demo city, as open data publishes them.
 VENDORS = {
     "Harbor Light Services": ("Maya Torres", "maya.torres@harborlight.org"),
     "New Dawn Shelter Network": ("Luis Ortega", "lortega@newdawn.org"),
@@ -114,9 +115,10 @@ def metric(name, unit, direction, baseline, target, cadence="monthly", due_days=
     )
 
 
-def milestone(title, month, payment_linked=False, description=""):
-    """A milestone due ``month`` months after the contract start (negative: before the end)."""
-    return dict(title=title, month=month, payment_linked=payment_linked, description=description)
+def milestone(title, month, payment_linked=False, description="", kind="delivery"):
+    """A milestone due ``month`` months after the contract start (negative: before the end);
+    ``kind`` is its OCDS milestone type."""
+    return dict(title=title, month=month, payment_linked=payment_linked, description=description, kind=kind)
 
 
 # Profiles: good (on track), at_risk, off_track (one metric lagging badly), missing (recent
@@ -149,8 +151,8 @@ CONTRACTS = [
                    source="HMIS placement report", reported_by="vendor"),
         ],
         milestones=[milestone("Outreach teams fully staffed (6 FTE)", 2),
-                    milestone("Mid-term evaluation with HMIS data", 12, payment_linked=True),
-                    milestone("Final outcomes report", -1)],
+                    milestone("Mid-term evaluation with HMIS data", 12, payment_linked=True, kind="assessment"),
+                    milestone("Final outcomes report", -1, kind="reporting")],
     ),
     dict(
         reference="HS-2024-031", title="Rapid rehousing for families", department="Human Services",
@@ -171,7 +173,7 @@ CONTRACTS = [
                    cadence="quarterly", step="0.1"),
         ],
         milestones=[milestone("Landlord partnership network of 40 landlords", 4, payment_linked=True),
-                    milestone("Independent evaluation design approved", 6)],
+                    milestone("Independent evaluation design approved", 6, kind="approval")],
     ),
     dict(
         reference="HS-2024-022", title="Winter shelter beds operations", department="Human Services",
@@ -307,7 +309,7 @@ CONTRACTS = [
             metric("Platform availability", "percent", "maintain", 99, "99.5", step="0.1", tolerance=1),
         ],
         milestones=[milestone("Platform launched", 4, payment_linked=True),
-                    milestone("First quarterly crash report accepted", 7, payment_linked=True)],
+                    milestone("First quarterly crash report accepted", 7, payment_linked=True, kind="reporting")],
     ),
     dict(
         reference="TR-2025-021", title="Protected bike lane construction", department="Transportation",
@@ -539,7 +541,7 @@ CONTRACTS = [
         ],
         milestones=[milestone("District 1 accepted", 4, payment_linked=True),
                     milestone("Districts 2-4 accepted", 12, payment_linked=True),
-                    milestone("Energy savings verified", -2, payment_linked=True)],
+                    milestone("Energy savings verified", -2, payment_linked=True, kind="assessment")],
     ),
     dict(
         reference="PW-2024-023", title="Sidewalk repair program", department="Public Works",
@@ -586,7 +588,7 @@ CONTRACTS = [
             metric("Scheduled sweeps completed", "percent", "maintain", 98, 98, step="0.1", tolerance=2,
                    indicator="leading"),
         ],
-        milestones=[milestone("Route plan for 12 corridors approved", 1)],
+        milestones=[milestone("Route plan for 12 corridors approved", 1, kind="approval")],
     ),
     dict(
         reference="SA-2025-009", title="Illegal dumping rapid cleanup pilot", department="Sanitation",
@@ -601,7 +603,7 @@ CONTRACTS = [
             metric("Sites cleared", "sites", "increase", 60, 90, cadence="weekly", due_days=3),
             metric("Repeat dumping sites", "sites", "decrease", 25, 12, indicator="leading"),
         ],
-        milestones=[milestone("Pilot mid-point review", 6)],
+        milestones=[milestone("Pilot mid-point review", 6, kind="assessment")],
     ),
     dict(
         reference="SA-2024-026", title="Residential recycling outreach", department="Sanitation",

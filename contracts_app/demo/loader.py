@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.demo import data
@@ -118,6 +119,7 @@ class _Builder:
         self.users = {}
         self.priorities = {}
         self.vendors = {}
+        self.departments = {}
         self.contracts = []
         self.n_readings = 0
         self.n_milestones = 0
@@ -198,10 +200,21 @@ class _Builder:
 
     def _vendors(self):
         created = _utc(rules.add_months(self.month_start, -24), 11)
-        for name, (contact, email) in data.VENDORS.items():
-            self.vendors[name] = Vendor(name=name, contact_name=contact, contact_email=email, created_at=created)
+        for number, (name, (contact, email)) in enumerate(data.VENDORS.items(), start=101):
+            self.vendors[name] = Vendor(
+                name=name, contact_name=contact, contact_email=email, created_at=created,
+                identifier_scheme="US-EIN", identifier=f"00-0000{number}", street_address=f"{number * 10} Main Street",
+                locality=current_app.config["CITY_NAME"], region="IL", postal_code="62701", country_name="United States",
+            )
 
     # --- one contract --------------------------------------------------------------------
+
+    def _department(self, name, created):
+        if name not in self.departments:
+            self.departments[name] = Department(name=name, created_at=created, updated_at=created)
+        department = self.departments[name]
+        department.created_at = department.updated_at = min(department.created_at, created)
+        return department
 
     def _term(self, spec):
         if "fixed_term" in spec:
@@ -228,6 +241,7 @@ class _Builder:
         created = min(_utc(start - timedelta(days=21), 16), self.now)
         contract = Contract(
             reference=spec["reference"], title=spec["title"], department=spec["department"],
+            department_row=self._department(spec["department"], created),
             vendor=self.vendors[spec["vendor"]], kind=spec["kind"], value=Decimal(spec["value"]).quantize(Decimal("0.01")),
             currency="USD", start_date=start, end_date=end, status=spec["status"],
             payment_structure=spec["payment"], payment_terms=spec["payment_terms"], problem=spec["problem"],
@@ -235,6 +249,10 @@ class _Builder:
             contract_manager=self.users[spec["manager"]], is_public=spec.get("is_public", True),
             created_at=created, updated_at=created,
         )
+        if spec["status"] != "draft":
+            # Awarded six weeks and signed three weeks before the start (never after today).
+            contract.awarded_on = min(start - timedelta(days=42), self.today)
+            contract.signed_on = min(start - timedelta(days=21), self.today)
         contract.priorities = [self.priorities[key] for key in spec["priorities"]]
         missing_index = None
         if spec["profile"] == "missing":
@@ -433,6 +451,7 @@ class _Builder:
             Milestone(
                 title=milestone_spec["title"], description=milestone_spec["description"], due_date=due,
                 status=status, completed_on=completed_on, payment_linked=milestone_spec["payment_linked"],
+                milestone_type=milestone_spec["kind"],
                 notes="Vendor delivered part of the scope; the rest is rescheduled." if status == "partially_met" else "",
                 created_at=created, updated_at=created,
             )

@@ -23,6 +23,7 @@ from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, Use
 from contracts_app.contracts import services as contract_services
 from contracts_app.contracts.forms import ContractForm
 from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.formatting import with_article
 from contracts_app.forms_common import PlainDateField
@@ -35,6 +36,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics import services as metric_services
 from contracts_app.metrics.forms import MetricForm
 from contracts_app.metrics.models import CADENCES
+from contracts_app.metrics.status import today_for
 from contracts_app.priorities.models import Priority
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -48,6 +50,7 @@ CONTRACT_FIELD_COLUMNS = {
     "start_date": "start_date", "end_date": "end_date", "status": "status", "payment_structure": "payment_structure",
     "payment_terms": "payment_terms", "problem": "problem", "outcomes": "outcomes", "priority_ids": "priorities",
     "procurement_officer_id": "procurement_officer", "contract_manager_id": "contract_manager", "is_public": "public",
+    "awarded_on": "awarded_on", "signed_on": "signed_on",
 }
 METRIC_FIELD_COLUMNS = {name: "metric_" + name for name in metric_services.METRIC_FIELDS}
 _TEXT_FIELDS = ("reference", "title", "department", "payment_terms", "problem", "outcomes")
@@ -363,6 +366,8 @@ def _contract_plan(number, values, actor, lookups, problems):
     formdata["currency"] = values.get("currency") or current_app.config["DEFAULT_CURRENCY"]
     formdata["start_date"] = _iso_date(values, "start_date", problems)
     formdata["end_date"] = _iso_date(values, "end_date", problems)
+    formdata["awarded_on"] = _iso_date(values, "awarded_on", problems)
+    formdata["signed_on"] = _iso_date(values, "signed_on", problems)
     if _yes_no(values, "public", problems, True):
         formdata["is_public"] = "y"
 
@@ -399,7 +404,9 @@ def _contract_plan(number, values, actor, lookups, problems):
         problems["reference"] = f"Reference {reference} is already used by another contract."
     if not form.errors:
         try:
-            contract_services.check_values({name: form[name].data for name in contract_services.EDITABLE_FIELDS})
+            checked = {name: form[name].data for name in contract_services.EDITABLE_FIELDS}
+            contract_services.check_values(checked)
+            contract_services.check_dates_not_future(checked, today_for(utcnow()))
         except contract_services.ContractError as error:
             problems.setdefault(CONTRACT_FIELD_COLUMNS.get(error.field, error.field), str(error))
 

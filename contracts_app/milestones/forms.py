@@ -4,7 +4,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.forms_common import BaseForm, PlainDateField, add_problems
-from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
+from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES, Milestone
 from contracts_app.milestones.services import FIELDS, milestone_problems
 
 
@@ -14,6 +14,10 @@ class MilestoneForm(BaseForm):
     )
     description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     due_date = PlainDateField("Due date", validators=[InputRequired("Give the due date.")])
+    milestone_type = SelectField(
+        "Type", choices=list(MILESTONE_TYPES.items()), default="delivery", validate_choice=False,
+        description="Delivery of work, a report, a payment (financing), an assessment, an approval or an engagement.",
+    )
     # validate_choice=False: the service says which statuses there are, in words.
     status = SelectField("Status", choices=list(MILESTONE_STATUSES.items()), default="scheduled", validate_choice=False)
     completed_on = PlainDateField(

@@ -9,6 +9,16 @@ MILESTONE_STATUSES = {
     "not_met": "Not met",
 }
 
+# The OCDS milestoneType codes that apply to a signed contract's milestones.
+MILESTONE_TYPES = {
+    "delivery": "Delivery",
+    "reporting": "Reporting",
+    "financing": "Financing (payment)",
+    "assessment": "Assessment",
+    "approval": "Approval",
+    "engagement": "Engagement",
+}
+
 
 class Milestone(db.Model):
     """A deliverable with a due date."""
@@ -20,6 +30,7 @@ class Milestone(db.Model):
     title = db.Column(db.String(255), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
     due_date = db.Column(db.Date, nullable=False)
+    milestone_type = db.Column(db.String(16), nullable=False, default="delivery", server_default="delivery")
     status = db.Column(db.String(16), nullable=False, default="scheduled")
     completed_on = db.Column(db.Date)
     payment_linked = db.Column(db.Boolean, nullable=False, default=False)
@@ -32,6 +43,10 @@ class Milestone(db.Model):
     @property
     def status_label(self):
         return MILESTONE_STATUSES.get(self.status, self.status)
+
+    @property
+    def type_label(self):
+        return MILESTONE_TYPES.get(self.milestone_type, self.milestone_type)
 
     def __repr__(self):
         return f"<Milestone {self.title} {self.due_date}>"

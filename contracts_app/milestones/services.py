@@ -1,13 +1,13 @@
 """Milestones: create and update. Services own the transaction and refresh contract health."""
 from contracts_app.audit.services import record, snapshot
-from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
+from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES, Milestone
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
 from contracts_app.metrics import status
 
-FIELDS = ("title", "description", "due_date", "status", "completed_on", "payment_linked", "notes")
+FIELDS = ("title", "description", "due_date", "milestone_type", "status", "completed_on", "payment_linked", "notes")
 COMPLETED = ("met", "partially_met")
 
 
@@ -32,6 +32,8 @@ def milestone_problems(values, today=None):
         add("title", f"Use at most {max_length(Milestone.title)} characters.")
     if values.get("due_date") is None:
         add("due_date", "Give the due date.")
+    if values.get("milestone_type", "delivery") not in MILESTONE_TYPES:
+        add("milestone_type", "Choose one of: " + ", ".join(MILESTONE_TYPES.values()) + ".")
     state = values.get("status")
     completed_on = values.get("completed_on")
     if state not in MILESTONE_STATUSES:
@@ -56,6 +58,8 @@ def _apply(milestone, values):
             value = (value or "").strip()
         elif name == "payment_linked":
             value = bool(value)
+        elif name == "milestone_type":
+            value = value or "delivery"
         setattr(milestone, name, value)
 
 

@@ -19,18 +19,28 @@ How the tracker maps onto OCDS (see also the README):
 - Contract status: draft -> pending, active -> active, completed and terminated -> terminated
   (OCDS "terminated" covers a contract that came to a close, completed or ended early).
 - Archived public contracts stay in the package, so that a portal that already holds them
-  learns they were withdrawn: one archived before it came to a close (draft or active) is
-  published as ``cancelled`` (its award too); a completed or terminated one stays
-  ``terminated``. Either way the description says when it was withdrawn from the tracker.
-- Buyer: the department, named "<CITY_NAME>, <department>", party id "dept-<slug>", role buyer.
-  Supplier: the vendor, party id "vendor-<id>", role supplier (no contact details: they are
-  people's names and addresses). One award per contract (``contracts[].awardID`` is required)
-  carries the supplier.
+  learns they were withdrawn. OCDS "cancelled" means cancelled before signature: an archived
+  draft is published as ``cancelled`` (its award too); an archived contract that was signed
+  (active, completed or terminated) is ``terminated``, its award staying ``active``. Either way
+  the description says when it was withdrawn from the tracker.
+- A contract made non-public leaves the package with no final release: the switch exists for
+  contracts that should not have been published (confidential terms, a data-entry mistake), and
+  a release that kept its ocid, title and dates would keep publishing what was withdrawn.
+  Portals that harvested it earlier keep their copy; the city removes it there by hand.
+- Buyer: the department, named "<CITY_NAME>, <department>", party id "dept-<department id>" (a
+  stable id: renaming the department keeps it the same buyer), role buyer.
+  Supplier: the vendor, party id "vendor-<id>", role supplier, with its identifier (the
+  org-id.guide scheme and id, its name as legalName) and the organisation's address when they
+  are recorded; never its contact (a person's name and email). One award per contract
+  (``contracts[].awardID`` is required) carries the supplier, with the award date; the contract
+  carries ``dateSigned``.
 - ``planning.rationale``: the problem and desired outcomes. The priorities: the additional
   classifications (scheme ``X-RDC-PRIORITY``, id = priority id) of the contract's one item.
   Kind, reference, department and payment structure and terms: the contract description.
-- Milestones: ``contracts[].implementation.milestones`` (ids = milestone ids; due date at the
-  end of the due day, dateMet at the start of the completion day, in CITY_TIMEZONE).
+- Milestones: ``contracts[].implementation.milestones`` (ids = milestone ids; their type from the
+  milestoneType codelist; due date at the end of the due day, dateMet at the start of the
+  completion day in CITY_TIMEZONE, only once met (a partially met milestone has no dateMet),
+  dateModified the last change).
 - Metrics: ``contracts[].agreedMetrics`` hold, per metric, the baseline (observationType
   baseline) and the targets (observationType target): the final target on the term's last day
   (increase, decrease), held over the whole term (maintain; range as low and high bounds), and
@@ -42,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from datetime import datetime, time, timezone
 from decimal import Decimal
@@ -103,12 +112,18 @@ def release_package(now=None) -> dict:
     releases = [_release(contract, data, config) for contract, data in _load()]
     published = max((r["date"] for r in releases), default=_timestamp(now))
     package = {
-        "uri": config["APP_BASE_URL"].rstrip("/") + PACKAGE_PATH,
+        "uri": config.get("OCDS_PACKAGE_URI") or config["APP_BASE_URL"].rstrip("/") + PACKAGE_PATH,
         "version": OCDS_VERSION,
         "extensions": [METRICS_EXTENSION],
         "publishedDate": published,
-        "publisher": _drop_empty({"name": config["OCDS_PUBLISHER_NAME"], "uri": config["OCDS_PUBLISHER_URI"]}),
+        "publisher": _drop_empty({
+            "name": config["OCDS_PUBLISHER_NAME"],
+            "scheme": config.get("OCDS_PUBLISHER_SCHEME"),
+            "uid": config.get("OCDS_PUBLISHER_UID"),
+            "uri": config["OCDS_PUBLISHER_URI"],
+        }),
         "license": config["OCDS_LICENSE"] or None,
+        "publicationPolicy": config.get("OCDS_PUBLICATION_POLICY_URL") or None,
         "releases": releases,
     }
     return _drop_empty(package, keep=("releases",))
@@ -235,8 +250,20 @@ def _aware(value):
 def _release(contract, data, config):
     tz = ZoneInfo(config["CITY_TIMEZONE"])
     ocid = f"{config['OCDS_OCID_PREFIX']}-{contract.id}"
-    buyer = {"id": "dept-" + _slug(contract.department), "name": f"{config['CITY_NAME']}, {contract.department}"}
+    buyer = {"id": f"dept-{contract.department_id}", "name": f"{config['CITY_NAME']}, {contract.department}"}
     supplier = {"id": f"vendor-{data.vendor.id}", "name": data.vendor.name}
+    supplier_party = _drop_empty(dict(
+        supplier,
+        identifier=_identifier(data.vendor),
+        address=_drop_empty({
+            "streetAddress": data.vendor.street_address,
+            "locality": data.vendor.locality,
+            "region": data.vendor.region,
+            "postalCode": data.vendor.postal_code,
+            "countryName": data.vendor.country_name,
+        }),
+        roles=["supplier"],
+    ))
     status = _contract_status(contract)
     value = _drop_empty({"amount": _number(contract.value), "currency": contract.currency})
     implementation = _drop_empty({
@@ -251,6 +278,7 @@ def _release(contract, data, config):
         "description": _description(contract, tz),
         "status": status,
         "period": _period(contract.start_date, contract.end_date, tz),
+        "dateSigned": _day_start(contract.signed_on, tz) if contract.signed_on else None,
         "value": value,
         "items": [_item(contract, data.priorities)],
         "agreedMetrics": [_agreed_metric(m, contract, data.targets[m.id], tz) for m in data.metrics],
@@ -268,13 +296,14 @@ def _release(contract, data, config):
         "language": "en",
         "tag": tags,
         "initiationType": "tender",
-        "parties": [dict(buyer, roles=["buyer"]), dict(supplier, roles=["supplier"])],
+        "parties": [dict(buyer, roles=["buyer"]), supplier_party],
         "buyer": buyer,
         "planning": planning,
         "awards": [_drop_empty({
             "id": str(contract.id),
             "title": contract.title,
             "status": "cancelled" if status == "cancelled" else AWARD_STATUS.get(contract.status),
+            "date": _day_start(contract.awarded_on, tz) if contract.awarded_on else None,
             "value": value,
             "suppliers": [supplier],
         })],
@@ -287,9 +316,16 @@ def _release(contract, data, config):
 
 def _contract_status(contract):
     status = CONTRACT_STATUS.get(contract.status)
-    if contract.is_archived and status in ("pending", "active"):
-        return "cancelled"
+    if contract.is_archived:
+        # Withdrawn: before signature that is a cancellation; after it, a termination.
+        return "cancelled" if status == "pending" else "terminated"
     return status
+
+
+def _identifier(vendor):
+    if not (vendor.identifier_scheme and vendor.identifier):
+        return None
+    return {"scheme": vendor.identifier_scheme, "id": vendor.identifier, "legalName": vendor.name}
 
 
 def _rationale(contract):
@@ -328,14 +364,18 @@ def _milestone(milestone, tz):
     description = milestone.description.strip()
     if milestone.payment_linked:
         description = (description + " Payment is linked to this milestone.").strip()
+    if milestone.status == "partially_met" and milestone.completed_on:
+        description = (description + f" Partially met on {milestone.completed_on.isoformat()}.").strip()
     return _drop_empty({
         "id": str(milestone.id),
         "title": milestone.title,
-        "type": "delivery",
+        "type": milestone.milestone_type or "delivery",
         "description": description,
         "status": MILESTONE_STATUS.get(milestone.status),
         "dueDate": _day_end(milestone.due_date, tz),
-        "dateMet": _day_start(milestone.completed_on, tz) if milestone.completed_on else None,
+        # OCDS: dateMet is when the milestone was met; a partial completion is not that.
+        "dateMet": _day_start(milestone.completed_on, tz) if milestone.status == "met" and milestone.completed_on else None,
+        "dateModified": _timestamp(milestone.updated_at) if milestone.updated_at else None,
     })
 
 
@@ -454,10 +494,6 @@ def _number(value):
 def _plain(value):
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _slug(text):
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "department"
 
 
 def _content_hash(release):

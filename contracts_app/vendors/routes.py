@@ -27,6 +27,9 @@ VENDOR_ENDPOINTS = {
     "vendors.home", "vendors.contract", "vendors.submit", "vendors.invitation", "auth.logout", "static",
     # Their own submissions' evidence files (permissions.can_view_attachment decides which).
     "attachments.download",
+    # The single sign-on start and callback (open to anyone signed out; a signed-in visitor is
+    # only sent home by them).
+    "auth.oidc_login", "auth.oidc_callback",
 }
 
 

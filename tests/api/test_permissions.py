@@ -39,6 +39,7 @@ def requests_for(city, priority_id):
             "payment_terms": "Monthly", "problem": "Dark streets", "outcomes": "Lit streets", "priority_ids": [priority_id],
         }, PO, 201),
         ("PATCH", f"/contracts/{c}", {"title": "Renamed"}, PO, 200),
+        ("PATCH", f"/vendors/{city.contract.vendor_id}", {"locality": "Springfield"}, PO, 200),
         ("POST", f"/contracts/{c}/metrics", {"name": "Wait", "unit": "days", "direction": "decrease",
                                              "baseline_value": 60, "target_value": 40}, PO, 201),
         ("POST", f"/metrics/{m}/readings", {"period_start": next_month(city.start), "value": 22}, PO_AND_OWN_CM, 201),

@@ -232,3 +232,97 @@ def test_it_archives_with_a_reason_and_never_deletes(officer, form_data, db, use
 def test_it_answers_404_for_unknown_contracts(officer):
     for url in ("/contracts/999999", "/contracts/999999/edit", "/contracts/999999/archive", "/vendors/999999"):
         assert officer.get(url).status_code == 404
+
+
+# --- award and signature dates, vendor identifiers and addresses (OCDS) ------------------------
+
+
+def test_it_records_the_award_and_signature_dates(officer, form_data, db):
+    response = officer.post("/contracts/new", data=form_data(awarded_on="2025-05-20", signed_on="2025-06-02"))
+    assert response.status_code == 302
+    contract = db.session.scalar(select(Contract))
+    assert (contract.awarded_on, contract.signed_on) == (date(2025, 5, 20), date(2025, 6, 2))
+    page = officer.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "20 May 2025" in page and "2 Jun 2025" in page
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"awarded_on": "2025-06-02", "signed_on": "2025-05-20"}, "The contract cannot be signed before it was awarded."),
+        ({"signed_on": "2100-01-01"}, "The date of signature cannot be in the future"),
+        ({"awarded_on": "2100-01-01"}, "The date of award cannot be in the future"),
+        ({"awarded_on": "1850-01-01"}, "Use a date of award from 1900 to 2199."),
+        ({"signed_on": "20 May"}, "Enter a date as YYYY-MM-DD"),
+    ],
+)
+def test_it_refuses_bad_award_and_signature_dates(officer, form_data, db, overrides, message):
+    response = officer.post("/contracts/new", data=form_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert count(db, Contract) == 0
+
+
+@pytest.fixture
+def vendor_form(factory):
+    vendor = factory.make_vendor(name="Harbor Light Services", contact_name="Dana Reyes")
+
+    def make(**overrides):
+        data = {
+            "name": "Harbor Light Services", "contact_name": "Dana Reyes", "contact_email": "",
+            "identifier_scheme": "us-ein", "identifier": "12-3456789", "street_address": "100 Main St",
+            "locality": "Springfield", "region": "IL", "postal_code": "62701", "country_name": "United States",
+        }
+        data.update(overrides)
+        return data
+
+    make.vendor = vendor
+    return make
+
+
+def test_it_records_a_vendor_identifier_and_address(officer, vendor_form, db):
+    vendor = vendor_form.vendor
+    response = officer.post(f"/vendors/{vendor.id}/edit", data=vendor_form())
+    assert response.status_code == 302
+    db.session.refresh(vendor)
+    assert (vendor.identifier_scheme, vendor.identifier) == ("US-EIN", "12-3456789")
+    assert vendor.address_parts == ["100 Main St", "Springfield", "IL", "62701", "United States"]
+    page = officer.get(f"/vendors/{vendor.id}").get_data(as_text=True)
+    assert "US-EIN 12-3456789" in page and "100 Main St, Springfield, IL, 62701, United States" in page
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "vendor"))
+    assert event.before["identifier"] is None and event.after["identifier"] == "12-3456789"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"identifier": ""}, "Give both the identifier scheme and the identifier, or neither."),
+        ({"identifier_scheme": ""}, "Give both the identifier scheme and the identifier, or neither."),
+        ({"identifier_scheme": "EIN"}, "Use an org-id.guide code"),
+        ({"postal_code": "6" * 21}, "Field cannot be longer than 20 characters."),
+    ],
+)
+def test_it_refuses_a_bad_vendor_identifier_and_changes_nothing(officer, vendor_form, db, overrides, message):
+    vendor = vendor_form.vendor
+    response = officer.post(f"/vendors/{vendor.id}/edit", data=vendor_form(**overrides))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    db.session.refresh(vendor)
+    assert vendor.identifier is None and vendor.street_address is None
+
+
+def test_two_vendors_cannot_share_an_identifier(officer, vendor_form, factory, db):
+    factory.make_vendor(name="Bright Path Inc", identifier_scheme="US-EIN", identifier="12-3456789")
+    vendor = vendor_form.vendor
+    response = officer.post(f"/vendors/{vendor.id}/edit", data=vendor_form())
+    assert "Bright Path Inc already has identifier US-EIN 12-3456789." in response.get_data(as_text=True)
+    db.session.refresh(vendor)
+    assert vendor.identifier is None
+
+
+def test_only_procurement_officers_edit_vendors(client_as, vendor_form, db):
+    vendor = vendor_form.vendor
+    response = client_as("contract_manager").post(f"/vendors/{vendor.id}/edit", data=vendor_form())
+    assert response.status_code == 403
+    db.session.refresh(vendor)
+    assert vendor.identifier is None

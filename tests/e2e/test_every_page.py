@@ -44,7 +44,8 @@ DEMO_USERS = {
 # The home page sends each role to its own page; a moved page sends its old address to the new.
 KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
-NOT_PAGES = {"static", "auth.logout", "attachments.download"}  # (a download: tests/attachments)
+# (a download: tests/attachments; the single sign-on callback: a redirect, tests/auth/test_single_sign_on.py)
+NOT_PAGES = {"static", "auth.logout", "attachments.download", "auth.oidc_callback"}
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it

@@ -8,7 +8,7 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from contracts_app.auth.services import create_user
-from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.extensions import db
 from contracts_app.management.sweep import sweep
 from contracts_app.metrics import rules
@@ -27,7 +27,7 @@ def _seed(app):
         start = rules.add_months(date(today.year, today.month, 1), -1)
         contract = Contract(
             reference="HS-2025-014", title="Street outreach", department="Human Services",
-            vendor=Vendor(name="Harbor Light Services"), value=Decimal("1200000"), currency="USD",
+            department_row=Department(name="Human Services"), vendor=Vendor(name="Harbor Light Services"), value=Decimal("1200000"), currency="USD",
             start_date=start, end_date=rules.add_months(start, 24) - timedelta(days=1), status="active",
             payment_structure="performance_based", payment_terms="10% withheld", problem="p", outcomes="o",
             contract_manager_id=ben.id, priorities=[Priority(name="Homelessness", outcome="25% fewer")],

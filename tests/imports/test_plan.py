@@ -69,7 +69,7 @@ def test_it_lists_every_error_by_row_and_column(import_city, factory, users):
     assert _message(plan, 8, "metric_target_value") == "For an increase the final target must be above the baseline (18)."
     assert "per-period targets are not used" in _message(plan, 9, "metric_period_targets")
     assert "2026-01-15 does not start a reporting period" in _message(plan, 10, "metric_period_targets")
-    assert "no name in the header row" in _message(plan, 12, "column AK")
+    assert "no name in the header row" in _message(plan, 12, f"column {column_letter(len(NAMES))}")
 
 
 @pytest.mark.parametrize("text, row, column, fragment", [
@@ -162,3 +162,28 @@ def test_it_applies_the_contract_services_value_rules_before_writing(import_city
     plan = build_plan(to_csv([contract_only(**changes)]), import_city["procurement_officer"])
     assert not plan.ok
     assert _message(plan, 2, column).startswith(message)
+
+
+def test_it_reads_the_award_and_signature_dates(import_city, users):
+    rows = [
+        contract_only(reference="AW-1", awarded_on="2025-05-20", signed_on="2025-06-02"),
+        contract_only(reference="AW-2"),
+    ]
+    plan = build_plan(to_csv(rows), users["procurement_officer"])
+    assert plan.ok, plan.errors
+    dated, undated = plan.contracts
+    assert (dated.data["awarded_on"], dated.data["signed_on"]) == (date(2025, 5, 20), date(2025, 6, 2))
+    assert (undated.data["awarded_on"], undated.data["signed_on"]) == (None, None)
+
+
+def test_it_refuses_bad_award_and_signature_dates(import_city, users):
+    rows = [
+        contract_only(reference="AW-1", awarded_on="2025-06-02", signed_on="2025-05-20"),
+        contract_only(reference="AW-2", awarded_on="20/05/2025"),
+        contract_only(reference="AW-3", signed_on="2100-01-01"),
+    ]
+    plan = build_plan(to_csv(rows), users["procurement_officer"])
+    assert not plan.ok and plan.contracts == []
+    assert _where(plan) == {(2, "signed_on"), (3, "awarded_on"), (4, "signed_on")}
+    assert _message(plan, 2, "signed_on") == "The contract cannot be signed before it was awarded."
+    assert "cannot be in the future" in _message(plan, 4, "signed_on")

@@ -96,6 +96,7 @@ def test_it_counts_a_partially_met_milestone_as_at_risk(po, contract):
         ({"status": "met", "completed_on": "FUTURE"}, "The completion date cannot be in the future"),
         ({"status": "scheduled", "completed_on": "PAST"}, "A scheduled milestone has no completion date"),
         ({"status": "finished"}, "Choose one of: Scheduled, Met, Partially met, Not met."),
+        ({"milestone_type": "party"}, "Choose one of: Delivery, Reporting, Financing (payment), Assessment"),
         ({"title": ""}, "Give the milestone a title."),
         ({"title": "x" * 256}, "Field cannot be longer than 255 characters."),
         ({"due_date": ""}, "Give the due date."),
@@ -202,3 +203,18 @@ def test_it_drops_nul_characters_from_a_milestone(po, contract):
     assert response.status_code == 302
     milestone = db.session.scalar(select(Milestone))
     assert (milestone.title, milestone.notes) == ("Kick-off", "x")
+
+
+def test_it_records_the_milestone_type(po, contract):
+    response = po.post(f"/contracts/{contract.id}/milestones/new", data=form(milestone_type="reporting"))
+    assert response.status_code == 302
+    milestone = db.session.scalar(select(Milestone))
+    assert milestone.milestone_type == "reporting"
+    assert "Reporting" in po.get(f"/contracts/{contract.id}").get_data(as_text=True)
+
+
+def test_a_milestone_without_a_type_is_a_delivery(po, contract):
+    data = form()
+    data.pop("milestone_type", None)
+    po.post(f"/contracts/{contract.id}/milestones/new", data=data)
+    assert db.session.scalar(select(Milestone)).milestone_type == "delivery"

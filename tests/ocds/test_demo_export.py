@@ -107,7 +107,7 @@ def test_it_publishes_baselines_targets_and_readings_as_observations(package):
     assert "dimensions" not in august
     assert len(observed[str(placements.id)]["observations"]) == len(placements.readings)
     assert {p["id"]: p["roles"] for p in release["parties"]} == {
-        "dept-human-services": ["buyer"], f"vendor-{contract.vendor_id}": ["supplier"],
+        f"dept-{contract.department_id}": ["buyer"], f"vendor-{contract.vendor_id}": ["supplier"],
     }
     assert release["planning"]["rationale"].startswith("Problem: People living outside")
     assert "Performance-based" in block["description"] and "10% of each quarterly payment" in block["description"]

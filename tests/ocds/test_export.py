@@ -42,9 +42,11 @@ STATUS_CASES = [
     ("active", False, "active", "active"),
     ("completed", False, "terminated", "active"),
     ("terminated", False, "terminated", "active"),
+    # Withdrawn before signature is a cancellation; a signed contract withdrawn is terminated.
     ("draft", True, "cancelled", "cancelled"),
-    ("active", True, "cancelled", "cancelled"),
+    ("active", True, "terminated", "active"),
     ("completed", True, "terminated", "active"),
+    ("terminated", True, "terminated", "active"),
 ]
 
 
@@ -175,9 +177,13 @@ def test_it_exports_milestones_and_priorities(factory):
     block = release_of(release_package(now=NOW), contract)["contracts"][0]
     milestones = block["implementation"]["milestones"]
     assert [m["status"] for m in milestones] == ["met", "scheduled", "partiallyMet", "notMet"]
-    met = milestones[0]
+    met, _scheduled, partial, _not_met = milestones
     assert met["dueDate"] == "2025-12-31T23:59:59-06:00" and met["dateMet"] == "2025-12-20T00:00:00-06:00"
     assert met["description"] == "Payment is linked to this milestone." and met["type"] == "delivery"
+    assert met["dateModified"] == "2026-01-15T12:00:00Z"
+    # dateMet means met: a partial completion keeps its date in the words only.
+    assert "dateMet" not in partial and partial["description"] == "Partially met on 2026-01-05."
+    assert all("dateMet" not in m for m in milestones[1:])
     assert [m["id"] for m in milestones] == [str(m.id) for m in contract.milestones]
     (priority,) = contract.priorities
     assert block["items"][0]["additionalClassifications"] == [
@@ -206,3 +212,57 @@ def test_it_runs_the_same_number_of_queries_for_one_contract_or_many(factory):
         package = release_package(now=NOW)
     assert len(package["releases"]) == 5
     assert five.count == one.count <= 10
+
+
+def test_it_publishes_milestone_types(factory):
+    contract = full_contract(factory)
+    for kind in ("reporting", "financing"):
+        factory.make_milestone(contract, milestone_type=kind, due_date=date(2026, 2, 1))
+    package = release_package(now=NOW)
+    assert schema_errors(package) == []
+    types = [m["type"] for m in release_of(package, contract)["contracts"][0]["implementation"]["milestones"]]
+    assert types == ["delivery", "reporting", "financing"]
+
+
+def test_it_publishes_the_supplier_identifier_address_and_the_award_and_signature_dates(factory):
+    contract = full_contract(factory, awarded_on=date(2025, 5, 20), signed_on=date(2025, 6, 2))
+    vendor = contract.vendor
+    vendor.identifier_scheme, vendor.identifier = "US-EIN", "12-3456789"
+    vendor.street_address, vendor.locality, vendor.region = "100 Main St", "Springfield", "IL"
+    vendor.postal_code, vendor.country_name = "62701", "United States"
+    vendor.contact_name, vendor.contact_email = "Dana Reyes", "dana@harbor.example"
+    bare = full_contract(factory)
+    from contracts_app.extensions import db
+    db.session.commit()
+
+    package = release_package(now=NOW)
+    assert schema_errors(package) == []
+    release = release_of(package, contract)
+    supplier = next(p for p in release["parties"] if p["roles"] == ["supplier"])
+    assert supplier["identifier"] == {"scheme": "US-EIN", "id": "12-3456789", "legalName": vendor.name}
+    assert supplier["address"] == {
+        "streetAddress": "100 Main St", "locality": "Springfield", "region": "IL", "postalCode": "62701",
+        "countryName": "United States",
+    }
+    assert "Dana Reyes" not in str(package) and "dana@harbor.example" not in str(package)
+    assert release["awards"][0]["date"] == "2025-05-20T00:00:00-05:00"
+    assert release["contracts"][0]["dateSigned"] == "2025-06-02T00:00:00-05:00"
+    # Nothing recorded, nothing published (OCDS omits what it does not know).
+    other = release_of(package, bare)
+    other_supplier = next(p for p in other["parties"] if p["roles"] == ["supplier"])
+    assert "identifier" not in other_supplier and "address" not in other_supplier
+    assert "date" not in other["awards"][0] and "dateSigned" not in other["contracts"][0]
+
+
+def test_the_package_names_its_public_address_publisher_identifier_and_policy(app, factory):
+    full_contract(factory)
+    app.config.update(
+        OCDS_PACKAGE_URI="https://data.springfield.gov/ocds/release-package.json",
+        OCDS_PUBLISHER_SCHEME="US-EIN", OCDS_PUBLISHER_UID="37-6000999",
+        OCDS_PUBLICATION_POLICY_URL="https://data.springfield.gov/ocds/policy",
+    )
+    package = release_package(now=NOW)
+    assert schema_errors(package) == []
+    assert package["uri"] == "https://data.springfield.gov/ocds/release-package.json"
+    assert package["publisher"]["scheme"] == "US-EIN" and package["publisher"]["uid"] == "37-6000999"
+    assert package["publicationPolicy"] == "https://data.springfield.gov/ocds/policy"

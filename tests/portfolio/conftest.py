@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import pytest
 
-from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
+from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Department, Vendor
 from contracts_app.management.models import CheckIn, Flag
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.portfolio.models import HealthSnapshot
@@ -152,6 +152,12 @@ def make_city_builder(db):
     """Return build(n): add n contracts to one growing city and return the City."""
     city = City()
     state = {"next": 0}
+    departments = {}
+
+    def department(name):
+        if name not in departments:
+            departments[name] = Department(name=name)
+        return departments[name]
 
     def build(n):
         if not city.priorities:
@@ -170,6 +176,7 @@ def make_city_builder(db):
                 reference=f"CITY-{i:05d}",
                 title=f"City contract {i}",
                 department=CityPattern.department(i),
+                department_row=department(CityPattern.department(i)),
                 vendor=city.vendors[CityPattern.vendor_index(i)],
                 kind="contract",
                 value=CityPattern.value(i),
