@@ -126,6 +126,7 @@ def test_hsts_is_sent_on_https_in_production_only(tmp_path, monkeypatch):
 
     class Production(ProductionConfig):
         SECRET_KEY = "x" * 32
+        OCDS_OCID_PREFIX = "ocds-test01"
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
         SQLALCHEMY_ENGINE_OPTIONS = {}
 

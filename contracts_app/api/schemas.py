@@ -155,7 +155,9 @@ class VendorPatchSchema(Schema):
     contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email))
     identifier_scheme = Text(
         allow_none=True, max_length=max_length(Vendor.identifier_scheme),
-        metadata={"description": "An org-id.guide scheme, e.g. US-EIN; give it with identifier.", "pattern": IDENTIFIER_SCHEME_PATTERN},
+        # Empty clears it; the text as sent, so no spaces around it.
+        pattern="^$|" + IDENTIFIER_SCHEME_PATTERN, pattern_error=IDENTIFIER_SCHEME_MESSAGE,
+        metadata={"description": "An org-id.guide scheme, e.g. US-EIN; give it with identifier."},
     )
     identifier = Text(allow_none=True, max_length=max_length(Vendor.identifier))
     street_address = Text(allow_none=True, max_length=max_length(Vendor.street_address))
@@ -166,9 +168,6 @@ class VendorPatchSchema(Schema):
 
     @validates_schema
     def _check(self, data, **kwargs):
-        scheme = data.get("identifier_scheme")
-        if scheme and not re.match(IDENTIFIER_SCHEME_PATTERN, scheme):
-            raise ValidationError({"identifier_scheme": [IDENTIFIER_SCHEME_MESSAGE]})
         email = data.get("contact_email")
         if email:
             try:
