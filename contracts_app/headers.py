@@ -21,6 +21,7 @@ session and remember-me cookies are set from config/settings.py.
 """
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_talisman import Talisman
 
 # Each directive's sources. 'self' is the app's own origin.
@@ -50,12 +51,22 @@ def content_security_policy(config):
     return policy
 
 
+class _Talisman(Talisman):
+    """Talisman with the policy computed from the app's settings on each request, so that it
+    follows OIDC_ISSUER wherever the settings come from (tests change them after create_app)."""
+
+    def _get_local_options(self):
+        options = dict(super()._get_local_options())
+        options["content_security_policy"] = content_security_policy(current_app.config)
+        return options
+
+
 def init_headers(app):
     """Attach the security headers to every response of ``app``.
 
     One Talisman per app (it keeps its options on itself, and the tests build many apps)."""
     config = app.config
-    talisman = Talisman()
+    talisman = _Talisman()
     app.extensions["talisman"] = talisman
     talisman.init_app(
         app,

@@ -163,6 +163,14 @@ def test_the_sign_in_provider_may_receive_the_sign_in_form():
     assert content_security_policy({})["form-action"] == "'self'"
 
 
+
+def test_the_policy_follows_the_sign_in_provider_setting(app, client):
+    # Chrome applies form-action to the redirect after the single sign-on button's POST.
+    assert policy_of(client.get("/login"))["form-action"] == "'self'"
+    app.config["OIDC_ISSUER"] = "https://login.example.org/realms/city"
+    assert policy_of(client.get("/login"))["form-action"] == "'self' https://login.example.org"
+
+
 def test_the_policy_forbids_inline_script_and_style(client):
     policy = policy_of(client.get("/login"))
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
