@@ -38,6 +38,7 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 
+
 def content_security_policy(config):
     """The policy for this app's settings: the OpenID Connect provider (``OIDC_ISSUER``), when
     there is one, may receive the sign-in form's redirect (Chrome applies form-action to the

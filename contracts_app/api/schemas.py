@@ -4,7 +4,6 @@ Request schemas check shape and type (a 422 names each bad field); the services 
 the domain rules, as they do for the web forms. Response schemas are dumped from the models.
 Decimals go out as strings ("21.5") so that no client loses precision to binary floats.
 """
-import re
 from decimal import Decimal
 
 import pycountry
