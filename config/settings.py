@@ -37,6 +37,9 @@ def check_settings(config):
             f"OCDS_OCID_PREFIX must be 'ocds-' and six lower-case letters or digits, as registered with the "
             f"Open Contracting Partnership (e.g. ocds-a1b2c3), not {prefix!r}."
         )
+    hour = config.get("PUBLISH_HOUR", 2)
+    if not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise RuntimeError(f"PUBLISH_HOUR must be an hour of the day, 0 to 23, not {hour!r}.")
 
 
 class BaseConfig:
@@ -131,6 +134,22 @@ class BaseConfig:
     SCHEDULER_DISPATCH_SECONDS = _int("SCHEDULER_DISPATCH_SECONDS", 60)
     SCHEDULER_REMINDER_MINUTES = _int("SCHEDULER_REMINDER_MINUTES", 60)
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 300)
+    # Admins are warned (operations page, dashboard, My work) and /metrics says rdc_scheduler_stale
+    # when no scheduler job has started for this long: the scheduler process is not running.
+    SCHEDULER_STALE_MINUTES = _int("SCHEDULER_STALE_MINUTES", 120)
+
+    # Operations. /metrics (Prometheus) answers only with "Authorization: Bearer <METRICS_TOKEN>";
+    # unset, /metrics answers 404 as if it did not exist.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host: trust them from this many
+    # proxies (werkzeug ProxyFix), so request.remote_addr is the client's (the sign-in
+    # per-address throttle) and links are https. Off without a proxy: clients could forge them.
+    BEHIND_PROXY = _bool("BEHIND_PROXY")
+    PROXY_HOPS = _int("PROXY_HOPS", 1)
+    # One log line per request (request id, user id, route, status, duration) on the
+    # "rdc.requests" logger; on by default with LOG_FORMAT=json (config/log.py), where gunicorn's
+    # access log is the plain-text equivalent.
+    LOG_REQUESTS = _bool("LOG_REQUESTS", (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json")
 
     # Mail (used by the notifications feature).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -145,6 +164,10 @@ class BaseConfig:
     NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = _int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 600)
     NOTIFICATIONS_BACKOFF_BASE_SECONDS = _int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 60)
     NOTIFICATIONS_BACKOFF_MAX_SECONDS = _int("NOTIFICATIONS_BACKOFF_MAX_SECONDS", 21600)
+    # A notification the mail server refuses permanently (SMTP 5xx for its recipient or its
+    # message) is marked failed on this attempt, no longer retried, and listed on the
+    # operations page; temporary failures (4xx, server down) keep backing off.
+    NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS = _int("NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS", 3)
 
     # JSON API (/api/v1): page size when none is asked for, and the most one page may hold.
     API_PER_PAGE = _int("API_PER_PAGE", 50)
@@ -182,8 +205,17 @@ class BaseConfig:
     OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME") or CITY_NAME
     OCDS_PUBLISHER_URI = os.environ.get("OCDS_PUBLISHER_URI", "")
     OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/publicdomain/zero/1.0/")
+    # Open data published on a schedule (contracts_app/publish): the folder the nightly job writes
+    # (empty: "publish" in the instance folder; /public/data serves it), the hour it runs in the
+    # city's time zone, and the contact the data.json catalogue names (a team mailbox, not a
+    # person; the name defaults to "<CITY_NAME> open data", the address to MAIL_DEFAULT_SENDER,
+    # and the publication refuses an address that is not a real one).
+    PUBLISH_DIR = os.environ.get("PUBLISH_DIR") or None
+    PUBLISH_HOUR = _int("PUBLISH_HOUR", 2)
+    OPEN_DATA_CONTACT_NAME = os.environ.get("OPEN_DATA_CONTACT_NAME", "")
+    OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL", "")
     # The public address where the release package is published (the package's ``uri``); empty:
-    # the API's address, which needs a token.
+    # APP_BASE_URL + /public/data/release-package.json, where the nightly job's copy is served.
     OCDS_PACKAGE_URI = os.environ.get("OCDS_PACKAGE_URI", "")
     # The publisher's organisation identifier (an org-id.guide scheme such as US-EIN, and the id).
     OCDS_PUBLISHER_SCHEME = os.environ.get("OCDS_PUBLISHER_SCHEME", "")
@@ -194,6 +226,8 @@ class BaseConfig:
 
 class DevelopmentConfig(BaseConfig):
     DEBUG = _bool("FLASK_DEBUG", False)
+    # The demo city's open-data mailbox (its users are @demo.city too).
+    OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL") or "opendata@demo.city"
 
 
 class TestingConfig(BaseConfig):
@@ -201,6 +235,7 @@ class TestingConfig(BaseConfig):
     SECRET_KEY = "testing-secret"
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    OPEN_DATA_CONTACT_EMAIL = "opendata@demo.city"
 
 
 class ProductionConfig(BaseConfig):

@@ -20,6 +20,7 @@ from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.headers import init_headers
 from contracts_app.http import is_api_request, refuse_oversized_request
+from contracts_app.operations import observability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -63,15 +64,17 @@ def create_app(config=None):
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
 
-    # First of the request hooks, so that its after_request hook runs last, on every response.
+    # Before the features' request hooks, so that its after_request hook runs after theirs, on
+    # every response (observability's hooks put themselves outermost).
     init_headers(app)
     app.before_request(refuse_oversized_request)
     app.url_map.converters["int"] = IdConverter
+    observability.init_app(app)  # request ids, request log lines and metrics; ProxyFix behind a proxy
     app.before_request(refuse_nul_in_query)
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work", "attachments", "vendors",
+        "portfolio", "imports", "work", "attachments", "vendors", "operations", "public",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

@@ -19,7 +19,9 @@ from contracts_app.management.sweep import sweep
 from contracts_app.metrics.cli import status_cli
 from contracts_app.notifications.cli import notifications_cli, reminders_cli
 from contracts_app.ocds.cli import export_cli
+from contracts_app.operations import cli as operations_cli  # noqa: F401  (adds db backup / db restore)
 from contracts_app.portfolio.snapshots import record_current_month
+from contracts_app.publish.cli import publish_command
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -100,6 +102,6 @@ def sweep_command(now):
 def register_cli(app):
     for command in (
         users_cli, demo_cli, status_cli, notifications_cli, reminders_cli, sweep_command, tokens_cli, import_cli,
-        export_cli,
+        export_cli, publish_command,
     ):
         app.cli.add_command(command)

@@ -1,6 +1,7 @@
 """Small database helpers: the dialect's INSERT (for ON CONFLICT), batches that stay under the
 bound-parameter limit, the multi-row claim insert the sweep and the outbox use, and the end of
 a request's read-only transaction."""
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -44,11 +45,14 @@ def insert_many_ignoring_conflicts(model, rows, conflict_columns, returning):
     runs act once. On PostgreSQL a concurrent insert of the same key waits for the other
     transaction and then does nothing, so there is no race window. Rows go in the order given
     (two concurrent callers inserting sorted keys wait for each other instead of deadlocking).
-    Every row must carry the same keys. Sent in batches that stay under the parameter limit.
+    Every row must carry the same keys. SQLite: multi-row VALUES in batches that stay under the
+    parameter limit; PostgreSQL: one statement of column arrays (``_unnest_insert``).
     """
     if not rows:
         return []
     table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(_unnest_insert(table, rows, conflict_columns, returning)).all()
     statement = (
         dialect_insert(table)
         .on_conflict_do_nothing(index_elements=conflict_columns)
@@ -60,6 +64,31 @@ def insert_many_ignoring_conflicts(model, rows, conflict_columns, returning):
         statement.execution_options(insertmanyvalues_page_size=rows_per_statement(len(rows[0]))),
         rows,
     ).all()
+
+
+def _unnest_insert(table, rows, conflict_columns, returning):
+    """PostgreSQL: ``INSERT … SELECT … FROM unnest(:col1, :col2, …) WITH ORDINALITY ORDER BY
+    ordinality ON CONFLICT … DO NOTHING RETURNING …``: one statement whatever the number of
+    rows, one array parameter per column, the rows inserted in the order given.
+
+    The same claim as a multi-row VALUES (each row inserted or skipped on its key, only the
+    inserted ones returned), without its cost at scale: a VALUES batch of thousands of rows
+    carries tens of thousands of named parameters, which the driver rewrites with a regular
+    expression and the server parses and plans on every run (over a second of a first sweep
+    after a load: ~4,000 notifications, ~2,000 check-ins, ~1,600 flags).
+    """
+    names = list(rows[0])
+    arrays = [
+        bindparam(f"unnest_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+        for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names, with_ordinality="ordinality").render_derived()
+    return (
+        postgresql.insert(table)
+        .from_select(names, select(*(source.c[name] for name in names)).order_by(source.c.ordinality))
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(*(table.c[name] for name in returning))
+    )
 
 
 def end_read_only_transaction(exc=None):

@@ -26,6 +26,11 @@ def can_view_audit_log(user):
     return _signed_in(user) and user.role == ADMIN
 
 
+def can_view_operations(user):
+    """The operations page (scheduler heartbeat, outbox, failed notifications and retrying them)."""
+    return _signed_in(user) and user.role == ADMIN
+
+
 def can_edit_priorities(user):
     return _signed_in(user) and user.role in (ADMIN, CDO, PROCUREMENT_OFFICER)
 

@@ -107,6 +107,8 @@ def _config_for(url, **extra):
         SQLALCHEMY_DATABASE_URI = url
         SQLALCHEMY_ENGINE_OPTIONS = {}
         ATTACHMENTS_DIR = attachments_dir()
+        # Never the worktree's instance folder; the publication tests give each test its own.
+        PUBLISH_DIR = os.path.join(attachments_dir(), "publish")
 
     for key, value in extra.items():
         setattr(Config, key, value)

@@ -32,3 +32,49 @@ def test_a_read_only_request_keeps_the_connections_prepared_statements(app, db, 
         assert client.get(f"/contracts/{contract_id}").status_code == 200
     prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
     assert prepared > 0
+
+
+def _notification(user_id, key, now, **extra):
+    return dict(
+        recipient_id=user_id, kind="flag_opened", dedupe_key=key, subject=f"About {key}", body="", link="",
+        contract_id=None, flag_id=None, checkin_id=None, metric_id=None, period_start=None,
+        payload=extra.get("payload"), created_at=now, next_attempt_at=now, attempts=0,
+    )
+
+
+def test_the_claim_insert_returns_only_the_rows_it_inserted_in_the_order_given(db, factory):
+    from datetime import date, datetime, timezone
+
+    from contracts_app.db_utils import insert_many_ignoring_conflicts
+    from contracts_app.notifications.models import Notification
+
+    now = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+    user = factory.make_user("viewer")
+    existing = insert_many_ignoring_conflicts(
+        Notification, [_notification(user.id, "k2", now)], ["dedupe_key"], ["dedupe_key"]
+    )
+    assert existing == [("k2",)]
+
+    rows = [
+        _notification(user.id, "k3", now, payload={"kind": "off_track", "n": 1}),
+        _notification(user.id, "k1", now),
+        _notification(user.id, "k2", now),  # stored already: skipped
+        _notification(user.id, "k3", now),  # twice in one call: the first one counts
+        _notification(user.id, "k4", now),
+    ]
+    rows[4]["period_start"] = date(2026, 2, 1)
+    claimed = insert_many_ignoring_conflicts(Notification, rows, ["dedupe_key"], ["id", "dedupe_key"])
+
+    assert sorted(key for _, key in claimed) == ["k1", "k3", "k4"]
+    stored = db.session.execute(
+        select(Notification.dedupe_key, Notification.payload, Notification.period_start, Notification.created_at)
+        .where(Notification.dedupe_key != "k2").order_by(Notification.id)
+    ).all()
+    # Inserted in the order given (ids follow it), with the values of the first of each key.
+    assert [row.dedupe_key for row in stored] == ["k3", "k1", "k4"]
+    assert stored[0].payload == {"kind": "off_track", "n": 1}
+    assert stored[1].payload is None
+    assert stored[2].period_start == date(2026, 2, 1)
+    assert stored[0].created_at == now
+    assert insert_many_ignoring_conflicts(Notification, rows, ["dedupe_key"], ["dedupe_key"]) == []
+    assert insert_many_ignoring_conflicts(Notification, [], ["dedupe_key"], ["dedupe_key"]) == []

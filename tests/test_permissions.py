@@ -28,7 +28,9 @@ PRIORITY_EDITORS = {"admin", "cdo", "procurement_officer"}
 ADMIN = {"admin"}
 
 # endpoint -> (url template, roles allowed to GET it). None: POST-only, GET answers 405;
-# "redirect": every role is sent on (302); "moved": an earlier address (301).
+# "redirect": every role is sent on (302); "moved": an earlier address (301); "public": for
+# machines, no sign-in, the same answer for everyone (the health check: 200 or 503, JSON);
+# "open": a page for everyone, signed in or not (200).
 MATRIX = {
     "main.index": ("/", "redirect"),
     "auth.login": ("/login", "redirect"),
@@ -55,6 +57,9 @@ MATRIX = {
     "contracts.vendor_detail": ("/vendors/{vendor}", ALL),
     "contracts.vendor_edit": ("/vendors/{vendor}/edit", PO),
     "contracts.departments": ("/departments", ALL),
+    # Published for everyone, signed in or not (contracts_app/public); an unknown file is a 404.
+    "public.data_index": ("/public/data", "open"),
+    "public.data_file": ("/public/data/unknown.csv", "not_found"),
     "contracts.department_edit": ("/departments/{department}/edit", PO),
     "metrics.new": ("/contracts/{contract}/metrics/new", PO),
     "metrics.detail": ("/metrics/{metric}", ALL),
@@ -121,6 +126,12 @@ MATRIX = {
     "vendors.queue": ("/verification", PO_AND_OWN_CM),
     "vendors.accept": ("/submissions/{others_submission}/accept", None),
     "vendors.return_submission": ("/submissions/{others_submission}/return", None),
+    # Operations: the admins' page, and the endpoints for machines (tests/operations): /healthz
+    # without sign-in; /metrics needs its own token and does not exist while METRICS_TOKEN is unset.
+    "operations.index": ("/admin/operations", ADMIN),
+    "operations.retry_notification": ("/admin/operations/notifications/1/retry", None),
+    "operations.healthz": ("/healthz", "public"),
+    "operations.metrics": ("/metrics", "not_found"),
 }
 
 # Roles that reach the endpoint but find nothing there: a vendor contact may download files,
@@ -129,15 +140,16 @@ MATRIX = {
 NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
 
 # Who may POST to a POST-only endpoint, where it is not the procurement officer.
-WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN}
+WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN,
+           "operations.retry_notification": ADMIN}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
     endpoint: spec for endpoint, spec in MATRIX.items()
-    if spec[1] not in (ALL, "redirect", "moved", "not_found")
+    if spec[1] not in (ALL, "redirect", "moved", "not_found", "public", "open")
     # GET-only pages, and the inbox's own-notification writes (open to every role, tested in
     # tests/notifications) are not role-restricted writes.
-    and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "notifications.mark_read", "notifications.mark_all_read",
+    and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "operations.index", "notifications.mark_read", "notifications.mark_all_read",
                          "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
                          "vendors.home", "vendors.contract", "vendors.queue")
 }
@@ -229,8 +241,10 @@ def test_it_covers_every_route(app):
 def test_it_sends_anonymous_users_to_sign_in(client, ids, endpoint):
     url, allowed = MATRIX[endpoint]
     response = client.get(url.format(**ids))
-    if endpoint == "auth.login":
+    if endpoint == "auth.login" or allowed == "open":
         assert response.status_code == 200
+    elif allowed == "public":
+        assert response.status_code in (200, 503) and response.is_json
     elif allowed == "not_found":
         assert response.status_code == 404
     elif allowed is None:
@@ -246,8 +260,13 @@ def test_it_sends_anonymous_users_to_sign_in(client, ids, endpoint):
 def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
     url, allowed = MATRIX[endpoint]
     response = client_as(role).get(url.format(**ids))
+    if allowed == "public":
+        assert response.status_code in (200, 503) and response.is_json, f"{role} GET {url}"
+        return
     if allowed == "redirect":
         expected = 302
+    elif allowed == "open":
+        expected = 200
     elif allowed == "not_found":
         expected = 404
     elif allowed == "moved":  # a page's earlier address: a permanent redirect to the page

@@ -21,11 +21,13 @@ from contracts_app.permissions import roles_required
 # The invitation link is how a vendor contact first gets a password, so it works signed out.
 # The single sign-on start and callback are how a signed-out person signs in.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.oidc_login", "auth.oidc_callback", "static", "vendors.invitation"}
+# For machines: the load balancer's health check, and the Prometheus scrape (its own token).
+PUBLIC_ENDPOINTS |= {"operations.healthz", "operations.metrics"}
 
 
 def require_sign_in():
-    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
-        return None
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "public":
+        return None  # the sign-in pages, and what is published for everyone (contracts_app/public)
     if is_api_request():
         return None  # the API authenticates by token (contracts_app/api/setup.py), never by cookie
     if not current_user.is_authenticated:

@@ -74,6 +74,8 @@ def add_months(day: date, months: int) -> date:
     """``day`` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if day.day <= 28:  # every month has the day: no clamping (and no calendar look-up, which
+        return date(year, month, day.day)  # the sweep would make ~50,000 times a run)
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

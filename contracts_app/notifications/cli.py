@@ -19,7 +19,8 @@ def send_command(now):
         f"recipients: {counts['recipients']}, digests sent: {counts['digests_sent']}, "
         f"notifications sent: {counts['notifications_sent']}, failed: {counts['failed']}, "
         f"deferred: {counts['deferred']}, skipped (inactive users): {counts['skipped']}, "
-        f"cancelled (reminders answered): {counts['cancelled']}"
+        f"cancelled (reminders answered): {counts['cancelled']}, "
+        f"given up (refused permanently): {counts['given_up']}"
     )
 
 

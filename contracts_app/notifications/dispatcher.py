@@ -10,7 +10,11 @@ The pattern (../shared/DESIGN.md, "Exactly once"):
    Send one digest per recipient: everything due for a person goes in one email, so their
    reminders for several metrics arrive together, on the next run after they are queued.
 3. Mark the recipient's rows sent (``WHERE claim_token = token``) and commit; on failure release
-   the claim with ``attempts + 1`` and a later ``next_attempt_at`` (exponential backoff).
+   the claim with ``attempts + 1`` and a later ``next_attempt_at`` (exponential backoff). A
+   permanent refusal (SMTP 5xx for the recipient or the message) on the
+   ``NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS``-th attempt marks the rows failed instead
+   (``failed_at``): they are never claimed again unless an admin retries them
+   (operations page). Temporary failures (4xx, the server down) back off forever.
 4. A dispatcher that crashes after claiming leaves claimed, unsent rows; once the claim is older
    than ``NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS`` the next run claims them again.
 
@@ -32,7 +36,7 @@ from sqlalchemy.orm import joinedload
 
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from contracts_app.notifications.mail import MESSAGE_ERRORS, Mailer, MailServerError
+from contracts_app.notifications.mail import MESSAGE_ERRORS, Mailer, MailServerError, is_permanent_refusal
 from contracts_app.notifications.models import Notification
 from contracts_app.notifications.reminders import cancel_answered_reminders
 
@@ -58,10 +62,12 @@ def send_notifications(now=None):
     ``notifications_sent``, ``failed`` (digests not delivered), ``deferred`` (notifications put
     back for a later attempt), ``skipped`` (notifications of inactive users, marked done
     without email: they stay in the in-app inbox), ``cancelled`` (reminders whose reading came
-    in after they were queued: done without email, and marked read).
+    in after they were queued: done without email, and marked read), ``given_up`` (notifications
+    refused permanently for the last allowed time: marked failed, not retried).
     """
     now = now or utcnow()
-    counts = dict(recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0, cancelled=0)
+    counts = dict(recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0, cancelled=0,
+                  given_up=0)
     token = str(uuid.uuid4())
     if not claim_due(now, token):
         return counts
@@ -120,16 +126,17 @@ def send_notifications(now=None):
                 counts["digests_sent"] += 1
                 counts["notifications_sent"] += len(ids)
             else:
-                _retry_later(attempts_by_id, token, now, error)
+                given_up = _retry_later(attempts_by_id, token, now, error, permanent=is_permanent_refusal(error))
                 counts["failed"] += 1
-                counts["deferred"] += len(ids)
+                counts["deferred"] += len(ids) - given_up
+                counts["given_up"] += given_up
     return counts
 
 
 def claim_due(now, token):
     """Stamp every due, unclaimed notification with ``token`` and commit; return how many.
 
-    Due: not sent, ``next_attempt_at <= now``, and not claimed, or claimed longer ago than the
+    Due: not sent, not failed, ``next_attempt_at <= now``, and not claimed, or claimed longer ago than the
     claim timeout (its dispatcher crashed). The row conditions are repeated in the UPDATE's
     WHERE so that it claims only rows still claimable when it runs. On PostgreSQL the inner
     SELECT ... FOR UPDATE locks the rows in id order: a second dispatcher waits for the first to
@@ -139,6 +146,7 @@ def claim_due(now, token):
     stale = now - timedelta(seconds=int(current_app.config["NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS"]))
     claimable = (
         Notification.sent_at.is_(None),
+        Notification.failed_at.is_(None),
         or_(Notification.claimed_at.is_(None), Notification.claimed_at < stale),
     )
     due_ids = (
@@ -196,18 +204,31 @@ def _finish_without_email(ids, token, now):
     db.session.commit()
 
 
-def _retry_later(attempts_by_id, token, now, error):
-    """Release the claim, count the attempt and wait longer after each failure."""
+def max_permanent_attempts():
+    """How many permanent refusals (counting every attempt) a notification gets before it is
+    marked failed; at least 1."""
+    return max(1, int(current_app.config["NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS"]))
+
+
+def _retry_later(attempts_by_id, token, now, error, permanent=False):
+    """Release the claim, count the attempt and wait longer after each failure; a permanent
+    refusal on the last allowed attempt marks the rows failed instead. Returns how many were
+    marked failed."""
     text = (str(error) if isinstance(error, MailServerError) else f"{type(error).__name__}: {error}")[:1000]
     by_attempts = defaultdict(list)
     for notification_id, attempts in attempts_by_id.items():
         by_attempts[attempts].append(notification_id)
+    given_up = 0
     for attempts, ids in by_attempts.items():
-        _update(
-            ids, token, claimed_at=None, claim_token=None, attempts=Notification.attempts + 1,
-            last_error=text, next_attempt_at=now + backoff(attempts + 1),
-        )
+        released = dict(claimed_at=None, claim_token=None, attempts=Notification.attempts + 1, last_error=text)
+        if permanent and attempts + 1 >= max_permanent_attempts():
+            _update(ids, token, failed_at=now, **released)
+            given_up += len(ids)
+            logger.warning("Notifications %s refused permanently %s times, marked failed: %s", ids, attempts + 1, text)
+        else:
+            _update(ids, token, next_attempt_at=now + backoff(attempts + 1), **released)
     db.session.commit()
+    return given_up
 
 
 def _one_line(text):

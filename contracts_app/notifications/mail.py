@@ -18,6 +18,20 @@ MESSAGE_ERRORS = (
 )
 
 
+def is_permanent_refusal(error):
+    """True when the server refused this message for good: a 5xx reply to the recipient (RCPT)
+    or to the message (DATA). 4xx replies ("try again later"), connection problems and timeouts
+    are temporary. A refused *sender* is left temporary on purpose: it is the configuration's
+    fault (MAIL_DEFAULT_SENDER), would refuse every message alike, and is fixed by the operator,
+    after which the backed-off messages still go."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(500 <= int(code) < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPDataError):
+        return 500 <= int(error.smtp_code) < 600
+    return False
+
+
 class MailServerError(OSError):
     """The SMTP server could not be reached or used (connect, STARTTLS or login failed)."""
 

@@ -18,7 +18,8 @@ class Notification(db.Model):
 
     ``dedupe_key`` is unique: queuing the same news for the same person twice (two sweeps at
     once) inserts one row. The dispatcher claims a row (claimed_at / claim_token) before
-    sending, marks it sent after, or releases it with a later next_attempt_at on failure.
+    sending, marks it sent after, or releases it with a later next_attempt_at on failure;
+    after enough permanent refusals (SMTP 5xx) it is marked failed (failed_at), not claimed again.
     """
 
     __tablename__ = "notifications"
@@ -46,6 +47,9 @@ class Notification(db.Model):
     sent_at = db.Column(UTCDateTime, index=True)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_error = db.Column(db.Text)
+    # Given up: the mail server refused it permanently (a 5xx) NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS
+    # times. Never claimed again until an admin retries it (operations page).
+    failed_at = db.Column(UTCDateTime, index=True)
     # In-app inbox.
     read_at = db.Column(UTCDateTime)
 

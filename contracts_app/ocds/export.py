@@ -74,8 +74,10 @@ OCDS_VERSION = "1.1"
 METRICS_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_metrics_extension/1.1/extension.json"
 )
-# Where the JSON API serves the package (the package's ``uri``, under APP_BASE_URL).
-PACKAGE_PATH = "/api/v1/ocds/release-package.json"
+# Where the nightly publication serves the package to anyone (the package's ``uri``, under
+# APP_BASE_URL, unless OCDS_PACKAGE_URI names another public address); the JSON API serves the
+# same package on request, behind a token.
+PACKAGE_PATH = "/public/data/release-package.json"
 PRIORITY_SCHEME = "X-RDC-PRIORITY"
 
 CONTRACT_STATUS = {"draft": "pending", "active": "active", "completed": "terminated", "terminated": "terminated"}

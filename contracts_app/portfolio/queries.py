@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select, union
+from sqlalchemy import Date, and_, case, func, literal, or_, select, true, union
 from sqlalchemy.orm import aliased
 
 from contracts_app.digits import ascii_digits
@@ -450,8 +450,20 @@ def health_rank():
 def priority_contracts(conditions, page, per_page):
     """A page of contracts (worst health first) with vendor and last held check-in date.
 
-    One statement for the rows (the total comes from health_counts, already queried).
+    One statement for the rows (the total comes from health_counts, already queried). The page's
+    ids are picked first (a sort of the matching contracts' health and reference only); the
+    display columns, the vendor and the last held check-in are read for those rows alone, not
+    for every contract of the priority before the sort.
     """
+    rank = health_rank()
+    picked = (
+        select(Contract.id.label("id"), rank.label("rank"), Contract.reference.label("reference"))
+        .where(*conditions)
+        .order_by(rank, Contract.reference)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery("page_of_contracts")
+    )
     # Correlated to each listed contract (one page of them) and read from the
     # (status, contract_id, held_on) index, instead of grouping every check-in in the city.
     last_held = _last_held_date()
@@ -460,11 +472,10 @@ def priority_contracts(conditions, page, per_page):
             Contract.id, Contract.reference, Contract.title, Contract.health, Contract.value, Contract.currency,
             Contract.end_date, Vendor.name.label("vendor_name"), last_held.label("last_held"),
         )
+        .select_from(picked)
+        .join(Contract, Contract.id == picked.c.id)
         .join(Vendor, Vendor.id == Contract.vendor_id)
-        .where(*conditions)
-        .order_by(health_rank(), Contract.reference)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .order_by(picked.c.rank, picked.c.reference)
     ).all()
 
 
@@ -474,43 +485,18 @@ def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
     then id); "targets" holds each reading's period target (explicit, else linear; None for a
     range metric).
 
-    One statement: metrics ranked per contract, readings ranked per metric with
-    row_number() (latest first), kept where both ranks qualify, each with its period's explicit
-    target; metrics without readings still come back (outer join) so the page can say "no
-    readings yet".
+    One statement for the given contracts alone (one page of them): on PostgreSQL each
+    contract's headline metric and a LATERAL of its latest readings; on SQLite correlated
+    lookups of the headline metric and of its oldest period shown. Each reading comes with its
+    period's explicit target; metrics without
+    readings still come back (outer join) so the page can say "no readings yet".
     """
     if not contract_ids:
         return {}
-    metric_rank = (
-        select(
-            Metric.id.label("metric_id"), Metric.contract_id, Metric.name, Metric.unit, Metric.status,
-            Metric.direction, Metric.baseline_value, Metric.target_value, Metric.range_low, Metric.range_high,
-            Contract.start_date, Contract.end_date,
-            func.row_number().over(partition_by=Metric.contract_id, order_by=(Metric.position, Metric.id)).label("mrn"),
-        )
-        .join(Contract, Contract.id == Metric.contract_id)
-        .where(Metric.contract_id.in_(contract_ids))
-        .subquery("ranked_metrics")
-    )
-    headline = select(metric_rank).where(metric_rank.c.mrn == 1).subquery("headline")
-    reading_rank = (
-        select(
-            Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value,
-            func.row_number().over(partition_by=Reading.metric_id, order_by=Reading.period_start.desc()).label("rrn"),
-        )
-        .join(headline, headline.c.metric_id == Reading.metric_id)
-        .subquery("ranked_readings")
-    )
-    rows = db.session.execute(
-        select(
-            headline, reading_rank.c.period_start, reading_rank.c.period_end, reading_rank.c.value,
-            MetricTarget.value.label("explicit_target"),
-        )
-        .outerjoin(reading_rank, and_(reading_rank.c.metric_id == headline.c.metric_id, reading_rank.c.rrn <= points))
-        .outerjoin(MetricTarget, and_(MetricTarget.metric_id == headline.c.metric_id,
-                                      MetricTarget.period_start == reading_rank.c.period_start))
-        .order_by(headline.c.contract_id, reading_rank.c.period_start)
-    ).all()
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = _headline_rows_lateral(contract_ids, points)
+    else:
+        rows = _headline_rows_correlated(contract_ids, points)
     result = {}
     for row in rows:
         entry = result.setdefault(row.contract_id, {
@@ -527,6 +513,92 @@ def headline_sparklines(contract_ids, points=SPARKLINE_POINTS):
     return result
 
 
+def _headline_rows_correlated(contract_ids, points):
+    """SQLite (no LATERAL): each contract's headline metric by a correlated lookup of its first
+    metric's id, and that metric's readings from the ``points``-th latest period on (a
+    correlated lookup of that period's start), both walks of an index. The ranked form
+    (row_number() over every reading of the headline metrics, then filtered) sorted all their
+    readings on each request."""
+    first_metric_id = (
+        select(Metric.id)
+        .where(Metric.contract_id == Contract.id)
+        .order_by(Metric.position, Metric.id)
+        .limit(1)
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+    headline = (
+        select(
+            Metric.id.label("metric_id"), Metric.contract_id, Metric.name, Metric.unit, Metric.status,
+            Metric.direction, Metric.baseline_value, Metric.target_value, Metric.range_low, Metric.range_high,
+            Contract.start_date, Contract.end_date,
+        )
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(Contract.id.in_(contract_ids), Metric.id == first_metric_id)
+        .subquery("headline")
+    )
+    earlier = aliased(Reading, name="earlier")
+    oldest_shown = (
+        select(earlier.period_start)
+        .where(earlier.metric_id == headline.c.metric_id)
+        .order_by(earlier.period_start.desc())
+        .limit(1)
+        .offset(points - 1)
+        .scalar_subquery()
+    )
+    return db.session.execute(
+        select(headline, Reading.period_start, Reading.period_end, Reading.value,
+               MetricTarget.value.label("explicit_target"))
+        .select_from(headline)
+        .outerjoin(Reading, and_(Reading.metric_id == headline.c.metric_id,
+                                 Reading.period_start >= func.coalesce(oldest_shown, literal(date(1, 1, 1), Date()))))
+        .outerjoin(MetricTarget, and_(MetricTarget.metric_id == headline.c.metric_id,
+                                      MetricTarget.period_start == Reading.period_start))
+        .order_by(headline.c.contract_id, Reading.period_start)
+    ).all()
+
+
+def _headline_rows_lateral(contract_ids, points):
+    """PostgreSQL: for each contract, its headline metric and then that metric's latest
+    ``points`` readings, each a LATERAL probe of an index ((contract_id), (metric_id,
+    period_start)). The planner cannot estimate the row_number() filters of the ranked form
+    and re-ranked every headline metric's readings once per contract (a nested loop over a
+    window aggregate)."""
+    first_metric = (
+        select(
+            Metric.id.label("metric_id"), Metric.contract_id, Metric.name, Metric.unit, Metric.status,
+            Metric.direction, Metric.baseline_value, Metric.target_value, Metric.range_low, Metric.range_high,
+        )
+        .where(Metric.contract_id == Contract.id)
+        .order_by(Metric.position, Metric.id)
+        .limit(1)
+        .lateral("headline_metric")
+    )
+    headline = (
+        select(first_metric, Contract.start_date, Contract.end_date)
+        .select_from(Contract)
+        .join(first_metric, true())
+        .where(Contract.id.in_(contract_ids))
+        .subquery("headline")
+    )
+    recent = (
+        select(Reading.period_start, Reading.period_end, Reading.value)
+        .where(Reading.metric_id == headline.c.metric_id)
+        .order_by(Reading.period_start.desc())
+        .limit(points)
+        .lateral("recent")
+    )
+    return db.session.execute(
+        select(headline, recent.c.period_start, recent.c.period_end, recent.c.value,
+               MetricTarget.value.label("explicit_target"))
+        .select_from(headline)
+        .outerjoin(recent, true())
+        .outerjoin(MetricTarget, and_(MetricTarget.metric_id == headline.c.metric_id,
+                                      MetricTarget.period_start == recent.c.period_start))
+        .order_by(headline.c.contract_id, recent.c.period_start)
+    ).all()
+
+
 def priority_rollup_by_month(priority_id, today, months=ROLLUP_MONTHS):
     """Per month, how many of the priority's contracts had each health, from HealthSnapshot.
 
@@ -537,7 +609,7 @@ def priority_rollup_by_month(priority_id, today, months=ROLLUP_MONTHS):
     first = add_months(date(today.year, today.month, 1), -(months - 1))
     columns = [func.sum(case((HealthSnapshot.health == health, 1), else_=0)).label(health) for health in HEALTH_ORDER]
     rows = db.session.execute(
-        select(HealthSnapshot.month, func.count(HealthSnapshot.id).label("total"), *columns)
+        select(HealthSnapshot.month, func.count().label("total"), *columns)
         .join(contract_priorities, contract_priorities.c.contract_id == HealthSnapshot.contract_id)
         .join(Contract, Contract.id == HealthSnapshot.contract_id)
         .where(contract_priorities.c.priority_id == priority_id, Contract.archived_at.is_(None),

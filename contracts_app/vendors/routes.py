@@ -30,6 +30,8 @@ VENDOR_ENDPOINTS = {
     # The single sign-on start and callback (open to anyone signed out; a signed-in visitor is
     # only sent home by them).
     "auth.oidc_login", "auth.oidc_callback",
+    # Public endpoints for machines (no sign-in): the same answer whoever asks.
+    "operations.healthz", "operations.metrics",
 }
 
 
@@ -39,7 +41,7 @@ def keep_vendor_contacts_to_their_pages():
     staff page added later is closed to them without anyone remembering to."""
     if is_api_request() or request.endpoint is None:
         return None  # the API refuses vendor contacts' tokens (api/tokens.py)
-    if not is_vendor_contact(current_user) or request.endpoint in VENDOR_ENDPOINTS:
+    if not is_vendor_contact(current_user) or request.endpoint in VENDOR_ENDPOINTS or request.blueprint == "public":
         return None
     if request.endpoint in ("main.index", "auth.login"):
         return redirect(url_for("vendors.home"))

@@ -18,7 +18,7 @@ def test_it_serves_the_public_contracts_as_a_valid_release_package(factory, api_
     package = response.get_json()
     assert schema_errors(package) == []
     assert release_of(package, public) is not None and release_of(package, private) is None
-    assert package["uri"].endswith("/api/v1/ocds/release-package.json")
+    assert package["uri"].endswith("/public/data/release-package.json")
     assert response.headers["Last-Modified"] and response.headers["ETag"]
 
 

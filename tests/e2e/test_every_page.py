@@ -46,6 +46,10 @@ KNOWN_REDIRECTS = {"main.index", "portfolio.priority_moved"}
 # Never visited: not pages.
 # (a download: tests/attachments; the single sign-on callback: a redirect, tests/auth/test_single_sign_on.py)
 NOT_PAGES = {"static", "auth.logout", "attachments.download", "auth.oidc_callback"}
+# For machines, JSON and Prometheus text (tests/operations): /metrics does not exist without a token.
+NOT_PAGES |= {"operations.healthz", "operations.metrics"}
+# The published open data files are downloads (tests/publish).
+NOT_PAGES |= {"public.data_file"}
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json", ".xml", ".pdf", ".zip", ".xlsx")
 
 # A live (active, unarchived) contract with a pending check-in: the sweep proposed one because it
@@ -69,6 +73,7 @@ ARGUMENTS = {
     "priority_id": "SELECT min(id) FROM priorities",
     "department_id": "SELECT min(id) FROM departments",
     "vendor_id": "SELECT min(vendor_id) FROM contracts",
+    "department_id": "SELECT min(id) FROM departments",
     "user_id": "SELECT min(id) FROM users WHERE role = 'contract_manager'",
     # Staged by the ``demo_rows`` fixture: the demo city has no import uploads.
     "upload_id": "SELECT min(id) FROM import_uploads",

@@ -23,17 +23,24 @@ def free_port():
 
 
 class RecordingHandler:
-    """Stores every accepted message; can refuse messages (DATA) or given recipients (RCPT)."""
+    """Stores every accepted message; can refuse messages (DATA) or given recipients (RCPT):
+    for good (550) or for now (``defer_recipients``: 451)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.envelopes = []
         self.refuse_data = None
         self.refuse_recipients = set()
+        self.defer_recipients = set()
+        self.rcpt_attempts = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_attempts.append(address)
         if address in self.refuse_recipients:
             return "550 5.1.1 No such mailbox here"
+        if address in self.defer_recipients:
+            return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -23,7 +23,7 @@ def test_it_prints_the_counts(runner, factory, smtp, queue):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
         "recipients: 1, digests sent: 1, notifications sent: 2, failed: 0, deferred: 0, skipped (inactive users): 0, "
-        "cancelled (reminders answered): 0"
+        "cancelled (reminders answered): 0, given up (refused permanently): 0"
     )
     assert len(smtp.messages) == 1
 

@@ -41,3 +41,28 @@ def test_it_sends_each_notification_once_with_two_dispatchers_at_once(backend, a
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))) == 0
     assert db.session.scalar(select(func.max(Notification.attempts))) == 1
+
+
+def test_two_dispatchers_at_once_count_each_permanent_refusal_once(backend, app, db, factory, smtp, queue):
+    if backend != "postgresql":
+        pytest.skip("the concurrency test needs PostgreSQL (SQLite runs one writer at a time)")
+    from contracts_app.notifications.dispatcher import backoff
+
+    app.config["NOTIFICATIONS_MAX_PERMANENT_ATTEMPTS"] = 2
+    gone = [factory.make_user("contract_manager", email=f"gone{n}@city.test") for n in range(10)]
+    fine = [factory.make_user("contract_manager", email=f"fine{n}@city.test") for n in range(10)]
+    for person in gone + fine:
+        queue(person, f"For {person.email}")
+    smtp.handler.refuse_recipients = {person.email for person in gone}
+
+    first, _ = run_together(app, lambda _: send_notifications(now=NOW))
+    second, _ = run_together(app, lambda _: send_notifications(now=NOW + backoff(1)))
+    third, _ = run_together(app, lambda _: send_notifications(now=NOW + timedelta(days=1)))
+
+    assert sum(r["given_up"] for r in first) == 0 and sum(r["given_up"] for r in second) == len(gone)
+    assert sum(r["recipients"] for r in third) == 0
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(person.email for person in fine)
+    assert smtp.handler.rcpt_attempts.count("gone0@city.test") == 2
+    db.session.expire_all()
+    rows = db.session.scalars(select(Notification).where(Notification.failed_at.is_not(None))).all()
+    assert len(rows) == len(gone) and {row.attempts for row in rows} == {2}

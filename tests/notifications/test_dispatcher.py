@@ -28,7 +28,7 @@ def test_it_sends_one_digest_per_recipient(factory, smtp, queue):
 
     counts = send_notifications(now=NOW)
 
-    assert counts == dict(recipients=2, digests_sent=2, notifications_sent=3, failed=0, deferred=0, skipped=0, cancelled=0)
+    assert counts == dict(recipients=2, digests_sent=2, notifications_sent=3, failed=0, deferred=0, skipped=0, cancelled=0, given_up=0)
     by_rcpt = {tuple(m.rcpt_tos): m for m in smtp.messages}
     assert set(by_rcpt) == {("ben@city.test",), ("ana@city.test",)}
 
@@ -156,7 +156,7 @@ def test_it_keeps_notifications_queued_while_the_smtp_server_is_down(db, factory
 
     counts = send_notifications(now=NOW)
 
-    assert counts == dict(recipients=2, digests_sent=0, notifications_sent=0, failed=2, deferred=2, skipped=0, cancelled=0)
+    assert counts == dict(recipients=2, digests_sent=0, notifications_sent=0, failed=2, deferred=2, skipped=0, cancelled=0, given_up=0)
     for row in _rows(db):
         assert row.sent_at is None
         assert row.attempts == 1
@@ -202,7 +202,7 @@ def test_it_delivers_everything_once_when_the_smtp_server_is_back(db, factory, m
     finally:
         server.stop()
 
-    assert back == dict(recipients=3, digests_sent=3, notifications_sent=6, failed=0, deferred=0, skipped=0, cancelled=0)
+    assert back == dict(recipients=3, digests_sent=3, notifications_sent=6, failed=0, deferred=0, skipped=0, cancelled=0, given_up=0)
     assert again["recipients"] == 0
     bodies = "".join(message.text for message in server.messages)
     assert len(server.messages) == 3
@@ -356,7 +356,7 @@ def test_it_logs_the_message_when_no_smtp_server_is_configured(db, app, factory,
 
 def test_it_does_nothing_with_an_empty_outbox(smtp):
     assert send_notifications(now=NOW) == dict(
-        recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0, cancelled=0
+        recipients=0, digests_sent=0, notifications_sent=0, failed=0, deferred=0, skipped=0, cancelled=0, given_up=0
     )
 
 

@@ -2,7 +2,7 @@
 import json
 import os
 
-from contracts_app.ocds import cli as ocds_cli
+from contracts_app.publish import files as published_files
 from contracts_app.ocds.export import release_package
 from tests.ocds.conftest import schema_errors
 
@@ -53,7 +53,7 @@ def test_a_failed_write_leaves_the_earlier_file_whole_and_no_temporary_file(runn
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ocds_cli.os, "fsync", disk_full)
+    monkeypatch.setattr(published_files.os, "fsync", disk_full)
     result = runner.invoke(args=["export", "ocds", "-o", str(path)])
     assert result.exit_code == 1
     assert "Could not write" in result.output and "No space left on device" in result.output

@@ -56,7 +56,7 @@ def test_it_exports_the_demo_city_with_zero_schema_errors(package):
     assert package["extensions"] == [METRICS_EXTENSION]
     assert package["publisher"] == {"name": "Demo City"}
     assert package["license"] == "https://creativecommons.org/publicdomain/zero/1.0/"
-    assert package["uri"].endswith("/api/v1/ocds/release-package.json")
+    assert package["uri"].endswith("/public/data/release-package.json")
     assert package["publishedDate"] == max(r["date"] for r in package["releases"])
 
 

@@ -13,13 +13,16 @@ from scheduler.jobs import build_scheduler, sweep_job
 def test_it_defines_each_job_once_with_safe_options(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"sweep", "reminders", "dispatch"}
+    assert set(jobs) == {"sweep", "reminders", "dispatch", "publish"}
     assert jobs["reminders"].trigger.interval.total_seconds() == 60 * app.config["SCHEDULER_REMINDER_MINUTES"] == 3600
     assert jobs["sweep"].trigger.interval.total_seconds() == 60 * app.config["SCHEDULER_SWEEP_MINUTES"] == 3600
     assert jobs["dispatch"].trigger.interval.total_seconds() == app.config["SCHEDULER_DISPATCH_SECONDS"] == 60
+    # The publication runs nightly at PUBLISH_HOUR in the city (tests/publish).
+    assert str(jobs["publish"].trigger.timezone) == app.config["CITY_TIMEZONE"]
     for job in jobs.values():
-        assert isinstance(job.trigger, IntervalTrigger)
-        assert str(job.trigger.timezone) == "UTC"
+        if job.id != "publish":
+            assert isinstance(job.trigger, IntervalTrigger)
+            assert str(job.trigger.timezone) == "UTC"
         assert job.coalesce is True
         assert job.max_instances == 1
         assert job.misfire_grace_time == app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"]

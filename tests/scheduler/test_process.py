@@ -52,6 +52,23 @@ def test_it_runs_its_jobs_and_stops_cleanly_on_sigterm(database_file, tmp_path):
         _read_until(process, "scheduler: starting with jobs: sweep")
         output = _read_until(process, "sweep: metrics evaluated 1, flags opened")
         assert "Traceback" not in output
+        # The heartbeat, written by that other process, is in the database for the web app to read.
+        import sqlite3
+
+        # The sweep logs its line before its snapshots, so wait for the run to finish.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            connection = sqlite3.connect(database_file)
+            try:
+                rows = connection.execute(
+                    "SELECT job, pid, last_success_at IS NOT NULL FROM job_heartbeats WHERE job = 'sweep'"
+                ).fetchall()
+            finally:
+                connection.close()
+            if rows and rows[0][2]:
+                break
+            time.sleep(0.1)
+        assert rows == [("sweep", process.pid, 1)]
         process.send_signal(signal.SIGTERM)
         _read_until(process, "scheduler: stopped")
         assert process.wait(timeout=30) == 0

@@ -1,0 +1,104 @@
+"""CSV tables of what is published: the public contracts (not archived), their metrics and their
+readings. Columns are plain codes and ISO dates for analysts; no staff names or emails, no
+reading notes (internal working notes), no vendor contacts. Streamed: one joined query per table,
+fetched in batches, so the memory used does not grow with the city."""
+from sqlalchemy import select
+
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.extensions import db
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.portfolio.exports import BATCH, csv_lines, plain_decimal
+from contracts_app.priorities.models import Priority, contract_priorities
+
+CONTRACT_COLUMNS = [
+    "ocid", "reference", "title", "kind", "department_id", "department", "vendor", "vendor_identifier_scheme",
+    "vendor_identifier", "value", "currency", "start_date", "end_date", "awarded_on", "signed_on", "status",
+    "payment_structure", "health", "priorities",
+]
+METRIC_COLUMNS = [
+    "ocid", "contract_reference", "metric_id", "name", "definition", "unit", "direction", "cadence",
+    "baseline_value", "baseline_date", "target_value", "range_low", "range_high", "payment_linked", "status",
+]
+READING_COLUMNS = [
+    "ocid", "contract_reference", "metric_id", "metric", "unit", "period_start", "period_end", "value", "status",
+]
+
+
+def _published():
+    return (Contract.is_public.is_(True), Contract.archived_at.is_(None))
+
+
+def contracts_csv(ocid_prefix):
+    # The priorities of every published contract: one query (a city's links fit in memory; the
+    # contracts themselves are streamed).
+    names = {}
+    for contract_id, name in db.session.execute(
+        select(contract_priorities.c.contract_id, Priority.name)
+        .join(Priority, Priority.id == contract_priorities.c.priority_id)
+        .join(Contract, Contract.id == contract_priorities.c.contract_id)
+        .where(*_published())
+        .order_by(Priority.name)
+    ):
+        names.setdefault(contract_id, []).append(name)
+    query = (
+        select(Contract, Vendor.name, Vendor.identifier_scheme, Vendor.identifier)
+        .join(Vendor, Vendor.id == Contract.vendor_id)
+        .where(*_published())
+        .order_by(Contract.id)
+        .execution_options(yield_per=BATCH)
+    )
+
+    def rows():
+        for c, vendor, scheme, identifier in db.session.execute(query):
+            yield [
+                f"{ocid_prefix}-{c.id}", c.reference, c.title, c.kind, c.department_id, c.department, vendor, scheme,
+                identifier, c.value, c.currency, c.start_date, c.end_date, c.awarded_on, c.signed_on, c.status,
+                c.payment_structure, c.health, "; ".join(names.get(c.id, [])),
+            ]
+
+    return csv_lines(CONTRACT_COLUMNS, rows())
+
+
+def metrics_csv(ocid_prefix):
+    query = (
+        select(
+            Contract.id, Contract.reference, Metric.id, Metric.name, Metric.definition, Metric.unit, Metric.direction,
+            Metric.cadence, Metric.baseline_value, Metric.baseline_date, Metric.target_value, Metric.range_low,
+            Metric.range_high, Metric.payment_linked, Metric.status,
+        )
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(*_published())
+        .order_by(Contract.id, Metric.position, Metric.id)
+        .execution_options(yield_per=BATCH)
+    )
+
+    def rows():
+        for (cid, reference, mid, name, definition, unit, direction, cadence, baseline, baseline_date, target,
+             low, high, payment_linked, status) in db.session.execute(query):
+            yield [
+                f"{ocid_prefix}-{cid}", reference, mid, name, definition, unit, direction, cadence,
+                plain_decimal(baseline), baseline_date, plain_decimal(target), plain_decimal(low), plain_decimal(high),
+                payment_linked, status,
+            ]
+
+    return csv_lines(METRIC_COLUMNS, rows())
+
+
+def readings_csv(ocid_prefix):
+    query = (
+        select(
+            Contract.id, Contract.reference, Metric.id, Metric.name, Metric.unit, Reading.period_start,
+            Reading.period_end, Reading.value, Reading.status,
+        )
+        .join(Metric, Metric.id == Reading.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(*_published())
+        .order_by(Contract.id, Metric.position, Metric.id, Reading.period_start)
+        .execution_options(yield_per=BATCH)
+    )
+
+    def rows():
+        for cid, reference, mid, name, unit, start, end, value, status in db.session.execute(query):
+            yield [f"{ocid_prefix}-{cid}", reference, mid, name, unit, start, end, plain_decimal(value), status]
+
+    return csv_lines(READING_COLUMNS, rows())
