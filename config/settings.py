@@ -185,10 +185,11 @@ class BaseConfig:
     # The longest request line ("GET /address?query HTTP/1.1"), the most header fields and the
     # longest header field the app accepts: more is answered 414 or 431 (JSON on the API). Keep
     # them below gunicorn's limit_request_line / limit_request_fields / limit_request_field_size
-    # (the README's production section), which gunicorn enforces with a plain page of its own.
+    # (config/gunicorn.conf.py: 8190, 100, 8190), which gunicorn enforces with a plain page of
+    # its own before the app sees the request.
     MAX_REQUEST_LINE_BYTES = _int("MAX_REQUEST_LINE_BYTES", 4094)
-    MAX_REQUEST_HEADERS = _int("MAX_REQUEST_HEADERS", 100)
-    MAX_REQUEST_HEADER_BYTES = _int("MAX_REQUEST_HEADER_BYTES", 8190)
+    MAX_REQUEST_HEADERS = _int("MAX_REQUEST_HEADERS", 90)
+    MAX_REQUEST_HEADER_BYTES = _int("MAX_REQUEST_HEADER_BYTES", 8000)
 
     # Evidence files (contracts_app/attachments): where they are kept (empty: "attachments" in
     # the instance folder; every web worker must see the same folder) and the largest accepted.

@@ -65,7 +65,7 @@ ERROR_RESPONSES = {
     "PayloadTooLarge": (413, "The body is larger than 1 MiB."),
     "UnsupportedMediaType": (415, "The body is not sent as application/json."),
     "URITooLong": (414, "The request line (method, address and query) is longer than the server accepts (4,094 characters by default)."),
-    "RequestHeaderFieldsTooLarge": (431, "Too many request header fields, or one too large (100 fields, 8,190 bytes each by default)."),
+    "RequestHeaderFieldsTooLarge": (431, "Too many request header fields, or one too large (90 fields, 8,000 bytes each by default)."),
     "UnprocessableContent": (422, "A field or query parameter is missing, unknown or not valid; see fields."),
     "InternalError": (500, "An unexpected error; nothing was saved."),
 }
