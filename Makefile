@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app run
 
-.PHONY: run test install install-dev migrate demo scheduler clean bench bench-writes
+.PHONY: run test install install-dev migrate demo scheduler clean bench bench-writes api-fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ scheduler: migrate
 # The suite runs on as many workers as there are cores (pytest-xdist); PYTEST_ARGS adds options.
 test: install-dev
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# schemathesis against the JSON API with more examples and its coverage phase (minutes, not seconds).
+api-fuzz: install-dev
+	RDC_SCHEMATHESIS_EXAMPLES=100 RDC_SCHEMATHESIS_COVERAGE=1 $(BIN)/python -m pytest -q tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench.run

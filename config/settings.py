@@ -54,6 +54,12 @@ class BaseConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # How long "Keep me signed in" lasts (days).
     REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_COOKIE_DAYS", 14))
+    # Strict-Transport-Security on HTTPS responses (contracts_app/headers.py): on in production
+    # only, since a browser that saw it refuses plain HTTP to the host for HSTS_MAX_AGE_SECONDS.
+    # Redirecting HTTP to HTTPS is the reverse proxy's job, not the app's.
+    HSTS_ENABLED = _bool("HSTS_ENABLED", False)
+    HSTS_MAX_AGE_SECONDS = _int("HSTS_MAX_AGE_SECONDS", 365 * 24 * 3600)
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
 
     # Sign-in throttling (kept in the database, so every worker and server shares it):
     # this many failed sign-ins for one account within the window lock it for the lock time;
@@ -176,6 +182,15 @@ class BaseConfig:
     READINGS_IMPORT_MAX_BYTES = _int("READINGS_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
     READINGS_IMPORT_MAX_ROWS = _int("READINGS_IMPORT_MAX_ROWS", 20000)
 
+    # The longest request line ("GET /address?query HTTP/1.1"), the most header fields and the
+    # longest header field the app accepts: more is answered 414 or 431 (JSON on the API). Keep
+    # them below gunicorn's limit_request_line / limit_request_fields / limit_request_field_size
+    # (config/gunicorn.conf.py: 8190, 100, 8190), which gunicorn enforces with a plain page of
+    # its own before the app sees the request.
+    MAX_REQUEST_LINE_BYTES = _int("MAX_REQUEST_LINE_BYTES", 4094)
+    MAX_REQUEST_HEADERS = _int("MAX_REQUEST_HEADERS", 90)
+    MAX_REQUEST_HEADER_BYTES = _int("MAX_REQUEST_HEADER_BYTES", 8000)
+
     # Evidence files (contracts_app/attachments): where they are kept (empty: "attachments" in
     # the instance folder; every web worker must see the same folder) and the largest accepted.
     ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR") or None
@@ -228,6 +243,7 @@ class ProductionConfig(BaseConfig):
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    HSTS_ENABLED = _bool("HSTS_ENABLED", True)
 
     @classmethod
     def check(cls):

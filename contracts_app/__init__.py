@@ -18,7 +18,8 @@ from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.extensions import csrf, db, login_manager, migrate
-from contracts_app.http import is_api_request
+from contracts_app.headers import init_headers
+from contracts_app.http import is_api_request, refuse_oversized_request
 from contracts_app.operations import observability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,6 +64,10 @@ def create_app(config=None):
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
 
+    # Before the features' request hooks, so that its after_request hook runs after theirs, on
+    # every response (observability's hooks put themselves outermost).
+    init_headers(app)
+    app.before_request(refuse_oversized_request)
     app.url_map.converters["int"] = IdConverter
     observability.init_app(app)  # request ids, request log lines and metrics; ProxyFix behind a proxy
     app.before_request(refuse_nul_in_query)
@@ -83,9 +88,28 @@ def create_app(config=None):
     return app
 
 
+def _digits_at_most(limit):
+    """A regular expression for the numbers 0 to ``limit`` in ASCII digits (leading zeros allowed)."""
+    digits = str(limit)
+    choices = [rf"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for index, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - index - 1
+            choices.append(digits[:index] + f"[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    choices.append(digits)
+    return "0*(?:" + "|".join(choices) + ")"
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` limited to what an id column holds: a larger number is a 404, not an
-    overflow inside the database driver."""
+    overflow inside the database driver.
+
+    The limit is in the converter's regular expression, not only in its ``max``: Werkzeug checks
+    a rule's methods before it converts the values, so with ``max`` alone a PATCH or POST to
+    /api/v1/contracts/2147483648 matched the address of the GET rule, failed the conversion of
+    its own, and answered 405 instead of the 404 a GET gets."""
+
+    regex = _digits_at_most(2**31 - 1)
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
@@ -113,7 +137,7 @@ def _register_error_pages(app):
             return error_response(error)
         return render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code
 
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 413, 414, 431):
         app.register_error_handler(code, lambda error, code=code: error_page(error, code))
 
     @app.errorhandler(500)

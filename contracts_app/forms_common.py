@@ -8,10 +8,11 @@ import email_validator
 from email_validator import EmailNotValidError, validate_email
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, StringField
+from wtforms import DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
+from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, ascii_digits, coerce_id, has_foreign_digits  # noqa: F401 (coerce_id for forms)
 from contracts_app.errors import ServiceError
 
 
@@ -122,7 +123,35 @@ class PlainParseMessage:
             raise ValueError(self.parse_error)
 
 
-class PlainDateField(PlainParseMessage, DateField):
+class AsciiDigitsOnly:
+    """Mixed in first, before a WTForms field that reads numbers with ``int()`` or
+    ``strptime`` (both take full-width and other scripts' digits): such text is refused with
+    FOREIGN_DIGITS_MESSAGE (contracts_app/digits.py) before the field parses it."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and has_foreign_digits(valuelist[0]):
+            self.data = None
+            raise ValueError(FOREIGN_DIGITS_MESSAGE)
+        super().process_formdata(valuelist)
+
+
+class AsciiDateField(AsciiDigitsOnly, DateField):
+    """WTForms' DateField with ASCII digits only ("２０２５-01-01" is not a date)."""
+
+
+class WholeNumberField(AsciiDigitsOnly, IntegerField):
+    """WTForms' IntegerField with ASCII digits only, and without what ``int()`` also takes
+    ("1_000"): digits with an optional sign, spaces around them ignored."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip() and not ascii_digits(valuelist[0].strip().lstrip("+-")):
+            if not has_foreign_digits(valuelist[0]):
+                self.data = None
+                raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
+
+
+class PlainDateField(AsciiDigitsOnly, PlainParseMessage, DateField):
     """A date with a message people understand when the text is not a date."""
 
     parse_error = "Enter a date as YYYY-MM-DD, for example 2025-07-01."
@@ -207,7 +236,7 @@ def show_error(form, error, default=None):
     name = error.field if isinstance(getattr(error, "field", None), str) else ""
     field = None
     parts = name.split("-")
-    if len(parts) == 3 and parts[1].isdigit() and hasattr(form, parts[0]):
+    if len(parts) == 3 and ascii_digits(parts[1]) and hasattr(form, parts[0]):
         entries = getattr(form, parts[0]).entries
         if int(parts[1]) < len(entries):
             field = getattr(entries[int(parts[1])].form, parts[2], None)

@@ -1,6 +1,8 @@
 """Parse filter values from a query string: a bad value is dropped and its name collected,
 so list pages can say which filters they ignored instead of failing."""
 
+from contracts_app.digits import whole_number
+
 # Ids and page numbers above this cannot exist (the id columns are 32-bit integers).
 MAX_ID = 2**31 - 1
 
@@ -11,7 +13,7 @@ def int_arg(args, key, problems, minimum=1):
     if not raw:
         return None
     try:
-        value = int(raw)
+        value = whole_number(raw)  # ASCII digits only: int() would take "１２"
     except ValueError:
         problems.append(key)
         return None

@@ -14,6 +14,7 @@ from contracts_app.metrics.models import REPORTED_BY_VENDOR
 from contracts_app.vendors.models import VendorAccess, VendorSubmission
 from tests import factories
 from tests.conftest import ROLES as STAFF_ROLES, database_snapshot
+from tests.headers import assert_security_headers
 
 # Staff roles, and the vendor contact (of the ids contract's vendor, with access to it): the
 # vendor gets 403 on every staff page (vendors.routes.keep_vendor_contacts_to_their_pages).
@@ -251,6 +252,7 @@ def test_it_sends_anonymous_users_to_sign_in(client, ids, endpoint):
     else:
         assert response.status_code == 302
         assert "/login" in response.headers["Location"]
+    assert_security_headers(response, f"anonymous GET {url}")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -276,6 +278,8 @@ def test_it_gives_each_role_the_expected_status(client_as, ids, role, endpoint):
     else:
         expected = 200 if role in allowed else 403
     assert response.status_code == expected, f"{role} GET {url}"
+    # Every page, redirect, download and refusal carries the security headers (issue 12, section 3).
+    assert_security_headers(response, f"{role} GET {url}")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -288,6 +292,7 @@ def test_it_refuses_writes_by_roles_not_allowed(client_as, ids, role, endpoint):
         assert response.status_code in (200, 302, 400), f"{role} POST {url}"
     else:
         assert response.status_code == 403, f"{role} POST {url}"
+    assert_security_headers(response, f"{role} POST {url}")
 
 
 def test_it_keeps_a_contract_manager_off_other_managers_contracts(client_as, factory, users):

@@ -35,9 +35,19 @@ class ApiParser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
     def load_querystring(self, req, schema):
-        # An empty parameter (?status=) means "no filter", as in the web pages' filter forms.
-        args = MultiDict((key, value) for key, value in req.args.items(multi=True) if value.strip())
+        # An empty parameter (?status=) means "no filter", as in the web pages' filter forms (the
+        # document says so with allowEmptyValue); spaces are a value, and refused as one.
+        args = MultiDict((key, value) for key, value in req.args.items(multi=True) if value != "")
         return self._makeproxy(args, schema)
+
+    def load_json(self, req, schema):
+        # Every operation that reads a body requires one (the document says so). Without one,
+        # the required fields are named as missing; where none is required (a PATCH), an empty
+        # request is a mistake, not a change of nothing.
+        if not req.get_data(cache=True) and not schema.validate({}):
+            message = "Send the request body as a JSON object."
+            raise ApiError(422, message, fields={"_body": message})
+        return super().load_json(req, schema)
 
     def _raw_load_json(self, req):
         body = req.get_data(cache=True)

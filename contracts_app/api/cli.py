@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from contracts_app.cli_options import ROW_ID
 from contracts_app.api import tokens
 
 tokens_cli = AppGroup("tokens", help="Manage API tokens (Authorization: Bearer TOKEN).")
@@ -49,7 +50,7 @@ def list_command(email):
 
 
 @tokens_cli.command("revoke")
-@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("token_id", type=ROW_ID)
 def revoke_command(token_id):
     """Revoke the token with id TOKEN_ID (see `tokens list`); it stops working at once."""
     try:

@@ -21,8 +21,10 @@ CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_failed",
+    431: "headers_too_large",
     500: "internal_error",
 }
 
@@ -33,8 +35,10 @@ MESSAGES = {
     404: "There is nothing at this address.",
     405: "This address does not accept that method.",
     413: "The request body is too large.",
+    414: "The address is too long.",
     415: "Send the request body as JSON (Content-Type: application/json).",
     422: "Some values are not valid; see fields.",
+    431: "The request's header fields are too large.",
     500: "Something went wrong on the server; the change, if any, was not saved.",
 }
 

@@ -57,7 +57,8 @@ _KEPT_HEADERS = ("ETag", "Location")
 DOC_MARK = "x-idempotent"
 PARAMETER = {
     "in": "header", "name": HEADER, "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "example": "7c4e9f0e-3b1a-4d2e-9a53-1f0b6c2d8e11"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
+               "example": "7c4e9f0e-3b1a-4d2e-9a53-1f0b6c2d8e11"},
     "description": (
         "Makes a retry safe: a request repeated with the same key (and the same method, path, If-Match and body) "
         "within 24 hours gets the first response again, with `Idempotent-Replayed: true`, and records nothing more. "

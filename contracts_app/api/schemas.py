@@ -4,9 +4,9 @@ Request schemas check shape and type (a 422 names each bad field); the services 
 the domain rules, as they do for the web forms. Response schemas are dumped from the models.
 Decimals go out as strings ("21.5") so that no client loses precision to binary floats.
 """
-import re
 from decimal import Decimal
 
+import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -25,6 +25,11 @@ from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES,
 from contracts_app.portfolio.queries import ENDING_WITHIN_CHOICES, HEALTH_ORDER, parse_period
 
 HEALTH = list(rules.STATUS_LABELS)
+# The portfolio's period filter as parse_period takes it: a year from 1900 to 2200, a month or a quarter.
+PERIOD_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+# ISO 4217 codes, as the contract service checks them (pycountry), in capitals.
+CURRENCIES = sorted(currency.alpha_3 for currency in pycountry.currencies)
+CURRENCY_ERROR = "Use a three-letter ISO 4217 code in capitals, such as USD."
 MONEY_MAX = Decimal("999999999999.99")  # Numeric(14, 2)
 VALUE_MAX = Decimal("99999999999999.9999")  # Numeric(18, 4)
 
@@ -146,10 +151,13 @@ class VendorPatchSchema(Schema):
 
     name = Text(blank=False, max_length=max_length(Vendor.name))
     contact_name = Text(allow_none=True, max_length=max_length(Vendor.contact_name))
-    contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email))
+    contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email), metadata={
+        "format": "email", "description": "An email address (checked as the web form checks it); empty clears it."})
     identifier_scheme = Text(
         allow_none=True, max_length=max_length(Vendor.identifier_scheme),
-        metadata={"description": "An org-id.guide scheme, e.g. US-EIN; give it with identifier.", "pattern": IDENTIFIER_SCHEME_PATTERN},
+        # Empty clears it; the text as sent, so no spaces around it.
+        pattern="^$|" + IDENTIFIER_SCHEME_PATTERN, pattern_error=IDENTIFIER_SCHEME_MESSAGE,
+        metadata={"description": "An org-id.guide scheme, e.g. US-EIN; give it with identifier."},
     )
     identifier = Text(allow_none=True, max_length=max_length(Vendor.identifier))
     street_address = Text(allow_none=True, max_length=max_length(Vendor.street_address))
@@ -160,9 +168,6 @@ class VendorPatchSchema(Schema):
 
     @validates_schema
     def _check(self, data, **kwargs):
-        scheme = data.get("identifier_scheme")
-        if scheme and not re.match(IDENTIFIER_SCHEME_PATTERN, scheme):
-            raise ValidationError({"identifier_scheme": [IDENTIFIER_SCHEME_MESSAGE]})
         email = data.get("contact_email")
         if email:
             try:
@@ -227,7 +232,8 @@ class ContractListArgs(PageArgs):
 class ContractCreateSchema(Schema):
     reference = Text(
         required=True, blank=False, max_length=max_length(Contract.reference),
-        metadata={"description": "Unique; letters, digits and . _ / - only, starting with a letter or digit.", "pattern": REFERENCE_PATTERN},
+        pattern=REFERENCE_PATTERN, pattern_error="Use letters, digits and . _ / - only, starting with a letter or digit.",
+        metadata={"description": "Unique; letters, digits and . _ / - only, starting with a letter or digit."},
     )
     title = Text(required=True, blank=False, max_length=max_length(Contract.title))
     kind = Choice(KINDS, load_default="contract")
@@ -235,8 +241,9 @@ class ContractCreateSchema(Schema):
     vendor_id = Id(allow_none=True, metadata={"description": "An existing vendor; or give new_vendor_name instead."})
     new_vendor_name = Text(max_length=max_length(Vendor.name), metadata={"description": "A vendor created (or found by name) with the contract."})
     value = Number(required=True, places=2, max_abs=MONEY_MAX)
-    currency = Text(
-        load_default=lambda: current_app.config["DEFAULT_CURRENCY"], metadata={"description": "ISO 4217, e.g. USD."}
+    currency = Choice(
+        CURRENCIES, error=CURRENCY_ERROR,
+        load_default=lambda: current_app.config["DEFAULT_CURRENCY"], metadata={"description": "ISO 4217, e.g. USD."},
     )
     start_date = Day(required=True)
     end_date = Day(required=True)
@@ -247,7 +254,10 @@ class ContractCreateSchema(Schema):
     payment_terms = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "How payment ties to results."})
     problem = Text(required=True, blank=False, max_length=LONG_TEXT)
     outcomes = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "The desired outcomes (goals)."})
-    priority_ids = fields.List(Id(), required=True, metadata={"description": "At least one priority id."})
+    priority_ids = fields.List(
+        Id(), required=True, validate=validate.Length(min=1, error="Pick at least one priority this contract serves."),
+        metadata={"description": "At least one priority id."},
+    )
     procurement_officer_id = Id(allow_none=True, metadata={"description": "Defaults to you when you are a procurement officer."})
     contract_manager_id = Id(allow_none=True)
     is_public = Flag(load_default=True, metadata={"description": "Published as open data (OCDS)."})
@@ -255,14 +265,8 @@ class ContractCreateSchema(Schema):
     @validates_schema
     def _check(self, data, **kwargs):
         errors = {}
-        if "reference" in data and data["reference"] and not re.match(REFERENCE_PATTERN, data["reference"]):
-            errors["reference"] = ["Use letters, digits and . _ / - only, starting with a letter or digit."]
-        if "currency" in data and not re.fullmatch(r"[A-Za-z]{3}", data["currency"] or ""):
-            errors["currency"] = ["Use a three-letter ISO 4217 code, such as USD."]
         if data.get("vendor_id") and data.get("new_vendor_name"):
             errors["new_vendor_name"] = ["Give vendor_id or new_vendor_name, not both."]
-        if "priority_ids" in data and not data["priority_ids"]:
-            errors["priority_ids"] = ["Pick at least one priority this contract serves."]
         if errors:
             raise ValidationError(errors)
 
@@ -569,7 +573,10 @@ class PortfolioArgs(Schema):
     department = Text(max_length=max_length(Contract.department))
     payment_structure = Choice(PAYMENT_STRUCTURES)
     vendor = Id(strict=False)
-    period = Text(max_length=10, metadata={"description": "Contracts running during 2025, 2025-07 or 2025-Q3."})
+    period = Text(
+        max_length=10, pattern=PERIOD_PATTERN, pattern_error="Use a year (2025), a month (2025-07) or a quarter (2025-Q3).",
+        metadata={"description": "Contracts running during 2025, 2025-07 or 2025-Q3 (years 1900 to 2200)."},
+    )
     ending_within = Choice([str(days) for days in ENDING_WITHIN_CHOICES], metadata={"description": "Days."})
 
     @validates_schema

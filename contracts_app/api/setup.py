@@ -18,7 +18,7 @@ from contracts_app.api import idempotency, tokens
 from contracts_app.api.base import API_PREFIX
 from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception
 from contracts_app.http import is_api_request
-from contracts_app.api.fields import register_fields
+from contracts_app.api.fields import NOT_BLANK_PATTERN, register_fields
 from contracts_app.api.schemas import ErrorSchema
 from contracts_app.extensions import csrf, login_manager
 
@@ -64,6 +64,8 @@ ERROR_RESPONSES = {
     "Conflict": (409, "The change conflicts with existing data (existing_id names it when there is one)."),
     "PayloadTooLarge": (413, "The body is larger than 1 MiB."),
     "UnsupportedMediaType": (415, "The body is not sent as application/json."),
+    "URITooLong": (414, "The request line (method, address and query) is longer than the server accepts (4,094 characters by default)."),
+    "RequestHeaderFieldsTooLarge": (431, "Too many request header fields, or one too large (90 fields, 8,000 bytes each by default)."),
     "UnprocessableContent": (422, "A field or query parameter is missing, unknown or not valid; see fields."),
     "InternalError": (500, "An unexpected error; nothing was saved."),
 }
@@ -133,10 +135,24 @@ class RdcApi(Api):
         return self._document
 
 
+# Rules between the fields of a request body that marshmallow checks in a @validates_schema,
+# stated in JSON Schema: {component schema name: keywords added to it}.
+SCHEMA_RULES = {
+    name: {"not": {
+        "description": "Give vendor_id or new_vendor_name, not both.",
+        "required": ["vendor_id", "new_vendor_name"],
+        "properties": {"vendor_id": {"type": "integer"}, "new_vendor_name": {"type": "string", "pattern": NOT_BLANK_PATTERN}},
+    }}
+    for name in ("ContractCreate", "ContractPatch")
+}
+
+
 def _complete(document, app):
     """Add what flask-smorest does not know: the security requirement, the error responses
-    every operation can give, and the document's own address."""
+    every operation can give, the rules between fields, and the document's own address."""
     document["security"] = [{BEARER: []}]
+    for name, keywords in SCHEMA_RULES.items():
+        document["components"]["schemas"][name].update(copy.deepcopy(keywords))
     document["paths"][API_PREFIX + "/openapi.json"] = {"get": {
         "tags": ["documentation"], "summary": "This document (no token needed).", "operationId": "openapi",
         "responses": {"200": {"description": "The OpenAPI 3 document.",
@@ -156,6 +172,12 @@ def _complete(document, app):
             # The view's name: stable, and what code generators name their methods after.
             operation.setdefault("operationId", endpoint.rpartition(".")[2])
             responses = operation.setdefault("responses", {})
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    # An empty value is no filter (api.base.ApiParser.load_querystring).
+                    parameter["allowEmptyValue"] = True
+                    if parameter.get("name") == "per_page":
+                        parameter["schema"]["maximum"] = app.config["API_MAX_PER_PAGE"]
             if operation.pop(idempotency.DOC_MARK, False):
                 operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
                 for status, response in responses.items():
@@ -166,6 +188,9 @@ def _complete(document, app):
                 responses.setdefault(str(status), {"$ref": f"#/components/responses/{name}"})
 
             add(400, "BadRequest")
+            # Refused before anything else (contracts_app/http.refuse_oversized_request).
+            add(414, "URITooLong")
+            add(431, "RequestHeaderFieldsTooLarge")
             if public:
                 operation["security"] = []
             else:

@@ -1,9 +1,10 @@
 from datetime import date
 
-from wtforms import DateField, Form, SelectField
+from wtforms import Form, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from contracts_app.audit.queries import SYSTEM_ACTOR
+from contracts_app.forms_common import AsciiDateField
 
 # Bounds that keep a mistyped year (0001, 9999) from reaching date arithmetic or the database.
 EARLIEST = date(1970, 1, 1)
@@ -58,5 +59,5 @@ class AuditFilterForm(Form):
         return field.data or None
 
 
-setattr(AuditFilterForm, "from", DateField("From", validators=[Optional(), _sane_date]))
-setattr(AuditFilterForm, "to", DateField("To", validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "from", AsciiDateField("From", validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "to", AsciiDateField("To", validators=[Optional(), _sane_date]))

@@ -1,5 +1,6 @@
 from flask import current_app, render_template, request
 
+from contracts_app.digits import whole_number
 from contracts_app.audit import bp
 from contracts_app.audit.forms import AuditFilterForm
 from contracts_app.audit.queries import filter_choices, filtered_events
@@ -20,7 +21,7 @@ def _page_number(raw):
     if raw in (None, ""):
         return 1, None
     try:
-        page = int(raw)
+        page = whole_number(raw)
     except ValueError:
         page = 0
     if not 1 <= page <= MAX_PAGE:

@@ -1,11 +1,11 @@
 from decimal import Decimal
 
 from wtforms import (
-    BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from contracts_app.forms_common import BaseForm, EmailAddress, NumberField, PlainDateField
+from contracts_app.forms_common import AsciiDateField, BaseForm, EmailAddress, NumberField, PlainDateField, coerce_id
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
 from contracts_app.db_types import LONG_TEXT, max_length
 
@@ -19,7 +19,7 @@ def optional_int(value):
     """Coerce a select's value: '' means none; anything not a whole number is refused."""
     if value in ("", None):
         return None
-    return int(value)
+    return coerce_id(value)
 
 
 class ContractForm(BaseForm):
@@ -48,8 +48,8 @@ class ContractForm(BaseForm):
         "Currency", default="USD",
         validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="Use a three-letter ISO 4217 code, such as USD.")],
     )
-    start_date = DateField("Start date", validators=[InputRequired(message="Enter a start date.")])
-    end_date = DateField("End date", validators=[InputRequired(message="Enter an end date.")])
+    start_date = AsciiDateField("Start date", validators=[InputRequired(message="Enter a start date.")])
+    end_date = AsciiDateField("End date", validators=[InputRequired(message="Enter an end date.")])
     awarded_on = PlainDateField(
         "Awarded on", validators=[Optional()], description="When the award was decided (published as open data).",
     )
@@ -63,7 +63,7 @@ class ContractForm(BaseForm):
     problem = TextAreaField("Problem to solve", validators=[DataRequired(), Length(max=LONG_TEXT)])
     outcomes = TextAreaField("Desired outcomes (goals)", validators=[DataRequired(), Length(max=LONG_TEXT)])
     priority_ids = SelectMultipleField(
-        "Citywide priorities served", coerce=int,
+        "Citywide priorities served", coerce=coerce_id,
         validators=[DataRequired(message="Pick at least one priority this contract serves.")],
         description="Hold Ctrl (or Cmd) to pick more than one.",
     )

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, has_foreign_digits
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
 from contracts_app.contracts import services as contract_services
 from contracts_app.contracts.forms import ContractForm
@@ -38,7 +39,7 @@ from contracts_app.metrics.models import CADENCES
 from contracts_app.metrics.status import today_for
 from contracts_app.priorities.models import Priority
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _DATE_MESSAGE = PlainDateField.parse_error
 _CURRENCY_SIGNS = "$€£"
 
@@ -549,6 +550,9 @@ def _period_targets(text, direction, cadence, starts, problems):
         day_text, sep, amount = (part.strip() for part in item.partition("="))
         if not sep or not _ISO_DATE.match(day_text):
             problems[column] = f"Write each target as YYYY-MM-DD=value, like 2026-01-01=18 (not “{_short(item)}”)."
+            return {}
+        if has_foreign_digits(amount):
+            problems[column] = f"The target for {day_text}: {FOREIGN_DIGITS_MESSAGE}"
             return {}
         try:
             day = date.fromisoformat(day_text)

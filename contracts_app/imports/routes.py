@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from contracts_app.digits import ascii_digits
 from contracts_app.auth.models import CONTRACT_MANAGER, User
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract
 from contracts_app.db_types import utcnow
@@ -149,7 +150,7 @@ def _readings_scope():
     contract_arg = request.args.get("contract", "").strip()
     department = request.args.get("department", "").strip()
     if contract_arg:
-        if not contract_arg.isdigit() or not 0 < int(contract_arg) <= 2**31 - 1:
+        if not ascii_digits(contract_arg) or not 0 < int(contract_arg) <= 2**31 - 1:
             abort(404)
         contract = db.get_or_404(Contract, int(contract_arg))
         require(can_enter_readings(current_user, contract))

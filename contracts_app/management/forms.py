@@ -7,7 +7,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from contracts_app.db_types import max_length
 from contracts_app.formatting import long_date
-from contracts_app.forms_common import BaseForm, PlainDateField, PlainParseMessage, add_problems, strip_nul
+from contracts_app.forms_common import (
+    AsciiDigitsOnly, BaseForm, PlainDateField, PlainParseMessage, add_problems, coerce_id, strip_nul,
+)
 from contracts_app.management.models import ACTION_ITEM_STATUSES, ActionItem, CheckIn
 from contracts_app.management.services import (
     MAX_ATTENDEES, MAX_DESCRIPTION, MAX_DURATION, MAX_NOTE, MAX_TEXT, MIN_DURATION, action_item_problems,
@@ -18,13 +20,13 @@ ACTION_ROWS = 5
 MAX_ACTION_ROWS = 20
 
 
-class PlainTimeField(PlainParseMessage, TimeField):
+class PlainTimeField(AsciiDigitsOnly, PlainParseMessage, TimeField):
     """A time of day with a message people understand."""
 
     parse_error = "Enter a time as HH:MM, for example 10:00 or 14:30."
 
 
-class PlainIntegerField(PlainParseMessage, IntegerField):
+class PlainIntegerField(AsciiDigitsOnly, PlainParseMessage, IntegerField):
     parse_error = "Enter a whole number of minutes, for example 60."
 
 
@@ -79,7 +81,7 @@ class RecordCheckInForm(BaseForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_TEXT)])
     decisions = TextAreaField("Decisions", validators=[Optional(), Length(max=MAX_TEXT)])
     flag_ids = SelectMultipleField(
-        "Flags discussed", coerce=int, choices=[],
+        "Flags discussed", coerce=coerce_id, choices=[],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )
     action_items = FieldList(FormField(ActionItemRowForm), min_entries=ACTION_ROWS, max_entries=MAX_ACTION_ROWS)

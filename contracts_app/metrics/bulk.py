@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, ascii_digits, has_foreign_digits
 from contracts_app.audit.services import record_many, snapshot_values
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import LONG_TEXT, utcnow
@@ -111,10 +112,10 @@ def parse_id(value):
     if isinstance(value, (float, Decimal)):
         return int(value) if value == int(value) and value > 0 else None
     text = _text(value)
-    if text.isdigit() and len(text) < 12 and int(text) > 0:
+    if ascii_digits(text) and len(text) < 12 and int(text) > 0:
         return int(text)
     # Spreadsheets like to show whole numbers as 12.0.
-    if text.endswith(".0") and text[:-2].isdigit():
+    if text.endswith(".0") and ascii_digits(text[:-2]):
         return parse_id(text[:-2])
     return None
 
@@ -245,7 +246,8 @@ def check_readings(rows, actor, now=None, row_name=None):
         version = parse_id(raw_version) if _text(raw_version) else None
         bad = False
         if metric_id is None:
-            problem(index, METRIC_ID, "Give the metric's id (a whole number, as in the downloaded file).")
+            problem(index, METRIC_ID, FOREIGN_DIGITS_MESSAGE if has_foreign_digits(_text(row.get(METRIC_ID)))
+                    else "Give the metric's id (a whole number, as in the downloaded file).")
             bad = True
         if start is None:
             problem(index, PERIOD_START, "Give the period's first day as a date, like 2026-03-01.")

@@ -1,13 +1,14 @@
 """Forms for metrics, per-period targets and readings. They validate input; services decide."""
 from decimal import Decimal
 
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from contracts_app import forms_common
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.formatting import number, plain_number
-from contracts_app.forms_common import BaseForm, PlainDateField, add_problems, strip_nul
+from contracts_app.digits import ascii_digits
+from contracts_app.forms_common import BaseForm, PlainDateField, WholeNumberField, add_problems, strip_nul
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTED_BY_MANAGER, REPORTERS, Metric
 from contracts_app.metrics.services import MAX_DUE_DAYS, METRIC_FIELDS, NEGATIVE, NOTE_WITHOUT_VALUE, metric_problems
@@ -61,7 +62,7 @@ class MetricForm(BaseForm):
         description="Maintain metrics only: how far from the target, in percent of it, still counts as on track.",
     )
     cadence = SelectField("Cadence", choices=list(CADENCES.items()), default="monthly", validate_choice=False)
-    due_days = IntegerField(
+    due_days = WholeNumberField(
         "Data due (days after period end)", default=10,
         validators=[InputRequired("Give the number of days after the period ends when data is due."),
                     NumberRange(min=0, max=MAX_DUE_DAYS, message=f"Use a whole number of days from 0 to {MAX_DUE_DAYS}.")],
@@ -163,7 +164,7 @@ class PeriodReadingsForm(BaseForm):
 
 
 def seen_version(form, field):
-    if (field.data or "").strip() and not field.data.strip().isdigit():
+    if (field.data or "").strip() and not ascii_digits(field.data.strip()):
         raise ValidationError("This form is out of date or damaged: reload the page and enter the correction again.")
 
 
@@ -181,4 +182,4 @@ class CorrectionForm(BaseForm):
     def seen_version(self):
         """The version the form was rendered with, or None (a form posted without one)."""
         text = (self.version.data or "").strip()
-        return int(text) if text.isdigit() else None
+        return int(text) if ascii_digits(text) else None

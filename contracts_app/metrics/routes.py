@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from contracts_app.digits import coerce_id
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
@@ -186,7 +187,7 @@ def period_readings(contract_id):
         # The rows are the metrics the page was shown with (by id, not by position), so a
         # reading saved by someone else meanwhile is reported on its row, not shifted onto another.
         try:
-            ids = [int(entry.form.metric_id.data) for entry in form.readings]
+            ids = [coerce_id(entry.form.metric_id.data) for entry in form.readings]
         except (TypeError, ValueError):
             abort(400)
         rows = summaries.period_entry_rows(contract, day, now, only=ids) if day else []

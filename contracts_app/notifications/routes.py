@@ -1,6 +1,7 @@
 from flask import abort, current_app, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from contracts_app.digits import whole_number
 from contracts_app.extensions import db
 from contracts_app.notifications import bp
 from contracts_app.notifications.services import inbox_query, mark_all_read, mark_read, notification_for, unread_count
@@ -26,7 +27,7 @@ def inject_inbox_count():
 
 def _page_number(raw):
     try:
-        page = int(raw or 1)
+        page = whole_number(raw or "1")
     except ValueError:
         return 1
     return page if 1 <= page <= MAX_PAGE else 1

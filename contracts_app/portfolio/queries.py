@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Date, and_, case, func, literal, or_, select, true, union
 from sqlalchemy.orm import aliased
 
+from contracts_app.digits import ascii_digits
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
 from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_ORDER, CheckIn, Flag
@@ -40,7 +41,7 @@ RECENT_LIMIT = 10
 SPARKLINE_POINTS = 12
 ROLLUP_MONTHS = 24
 
-_PERIOD_PATTERN = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+_PERIOD_PATTERN = re.compile(r"^([0-9]{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 
 
 def strategic_conditions():
@@ -114,7 +115,7 @@ class PortfolioFilters:
                 filters.problems.append("period")
         ending = args.get("ending_within", "").strip()
         if ending:
-            if ending.isdigit() and int(ending) in ENDING_WITHIN_CHOICES:
+            if ascii_digits(ending) and int(ending) in ENDING_WITHIN_CHOICES:
                 filters.ending_within = int(ending)
             else:
                 filters.problems.append("ending within")
@@ -153,7 +154,7 @@ class PortfolioFilters:
 
 def _vendor_with_id(raw):
     """(id, name) of the vendor with this id (a string from the query), or None."""
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    if not ascii_digits(raw) or not 1 <= int(raw) <= MAX_ID:
         return None
     return db.session.execute(select(Vendor.id, Vendor.name).where(Vendor.id == int(raw))).first()
 

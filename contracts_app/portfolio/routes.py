@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from contracts_app.digits import ascii_digits
 from contracts_app.contracts import queries as contract_queries
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.db_types import utcnow
@@ -69,7 +70,7 @@ def _page_arg():
     raw = request.args.get("page", "").strip()
     if not raw:
         return 1
-    if raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+    if ascii_digits(raw) and 1 <= int(raw) <= MAX_ID:
         return int(raw)
     flash("Ignored a page number that was not valid.", "warning")
     return 1
@@ -220,7 +221,7 @@ def _id_arg(key):
     raw = request.args.get(key, "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+    if not ascii_digits(raw) or not 1 <= int(raw) <= MAX_ID:
         abort(400)
     return int(raw)
 

@@ -1,8 +1,8 @@
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from contracts_app.db_types import LONG_TEXT, max_length
-from contracts_app.forms_common import BaseForm
+from contracts_app.forms_common import BaseForm, WholeNumberField, coerce_id
 from contracts_app.priorities.models import MAX_TARGET_YEAR, MIN_TARGET_YEAR, Priority
 
 NO_OWNER = 0
@@ -27,8 +27,8 @@ class PriorityForm(BaseForm):
         validators=[DataRequired(message="Describe the measurable outcome."), Length(max=LONG_TEXT)],
         description='What success looks like, measurably: "No traffic deaths by 2030".',
     )
-    owner_id = SelectField("Owner", coerce=int, validate_choice=True, description="The official accountable for it.")
-    target_year = IntegerField(
+    owner_id = SelectField("Owner", coerce=coerce_id, validate_choice=True, description="The official accountable for it.")
+    target_year = WholeNumberField(
         "Target year",
         validators=[
             Optional(),

@@ -3,6 +3,7 @@ and the staff side (inviting and revoking contacts, the verification queue)."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
+from contracts_app.digits import ascii_digits
 from contracts_app.attachments.services import AttachmentError
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
@@ -113,7 +114,7 @@ def submit(contract_id):
     now = utcnow()
     contract = _vendor_contract_or_404(contract_id, now)
     metric_id, period = request.form.get("metric_id", ""), request.form.get("period", "")
-    if not metric_id.isdigit():
+    if not ascii_digits(metric_id):
         abort(400)
     form = SubmissionForm(prefix=f"m{metric_id}-{period}")
     form.metric_id.data, form.period.data = metric_id, period

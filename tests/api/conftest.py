@@ -8,6 +8,7 @@ from openapi_schema_validator import OAS30Validator
 
 from contracts_app.api import tokens
 from contracts_app.api.setup import api_of
+from tests.headers import assert_security_headers
 
 _DOCUMENT = {}
 
@@ -25,10 +26,11 @@ def api_document(app):
 
 
 def check_response(app, response):
-    """Every API response is JSON; errors have the error shape; and any response of a documented
+    """Every API response is JSON and carries the security headers; errors have the error shape; and any response of a documented
     operation validates against the document (status, body, content type)."""
     api_document(app)
     request = response.request
+    assert_security_headers(response, f"{request.method} {request.path}")
     assert response.mimetype == "application/json", f"{request.method} {request.path}: {response.mimetype}"
     body = response.get_json()
     if response.status_code >= 400:

@@ -151,3 +151,63 @@ def test_it_answers_an_internal_error_in_json(app, api_as, monkeypatch):
     assert response.get_json()["error"]["code"] == "internal_error"
     # The web pages keep their HTML error page.
     assert "text/html" in app.test_client().get("/no-such-page").content_type
+
+
+BEYOND_IDS = (2**31, 2**31 + 7, 2**63, 10**30)
+
+
+def _id_rules(app, methods):
+    """(method, rule) for every rule with an id in its address and one of ``methods``."""
+    return [
+        (method, rule) for rule in app.url_map.iter_rules() if "<int:" in rule.rule
+        for method in sorted(rule.methods & methods)
+    ]
+
+
+def test_writes_to_ids_beyond_the_id_range_answer_404_like_reads(app, api_as, client_as):
+    """Werkzeug checks methods before converting: with the limit in the converter's max only,
+    a PATCH or POST to /api/v1/contracts/2147483648 answered 405 while a GET answered 404."""
+    officer = api_as("procurement_officer")
+    rules = _id_rules(app, {"GET", "POST", "PATCH", "PUT", "DELETE"})
+    assert {method for method, _ in rules} >= {"GET", "POST", "PATCH"}
+    web = client_as("procurement_officer")
+    for method, rule in rules:
+        for big in BEYOND_IDS:
+            url = _fill(rule, big)
+            if url.startswith("/api/"):
+                response = officer.open(method, url, json={})
+                assert response.status_code == 404, (method, url, response.status_code)
+                assert response.get_json()["error"]["code"] == "not_found"
+            else:
+                response = web.open(url, method=method, data={})
+                assert response.status_code == 404, (method, url, response.status_code)
+
+
+def _fill(rule, value):
+    """The rule's address with every argument set to ``value``."""
+    import re
+
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", str(value), rule.rule)
+
+
+def test_ids_beyond_the_range_in_bodies_are_a_422_naming_the_field(api_as, api_city):
+    officer = api_as("procurement_officer")
+    for big in (2**31, 2**63, -1, 0):
+        response = officer.post("/readings/batch", {"readings": [
+            {"metric_id": big, "period_start": "2025-08-01", "value": 1}]})
+        assert response.status_code == 422
+        assert "readings.0.metric_id" in response.get_json()["error"]["fields"]
+        contract = officer.patch(f"/contracts/{api_city.contract.id}", {"priority_ids": [big], "contract_manager_id": big})
+        assert contract.status_code == 422
+        assert {"priority_ids.0", "contract_manager_id"} <= set(contract.get_json()["error"]["fields"])
+
+
+def test_a_write_without_a_body_is_refused(api_as, api_city, db):
+    officer = api_as("procurement_officer")
+    for path in (f"/contracts/{api_city.contract.id}", f"/milestones/{api_city.milestone.id}"):
+        response = officer.patch(path)
+        assert response.status_code == 422, path
+        assert "_body" in response.get_json()["error"]["fields"]
+    # Where fields are required, they are named.
+    named = officer.post(f"/contracts/{api_city.contract.id}/milestones").get_json()["error"]["fields"]
+    assert "due_date" in named

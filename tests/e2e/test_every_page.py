@@ -71,6 +71,7 @@ ARGUMENTS = {
     "checkin_id": "SELECT min(id) FROM checkins WHERE status IN ('proposed', 'scheduled')",
     "item_id": "SELECT min(id) FROM action_items",
     "priority_id": "SELECT min(id) FROM priorities",
+    "department_id": "SELECT min(id) FROM departments",
     "vendor_id": "SELECT min(vendor_id) FROM contracts",
     "department_id": "SELECT min(id) FROM departments",
     "user_id": "SELECT min(id) FROM users WHERE role = 'contract_manager'",

@@ -166,7 +166,10 @@ def test_it_says_how_the_open_data_is_published_and_drills_down_to_it(app, clien
 
 def test_it_has_a_print_layout(app, client_as):
     body = client_as("cdo").get("/portfolio/evidence").get_data(as_text=True)
-    assert "@media print" in body
+    assert 'class="card evidence-figure"' in body
+    # The print rules live in the stylesheet (the Content-Security-Policy allows no inline <style>).
+    stylesheet = app.test_client().get("/static/app.css").get_data(as_text=True)
+    assert "@media print {\n  .evidence-figure" in stylesheet
 
 
 @pytest.mark.parametrize("met, shown, hidden", [("yes", "GOALS-OK", "GOALS-NO"), ("no", "GOALS-NO", "GOALS-OK")])
