@@ -326,13 +326,10 @@ def _save_postgres_snapshot(number):
             "coalesce(last_value, start_value), last_value IS NOT NULL "
             "FROM pg_sequences WHERE schemaname = current_schema()"
         ).all()
-        has_flags = conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM flags)").scalar()
-    copy_rows = [f'INSERT INTO "{name}" SELECT * FROM {schema}."{name}"' for name in tables]
-    if has_flags:
-        # The flags' insert trigger would add them to counters the copied contracts already hold.
-        from contracts_app.management import flag_counts
-
-        copy_rows.append(str(flag_counts.recount_statement()))
+    # The rows are copied as they are, with the tables' triggers off: the counters the triggers
+    # keep (open flags on contracts, per-priority month counts) are copied too, not added again.
+    copy_rows = ["SET LOCAL session_replication_role = replica"]
+    copy_rows += [f'INSERT INTO "{name}" SELECT * FROM {schema}."{name}"' for name in tables]
     set_sequences = [f"SELECT setval('{name}', {value}, {str(called).lower()})" for name, value, called in sequences]
     return "; ".join(copy_rows + set_sequences)
 

@@ -1,6 +1,10 @@
-"""Portfolio data: monthly health snapshots (for roll-ups over time) and closeout evaluations."""
+"""Portfolio data: monthly health snapshots (for roll-ups over time), their per-priority counts,
+and closeout evaluations."""
+from sqlalchemy import event
+
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
+from contracts_app.portfolio import priority_months
 
 RATING_FIELDS = {
     "quality": "Quality of work",
@@ -32,6 +36,23 @@ class HealthSnapshot(db.Model):
         # of its contracts from the index alone, not a table row per contract and month.
         db.Index("ix_health_snapshots_contract_month_health", "contract_id", "month", "health"),
     )
+
+
+class PriorityMonthHealth(db.Model):
+    """How many (unarchived) contracts serving a priority had each health in a month: the
+    snapshots added up, kept by triggers (portfolio/priority_months.py). Never written by the app."""
+
+    __tablename__ = priority_months.TABLE
+
+    priority_id = db.Column(db.Integer, db.ForeignKey("priorities.id", ondelete="CASCADE"), primary_key=True)
+    month = db.Column(db.Date, primary_key=True)
+    health = db.Column(db.String(16), primary_key=True)
+    contracts = db.Column(db.Integer, nullable=False)
+
+
+# The counts follow every write to the snapshots, the priority links and archiving (see
+# priority_months); after the whole schema exists, as the triggers name four tables.
+event.listen(db.metadata, "after_create", priority_months.install)
 
 
 class CloseoutEvaluation(db.Model):

@@ -3,7 +3,7 @@ rows, and the pieces the other portfolio pages and the API share.
 
 Each function is one (or a fixed few) statements whose number does not grow with the number of
 contracts. They read the stored statuses (Contract.health, Metric.status), flags, check-ins and
-monthly HealthSnapshot rows — never replay readings. Shared with the other portfolio modules:
+monthly health counts per priority (kept by triggers from the HealthSnapshot rows) — never replay readings. Shared with the other portfolio modules:
 ``strategic_conditions``, ``PortfolioFilters``, ``health_counts``, ``priority_rollups``,
 ``last_held_checkins``, ``vendor_ratings_subquery``, ``evaluation_for``.
 """
@@ -25,7 +25,7 @@ from contracts_app.management.models import PENDING_CHECKIN_STATUSES, SEVERITY_O
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.metrics.rules import SEVERITY, STATUS_LABELS, add_months, share
-from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation, HealthSnapshot
+from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation, PriorityMonthHealth
 from contracts_app.priorities.models import Priority, contract_priorities
 from contracts_app.work.queries import open_flag_reasons
 from contracts_app.query_args import MAX_ID, choice_arg
@@ -600,29 +600,28 @@ def _headline_rows_lateral(contract_ids, points):
 
 
 def priority_rollup_by_month(priority_id, today, months=ROLLUP_MONTHS):
-    """Per month, how many of the priority's contracts had each health, from HealthSnapshot.
+    """Per month, how many of the priority's contracts had each health.
 
-    One GROUP BY month statement over the last ``months`` months up to today's month; archived
-    contracts are left out (they are not part of the portfolio any more). Returns a list of
-    {"month", "total", "counts", "on_track_share"} oldest first.
+    Read from the counts the database keeps per priority, month and health (PriorityMonthHealth,
+    kept by triggers from the snapshots, the links and archiving: archived contracts are left
+    out), over the last ``months`` months up to today's month: at most months x healths rows,
+    whatever the number of contracts. Returns a list of {"month", "total", "counts",
+    "on_track_share"} oldest first, for the months with any contract.
     """
     first = add_months(date(today.year, today.month, 1), -(months - 1))
-    columns = [func.sum(case((HealthSnapshot.health == health, 1), else_=0)).label(health) for health in HEALTH_ORDER]
-    rows = db.session.execute(
-        select(HealthSnapshot.month, func.count().label("total"), *columns)
-        .join(contract_priorities, contract_priorities.c.contract_id == HealthSnapshot.contract_id)
-        .join(Contract, Contract.id == HealthSnapshot.contract_id)
-        .where(contract_priorities.c.priority_id == priority_id, Contract.archived_at.is_(None),
-               HealthSnapshot.month >= first, HealthSnapshot.month <= today)
-        .group_by(HealthSnapshot.month)
-        .order_by(HealthSnapshot.month)
-    ).all()
+    by_month = {}
+    for month, health, contracts in db.session.execute(
+        select(PriorityMonthHealth.month, PriorityMonthHealth.health, PriorityMonthHealth.contracts)
+        .where(PriorityMonthHealth.priority_id == priority_id, PriorityMonthHealth.contracts > 0,
+               PriorityMonthHealth.month >= first, PriorityMonthHealth.month <= today)
+    ):
+        by_month.setdefault(month, {})[health] = contracts
     result = []
-    for row in rows:
-        counts = {health: int(getattr(row, health) or 0) for health in HEALTH_ORDER}
-        total = int(row.total)
+    for month in sorted(by_month):
+        counts = {health: int(by_month[month].get(health, 0)) for health in HEALTH_ORDER}
+        total = sum(by_month[month].values())
         result.append({
-            "month": row.month, "total": total, "counts": counts,
+            "month": month, "total": total, "counts": counts,
             "on_track_share": share(counts["on_track"], total).quantize(Decimal("0.1")) if total else None,
         })
     return result
