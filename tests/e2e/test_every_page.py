@@ -73,7 +73,6 @@ ARGUMENTS = {
     "priority_id": "SELECT min(id) FROM priorities",
     "department_id": "SELECT min(id) FROM departments",
     "vendor_id": "SELECT min(vendor_id) FROM contracts",
-    "department_id": "SELECT min(id) FROM departments",
     "user_id": "SELECT min(id) FROM users WHERE role = 'contract_manager'",
     # Staged by the ``demo_rows`` fixture: the demo city has no import uploads.
     "upload_id": "SELECT min(id) FROM import_uploads",
