@@ -17,6 +17,7 @@ from contracts_app.auth import oidc
 from contracts_app.auth.routes import require_sign_in
 from contracts_app.cli import register_cli
 from contracts_app.db_utils import end_read_only_transaction
+from contracts_app.digits import digits_at_most
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.headers import init_headers
 from contracts_app.http import is_api_request, refuse_oversized_request
@@ -88,18 +89,6 @@ def create_app(config=None):
     return app
 
 
-def _digits_at_most(limit):
-    """A regular expression for the numbers 0 to ``limit`` in ASCII digits (leading zeros allowed)."""
-    digits = str(limit)
-    choices = [rf"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
-    for index, digit in enumerate(digits):
-        if digit != "0":
-            rest = len(digits) - index - 1
-            choices.append(digits[:index] + f"[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
-    choices.append(digits)
-    return "0*(?:" + "|".join(choices) + ")"
-
-
 class IdConverter(IntegerConverter):
     """``<int:...>`` limited to what an id column holds: a larger number is a 404, not an
     overflow inside the database driver.
@@ -109,7 +98,7 @@ class IdConverter(IntegerConverter):
     /api/v1/contracts/2147483648 matched the address of the GET rule, failed the conversion of
     its own, and answered 405 instead of the 404 a GET gets."""
 
-    regex = _digits_at_most(2**31 - 1)
+    regex = digits_at_most(2**31 - 1)
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)

@@ -44,3 +44,16 @@ def coerce_id(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return whole_number(value)
+
+
+def digits_at_most(limit):
+    """A regular expression for the whole numbers 0 to ``limit`` in ASCII digits (leading zeros
+    allowed): an id converter's limit in the URL pattern, a number's bound in the API document."""
+    digits = str(limit)
+    choices = [rf"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for index, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - index - 1
+            choices.append(digits[:index] + f"[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    choices.append(digits)
+    return "0*(?:" + "|".join(choices) + ")"

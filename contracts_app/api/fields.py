@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate
 
-from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, has_foreign_digits
+from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, digits_at_most, has_foreign_digits
 from contracts_app.query_args import MAX_ID
 
 EARLIEST = date(1900, 1, 1)
@@ -206,18 +206,6 @@ def _float_at_most(limit):
     return value
 
 
-def _digits_at_most(limit):
-    """A regular expression for the whole numbers 0 to ``limit`` (leading zeros allowed)."""
-    digits = str(limit)
-    choices = [rf"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
-    for index, digit in enumerate(digits):
-        if digit != "0":
-            rest = len(digits) - index - 1
-            choices.append(digits[:index] + f"[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
-    choices.append(digits)
-    return "0*(?:" + "|".join(choices) + ")"
-
-
 def number_text_pattern(field):
     """The pattern of a Number sent as a string, as strict as the server: ASCII digits, at most
     ``places`` significant decimal places (trailing zeros are fine), at most ``max_abs``, and a
@@ -226,9 +214,9 @@ def number_text_pattern(field):
     fraction = rf"(\.[0-9]{{1,{places}}}0*)?" if places else r"(\.0+)?"
     whole = int(max_abs)
     if max_abs - whole == 1 - Decimal(1).scaleb(-places):  # 999.99 with two places: any fraction
-        magnitude = _digits_at_most(whole) + fraction
+        magnitude = digits_at_most(whole) + fraction
     elif max_abs == whole and whole > 0:  # 1000: up to 999.xx, or 1000 exactly
-        magnitude = f"(?:{_digits_at_most(whole - 1)}{fraction}|0*{whole}(\\.0+)?)"
+        magnitude = f"(?:{digits_at_most(whole - 1)}{fraction}|0*{whole}(\\.0+)?)"
     else:
         magnitude = "[0-9]+" + fraction
     if field.minimum is not None and field.minimum >= 0:
