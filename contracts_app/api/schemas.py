@@ -312,6 +312,7 @@ class MetricSchema(Schema):
     data_source = fields.String(required=True)
     indicator_type = fields.String(required=True, metadata={"enum": list(INDICATOR_TYPES)})
     payment_linked = fields.Boolean(required=True)
+    is_public = fields.Boolean(required=True, metadata={"description": "Published (public site, open data) when the contract is."})
     position = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"enum": HEALTH, "description": "Stored current status."})
     status_period_start = fields.Date(required=True, allow_none=True)
@@ -347,6 +348,7 @@ class MetricCreateSchema(Schema):
     data_source = Text(load_default="", max_length=max_length(Metric.data_source))
     indicator_type = Choice(INDICATOR_TYPES, load_default="lagging")
     payment_linked = Flag(load_default=False)
+    is_public = Flag(load_default=True, metadata={"description": "Published when the contract is (default true)."})
 
 
 class ReadingSchema(Schema):

@@ -117,6 +117,9 @@ COLUMNS = (
            choices=INDICATOR_TYPES, default="lagging"),
     Column("metric_payment_linked", METRIC, False, "Payments depend on this metric: yes or no.", ("yes", "no"),
            default="no"),
+    Column("metric_public", METRIC, False,
+           "Shown on the public site and in open data when the contract is public: yes or no.", ("yes", "yes"),
+           default="yes"),
     Column("metric_period_targets", METRIC, False,
            "Explicit targets for some reporting periods, as YYYY-MM-DD=value separated by ; — each date "
            "the first day of a reporting period of the term. Other periods use the straight line from "

@@ -514,6 +514,8 @@ def _metric_plan(number, values, term, problems):
         formdata[name] = (choice_code(text, BY_NAME["metric_" + name].choices) or text) if text else (default or "")
     if _yes_no(values, "metric_payment_linked", problems, False):
         formdata["payment_linked"] = "y"
+    if _yes_no(values, "metric_public", problems, True):
+        formdata["is_public"] = "y"
 
     form = MetricForm(formdata=formdata, meta={"csrf": False})
     form.validate()

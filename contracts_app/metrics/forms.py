@@ -85,9 +85,17 @@ class MetricForm(BaseForm):
         description="A vendor-reported value waits in the contract manager's verification queue before it becomes a reading.",
     )
 
+    is_public = BooleanField(
+        "Public", default=True,
+        description="Shown on the public site and in open data when the contract is public.",
+    )
+
     def values(self):
         """The submitted values as the services expect them."""
-        return {**{name: getattr(self, name).data for name in METRIC_FIELDS}, "reported_by": self.reported_by.data}
+        return {
+            **{name: getattr(self, name).data for name in METRIC_FIELDS},
+            "reported_by": self.reported_by.data, "is_public": self.is_public.data,
+        }
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

@@ -49,6 +49,9 @@ class Metric(db.Model):
     data_source = db.Column(db.String(255), nullable=False, default="")
     indicator_type = db.Column(db.String(16), nullable=False, default="lagging")
     payment_linked = db.Column(db.Boolean, nullable=False, default=False)
+    # Shown to residents and in open data (OCDS, the published CSVs) when its contract is public;
+    # a metric the city keeps internal (a sensitive count, a working measure) is switched off.
+    is_public = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     reported_by = db.Column(db.String(16), nullable=False, default=REPORTED_BY_MANAGER, server_default=REPORTED_BY_MANAGER)
     position = db.Column(db.Integer, nullable=False, default=0)
     # Stored current status (metrics.rules.metric_status), refreshed when a reading changes

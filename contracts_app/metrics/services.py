@@ -170,6 +170,8 @@ def _clean(values):
     clean = {name: values.get(name) for name in METRIC_FIELDS}
     if "reported_by" in values:
         clean["reported_by"] = values["reported_by"]
+    if "is_public" in values:
+        clean["is_public"] = bool(values["is_public"])
     for name in ("name", "definition", "unit", "data_source"):
         clean[name] = (clean[name] or "").strip()
     clean["payment_linked"] = bool(clean["payment_linked"])

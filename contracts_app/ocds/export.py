@@ -46,7 +46,8 @@ How the tracker maps onto OCDS (see also the README):
   (increase, decrease), held over the whole term (maintain; range as low and high bounds), and
   each explicit per-period target. ``contracts[].implementation.metrics`` hold the readings,
   one observation per reporting period. Units: UN/CEFACT codes where one fits, else the name.
-  Reading notes are internal working notes and are not published.
+  Reading notes are internal working notes and are not published; nor is a metric switched
+  off as not public (``Metric.is_public``), with its targets and readings.
 """
 from __future__ import annotations
 
@@ -169,7 +170,7 @@ def _load():
 
     metric_contract = {}
     for metric in db.session.scalars(
-        select(Metric).join(Contract, Contract.id == Metric.contract_id).where(public)
+        select(Metric).join(Contract, Contract.id == Metric.contract_id).where(public, Metric.is_public.is_(True))
         .order_by(Metric.position, Metric.id)
     ):
         data[metric.contract_id].metrics.append(metric)
@@ -181,7 +182,7 @@ def _load():
         select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value)
         .join(Metric, Metric.id == MetricTarget.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(public)
+        .where(public, Metric.is_public.is_(True))
         .order_by(MetricTarget.period_start)
     ):
         data[metric_contract[metric_id]].targets[metric_id].append((start, value))
@@ -190,7 +191,7 @@ def _load():
         select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value)
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(public)
+        .where(public, Metric.is_public.is_(True))
         .order_by(Reading.period_start)
     ):
         data[metric_contract[metric_id]].readings[metric_id].append((start, end, value))
@@ -199,7 +200,7 @@ def _load():
         select(Metric.contract_id, func.max(Reading.recorded_at))
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(public)
+        .where(public, Metric.is_public.is_(True))
         .group_by(Metric.contract_id)
     ):
         data[contract_id].changed.append(_aware(last))

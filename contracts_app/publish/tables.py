@@ -1,5 +1,5 @@
-"""CSV tables of what is published: the public contracts (not archived), their metrics and their
-readings. Columns are plain codes and ISO dates for analysts; no staff names or emails, no
+"""CSV tables of what is published: the public contracts (not archived), their public metrics and
+those metrics' readings. Columns are plain codes and ISO dates for analysts; no staff names or emails, no
 reading notes (internal working notes), no vendor contacts. Streamed: one joined query per table,
 fetched in batches, so the memory used does not grow with the city."""
 from sqlalchemy import select
@@ -67,7 +67,7 @@ def metrics_csv(ocid_prefix):
             Metric.range_high, Metric.payment_linked, Metric.status,
         )
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(*_published())
+        .where(*_published(), Metric.is_public.is_(True))
         .order_by(Contract.id, Metric.position, Metric.id)
         .execution_options(yield_per=BATCH)
     )
@@ -92,7 +92,7 @@ def readings_csv(ocid_prefix):
         )
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(*_published())
+        .where(*_published(), Metric.is_public.is_(True))
         .order_by(Contract.id, Metric.position, Metric.id, Reading.period_start)
         .execution_options(yield_per=BATCH)
     )

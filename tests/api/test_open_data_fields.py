@@ -88,3 +88,13 @@ def test_milestones_have_a_type(api_as, api_city):
     assert response.get_json()["milestone_type"] == "delivery"
     response = manager.post(url, {"title": "Party", "due_date": api_city.start.isoformat(), "milestone_type": "party"})
     assert response.status_code == 422 and "milestone_type" in response.get_json()["error"]["fields"]
+
+
+def test_a_metric_can_be_kept_off_the_public_site_and_open_data(api_as, api_city):
+    officer = api_as("procurement_officer")
+    url = f"/contracts/{api_city.contract.id}/metrics"
+    body = {"name": "Staff incidents", "unit": "count", "direction": "decrease", "baseline_value": 5, "target_value": 2}
+    response = officer.post(url, dict(body, is_public=False))
+    assert response.status_code == 201 and response.get_json()["is_public"] is False
+    response = officer.post(url, dict(body, name="Placements"))
+    assert response.get_json()["is_public"] is True

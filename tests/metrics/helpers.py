@@ -41,6 +41,7 @@ def metric_form(**overrides):
         "data_source": "HMIS monthly extract",
         "indicator_type": "lagging",
         "payment_linked": "y",
+        "is_public": "y",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}

@@ -283,3 +283,15 @@ def test_it_drops_nul_characters_from_text(po, contract):
     assert response.status_code == 302
     metric = db.session.scalar(select(Metric))
     assert (metric.name, metric.definition) == ("Placements", "ab")
+
+
+def test_a_metric_is_public_unless_the_box_is_cleared(po, contract):
+    page = po.get(f"/contracts/{contract.id}/metrics/new").get_data(as_text=True)
+    import re
+
+    (box,) = re.findall(r'<input[^>]*name="is_public"[^>]*>', page)
+    assert 'type="checkbox"' in box and "checked" in box
+    po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form(name="Placements"))
+    po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form(name="Staff incidents", is_public=None))
+    public = dict(db.session.execute(select(Metric.name, Metric.is_public).where(Metric.contract_id == contract.id)).all())
+    assert public == {"Placements": True, "Staff incidents": False}

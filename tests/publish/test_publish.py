@@ -179,3 +179,20 @@ def test_it_refuses_to_publish_without_a_real_contact_mailbox(app, publish_folde
     assert not publish_folder.exists() or os.listdir(publish_folder) == []
     result = runner.invoke(args=["publish"])
     assert result.exit_code != 0 and "set OPEN_DATA_CONTACT_EMAIL" in result.output
+
+
+def test_a_metric_switched_off_is_not_published_with_its_readings(app, publish_folder, factory):
+    contract = factory.make_contract(reference="HS-9")
+    shown = factory.make_metric(contract, name="Placements")
+    kept = factory.make_metric(contract, name="Incidents involving staff", is_public=False)
+    for metric in (shown, kept):
+        factory.make_reading(metric, date(2025, 8, 1), 21)
+    publish_open_data(now=NOW)
+    assert [row["name"] for row in csv_rows(publish_folder, "metrics.csv")] == ["Placements"]
+    assert [row["metric"] for row in csv_rows(publish_folder, "readings.csv")] == ["Placements"]
+    for name in ("release-package.json", "record-package.json"):
+        assert "Incidents involving staff" not in read(publish_folder, name)
+    package = json.loads(read(publish_folder, "release-package.json"))
+    (release,) = package["releases"]
+    assert [m["title"] for m in release["contracts"][0]["agreedMetrics"]] == ["Placements"]
+    assert schema_errors(package) == []
