@@ -6,6 +6,7 @@ out (the schema's "USG" note). Every value comes from the settings and the publi
 from the clock, so an unchanged city gives a byte-identical catalogue.
 """
 import re
+from email.utils import parseaddr
 
 SCHEMA_URI = "https://project-open-data.cio.gov/v1.1/schema"
 CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
@@ -20,7 +21,8 @@ class CatalogError(Exception):
 
 
 def contact_email(config):
-    address = (config.get("OPEN_DATA_CONTACT_EMAIL") or config.get("MAIL_DEFAULT_SENDER") or "").strip()
+    # MAIL_DEFAULT_SENDER may carry a display name: "RDC Tracker <rdc-tracker@city.gov>".
+    address = parseaddr(config.get("OPEN_DATA_CONTACT_EMAIL") or config.get("MAIL_DEFAULT_SENDER") or "")[1].strip()
     if not EMAIL.fullmatch(address):
         raise CatalogError(
             f"data.json needs a contact mailbox for the open data: set OPEN_DATA_CONTACT_EMAIL "

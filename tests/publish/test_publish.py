@@ -196,3 +196,12 @@ def test_a_metric_switched_off_is_not_published_with_its_readings(app, publish_f
     (release,) = package["releases"]
     assert [m["title"] for m in release["contracts"][0]["agreedMetrics"]] == ["Placements"]
     assert schema_errors(package) == []
+
+
+def test_the_catalogue_takes_the_address_out_of_a_sender_with_a_name(app, publish_folder, factory):
+    factory.make_contract()
+    app.config.update(OPEN_DATA_CONTACT_EMAIL="", MAIL_DEFAULT_SENDER="RDC Tracker <rdc-tracker@springfield.gov>")
+    publish_open_data(now=NOW)
+    catalogue = json.loads(read(publish_folder, "data.json"))
+    assert {d["contactPoint"]["hasEmail"] for d in catalogue["dataset"]} == {"mailto:rdc-tracker@springfield.gov"}
+    assert dcat_errors(catalogue) == []
