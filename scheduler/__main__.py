@@ -13,6 +13,8 @@ def main():
     scheduler = build_scheduler(app, start_now=True)
 
     def stop(signum, frame):
+        if not scheduler.running:
+            return  # a second signal while stopping (make run's trap and the terminal both send one)
         log.info("scheduler: received signal %s, shutting down", signum)
         scheduler.shutdown(wait=False)
 
