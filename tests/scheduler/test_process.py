@@ -76,3 +76,21 @@ def test_it_runs_its_jobs_and_stops_cleanly_on_sigterm(database_file, tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_second_stop_signal_while_stopping_is_not_an_error(database_file, tmp_path):
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database_file}", RDC_INSTANCE_PATH=str(tmp_path), RDC_CONFIG="development")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler"], cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    try:
+        _read_until(process, "sweep: metrics evaluated 1, flags opened")
+        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)  # as Ctrl-C in `make run` reaches both the trap and the process
+        _, rest = process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert "Traceback" not in rest and "SchedulerNotRunningError" not in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
