@@ -622,3 +622,16 @@ def test_with_local_login_off_single_sign_on_still_signs_staff_in(db, client, pa
 
     assert passwords_off.sign_in(client, sub).status_code == 302
     assert signed_in_user(client)
+
+
+def test_both_keep_me_signed_in_boxes_have_their_own_label(client, sso):
+    """With the provider's button and the password form on one page, each label names its own box."""
+    import re
+
+    html = client.get("/login").get_data(as_text=True)
+    assert "Sign in with" in html and 'name="password"' in html
+    ids = re.findall(r'<input[^>]*type="checkbox"[^>]*id="([^"]+)"', html) + re.findall(
+        r'<input[^>]*id="([^"]+)"[^>]*type="checkbox"', html)
+    assert sorted(set(ids)) == sorted(ids) and len(set(ids)) == 2
+    for box in set(ids):
+        assert f'for="{box}"' in html
