@@ -4,11 +4,11 @@ from functools import lru_cache
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from contracts_app.auth.models import User
-from contracts_app.contracts.models import Contract, Department, Vendor
+from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.contracts.services import resolve_department
 from contracts_app.milestones.models import Milestone
 from contracts_app.extensions import db
 from contracts_app.management.models import FLAG_SEVERITY, ActionItem, CheckIn, Flag
@@ -61,15 +61,6 @@ def make_vendor(**kw):
     return vendor
 
 
-def department_named(name):
-    """The department of that name, made if there is none (contracts name theirs)."""
-    department = db.session.scalar(select(Department).where(Department.name == name))
-    if department is None:
-        department = Department(name=name)
-        db.session.add(department)
-    return department
-
-
 def make_priority(**kw):
     priority = Priority(
         name=kw.pop("name", f"Priority {_n()}"), outcome=kw.pop("outcome", "A measurable outcome"), **kw
@@ -101,7 +92,7 @@ def make_contract(**kw):
     if "vendor" not in defaults and "vendor_id" not in defaults:
         defaults["vendor"] = make_vendor()
     if "department_id" not in defaults and "department_row" not in defaults:
-        defaults["department_row"] = department_named(defaults["department"])
+        defaults["department_row"] = resolve_department(defaults["department"])
     contract = Contract(**defaults)
     if priorities is not None:
         contract.priorities = list(priorities)

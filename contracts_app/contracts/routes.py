@@ -1,6 +1,5 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.audit.queries import contract_history_select
@@ -82,10 +81,6 @@ def _prepare_form(form):
     return form
 
 
-def _department_names():
-    return db.session.scalars(select(Department.name).order_by(Department.name)).all()
-
-
 def _form_data(form):
     data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
     data["new_vendor_name"] = (data.get("new_vendor_name") or "").strip()
@@ -105,7 +100,7 @@ def new():
             contract = services.create_contract(_form_data(form), current_user)
             flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, contract=None, department_names=_department_names()), 200
+    return render_template("contracts/form.html", form=form, contract=None, department_names=queries.departments()), 200
 
 
 @bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
@@ -120,7 +115,7 @@ def edit(contract_id):
             services.update_contract(contract, _form_data(form), current_user)
             flash(f"Contract {contract.reference} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, contract=contract, department_names=_department_names())
+    return render_template("contracts/form.html", form=form, contract=contract, department_names=queries.departments())
 
 
 @bp.route("/contracts/<int:contract_id>/archive", methods=["GET", "POST"])

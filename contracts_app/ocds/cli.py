@@ -1,17 +1,11 @@
 """``flask --app run export ocds [-o FILE]``: the OCDS release package as JSON."""
-import json
-
 import click
 from flask.cli import AppGroup
 
 from contracts_app.ocds.export import release_package
-from contracts_app.publish.files import write_if_changed
+from contracts_app.publish.files import json_text, write_if_changed
 
 export_cli = AppGroup("export", help="Export open data.")
-
-
-def package_json(package):
-    return json.dumps(package, indent=2, ensure_ascii=False) + "\n"
 
 
 @export_cli.command("ocds")
@@ -20,7 +14,7 @@ def package_json(package):
 def export_ocds_command(output):
     """The public contracts as an OCDS 1.1 release package (Metrics extension), in JSON."""
     package = release_package()
-    text = package_json(package)
+    text = json_text(package)
     if not package["releases"]:
         click.echo("No contract is public: the package has no release, and OCDS needs at least one.", err=True)
     if output is None:

@@ -1,7 +1,6 @@
 """Read models for operating the app: the scheduler's health, the outbox's, and whether the
 database schema is at the migrations' head. The operations page, /healthz and /metrics read
 these (aggregate SQL at request time, so every web worker sees the same numbers)."""
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,7 +17,6 @@ from contracts_app.operations.models import JobHeartbeat
 
 # The scheduler's jobs (scheduler/jobs.py), in the order the page lists them.
 JOBS = ("sweep", "dispatch", "reminders", "publish")
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "migrations")
 
 
 @dataclass
@@ -118,12 +116,17 @@ def migration_heads():
     """The head revision(s) of the migration scripts shipped with this code (read once per
     process: the scripts do not change while it runs)."""
     if "heads" not in _HEADS:
-        _HEADS["heads"] = tuple(sorted(ScriptDirectory(MIGRATIONS_DIR).get_heads()))
+        _HEADS["heads"] = tuple(sorted(_scripts().get_heads()))
     return _HEADS["heads"]
 
 
 def known_revisions():
-    return {script.revision for script in ScriptDirectory(MIGRATIONS_DIR).walk_revisions()}
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+def _scripts():
+    """The migration scripts the app was set up with (Flask-Migrate's directory)."""
+    return ScriptDirectory(current_app.extensions["migrate"].directory)
 
 
 @dataclass

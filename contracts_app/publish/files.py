@@ -2,6 +2,7 @@
 touched: each file is written to a temporary name in the same folder, compared with the file it
 would replace, and renamed over it only when its bytes differ."""
 import hashlib
+import json
 import os
 import tempfile
 
@@ -56,3 +57,8 @@ def _mode_for(path):
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def json_text(document):
+    """A published JSON document's text: indented, UTF-8 as it is, ending in a newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -22,7 +22,7 @@ from flask import current_app
 from contracts_app.ocds.export import release_package
 from contracts_app.ocds.records import record_package
 from contracts_app.publish import catalog, tables
-from contracts_app.publish.files import write_if_changed
+from contracts_app.publish.files import json_text, write_if_changed
 
 # name -> (media type, format, title, description of the file)
 FILES = {
@@ -63,10 +63,6 @@ def publish_dir(config=None):
     return config.get("PUBLISH_DIR") or os.path.join(current_app.instance_path, "publish")
 
 
-def _json(document):
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
 def publish_open_data(now=None, folder=None):
     """Write the published files (see the module docstring); returns which changed."""
     config = current_app.config
@@ -84,8 +80,8 @@ def publish_open_data(now=None, folder=None):
         package["publishedDate"] = _previous_published_date(folder) or package["publishedDate"]
     records = record_package(package, uri=f"{base}/record-package.json")
     files = [
-        ("release-package.json", [_json(package)]),
-        ("record-package.json", [_json(records)]),
+        ("release-package.json", [json_text(package)]),
+        ("record-package.json", [json_text(records)]),
         ("contracts.csv", tables.contracts_csv(prefix)),
         ("metrics.csv", tables.metrics_csv(prefix)),
         ("readings.csv", tables.readings_csv(prefix)),
@@ -95,7 +91,7 @@ def publish_open_data(now=None, folder=None):
         for key, title, description, names in DATASETS
     ]
     modified = package["publishedDate"][:10]
-    files.append(("data.json", [_json(catalog.catalog(config, datasets, modified))]))
+    files.append(("data.json", [json_text(catalog.catalog(config, datasets, modified))]))
     for name, chunks in files:
         changed = write_if_changed(os.path.join(folder, name), chunks)
         (result.written if changed else result.unchanged).append(name)
