@@ -13,6 +13,7 @@ from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
 from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.db_types import utcnow
+from contracts_app.db_utils import dialect_insert
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
@@ -64,8 +65,14 @@ def resolve_department(name):
         raise ContractError("Name the department.", "department")
     department = db.session.scalar(select(Department).where(func.lower(Department.name) == name.lower()))
     if department is None:
-        department = Department(name=name)
-        db.session.add(department)
+        # Two contracts naming the same new department at once: the unique name decides, and
+        # the one that loses finds the other's (rather than failing its whole save).
+        now = utcnow()
+        db.session.execute(
+            dialect_insert(Department).values(name=name, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        department = db.session.scalar(select(Department).where(Department.name == name))
     return department
 
 

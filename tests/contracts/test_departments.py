@@ -85,3 +85,32 @@ def test_only_procurement_officers_rename_departments(client_as, factory, db):
         assert client.post(f"/departments/{contract.department_id}/edit", data={"name": "Renamed"}).status_code == 403
     db.session.expire_all()
     assert departments(db) == ["Human Services"]
+
+
+@pytest.fixture
+def postgres_only(backend):
+    if backend != "postgresql":
+        pytest.skip("the concurrency test needs PostgreSQL (SQLite runs one writer at a time)")
+
+
+def test_two_contracts_naming_the_same_new_department_at_once_share_it(postgres_only, app, db, factory, users):
+    """As two officers registering at the same moment would: both saves succeed, one department."""
+    from tests.concurrency import run_together
+
+    existing = factory.make_contract(department="Human Services")
+    priority = factory.make_priority()
+    data = {field: getattr(existing, field) for field in services.EDITABLE_FIELDS}
+    data.update(vendor_id=existing.vendor_id, priority_ids=[priority.id], department="Parks and Recreation")
+    officer_id = users["procurement_officer"].id
+
+    def register(index):
+        from contracts_app.auth.models import User
+        from contracts_app.extensions import db as thread_db
+
+        officer = thread_db.session.get(User, officer_id)
+        return services.create_contract(dict(data, reference=f"PK-{index}"), officer).department_id
+
+    results, refused = run_together(app, register, runs=4)
+    assert refused == [] and len(set(results)) == 1
+    db.session.expire_all()
+    assert departments(db) == ["Human Services", "Parks and Recreation"]
