@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app run
 
-.PHONY: run test install install-dev migrate demo scheduler clean bench bench-writes api-fuzz
+.PHONY: run test install install-dev migrate demo scheduler clean bench bench-writes api-fuzz translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,12 @@ bench-writes: install-dev
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+# Re-extract the interface text into the catalogue, bring each language's .po up to date with it
+# and compile the .mo files the app reads (commit all three; tests/test_translations.py checks).
+TRANSLATIONS := contracts_app/translations
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "RDC Tracker" --copyright-holder "RDC Tracker contributors" -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --quiet -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile --quiet -d $(TRANSLATIONS) --statistics

@@ -15,6 +15,10 @@ def _int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _list(name, default):
+    return [item.strip() for item in (os.environ.get(name) or default).split(",") if item.strip()]
+
+
 def normalise_database_url(url):
     """Accept the usual ``postgres://`` / ``postgresql://`` forms and use psycopg 3."""
     if url and url.startswith("postgres://"):
@@ -40,6 +44,24 @@ def check_settings(config):
     hour = config.get("PUBLISH_HOUR", 2)
     if not isinstance(hour, int) or not 0 <= hour <= 23:
         raise RuntimeError(f"PUBLISH_HOUR must be an hour of the day, 0 to 23, not {hour!r}.")
+    for key in ("PUBLIC_LANGUAGES", "STAFF_LANGUAGES"):
+        languages = config.get(key, ["en"])
+        missing = [code for code in languages if code not in available_languages()]
+        if not languages or missing:
+            raise RuntimeError(
+                f"{key} must list languages the app has a translation for ({', '.join(available_languages())}), "
+                f"not {','.join(languages)!r}."
+            )
+
+
+def available_languages():
+    """English (the text as written) and every language with a compiled catalogue."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "contracts_app", "translations")
+    found = sorted(
+        name for name in (os.listdir(folder) if os.path.isdir(folder) else [])
+        if os.path.isfile(os.path.join(folder, name, "LC_MESSAGES", "messages.mo"))
+    )
+    return ["en"] + [code for code in found if code != "en"]
 
 
 class BaseConfig:
@@ -105,6 +127,15 @@ class BaseConfig:
     # The city's time zone: dates (periods, due dates) are judged here; timestamps are UTC.
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "America/Chicago")
     CITY_NAME = os.environ.get("CITY_NAME", "Demo City")
+    # The city's logo on the public site's header: an image under the app's static folder
+    # (e.g. "city-logo.svg") or an https:// address; empty shows the name alone.
+    CITY_LOGO = os.environ.get("CITY_LOGO", "")
+    # Languages (contracts_app/i18n.py): the public site's, and the staff pages' (English is
+    # shipped for staff; the catalogue is ready for a city to add a translation). The first of
+    # each list is shown when the browser asks for none of them.
+    PUBLIC_LANGUAGES = _list("PUBLIC_LANGUAGES", "en,es")
+    STAFF_LANGUAGES = _list("STAFF_LANGUAGES", "en")
+    BABEL_DEFAULT_LOCALE = "en"
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
     # Days after a reading's due date before it counts as overdue.
     OVERDUE_GRACE_DAYS = _int("OVERDUE_GRACE_DAYS", 3)

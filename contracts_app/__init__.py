@@ -20,6 +20,7 @@ from contracts_app.db_utils import end_read_only_transaction
 from contracts_app.digits import digits_at_most
 from contracts_app.extensions import csrf, db, login_manager, migrate
 from contracts_app.headers import init_headers
+from contracts_app import i18n
 from contracts_app.http import is_api_request, refuse_oversized_request
 from contracts_app.operations import observability
 
@@ -60,6 +61,7 @@ def create_app(config=None):
     app.teardown_appcontext(end_read_only_transaction)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
