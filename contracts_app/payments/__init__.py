@@ -1,0 +1,1 @@
+"""Payments: terms, rules and statements computed from the readings."""
