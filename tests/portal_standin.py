@@ -9,7 +9,8 @@
   (upsert: rows added), a CSV body, HTTP basic authentication and the X-App-Token header,
 
 and records every call: method, path, headers, JSON or form body, uploaded files' content.
-``fail`` makes a portal answer every call with an HTTP status (500, 403) until it is cleared.
+``fail`` makes a portal answer every call with an HTTP status (500, 403) until it is cleared;
+``fail_after`` does so after a number of calls answered as usual (a portal failing half way).
 """
 import base64
 import csv
@@ -54,6 +55,7 @@ class PortalStandIn:
         self.datasets = {dataset: {"header": None, "rows": []} for dataset in socrata_datasets}
         self.calls = []
         self.fail = {}  # portal -> HTTP status answered to every call
+        self.fail_after = {}  # portal -> (calls answered as usual, then the HTTP status of every later one)
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -106,6 +108,10 @@ class PortalStandIn:
                 call.json = json.loads(call.body or b"{}")
         with self._lock:
             self.calls.append(call)
+            if portal in self.fail_after:
+                answered, status = self.fail_after[portal]
+                if sum(c.portal == portal for c in self.calls) > answered:
+                    self.fail.setdefault(portal, status)
             if portal in self.fail and portal == "ckan":
                 # What a proxy in front of CKAN answers: a page, not the action API's JSON.
                 response = Response("<html><body><h1>Service unavailable</h1></body></html>", self.fail[portal],

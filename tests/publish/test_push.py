@@ -172,6 +172,23 @@ def test_a_failing_socrata_is_reported_and_retried_while_ckan_gets_its_push(app,
     assert portals.rows("wxyz-5678") == csv_table((publish_folder / "readings.csv").read_bytes())[1]
 
 
+def test_a_socrata_push_that_fails_half_way_starts_again_with_a_replace(app, portals, publish_folder):
+    demo_city(NOW)
+    app.config["SOCRATA_DATASETS"] = "readings.csv=wxyz-5678"
+    portals.fail_after["socrata"] = (3, 503)  # the replace and two upserts, then down
+    _, outcome = publish_and_push()
+    assert "HTTP 503" in outcome_of(outcome, "Socrata").failed["wxyz-5678/readings.csv"]
+    header, rows = csv_table((publish_folder / "readings.csv").read_bytes())
+    assert len(portals.rows("wxyz-5678")) == 3 * 40 < len(rows)  # part of the rows, until the next run
+
+    del portals.fail_after["socrata"], portals.fail["socrata"]
+    portals.calls.clear()
+    _, retry = publish_and_push(NOW + timedelta(hours=1))
+    assert outcome_of(retry, "Socrata").pushed == ["wxyz-5678/readings.csv"]
+    assert portals.socrata_calls()[0].method == "PUT"
+    assert portals.rows("wxyz-5678") == rows  # each row once
+
+
 def test_a_wrong_ckan_api_key_is_refused_clearly(app, portals, small_city):
     app.config["CKAN_API_KEY"] = "not-the-key"
     _, outcome = publish_and_push()
