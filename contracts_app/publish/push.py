@@ -320,7 +320,7 @@ def ckan_dataset_name(config, key):
     return (config.get("CKAN_DATASET_PREFIX") or "") + key
 
 
-def ckan_metadata(config, key, title, description):
+def ckan_metadata(config, title, description):
     """The dataset's fields as CKAN's package_create takes them (owner_org aside)."""
     city = config["CITY_NAME"]
     return {
@@ -385,7 +385,7 @@ def _push_ckan(config, folder, now):
     plan = []
     for key, title, description, names in DATASETS:
         name = ckan_dataset_name(config, key)
-        metadata = ckan_metadata(config, key, title, description)
+        metadata = ckan_metadata(config, title, description)
         metadata_digest = hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()
         files = []
         for file in names:
