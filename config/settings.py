@@ -255,6 +255,29 @@ class BaseConfig:
     # The page that says what the city publishes, how often and under which rules.
     OCDS_PUBLICATION_POLICY_URL = os.environ.get("OCDS_PUBLICATION_POLICY_URL", "")
 
+    # Pushing each publication to the city's open-data portals (contracts_app/publish/push.py),
+    # each on when its address is set; a portal half configured refuses the app's start.
+    # CKAN: the portal's address, an API token of a user who may edit datasets of the owner
+    # organisation (its name or id), the prefix of the datasets' names ("rdc-contracts", ...; a
+    # CKAN name is unique across the portal) and the portal's id for OCDS_LICENSE (empty: known
+    # for CC0, CC BY, CC BY-SA and the ODC licences).
+    CKAN_URL = (os.environ.get("CKAN_URL") or "").strip() or None
+    CKAN_API_KEY = os.environ.get("CKAN_API_KEY") or None
+    CKAN_OWNER_ORG = os.environ.get("CKAN_OWNER_ORG") or None
+    CKAN_DATASET_PREFIX = os.environ.get("CKAN_DATASET_PREFIX", "rdc-")
+    CKAN_LICENSE_ID = os.environ.get("CKAN_LICENSE_ID") or None
+    # Socrata: the portal's domain (data.city.gov), an app token and a user who may edit the
+    # datasets, and which published CSV replaces the rows of which existing dataset
+    # ("contracts.csv=abcd-1234,readings.csv=wxyz-5678"), sent this many rows per request.
+    SOCRATA_DOMAIN = (os.environ.get("SOCRATA_DOMAIN") or "").strip() or None
+    SOCRATA_APP_TOKEN = os.environ.get("SOCRATA_APP_TOKEN") or None
+    SOCRATA_USERNAME = os.environ.get("SOCRATA_USERNAME") or None
+    SOCRATA_PASSWORD = os.environ.get("SOCRATA_PASSWORD") or None
+    SOCRATA_DATASETS = os.environ.get("SOCRATA_DATASETS") or None
+    SOCRATA_BATCH_ROWS = _int("SOCRATA_BATCH_ROWS", 10000)
+    # Seconds to wait for a portal's answer to one request (an upload included).
+    PUSH_TIMEOUT_SECONDS = _int("PUSH_TIMEOUT_SECONDS", 120)
+
 
 class DevelopmentConfig(BaseConfig):
     DEBUG = _bool("FLASK_DEBUG", False)

@@ -23,6 +23,7 @@ from contracts_app.headers import init_headers
 from contracts_app import i18n
 from contracts_app.http import is_api_request, refuse_oversized_request
 from contracts_app.operations import observability
+from contracts_app.publish import push
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,6 +48,7 @@ def create_app(config=None):
     check_settings(app.config)
 
     oidc.check_settings(app.config)  # single sign-on half configured: refuse to start
+    push.check_settings(app.config)  # an open-data portal half configured: likewise
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

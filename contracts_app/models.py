@@ -13,3 +13,4 @@ from contracts_app.imports.models import ImportUpload  # noqa: F401
 from contracts_app.vendors.models import VendorAccess, VendorInvitation, VendorSubmission  # noqa: F401
 from contracts_app.attachments.models import Attachment  # noqa: F401
 from contracts_app.operations.models import JobHeartbeat  # noqa: F401
+from contracts_app.publish.models import PortalPush  # noqa: F401

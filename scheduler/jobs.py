@@ -18,6 +18,7 @@ from contracts_app.notifications.dispatcher import send_notifications
 from contracts_app.notifications.reminders import queue_reminders
 from contracts_app.operations.heartbeat import describe_error, record_finish, record_start
 from contracts_app.portfolio.snapshots import record_current_month
+from contracts_app.publish.push import PushFailed, portals_configured, push_published
 from contracts_app.publish.run import publish_open_data
 
 log = logging.getLogger("scheduler")
@@ -102,14 +103,33 @@ def dispatch_job(app, now=None):
 
 def publish_job(app, now=None):
     """Write the open data files (OCDS packages, CSV tables, data.json); a file whose content
-    did not change is left as it is."""
+    did not change is left as it is. Then push them to the configured open-data portals (CKAN,
+    Socrata), with a heartbeat of its own ("push"): a portal that is down fails the push, not
+    the publication, and whatever it did not take is pushed again by the next run."""
     with app.app_context():
         now = now or utcnow()
         with heartbeat("publish", now):
             result = publish_open_data(now=now)
             db.session.rollback()  # it only reads: end the transaction before the heartbeat's
-    log.info("publish: written %s, unchanged %s", ", ".join(result.written) or "none", len(result.unchanged))
-    return result.as_dict()
+        log.info("publish: written %s, unchanged %s", ", ".join(result.written) or "none", len(result.unchanged))
+        summary = result.as_dict()
+        if portals_configured(app.config):
+            summary["push"] = _push(result.folder, now).as_dict()
+    return summary
+
+
+def _push(folder, now):
+    """The push after a publication; its outcome (a failed portal is in it, not raised)."""
+    try:
+        with heartbeat("push", now):
+            outcome = push_published(folder, now)
+            if outcome.failed:
+                # Raised for the heartbeat to record the run as failed, with what failed.
+                raise PushFailed(outcome)
+    except PushFailed as failed:
+        outcome = failed.outcome
+    (log.warning if outcome.failed else log.info)("push: %s", outcome.summary())
+    return outcome
 
 
 def job_definitions(app):

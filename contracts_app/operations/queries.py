@@ -14,6 +14,7 @@ from contracts_app.extensions import db
 from contracts_app.metrics.models import Reading
 from contracts_app.notifications.models import Notification
 from contracts_app.operations.models import JobHeartbeat
+from contracts_app.publish.models import PortalPush
 
 # The scheduler's jobs (scheduler/jobs.py), in the order the page lists them.
 JOBS = ("sweep", "dispatch", "reminders", "publish")
@@ -103,6 +104,15 @@ def outbox_health(now, limit=100):
         .order_by(Notification.failed_at.desc(), Notification.id.desc()).limit(limit)
     ).all()
     return health
+
+
+def portal_pushes():
+    """What was last pushed to each open-data portal (publish/push.py), failing items first,
+    then by portal, dataset and file: a few dozen rows at most."""
+    return db.session.scalars(
+        select(PortalPush).order_by(PortalPush.error.is_(None), PortalPush.portal, PortalPush.address,
+                                    PortalPush.target, PortalPush.file)
+    ).all()
 
 
 def readings_count():

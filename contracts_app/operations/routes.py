@@ -13,16 +13,19 @@ from contracts_app.forms_common import BaseForm
 from contracts_app.operations import bp, metrics_export, queries
 from contracts_app.operations.services import retry_failed_notification
 from contracts_app.permissions import can_view_operations, require
+from contracts_app.publish.push import portals_configured
 
 
 @bp.route("/admin/operations")
 def index():
-    """Scheduler heartbeat, outbox health (with the failed notifications) and the schema."""
+    """Scheduler heartbeat, outbox health (with the failed notifications), the pushes to the
+    open-data portals and the schema."""
     require(can_view_operations(current_user))
     now = utcnow()
     return render_template(
         "operations/index.html", now=now, scheduler=queries.scheduler_health(now), outbox=queries.outbox_health(now),
-        migrations=queries.migration_status(), form=BaseForm(),
+        migrations=queries.migration_status(), pushes=queries.portal_pushes(),
+        portals_configured=portals_configured(), form=BaseForm(),
     )
 
 

@@ -12,6 +12,8 @@ SCHEMA_URI = "https://project-open-data.cio.gov/v1.1/schema"
 CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
 DESCRIBED_BY = "https://project-open-data.cio.gov/v1.1/schema/catalog.json"
 OCDS_URI = "https://standard.open-contracting.org/1.1/en/"
+# Every dataset's keywords (also the tags of its copy on a CKAN portal, publish/push.py).
+KEYWORDS = ("contracts", "procurement", "performance", "results-driven contracting", "open contracting")
 # What the schema accepts in contactPoint.hasEmail (after "mailto:"): a domain with a dot.
 EMAIL = re.compile(r"[\w_~!$&'()*+,;=:.-]+@[\w.-]+\.[\w.-]+")
 
@@ -48,7 +50,7 @@ def catalog(config, datasets, modified):
             "@type": "dcat:Dataset",
             "title": f"{city}: {title}",
             "description": description,
-            "keyword": ["contracts", "procurement", "performance", "results-driven contracting", "open contracting"],
+            "keyword": list(KEYWORDS),
             "modified": modified,
             "publisher": publisher,
             "contactPoint": contact,

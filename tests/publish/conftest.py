@@ -36,3 +36,22 @@ def publish_folder(app, tmp_path):
     folder = tmp_path / "publish"
     app.config["PUBLISH_DIR"] = str(folder)
     return folder
+
+
+@pytest.fixture
+def portals(app, publish_folder):
+    """The CKAN and Socrata stand-in (tests/portal_standin.py), running, with the app's settings
+    pointing at it: contracts.csv and readings.csv go to two Socrata datasets, in batches of 40
+    rows so that readings.csv takes several."""
+    from tests.portal_standin import PortalStandIn
+
+    standin = PortalStandIn().start()
+    app.config.update(
+        CKAN_URL=standin.url, CKAN_API_KEY=standin.ckan_key, CKAN_OWNER_ORG=standin.ckan_org,
+        SOCRATA_DOMAIN=standin.url, SOCRATA_APP_TOKEN=standin.socrata_token,
+        SOCRATA_USERNAME=standin.socrata_credentials[0], SOCRATA_PASSWORD=standin.socrata_credentials[1],
+        SOCRATA_DATASETS="contracts.csv=abcd-1234,readings.csv=wxyz-5678", SOCRATA_BATCH_ROWS=40,
+        PUSH_TIMEOUT_SECONDS=10,
+    )
+    yield standin
+    standin.stop()
