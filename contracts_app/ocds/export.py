@@ -1,8 +1,10 @@
 """The OCDS 1.1 release package (with the Metrics extension) of the contracts marked public.
 
-``release_package(now=None)`` returns the package as a dict, ready for ``json.dumps``. It runs a
-fixed number of queries whatever the number of contracts (one per table read, grouped in
-Python), and it is deterministic: the same data gives the same package, byte for byte.
+``release_package(now=None)`` returns the package as a dict, ready for ``json.dumps``; the
+nightly publication writes the same package streaming, from ``package_head(published_date())``
+and ``iter_releases()``, so that memory does not grow with the city. Releases are built a batch
+of contracts at a time, with a fixed number of queries per batch (one per table read, grouped in
+Python), and the package is deterministic: the same data gives the same package, byte for byte.
 
 How the tracker maps onto OCDS (see also the README):
 
@@ -80,6 +82,9 @@ METRICS_EXTENSION = (
 # same package on request, behind a token.
 PACKAGE_PATH = "/public/data/release-package.json"
 PRIORITY_SCHEME = "X-RDC-PRIORITY"
+# Contracts per batch when the releases are built (OCDS_BATCH_SIZE): at 25 readings a metric and
+# four metrics a contract, 250 contracts are about 25,000 observations in memory at a time.
+BATCH_SIZE = 250
 
 CONTRACT_STATUS = {"draft": "pending", "active": "active", "completed": "terminated", "terminated": "terminated"}
 AWARD_STATUS = {"draft": "pending", "active": "active", "completed": "active", "terminated": "active"}
@@ -109,13 +114,19 @@ _PUBLISHED_ENTITIES = ("contract", "metric", "reading", "milestone")
 
 
 def release_package(now=None) -> dict:
-    """The OCDS release package of every public contract (see the module docstring)."""
-    now = now or utcnow()
+    """The OCDS release package of every public contract (see the module docstring), as a dict.
+    The nightly publication writes the same package streaming (``package_head``,
+    ``iter_releases``); this holds every release in memory, for the JSON API."""
+    releases = list(iter_releases())
+    published = max((r["date"] for r in releases), default=None) or _timestamp(now or utcnow())
+    return {**package_head(published), "releases": releases}
+
+
+def package_head(published):
+    """The release package without its releases (which come last), dated ``published``."""
     config = current_app.config
-    releases = [_release(contract, data, config) for contract, data in _load()]
-    published = max((r["date"] for r in releases), default=_timestamp(now))
-    package = {
-        "uri": config.get("OCDS_PACKAGE_URI") or config["APP_BASE_URL"].rstrip("/") + PACKAGE_PATH,
+    return _drop_empty({
+        "uri": package_uri(config),
         "version": OCDS_VERSION,
         "extensions": [METRICS_EXTENSION],
         "publishedDate": published,
@@ -127,16 +138,75 @@ def release_package(now=None) -> dict:
         }),
         "license": config["OCDS_LICENSE"] or None,
         "publicationPolicy": config.get("OCDS_PUBLICATION_POLICY_URL") or None,
-        "releases": releases,
-    }
-    return _drop_empty(package, keep=("releases",))
+    })
 
 
-# --- reading the database: one query per table, whatever the number of contracts -----------
+def package_uri(config=None):
+    config = config or current_app.config
+    return config.get("OCDS_PACKAGE_URI") or config["APP_BASE_URL"].rstrip("/") + PACKAGE_PATH
+
+
+def published_date(now=None):
+    """The package's publishedDate without building a release (``latest_release_date``), or
+    ``now`` when no contract is public."""
+    return latest_release_date() or _timestamp(now or utcnow())
+
+
+def latest_release_date():
+    """The latest of every release's date as the releases would carry it, or None when no
+    contract is public: the same sources as ``_load_batch``, each one maximum over all public
+    contracts, in one statement."""
+    public = Contract.is_public.is_(True)
+    public_metric = (public, Metric.is_public.is_(True))
+    latest = [
+        select(func.max(Contract.created_at)).where(public),
+        select(func.max(Contract.archived_at)).where(public),
+        select(func.max(Priority.updated_at))
+        .join(contract_priorities, contract_priorities.c.priority_id == Priority.id)
+        .join(Contract, Contract.id == contract_priorities.c.contract_id).where(public),
+        select(func.max(Metric.created_at)).join(Contract, Contract.id == Metric.contract_id).where(*public_metric),
+        select(func.max(Reading.recorded_at)).join(Metric, Metric.id == Reading.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id).where(*public_metric),
+        select(func.max(Milestone.updated_at)).join(Contract, Contract.id == Milestone.contract_id).where(public),
+        select(func.max(AuditEvent.created_at)).join(Contract, Contract.id == AuditEvent.contract_id)
+        .where(public, AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES)),
+        select(func.max(Vendor.created_at)).where(Vendor.id.in_(select(Contract.vendor_id).where(public))),
+        select(func.max(AuditEvent.created_at)).where(
+            AuditEvent.entity_type == "vendor", AuditEvent.entity_id.in_(select(Contract.vendor_id).where(public))),
+    ]
+    row = db.session.execute(select(*(query.scalar_subquery() for query in latest))).one()
+    dates = [_aware(value) for value in row if value is not None]
+    return _timestamp(max(dates)) if dates else None
+
+
+def iter_releases(batch_size=None):
+    """Every public contract's release, in id order, built a batch of contracts at a time
+    (``OCDS_BATCH_SIZE``, a fixed number of queries per batch), so that memory holds one batch
+    whatever the number of contracts."""
+    config = current_app.config
+    batch_size = batch_size or config.get("OCDS_BATCH_SIZE") or BATCH_SIZE
+    last = 0
+    while True:
+        # Keyset pagination: each batch starts after the last id of the one before.
+        rows = db.session.execute(
+            select(Contract, Vendor).join(Vendor, Vendor.id == Contract.vendor_id)
+            .where(Contract.is_public.is_(True), Contract.id > last)
+            .order_by(Contract.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        for contract, data in _load_batch(rows, last):
+            yield _release(contract, data, config)
+        if len(rows) < batch_size:
+            return
+        last = rows[-1][0].id
+
+
+# --- reading the database: a fixed number of queries per batch of contracts --------------
 
 
 class _ContractData:
-    """What one contract's release is built from (filled in by ``_load``)."""
+    """What one contract's release is built from (filled in by ``_load_batch``)."""
 
     def __init__(self, vendor):
         self.vendor = vendor
@@ -148,12 +218,16 @@ class _ContractData:
         self.changed = []  # timestamps of published changes
 
 
-def _load():
-    """[(contract, _ContractData)] for every public contract, in id order."""
+def _load_batch(rows, after):
+    """[(contract, _ContractData)] for the public contracts ``rows`` [(contract, vendor)] in id
+    order, the first of them after the id ``after``: each table read once for the id range."""
+    first, last = after, rows[-1][0].id
     public = Contract.is_public.is_(True)
-    rows = db.session.execute(
-        select(Contract, Vendor).join(Vendor, Vendor.id == Contract.vendor_id).where(public).order_by(Contract.id)
-    ).all()
+
+    def in_batch(column):
+        # The batch's id range, public contracts only (the range may hold non-public ones).
+        return (column > first, column <= last, public)
+
     data = {contract.id: _ContractData(vendor) for contract, vendor in rows}
     for contract, _vendor in rows:
         data[contract.id].changed += [contract.created_at, contract.archived_at]
@@ -162,7 +236,7 @@ def _load():
         select(contract_priorities.c.contract_id, Priority)
         .join(Priority, Priority.id == contract_priorities.c.priority_id)
         .join(Contract, Contract.id == contract_priorities.c.contract_id)
-        .where(public)
+        .where(*in_batch(contract_priorities.c.contract_id))
         .order_by(Priority.name, Priority.id)
     ):
         data[contract_id].priorities.append(priority)
@@ -170,7 +244,8 @@ def _load():
 
     metric_contract = {}
     for metric in db.session.scalars(
-        select(Metric).join(Contract, Contract.id == Metric.contract_id).where(public, Metric.is_public.is_(True))
+        select(Metric).join(Contract, Contract.id == Metric.contract_id)
+        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
         .order_by(Metric.position, Metric.id)
     ):
         data[metric.contract_id].metrics.append(metric)
@@ -182,31 +257,37 @@ def _load():
         select(MetricTarget.metric_id, MetricTarget.period_start, MetricTarget.value)
         .join(Metric, Metric.id == MetricTarget.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(public, Metric.is_public.is_(True))
-        .order_by(MetricTarget.period_start)
+        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
+        .order_by(MetricTarget.metric_id, MetricTarget.period_start)
     ):
         data[metric_contract[metric_id]].targets[metric_id].append((start, value))
 
+    # Grouped as they come, in (metric, period) order: one list append per reading.
+    readings, current = None, None
     for metric_id, start, end, value in db.session.execute(
         select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value)
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(public, Metric.is_public.is_(True))
-        .order_by(Reading.period_start)
+        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
+        .order_by(Reading.metric_id, Reading.period_start)
     ):
-        data[metric_contract[metric_id]].readings[metric_id].append((start, end, value))
+        if metric_id != current:
+            current = metric_id
+            readings = data[metric_contract[metric_id]].readings[metric_id]
+        readings.append((start, end, value))
     # Readings written outside the services (the demo, a bulk load) have no audit event.
-    for contract_id, last in db.session.execute(
+    for contract_id, latest in db.session.execute(
         select(Metric.contract_id, func.max(Reading.recorded_at))
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
-        .where(public, Metric.is_public.is_(True))
+        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
         .group_by(Metric.contract_id)
     ):
-        data[contract_id].changed.append(_aware(last))
+        data[contract_id].changed.append(_aware(latest))
 
     for milestone in db.session.scalars(
-        select(Milestone).join(Contract, Contract.id == Milestone.contract_id).where(public)
+        select(Milestone).join(Contract, Contract.id == Milestone.contract_id)
+        .where(*in_batch(Milestone.contract_id))
         .order_by(Milestone.due_date, Milestone.id)
     ):
         data[milestone.contract_id].milestones.append(milestone)
@@ -214,19 +295,19 @@ def _load():
 
     # Every write through the services is audited: the latest audited change to the contract,
     # its metrics and targets, readings and milestones (check-ins and flags are not published).
-    for contract_id, last in db.session.execute(
+    for contract_id, latest in db.session.execute(
         select(AuditEvent.contract_id, func.max(AuditEvent.created_at))
         .join(Contract, Contract.id == AuditEvent.contract_id)
-        .where(public, AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES))
+        .where(*in_batch(AuditEvent.contract_id), AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES))
         .group_by(AuditEvent.contract_id)
     ):
-        data[contract_id].changed.append(_aware(last))
+        data[contract_id].changed.append(_aware(latest))
 
     vendor_changed = dict(db.session.execute(
         select(AuditEvent.entity_id, func.max(AuditEvent.created_at))
         .where(
             AuditEvent.entity_type == "vendor",
-            AuditEvent.entity_id.in_(select(Contract.vendor_id).where(public)),
+            AuditEvent.entity_id.in_(select(Contract.vendor_id).where(*in_batch(Contract.id))),
         )
         .group_by(AuditEvent.entity_id)
     ).all())

@@ -1,5 +1,8 @@
 """The OCDS record package: per contracting process, its releases (linked, by URL) and the
-compiled release, merged with the Open Contracting Partnership's reference rules (ocdsmerge)."""
+compiled release, merged with the Open Contracting Partnership's reference rules (ocdsmerge).
+
+``record_package(package, uri)`` builds it from a release package dict; the nightly publication
+writes it streaming, from ``record_package_head`` and one ``record`` per process."""
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +12,7 @@ import ocdsmerge
 # The OCDS 1.1.5 release schema patched with the Metrics extension: the merge rules come from it,
 # so compiling needs no network (ocdsmerge would otherwise download the schema).
 RELEASE_SCHEMA = Path(__file__).with_name("release-schema.json")
+_HEAD_KEYS = ("version", "extensions", "publishedDate", "publisher", "license", "publicationPolicy")
 
 
 @lru_cache(maxsize=1)
@@ -23,18 +27,24 @@ def record_package(package, uri):
     by_ocid = {}
     for release in package["releases"]:
         by_ocid.setdefault(release["ocid"], []).append(release)
-    merger = _merger()
-    records = [
-        {
-            "ocid": ocid,
-            "releases": [
-                {"url": f"{package['uri']}#{release['id']}", "date": release["date"], "tag": release["tag"]}
-                for release in releases
-            ],
-            "compiledRelease": merger.create_compiled_release(releases),
-        }
-        for ocid, releases in by_ocid.items()
-    ]
-    head = {key: package[key] for key in ("version", "extensions", "publishedDate", "publisher", "license",
-                                          "publicationPolicy") if key in package}
-    return {"uri": uri, **head, "packages": [package["uri"]], "records": records}
+    records = [record(ocid, releases, package["uri"]) for ocid, releases in by_ocid.items()]
+    return {**record_package_head(package, uri), "records": records}
+
+
+def record_package_head(package_head, uri):
+    """The record package at ``uri`` without its records (which come last), for the release
+    package whose head (or whole dict) is ``package_head``."""
+    head = {key: package_head[key] for key in _HEAD_KEYS if key in package_head}
+    return {"uri": uri, **head, "packages": [package_head["uri"]]}
+
+
+def record(ocid, releases, package_uri):
+    """The record of the process ``ocid`` from its ``releases`` in the package at ``package_uri``."""
+    return {
+        "ocid": ocid,
+        "releases": [
+            {"url": f"{package_uri}#{release['id']}", "date": release["date"], "tag": release["tag"]}
+            for release in releases
+        ],
+        "compiledRelease": _merger().create_compiled_release(releases),
+    }

@@ -12,6 +12,14 @@ Each file is written under a temporary name and renamed over the old one only wh
 changed (publish.files), so a reader never sees half a file and a run that changes nothing
 changes no file. The catalogue's "modified" is the release package's publishedDate (the last
 published change), not the time of the run.
+
+Everything is streamed, so that memory stays flat whatever the size of the city: the releases
+are built a batch of contracts at a time and each is written to both packages (its record
+compiled from it) before the next is built; the CSV rows come from queries fetched in batches.
+The packages' publishedDate, which comes before the releases, is read up front with one
+aggregate query (``latest_release_date``); should the data change while the packages are
+written, so that the releases' latest date is not the one at the top, both packages are
+written again (``ATTEMPTS`` in all).
 """
 import json
 import os
@@ -19,10 +27,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from contracts_app.ocds.export import release_package
-from contracts_app.ocds.records import record_package
+from contracts_app.ocds.export import iter_releases, latest_release_date, package_head, published_date
+from contracts_app.ocds.records import record, record_package_head
 from contracts_app.publish import catalog, tables
-from contracts_app.publish.files import json_text, write_if_changed
+from contracts_app.publish.files import JsonList, ReplacingFile, json_text, write_if_changed
 
 # name -> (media type, format, title, description of the file)
 FILES = {
@@ -46,6 +54,19 @@ DATASETS = [
     ("readings", "results of strategic contracts", "Each key metric's reading per reporting period and "
      "whether it was on track.", ("readings.csv",)),
 ]
+
+
+ATTEMPTS = 3
+# A release package without releases is well under this; one with releases is not read back.
+_EMPTY_PACKAGE_BYTES = 64 * 1024
+
+
+class PublishConflict(Exception):
+    """The public data kept changing while the packages were written (nothing was replaced)."""
+
+
+class _Moved(Exception):
+    """The releases' latest date is not the publishedDate the package was started with."""
 
 
 @dataclass
@@ -73,15 +94,20 @@ def publish_open_data(now=None, folder=None):
     base = config["APP_BASE_URL"].rstrip("/") + "/public/data"
     prefix = config["OCDS_OCID_PREFIX"]
 
-    package = release_package(now=now)
-    if not package["releases"]:
-        # With nothing public the package's date is the run's: keep the last run's, so that a
-        # run that changes nothing changes no file.
-        package["publishedDate"] = _previous_published_date(folder) or package["publishedDate"]
-    records = record_package(package, uri=f"{base}/record-package.json")
+    packages = ("release-package.json", "record-package.json")
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            head, changed = _write_packages(folder, base, now)
+            break
+        except _Moved:
+            if attempt == ATTEMPTS:
+                raise PublishConflict(
+                    f"The public contracts changed during each of {ATTEMPTS} attempts to write the OCDS "
+                    f"packages; the earlier files were kept. Publish again when the city is quieter."
+                ) from None
+    for name, was_changed in zip(packages, changed):
+        (result.written if was_changed else result.unchanged).append(name)
     files = [
-        ("release-package.json", [json_text(package)]),
-        ("record-package.json", [json_text(records)]),
         ("contracts.csv", tables.contracts_csv(prefix)),
         ("metrics.csv", tables.metrics_csv(prefix)),
         ("readings.csv", tables.readings_csv(prefix)),
@@ -90,7 +116,7 @@ def publish_open_data(now=None, folder=None):
         (key, title, description, [(name, *FILES[name][:3]) for name in names])
         for key, title, description, names in DATASETS
     ]
-    modified = package["publishedDate"][:10]
+    modified = head["publishedDate"][:10]
     files.append(("data.json", [json_text(catalog.catalog(config, datasets, modified))]))
     for name, chunks in files:
         changed = write_if_changed(os.path.join(folder, name), chunks)
@@ -98,9 +124,38 @@ def publish_open_data(now=None, folder=None):
     return result
 
 
+def _write_packages(folder, base, now):
+    """Write the release and record packages in one pass over the releases; returns the release
+    package's head and whether each file changed. Raises _Moved (both files left as they were)
+    when the releases did not end up with the publishedDate read before them."""
+    latest = latest_release_date()
+    # With nothing public the package's date is the run's: keep the last run's, so that a run
+    # that changes nothing changes no file.
+    published = latest or _previous_published_date(folder) or published_date(now)
+    head = package_head(published)
+    record_head = record_package_head(head, uri=f"{base}/record-package.json")
+    releases, records = JsonList(head, "releases"), JsonList(record_head, "records")
+    seen = None
+    with ReplacingFile(os.path.join(folder, "release-package.json")) as release_file, \
+            ReplacingFile(os.path.join(folder, "record-package.json")) as record_file:
+        # One release per contract, so one record per release (its only release).
+        for release in iter_releases():
+            release_file.write(releases.item(release))
+            record_file.write(records.item(record(release["ocid"], [release], head["uri"])))
+            seen = release["date"] if seen is None else max(seen, release["date"])
+        if seen != latest:
+            raise _Moved()
+        release_file.write(releases.end())
+        record_file.write(records.end())
+    return head, (release_file.changed, record_file.changed)
+
+
 def _previous_published_date(folder):
+    path = os.path.join(folder, "release-package.json")
     try:
-        with open(os.path.join(folder, "release-package.json"), encoding="utf-8") as file:
+        if os.path.getsize(path) > _EMPTY_PACKAGE_BYTES:
+            return None
+        with open(path, encoding="utf-8") as file:
             previous = json.load(file)
     except (OSError, ValueError):
         return None
