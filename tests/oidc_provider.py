@@ -9,7 +9,9 @@ other claim (Google's ``hd``). Its authorization page is a form; POSTing ``sub``
 the sign-in as that subject and redirects to the app's callback with a code (``approve``). It is
 started with ``--require-nonce`` (an authorization request without a nonce is refused). A second
 provider, ``expired_oidc_provider``, issues tokens that expired ten minutes before they were
-issued (a negative token lifetime), to show that the app refuses them.
+issued (a negative token lifetime), to show that the app refuses them; a third,
+``slash_oidc_provider``, names itself with a trailing slash (``http://127.0.0.1:port/``) in its
+discovery document and tokens, as Login.gov does.
 
 The mock takes any client and checks no PKCE verifier, so ``ProviderChecks`` (in the provider's
 process, in front of the mock) makes the checks a real provider makes, and records what the
@@ -71,8 +73,9 @@ class ProviderChecks:
     """WSGI middleware in front of the mock provider: the PKCE and private_key_jwt checks (see the
     module's docstring), and a record of every authorization and token request."""
 
-    def __init__(self, app):
+    def __init__(self, app, issuer_with_slash=False):
         self.app = app
+        self.issuer_with_slash = issuer_with_slash
         self.lock = threading.Lock()
         self.challenges = {}  # authorization code -> the code_challenge of its authorization request
         self.client_keys = {}  # client id -> the public keys its assertions must verify with
@@ -93,6 +96,8 @@ class ProviderChecks:
             with self.lock:
                 self.client_keys[unquote(path.removeprefix("/_test/clients/"))] = keys
             return _json(start_response, 200, {})
+        if path == "/.well-known/openid-configuration" and self.issuer_with_slash:
+            return self._discovery_with_slash(environ, start_response)
         try:
             if path == "/oauth2/authorize":
                 return self._authorize(environ, start_response)
@@ -106,6 +111,16 @@ class ProviderChecks:
     def _record(self, record):
         with self.lock:
             self.records.append(record)
+
+    def _discovery_with_slash(self, environ, start_response):
+        captured = {}
+
+        def keep(status, headers, exc_info=None):
+            captured["status"] = status
+
+        document = json.loads(b"".join(self.app(environ, keep)))
+        document["issuer"] += "/"
+        return _json(start_response, int(captured["status"].split()[0]), document)
 
     def _authorize(self, environ, start_response):
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
@@ -229,15 +244,24 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--require-nonce", action="store_true")
     parser.add_argument("--token-max-age", type=int, default=3600, help="seconds (negative: issued expired)")
+    parser.add_argument("--issuer-with-slash", action="store_true", help="name the issuer with a trailing slash")
     args = parser.parse_args(argv)
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain HTTP on the loopback
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    import flask
     import oidc_provider_mock
     import werkzeug.serving
+    from oidc_provider_mock import _app
 
+    if args.issuer_with_slash:
+        # The mock names itself by its address without the slash; this process is all it serves.
+        without_slash = _app.OpenIDCode.get_jwt_config
+        _app.OpenIDCode.get_jwt_config = lambda self, grant, client=None: {
+            **without_slash(self, grant, client), "iss": flask.request.host_url}
     provider = oidc_provider_mock.app(require_nonce=args.require_nonce,
                                       access_token_max_age=timedelta(seconds=args.token_max_age))
-    werkzeug.serving.make_server(args.host, args.port, ProviderChecks(provider), threaded=True).serve_forever()
+    checks = ProviderChecks(provider, issuer_with_slash=args.issuer_with_slash)
+    werkzeug.serving.make_server(args.host, args.port, checks, threaded=True).serve_forever()
 
 
 # --- the tests' side -----------------------------------------------------------------------------
@@ -332,6 +356,13 @@ def oidc_provider():
 @pytest.fixture(scope="session")
 def expired_oidc_provider():
     provider = start_provider("--require-nonce", "--token-max-age", "-600")
+    yield provider
+    stop_provider(provider)
+
+
+@pytest.fixture(scope="session")
+def slash_oidc_provider():
+    provider = start_provider("--require-nonce", "--issuer-with-slash")
     yield provider
     stop_provider(provider)
 

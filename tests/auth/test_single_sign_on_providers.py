@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from contracts_app.audit.models import AuditEvent
 from tests.auth.test_single_sign_on import configure, signed_in_user, user
-from tests.oidc_provider import oidc_provider, s256  # noqa: F401  (fixture)
+from tests.oidc_provider import oidc_provider, s256, slash_oidc_provider  # noqa: F401  (fixtures)
 
 LOGIN_GOV_CLIENT = "urn:gov:gsa:openidconnect.profiles:sp:sso:city:rdc_tracker"
 ACR = "urn:acr.login.gov:auth-only"
@@ -98,6 +98,19 @@ def test_the_provider_refuses_a_code_with_the_wrong_verifier_and_nobody_is_signe
     assert sso.provider.received("token")[-1]["refused"] == "code_verifier does not match the code_challenge"
     assert not signed_in_user(client)
     assert user(db, "vic.verifier@city.test").last_login_at is None
+
+
+@pytest.mark.parametrize("configured", ["without", "with"])
+def test_it_accepts_an_issuer_named_with_a_trailing_slash_as_login_gov_names_itself(db, app, client, slash_oidc_provider,
+                                                                                     factory, configured):
+    sso = configure(app, slash_oidc_provider)
+    app.config["OIDC_ISSUER"] = slash_oidc_provider.url + ("/" if configured == "with" else "")
+    factory.make_user("viewer", email="sally.slash@city.test")
+    sub = sso.person("sally.slash@city.test", groups=["staff"])
+
+    assert sso.sign_in(client, sub).status_code == 302
+    # One spelling of the issuer in the pin, whichever the settings use.
+    assert user(db, "sally.slash@city.test").oidc_issuer == slash_oidc_provider.url
 
 
 # --- client authentication ----------------------------------------------------------------------
