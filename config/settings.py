@@ -99,6 +99,16 @@ class BaseConfig:
     OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/") or None
     OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
     OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")
+    # How the client authenticates at the token endpoint: client_secret_basic (the secret in an
+    # Authorization header), client_secret_post (in the form), or private_key_jwt (an assertion
+    # signed with OIDC_CLIENT_PRIVATE_KEY, a PEM file of an RSA or EC private key, and no secret;
+    # Login.gov's way). The assertion's kid is OIDC_CLIENT_KEY_ID, or else the key's JWK thumbprint.
+    OIDC_TOKEN_AUTH_METHOD = os.environ.get("OIDC_TOKEN_AUTH_METHOD") or "client_secret_basic"
+    OIDC_CLIENT_PRIVATE_KEY = os.environ.get("OIDC_CLIENT_PRIVATE_KEY") or None
+    OIDC_CLIENT_KEY_ID = os.environ.get("OIDC_CLIENT_KEY_ID") or None
+    # More parameters for the authorization request, as a query string, e.g. Login.gov's
+    # "acr_values=urn:acr.login.gov:auth-only&prompt=select_account".
+    OIDC_EXTRA_AUTH_PARAMS = os.environ.get("OIDC_EXTRA_AUTH_PARAMS", "")
     # The button reads "Sign in with <OIDC_PROVIDER_NAME>".
     OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME") or "single sign-on"
     OIDC_SCOPES = os.environ.get("OIDC_SCOPES") or "openid email profile"
@@ -108,6 +118,13 @@ class BaseConfig:
     # privileged of their roles (auth.models.ROLE_PRECEDENCE); in none, they are refused.
     OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM") or "groups"
     OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    # "groups": roles from the groups claim and OIDC_ROLE_MAP, as above. "tracker", for a provider
+    # that sends no groups (Login.gov, Google Workspace): an admin creates each account with its
+    # role here, the provider only proves who signs in; OIDC_ROLE_MAP and OIDC_CREATE_USERS unset.
+    OIDC_ROLE_SOURCE = os.environ.get("OIDC_ROLE_SOURCE") or "groups"
+    # Comma-separated domains; when set, the ID token's hd claim (Google's Workspace domain)
+    # must be one of them, so a personal Google account (no hd) is refused even with a city email.
+    OIDC_ALLOWED_DOMAINS = os.environ.get("OIDC_ALLOWED_DOMAINS", "")
     # Whether an email with no account gets one (with the mapped role) at its first sign-in;
     # off: an administrator creates the account first.
     OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)

@@ -340,8 +340,11 @@ def sign_in_with_identity(identity, now=None):
     address reused for someone else) does not move the account. An email already pinned to
     another subject at this issuer is refused. The role is the most privileged one the person's
     mapped groups give (``oidc.role_for_groups``), applied at every sign-in and audited when it
-    changes; in no mapped group, they are refused. Vendor contacts never sign in this way: they
-    are invited, belong to a vendor no group can name, and keep their password.
+    changes; in no mapped group, they are refused. With OIDC_ROLE_SOURCE=tracker (a provider that
+    sends no groups) the role is the one an admin gave the account here, and only existing
+    accounts sign in. With OIDC_ALLOWED_DOMAINS, the token's ``hd`` (Google's Workspace domain)
+    must be one of them. Vendor contacts never sign in this way: they are invited, belong to a
+    vendor no group can name, and keep their password.
 
     The password lock (``authenticate``) is left as it is: the provider did the authentication
     (with its own lockout and second factor), and a stranger typing wrong passwords should not
@@ -349,6 +352,14 @@ def sign_in_with_identity(identity, now=None):
     now = now or utcnow()
     config = current_app.config
     provider = oidc.provider_name()
+    domains = oidc.allowed_domains(config)
+    if domains and identity.hosted_domain not in domains:
+        # A personal account (no hd) or another organisation's, even one with a city address.
+        account = (f"belongs to {identity.hosted_domain}" if identity.hosted_domain
+                   else "belongs to no organisation (a personal account)")
+        raise SignInRefused(f"The {provider} account you used {account}; only accounts in {', '.join(sorted(domains))} "
+                            f"sign in here. Sign in with your city account, or ask {_ask()}.")
+    tracker_roles = oidc.role_source(config) == "tracker"
     user = db.session.scalar(
         select(User).where(User.oidc_issuer == identity.issuer, User.oidc_subject == identity.subject)
     )
@@ -365,12 +376,18 @@ def sign_in_with_identity(identity, now=None):
         if user is not None and user.oidc_subject is not None and user.oidc_issuer == identity.issuer:
             raise SignInRefused(f"The account for {identity.email} is linked to a different {provider} identity. "
                                 f"Ask {_ask()}.")
-    role = oidc.role_for_groups(identity.groups, oidc.parse_role_map(config["OIDC_ROLE_MAP"]))
     if user is not None and user.role == VENDOR:
         raise SignInRefused(f"{user.email} is a vendor contact's account: vendor contacts sign in with their "
                             "email and password, not single sign-on.")
     if user is not None and not user.active:
         raise SignInRefused(f"The account for {user.email} is deactivated. Ask {_ask()} if you need access again.")
+    if tracker_roles:
+        if user is None:
+            raise SignInRefused(f"There is no account here for {identity.email}. Ask {_ask()} to create one with "
+                                "this email and the role you need; then sign in again.")
+        role = user.role
+    else:
+        role = oidc.role_for_groups(identity.groups, oidc.parse_role_map(config["OIDC_ROLE_MAP"]))
     if role is None:
         mapped = ", ".join(sorted(oidc.parse_role_map(config["OIDC_ROLE_MAP"])))
         raise SignInRefused(f"Your {provider} account is not in any group that gives access to the tracker "

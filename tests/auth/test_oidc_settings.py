@@ -3,7 +3,7 @@ start half configured."""
 import pytest
 
 from contracts_app import create_app
-from contracts_app.auth.oidc import parse_role_map, role_for_groups
+from contracts_app.auth.oidc import load_client_key, parse_domains, parse_extra_auth_params, parse_role_map, role_for_groups
 from tests.conftest import _config_for
 
 SSO = {"OIDC_ISSUER": "https://login.city.example", "OIDC_CLIENT_ID": "rdc", "OIDC_CLIENT_SECRET": "secret",
@@ -67,3 +67,94 @@ def test_the_app_starts_with_single_sign_on_configured_without_asking_the_provid
     # Nothing listens at the issuer: discovery waits for the first sign-in.
     app = create_app(_config_for("sqlite://", **SSO, LOCAL_LOGIN=False))
     assert app.config["OIDC_ISSUER"] == "https://login.city.example"
+
+
+# --- client authentication, extra parameters, roles from the tracker, domains ------------------
+
+LOGIN_GOV = {**SSO, "OIDC_CLIENT_SECRET": None, "OIDC_TOKEN_AUTH_METHOD": "private_key_jwt",
+             "OIDC_ROLE_SOURCE": "tracker", "OIDC_ROLE_MAP": "",
+             "OIDC_EXTRA_AUTH_PARAMS": "acr_values=urn:acr.login.gov:auth-only&prompt=select_account"}
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    from joserfc.jwk import RSAKey
+
+    return RSAKey.generate_key(2048)
+
+
+def _pem(tmp_path, data, name="client.pem"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_the_app_starts_with_login_gov_settings(tmp_path, rsa_key):
+    app = create_app(_config_for("sqlite://", **LOGIN_GOV,
+                                 OIDC_CLIENT_PRIVATE_KEY=_pem(tmp_path, rsa_key.as_pem(private=True))))
+    assert app.config["OIDC_TOKEN_AUTH_METHOD"] == "private_key_jwt"
+
+
+def test_it_reads_a_client_key_and_names_it_by_its_thumbprint_or_the_key_id_given(tmp_path, rsa_key):
+    from joserfc.jwk import ECKey
+
+    path = _pem(tmp_path, rsa_key.as_pem(private=True))
+    assert (load_client_key(path).alg, load_client_key(path).kid) == ("RS256", rsa_key.thumbprint())
+    assert load_client_key(path, " rdc-2026 ").kid == "rdc-2026"
+    ec = ECKey.generate_key("P-256")
+    assert load_client_key(_pem(tmp_path, ec.as_pem(private=True), "ec.pem")).alg == "ES256"
+
+
+def _encrypted(key):
+    from cryptography.hazmat.primitives import serialization
+
+    return key.raw_value.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(b"passphrase"))
+
+
+@pytest.mark.parametrize("settings, key, message", [
+    ({**SSO, "OIDC_TOKEN_AUTH_METHOD": "client_secret_jwt"}, None, "OIDC_TOKEN_AUTH_METHOD: 'client_secret_jwt' is not one of"),
+    ({**SSO, "OIDC_TOKEN_AUTH_METHOD": "client_secret_post", "OIDC_CLIENT_SECRET": ""}, None, "OIDC_CLIENT_SECRET not"),
+    (LOGIN_GOV, None, "private_key_jwt needs OIDC_CLIENT_PRIVATE_KEY"),
+    ({**LOGIN_GOV, "OIDC_CLIENT_PRIVATE_KEY": "/nonexistent/rdc.pem"}, None, r"/nonexistent/rdc.pem cannot be read"),
+    ({**LOGIN_GOV, "OIDC_CLIENT_SECRET": "secret"}, "private", "are both set"),
+    ({**SSO, "OIDC_CLIENT_SECRET": None}, "private", "are for OIDC_TOKEN_AUTH_METHOD=private_key_jwt, not client_secret_basic"),
+    ({**SSO, "OIDC_CLIENT_KEY_ID": "k1"}, None, "are for OIDC_TOKEN_AUTH_METHOD=private_key_jwt"),
+    (LOGIN_GOV, "public", "holds a public key"),
+    (LOGIN_GOV, "garbage", "is not an RSA or EC private key in PEM form"),
+    (LOGIN_GOV, "encrypted", "is encrypted"),
+    (LOGIN_GOV, "short", "1024-bit RSA key; use 2048 bits or more"),
+    ({**LOGIN_GOV, "OIDC_ROLE_MAP": "staff=viewer"}, "private", "OIDC_ROLE_MAP would be ignored"),
+    ({**LOGIN_GOV, "OIDC_CREATE_USERS": True}, "private", "OIDC_CREATE_USERS cannot be on with OIDC_ROLE_SOURCE=tracker"),
+    ({**SSO, "OIDC_ROLE_SOURCE": "ldap"}, None, "OIDC_ROLE_SOURCE: 'ldap' is not one of groups, tracker"),
+    ({**SSO, "OIDC_ROLE_MAP": ""}, None, "set OIDC_ROLE_SOURCE=tracker"),
+    ({**SSO, "OIDC_EXTRA_AUTH_PARAMS": "nonce=abc"}, None, "nonce is set by the sign-in itself"),
+    ({**SSO, "OIDC_EXTRA_AUTH_PARAMS": "acr_values=a&acr_values=b"}, None, "acr_values is given twice"),
+    ({**SSO, "OIDC_EXTRA_AUTH_PARAMS": "acr_values"}, None, "is not name=value"),
+    ({**SSO, "OIDC_EXTRA_AUTH_PARAMS": "prompt="}, None, "needs a name and a value"),
+    ({**SSO, "OIDC_ALLOWED_DOMAINS": "city.gov, @city.gov"}, None, "'@city.gov' is not a domain name"),
+])
+@pytest.mark.filterwarnings("ignore:Key size should be")
+def test_the_app_refuses_to_start_with_contradictory_client_or_role_settings(tmp_path, rsa_key, settings, key, message):
+    from joserfc.jwk import RSAKey
+
+    if key is not None:
+        data = {"private": lambda: rsa_key.as_pem(private=True), "public": lambda: rsa_key.as_pem(private=False),
+                "garbage": lambda: b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+                "encrypted": lambda: _encrypted(rsa_key),
+                "short": lambda: RSAKey.generate_key(1024, private=True, auto_kid=False).as_pem(private=True)}[key]()
+        settings = {**settings, "OIDC_CLIENT_PRIVATE_KEY": _pem(tmp_path, data)}
+    with pytest.raises(RuntimeError, match=message):
+        create_app(_config_for("sqlite://", **settings))
+
+
+def test_it_reads_extra_authorization_parameters():
+    assert parse_extra_auth_params(
+        " acr_values=http%3A%2F%2Fidmanagement.gov%2Fns%2Fassurance%2Fial%2F1+urn:x&prompt=select_account ") == {
+        "acr_values": "http://idmanagement.gov/ns/assurance/ial/1 urn:x", "prompt": "select_account",
+    }
+    assert parse_extra_auth_params("") == {}
+
+
+def test_it_reads_allowed_domains_in_lower_case():
+    assert parse_domains(" City.GOV,,parks.city.gov ") == {"city.gov", "parks.city.gov"}
