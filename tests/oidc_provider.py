@@ -10,8 +10,10 @@ the sign-in as that subject and redirects to the app's callback with a code (``a
 started with ``--require-nonce`` (an authorization request without a nonce is refused). A second
 provider, ``expired_oidc_provider``, issues tokens that expired ten minutes before they were
 issued (a negative token lifetime), to show that the app refuses them; a third,
-``slash_oidc_provider``, names itself with a trailing slash (``http://127.0.0.1:port/``) in its
-discovery document and tokens, as Login.gov does.
+``login_gov_like_provider``, behaves as Login.gov does where the mock does not: it names itself
+with a trailing slash (``http://127.0.0.1:port/``) in its discovery document and tokens, and its
+ID tokens say nothing about the person but the subject (the email, groups and the rest are at
+its UserInfo endpoint).
 
 The mock takes any client and checks no PKCE verifier, so ``ProviderChecks`` (in the provider's
 process, in front of the mock) makes the checks a real provider makes, and records what the
@@ -244,7 +246,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--require-nonce", action="store_true")
     parser.add_argument("--token-max-age", type=int, default=3600, help="seconds (negative: issued expired)")
-    parser.add_argument("--issuer-with-slash", action="store_true", help="name the issuer with a trailing slash")
+    parser.add_argument("--like-login-gov", action="store_true",
+                        help="an issuer with a trailing slash; ID tokens with the subject only")
     args = parser.parse_args(argv)
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain HTTP on the loopback
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -253,14 +256,16 @@ def main(argv=None):
     import werkzeug.serving
     from oidc_provider_mock import _app
 
-    if args.issuer_with_slash:
-        # The mock names itself by its address without the slash; this process is all it serves.
+    if args.like_login_gov:
+        # The mock's own ways changed for this process alone (the only provider it serves): its
+        # issuer is its address without the slash, and its ID tokens carry every claim of the user.
         without_slash = _app.OpenIDCode.get_jwt_config
         _app.OpenIDCode.get_jwt_config = lambda self, grant, client=None: {
             **without_slash(self, grant, client), "iss": flask.request.host_url}
+        _app.OpenIDCode.generate_user_info = lambda self, user, scope: {"sub": user.sub}
     provider = oidc_provider_mock.app(require_nonce=args.require_nonce,
                                       access_token_max_age=timedelta(seconds=args.token_max_age))
-    checks = ProviderChecks(provider, issuer_with_slash=args.issuer_with_slash)
+    checks = ProviderChecks(provider, issuer_with_slash=args.like_login_gov)
     werkzeug.serving.make_server(args.host, args.port, checks, threaded=True).serve_forever()
 
 
@@ -361,8 +366,8 @@ def expired_oidc_provider():
 
 
 @pytest.fixture(scope="session")
-def slash_oidc_provider():
-    provider = start_provider("--require-nonce", "--issuer-with-slash")
+def login_gov_like_provider():
+    provider = start_provider("--require-nonce", "--like-login-gov")
     yield provider
     stop_provider(provider)
 

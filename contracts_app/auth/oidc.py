@@ -9,7 +9,8 @@ signed by its private key (``private_key_jwt``, Authlib's RFC 7523 client auth, 
 requires), and verifies the ID token: its signature against the provider's published keys (JWKS, fetched again once when a
 token names an unknown key, as after a key rotation), ``iss`` equal to the configured issuer,
 ``aud`` naming this client, ``exp``/``iat`` (a minute's leeway for clock skew) and the ``nonce``
-sent. What the token says about the person becomes an ``Identity``; whom it signs in, and as what,
+sent. What the token says about the person (with the UserInfo endpoint's answer when the token
+has no email, as Login.gov's has not) becomes an ``Identity``; whom it signs in, and as what,
 is ``auth.services.sign_in_with_identity``'s business.
 
 The provider's settings (endpoints, keys) come from ``<OIDC_ISSUER>/.well-known/openid-configuration``,
@@ -376,6 +377,25 @@ def _claims_checked_at(now):
     return IDTokenAtNow
 
 
+def _userinfo(oidc, token, subject):
+    """The UserInfo endpoint's claims, for a provider whose ID token carries no email (Login.gov's
+    has only the subject and the assurance level). They must be about the ID token's subject
+    (OpenID Connect Core §5.3.2), or a mixed-up answer could sign in someone else."""
+    try:
+        info = oidc.userinfo(token=token)
+    except requests.HTTPError as error:
+        current_app.logger.warning("single sign-on: the userinfo endpoint answered %s", error)
+        raise SignInFailed(f"{provider_name()} did not complete the sign-in. Start again.")
+    except (requests.RequestException, ValueError) as error:
+        current_app.logger.warning("single sign-on: the userinfo endpoint could not be read: %s", error)
+        raise SignInFailed(f"{provider_name()} could not be reached. Try again in a few minutes.", status=503)
+    if str(info.get("sub")) != str(subject):
+        current_app.logger.error("single sign-on: the userinfo endpoint answered for subject %r, the ID token "
+                                 "names %r", info.get("sub"), subject)
+        raise SignInFailed(f"The identity {provider_name()} sent could not be verified. Start again.")
+    return info
+
+
 def finish_sign_in(now):
     """Complete the flow at the callback: returns the ``Identity`` of a verified ID token, or
     raises ``SignInFailed`` (nothing about the person is trusted before every check passed)."""
@@ -415,6 +435,9 @@ def finish_sign_in(now):
     if not claims:
         # No ID token (or no nonce to check it by): an OAuth answer, not an OpenID Connect one.
         raise SignInFailed(f"{provider_name()} sent no identity. Tell an administrator.")
+    if not claims.get("email") and metadata.get("userinfo_endpoint"):
+        # What the ID token says wins over the UserInfo answer.
+        claims = {**_userinfo(oidc, token, claims["sub"]), **claims}
     groups = []
     if role_source() == "groups":
         groups = claims.get(current_app.config["OIDC_GROUPS_CLAIM"]) or []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from contracts_app.audit.models import AuditEvent
 from tests.auth.test_single_sign_on import configure, signed_in_user, user
-from tests.oidc_provider import oidc_provider, s256, slash_oidc_provider  # noqa: F401  (fixtures)
+from tests.oidc_provider import login_gov_like_provider, oidc_provider, s256  # noqa: F401  (fixtures)
 
 LOGIN_GOV_CLIENT = "urn:gov:gsa:openidconnect.profiles:sp:sso:city:rdc_tracker"
 ACR = "urn:acr.login.gov:auth-only"
@@ -39,9 +39,12 @@ def _public_jwks(key, kid):
 
 
 @pytest.fixture
-def login_gov(app, sso, tmp_path, client_key):
+def login_gov(app, login_gov_like_provider, tmp_path, client_key):
     """The app set up as for Login.gov: private_key_jwt, acr_values and prompt, roles from the
-    tracker; the provider requires this client's assertions, signed with ``client_key``."""
+    tracker, against a provider that, like Login.gov, names itself with a trailing slash, keeps
+    the email out of its ID tokens, and requires this client's assertions signed with ``client_key``."""
+    login_gov_like_provider.forget_requests()
+    sso = configure(app, login_gov_like_provider)
     sso.provider.require_private_key_jwt(LOGIN_GOV_CLIENT, _public_jwks(client_key, client_key.thumbprint()))
     app.config.update(
         OIDC_CLIENT_ID=LOGIN_GOV_CLIENT, OIDC_CLIENT_SECRET=None, OIDC_TOKEN_AUTH_METHOD="private_key_jwt",
@@ -101,16 +104,19 @@ def test_the_provider_refuses_a_code_with_the_wrong_verifier_and_nobody_is_signe
 
 
 @pytest.mark.parametrize("configured", ["without", "with"])
-def test_it_accepts_an_issuer_named_with_a_trailing_slash_as_login_gov_names_itself(db, app, client, slash_oidc_provider,
-                                                                                     factory, configured):
-    sso = configure(app, slash_oidc_provider)
-    app.config["OIDC_ISSUER"] = slash_oidc_provider.url + ("/" if configured == "with" else "")
+def test_it_takes_an_issuer_named_with_a_trailing_slash_and_the_email_from_userinfo_as_login_gov_sends_them(
+        db, app, client, login_gov_like_provider, factory, configured):
+    sso = configure(app, login_gov_like_provider)
+    app.config["OIDC_ISSUER"] = login_gov_like_provider.url + ("/" if configured == "with" else "")
     factory.make_user("viewer", email="sally.slash@city.test")
-    sub = sso.person("sally.slash@city.test", groups=["staff"])
+    sub = sso.person("sally.slash@city.test", groups=["procurement"])
 
     assert sso.sign_in(client, sub).status_code == 302
+    sally = user(db, "sally.slash@city.test")
+    # The email (and the groups) came from the UserInfo endpoint: the ID token had the subject only.
+    assert (sally.oidc_subject, sally.role) == (sub, "procurement_officer")
     # One spelling of the issuer in the pin, whichever the settings use.
-    assert user(db, "sally.slash@city.test").oidc_issuer == slash_oidc_provider.url
+    assert sally.oidc_issuer == login_gov_like_provider.url
 
 
 # --- client authentication ----------------------------------------------------------------------
