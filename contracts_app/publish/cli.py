@@ -4,7 +4,7 @@ import click
 
 from contracts_app.cli_options import now_option
 from contracts_app.publish.catalog import CatalogError
-from contracts_app.publish.run import publish_open_data
+from contracts_app.publish.run import PublishConflict, publish_open_data
 
 
 @click.command("publish")
@@ -15,7 +15,7 @@ def publish_command(folder, now):
     """Write the OCDS release and record packages, the CSV tables and data.json."""
     try:
         result = publish_open_data(now=now, folder=folder)
-    except CatalogError as error:
+    except (CatalogError, PublishConflict) as error:
         raise click.ClickException(str(error))
     except OSError as error:
         raise click.ClickException(f"Could not write the open data files: {error.strerror or error}")
