@@ -271,6 +271,10 @@ class BaseConfig:
     OCDS_PUBLISHER_UID = os.environ.get("OCDS_PUBLISHER_UID", "")
     # The page that says what the city publishes, how often and under which rules.
     OCDS_PUBLICATION_POLICY_URL = os.environ.get("OCDS_PUBLICATION_POLICY_URL", "")
+    # Contracts per batch when the OCDS releases are built (a fixed number of queries a batch; the
+    # memory of one batch at a time): 250 contracts of four metrics and 25 readings each are
+    # about 25,000 observations.
+    OCDS_BATCH_SIZE = _int("OCDS_BATCH_SIZE", 250)
 
     # Pushing each publication to the city's open-data portals (contracts_app/publish/push.py),
     # each on when its address is set; a portal half configured refuses the app's start.

@@ -7,7 +7,7 @@ from contracts_app.cli_options import now_option
 from contracts_app.db_types import utcnow
 from contracts_app.publish.catalog import CatalogError
 from contracts_app.publish.push import portals_configured, push_published
-from contracts_app.publish.run import publish_open_data
+from contracts_app.publish.run import PublishConflict, publish_open_data
 
 
 @click.command("publish")
@@ -21,7 +21,7 @@ def publish_command(folder, no_push, now):
     files stay published; the next run pushes again what was not taken)."""
     try:
         result = publish_open_data(now=now, folder=folder)
-    except CatalogError as error:
+    except (CatalogError, PublishConflict) as error:
         raise click.ClickException(str(error))
     except OSError as error:
         raise click.ClickException(f"Could not write the open data files: {error.strerror or error}")
