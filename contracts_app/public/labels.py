@@ -27,7 +27,7 @@ STATUS_MEANINGS = {
     NO_DATA: _l("No results are due yet."),
 }
 # A shape per status (aria-hidden: the words beside it are what screen readers read).
-STATUS_ICONS = {ON_TRACK: "✓", AT_RISK: "▲", OFF_TRACK: "✕", OVERDUE: "⏱", NO_DATA: "–"}
+STATUS_ICONS = {ON_TRACK: "✓", AT_RISK: "▲", OFF_TRACK: "✕", OVERDUE: "!", NO_DATA: "–"}
 
 CONTRACT_STATUSES = {
     "draft": _l("Not started"),

@@ -79,7 +79,7 @@ def _share_chart(history, title, width_label=True, height=220):
         [{"name": _("Share on track (%)"), "values": [entry["share"] for entry in history],
           "color": charts.STATUS_COLORS["on_track"]}],
         labels=labels_, title=title, description=_share_description(history),
-        y_min=0, y_max=100, y_label=_("% on track") if width_label else "", height=height,
+        y_min=0, y_max=100, y_label=_("Percent on track") if width_label else "", height=height,
         legend_labels=_legend_labels(),
     )
 
