@@ -15,7 +15,7 @@ import hashlib
 import os
 from datetime import datetime, timezone
 
-from flask import current_app, make_response, request
+from flask import make_response, request
 from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent

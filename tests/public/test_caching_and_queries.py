@@ -2,8 +2,6 @@
 does not grow with the city, and the monthly figures count public contracts and metrics only."""
 from datetime import date, datetime, timezone
 
-import pytest
-
 from contracts_app.extensions import db
 from contracts_app.public import queries
 from tests.querycount import count_queries
