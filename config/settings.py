@@ -145,7 +145,8 @@ class BaseConfig:
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "America/Chicago")
     CITY_NAME = os.environ.get("CITY_NAME", "Demo City")
     # The city's logo on the public site's header: an image under the app's static folder
-    # (e.g. "city-logo.svg") or an https:// address; empty shows the name alone.
+    # (e.g. "city-logo.svg"); empty shows the name alone. An https:// address is not shown
+    # (the Content-Security-Policy loads images from the app itself only).
     CITY_LOGO = os.environ.get("CITY_LOGO", "")
     # Languages (contracts_app/i18n.py): the public site's, and the staff pages' (English is
     # shipped for staff; the catalogue is ready for a city to add a translation). The first of

@@ -128,6 +128,11 @@ def _register_error_pages(app):
     def error_page(error, code):
         if is_api_request():
             return error_response(error)
+        if i18n.is_public_request():
+            # Residents get the public site's page, in its layout and language, not the staff one.
+            from contracts_app.public.routes import page_context
+
+            return render_template("public/error.html", code=code, **page_context()), code
         return render_template(f"errors/{code}.html", reason=getattr(error, "description", "")), code
 
     for code in (400, 403, 404, 405, 413, 414, 431):

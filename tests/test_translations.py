@@ -17,8 +17,13 @@ TRANSLATIONS = os.path.join(ROOT, "contracts_app", "translations")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 
 
+def _plain(value):
+    """A message id or string as one hashable value (a plural message's are sequences)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 def _ids(catalog):
-    return {message.id for message in catalog if message.id}
+    return {_plain(message.id) for message in catalog if message.id}
 
 
 def _extracted():
@@ -57,8 +62,11 @@ def test_each_language_has_every_message_and_its_compiled_file_is_current(langua
     po = _catalog(os.path.join(folder, "messages.po"), read_po)
     mo = _catalog(os.path.join(folder, "messages.mo"), read_mo)
     assert _ids(po) == _ids(template), f"{language}/messages.po is not up to date: run make translations"
-    translated = {message.id: message.string for message in po if message.id and message.string}
-    compiled = {message.id: message.string for message in mo if message.id}
+    translated = {
+        _plain(message.id): _plain(message.string) for message in po
+        if message.id and message.string and any(_plain(message.string))
+    }
+    compiled = {_plain(message.id): _plain(message.string) for message in mo if message.id}
     assert compiled == translated, f"{language}/messages.mo is not the compiled messages.po: run make translations"
     assert not [message.id for message in po if message.fuzzy and message.id], "fuzzy translations are not shown"
 

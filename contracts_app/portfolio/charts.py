@@ -239,7 +239,7 @@ def _per_point(value, count):
 
 
 def line_chart(series, *, labels, title, description=None, target=None, baseline=None, bands=(),
-               markers=(), width=WIDE_WIDTH, height=260, y_min=None, y_max=None, y_label=""):
+               markers=(), width=WIDE_WIDTH, height=260, y_min=None, y_max=None, y_label="", legend_labels=None):
     """A line chart of one or more series over the same x labels (periods).
 
     series:  [{"name": str, "values": [number|None, ...], "color": optional}] — values align with labels.
@@ -250,7 +250,10 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
     markers: [{"index": int, "label": str}] — a mark on the x position (e.g. a flag opened for
              that period), placed on the first series' value or at the top when there is none.
     y_min / y_max force the scale (e.g. 0 and 100 for shares).
+    legend_labels: the chart's own words in another language, {"Target": ..., "Baseline": ..., "Flag": ...}
+             (the public site's Spanish pages).
     """
+    words = {"Target": "Target", "Baseline": "Baseline", "Flag": "Flag", **(legend_labels or {})}
     labels = [str(label) for label in labels]
     count = len(labels)
     series = [
@@ -288,12 +291,12 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
     # The legend, laid out first: it wraps onto more rows on a narrow chart.
     legend = [(s["name"], s["color"], "line", "") for s in series]
     if any(v is not None for v in targets):
-        legend.append(("Target", TARGET_COLOR, "line", "6 4"))
+        legend.append((words["Target"], TARGET_COLOR, "line", "6 4"))
     if any(v is not None for v in baselines):
-        legend.append(("Baseline", BASELINE_COLOR, "line", "2 3"))
+        legend.append((words["Baseline"], BASELINE_COLOR, "line", "2 3"))
     legend += [(band["label"], band["color"], "box", "") for band in band_rows]
     if markers:
-        legend.append(("Flag", MARKER_COLOR, "flag", ""))
+        legend.append((words["Flag"], MARKER_COLOR, "flag", ""))
     tick_width = max(len(tick_label(t, step)) for t in ticks) * FONT_SIZE * 0.58
     left, right = 16 + tick_width + (FONT_SIZE + 4 if y_label else 0), width - 12
     placed, x, row = [], left, 0
@@ -358,8 +361,8 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
                 f"<title>{escape(name)}</title></path>"
             )
 
-    flat_or_path(baselines, "2 3", BASELINE_COLOR, "Baseline")
-    flat_or_path(targets, "6 4", TARGET_COLOR, "Target")
+    flat_or_path(baselines, "2 3", BASELINE_COLOR, words["Baseline"])
+    flat_or_path(targets, "6 4", TARGET_COLOR, words["Target"])
 
     for s in series:
         points = [None if v is None else (x, scale(v)) for x, v in zip(xs, s["values"])]

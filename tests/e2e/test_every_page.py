@@ -92,6 +92,8 @@ ENDPOINT_ARGUMENTS = {
     },
     # The contract the vendor contact made in ``demo_rows`` reports on.
     "vendors.contract": {"contract_id": "SELECT min(contract_id) FROM vendor_access"},
+    # The public site shows public contracts that are not archived (others answer 404).
+    "public.contract": {"contract_id": "SELECT min(id) FROM contracts WHERE is_public AND archived_at IS NULL"},
 }
 
 # Each element sticking out past the viewport's right edge that is not inside a clipping or
