@@ -62,5 +62,5 @@ TRANSLATIONS := contracts_app/translations
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project "RDC Tracker" --copyright-holder "RDC Tracker contributors" -o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update --quiet -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --omit-header
-	$(BIN)/pybabel compile --quiet -d $(TRANSLATIONS) --statistics
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS) --statistics
