@@ -333,7 +333,7 @@ def start_provider(*extra_args):
         try:
             if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).status_code == 200:
                 return Provider(url=url, process=process, log=log)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         if time.monotonic() > deadline:
             process.kill()

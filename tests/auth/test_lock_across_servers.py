@@ -58,7 +58,7 @@ def _start(url, folder, name):
         try:
             requests.get(f"{base}/healthz", timeout=5)
             return process, log, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a read can time out while workers boot
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise AssertionError(f"gunicorn {name} did not start:\n" + (folder / f"{name}.log").read_text())

@@ -62,7 +62,7 @@ def server(tmp_path_factory):
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=5)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, OSError):  # OSError: refused, reset, or a read timing out while workers boot
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("gunicorn did not start:\n" + (folder / "gunicorn.log").read_text())
                 time.sleep(0.2)
