@@ -308,7 +308,7 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
         x += item_width + 14
     legend_rows = row + 1 if legend else 0
     height = height + (legend_rows - 1) * LEGEND_ROW if legend_rows > 1 else height
-    top, bottom = 12, height - 22 - LEGEND_ROW * max(legend_rows, 1)
+    top, bottom = 12, height - 26 - LEGEND_ROW * max(legend_rows, 1)
 
     scale = _Scale(ticks[0], ticks[-1], bottom, top)
     xs = _x_positions(count, left + 8, right - 8)
@@ -333,7 +333,7 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
     for k, (x, label) in enumerate(zip(xs, labels)):
         if k % every == 0:
             parts.append(
-                f'<text x="{_fmt(label_x(x, label, 4, width - 4))}" y="{_fmt(bottom + FONT_SIZE + 4)}" text-anchor="middle" font-size="{FONT_SIZE}" '
+                f'<text x="{_fmt(label_x(x, label, 4, width - 4))}" y="{_fmt(bottom + FONT_SIZE + 8)}" text-anchor="middle" font-size="{FONT_SIZE}" '
                 f'fill="{MUTED}">{escape(label)}</text>'
             )
 
@@ -393,7 +393,7 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
         )
 
     for x, row, name, color, kind, dash in placed:
-        y = bottom + FONT_SIZE + 4 + LEGEND_ROW * (row + 1)
+        y = bottom + FONT_SIZE + 8 + LEGEND_ROW * (row + 1)
         if kind == "line":
             parts.append(
                 f'<line x1="{_fmt(x)}" y1="{_fmt(y - 4)}" x2="{_fmt(x + 20)}" y2="{_fmt(y - 4)}" stroke="{escape(color)}" '

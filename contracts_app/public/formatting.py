@@ -82,6 +82,13 @@ def period(start: date, cadence: str) -> str:
         return str(start.year)
     if cadence == "weekly":
         return _("Week of %(day)s", day=day(start))
+    months = {"quarterly": 3, "annually": 12}.get(cadence)
+    if months and start.day == 1:
+        # A quarter or year off the calendar (a term that starts in June): its first and last
+        # month, "Jun – Aug 2026", "Dec 2025 – Feb 2026".
+        index = start.year * 12 + start.month - 1 + months - 1
+        last = date(index // 12, index % 12 + 1, 1)
+        return _("%(first)s – %(last)s", first=month(start), last=month(last))
     return _("Period from %(day)s", day=day(start))
 
 

@@ -93,8 +93,8 @@ def test_it_keeps_shares_on_a_fixed_scale():
                             y_min=0, y_max=100, height=260)
     ys = [y for _, y in _coords(svg)]
     assert ys[0] > ys[1] > ys[2]
-    assert ys[0] == 218 and ys[2] == 12  # bottom and top of the plot area (0 and 100 are its end ticks)
-    assert abs(ys[1] - 115) < 0.01
+    assert ys[0] == 214 and ys[2] == 12  # bottom and top of the plot area (0 and 100 are its end ticks)
+    assert abs(ys[1] - 113) < 0.01
 
 
 def test_it_draws_an_empty_line_chart():
