@@ -202,6 +202,19 @@ def iter_releases(batch_size=None):
         last = rows[-1][0].id
 
 
+def contract_release(contract_id):
+    """One public contract's release (the same as in the package), or None when the contract is
+    not public: the batch queries for a range of one id."""
+    rows = db.session.execute(
+        select(Contract, Vendor).join(Vendor, Vendor.id == Contract.vendor_id)
+        .where(Contract.is_public.is_(True), Contract.id == contract_id)
+    ).all()
+    if not rows:
+        return None
+    [(contract, data)] = _load_batch(rows, contract_id - 1)
+    return _release(contract, data, current_app.config)
+
+
 # --- reading the database: a fixed number of queries per batch of contracts --------------
 
 

@@ -16,10 +16,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
+from contracts_app.extensions import db
 from contracts_app.metrics.status import grace_days, today_for
-from contracts_app.ocds.export import release_package
+from contracts_app.ocds.export import contract_release, package_head
 from contracts_app.portfolio import charts
 from contracts_app.portfolio.exports import csv_lines, plain_decimal
 from contracts_app.public import bp, formatting, labels, queries
@@ -287,16 +290,14 @@ def contract_csv(contract_id):
 @bp.route("/contracts/<int:contract_id>/ocds.json")
 @cached
 def contract_ocds(contract_id):
-    """The OCDS release package holding this one contract's release: the open-data package
-    (ocds.export.release_package) with the other contracts' releases left out."""
-    page = queries.contract_page(contract_id, _today(), grace_days())
-    if page is None:
+    """The OCDS release package holding this one contract's release, as the open-data package
+    (ocds.export.release_package) holds it, dated as that release."""
+    if db.session.scalar(select(Contract.id).where(Contract.id == contract_id, *queries.published())) is None:
+        abort(404)  # archived, not public or unknown, as the contract's page
+    release = contract_release(contract_id)
+    if release is None:
         abort(404)
-    package = release_package()
-    ocid = f"{current_app.config['OCDS_OCID_PREFIX']}-{contract_id}"
-    package["releases"] = [release for release in package["releases"] if release.get("ocid") == ocid]
-    if package["releases"]:
-        package["publishedDate"] = package["releases"][0]["date"]
+    package = {**package_head(release["date"]), "releases": [release]}
     package["uri"] = url_for("public.contract_ocds", contract_id=contract_id, _external=True)
     response = Response(json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="contract-{contract_id}-ocds.json"'

@@ -46,7 +46,8 @@ def test_each_page_runs_the_same_statements_however_many_contracts(client, publi
     priority_id = db.session.scalar(db.select(queries.Priority.id).order_by(queries.Priority.id))
     urls = ["/public", f"/public/priorities/{priority_id}", "/public/contracts", "/public/contracts?q=a&status=on_track",
             f"/public/contracts/{public_city.outreach_id}", "/public/contracts.csv", "/public/priorities.csv",
-            f"/public/priorities/{priority_id}.csv", f"/public/contracts/{public_city.outreach_id}.csv"]
+            f"/public/priorities/{priority_id}.csv", f"/public/contracts/{public_city.outreach_id}.csv",
+            f"/public/contracts/{public_city.outreach_id}/ocds.json"]
     before = _counts(client, urls)
     priority = db.session.get(queries.Priority, priority_id)
     for k in range(30):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from contracts_app.priorities.models import Priority
+from contracts_app.ocds.export import release_package
 from tests.ocds.conftest import schema_errors
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
@@ -166,6 +167,22 @@ def test_the_contract_ocds_is_a_valid_package_of_that_contract_alone(client, pub
     assert schema_errors(package) == []
     assert [r["ocid"] for r in package["releases"]] == [f"{app.config['OCDS_OCID_PREFIX']}-{public_city.outreach_id}"]
     assert public_city.forbidden["hidden metric"][0] not in response.get_data(as_text=True)
+
+
+def test_each_contract_ocds_holds_the_release_the_city_package_holds(client, public_city, app):
+    with app.app_context():
+        city = {r["ocid"]: r for r in release_package()["releases"]}
+    assert len(city) > 5
+    archived = set(db.session.scalars(select(Contract.id).where(Contract.archived_at.is_not(None))))
+    for ocid, release in city.items():
+        contract_id = int(ocid.rsplit("-", 1)[1])
+        response = client.get(f"/public/contracts/{contract_id}/ocds.json")
+        if contract_id in archived:  # in the open data as terminated or cancelled; no page of its own
+            assert response.status_code == 404
+            continue
+        package = response.get_json()
+        assert package["releases"] == [release]
+        assert package["publishedDate"] == release["date"]
 
 
 def test_a_contract_page_shows_what_residents_need(client, public_city):
