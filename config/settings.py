@@ -106,6 +106,10 @@ class BaseConfig:
     OIDC_TOKEN_AUTH_METHOD = os.environ.get("OIDC_TOKEN_AUTH_METHOD") or "client_secret_basic"
     OIDC_CLIENT_PRIVATE_KEY = os.environ.get("OIDC_CLIENT_PRIVATE_KEY") or None
     OIDC_CLIENT_KEY_ID = os.environ.get("OIDC_CLIENT_KEY_ID") or None
+    # The X.509 certificate (PEM) of OIDC_CLIENT_PRIVATE_KEY, for providers that know a client's
+    # key by its certificate (Entra ID: the certificate uploaded to the app registration): the
+    # assertions then carry its thumbprints, x5t (SHA-1) and x5t#S256.
+    OIDC_CLIENT_CERTIFICATE = os.environ.get("OIDC_CLIENT_CERTIFICATE") or None
     # More parameters for the authorization request, as a query string, e.g. Login.gov's
     # "acr_values=urn:acr.login.gov:auth-only&prompt=select_account".
     OIDC_EXTRA_AUTH_PARAMS = os.environ.get("OIDC_EXTRA_AUTH_PARAMS", "")

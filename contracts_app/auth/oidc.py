@@ -16,6 +16,7 @@ is ``auth.services.sign_in_with_identity``'s business.
 The provider's settings (endpoints, keys) come from ``<OIDC_ISSUER>/.well-known/openid-configuration``,
 read at the first sign-in and kept for the life of the process.
 """
+import base64
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -205,6 +206,33 @@ def load_client_key(path, key_id=None):
     return ClientKey(key=key, alg=alg, kid=kid)
 
 
+def certificate_thumbprints(path, client_key):
+    """{"x5t": …, "x5t#S256": …}: the base64url SHA-1 and SHA-256 thumbprints of the DER form of
+    the PEM certificate at ``path``, which must be the certificate of ``client_key`` (a
+    ``ClientKey``). ValueError says what is wrong."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise ValueError(f"OIDC_CLIENT_CERTIFICATE: {path} cannot be read ({error.strerror or error}).")
+    try:
+        certificate = x509.load_pem_x509_certificate(data)
+    except ValueError:
+        raise ValueError(f"OIDC_CLIENT_CERTIFICATE: {path} is not an X.509 certificate in PEM form.")
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if certificate.public_key().public_bytes(*spki) != client_key.key.raw_value.public_key().public_bytes(*spki):
+        raise ValueError(f"OIDC_CLIENT_CERTIFICATE: {path} is not the certificate of OIDC_CLIENT_PRIVATE_KEY "
+                         "(its public key is another key's).")
+
+    def encoded(algorithm):
+        return base64.urlsafe_b64encode(certificate.fingerprint(algorithm)).rstrip(b"=").decode()
+
+    return {"x5t": encoded(hashes.SHA1()), "x5t#S256": encoded(hashes.SHA256())}
+
+
 def check_settings(config):
     """Refuse to start with single sign-on half configured or contradictory (create_app calls
     this): the messages name the setting to change."""
@@ -219,9 +247,10 @@ def check_settings(config):
     if secret and key_path:
         raise RuntimeError("OIDC_CLIENT_SECRET and OIDC_CLIENT_PRIVATE_KEY are both set: the client authenticates "
                            "with one or the other. Keep the key (OIDC_TOKEN_AUTH_METHOD=private_key_jwt) or the secret.")
-    if method != "private_key_jwt" and (key_path or config.get("OIDC_CLIENT_KEY_ID")):
-        raise RuntimeError(f"OIDC_CLIENT_PRIVATE_KEY and OIDC_CLIENT_KEY_ID are for OIDC_TOKEN_AUTH_METHOD="
-                           f"private_key_jwt, not {method}.")
+    if method != "private_key_jwt" and (key_path or config.get("OIDC_CLIENT_KEY_ID")
+                                        or config.get("OIDC_CLIENT_CERTIFICATE")):
+        raise RuntimeError(f"OIDC_CLIENT_PRIVATE_KEY, OIDC_CLIENT_KEY_ID and OIDC_CLIENT_CERTIFICATE are for "
+                           f"OIDC_TOKEN_AUTH_METHOD=private_key_jwt, not {method}.")
     missing = [name for name, value in (("OIDC_CLIENT_ID", config.get("OIDC_CLIENT_ID")),
                                         ("OIDC_CLIENT_SECRET", secret if method != "private_key_jwt" else True))
                if not value]
@@ -232,7 +261,9 @@ def check_settings(config):
             raise RuntimeError("OIDC_TOKEN_AUTH_METHOD=private_key_jwt needs OIDC_CLIENT_PRIVATE_KEY, "
                                "the path of the client's private key (PEM).")
         try:
-            load_client_key(key_path, config.get("OIDC_CLIENT_KEY_ID"))
+            client_key = load_client_key(key_path, config.get("OIDC_CLIENT_KEY_ID"))
+            if config.get("OIDC_CLIENT_CERTIFICATE"):
+                certificate_thumbprints(config["OIDC_CLIENT_CERTIFICATE"], client_key)
         except ValueError as error:
             raise RuntimeError(str(error))
     if "openid" not in (config.get("OIDC_SCOPES") or "").split():
@@ -303,7 +334,7 @@ def client():
     method = token_auth_method(config)
     key = (_issuer(), config["OIDC_CLIENT_ID"], config.get("OIDC_CLIENT_SECRET"), config["OIDC_SCOPES"],
            config["OIDC_TIMEOUT_SECONDS"], method, config.get("OIDC_CLIENT_PRIVATE_KEY"),
-           config.get("OIDC_CLIENT_KEY_ID"))
+           config.get("OIDC_CLIENT_KEY_ID"), config.get("OIDC_CLIENT_CERTIFICATE"))
     cached = current_app.extensions.get("rdc_oidc")
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -311,8 +342,11 @@ def client():
     if method == "private_key_jwt":
         # Authlib signs with the client "secret" when it is a key; check_settings read it already.
         client_key = load_client_key(key[6], key[7])
+        headers = {"kid": client_key.kid}
+        if key[8]:
+            headers.update(certificate_thumbprints(key[8], client_key))
         credentials = {"client_secret": client_key.key,
-                       "client_auth_methods": [_PrivateKeyJWT(headers={"kid": client_key.kid}, alg=client_key.alg)]}
+                       "client_auth_methods": [_PrivateKeyJWT(headers=headers, alg=client_key.alg)]}
     oauth = OAuth(current_app)
     registered = oauth.register(
         _CLIENT_NAME,

@@ -158,3 +158,69 @@ def test_it_reads_extra_authorization_parameters():
 
 def test_it_reads_allowed_domains_in_lower_case():
     assert parse_domains(" City.GOV,,parks.city.gov ") == {"city.gov", "parks.city.gov"}
+
+
+def self_signed_certificate(key, name="rdc-tracker.city.test"):
+    """A PEM certificate of the joserfc ``key``'s public half, as a city would upload to Entra ID."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                   .public_key(key.raw_value.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+                   .sign(key.raw_value, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM), certificate
+
+
+def test_it_reads_the_client_certificate_and_gives_its_thumbprints(tmp_path, rsa_key):
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+
+    from contracts_app.auth.oidc import certificate_thumbprints
+
+    pem, certificate = self_signed_certificate(rsa_key)
+    key = load_client_key(_pem(tmp_path, rsa_key.as_pem(private=True)))
+    thumbprints = certificate_thumbprints(_pem(tmp_path, pem, "client.crt"), key)
+    sha1 = base64.urlsafe_b64decode(thumbprints["x5t"] + "=" * (-len(thumbprints["x5t"]) % 4))
+    sha256 = base64.urlsafe_b64decode(thumbprints["x5t#S256"] + "=" * (-len(thumbprints["x5t#S256"]) % 4))
+    assert (sha1, sha256) == (certificate.fingerprint(hashes.SHA1()), certificate.fingerprint(hashes.SHA256()))
+    assert "=" not in thumbprints["x5t"] + thumbprints["x5t#S256"]
+    app = create_app(_config_for("sqlite://", **LOGIN_GOV, OIDC_CLIENT_PRIVATE_KEY=key_path(tmp_path, rsa_key),
+                                 OIDC_CLIENT_CERTIFICATE=_pem(tmp_path, pem, "client.crt")))
+    assert app.config["OIDC_CLIENT_CERTIFICATE"].endswith("client.crt")
+
+
+def key_path(tmp_path, key):
+    return _pem(tmp_path, key.as_pem(private=True), "key.pem")
+
+
+@pytest.mark.parametrize("certificate, message", [
+    ("missing", r"OIDC_CLIENT_CERTIFICATE: .*nothing.crt cannot be read"),
+    ("garbage", "is not an X.509 certificate in PEM form"),
+    ("private key", "is not an X.509 certificate in PEM form"),
+    ("another key", "is not the certificate of OIDC_CLIENT_PRIVATE_KEY"),
+])
+def test_the_app_refuses_to_start_with_a_certificate_it_cannot_use(tmp_path, rsa_key, certificate, message):
+    from joserfc.jwk import RSAKey
+
+    path = {
+        "missing": lambda: str(tmp_path / "nothing.crt"),
+        "garbage": lambda: _pem(tmp_path, b"-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n", "c.crt"),
+        "private key": lambda: _pem(tmp_path, rsa_key.as_pem(private=True), "c.crt"),
+        "another key": lambda: _pem(tmp_path, self_signed_certificate(RSAKey.generate_key(2048))[0], "c.crt"),
+    }[certificate]()
+    with pytest.raises(RuntimeError, match=message):
+        create_app(_config_for("sqlite://", **LOGIN_GOV, OIDC_CLIENT_PRIVATE_KEY=key_path(tmp_path, rsa_key),
+                               OIDC_CLIENT_CERTIFICATE=path))
+
+
+def test_a_client_certificate_needs_private_key_jwt(tmp_path, rsa_key):
+    pem, _certificate = self_signed_certificate(rsa_key)
+    with pytest.raises(RuntimeError, match="are for OIDC_TOKEN_AUTH_METHOD=private_key_jwt, not client_secret_basic"):
+        create_app(_config_for("sqlite://", **SSO, OIDC_CLIENT_CERTIFICATE=_pem(tmp_path, pem, "client.crt")))

@@ -2,14 +2,17 @@
 process (tests/oidc_provider.py, whose ProviderChecks verify PKCE and private_key_jwt): PKCE
 checked for real, the client authentication methods, extra authorization parameters, roles kept
 in the tracker for providers without a groups claim, and Google's hosted domain."""
+import base64
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 
 from contracts_app.audit.models import AuditEvent
+from tests.auth.test_oidc_settings import self_signed_certificate
 from tests.auth.test_single_sign_on import configure, signed_in_user, user
 from tests.oidc_provider import login_gov_like_provider, oidc_provider, s256  # noqa: F401  (fixtures)
 
@@ -184,6 +187,26 @@ def test_the_assertion_names_the_configured_key_id(app, login_gov, factory, clie
 
     assert login_gov.sign_in(app.test_client(), sub).status_code == 302
     assert login_gov.provider.received("token")[-1]["assertion"]["header"]["kid"] == "rdc-2026-01"
+
+
+def test_with_a_client_certificate_the_assertion_carries_its_thumbprints_as_entra_id_needs(
+        app, login_gov, factory, client_key, tmp_path):
+    # Entra ID knows an app's key by the certificate uploaded to its registration and finds it by
+    # the assertion's x5t (SHA-1 thumbprint of the certificate's DER), x5t#S256 in newer clients.
+    pem, certificate = self_signed_certificate(client_key)
+    path = tmp_path / "rdc-client.crt"
+    path.write_bytes(pem)
+    app.config["OIDC_CLIENT_CERTIFICATE"] = str(path)
+    factory.make_user("viewer", email="ezra.entra@city.test")
+    sub = login_gov.person("ezra.entra@city.test")
+
+    assert login_gov.sign_in(app.test_client(), sub).status_code == 302
+
+    header = login_gov.provider.received("token")[-1]["assertion"]["header"]  # verified by the provider
+    b64 = lambda digest: base64.urlsafe_b64encode(digest).rstrip(b"=").decode()  # noqa: E731
+    assert header["x5t"] == b64(certificate.fingerprint(hashes.SHA1()))
+    assert header["x5t#S256"] == b64(certificate.fingerprint(hashes.SHA256()))
+    assert header["kid"] == client_key.thumbprint()
 
 
 def test_a_private_key_the_provider_does_not_hold_is_refused_there(db, app, client, login_gov, factory, tmp_path):
