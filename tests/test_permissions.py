@@ -237,6 +237,7 @@ def _build_city():
                                    ("draft_statement", date(2025, 10, 1), date(2025, 12, 31), "draft")):
         row = PaymentStatement(contract_id=contract.id, period_start=start, period_end=end, period_number=1,
                                period_label="Q", number=f"{contract.reference}-{key}", status=state, currency="USD",
+                               approved_at=datetime(2025, 10, 16, tzinfo=timezone.utc) if state == "approved" else None,
                                total=25000, computed_at=datetime(2025, 10, 15, tzinfo=timezone.utc), inputs={}, missing=[])
         db.session.add(row)
         statement_rows[key] = row

@@ -425,13 +425,14 @@ def _release(contract, data, config):
 
 def _transaction(statement, buyer, supplier):
     """An approved payment statement as an OCDS transaction (the amount payable)."""
-    return {
+    approved = _aware(statement.approved_at)
+    return _drop_empty({
         "id": f"{statement.number}-r{statement.revision}",
-        "date": _timestamp(_aware(statement.approved_at)),
+        "date": _timestamp(approved) if approved else None,
         "value": {"amount": _number(statement.total), "currency": statement.currency},
         "payer": dict(buyer),
         "payee": dict(supplier),
-    }
+    })
 
 
 def _contract_status(contract):

@@ -123,3 +123,64 @@ def test_a_correction_after_approval_is_a_new_revision_and_the_old_one_is_kept(e
     assert actions == [("approve", q3.id), ("supersede", q3.id), ("create", revision.id)]
     with pytest.raises(ServiceError, match="Only an approved"):
         revise_statement(revision, officer, "why", now=NOW)
+
+
+def test_loading_a_contracts_payment_data_takes_the_same_queries_whatever_the_readings(factory, users, officer):
+    """The translation of rows into the computation's inputs reads each table once: a monthly
+    metric with two years of readings costs no more queries than one with none."""
+    from contracts_app.payments.inputs import load_contract
+    from contracts_app.payments.services import add_rule, set_terms
+    from contracts_app.metrics import rules
+    from tests.querycount import count_queries
+
+    def contract_with(months):
+        contract = factory.make_contract(status="draft", procurement_officer_id=officer.id)
+        metric = factory.make_metric(contract, payment_linked=True)
+        for period in rules.periods(contract.start_date, contract.end_date, "monthly")[:months]:
+            db.session.add(Reading(metric=metric, period_start=period.start, period_end=period.end, value=D(25),
+                                   status="on_track"))
+        db.session.commit()
+        set_terms(contract, officer, {"billing_period": "quarterly", "amount_per_period": D("1000.00")}, now=NOW)
+        add_rule(contract, officer, "withhold", {"percent": D(10), "metrics": [
+            {"metric_id": metric.id, "aggregation": "sum"}]}, now=NOW)
+        db.session.expire_all()
+        return db.session.get(type(contract), contract.id)
+
+    empty, full = contract_with(0), contract_with(24)
+    assert empty.start_date and full.start_date  # both loaded before counting
+    with count_queries() as none:
+        load_contract(empty)
+    with count_queries() as many:
+        data = load_contract(full)
+    assert many.count == none.count <= 8
+    statement, _ = data.statement(data.periods()[2])
+    assert statement.total == D("1000.00")  # 75 placements against a quarter's target of about 60
+
+
+def test_a_metric_reported_monthly_counts_for_the_quarter_only_with_all_its_months(factory, officer):
+    """Sum over a quarter's months; one month missing makes the quarter's figure missing, and
+    the statement names the month."""
+    from contracts_app.payments.inputs import load_contract
+
+    contract = factory.make_contract(status="active", procurement_officer_id=officer.id, start_date=date(2026, 1, 1),
+                                     end_date=date(2026, 12, 31))
+    metric = factory.make_metric(contract, payment_linked=True, baseline_value=None, target_value=D(10))
+    factory.make_reading(metric, date(2026, 1, 1), 12)
+    factory.make_reading(metric, date(2026, 3, 1), 12)
+    from contracts_app.payments.models import PaymentRule, PaymentRuleMetric, PaymentTerms
+
+    db.session.add(PaymentTerms(contract_id=contract.id, billing_period="quarterly", amount_per_period=D("300.00")))
+    rule = PaymentRule(contract_id=contract.id, kind="withhold", percent=D(10), at_risk_release_pct=D(0))
+    rule.metrics = [PaymentRuleMetric(metric_id=metric.id, aggregation="sum")]
+    db.session.add(rule)
+    db.session.commit()
+    data = load_contract(contract)
+    q1 = data.periods()[0]
+    figure = data.figure(metric, q1)
+    assert figure.value is None and [p.start for p in figure.missing] == [date(2026, 2, 1)]
+    factory.make_reading(metric, date(2026, 2, 1), 6)
+    data = load_contract(contract)
+    figure = data.figure(metric, q1)
+    assert (figure.value, figure.target) == (D(30), D(30))
+    statement, _ = data.statement(q1)
+    assert statement.total == D("300.00") and "30 against a target of 30 (100%): on track" in statement.lines[1].reason

@@ -171,3 +171,30 @@ def test_what_if_previews_a_statement_and_writes_nothing(po, example_a):
     response = po.get(f"/contracts/{contract.id}/payments/what-if?period=1999-01-01")
     assert "Choose one of the contract" in response.get_data(as_text=True)
     assert counts() == before
+
+
+def test_ending_a_rule_and_revising_a_statement_refuse_bad_input_and_save_nothing(po, example_a):
+    contract = example_a["contract"]
+    sweep(NOW)
+    rule = db.session.scalar(select(PaymentRule).where(PaymentRule.kind == "grace"))
+    for data, message in (({}, "Give the date the rule stops"), ({"effective_from": "2026-13-01"}, "YYYY-MM-DD"),
+                          ({"effective_from": "2026-04-01"}, "Say why the rule ends"),
+                          ({"effective_from": "2030-01-01", "reason": "x"}, "within the contract term")):
+        before = counts()
+        response = po.post(f"/payments/rules/{rule.id}/end", data=data)
+        assert response.status_code == 200 and message in response.get_data(as_text=True), data
+        assert counts() == before
+    statement = db.session.scalars(select(PaymentStatement).order_by(PaymentStatement.period_start)).first()
+    assert po.post(f"/payments/statements/{statement.id}/approve").status_code == 302
+    before = counts()
+    response = po.post(f"/payments/statements/{statement.id}/revise", data={"reason": "   "})
+    assert "Say why the approved statement is corrected" in response.get_data(as_text=True)
+    assert counts() == before
+    # Once a statement is approved, a rule change cannot reach back into its period.
+    response = po.post(f"/payments/rules/{rule.id}/end", data={"effective_from": "2026-02-01", "reason": "x"})
+    assert "are approved" in response.get_data(as_text=True) and counts() == before
+    response = po.post(f"/payments/rules/{rule.id}/end", data={"effective_from": "2026-07-01", "reason": "Amendment 1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(PaymentRule, rule.id).effective_to == date(2026, 6, 30)
+    assert contract.id
