@@ -22,6 +22,17 @@ def money(value, currency="USD"):
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 
+def cents(value, currency="USD"):
+    """Money to the cent, always (a payment statement's amounts: $96,000.00, -$4,000.00)."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    text = f"{abs(value):,.2f}"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
 def number(value, places=None):
     """A reading or target for people: no trailing zeros, thousands separators."""
     if value is None:

@@ -14,3 +14,6 @@ from contracts_app.vendors.models import VendorAccess, VendorInvitation, VendorS
 from contracts_app.attachments.models import Attachment  # noqa: F401
 from contracts_app.operations.models import JobHeartbeat  # noqa: F401
 from contracts_app.publish.models import PortalPush  # noqa: F401
+from contracts_app.payments.models import (  # noqa: F401
+    PaymentRule, PaymentRuleMetric, PaymentStatement, PaymentStatementLine, PaymentTerms,
+)

@@ -189,6 +189,24 @@ def can_verify_submissions(user, contract=None):
     return can_enter_readings(user, contract)
 
 
+
+def can_view_payments(user, contract=None):
+    """Payment terms, rules and statements, and the what-if preview: every staff role (a vendor
+    contact never: statements are internal until approved and published)."""
+    return _staff(user)
+
+
+def can_edit_payment_terms(user, contract):
+    """Payment terms and rules: procurement officers and admins, on unarchived contracts."""
+    return _signed_in(user) and user.role in (PROCUREMENT_OFFICER, ADMIN) and not contract.is_archived
+
+
+def can_approve_statements(user, contract):
+    """Approving, recomputing and revising payment statements: procurement officers, on
+    unarchived contracts."""
+    return _signed_in(user) and user.role == PROCUREMENT_OFFICER and not contract.is_archived
+
+
 # What templates ask: ``can.edit_contract(contract)`` is ``can_edit_contract(current_user,
 # contract)`` (template_helpers binds the signed-in user). Every can_* check above is in it.
 TEMPLATE_CHECKS = {

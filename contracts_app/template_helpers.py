@@ -7,7 +7,7 @@ from flask import request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from contracts_app.formatting import local_datetime, long_date, money, number, percent, plural
+from contracts_app.formatting import cents, local_datetime, long_date, money, number, percent, plural
 from contracts_app.imports.reader import human_size
 from contracts_app.metrics import rules
 from contracts_app.metrics.rules import STATUS_LABELS
@@ -37,7 +37,7 @@ def target_number(value, metric):
 
 def init_app(app):
     app.jinja_env.filters.update(
-        money=money, number=number, percent=percent, local_datetime=local_datetime, target_number=target_number,
+        money=money, cents=cents, number=number, percent=percent, local_datetime=local_datetime, target_number=target_number,
         long_date=long_date, status_badge=status_badge, plural=plural, file_size=human_size,
     )
     app.jinja_env.globals.update(url_with=url_with, STATUS_LABELS=STATUS_LABELS)

@@ -1,8 +1,9 @@
 """Every route, every role: the expected status code. A new route without an entry here fails."""
 import io
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from contracts_app.attachments.services import attach
@@ -26,6 +27,7 @@ PO = {"procurement_officer"}
 PO_AND_OWN_CM = {"procurement_officer", "contract_manager"}
 PRIORITY_EDITORS = {"admin", "cdo", "procurement_officer"}
 ADMIN = {"admin"}
+PAYMENT_EDITORS = {"procurement_officer", "admin"}
 
 # endpoint -> (url template, roles allowed to GET it). None: POST-only, GET answers 405;
 # "redirect": every role is sent on (302); "moved": an earlier address (301); "public": for
@@ -137,6 +139,21 @@ MATRIX = {
     "vendors.return_submission": ("/submissions/{others_submission}/return", None),
     # Operations: the admins' page, and the endpoints for machines (tests/operations): /healthz
     # without sign-in; /metrics needs its own token and does not exist while METRICS_TOKEN is unset.
+    # Payments (contracts_app/payments): every staff role reads terms, rules and statements and
+    # may preview (what if); procurement officers and admins set terms and rules; procurement
+    # officers approve, recompute and revise. {statement} is approved, {draft_statement} a draft.
+    "payments.contract_payments": ("/contracts/{contract}/payments", ALL),
+    "payments.terms": ("/contracts/{contract}/payments/terms", PAYMENT_EDITORS),
+    "payments.new_rule": ("/contracts/{contract}/payments/rules/new/withhold", PAYMENT_EDITORS),
+    "payments.edit_rule": ("/payments/rules/{rule}/edit", PAYMENT_EDITORS),
+    "payments.end_rule": ("/payments/rules/{rule}/end", PAYMENT_EDITORS),
+    "payments.statement": ("/payments/statements/{statement}", ALL),
+    "payments.statement_csv": ("/payments/statements/{statement}.csv", ALL),
+    "payments.memo": ("/payments/statements/{statement}/memo", ALL),
+    "payments.approve": ("/payments/statements/{draft_statement}/approve", None),
+    "payments.recompute": ("/payments/statements/{draft_statement}/recompute", None),
+    "payments.revise": ("/payments/statements/{statement}/revise", PO),
+    "payments.what_if": ("/contracts/{contract}/payments/what-if", ALL),
     "operations.index": ("/admin/operations", ADMIN),
     "operations.retry_notification": ("/admin/operations/notifications/1/retry", None),
     "operations.healthz": ("/healthz", "public"),
@@ -150,7 +167,9 @@ NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
 
 # Who may POST to a POST-only endpoint, where it is not the procurement officer.
 WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN,
-           "operations.retry_notification": ADMIN}
+           "operations.retry_notification": ADMIN, "payments.terms": PAYMENT_EDITORS,
+           "payments.new_rule": PAYMENT_EDITORS, "payments.edit_rule": PAYMENT_EDITORS,
+           "payments.end_rule": PAYMENT_EDITORS}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
@@ -207,6 +226,23 @@ def _build_city():
                             content="Metric id,Period start,Value\r\n")
     db.session.add_all([staged, readings])
     db.session.commit()
+    # Payment terms, a rule, an approved statement and a draft one.
+    from contracts_app.payments.models import PaymentRule, PaymentStatement, PaymentTerms
+
+    metric.payment_linked = True
+    db.session.add(PaymentTerms(contract_id=contract.id, billing_period="quarterly", amount_per_period=25000))
+    db.session.add(PaymentRule(contract_id=contract.id, kind="grace", grace_periods=1))
+    statement_rows = {}
+    for key, start, end, state in (("statement", date(2025, 7, 1), date(2025, 9, 30), "approved"),
+                                   ("draft_statement", date(2025, 10, 1), date(2025, 12, 31), "draft")):
+        row = PaymentStatement(contract_id=contract.id, period_start=start, period_end=end, period_number=1,
+                               period_label="Q", number=f"{contract.reference}-{key}", status=state, currency="USD",
+                               approved_at=datetime(2025, 10, 16, tzinfo=timezone.utc) if state == "approved" else None,
+                               total=25000, computed_at=datetime(2025, 10, 15, tzinfo=timezone.utc), inputs={}, missing=[])
+        db.session.add(row)
+        statement_rows[key] = row
+    db.session.commit()
+    rule_id = db.session.scalar(select(PaymentRule.id))
     # An evidence file on the contract (in this process's attachments folder, which outlives
     # the copied database: see tests/conftest.attachments_dir).
     evidence = attach(contract, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "evidence.pdf"), users["procurement_officer"])
@@ -215,6 +251,7 @@ def _build_city():
         "department": contract.department_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
+        "rule": rule_id, **{key: row.id for key, row in statement_rows.items()},
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 

@@ -134,6 +134,17 @@ CONTRACTS = [
         # Ben's August 2025 readings from the scenario (used when the scenario term is current).
         fixed_readings={(0, "2025-08-01"): "21", (2, "2025-08-01"): "70"},
         payment_terms="10% of each quarterly payment is withheld and released when placements meet target.",
+        # Computed payment statements (contracts_app/payments): $150,000 a quarter (the $1.2M over
+        # eight quarters); the rules of SCENARIOS.md's worked example A on the one payment-linked
+        # metric: 10% withheld, released when the quarter's placements (the sum of its three
+        # months) meet the quarter's target (the sum of the months' targets); the first quarter
+        # exempt; half the withholding released when attainment rose 10 points or more on the
+        # quarter before though still short; a missing month releases nothing.
+        payments=dict(billing="quarterly", amount="150000", reason="Payment terms as awarded.", rules=[
+            dict(kind="withhold", percent="10", metrics=[(0, None, "sum")]),
+            dict(kind="grace", grace_periods=1),
+            dict(kind="improvement", release_pct="50", min_points="10"),
+        ]),
         problem="People living outside are not connected to shelter or housing.",
         outcomes="More people move from the street into shelter and housing, and stay there.",
         metrics=[

@@ -30,6 +30,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.metrics.status import evaluate, refresh_all_statuses, target_for, today_for
 from contracts_app.portfolio.models import CloseoutEvaluation
+from contracts_app.payments.models import PaymentRule, PaymentRuleMetric, PaymentTerms
 from contracts_app.portfolio.snapshots import backfill as backfill_health_snapshots
 from contracts_app.priorities.models import Priority
 
@@ -159,6 +160,7 @@ class _Builder:
             for metric in contract.metrics:
                 metric.updated_at = self.now
         db.session.flush()
+        self._payments()
         self._management()
         db.session.add_all(self.checkins)
         db.session.flush()
@@ -183,6 +185,38 @@ class _Builder:
             health={status: health.get(status, 0) for status in rules.SEVERITY},
             sign_ins=[(u.email, u.role, self.password) for u in self.users.values()],
         )
+
+    def _payments(self):
+        """Payment terms and rules of the contracts whose spec has ``payments`` (set by Ana when
+        the contract was registered); the sweep drafts their statements once the data is due."""
+        ana = self.users["ana"]
+        for spec, contract in zip(data.CONTRACTS, self.contracts):
+            payments = spec.get("payments")
+            if not payments:
+                continue
+            db.session.add(PaymentTerms(
+                contract=contract, billing_period=payments["billing"], amount_per_period=Decimal(payments["amount"]),
+                reason=payments.get("reason", ""), updated_by=ana, created_at=contract.created_at,
+                updated_at=contract.created_at,
+            ))
+            metrics = sorted(contract.metrics, key=lambda m: m.position)
+            for position, rule_spec in enumerate(payments["rules"]):
+                values = {key: value for key, value in rule_spec.items() if key not in ("kind", "metrics")}
+                for key in ("percent", "release_pct", "min_points", "at_risk_release_pct"):
+                    if key in values:
+                        values[key] = Decimal(values[key])
+                rule = PaymentRule(contract=contract, kind=rule_spec["kind"], position=position, created_by=ana,
+                                   reason=payments.get("reason", ""), created_at=contract.created_at,
+                                   updated_at=contract.created_at, **values)
+                if rule.kind == "withhold" and rule.at_risk_release_pct is None:
+                    rule.at_risk_release_pct = Decimal(0)
+                rule.metrics = [
+                    PaymentRuleMetric(metric=metrics[index], weight=None if weight is None else Decimal(weight),
+                                      aggregation=aggregation, position=n)
+                    for n, (index, weight, aggregation) in enumerate(rule_spec.get("metrics", ()))
+                ]
+                db.session.add(rule)
+        db.session.flush()
 
     def _users(self):
         # One hash for everyone: they share the demo password, and hashing is slow on purpose.

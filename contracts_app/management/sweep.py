@@ -41,6 +41,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import Reading
 from contracts_app.metrics.status import refresh_everything, today_for
 from contracts_app.notifications.outbox import queue_many
+from contracts_app.payments.drafting import draft_due_statements
 
 CHUNK = 2000  # ids per IN (...) list, well under the bound-parameter limit (32,766 on SQLite >= 3.32)
 
@@ -53,6 +54,7 @@ class SweepResult:
     checkins_proposed: int = 0
     notifications_queued: int = 0
     escalations: int = 0
+    statements_drafted: int = 0
 
     def as_dict(self):
         return {
@@ -62,6 +64,7 @@ class SweepResult:
             "checkins_proposed": self.checkins_proposed,
             "notifications_queued": self.notifications_queued,
             "escalations": self.escalations,
+            "statements_drafted": self.statements_drafted,
         }
 
 
@@ -144,6 +147,11 @@ def sweep(now=None):
     notifications += rows
     escalated, rows = _escalate_old_flags(contracts, last_held, recipients, now)
     result.escalations += escalated
+    notifications += rows
+    # Payment statements of billing periods whose data is now due: drafted once, the
+    # procurement officer told (payments/drafting.py).
+    drafted, rows = draft_due_statements(now)
+    result.statements_drafted += drafted
     notifications += rows
     result.notifications_queued += len(queue_many(notifications, now=now))
     db.session.commit()

@@ -50,6 +50,10 @@ How the tracker maps onto OCDS (see also the README):
   one observation per reporting period. Units: UN/CEFACT codes where one fits, else the name.
   Reading notes are internal working notes and are not published; nor is a metric switched
   off as not public (``Metric.is_public``), with its targets and readings.
+- Payments: ``contracts[].implementation.transactions`` hold each approved payment statement's
+  amount payable (the latest approved revision of each billing period; drafts are internal):
+  id = the statement number and revision, date = its approval, value = its total in the
+  contract's currency, payer = the buyer (the department), payee = the supplier.
 """
 from __future__ import annotations
 
@@ -72,6 +76,8 @@ from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
 from contracts_app.priorities.models import Priority, contract_priorities
+from contracts_app.payments.inputs import latest_approved
+from contracts_app.payments.models import PaymentStatement
 
 OCDS_VERSION = "1.1"
 METRICS_EXTENSION = (
@@ -171,6 +177,8 @@ def latest_release_date():
         select(func.max(AuditEvent.created_at)).join(Contract, Contract.id == AuditEvent.contract_id)
         .where(public, AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES)),
         select(func.max(Vendor.created_at)).where(Vendor.id.in_(select(Contract.vendor_id).where(public))),
+        select(func.max(PaymentStatement.approved_at)).join(Contract, Contract.id == PaymentStatement.contract_id)
+        .where(public, PaymentStatement.status == "approved"),
         select(func.max(AuditEvent.created_at)).where(
             AuditEvent.entity_type == "vendor", AuditEvent.entity_id.in_(select(Contract.vendor_id).where(public))),
     ]
@@ -228,6 +236,7 @@ class _ContractData:
         self.targets = defaultdict(list)  # metric id -> [(period_start, value)]
         self.readings = defaultdict(list)  # metric id -> [(start, end, value)]
         self.milestones = []
+        self.transactions = []  # approved statements: (number, revision, approved_at, total, currency)
         self.changed = []  # timestamps of published changes
 
 
@@ -306,6 +315,21 @@ def _load_batch(rows, after):
         data[milestone.contract_id].milestones.append(milestone)
         data[milestone.contract_id].changed.append(milestone.updated_at)
 
+    # Approved payment statements: the latest approved revision of each billing period.
+    latest = latest_approved()
+    for row in db.session.execute(
+        select(PaymentStatement.contract_id, PaymentStatement.number, PaymentStatement.revision,
+               PaymentStatement.approved_at, PaymentStatement.total, PaymentStatement.currency)
+        .join(Contract, Contract.id == PaymentStatement.contract_id)
+        .join(latest, (latest.c.contract_id == PaymentStatement.contract_id)
+              & (latest.c.period_start == PaymentStatement.period_start)
+              & (latest.c.revision == PaymentStatement.revision))
+        .where(*in_batch(PaymentStatement.contract_id))
+        .order_by(PaymentStatement.contract_id, PaymentStatement.period_start)
+    ):
+        data[row.contract_id].transactions.append(row)
+        data[row.contract_id].changed.append(_aware(row.approved_at))
+
     # Every write through the services is audited: the latest audited change to the contract,
     # its metrics and targets, readings and milestones (check-ins and flags are not published).
     for contract_id, latest in db.session.execute(
@@ -366,6 +390,7 @@ def _release(contract, data, config):
     implementation = _drop_empty({
         "milestones": [_milestone(m, tz) for m in data.milestones],
         "metrics": [_observed_metric(m, data.readings[m.id], tz) for m in data.metrics if data.readings[m.id]],
+        "transactions": [_transaction(t, buyer, supplier) for t in data.transactions],
     })
     planning = _drop_empty({"rationale": _rationale(contract)})
     contract_block = _drop_empty({
@@ -409,6 +434,18 @@ def _release(contract, data, config):
     release = _drop_empty(release, keep=("id",))
     release["id"] = f"{ocid}-{_content_hash(release)}"
     return release
+
+
+def _transaction(statement, buyer, supplier):
+    """An approved payment statement as an OCDS transaction (the amount payable)."""
+    approved = _aware(statement.approved_at)
+    return _drop_empty({
+        "id": f"{statement.number}-r{statement.revision}",
+        "date": _timestamp(approved) if approved else None,
+        "value": {"amount": _number(statement.total), "currency": statement.currency},
+        "payer": dict(buyer),
+        "payee": dict(supplier),
+    })
 
 
 def _contract_status(contract):

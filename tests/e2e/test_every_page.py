@@ -77,6 +77,11 @@ ARGUMENTS = {
     # Staged by the ``demo_rows`` fixture: the demo city has no import uploads.
     "upload_id": "SELECT min(id) FROM import_uploads",
     "notification_id": "SELECT min(id) FROM notifications",
+    # Payments: the street-outreach contract's rules and statements (drafted by the sweep; the
+    # first one approved in ``demo_rows``, for its memo and the revise page).
+    "rule_id": "SELECT min(id) FROM payment_rules",
+    "statement_id": "SELECT max(id) FROM payment_statements WHERE status = 'draft'",
+    "kind": "SELECT 'withhold'",
     "criterion": None,  # filled from the evidence page's criteria (see ``demo_rows``)
     "token": None,  # a valid invitation link, made in ``demo_rows``
 }
@@ -92,6 +97,14 @@ ENDPOINT_ARGUMENTS = {
     },
     # The contract the vendor contact made in ``demo_rows`` reports on.
     "vendors.contract": {"contract_id": "SELECT min(contract_id) FROM vendor_access"},
+    # An approved statement's memo and revision.
+    "payments.memo": {"statement_id": "SELECT min(id) FROM payment_statements WHERE status = 'approved'"},
+    "payments.revise": {"statement_id": "SELECT min(id) FROM payment_statements WHERE status = 'approved'"},
+    # The contract with payment terms and rules.
+    "payments.contract_payments": {"contract_id": "SELECT min(contract_id) FROM payment_terms"},
+    "payments.what_if": {"contract_id": "SELECT min(contract_id) FROM payment_terms"},
+    "payments.terms": {"contract_id": "SELECT min(contract_id) FROM payment_terms"},
+    "payments.new_rule": {"contract_id": "SELECT min(contract_id) FROM payment_terms"},
     # The public site shows public contracts that are not archived (others answer 404).
     "public.contract": {"contract_id": "SELECT min(id) FROM contracts WHERE is_public AND archived_at IS NULL"},
 }
@@ -189,6 +202,7 @@ def demo_rows(demo_live_app):
         stage_upload(buffer.getvalue(), "utf-8", "contracts.csv", ana)
         stage_upload("Metric id,Period start,Value,Note\r\n", "utf-8", "readings.csv", ana, kind="readings")
         token = _vendor_contact()
+        _approve_a_statement(ana)
 
         def value(sql):
             return db.session.execute(text(sql)).scalar()
@@ -202,6 +216,16 @@ def demo_rows(demo_live_app):
         }
         db.session.remove()
     return values, overrides
+
+
+def _approve_a_statement(ana):
+    """Ana approves the street-outreach contract's first statement (drafted by the sweep)."""
+    from contracts_app.payments.models import PaymentStatement
+    from contracts_app.payments.services import approve_statement
+
+    statement = db.session.scalar(db.select(PaymentStatement).order_by(PaymentStatement.id))
+    if statement is not None:
+        approve_statement(statement, ana)
 
 
 def _vendor_contact():

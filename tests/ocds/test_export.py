@@ -266,3 +266,48 @@ def test_the_package_names_its_public_address_publisher_identifier_and_policy(ap
     assert package["uri"] == "https://data.springfield.gov/ocds/release-package.json"
     assert package["publisher"]["scheme"] == "US-EIN" and package["publisher"]["uid"] == "37-6000999"
     assert package["publicationPolicy"] == "https://data.springfield.gov/ocds/policy"
+
+
+def test_it_publishes_approved_payment_statements_as_transactions(factory, users):
+    """Each approved statement's amount payable (its latest approved revision) is a transaction
+    from the buyer to the supplier; drafts are not published. The package validates."""
+    from datetime import date as _date
+
+    from sqlalchemy import select
+
+    from contracts_app.extensions import db
+    from contracts_app.management.sweep import sweep
+    from contracts_app.payments.models import PaymentStatement
+    from contracts_app.payments.services import approve_statement, revise_statement
+    from tests.payments.conftest import NOW as PAY_NOW
+    from decimal import Decimal as D
+
+    from contracts_app.payments.services import add_rule, set_terms
+
+    officer = users["procurement_officer"]
+    contract = factory.make_contract(start_date=_date(2026, 1, 1), end_date=_date(2026, 12, 31),
+                                     procurement_officer_id=officer.id, value=D("400000"))
+    metric = factory.make_metric(contract, cadence="quarterly", payment_linked=True, baseline_value=None,
+                                 target_value=D(40))
+    factory.make_reading(metric, _date(2026, 1, 1), 30)
+    set_terms(contract, officer, {"billing_period": "quarterly", "amount_per_period": D("100000.00"), "reason": "x"},
+              now=PAY_NOW)
+    add_rule(contract, officer, "withhold", {"percent": D(10), "effective_from": _date(2026, 1, 1), "reason": "Award",
+                                             "metrics": [{"metric_id": metric.id, "aggregation": "sum"}]}, now=PAY_NOW)
+    sweep(PAY_NOW)
+    q1, q2 = db.session.scalars(select(PaymentStatement).order_by(PaymentStatement.period_start)).all()[:2]
+    approve_statement(q1, officer, now=PAY_NOW)
+    revision = revise_statement(q1, officer, "Q1 reading corrected", now=PAY_NOW)
+    approve_statement(revision, officer, now=PAY_NOW)
+
+    package = release_package(now=PAY_NOW)
+    assert schema_errors(package) == []
+    transactions = release_of(package, contract)["contracts"][0]["implementation"]["transactions"]
+    assert transactions == [{
+        "id": f"{q1.number}-r2", "date": "2027-01-20T15:00:00Z",
+        "value": {"amount": 90000, "currency": "USD"},
+        "payer": {"id": f"dept-{contract.department_id}", "name": release_of(package, contract)["buyer"]["name"]},
+        "payee": {"id": f"vendor-{contract.vendor_id}", "name": contract.vendor.name},
+    }]
+    assert q2.status == "draft"  # not published
+    compile_releases(package["releases"])
