@@ -38,7 +38,7 @@ def test_the_sweep_drafts_the_street_outreach_quarter_as_the_hand_calculation_sa
     assert q3.inputs[str(contract.metrics[0].id)]["value"] == "77"
     assert q3.inputs[str(contract.metrics[0].id)]["target"] == "75.02"
     assert [(line.kind, line.amount) for line in q3.lines] == [("scheduled", D("150000.00")), ("withheld", D("0.00"))]
-    assert q3.lines[1].reason == ("Placements into shelter or housing 77 against a target of 76 (102.64%): on track — "
+    assert q3.lines[1].reason == ("Placements into shelter or housing 77 against a target of 75.02 (102.64%): on track — "
                                   "its $15,000 share of the 10% withheld is released")
     assert q3.total == D("150000.00") and q3.missing == []
     # The first quarter is the grace period.
