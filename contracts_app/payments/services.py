@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import utcnow
@@ -466,12 +466,59 @@ def _statement_snapshot(statement):
     return {key: value for key, value in snapshot(statement).items() if key not in ("inputs", "missing")}
 
 
+def _counts_earlier_statements(contract_id):
+    """Whether a rule of the contract depends on what earlier approved statements counted: a
+    cap over the contract (penalty, incentive, outcome payment) or a milestone payment (what
+    was paid for the milestone before is deducted)."""
+    return db.session.scalar(
+        select(PaymentRule.id).where(
+            PaymentRule.contract_id == contract_id,
+            (PaymentRule.kind == MILESTONE) | PaymentRule.cap_per_contract.is_not(None) | PaymentRule.cap_total.is_not(None),
+        ).limit(1)
+    ) is not None
+
+
+def _approval_order_problem(statement):
+    """Why ``statement`` cannot be approved yet when its rules count earlier statements (None
+    when it can): each earlier period approved first, and none approved after this draft was
+    computed (it would not have counted it: recompute it)."""
+    if not _counts_earlier_statements(statement.contract_id):
+        return None
+    earlier = db.session.execute(
+        select(PaymentStatement.period_label, PaymentStatement.status)
+        .where(PaymentStatement.contract_id == statement.contract_id,
+               PaymentStatement.period_start < statement.period_start)
+        .order_by(PaymentStatement.period_start, PaymentStatement.revision)
+    ).all()
+    for label, status in earlier:
+        if status == DRAFT:
+            return _("Approve the statement for %(period)s first: this one's caps count what earlier statements paid "
+                     "or deducted.", period=label)
+    # The latest approval of an earlier statement that counted towards a cap or a milestone.
+    counted = db.session.scalar(
+        select(func.max(PaymentStatement.approved_at))
+        .join(PaymentStatementLine, PaymentStatementLine.statement_id == PaymentStatement.id)
+        .where(PaymentStatement.contract_id == statement.contract_id,
+               PaymentStatement.period_start < statement.period_start,
+               PaymentStatement.approved_at.is_not(None),
+               PaymentStatementLine.kind.in_(("penalty", "incentive", "outcome", "milestone")),
+               PaymentStatementLine.amount != 0)
+    )
+    if counted is not None and counted > statement.computed_at:
+        return _("An earlier statement was approved after this one was computed: recompute it first, so that its "
+                 "caps count what that statement paid or deducted.")
+    return None
+
+
 @command
 def approve_statement(statement, actor, now=None):
     """Approve a draft statement (a conditional UPDATE: approved once, by one person)."""
     now = now or utcnow()
     if statement.superseded_by_id is not None:
         raise PaymentError(_("This statement has been superseded by a later revision."))
+    problem = _approval_order_problem(statement)
+    if problem:
+        raise PaymentError(problem)
     before = _statement_snapshot(statement)
     changed = db.session.execute(
         update(PaymentStatement)

@@ -184,3 +184,35 @@ def test_a_metric_reported_monthly_counts_for_the_quarter_only_with_all_its_mont
     assert (figure.value, figure.target) == (D(30), D(30))
     statement, _ = data.statement(q1)
     assert statement.total == D("300.00") and "30 against a target of 30 (100%): on track" in statement.lines[1].reason
+
+
+def test_with_a_cap_over_the_contract_statements_are_approved_in_order_and_from_current_counts(example_a, officer):
+    # Example A plus a penalty of $5,000 below 95% of the placements target, at most $6,000 over
+    # the contract: Q1 (30 of 40, 75%) is in grace, Q3 (36 of 40, 90%) is the first deduction.
+    # Q3's draft can count only approved statements, so approval goes in period order and a
+    # draft computed before an earlier approval must be recomputed before its own.
+    from contracts_app.payments.services import add_rule
+
+    contract = example_a["contract"]
+    contract.status = "draft"
+    db.session.commit()
+    add_rule(contract, officer, "penalty", {"metrics": [{"metric_id": example_a["m1"].id, "aggregation": "sum"}],
+                                            "tiers": [{"threshold": D(95), "amount": D(5000), "percent": None}],
+                                            "cap_per_contract": D(6000)}, now=NOW)
+    contract.status = "active"
+    db.session.commit()
+    sweep(NOW)
+    q1, q2, q3, q4 = statements(contract)
+    with pytest.raises(ServiceError, match="Approve the statement for Q1 2026 first"):
+        approve_statement(q2, officer, now=NOW)
+    assert q2.status == "draft" and count(AuditEvent, AuditEvent.action == "approve") == 0
+    for statement in (q1, q2):
+        approve_statement(statement, officer, now=NOW + timedelta(minutes=1))
+    approve_statement(q3, officer, now=NOW + timedelta(minutes=1))  # Q1 and Q2 deducted nothing: nothing to recount
+    assert [line.amount for line in q3.lines if line.kind == "penalty"] == [D("-5000.00")]
+    # Q4 (45 of 40) deducts nothing; what matters is that it was computed before Q3's approval.
+    with pytest.raises(ServiceError, match="recompute it first"):
+        approve_statement(q4, officer, now=NOW + timedelta(minutes=2))
+    recompute_statement(q4, officer, now=NOW + timedelta(minutes=3))
+    approve_statement(q4, officer, now=NOW + timedelta(minutes=4))
+    assert q4.status == "approved"
