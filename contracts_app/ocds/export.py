@@ -50,6 +50,18 @@ How the tracker maps onto OCDS (see also the README):
   one observation per reporting period. Units: UN/CEFACT codes where one fits, else the name.
   Reading notes are internal working notes and are not published; nor is a metric switched
   off as not public (``Metric.is_public``), with its targets and readings.
+- Tender: how the vendor was chosen, when recorded: ``tender.procurementMethod`` (the closed
+  method codelist: open, selective, limited, direct), ``procurementMethodDetails`` in the city's
+  words and ``numberOfTenderers`` (bids received); tender id = ocid + "-tender".
+- Supplier party ``details``: the vendor's business status, when the city recorded one:
+  ``scale`` "sme" for a small business (the partyScale codelist's value), and ``classifications``
+  (scheme ``X-RDC-BUSINESS-STATUS``: local, diverse), as the partyDetails extensions shape them.
+- Amendments: ``contracts[].amendments`` (id "amendment-<id>", date at the start of the amendment
+  day, rationale = its reason, description = what changed). One release per contract describes
+  its current state, so there are no amendsReleaseID/releaseID to point at.
+- Payments made: ``contracts[].implementation.transactions`` (``payment_transactions``), ids
+  "payment-<id>" (approved payment statements use their own prefix); a voided payment is left
+  out. Payer: the buyer, payee: the supplier (their parties get the payer and payee roles).
 """
 from __future__ import annotations
 
@@ -65,7 +77,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent
+from contracts_app.amendments.models import Amendment
 from contracts_app.contracts.models import Contract, Vendor
+from contracts_app.spend.models import Payment
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
@@ -110,7 +124,9 @@ _UNCEFACT = {
 UNIT_CODES = {name: code for code, names in _UNCEFACT.items() for name in names}
 
 # Audit events whose subject is published: a change to any of these changes the release date.
-_PUBLISHED_ENTITIES = ("contract", "metric", "reading", "milestone")
+_PUBLISHED_ENTITIES = ("contract", "metric", "reading", "milestone", "payment", "amendment")
+BUSINESS_STATUS_SCHEME = "X-RDC-BUSINESS-STATUS"
+PROCUREMENT_METHODS = ("open", "selective", "limited", "direct")
 
 
 def release_package(now=None) -> dict:
@@ -168,6 +184,8 @@ def latest_release_date():
         select(func.max(Reading.recorded_at)).join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id).where(*public_metric),
         select(func.max(Milestone.updated_at)).join(Contract, Contract.id == Milestone.contract_id).where(public),
+        select(func.max(Payment.updated_at)).join(Contract, Contract.id == Payment.contract_id).where(public),
+        select(func.max(Amendment.created_at)).join(Contract, Contract.id == Amendment.contract_id).where(public),
         select(func.max(AuditEvent.created_at)).join(Contract, Contract.id == AuditEvent.contract_id)
         .where(public, AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES)),
         select(func.max(Vendor.created_at)).where(Vendor.id.in_(select(Contract.vendor_id).where(public))),
@@ -215,6 +233,8 @@ class _ContractData:
         self.targets = defaultdict(list)  # metric id -> [(period_start, value)]
         self.readings = defaultdict(list)  # metric id -> [(start, end, value)]
         self.milestones = []
+        self.amendments = []
+        self.payments = []  # not voided, by date
         self.changed = []  # timestamps of published changes
 
 
@@ -293,6 +313,24 @@ def _load_batch(rows, after):
         data[milestone.contract_id].milestones.append(milestone)
         data[milestone.contract_id].changed.append(milestone.updated_at)
 
+    for amendment in db.session.scalars(
+        select(Amendment).join(Contract, Contract.id == Amendment.contract_id)
+        .where(*in_batch(Amendment.contract_id))
+        .order_by(Amendment.amended_on, Amendment.id)
+    ):
+        data[amendment.contract_id].amendments.append(amendment)
+        data[amendment.contract_id].changed.append(amendment.created_at)
+
+    # Voided payments leave the release, so a voiding changes its date too (updated_at).
+    for payment in db.session.scalars(
+        select(Payment).join(Contract, Contract.id == Payment.contract_id)
+        .where(*in_batch(Payment.contract_id))
+        .order_by(Payment.paid_on, Payment.id)
+    ):
+        if not payment.is_voided:
+            data[payment.contract_id].payments.append(payment)
+        data[payment.contract_id].changed.append(payment.updated_at)
+
     # Every write through the services is audited: the latest audited change to the contract,
     # its metrics and targets, readings and milestones (check-ins and flags are not published).
     for contract_id, latest in db.session.execute(
@@ -336,9 +374,11 @@ def _release(contract, data, config):
     ocid = f"{config['OCDS_OCID_PREFIX']}-{contract.id}"
     buyer = {"id": f"dept-{contract.department_id}", "name": f"{config['CITY_NAME']}, {contract.department}"}
     supplier = {"id": f"vendor-{data.vendor.id}", "name": data.vendor.name}
+    transactions = payment_transactions(data.payments, contract, buyer, supplier, tz)
     supplier_party = _drop_empty(dict(
         supplier,
         identifier=_identifier(data.vendor),
+        details=_business_status(data.vendor),
         address=_drop_empty({
             "streetAddress": data.vendor.street_address,
             "locality": data.vendor.locality,
@@ -346,13 +386,14 @@ def _release(contract, data, config):
             "postalCode": data.vendor.postal_code,
             "countryName": data.vendor.country_name,
         }),
-        roles=["supplier"],
+        roles=["supplier", "payee"] if transactions else ["supplier"],
     ))
     status = _contract_status(contract)
     value = _drop_empty({"amount": _number(contract.value), "currency": contract.currency})
     implementation = _drop_empty({
         "milestones": [_milestone(m, tz) for m in data.milestones],
         "metrics": [_observed_metric(m, data.readings[m.id], tz) for m in data.metrics if data.readings[m.id]],
+        "transactions": transactions,
     })
     planning = _drop_empty({"rationale": _rationale(contract)})
     contract_block = _drop_empty({
@@ -367,10 +408,14 @@ def _release(contract, data, config):
         "items": [_item(contract, data.priorities)],
         "agreedMetrics": [_agreed_metric(m, contract, data.targets[m.id], tz) for m in data.metrics],
         "implementation": implementation,
+        "amendments": [_amendment(a, tz) for a in data.amendments],
     })
-    tags = (["planning"] if planning else []) + ["award", "contract"]
+    tender = _tender(contract, ocid)
+    tags = (["planning"] if planning else []) + (["tender"] if tender else []) + ["award", "contract"]
     if implementation:
         tags.append("implementation")
+    if data.amendments:
+        tags.append("contractAmendment")
     if status == "terminated":
         tags.append("contractTermination")
     release = {
@@ -380,9 +425,10 @@ def _release(contract, data, config):
         "language": "en",
         "tag": tags,
         "initiationType": "tender",
-        "parties": [dict(buyer, roles=["buyer"]), supplier_party],
+        "parties": [dict(buyer, roles=["buyer", "payer"] if transactions else ["buyer"]), supplier_party],
         "buyer": buyer,
         "planning": planning,
+        "tender": tender,
         "awards": [_drop_empty({
             "id": str(contract.id),
             "title": contract.title,
@@ -396,6 +442,68 @@ def _release(contract, data, config):
     release = _drop_empty(release, keep=("id",))
     release["id"] = f"{ocid}-{_content_hash(release)}"
     return release
+
+
+def _tender(contract, ocid):
+    """The procurement stage, when anything of it is recorded (else None: no tender block)."""
+    method = contract.procurement_method if contract.procurement_method in PROCUREMENT_METHODS else None
+    details = (contract.procurement_method_details or "").strip() or None
+    if method is None and details is None and contract.bids_received is None:
+        return None
+    return _drop_empty({
+        "id": f"{ocid}-tender",
+        "procurementMethod": method,
+        "procurementMethodDetails": details,
+        "numberOfTenderers": contract.bids_received,
+    })
+
+
+def _business_status(vendor):
+    """The supplier's party details: scale "sme" for a small business, and the local and diverse
+    statuses as classifications (None when the vendor has none of them)."""
+    classifications = [
+        {"scheme": BUSINESS_STATUS_SCHEME, "id": code, "description": description}
+        for flag, code, description in (
+            (vendor.is_local, "local", "Local business"), (vendor.is_diverse, "diverse", "Diverse business"),
+        ) if flag
+    ]
+    return _drop_empty({"scale": "sme" if vendor.is_small else None, "classifications": classifications}) or None
+
+
+def _amendment(amendment, tz):
+    from contracts_app.amendments.services import description
+
+    with _english():
+        text = description(amendment)
+    return _drop_empty({
+        "id": f"amendment-{amendment.id}",
+        "date": _day_start(amendment.amended_on, tz),
+        "rationale": amendment.rationale,
+        "description": text,
+    })
+
+
+def _english():
+    """Open data is published in English (the release's ``language``), whatever the request's."""
+    from flask_babel import force_locale
+
+    return force_locale("en")
+
+
+def payment_transactions(payments, contract, buyer, supplier, tz):
+    """The OCDS ``implementation.transactions`` of a contract's payments made (not voided):
+    id "payment-<id>", the payment date (start of the day in the city), the amount in the
+    contract's currency, payer the buyer and payee the supplier (OrganizationReferences)."""
+    return [
+        {
+            "id": f"payment-{payment.id}",
+            "date": _day_start(payment.paid_on, tz),
+            "value": {"amount": _number(payment.amount), "currency": contract.currency},
+            "payer": dict(buyer),
+            "payee": dict(supplier),
+        }
+        for payment in payments
+    ]
 
 
 def _contract_status(contract):
