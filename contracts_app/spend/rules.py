@@ -44,8 +44,8 @@ class SpendProjection:
 
     @property
     def share_paid(self):
-        """Paid as a share of the ceiling (0.42 for 42%), or None for a zero ceiling."""
-        return None if not self.ceiling else self.paid / self.ceiling
+        """Paid as a percentage of the ceiling (42 for 42%), or None for a zero ceiling."""
+        return None if not self.ceiling else self.paid * 100 / self.ceiling
 
     @property
     def over_ceiling(self):

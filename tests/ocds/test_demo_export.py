@@ -106,8 +106,9 @@ def test_it_publishes_baselines_targets_and_readings_as_observations(package):
     assert august["period"] == {"startDate": "2025-08-01T00:00:00-05:00", "endDate": "2025-08-31T23:59:59-05:00"}
     assert "dimensions" not in august
     assert len(observed[str(placements.id)]["observations"]) == len(placements.readings)
+    # The demo city pays its contracts monthly: the buyer pays, the supplier is paid.
     assert {p["id"]: p["roles"] for p in release["parties"]} == {
-        f"dept-{contract.department_id}": ["buyer"], f"vendor-{contract.vendor_id}": ["supplier"],
+        f"dept-{contract.department_id}": ["buyer", "payer"], f"vendor-{contract.vendor_id}": ["supplier", "payee"],
     }
     assert release["planning"]["rationale"].startswith("Problem: People living outside")
     assert "Performance-based" in block["description"] and "10% of each quarterly payment" in block["description"]
