@@ -177,9 +177,9 @@ def check_sheet(text, actor, now):
         parsed_values = {name: form[name].data for name in _FIELDS}
         parsed_values["invoice_reference"] = (parsed_values["invoice_reference"] or "").strip()
         parsed_values["note"] = (parsed_values["note"] or "").strip()
-        if not form.errors:
-            for name, message in services.payment_problems(parsed_values, today).items():
-                problems.setdefault(name, message)
+        # The form's messages first (a cell that does not parse); then the payment rules on the rest.
+        for name, message in services.payment_problems(parsed_values, today).items():
+            problems.setdefault(name, message)
         invoice = parsed_values["invoice_reference"]
         if contract is not None and invoice and "invoice_reference" not in problems:
             key = (contract.id, invoice.lower())
