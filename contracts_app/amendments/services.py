@@ -6,6 +6,7 @@ does not commit: the caller (``contracts.services.update_contract``, the payment
 commits the change and its amendment together, or neither.
 """
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from contracts_app.auth.models import ADMIN, PROCUREMENT_OFFICER, User
 from contracts_app.db_types import LONG_TEXT
 from contracts_app.errors import ServiceError
 from contracts_app.extensions import db
-from contracts_app.formatting import long_date
+from contracts_app.formatting import long_date, money
 
 # The roles whose approval an amendment needs.
 APPROVER_ROLES = (PROCUREMENT_OFFICER, ADMIN)
@@ -74,8 +75,22 @@ def check_amendment(reason, approver_id, amended_on, today, contract=None):
     return approver
 
 
-def _describe(kinds, before, after):
-    """The amendment in words, for the history and OCDS: "Value: 1200000 → 1350000; End date: …"."""
+def _shown(field, value, currency):
+    """A before or after value as people read it: money with its currency, dates in words."""
+    if value in (None, ""):
+        return "—"
+    try:
+        if field == "value":
+            return money(Decimal(str(value)), currency)
+        if field in ("start_date", "end_date"):
+            return long_date(date.fromisoformat(str(value)))
+    except (ArithmeticError, ValueError):
+        pass
+    return str(value)
+
+
+def _describe(kinds, before, after, currency):
+    """The amendment in words, for the history and OCDS: "Value: $1,200,000 → $1,350,000; End date: …"."""
     parts = []
     labels = {"value": _("Value"), "start_date": _("Start date"), "end_date": _("End date"),
               "problem": _("Problem"), "outcomes": _("Desired outcomes")}
@@ -85,7 +100,8 @@ def _describe(kinds, before, after):
                 if kind == SCOPE:
                     parts.append(_("%(field)s rewritten", field=labels[field]))
                 else:
-                    parts.append(f"{labels[field]}: {before.get(field)} → {after.get(field)}")
+                    parts.append(f"{labels[field]}: {_shown(field, before.get(field), currency)} → "
+                                 f"{_shown(field, after.get(field), currency)}")
         if kind not in FIELDS:
             parts.append(_("%(kind)s changed", kind=KINDS.get(kind, kind)))
     return "; ".join(parts)
@@ -121,9 +137,9 @@ def record_amendment(contract, kinds, before, after, reason, approver, amended_o
     return amendment
 
 
-def description(amendment):
-    """What an amendment changed, in words."""
-    return _describe(amendment.kind_list, amendment.before or {}, amendment.after or {})
+def description(amendment, currency="USD"):
+    """What an amendment changed, in words (money in the contract's ``currency``)."""
+    return _describe(amendment.kind_list, amendment.before or {}, amendment.after or {}, currency)
 
 
 def contract_amendments(contract_id):

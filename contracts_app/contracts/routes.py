@@ -66,11 +66,15 @@ def detail(contract_id):
         contract_history_select(contract.id), page=history_page, per_page=HISTORY_PER_PAGE, error_out=False,
     )
     today = today_for(utcnow())
+    all_payments = request.args.get("payments") == "all"
+    payments, more_payments = spend_queries.contract_payments(
+        contract.id, None if all_payments else spend_queries.PAYMENTS_SHOWN)
     return render_template(
         "contracts/detail.html",
         contract=contract,
         spend=spend_queries.contract_spend(contract, today),
-        payments=spend_queries.contract_payments(contract.id),
+        payments=payments,
+        more_payments=more_payments,
         amendments=amendment_services.contract_amendments(contract.id),
         describe_amendment=amendment_services.description,
         first_time_vendor=queries.is_first_contract_of_vendor(contract),

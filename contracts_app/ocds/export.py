@@ -408,7 +408,7 @@ def _release(contract, data, config):
         "items": [_item(contract, data.priorities)],
         "agreedMetrics": [_agreed_metric(m, contract, data.targets[m.id], tz) for m in data.metrics],
         "implementation": implementation,
-        "amendments": [_amendment(a, tz) for a in data.amendments],
+        "amendments": [_amendment(a, contract.currency, tz) for a in data.amendments],
     })
     tender = _tender(contract, ocid)
     tags = (["planning"] if planning else []) + (["tender"] if tender else []) + ["award", "contract"]
@@ -470,11 +470,11 @@ def _business_status(vendor):
     return _drop_empty({"scale": "sme" if vendor.is_small else None, "classifications": classifications}) or None
 
 
-def _amendment(amendment, tz):
+def _amendment(amendment, currency, tz):
     from contracts_app.amendments.services import description
 
     with _english():
-        text = description(amendment)
+        text = description(amendment, currency)
     return _drop_empty({
         "id": f"amendment-{amendment.id}",
         "date": _day_start(amendment.amended_on, tz),

@@ -33,14 +33,22 @@ def contract_spend(contract, today):
     return project_spend(contract.value, contract.start_date, contract.end_date, paid, int(payments), today)
 
 
-def contract_payments(contract_id):
-    """Every payment of a contract, voided ones too, newest first, with who recorded and voided
-    each (one query)."""
-    return db.session.scalars(
+# Payments listed on the contract page before "show all".
+PAYMENTS_SHOWN = 12
+
+
+def contract_payments(contract_id, limit=None):
+    """The payments of a contract, voided ones too, newest first, with who recorded and voided
+    each (one query): (the first ``limit`` of them, or all; whether there are more)."""
+    query = (
         select(Payment).where(Payment.contract_id == contract_id)
         .options(joinedload(Payment.recorded_by), joinedload(Payment.voided_by))
         .order_by(Payment.paid_on.desc(), Payment.id.desc())
-    ).all()
+    )
+    if limit is None:
+        return db.session.scalars(query).all(), False
+    rows = db.session.scalars(query.limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit
 
 
 def spend_for_contracts(contracts, today):

@@ -95,7 +95,7 @@ def test_it_records_the_amendment_with_the_change_and_audits_both(client_as, con
     assert actions == {("contract", "update"), ("amendment", "create")}
     page = client_as("viewer").get(f"/contracts/{contract.id}").get_data(as_text=True)
     assert "Council added funding for a second team" in page and "Approved by" in page
-    assert "Value: 1200000 → 1350000" in page and "Desired outcomes rewritten" in page
+    assert "Value: $1,200,000 → $1,350,000" in page and "End date: 30 Jun 2027 → 31 Dec 2027" in page and "Desired outcomes rewritten" in page
 
 
 def test_other_changes_and_draft_contracts_need_no_amendment(client_as, contract, factory):

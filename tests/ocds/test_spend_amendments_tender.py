@@ -48,7 +48,7 @@ def test_it_publishes_tender_amendments_transactions_and_status(factory, users):
     [amendment] = block["amendments"]
     assert amendment["id"].startswith("amendment-") and amendment["rationale"] == "Council added funding"
     assert amendment["date"] == "2025-10-01T00:00:00-05:00"
-    assert amendment["description"] == "Value: 1200000 → 1350000; End date: 2027-06-30 → 2027-12-31"
+    assert amendment["description"] == "Value: $1,200,000 → $1,350,000; End date: 30 Jun 2027 → 31 Dec 2027"
     [transaction] = block["implementation"]["transactions"]  # the voided payment is left out
     assert transaction["id"].startswith("payment-")
     assert transaction["value"] == {"amount": 50000.25, "currency": "USD"}

@@ -1,5 +1,6 @@
 """Payments made on the contract page: record, correct and void through the forms (every bad
 input refused with a message and nothing saved), the audit, who may, and the spend shown."""
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -181,5 +182,9 @@ def test_the_contract_page_runs_as_many_queries_for_many_payments_as_for_one(cli
     viewer.get(f"/contracts/{contract.id}")  # as before the first count: the test's session reloads what it wrote
     with count_queries() as many:
         page = viewer.get(f"/contracts/{contract.id}")
-    assert page.status_code == 200 and "INV-29" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "INV-29" in text and not re.search(r">INV-2\s", text)  # the latest 12
+    assert "Show all payments" in text
     assert many.count == one.count
+    everything = viewer.get(f"/contracts/{contract.id}?payments=all").get_data(as_text=True)
+    assert re.search(r">INV-2\s", everything) and "Show all payments" not in everything
