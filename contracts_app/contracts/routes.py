@@ -37,6 +37,7 @@ def index():
     return render_template(
         "contracts/index.html",
         contracts=pagination.items,
+        spend=spend_queries.spend_for_contracts(pagination.items, today_for(utcnow())),
         pagination=pagination,
         filters=filters,
         sort=sort,

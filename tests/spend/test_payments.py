@@ -188,3 +188,23 @@ def test_the_contract_page_runs_as_many_queries_for_many_payments_as_for_one(cli
     assert many.count == one.count
     everything = viewer.get(f"/contracts/{contract.id}?payments=all").get_data(as_text=True)
     assert re.search(r">INV-2\s", everything) and "Show all payments" not in everything
+
+
+def test_the_register_shows_the_share_paid_and_flags_a_contract_that_will_pass_its_ceiling(client_as, factory, users):
+    today = today_for(utcnow())
+    start = today - timedelta(days=99)
+    fast = factory.make_contract(reference="FAST-1", value=Decimal("100000.00"), start_date=start,
+                                 end_date=start + timedelta(days=364))
+    factory.make_contract(reference="NONE-1")
+    _record(fast, users["procurement_officer"], paid_on=today, amount=Decimal("50000"))
+    viewer = client_as("viewer")
+    page = viewer.get("/contracts").get_data(as_text=True)
+    assert "50%" in page and "Ceiling by" in page
+    with count_queries() as before:
+        viewer.get("/contracts")
+    for number in range(5):
+        factory.make_contract(reference=f"MORE-{number}")
+    viewer.get("/contracts")
+    with count_queries() as after:
+        viewer.get("/contracts")
+    assert after.count == before.count
