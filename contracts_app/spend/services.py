@@ -127,7 +127,14 @@ def record_payment(contract, values, actor, now=None):
     _check_invoice_unique(contract.id, data["invoice_reference"])
     payment = new_payment(contract, data, actor, now)
     db.session.add(payment)
-    db.session.flush()
+    try:
+        # The insert may wait on another transaction recording the same invoice: the unique
+        # constraint then refuses this one at the flush, not at the commit.
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise PaymentError(_("Invoice %(ref)s was just recorded on this contract by someone else.",
+                             ref=data["invoice_reference"]), "invoice_reference")
     record(actor, "create", payment, after=snapshot(payment), contract_id=contract.id,
            summary=payment_summary("Recorded", contract, payment))
     _commit_or_invoice_error(data["invoice_reference"])
