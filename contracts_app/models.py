@@ -17,3 +17,5 @@ from contracts_app.publish.models import PortalPush  # noqa: F401
 from contracts_app.payments.models import (  # noqa: F401
     PaymentRule, PaymentRuleMetric, PaymentStatement, PaymentStatementLine, PaymentTerms,
 )
+from contracts_app.spend.models import Payment  # noqa: F401
+from contracts_app.amendments.models import Amendment  # noqa: F401

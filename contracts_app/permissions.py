@@ -71,6 +71,19 @@ def can_edit_milestones(user, contract):
     return can_enter_readings(user, contract)
 
 
+def can_record_payments(user, contract):
+    """Payments made (record, correct, void): procurement officers, and the contract's own
+    contract manager (who checks the vendor's invoices), on unarchived contracts. Not admins:
+    their role is users and settings, not a contract's money."""
+    return can_enter_readings(user, contract)
+
+
+def can_import_payments(user):
+    """The payments spreadsheet: procurement officers and contract managers, each row then
+    checked with ``can_record_payments``."""
+    return can_import_readings(user)
+
+
 def roles_required(*roles):
     """Route decorator: 403 unless the signed-in user has one of ``roles``."""
 

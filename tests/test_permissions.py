@@ -1,6 +1,7 @@
 """Every route, every role: the expected status code. A new route without an entry here fails."""
 import io
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from contracts_app.auth.models import User
 from contracts_app.extensions import db
 from contracts_app.imports.models import ImportUpload
 from contracts_app.management.models import ActionItem, CheckIn, Flag
+from contracts_app.spend.models import Payment
 from contracts_app.metrics.models import REPORTED_BY_VENDOR
 from contracts_app.vendors.models import VendorAccess, VendorSubmission
 from tests import factories
@@ -118,6 +120,16 @@ MATRIX = {
     "imports.readings_upload": ("/imports/readings", PO_AND_OWN_CM),
     "imports.readings_preview": ("/imports/readings/{readings_upload}", PO),
     "imports.readings_commit": ("/imports/readings/{readings_upload}/commit", None),
+    # Payments spreadsheet: as the readings one (each row checked with can_record_payments);
+    # {payments_upload} is the procurement officer's own.
+    "imports.payments_template": ("/imports/payments/template.csv", PO_AND_OWN_CM),
+    "imports.payments_upload": ("/imports/payments", PO_AND_OWN_CM),
+    "imports.payments_preview": ("/imports/payments/{payments_upload}", PO),
+    "imports.payments_commit": ("/imports/payments/{payments_upload}/commit", None),
+    # Payments made: procurement officers and the contract's own manager (not admins).
+    "spend.new_payment": ("/contracts/{contract}/payments/new", PO_AND_OWN_CM),
+    "spend.edit_payment": ("/payments/{payment}/edit", PO_AND_OWN_CM),
+    "spend.void_payment": ("/payments/{payment}/void", PO_AND_OWN_CM),
     # My work: every role; it shows only the signed-in user's own contracts and items.
     "work.index": ("/work", ALL),
     # Evidence files: every staff role downloads (vendor contacts: tests/attachments/test_web.py);
@@ -179,6 +191,7 @@ WRITES = {
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "operations.index", "notifications.mark_read", "notifications.mark_all_read",
                          "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
+                         "imports.payments_template", "imports.payments_preview",
                          "vendors.home", "vendors.contract", "vendors.queue")
 }
 
@@ -224,7 +237,10 @@ def _build_city():
     staged = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", content="reference,title\r\n")
     readings = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", kind="readings",
                             content="Metric id,Period start,Value\r\n")
-    db.session.add_all([staged, readings])
+    payments = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", kind="payments",
+                            content="Contract reference,Paid on,Amount,Invoice reference\r\n")
+    payment = Payment(contract_id=contract.id, paid_on=date(2025, 8, 15), amount=Decimal("1000"), invoice_reference="INV-1")
+    db.session.add_all([staged, readings, payments, payment])
     db.session.commit()
     # Payment terms, a rule, an approved statement and a draft one.
     from contracts_app.payments.models import PaymentRule, PaymentStatement, PaymentTerms
@@ -252,6 +268,7 @@ def _build_city():
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
         "rule": rule_id, **{key: row.id for key, row in statement_rows.items()},
+        "payments_upload": payments.id, "payment": payment.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 

@@ -55,6 +55,7 @@ def get_priority(priority_id):
 def _vendor_out(vendor, contracts, total_value):
     out = {"id": vendor.id, "name": vendor.name}
     out.update({field: getattr(vendor, field) for field in services.VENDOR_TEXT_FIELDS})
+    out.update({field: getattr(vendor, field) for field in services.VENDOR_STATUS_FIELDS})
     return out | {"contract_count": contracts, "total_value": total_value}
 
 
@@ -79,7 +80,7 @@ def get_vendor(vendor_id):
 @registry.response(200, VendorSchema)
 @registry.alt_response(403, response=FORBIDDEN)
 def update_vendor(body, vendor_id):
-    """Change a vendor's name, contact, identifier or address (procurement officers).
+    """Change a vendor's name, contact, identifier, address or business status (procurement officers).
 
     Fields not given keep their values; null or "" clears one. The identifier scheme and the
     identifier go together (both or neither), and no two vendors share an identifier.

@@ -15,7 +15,7 @@ from contracts_app.api.fields import Choice, DecimalText, Day, Flag, Id, Number,
 from contracts_app.api.base import PageArgs
 from contracts_app.api.errors import CODES
 from contracts_app.contracts.forms import IDENTIFIER_SCHEME_MESSAGE, IDENTIFIER_SCHEME_PATTERN, REFERENCE_PATTERN
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, PROCUREMENT_METHODS, STATUSES, Contract, Vendor
 from contracts_app.contracts.queries import SORTS
 from contracts_app.db_types import LONG_TEXT, max_length
 from contracts_app.management.models import CHECKIN_STATUSES, FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
@@ -142,6 +142,9 @@ class VendorSchema(Schema):
     region = fields.String(required=True, allow_none=True)
     postal_code = fields.String(required=True, allow_none=True)
     country_name = fields.String(required=True, allow_none=True)
+    is_small = fields.Boolean(required=True, metadata={"description": "A small business (WWC RDC8)."})
+    is_local = fields.Boolean(required=True, metadata={"description": "A local business."})
+    is_diverse = fields.Boolean(required=True, metadata={"description": "A diverse (minority-, women-, veteran- or disability-owned) business."})
     contract_count = fields.Integer(required=True, metadata={"description": "Unarchived contracts."})
     total_value = DecimalText(required=True, metadata={"description": "Total value of the unarchived contracts."})
 
@@ -165,6 +168,9 @@ class VendorPatchSchema(Schema):
     region = Text(allow_none=True, max_length=max_length(Vendor.region))
     postal_code = Text(allow_none=True, max_length=max_length(Vendor.postal_code))
     country_name = Text(allow_none=True, max_length=max_length(Vendor.country_name))
+    is_small = Flag(metadata={"description": "A small business, as certified by the city."})
+    is_local = Flag(metadata={"description": "A local business."})
+    is_diverse = Flag(metadata={"description": "A diverse (minority-, women-, veteran- or disability-owned) business."})
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -205,6 +211,10 @@ class ContractSummarySchema(Schema):
 
 
 class ContractSchema(ContractSummarySchema):
+    procurement_method = fields.String(required=True, allow_none=True, metadata={
+        "enum": [*PROCUREMENT_METHODS, None], "description": "How the vendor was chosen (OCDS procurementMethod)."})
+    procurement_method_details = fields.String(required=True, allow_none=True)
+    bids_received = fields.Integer(required=True, allow_none=True, metadata={"description": "Bids or proposals received."})
     payment_terms = fields.String(required=True)
     problem = fields.String(required=True)
     outcomes = fields.String(required=True, metadata={"description": "The desired outcomes (goals)."})
@@ -261,6 +271,12 @@ class ContractCreateSchema(Schema):
     procurement_officer_id = Id(allow_none=True, metadata={"description": "Defaults to you when you are a procurement officer."})
     contract_manager_id = Id(allow_none=True)
     is_public = Flag(load_default=True, metadata={"description": "Published as open data (OCDS)."})
+    procurement_method = Choice(PROCUREMENT_METHODS, allow_none=True, load_default=None, metadata={
+        "description": "How the vendor was chosen: open, selective, limited or direct (OCDS procurementMethod)."})
+    procurement_method_details = Text(allow_none=True, load_default=None,
+                                      max_length=max_length(Contract.procurement_method_details))
+    bids_received = WholeNumber(0, 100_000, allow_none=True, load_default=None,
+                                metadata={"description": "How many bids or proposals were received."})
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -272,7 +288,16 @@ class ContractCreateSchema(Schema):
 
 
 class ContractPatchSchema(ContractCreateSchema):
-    """Any of the contract's fields; those not given keep their value."""
+    """Any of the contract's fields; those not given keep their value.
+
+    On a contract that is or was active, a change of value, term (start_date, end_date) or
+    scope (problem, outcomes) is an amendment: give amended_on, amendment_reason and
+    amendment_approver_id with it, or the change is refused (422) and nothing is saved."""
+
+    amended_on = Day(allow_none=True, metadata={"description": "The amendment's date (not in the future)."})
+    amendment_reason = Text(allow_none=True, max_length=LONG_TEXT, metadata={"description": "Why the contract is amended."})
+    amendment_approver_id = Id(allow_none=True, metadata={
+        "description": "The user who approved the amendment: an active procurement officer or admin."})
 
 
 class ArchiveSchema(Schema):

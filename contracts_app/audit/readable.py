@@ -17,6 +17,7 @@ from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date
 from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTERS, Metric
+from contracts_app.contracts.models import PROCUREMENT_METHODS
 from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
 from contracts_app.vendors.models import SUBMISSION_STATES
 
@@ -52,6 +53,8 @@ REFERENCES = {
     "granted_by_id": (User, "name"),
     "revoked_by_id": (User, "name"),
     "replaced_by_id": (User, "name"),
+    "voided_by_id": (User, "name"),
+    "approver_id": (User, "name"),
     "user_id": (User, "name"),
     "vendor_id": (Vendor, "name"),
     "contract_id": (Contract, "reference"),
@@ -64,6 +67,7 @@ REFERENCES = {
 CODES = {
     "kind": KINDS, "payment_structure": PAYMENT_STRUCTURES, "direction": DIRECTIONS, "cadence": CADENCES,
     "indicator_type": INDICATOR_TYPES, "role": ROLES, "reported_by": REPORTERS,
+    "procurement_method": PROCUREMENT_METHODS,
 }
 CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,

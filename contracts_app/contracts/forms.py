@@ -5,8 +5,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from contracts_app.forms_common import AsciiDateField, BaseForm, EmailAddress, NumberField, PlainDateField, coerce_id
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
+from flask_babel import lazy_gettext as _l
+
+from contracts_app.forms_common import (
+    AsciiDateField, BaseForm, EmailAddress, NumberField, PlainDateField, WholeNumberField, coerce_id,
+)
+from contracts_app.contracts.models import (
+    KINDS, PAYMENT_STRUCTURES, PROCUREMENT_METHODS, STATUSES, Contract, Department, Vendor,
+)
 from contracts_app.db_types import LONG_TEXT, max_length
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
@@ -70,6 +76,32 @@ class ContractForm(BaseForm):
     procurement_officer_id = SelectField("Procurement officer", coerce=optional_int, validators=[Optional()])
     contract_manager_id = SelectField("Contract manager", coerce=optional_int, validators=[Optional()])
     is_public = BooleanField("Publish as open data", default=True)
+    procurement_method = SelectField(
+        _l("Solicitation method"), choices=[("", _l("— not recorded —"))] + list(PROCUREMENT_METHODS.items()),
+        validators=[Optional()], description=_l("How the vendor was chosen (the OCDS procurement methods)."),
+    )
+    procurement_method_details = StringField(
+        _l("Solicitation details"), validators=[Optional(), Length(max=max_length(Contract.procurement_method_details))],
+        description=_l("In the city's own words, e.g. “Request for proposals RFP-2025-031”."),
+    )
+    bids_received = WholeNumberField(
+        _l("Bids received"), validators=[Optional(), NumberRange(min=0, max=100_000, message=_l("Enter a whole number of bids from 0 to 100,000."))],
+        description=_l("How many bids or proposals were received; blank if not recorded."),
+    )
+    # Asked when a contract that is (or was) active changes its value, term or scope: the
+    # change is then an amendment (amendments.services), refused without these.
+    amended_on = PlainDateField(
+        _l("Amendment date"), validators=[Optional()],
+        description=_l("When the amendment was agreed."),
+    )
+    amendment_reason = TextAreaField(
+        _l("Reason for the amendment"), validators=[Optional(), Length(max=LONG_TEXT)],
+        description=_l("Why the value, term or scope changes; published with the contract's amendments."),
+    )
+    amendment_approver_id = SelectField(
+        _l("Approved by"), coerce=optional_int, validators=[Optional()], validate_choice=False,
+        description=_l("A procurement officer or admin who approved the change."),
+    )
 
     def validate_end_date(self, field):
         if self.start_date.data and field.data and field.data < self.start_date.data:
@@ -115,6 +147,11 @@ class VendorForm(BaseForm):
     region = StringField("State or region", validators=[Optional(), Length(max=max_length(Vendor.region))])
     postal_code = StringField("Postal code", validators=[Optional(), Length(max=max_length(Vendor.postal_code))])
     country_name = StringField("Country", validators=[Optional(), Length(max=max_length(Vendor.country_name))])
+    is_small = BooleanField(_l("Small business"), description=_l("Certified as a small business by the city."))
+    is_local = BooleanField(_l("Local business"), description=_l("Based in the city or its region, as the city defines it."))
+    is_diverse = BooleanField(
+        _l("Diverse business"), description=_l("Minority-, women-, veteran- or disability-owned, as certified."),
+    )
 
     def validate_identifier(self, field):
         if bool((field.data or "").strip()) != bool((self.identifier_scheme.data or "").strip()):

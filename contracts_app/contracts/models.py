@@ -1,3 +1,5 @@
+from sqlalchemy import false
+
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 from contracts_app.priorities.models import contract_priorities
@@ -25,6 +27,16 @@ PAYMENT_STRUCTURES = {
 }
 # Structures that reward vendors for progress toward the goals (WWC RDC4).
 RESULTS_BASED_PAYMENT = {"performance_based", "milestone", "pay_for_success"}
+
+# How the vendor was chosen: the OCDS procurementMethod codelist (closed).
+PROCUREMENT_METHODS = {
+    "open": "Open (any interested vendor could bid)",
+    "selective": "Selective (only qualified vendors were invited to bid)",
+    "limited": "Limited (the city contacted a few vendors)",
+    "direct": "Direct award (one vendor, without competition)",
+}
+# Competitive procurements for WWC RDC8.
+COMPETITIVE_METHODS = ("open", "selective")
 
 
 
@@ -64,6 +76,11 @@ class Vendor(db.Model):
     region = db.Column(db.String(120))
     postal_code = db.Column(db.String(20))
     country_name = db.Column(db.String(100))
+    # Business status as the city certifies it (WWC RDC8): small, local, and diverse (minority-,
+    # women-, veteran- or disability-owned) businesses.
+    is_small = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
+    is_local = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
+    is_diverse = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (
@@ -77,6 +94,12 @@ class Vendor(db.Model):
     def address_parts(self):
         """The address lines that are filled in, in postal order."""
         return [p for p in (self.street_address, self.locality, self.region, self.postal_code, self.country_name) if p]
+
+    @property
+    def status_labels(self):
+        """The business statuses that apply, as words ("Small", "Local", "Diverse")."""
+        return [label for flag, label in ((self.is_small, "Small"), (self.is_local, "Local"),
+                                          (self.is_diverse, "Diverse")) if flag]
 
     def __repr__(self):
         return f"<Vendor {self.name}>"
@@ -111,6 +134,11 @@ class Contract(db.Model):
     procurement_officer_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
     contract_manager_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
     is_public = db.Column(db.Boolean, nullable=False, default=True)
+    # The procurement stage (OCDS tender, WWC RDC7/RDC8): how the vendor was chosen (a
+    # PROCUREMENT_METHODS key), in the city's words, and how many bids were received.
+    procurement_method = db.Column(db.String(16))
+    procurement_method_details = db.Column(db.String(255))
+    bids_received = db.Column(db.Integer)
     # Stored roll-up of the metrics' statuses and missed milestones (see metrics.rules),
     # kept current in the transaction that changes a reading, and by the status refresh.
     health = db.Column(db.String(16), nullable=False, default="no_data", index=True)
@@ -129,6 +157,7 @@ class Contract(db.Model):
     __table_args__ = (
         db.CheckConstraint("end_date >= start_date", name="term_order"),
         db.CheckConstraint("value >= 0", name="value_not_negative"),
+        db.CheckConstraint("bids_received IS NULL OR bids_received >= 0", name="bids_not_negative"),
         # Portfolio roll-ups over the strategic contracts, read from the index alone.
         db.Index("ix_contracts_portfolio", "status", "archived_at", "health", "value", "id"),
         db.Index("ix_contracts_archived_department", "archived_at", "department"),
@@ -167,6 +196,10 @@ class Contract(db.Model):
     @property
     def status_label(self):
         return STATUSES.get(self.status, self.status)
+
+    @property
+    def procurement_method_label(self):
+        return PROCUREMENT_METHODS.get(self.procurement_method, self.procurement_method)
 
     @property
     def payment_structure_label(self):

@@ -1,8 +1,8 @@
 """Reads of the contract register: the register's filtered, sorted select and the query-string
 parsing that feeds it (the register page, its CSV export and the API share them), the lists its
 filters and forms offer, and the vendor pages' reads."""
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
@@ -148,3 +148,22 @@ def vendor_contracts(vendor):
         .where(Contract.vendor_id == vendor.id)
         .order_by(Contract.archived_at.is_not(None), Contract.start_date.desc())
     ).all()
+
+
+def first_contract_of_vendor():
+    """A condition on Contract: it is its vendor's first contract with the city (WWC RDC8's
+    "first-time vendor"), derived from the register rather than typed in: no other contract of
+    the vendor was awarded (or, without an award date, started) earlier; on the same day, the
+    one registered first. Archived contracts count: they are part of the vendor's history."""
+    other = aliased(Contract)
+    key = func.coalesce(Contract.awarded_on, Contract.start_date)
+    other_key = func.coalesce(other.awarded_on, other.start_date)
+    return ~exists().where(
+        other.vendor_id == Contract.vendor_id, other.id != Contract.id,
+        or_(other_key < key, and_(other_key == key, other.id < Contract.id)),
+    )
+
+
+def is_first_contract_of_vendor(contract):
+    """Whether ``contract`` is its vendor's first contract with the city (one query)."""
+    return bool(db.session.scalar(select(first_contract_of_vendor()).where(Contract.id == contract.id)))

@@ -2,7 +2,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from flask_babel import gettext as _
+
+from contracts_app.amendments import services as amendment_services
 from contracts_app.audit.queries import contract_history_select
+from contracts_app.db_types import utcnow
+from contracts_app.metrics.status import today_for
+from contracts_app.spend import queries as spend_queries
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.contracts import bp
 from contracts_app.contracts import queries, services
@@ -31,6 +37,7 @@ def index():
     return render_template(
         "contracts/index.html",
         contracts=pagination.items,
+        spend=spend_queries.spend_for_contracts(pagination.items, today_for(utcnow())),
         pagination=pagination,
         filters=filters,
         sort=sort,
@@ -59,9 +66,19 @@ def detail(contract_id):
     changes_page = db.paginate(
         contract_history_select(contract.id), page=history_page, per_page=HISTORY_PER_PAGE, error_out=False,
     )
+    today = today_for(utcnow())
+    all_payments = request.args.get("payments") == "all"
+    payments, more_payments = spend_queries.contract_payments(
+        contract.id, None if all_payments else spend_queries.PAYMENTS_SHOWN)
     return render_template(
         "contracts/detail.html",
         contract=contract,
+        spend=spend_queries.contract_spend(contract, today),
+        payments=payments,
+        more_payments=more_payments,
+        amendments=amendment_services.contract_amendments(contract.id),
+        describe_amendment=amendment_services.description,
+        first_time_vendor=queries.is_first_contract_of_vendor(contract),
         metric_summaries=contract_metric_summaries(contract),
         changes_page=changes_page,
         archive_form=ArchiveForm(),
@@ -78,6 +95,9 @@ def _prepare_form(form):
     form.priority_ids.choices = [(p.id, p.name) for p in queries.priorities_by_name()]
     form.procurement_officer_id.choices = [("", "— none —")] + _user_choices(PROCUREMENT_OFFICER)
     form.contract_manager_id.choices = [("", "— not yet assigned —")] + _user_choices(CONTRACT_MANAGER)
+    form.amendment_approver_id.choices = [("", _("— pick the approver —"))] + [
+        (u.id, f"{u.name} ({u.role_label})") for u in amendment_services.approver_choices()
+    ]
     return form
 
 
@@ -110,12 +130,14 @@ def edit(contract_id):
     form = _prepare_form(ContractForm(obj=contract))
     if request.method == "GET":
         form.priority_ids.data = [p.id for p in contract.priorities]
+        form.amended_on.data = today_for(utcnow())
     if form.validate_on_submit():
         with errors_on(form):
             services.update_contract(contract, _form_data(form), current_user)
             flash(f"Contract {contract.reference} updated.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, contract=contract, department_names=queries.departments())
+    return render_template("contracts/form.html", form=form, contract=contract, department_names=queries.departments(),
+                           asks_amendment=amendment_services.needs_amendment(contract))
 
 
 @bp.route("/contracts/<int:contract_id>/archive", methods=["GET", "POST"])

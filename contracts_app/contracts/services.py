@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, User
-from contracts_app.contracts.models import Contract, Department, Vendor
-from contracts_app.db_types import utcnow
+from contracts_app.amendments import services as amendments
+from contracts_app.audit.services import snapshot_values
+from contracts_app.contracts.models import PROCUREMENT_METHODS, Contract, Department, Vendor
+from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import dialect_insert
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
@@ -25,8 +27,13 @@ from contracts_app.priorities.models import Priority
 EDITABLE_FIELDS = (
     "reference", "title", "kind", "department", "value", "currency", "start_date", "end_date", "status",
     "payment_structure", "payment_terms", "problem", "outcomes", "procurement_officer_id",
-    "contract_manager_id", "is_public", "awarded_on", "signed_on",
+    "contract_manager_id", "is_public", "awarded_on", "signed_on", "procurement_method",
+    "procurement_method_details", "bids_received",
 )
+# What an edit of a contract that is (or was) active also carries: the amendment's date,
+# reason and approver (amendments.services.check_amendment).
+AMENDMENT_FIELDS = ("amended_on", "amendment_reason", "amendment_approver_id")
+MAX_BIDS = 100_000
 
 
 class ContractError(ServiceError):
@@ -133,6 +140,17 @@ def check_values(data):
             raise ContractError(f"Use a date of {what} from 1900 to 2199.", field)
     if awarded_on and signed_on and signed_on < awarded_on:
         raise ContractError("The contract cannot be signed before it was awarded.", "signed_on")
+    method = data.get("procurement_method")
+    if method and method not in PROCUREMENT_METHODS:
+        raise ContractError(
+            f"Use one of the procurement methods: {', '.join(PROCUREMENT_METHODS)}.", "procurement_method")
+    details = data.get("procurement_method_details")
+    if details and len(details) > max_length(Contract.procurement_method_details):
+        raise ContractError(
+            f"Use at most {max_length(Contract.procurement_method_details)} characters.", "procurement_method_details")
+    bids = data.get("bids_received")
+    if bids is not None and (isinstance(bids, bool) or not isinstance(bids, int) or not 0 <= bids <= MAX_BIDS):
+        raise ContractError(f"The number of bids is a whole number from 0 to {MAX_BIDS:,}.", "bids_received")
 
 
 def check_dates_not_future(data, today):
@@ -160,6 +178,15 @@ def _commit_or_reference_error():
         raise ContractError("That reference was just used by another contract.", "reference")
 
 
+def _normalise(data):
+    """The data as the services store it: reference trimmed, currency in capitals, a blank
+    procurement method or details as none."""
+    data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
+    data["procurement_method"] = (data.get("procurement_method") or "").strip() or None
+    data["procurement_method_details"] = (data.get("procurement_method_details") or "").strip() or None
+    return data
+
+
 @command
 def create_contract(data, actor, now=None, commit=True):
     """Register a contract from validated form data (see EDITABLE_FIELDS plus vendor_id,
@@ -169,7 +196,7 @@ def create_contract(data, actor, now=None, commit=True):
     in one): the contract is flushed, and the caller commits or rolls back.
     """
     now = now or utcnow()
-    data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
+    data = _normalise(data)
     _validate(data, now=now)
     priorities = _resolve_priorities(data.get("priority_ids"))
     vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
@@ -212,15 +239,48 @@ def _check_term_against_readings(contract, start_date, end_date):
         )
 
 
+def _comparable(values):
+    """Amended fields as compared: JSON-safe, text with its line breaks normalised (a browser
+    sends a textarea's lines with CR LF, whatever was stored)."""
+    values = snapshot_values(Contract, values)
+    return {key: value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+            for key, value in values.items()}
+
+
+def _pending_amendment(contract, data, now):
+    """(kinds, before, after, approver) when the change to ``contract`` is an amendment (the
+    contract is or was active, and its value, term or scope changes), checked before anything
+    is written; None otherwise."""
+    if not amendments.needs_amendment(contract):
+        return None
+    fields = [field for kind_fields in amendments.FIELDS.values() for field in kind_fields]
+    before = _comparable({field: getattr(contract, field) for field in fields})
+    after = _comparable({field: data.get(field) for field in fields})
+    kinds = amendments.changed_kinds(before, after)
+    if not kinds:
+        return None
+    approver = amendments.check_amendment(
+        data.get("amendment_reason"), data.get("amendment_approver_id"), data.get("amended_on"), today_for(now), contract,
+    )
+    changed = [field for kind in kinds for field in amendments.FIELDS[kind]]
+    return (kinds, {f: before[f] for f in changed}, {f: after[f] for f in changed}, approver)
+
+
 @command
 def update_contract(contract, data, actor, now=None):
-    """Change a contract's fields, vendor and priorities; statuses follow a change of term."""
+    """Change a contract's fields, vendor and priorities; statuses follow a change of term.
+
+    On a contract that is or was active, a change of value, term (start or end date) or scope
+    (problem, desired outcomes) is an amendment: ``data`` must then carry ``amended_on``,
+    ``amendment_reason`` and ``amendment_approver_id`` (an active procurement officer or admin),
+    and the Amendment is written in this transaction with the change (or neither is)."""
     if contract.is_archived:
         raise ContractError("An archived contract cannot be edited; restore it first.")
     now = now or utcnow()
-    data = dict(data, reference=data["reference"].strip(), currency=data["currency"].upper())
+    data = _normalise(data)
     _validate(data, contract.id, now=now)
     _check_term_against_readings(contract, data["start_date"], data["end_date"])
+    amendment = _pending_amendment(contract, data, now)
     priorities = _resolve_priorities(data.get("priority_ids"))
     vendor, vendor_created = _resolve_vendor(data.get("vendor_id"), data.get("new_vendor_name"))
     before = _contract_snapshot(contract)
@@ -244,6 +304,12 @@ def update_contract(contract, data, actor, now=None):
         record(
             actor, "update", contract, before=before, after=after, contract_id=contract.id,
             summary=f"Updated contract {contract.reference}",
+        )
+    if amendment is not None:
+        kinds, changed_before, changed_after, approver = amendment
+        amendments.record_amendment(
+            contract, kinds, changed_before, changed_after, data["amendment_reason"], approver, data["amended_on"],
+            actor, today=today_for(now),
         )
     _commit_or_reference_error()
     return contract
@@ -288,11 +354,14 @@ VENDOR_TEXT_FIELDS = (
     "contact_name", "contact_email", "identifier_scheme", "identifier", "street_address", "locality", "region",
     "postal_code", "country_name",
 )
+# The vendor's business status (WWC RDC8): yes or no each.
+VENDOR_STATUS_FIELDS = ("is_small", "is_local", "is_diverse")
 
 
 @command
 def update_vendor(vendor, data, actor):
-    """Change a vendor's name, contact, identifier (scheme and id, both or neither) and address."""
+    """Change a vendor's name, contact, identifier (scheme and id, both or neither), address and
+    business status (small, local, diverse: kept as they are when ``data`` leaves them out)."""
     name = data["name"].strip()
     clash = db.session.scalar(select(Vendor.id).where(func.lower(Vendor.name) == name.lower(), Vendor.id != vendor.id))
     if clash is not None:
@@ -315,6 +384,11 @@ def update_vendor(vendor, data, actor):
     vendor.name = name
     for field, value in values.items():
         setattr(vendor, field, value)
+    for field in VENDOR_STATUS_FIELDS:
+        if field in data:
+            if not isinstance(data[field], bool):
+                raise ContractError("Answer yes or no.", field)
+            setattr(vendor, field, data[field])
     record(actor, "update", vendor, before=before, after=snapshot(vendor), summary=f"Updated vendor {vendor.name}")
     try:
         db.session.commit()

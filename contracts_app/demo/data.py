@@ -960,3 +960,51 @@ ACTION_ITEMS = (
     ("Circulate the notes and the action list to all attendees", "city"),
     ("Draft a clarification of how {metric} is counted", "city"),
 )
+
+
+# The procurement stage (WWC RDC8): how each contract's vendor was chosen, and the bids received.
+# (method, details, bids); contracts not listed were competed openly (an RFP) with the bids below.
+PROCUREMENT = {
+    "HS-2025-014": ("open", "Request for proposals RFP-2025-031 (street outreach)", 4),
+    "HS-2024-031": ("selective", "Invitation to the qualified supportive-housing providers list", 3),
+    "HS-2025-007": ("limited", "Emergency shelter capacity: three providers asked to quote", 2),
+    "TR-2024-011": ("direct", "Sole source: the only certified vendor of the signal system in use", 1),
+    "TR-2023-044": ("open", "Invitation for bids IFB-2023-112", 6),
+    "HO-2024-018": ("selective", "Pre-qualified community lenders", 2),
+    "WD-2024-015": ("open", "Request for proposals RFP-2024-077", 5),
+    "PW-2024-023": ("limited", "Three quotes under the informal procurement threshold", 3),
+    "SA-2024-002": ("open", "Invitation for bids IFB-2024-019", 2),
+    "IT-2025-006": ("direct", "Cooperative purchasing agreement (piggyback on a state contract)", 1),
+    "IT-2023-035": ("open", "Request for proposals RFP-2023-058", 3),
+    "PH-2025-024": (None, None, None),  # a draft: not procured yet
+    "SA-2025-013": (None, None, None),
+}
+DEFAULT_BIDS = (3, 5, 4, 2, 6, 3, 4)
+
+# Business status as the city certifies it: (small, local, diverse).
+VENDOR_STATUS = {
+    "Harbor Light Services": (True, True, False),
+    "New Dawn Shelter Network": (False, True, True),
+    "Bridgeway Community Partners": (True, True, True),
+    "Tenant Justice Legal Aid": (True, True, False),
+    "WalkBike Collaborative": (True, True, True),
+    "Homeward Counseling Center": (True, True, True),
+    "Second Chance Works": (True, True, True),
+    "BuildUp Trades Alliance": (True, False, True),
+    "CodeBridge Academy": (True, False, False),
+    "Cornerstone Paving": (True, True, False),
+    "Urban Green Crew": (True, True, True),
+    "Family First Health": (False, True, True),
+    "Neighborhood Health Alliance": (True, True, True),
+}
+
+# Monthly payments made, as a share of the contract's even monthly spend; a contract spending
+# faster than its term allows shows the ceiling warning.
+SPEND_PACE = {"TR-2024-011": "1.30", "WD-2024-020": "1.18"}
+DEFAULT_SPEND_PACE = "0.96"
+
+# Amendments (value raised after award): reference -> (months ago, value before, reason).
+AMENDMENTS = {
+    "HS-2024-031": (5, "1650000", "A sixth housing navigator added after the winter count rose; council "
+                                   "resolution 2025-114 appropriated the increase."),
+}

@@ -20,7 +20,9 @@ from werkzeug.security import generate_password_hash
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import User
+from contracts_app.amendments.models import VALUE, Amendment
 from contracts_app.contracts.models import Contract, Department, Vendor
+from contracts_app.spend.models import Payment
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
 from contracts_app.demo import data
@@ -128,6 +130,8 @@ class _Builder:
         self.checkins = []
         self.action_items = []
         self.evaluations = []
+        self.payments = []
+        self.amendments = []
 
     # --- the whole city ------------------------------------------------------------------
 
@@ -160,11 +164,15 @@ class _Builder:
             for metric in contract.metrics:
                 metric.updated_at = self.now
         db.session.flush()
-        self._payments()
+        self._payment_terms()
         self._management()
         db.session.add_all(self.checkins)
         db.session.flush()
         self._evaluations()
+        self._payments_made()
+        self._amendments()
+        db.session.add_all(self.payments + self.amendments)
+        db.session.flush()
         health = Counter(c.health for c in self.contracts)
         return DemoSummary(
             loaded=True,
@@ -181,12 +189,14 @@ class _Builder:
                 "action_items": len(self.action_items),
                 "open_action_items": sum(1 for item in self.action_items if item.status == "open"),
                 "evaluations": len(self.evaluations),
+                "payments": len(self.payments),
+                "amendments": len(self.amendments),
             },
             health={status: health.get(status, 0) for status in rules.SEVERITY},
             sign_ins=[(u.email, u.role, self.password) for u in self.users.values()],
         )
 
-    def _payments(self):
+    def _payment_terms(self):
         """Payment terms and rules of the contracts whose spec has ``payments`` (set by Ana when
         the contract was registered); the sweep drafts their statements once the data is due."""
         ana = self.users["ana"]
@@ -240,6 +250,9 @@ class _Builder:
                 identifier_scheme="US-EIN", identifier=f"00-0000{number}", street_address=f"{number * 10} Main Street",
                 locality=current_app.config["CITY_NAME"], region="IL", postal_code="62701", country_name="United States",
             )
+            small, local, diverse = data.VENDOR_STATUS.get(name, (False, False, False))
+            vendor = self.vendors[name]
+            vendor.is_small, vendor.is_local, vendor.is_diverse = small, local, diverse
 
     # --- one contract --------------------------------------------------------------------
 
@@ -288,6 +301,12 @@ class _Builder:
             contract.awarded_on = min(start - timedelta(days=42), self.today)
             contract.signed_on = min(start - timedelta(days=21), self.today)
         contract.priorities = [self.priorities[key] for key in spec["priorities"]]
+        if spec["reference"] in data.PROCUREMENT:
+            method, details, bids = data.PROCUREMENT[spec["reference"]]
+        else:
+            bids = data.DEFAULT_BIDS[len(self.contracts) % len(data.DEFAULT_BIDS)]
+            method, details = "open", f"Request for proposals RFP-{start.year - 1}-{100 + len(self.contracts):03d}"
+        contract.procurement_method, contract.procurement_method_details, contract.bids_received = method, details, bids
         missing_index = None
         if spec["profile"] == "missing":
             monthly = [i for i, m in enumerate(spec["metrics"]) if m["cadence"] == "monthly"]
@@ -298,6 +317,44 @@ class _Builder:
         for milestone_spec in spec["milestones"]:
             self._milestone(contract, spec, milestone_spec, created)
         return contract
+
+    def _payments_made(self):
+        """Monthly payments in arrears: each month of the term that has ended, paid on the 15th
+        of the next (never after today), at the contract's pace (data.SPEND_PACE) of the even
+        monthly share of its value; invoices numbered per contract."""
+        for contract in self.contracts:
+            if contract.status == "draft":
+                continue
+            months = max(round(((contract.end_date - contract.start_date).days + 1) / Decimal("30.4375")), 1)
+            pace = Decimal(data.SPEND_PACE.get(contract.reference, data.DEFAULT_SPEND_PACE))
+            amount = (contract.value / months * pace).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            period_start, number = contract.start_date.replace(day=1), 0
+            while True:
+                period_end = rules.add_months(period_start, 1) - timedelta(days=1)
+                paid_on = period_end + timedelta(days=15)
+                if period_end > contract.end_date or paid_on > self.today:
+                    break
+                number += 1
+                recorded = _utc(paid_on, 16)
+                self.payments.append(Payment(
+                    contract_id=contract.id, paid_on=paid_on, amount=amount, period_start=max(period_start, contract.start_date),
+                    period_end=period_end, invoice_reference=f"{contract.reference}-INV-{number:03d}",
+                    note="", recorded_by_id=contract.contract_manager_id, created_at=recorded, updated_at=recorded,
+                ))
+                period_start = period_end + timedelta(days=1)
+
+    def _amendments(self):
+        ana = self.users["ana"]
+        by_reference = {c.reference: c for c in self.contracts}
+        for reference, (months_ago, before, reason) in data.AMENDMENTS.items():
+            contract = by_reference[reference]
+            amended_on = max(rules.add_months(self.month_start, -months_ago), contract.start_date)
+            recorded = _utc(amended_on, 17)
+            self.amendments.append(Amendment(
+                contract_id=contract.id, amended_on=amended_on, kinds=VALUE,
+                before={"value": before}, after={"value": format(contract.value.normalize(), "f")},
+                rationale=reason, approver_id=ana.id, recorded_by_id=ana.id, created_at=recorded,
+            ))
 
     def _metric(self, contract, spec, position, created):
         metric = Metric(

@@ -1,5 +1,6 @@
 """``flask --app run import contracts FILE.csv --as EMAIL [--dry-run]`` and
-``flask --app run import readings FILE --as EMAIL [--dry-run]``."""
+``flask --app run import readings FILE --as EMAIL [--dry-run]`` and
+``flask --app run import payments FILE --as EMAIL [--dry-run]``."""
 import os
 import sys
 
@@ -142,3 +143,46 @@ def _report_problems(errors):
         click.echo(str(error), err=True)
     click.echo(f"{plural(len(errors), 'problem')}; nothing was recorded.", err=True)
     raise SystemExit(1)
+
+
+@import_cli.command("payments")
+@click.argument("file", type=click.File("rb"))
+@click.option("--as", "actor_email", required=True, metavar="EMAIL",
+              help="An active procurement officer or contract manager: the payments are recorded as theirs, and "
+                   "each row must be a contract they may record payments on.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it would record; write nothing.")
+@now_option
+def import_payments_command(file, actor_email, dry_run, now):
+    """Record payments made from FILE, an .xlsx workbook or a CSV with the columns Contract
+    reference, Paid on, Amount, Invoice reference (and optionally Period start, Period end,
+    Note). Every problem is printed by row and column, and nothing is written unless every row
+    is right. FILE may be - for standard input."""
+    from contracts_app.db_types import utcnow
+    from contracts_app.imports import readings as sheet_reader
+    from contracts_app.permissions import can_import_payments
+    from contracts_app.spend import sheet
+
+    now = now or utcnow()
+    actor = db.session.scalar(select(User).where(func.lower(User.email) == actor_email.strip().lower()))
+    if actor is None or not actor.active:
+        raise click.ClickException(f"No active user has the email {actor_email}.")
+    if not can_import_payments(actor):
+        raise click.ClickException(
+            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and contract "
+            "managers record payments."
+        )
+    try:
+        text, encoding = sheet_reader.read_upload(file.read(), CLI_MAX_BYTES, CLI_MAX_ROWS)
+    except reader.ImportFileError as error:
+        raise click.ClickException(f"{file.name}: {error}")
+    if dry_run:
+        checked = sheet.check_sheet(text, actor, now)
+        if not checked.ok:
+            _report_problems(checked.errors)
+        click.echo(f"No problems. This would record {plural(len(checked.rows), 'payment')} "
+                   f"on {plural(len(checked.by_contract()), 'contract')}. Nothing was written (--dry-run).")
+        return
+    result = services.import_payments_text(text, encoding, os.path.basename(file.name), actor, now)
+    if not result.ok:
+        _report_problems(result.errors)
+    click.echo(f"Recorded {plural(result.recorded, 'payment')} from {file.name}.")

@@ -1,4 +1,5 @@
 """Forms of the CSV import: the upload (a file, CSRF-protected) and the import button."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
 from contracts_app.forms_common import BaseForm
@@ -21,5 +22,14 @@ class ReadingsUploadForm(BaseForm):
         "Spreadsheet (.xlsx or .csv)", validators=[FileRequired(message="Choose the filled-in spreadsheet to upload.")],
         description="The file you downloaded, with Value (and Note) filled in: an Excel workbook (.xlsx), or CSV "
                     "(UTF-8 or Windows-1252, comma- or semicolon-separated).",
+        render_kw={"accept": ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+
+
+class PaymentsUploadForm(BaseForm):
+    file = FileField(
+        _l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(message=_l("Choose the payments spreadsheet to upload."))],
+        description=_l("One payment a row, with the columns listed below: an Excel workbook (.xlsx, its first sheet), "
+                       "or CSV (UTF-8 or Windows-1252, comma- or semicolon-separated)."),
         render_kw={"accept": ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     )

@@ -4,13 +4,14 @@ from contracts_app.extensions import db
 
 CONTRACTS = "contracts"
 READINGS = "readings"
+PAYMENTS = "payments"
 
 
 class ImportUpload(db.Model):
     """An uploaded CSV held between its preview and its commit (decoded to text), so the person
     importing does not have to upload it twice and the commit checks exactly what was previewed.
 
-    ``kind`` says what it imports: contracts and metrics, or readings (a readings .xlsx is kept
+    ``kind`` says what it imports: contracts and metrics, payments made (spend.sheet), or readings (a readings .xlsx is kept
     as the CSV text of its sheet; ``encoding`` is then "xlsx")."""
 
     __tablename__ = "import_uploads"
@@ -29,5 +30,7 @@ class ImportUpload(db.Model):
     # How many readings a readings import recorded and corrected.
     readings_recorded = db.Column(db.Integer)
     readings_corrected = db.Column(db.Integer)
+    # How many payments a payments import recorded.
+    payments_recorded = db.Column(db.Integer)
 
     uploaded_by = db.relationship("User")

@@ -16,15 +16,19 @@ from contracts_app.auth.models import CONTRACT_MANAGER, User
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from contracts_app.formatting import long_date
+from flask_babel import gettext as _
+
+from contracts_app.formatting import long_date, plural
 from contracts_app.imports import bp, reader, services
 from contracts_app.imports import readings as readings_sheet
 from contracts_app.imports.columns import COLUMNS, template_rows
-from contracts_app.imports.forms import CommitForm, ReadingsUploadForm, UploadForm
-from contracts_app.imports.models import CONTRACTS, READINGS, ImportUpload
+from contracts_app.imports.forms import CommitForm, PaymentsUploadForm, ReadingsUploadForm, UploadForm
+from contracts_app.imports.models import CONTRACTS, PAYMENTS, READINGS, ImportUpload
 from contracts_app.imports.plan import ImportPlan, build_plan, imported_contracts
 from contracts_app.metrics.status import today_for
-from contracts_app.permissions import can_create_contracts, can_enter_readings, can_import_readings, require
+from contracts_app.permissions import (
+    can_create_contracts, can_enter_readings, can_import_payments, can_import_readings, require,
+)
 from contracts_app.priorities.models import Priority
 
 TEMPLATE_FILENAME = "contracts-import-template.csv"
@@ -77,6 +81,12 @@ def too_large(error):
     (Raised while the CSRF check reads the form, before sign-in is checked: check here.)"""
     if request.endpoint == "imports.readings_upload":
         return _too_large_readings()
+    if request.endpoint == "imports.payments_upload":
+        if not can_import_payments(current_user):
+            return render_template("errors/403.html", reason=""), 403
+        form = PaymentsUploadForm(formdata=None)
+        form.file.errors = [_too_large_message()]
+        return _render_payments_upload(form, status=413)
     if not can_create_contracts(current_user):
         return render_template("errors/403.html", reason=""), 403
     form = UploadForm(formdata=None)
@@ -265,3 +275,95 @@ def readings_commit(upload_id):
         return _render_readings_preview(staged, errors=result.errors)
     flash(f"Recorded {services.readings_text(result.recorded, result.corrected)}.", "success")
     return redirect(url_for("imports.readings_preview", upload_id=staged.id))
+
+
+# --- payments made -------------------------------------------------------------------------------
+
+
+def _payments_help():
+    from contracts_app.spend import sheet as payments_sheet
+
+    max_bytes, max_rows = readings_sheet.limits()
+    return {"columns": payments_sheet.COLUMNS, "max_size": reader.human_size(max_bytes), "max_rows": max_rows}
+
+
+def _render_payments_upload(form, errors=None, filename=None, status=200):
+    return render_template("imports/payments_upload.html", form=form, errors=errors, filename=filename,
+                           **_payments_help()), status
+
+
+@bp.route("/imports/payments/template.csv")
+def payments_template():
+    """The payments sheet's header row, to fill in."""
+    from contracts_app.spend import sheet as payments_sheet
+
+    require(can_import_payments(current_user))
+    return Response(payments_sheet.csv_template(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="payments-template.csv"'})
+
+
+@bp.route("/imports/payments", methods=["GET", "POST"])
+def payments_upload():
+    """Upload payments made (an .xlsx or CSV): every problem by row and column, or a preview."""
+    from contracts_app.spend import sheet as payments_sheet
+
+    require(can_import_payments(current_user))
+    form = PaymentsUploadForm()
+    if not form.validate_on_submit():
+        return _render_payments_upload(form)
+    storage = form.file.data
+    max_bytes, max_rows = readings_sheet.limits()
+    data = storage.stream.read(max_bytes + 1)
+    try:
+        text, encoding = readings_sheet.read_upload(data, max_bytes, max_rows)
+    except reader.ImportFileError as error:
+        form.file.errors.append(str(error))
+        return _render_payments_upload(form, status=413 if len(data) > max_bytes else 200)
+    checked = payments_sheet.check_sheet(text, current_user, utcnow())
+    if not checked.ok:
+        return _render_payments_upload(form, errors=checked.errors, filename=services.clean_filename(storage.filename))
+    staged = services.stage_upload(text, encoding, storage.filename, current_user, kind=PAYMENTS)
+    return redirect(url_for("imports.payments_preview", upload_id=staged.id))
+
+
+def _own_payments_upload(upload_id):
+    require(can_import_payments(current_user))
+    staged = db.get_or_404(ImportUpload, upload_id)
+    if staged.kind != PAYMENTS:
+        abort(404)
+    if staged.uploaded_by_id != current_user.id:
+        abort(403, description="Only the person who uploaded this file can see or import it.")
+    return staged
+
+
+def _render_payments_preview(staged, errors=None, status=200):
+    from contracts_app.spend import sheet as payments_sheet
+
+    context = {"upload": staged, "commit_form": CommitForm(), "form": PaymentsUploadForm(formdata=None), **_payments_help()}
+    if staged.committed_at is None and errors is None:
+        checked = payments_sheet.check_sheet(staged.content, current_user, utcnow())
+        if checked.ok:
+            context["preview"] = checked
+        errors = checked.errors
+    return render_template("imports/payments_preview.html", errors=errors, **context), status
+
+
+@bp.route("/imports/payments/<int:upload_id>")
+def payments_preview(upload_id):
+    return _render_payments_preview(_own_payments_upload(upload_id))
+
+
+@bp.route("/imports/payments/<int:upload_id>/commit", methods=["POST"])
+def payments_commit(upload_id):
+    staged = _own_payments_upload(upload_id)
+    if not CommitForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.commit_payments_upload(staged, current_user)
+    except services.ImportRefused as refusal:
+        flash(str(refusal), "warning")
+        return redirect(url_for("imports.payments_preview", upload_id=staged.id))
+    if not result.ok:
+        return _render_payments_preview(staged, errors=result.errors)
+    flash(_("Recorded %(count)s.", count=plural(result.recorded, "payment")), "success")
+    return redirect(url_for("imports.payments_preview", upload_id=staged.id))

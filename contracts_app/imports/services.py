@@ -20,7 +20,7 @@ from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, plural
-from contracts_app.imports.models import CONTRACTS, READINGS, ImportUpload
+from contracts_app.imports.models import CONTRACTS, PAYMENTS, READINGS, ImportUpload
 from contracts_app.imports.plan import CONTRACT_FIELD_COLUMNS, METRIC_FIELD_COLUMNS, RowError, build_plan
 from contracts_app.metrics import services as metric_services
 
@@ -198,6 +198,11 @@ def counts_text(contracts, metrics, vendors=0):
 
 
 def already_imported_message(upload):
+    if upload.kind == PAYMENTS:
+        return (
+            f"This file was already imported on {local_datetime(upload.committed_at)} "
+            f"({plural(upload.payments_recorded or 0, 'payment')}); it was not imported again."
+        )
     if upload.kind == READINGS:
         return (
             f"This file was already imported on {local_datetime(upload.committed_at)} "
@@ -288,3 +293,70 @@ def import_readings_text(text, encoding, filename, actor, now=None, on_row=None)
                           created_at=now, kind=READINGS)
     db.session.add(upload)
     return _write_readings(upload, actor, now, on_row)
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentsImportResult:
+    """What a payments import did: ``errors`` (RowError; nothing written), or what it recorded."""
+
+    errors: list = field(default_factory=list)
+    recorded: int = 0
+    total: object = None
+    upload: ImportUpload | None = None
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def _write_payments(upload, actor, now):
+    """Check the upload's rows and write every payment in the caller's transaction (the upload
+    claimed or added), then commit; on any problem roll back and return them all."""
+    from contracts_app.spend import sheet
+
+    checked = sheet.check_sheet(upload.content, actor, now)
+    if not checked.ok:
+        db.session.rollback()
+        return PaymentsImportResult(errors=checked.errors)
+    try:
+        payments = sheet.write_payments(checked, actor, now)
+        upload.committed_at = now
+        upload.payments_recorded = len(payments)
+        db.session.add(upload)
+        record(
+            actor, "import", upload,
+            after={"filename": upload.filename, "kind": PAYMENTS, "recorded": len(payments)},
+            summary=f"Imported {plural(len(payments), 'payment')} from {upload.filename or 'a spreadsheet'}",
+        )
+        db.session.commit()
+    except IntegrityError:
+        # Someone recorded one of the invoices between the check and the write: check again to say where.
+        db.session.rollback()
+        errors = sheet.check_sheet(upload.content, actor, now).errors or [
+            RowError(None, None, "A payment in this file was recorded by someone else meanwhile. Nothing was "
+                                 "imported; try again.")
+        ]
+        return PaymentsImportResult(errors=errors)
+    return PaymentsImportResult(recorded=len(payments), total=checked.total, upload=upload)
+
+
+@command
+def commit_payments_upload(upload, actor, now=None):
+    """Record a staged payments upload, once, by its uploader: every row or, on any problem,
+    none (claimed as ``commit_upload`` claims, so a second commit is refused)."""
+    now = now or utcnow()
+    _claim(upload, actor, now)
+    return _write_payments(upload, actor, now)
+
+
+@command
+def import_payments_text(text, encoding, filename, actor, now=None):
+    """Check and record a payments file in one go (the CLI); recorded as an upload too."""
+    now = now or utcnow()
+    upload = ImportUpload(uploaded_by_id=actor.id, filename=clean_filename(filename), encoding=encoding, content=text,
+                          created_at=now, kind=PAYMENTS)
+    db.session.add(upload)
+    return _write_payments(upload, actor, now)

@@ -54,6 +54,17 @@ How the tracker maps onto OCDS (see also the README):
   amount payable (the latest approved revision of each billing period; drafts are internal):
   id = the statement number and revision, date = its approval, value = its total in the
   contract's currency, payer = the buyer (the department), payee = the supplier.
+- Tender: how the vendor was chosen, when recorded: ``tender.procurementMethod`` (the closed
+  method codelist: open, selective, limited, direct), ``procurementMethodDetails`` in the city's
+  words and ``numberOfTenderers`` (bids received); tender id = ocid + "-tender".
+- Supplier party ``details``: the vendor's business status, when the city recorded one:
+  ``scale`` "sme" for a small business (the partyScale codelist's value), and ``classifications``
+  (scheme ``X-RDC-BUSINESS-STATUS``: local, diverse), as the partyDetails extensions shape them.
+- Amendments: ``contracts[].amendments`` (id "amendment-<id>", date at the start of the amendment
+  day, rationale = its reason, description = what changed). One release per contract describes
+  its current state, so there are no amendsReleaseID/releaseID to point at.
+- Payments made (contracts_app.spend) are not published as transactions: the approved
+  statements are, and the same money twice would mislead anyone adding the transactions up.
 """
 from __future__ import annotations
 
@@ -69,6 +80,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent
+from contracts_app.amendments.models import Amendment
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
@@ -116,7 +128,9 @@ _UNCEFACT = {
 UNIT_CODES = {name: code for code, names in _UNCEFACT.items() for name in names}
 
 # Audit events whose subject is published: a change to any of these changes the release date.
-_PUBLISHED_ENTITIES = ("contract", "metric", "reading", "milestone")
+_PUBLISHED_ENTITIES = ("contract", "metric", "reading", "milestone", "amendment")
+BUSINESS_STATUS_SCHEME = "X-RDC-BUSINESS-STATUS"
+PROCUREMENT_METHODS = ("open", "selective", "limited", "direct")
 
 
 def release_package(now=None) -> dict:
@@ -174,6 +188,7 @@ def latest_release_date():
         select(func.max(Reading.recorded_at)).join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id).where(*public_metric),
         select(func.max(Milestone.updated_at)).join(Contract, Contract.id == Milestone.contract_id).where(public),
+        select(func.max(Amendment.created_at)).join(Contract, Contract.id == Amendment.contract_id).where(public),
         select(func.max(AuditEvent.created_at)).join(Contract, Contract.id == AuditEvent.contract_id)
         .where(public, AuditEvent.entity_type.in_(_PUBLISHED_ENTITIES)),
         select(func.max(Vendor.created_at)).where(Vendor.id.in_(select(Contract.vendor_id).where(public))),
@@ -237,6 +252,7 @@ class _ContractData:
         self.readings = defaultdict(list)  # metric id -> [(start, end, value)]
         self.milestones = []
         self.transactions = []  # approved statements: (number, revision, approved_at, total, currency)
+        self.amendments = []
         self.changed = []  # timestamps of published changes
 
 
@@ -329,6 +345,13 @@ def _load_batch(rows, after):
     ):
         data[row.contract_id].transactions.append(row)
         data[row.contract_id].changed.append(_aware(row.approved_at))
+    for amendment in db.session.scalars(
+        select(Amendment).join(Contract, Contract.id == Amendment.contract_id)
+        .where(*in_batch(Amendment.contract_id))
+        .order_by(Amendment.amended_on, Amendment.id)
+    ):
+        data[amendment.contract_id].amendments.append(amendment)
+        data[amendment.contract_id].changed.append(amendment.created_at)
 
     # Every write through the services is audited: the latest audited change to the contract,
     # its metrics and targets, readings and milestones (check-ins and flags are not published).
@@ -373,9 +396,11 @@ def _release(contract, data, config):
     ocid = f"{config['OCDS_OCID_PREFIX']}-{contract.id}"
     buyer = {"id": f"dept-{contract.department_id}", "name": f"{config['CITY_NAME']}, {contract.department}"}
     supplier = {"id": f"vendor-{data.vendor.id}", "name": data.vendor.name}
+    transactions = data.transactions
     supplier_party = _drop_empty(dict(
         supplier,
         identifier=_identifier(data.vendor),
+        details=_business_status(data.vendor),
         address=_drop_empty({
             "streetAddress": data.vendor.street_address,
             "locality": data.vendor.locality,
@@ -383,7 +408,7 @@ def _release(contract, data, config):
             "postalCode": data.vendor.postal_code,
             "countryName": data.vendor.country_name,
         }),
-        roles=["supplier"],
+        roles=["supplier", "payee"] if transactions else ["supplier"],
     ))
     status = _contract_status(contract)
     value = _drop_empty({"amount": _number(contract.value), "currency": contract.currency})
@@ -405,10 +430,14 @@ def _release(contract, data, config):
         "items": [_item(contract, data.priorities)],
         "agreedMetrics": [_agreed_metric(m, contract, data.targets[m.id], tz) for m in data.metrics],
         "implementation": implementation,
+        "amendments": [_amendment(a, contract.currency, tz) for a in data.amendments],
     })
-    tags = (["planning"] if planning else []) + ["award", "contract"]
+    tender = _tender(contract, ocid)
+    tags = (["planning"] if planning else []) + (["tender"] if tender else []) + ["award", "contract"]
     if implementation:
         tags.append("implementation")
+    if data.amendments:
+        tags.append("contractAmendment")
     if status == "terminated":
         tags.append("contractTermination")
     release = {
@@ -418,9 +447,10 @@ def _release(contract, data, config):
         "language": "en",
         "tag": tags,
         "initiationType": "tender",
-        "parties": [dict(buyer, roles=["buyer"]), supplier_party],
+        "parties": [dict(buyer, roles=["buyer", "payer"] if transactions else ["buyer"]), supplier_party],
         "buyer": buyer,
         "planning": planning,
+        "tender": tender,
         "awards": [_drop_empty({
             "id": str(contract.id),
             "title": contract.title,
@@ -446,6 +476,52 @@ def _transaction(statement, buyer, supplier):
         "payer": dict(buyer),
         "payee": dict(supplier),
     })
+
+
+def _tender(contract, ocid):
+    """The procurement stage, when anything of it is recorded (else None: no tender block)."""
+    method = contract.procurement_method if contract.procurement_method in PROCUREMENT_METHODS else None
+    details = (contract.procurement_method_details or "").strip() or None
+    if method is None and details is None and contract.bids_received is None:
+        return None
+    return _drop_empty({
+        "id": f"{ocid}-tender",
+        "procurementMethod": method,
+        "procurementMethodDetails": details,
+        "numberOfTenderers": contract.bids_received,
+    })
+
+
+def _business_status(vendor):
+    """The supplier's party details: scale "sme" for a small business, and the local and diverse
+    statuses as classifications (None when the vendor has none of them)."""
+    classifications = [
+        {"scheme": BUSINESS_STATUS_SCHEME, "id": code, "description": description}
+        for flag, code, description in (
+            (vendor.is_local, "local", "Local business"), (vendor.is_diverse, "diverse", "Diverse business"),
+        ) if flag
+    ]
+    return _drop_empty({"scale": "sme" if vendor.is_small else None, "classifications": classifications}) or None
+
+
+def _amendment(amendment, currency, tz):
+    from contracts_app.amendments.services import description
+
+    with _english():
+        text = description(amendment, currency)
+    return _drop_empty({
+        "id": f"amendment-{amendment.id}",
+        "date": _day_start(amendment.amended_on, tz),
+        "rationale": amendment.rationale,
+        "description": text,
+    })
+
+
+def _english():
+    """Open data is published in English (the release's ``language``), whatever the request's."""
+    from flask_babel import force_locale
+
+    return force_locale("en")
 
 
 def _contract_status(contract):

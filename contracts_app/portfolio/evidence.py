@@ -7,11 +7,13 @@ page runs a fixed number of queries whatever the size of the portfolio.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from contracts_app.contracts.models import RESULTS_BASED_PAYMENT, Contract, Vendor
+from contracts_app.contracts.models import COMPETITIVE_METHODS, RESULTS_BASED_PAYMENT, Contract, Vendor
+from contracts_app.contracts.queries import first_contract_of_vendor
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics import rules
@@ -20,6 +22,8 @@ from contracts_app.portfolio.models import CloseoutEvaluation
 from contracts_app.portfolio.queries import last_held_checkins, strategic_conditions, vendor_ratings_subquery
 
 QUARTERS = 4
+# The figures of the RDC8 card (vendor participation and competition).
+RDC8_KEYS = ("competitive", "bids_recorded", "first_time_vendors", "diverse_vendors")
 
 CRITERIA = {
     "goals_metrics": {
@@ -52,6 +56,35 @@ CRITERIA = {
         "not_met": "not marked public",
         "note": "Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the "
                 "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json.",
+    },
+    # RDC8, vendor participation and competition: one card on the page (RDC8_KEYS).
+    "competitive": {
+        "codes": "RDC8",
+        "title": "Competitive procurement",
+        "subject": "strategic contracts",
+        "met": "procured by an open or selective solicitation",
+        "not_met": "procured by a limited solicitation or a direct award, or with no solicitation method recorded",
+    },
+    "bids_recorded": {
+        "codes": "RDC8",
+        "title": "Bids received",
+        "subject": "strategic contracts",
+        "met": "with the number of bids received recorded",
+        "not_met": "without the number of bids received recorded",
+    },
+    "first_time_vendors": {
+        "codes": "RDC8",
+        "title": "First-time vendors",
+        "subject": "strategic contracts",
+        "met": "awarded to a vendor new to the city (its first contract in the register)",
+        "not_met": "awarded to a vendor that had contracted with the city before",
+    },
+    "diverse_vendors": {
+        "codes": "RDC8",
+        "title": "Small, local and diverse vendors",
+        "subject": "strategic contracts",
+        "met": "awarded to a small, local or diverse business",
+        "not_met": "awarded to a vendor that is not recorded as small, local or diverse",
     },
     "vendor_evaluations": {
         "codes": "RDC3 / RDC6",
@@ -121,6 +154,12 @@ def _conditions(metric_counts, coverage):
         "results_payment": Contract.payment_structure.in_(sorted(RESULTS_BASED_PAYMENT)),
         "quarterly_checkins": func.coalesce(coverage.c.quarters, 0) == QUARTERS,
         "open_data": Contract.is_public.is_(True),
+        "competitive": Contract.procurement_method.in_(COMPETITIVE_METHODS),
+        "bids_recorded": Contract.bids_received.is_not(None),
+        "first_time_vendors": first_contract_of_vendor(),
+        "diverse_vendors": Contract.vendor_id.in_(
+            select(Vendor.id).where(or_(Vendor.is_small.is_(True), Vendor.is_local.is_(True), Vendor.is_diverse.is_(True)))
+        ),
     }
 
 
@@ -133,6 +172,8 @@ class Figure:
     key: str
     numerator: int
     denominator: int
+    # bids_recorded only: the average number of bids over the contracts that record it.
+    average: object = None
 
     @property
     def share(self):
@@ -161,14 +202,18 @@ def evidence_figures(today):
         select(
             func.count(Contract.id),
             *[_ones(condition) for condition in conditions.values()],
+            func.avg(Contract.bids_received),
         )
         .select_from(Contract)
         .outerjoin(metric_counts, metric_counts.c.contract_id == Contract.id)
         .outerjoin(coverage, coverage.c.contract_id == Contract.id)
         .where(_strategic())
     ).one()
-    total, *met = (int(value or 0) for value in row)
+    *counts, average_bids = row
+    total, *met = (int(value or 0) for value in counts)
     figures = {key: Figure(key, count, total) for key, count in zip(conditions, met)}
+    if average_bids is not None:
+        figures["bids_recorded"].average = Decimal(str(average_bids)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     vendors, evaluated = db.session.execute(
         select(func.count(Vendor.id), _ones(Vendor.id.in_(_evaluated_vendor_ids()))).where(
             Vendor.id.in_(_vendors_with_completed_contracts())
@@ -186,6 +231,7 @@ class ContractEvidence:
     metrics: int
     quarters: int
     last_held: object
+    first_time: bool = False
 
 
 def contracts_for(criterion, met, today):
@@ -200,6 +246,7 @@ def contracts_for(criterion, met, today):
             func.coalesce(metric_counts.c.metrics, 0),
             func.coalesce(coverage.c.quarters, 0),
             last_held.c.last_held,
+            case((first_contract_of_vendor(), 1), else_=0),
         )
         .join(Contract.vendor)
         .outerjoin(metric_counts, metric_counts.c.contract_id == Contract.id)
@@ -210,8 +257,8 @@ def contracts_for(criterion, met, today):
         .order_by(Contract.reference)
     ).all()
     return [
-        ContractEvidence(contract, bool(goals), int(n_metrics), int(n_quarters), held)
-        for contract, goals, n_metrics, n_quarters, held in rows
+        ContractEvidence(contract, bool(goals), int(n_metrics), int(n_quarters), held, bool(first))
+        for contract, goals, n_metrics, n_quarters, held, first in rows
     ]
 
 

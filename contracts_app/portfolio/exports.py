@@ -9,7 +9,9 @@ import csv
 import io
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from decimal import Decimal
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from contracts_app.auth.models import User
@@ -26,6 +28,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REGISTER_COLUMNS = [
     "reference", "title", "kind", "department", "vendor", "value", "currency", "start", "end", "status",
     "health", "payment structure", "priorities", "contract manager", "public",
+    "solicitation method", "bids received", "first-time vendor", "small business", "local business",
+    "diverse business", "paid to date",
 ]
 READING_COLUMNS = [
     "contract reference", "metric", "unit", "period start", "period end", "value", "status", "note",
@@ -88,8 +92,16 @@ def filename(name, today):
 def register_rows(filters, sort, direction):
     """The register's rows, fetched in batches: one query per batch for the contracts (vendor and
     manager joined) and one for their priorities."""
-    query = queries.register_query(filters, sort, direction).execution_options(yield_per=BATCH)
-    for contract in db.session.scalars(query):
+    from contracts_app.spend.queries import paid_by_contract
+
+    paid = paid_by_contract()
+    query = (
+        queries.register_query(filters, sort, direction)
+        .add_columns(queries.first_contract_of_vendor().label("first_time"), func.coalesce(paid.c.paid, 0))
+        .outerjoin(paid, paid.c.contract_id == Contract.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for contract, first_time, paid_to_date in db.session.execute(query):
         yield [
             contract.reference,
             contract.title,
@@ -106,6 +118,13 @@ def register_rows(filters, sort, direction):
             "; ".join(p.name for p in contract.priorities),
             contract.contract_manager.name if contract.contract_manager else "",
             contract.is_public,
+            contract.procurement_method or "",
+            contract.bids_received,
+            bool(first_time),
+            contract.vendor.is_small,
+            contract.vendor.is_local,
+            contract.vendor.is_diverse,
+            Decimal(paid_to_date).quantize(Decimal("0.01")),
         ]
 
 

@@ -22,7 +22,7 @@ from contracts_app.metrics.status import today_for
 from contracts_app.permissions import can_evaluate, require
 from contracts_app.portfolio import attention, bp, exports, queries, scorecards, services
 from contracts_app.portfolio.dashboard import dashboard_figures, priority_figures, scorecard_url
-from contracts_app.portfolio.evidence import CRITERIA, QUARTERS, evidence_figures, last_full_quarters, rows_for
+from contracts_app.portfolio.evidence import CRITERIA, QUARTERS, RDC8_KEYS, evidence_figures, last_full_quarters, rows_for
 from contracts_app.portfolio.forms import EvaluationForm
 from contracts_app.portfolio.models import RATING_FIELDS
 from contracts_app.priorities.models import Priority
@@ -128,6 +128,7 @@ def evidence():
     figures, public, quarters = evidence_figures(today)
     return render_template(
         "portfolio/evidence.html", figures=figures, public=public, quarters=quarters, today=today, criteria=CRITERIA,
+        rdc8_keys=RDC8_KEYS,
     )
 
 
@@ -143,7 +144,7 @@ def evidence_contracts(criterion):
     return render_template(
         "portfolio/evidence_contracts.html",
         criterion=criterion, info=CRITERIA[criterion], met=met, contracts=contracts, vendors=vendors,
-        quarters=last_full_quarters(today), today=today, quarter_count=QUARTERS,
+        quarters=last_full_quarters(today), today=today, quarter_count=QUARTERS, rdc8_keys=RDC8_KEYS,
     )
 
 

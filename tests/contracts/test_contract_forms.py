@@ -157,10 +157,13 @@ def test_it_keeps_typed_values_when_re_rendering(officer, form_data):
     assert 'value="Street outreach"' in response.get_data(as_text=True)
 
 
-def test_it_edits_a_contract_and_audits_before_and_after(officer, form_data, db, factory):
+def test_it_edits_a_contract_and_audits_before_and_after(officer, form_data, db, factory, users):
     officer.post("/contracts/new", data=form_data())
     contract = db.session.scalar(select(Contract))
-    response = officer.post(f"/contracts/{contract.id}/edit", data=form_data(title="Street outreach and engagement", value="1250000"))
+    # The contract is active: a change of value is an amendment, with its date, reason and approver.
+    response = officer.post(f"/contracts/{contract.id}/edit", data=form_data(
+        title="Street outreach and engagement", value="1250000", amended_on="2025-08-01",
+        amendment_reason="A second outreach team", amendment_approver_id=str(users["procurement_officer"].id)))
     assert response.status_code == 302
     db.session.refresh(contract)
     assert contract.title == "Street outreach and engagement"
@@ -193,13 +196,15 @@ def test_it_refuses_ending_the_term_before_recorded_readings(officer, form_data,
     assert contract.end_date == date(2027, 6, 30)
 
 
-def test_it_rejudges_readings_when_the_term_changes(officer, form_data, db, factory):
+def test_it_rejudges_readings_when_the_term_changes(officer, form_data, db, factory, users):
     officer.post("/contracts/new", data=form_data())
     contract = db.session.scalar(select(Contract))
     metric = factory.make_metric(contract, baseline_value=Decimal(18), target_value=Decimal(30))
     reading = factory.make_reading(metric, date(2025, 8, 1), 19, status="on_track")
     # Shortening the term to one year steepens the line: August's target rises to 20, so 19 is at risk.
-    officer.post(f"/contracts/{contract.id}/edit", data=form_data(end_date="2026-06-30"))
+    officer.post(f"/contracts/{contract.id}/edit", data=form_data(
+        end_date="2026-06-30", amended_on="2025-08-15", amendment_reason="Funding ends a year early",
+        amendment_approver_id=str(users["procurement_officer"].id)))
     db.session.refresh(reading)
     assert reading.status == "at_risk"
 

@@ -82,6 +82,8 @@ ARGUMENTS = {
     "rule_id": "SELECT min(id) FROM payment_rules",
     "statement_id": "SELECT max(id) FROM payment_statements WHERE status = 'draft'",
     "kind": "SELECT 'withhold'",
+    # A payment of the live contract that is not voided (the demo city pays monthly).
+    "payment_id": f"SELECT min(id) FROM payments WHERE contract_id = ({_LIVE_CONTRACT}) AND voided_at IS NULL",
     "criterion": None,  # filled from the evidence page's criteria (see ``demo_rows``)
     "token": None,  # a valid invitation link, made in ``demo_rows``
 }
@@ -94,6 +96,10 @@ ENDPOINT_ARGUMENTS = {
     # The readings upload staged by ``demo_rows`` (the contracts one is another kind).
     "imports.readings_preview": {
         "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'readings'",
+    },
+    # The payments upload staged by ``demo_rows``.
+    "imports.payments_preview": {
+        "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'payments'",
     },
     # The contract the vendor contact made in ``demo_rows`` reports on.
     "vendors.contract": {"contract_id": "SELECT min(contract_id) FROM vendor_access"},
@@ -201,6 +207,8 @@ def demo_rows(demo_live_app):
         csv.writer(buffer, lineterminator="\r\n").writerows(template_rows())
         stage_upload(buffer.getvalue(), "utf-8", "contracts.csv", ana)
         stage_upload("Metric id,Period start,Value,Note\r\n", "utf-8", "readings.csv", ana, kind="readings")
+        stage_upload("Contract reference,Paid on,Amount,Invoice reference\r\n", "utf-8", "payments.csv", ana,
+                     kind="payments")
         token = _vendor_contact()
         _approve_a_statement(ana)
 

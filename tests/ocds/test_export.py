@@ -211,7 +211,8 @@ def test_it_runs_the_same_number_of_queries_for_one_contract_or_many(factory):
     with count_queries() as five:
         package = release_package(now=NOW)
     assert len(package["releases"]) == 5
-    assert five.count == one.count <= 10
+    # One statement per table read per batch (amendments and payments made are two of them).
+    assert five.count == one.count <= 12
 
 
 def test_it_publishes_milestone_types(factory):

@@ -3,6 +3,7 @@ import csv
 import io
 import re
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -44,14 +45,34 @@ def test_it_writes_the_register_columns(app, client_as, factory, users):
         vendor=factory.make_vendor(name="Meridian"), value="1250000.50", currency="EUR",
         start_date=date(2025, 1, 1), end_date=date(2026, 12, 31), payment_structure="milestone",
         health="at_risk", priorities=[first, second], contract_manager_id=users["contract_manager"].id, is_public=False,
+        procurement_method="selective", bids_received=4,
     )
     header, row = _rows(_register(client_as("viewer")))
     assert header == REGISTER_COLUMNS
     assert row == [
         "TR-1", "Corridor redesign", "Grant", "Transportation", "Meridian", "1250000.50", "EUR", "2025-01-01",
         "2026-12-31", "Active", "At risk", "Milestone payments", "Clean streets; Vision Zero",
-        users["contract_manager"].name, "no",
+        users["contract_manager"].name, "no", "selective", "4", "yes", "no", "no", "no", "0.00",
     ]
+
+
+def test_it_writes_the_procurement_and_spend_columns(app, client_as, factory, db):
+    from contracts_app.spend.models import Payment
+
+    vendor = factory.make_vendor(name="Harbor", is_small=True, is_diverse=True)
+    first = factory.make_contract(reference="A-1", vendor=vendor, start_date=date(2024, 1, 1), end_date=date(2024, 12, 31))
+    factory.make_contract(reference="A-2", vendor=vendor, start_date=date(2025, 1, 1), end_date=date(2025, 12, 31))
+    db.session.add_all([
+        Payment(contract_id=first.id, paid_on=date(2024, 2, 1), amount=Decimal("1000.10"), invoice_reference="I-1"),
+        Payment(contract_id=first.id, paid_on=date(2024, 3, 1), amount=Decimal("500"), invoice_reference="I-2"),
+        Payment(contract_id=first.id, paid_on=date(2024, 3, 1), amount=Decimal("900"), invoice_reference="I-3",
+                voided_at=utcnow()),
+    ])
+    db.session.commit()
+    rows = {row[0]: row for row in _rows(_register(client_as("viewer")))[1:]}
+    columns = REGISTER_COLUMNS.index("first-time vendor")
+    assert rows["A-1"][columns:] == ["yes", "yes", "no", "yes", "1500.10"]
+    assert rows["A-2"][columns:] == ["no", "yes", "no", "yes", "0.00"]
 
 
 def test_it_applies_the_register_filters(app, client_as, factory):
