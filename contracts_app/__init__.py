@@ -79,7 +79,7 @@ def create_app(config=None):
     # Each feature's routes module attaches its views to the feature's blueprint.
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
-        "portfolio", "imports", "work", "attachments", "vendors", "operations", "public",
+        "portfolio", "imports", "work", "attachments", "vendors", "operations", "public", "decisions",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

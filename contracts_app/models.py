@@ -14,3 +14,4 @@ from contracts_app.vendors.models import VendorAccess, VendorInvitation, VendorS
 from contracts_app.attachments.models import Attachment  # noqa: F401
 from contracts_app.operations.models import JobHeartbeat  # noqa: F401
 from contracts_app.publish.models import PortalPush  # noqa: F401
+from contracts_app.decisions.models import ContractOption, DecisionTask, RenewalDecision  # noqa: F401

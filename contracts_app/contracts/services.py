@@ -14,6 +14,7 @@ from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER, Use
 from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.db_types import utcnow
 from contracts_app.db_utils import dialect_insert
+from contracts_app.decisions.services import discard_stale_tasks, save_options
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
@@ -187,6 +188,8 @@ def create_contract(data, actor, now=None, commit=True):
         actor, "create", contract, after=_contract_snapshot(contract), contract_id=contract.id,
         summary=f"Created contract {contract.reference}",
     )
+    if data.get("option_rows"):
+        save_options(contract, data["option_rows"], actor)
     if commit:
         _commit_or_reference_error()
     return contract
@@ -245,6 +248,10 @@ def update_contract(contract, data, actor, now=None):
             actor, "update", contract, before=before, after=after, contract_id=contract.id,
             summary=f"Updated contract {contract.reference}",
         )
+    if data.get("option_rows") is not None:
+        save_options(contract, data["option_rows"], actor)
+    # An undecided renewal task for an end date that moved goes; the sweep opens the new one.
+    discard_stale_tasks(contract)
     _commit_or_reference_error()
     return contract
 

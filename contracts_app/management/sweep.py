@@ -34,6 +34,7 @@ from contracts_app.auth.models import CDO, User
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
+from contracts_app.decisions.tasks import open_decision_tasks
 from contracts_app.formatting import long_date
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
 from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is_missed
@@ -53,6 +54,7 @@ class SweepResult:
     checkins_proposed: int = 0
     notifications_queued: int = 0
     escalations: int = 0
+    decision_tasks_opened: int = 0
 
     def as_dict(self):
         return {
@@ -62,6 +64,7 @@ class SweepResult:
             "checkins_proposed": self.checkins_proposed,
             "notifications_queued": self.notifications_queued,
             "escalations": self.escalations,
+            "decision_tasks_opened": self.decision_tasks_opened,
         }
 
 
@@ -144,6 +147,10 @@ def sweep(now=None):
     notifications += rows
     escalated, rows = _escalate_old_flags(contracts, last_held, recipients, now)
     result.escalations += escalated
+    notifications += rows
+    # Renewal and option decisions coming up (decisions/tasks.py: the same claim pattern).
+    opened, rows = open_decision_tasks(contracts, today, now)
+    result.decision_tasks_opened += opened
     notifications += rows
     result.notifications_queued += len(queue_many(notifications, now=now))
     db.session.commit()

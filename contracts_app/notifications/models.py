@@ -10,6 +10,7 @@ NOTIFICATION_KINDS = {
     "reminder_due": "Reading due today",
     "vendor_invitation": "Invitation",
     "submission_returned": "Submission returned",
+    "decision_due": "Decision due",
 }
 
 
