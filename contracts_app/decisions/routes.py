@@ -46,16 +46,18 @@ def decide(task_id):
         if request.method == "GET" and task.option_id:
             form.option_id.data = task.option_id
         if form.validate_on_submit():
-            try:
-                with errors_on(form):
+            with errors_on(form):
+                try:
                     services.record_decision(
                         task, current_user, form.choice.data, form.rationale.data, option_id=form.option_id.data,
                         shown_token=form.summary_token.data, now=now,
                     )
+                except services.SummaryChanged as error:
+                    # Not a mistake in the form: the page is shown again with the current figures.
+                    flash(str(error), "warning")
+                else:
                     flash(_("Decision recorded for %(reference)s.", reference=contract.reference), "success")
                     return redirect(url_for("decisions.decide", task_id=task.id))
-            except services.SummaryChanged as error:
-                flash(str(error), "warning")
         elif request.method == "POST" and form.summary_token.errors:
             flash(form.summary_token.errors[0], "error")
     elif request.method == "POST":
