@@ -3,6 +3,7 @@ what isn't working), the decisions recorded, and the RDC6 evidence figure. One s
 from __future__ import annotations
 
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from contracts_app.contracts.models import Contract
 from contracts_app.decisions.models import ContractOption, DecisionTask, RenewalDecision
@@ -12,7 +13,10 @@ from contracts_app.metrics.models import Metric, Reading
 
 
 def _undecided():
-    return ~select(RenewalDecision.id).where(RenewalDecision.task_id == DecisionTask.id).exists()
+    # An alias, correlated to the task only: a statement that also joins the decision must not
+    # correlate this subquery to it.
+    decision = aliased(RenewalDecision)
+    return ~select(decision.id).where(decision.task_id == DecisionTask.id).correlate_except(decision).exists()
 
 
 def open_tasks(conditions, today):
@@ -88,7 +92,8 @@ def _due_or_decided(today):
 
 
 def _made_with_summary():
-    return select(RenewalDecision.task_id).where(RenewalDecision.summary_shown.is_(True))
+    decision = aliased(RenewalDecision)
+    return select(decision.task_id).where(decision.summary_shown.is_(True)).correlate(None)
 
 
 def decision_figure(today):
