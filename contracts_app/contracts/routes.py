@@ -84,7 +84,8 @@ def _prepare_form(form):
 def _form_data(form):
     data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
     data["new_vendor_name"] = (data.get("new_vendor_name") or "").strip()
-    data["option_rows"] = form.option_values()
+    if isinstance(form, ContractForm):
+        data["option_rows"] = form.option_values()
     return data
 
 
