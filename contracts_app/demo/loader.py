@@ -222,6 +222,9 @@ class _Builder:
             if start <= self.today <= end:
                 return start, end
             spec = dict(spec, start_ago=17, term=24)
+        if "ends_exactly_in_days" in spec:
+            end = self.today + timedelta(days=spec["ends_exactly_in_days"])
+            return rules.add_months(end + timedelta(days=1), -spec["term"]), end
         if "ends_in_days" in spec:
             # Ends at the end of the month about ``ends_in_days`` from today.
             soon = self.today + timedelta(days=spec["ends_in_days"])
