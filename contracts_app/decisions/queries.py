@@ -123,7 +123,7 @@ def decision_rows(met, today):
     ).unique().all()
 
 
-def open_task_ids_by_contract(contract_id):
+def tasks_of_contract(contract_id):
     """The decision tasks of one contract, undecided first (its page's decision section)."""
     return db.session.execute(
         select(DecisionTask.id, DecisionTask.point, DecisionTask.decision_date, ContractOption.description.label("option"),

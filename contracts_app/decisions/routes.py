@@ -21,6 +21,13 @@ from contracts_app.permissions import can_decide, require
 from contracts_app.portfolio.models import RATING_FIELDS
 
 
+@bp.app_template_global()
+def contract_decisions(contract):
+    """The contract page's options and decision tasks (two statements: the options are loaded
+    with the contract's relationship, the tasks with their decisions in one)."""
+    return {"options": contract.options, "tasks": queries.tasks_of_contract(contract.id), "choices": CHOICES}
+
+
 @bp.route("/decisions")
 def index():
     """Decision tasks open, and decisions recorded, across the city."""

@@ -74,9 +74,9 @@ CRITERIA = {
     "renewal_decisions": {
         "codes": "RDC6",
         "title": "Renewal decisions informed by performance",
-        "subject": "renewal and option decisions due or made",
-        "met": "decided from the decision page with the contract's performance summary in front of the decider",
-        "not_met": "not decided by their date, or recorded without the performance summary",
+        "subject": "renewal and option decisions (made, or due by today)",
+        "met": "made from the decision page with the contract's performance summary in front of the decider",
+        "not_met": "not made by their date, or recorded without the performance summary",
         "rows": "decisions",
     },
 }

@@ -49,7 +49,7 @@ def test_the_page_shows_the_record_behind_the_decision(factory, client_as, endin
 
     assert "Graduates hired" in page and "50%" in page and "(1/2)" in page
     assert "Metric off track" in page and "Cleared by the data" in page
-    assert "1 check-ins held" in page or "check-ins held with the vendor" in page
+    assert "1 check-in held with the vendor, on 10 Sep 2025" in page
     assert "WD-2023-001" in page and "4 / 5" in page
     assert "Not available: this tracker does not compute payment statements yet" in page
     assert 'name="rationale"' in page

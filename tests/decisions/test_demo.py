@@ -32,3 +32,11 @@ def test_the_sweep_opens_the_demo_contracts_decision_task_and_its_page_shows_the
     assert "TR-2023-044" in page and "HO-2023-030" in page  # the vendor's completed, evaluated contracts
     assert "check-ins held with the vendor" in page
     assert 'name="rationale"' in page
+
+
+def test_the_demo_evidence_counts_its_decision_made_with_the_summary(app):
+    from contracts_app.portfolio.evidence import evidence_figures
+
+    demo_city(NOW)
+    figures, _public, _quarters = evidence_figures(today_for(NOW))
+    assert (figures["renewal_decisions"].numerator, figures["renewal_decisions"].denominator) == (1, 1)
