@@ -77,6 +77,9 @@ ARGUMENTS = {
     # Staged by the ``demo_rows`` fixture: the demo city has no import uploads.
     "upload_id": "SELECT min(id) FROM import_uploads",
     "notification_id": "SELECT min(id) FROM notifications",
+    # An open renewal decision task (the sweep opens IT-2024-029's: it ends 120 days from today).
+    "task_id": "SELECT min(t.id) FROM decision_tasks t WHERE NOT EXISTS "
+               "(SELECT 1 FROM renewal_decisions d WHERE d.task_id = t.id)",
     "criterion": None,  # filled from the evidence page's criteria (see ``demo_rows``)
     "token": None,  # a valid invitation link, made in ``demo_rows``
 }
