@@ -12,7 +12,7 @@ from contracts_app.db_types import utcnow
 from contracts_app.decisions import bp, queries, services
 from contracts_app.decisions.forms import DecisionForm
 from contracts_app.decisions.models import CHOICES, DecisionTask
-from contracts_app.decisions.summary import performance_summary
+from contracts_app.decisions.summary import Summary, performance_summary
 from contracts_app.extensions import db
 from contracts_app.forms_common import errors_on
 from contracts_app.metrics import rules
@@ -70,7 +70,11 @@ def decide(task_id):
     elif request.method == "POST":
         flash(_("A decision is already recorded for this task; nothing was changed."), "warning")
         return redirect(url_for("decisions.decide", task_id=task.id))
-    summary = performance_summary(contract)
+    if decision is not None and decision.summary:
+        # A decided task shows the figures the decision was made on, not today's.
+        summary = Summary.from_figures(decision.summary)
+    else:
+        summary = performance_summary(contract)
     if form is not None:
         # Always the token of the figures rendered below, also after a refused post.
         form.summary_token.data = summary.token

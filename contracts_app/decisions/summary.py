@@ -117,6 +117,30 @@ class Summary:
     def token(self):
         return summary_token(self)
 
+    @classmethod
+    def from_figures(cls, figures):
+        """The summary a decision kept (``plain_figures``), rebuilt to be shown as it was."""
+        def day(value):
+            return date.fromisoformat(value) if value else None
+
+        evaluation = figures.get("evaluation")
+        if evaluation:
+            evaluation = dict(evaluation, evaluated_on=day(evaluation.get("evaluated_on")))
+        return cls(
+            contract_id=figures["contract_id"],
+            metrics=[MetricRecord(**m) for m in figures.get("metrics", [])],
+            flags=[FlagOutcomes(**f) for f in figures.get("flags", [])],
+            recent_flags=[FlagLine(**dict(f, opened_on=day(f["opened_on"]), resolved_on=day(f["resolved_on"])))
+                          for f in figures.get("recent_flags", [])],
+            flags_total=figures.get("flags_total", 0),
+            checkins_held=figures.get("checkins_held", 0),
+            first_checkin=day(figures.get("first_checkin")),
+            last_checkin=day(figures.get("last_checkin")),
+            payment_adjustments=figures.get("payment_adjustments"),
+            evaluation=evaluation,
+            other_contracts=[OtherContract(**dict(c, end_date=day(c["end_date"]))) for c in figures.get("other_contracts", [])],
+        )
+
     @property
     def periods(self):
         return sum(m.periods for m in self.metrics)

@@ -163,3 +163,15 @@ def test_the_summary_takes_the_same_number_of_queries_whatever_the_history(facto
         factory.make_metric(ending)
         factory.make_contract(vendor_id=ending.vendor_id)
     assert measure() == before <= 8
+
+
+def test_a_decided_task_shows_the_figures_it_was_decided_on(factory, client_as, users, ending, task):
+    metric = factory.make_metric(ending, name="Graduates hired")
+    factory.make_reading(metric, date(2025, 7, 1), 20, status="on_track")
+    record_decision(task, users["cdo"], "renew", "On track", shown_token=performance_summary(ending).token, now=NOW)
+    factory.make_reading(metric, date(2025, 8, 1), 2, status="off_track")  # after the decision
+
+    page = client_as("viewer").get(f"/decisions/{task.id}").get_data(as_text=True)
+
+    assert "As it stood when the decision was made" in page
+    assert "(1/1)" in page and "(1/2)" not in page
