@@ -175,3 +175,40 @@ def test_a_decided_task_shows_the_figures_it_was_decided_on(factory, client_as, 
 
     assert "As it stood when the decision was made" in page
     assert "(1/1)" in page and "(1/2)" not in page
+
+
+def test_two_people_deciding_at_once_record_one_decision(backend, app, users, task):
+    if backend != "postgresql":
+        pytest.skip("the concurrency test needs PostgreSQL (SQLite runs one writer at a time)")
+    from tests.concurrency import run_together
+
+    task_id, people = task.id, [users["cdo"].id, users["procurement_officer"].id]
+
+    def decide(index):
+        from contracts_app.auth.models import User
+
+        mine = _db.session.get(DecisionTask, task_id)
+        return record_decision(mine, _db.session.get(User, people[index]), "rebid", f"Decision {index}", now=NOW).id
+
+    results, refused = run_together(app, decide, expected=(DecisionError,))
+    assert len(results) == 1 and len(refused) == 1
+    assert count(RenewalDecision) == 1
+
+
+def test_the_page_runs_the_same_number_of_queries_whatever_the_history(factory, client_as, ending, task):
+    client = client_as("cdo")
+
+    def measure():
+        with count_queries() as counter:
+            assert client.get(f"/decisions/{task.id}").status_code == 200
+        return counter.count
+
+    metric = factory.make_metric(ending)
+    factory.make_reading(metric, date(2025, 7, 1), 20)
+    before = measure()
+    for month in range(8, 13):
+        factory.make_reading(metric, date(2025, month, 1), 20, status="off_track")
+        factory.make_flag(ending, metric=metric, period_start=date(2025, month, 1))
+    factory.make_metric(ending)
+    factory.make_contract(vendor_id=ending.vendor_id)
+    assert measure() == before

@@ -70,3 +70,25 @@ def test_moving_the_end_date_discards_the_undecided_task(app, users, ending):
         data["priority_ids"] = [factories.make_priority().id]
     update_contract(ending, data, users["procurement_officer"], now=NOW)
     assert count(DecisionTask) == 0
+
+
+def test_an_option_with_a_decision_cannot_be_removed_nor_one_of_another_contract_edited(app, factory, users, ending, make_option):
+    from contracts_app.decisions.services import DecisionError, record_decision, save_options
+
+    option = make_option(ending, END - timedelta(days=30))
+    sweep(NOW)
+    task = _db.session.scalars(select(DecisionTask).where(DecisionTask.option_id == option.id)).one()
+    record_decision(task, users["cdo"], "renew", "Good", now=NOW)
+    blank = {"option_id": option.id, "option_date": None, "description": "", "extension_months": None}
+    import pytest
+
+    with pytest.raises(DecisionError, match="cannot be removed"):
+        save_options(ending, [blank], users["procurement_officer"])
+    _db.session.rollback()
+    other = factory.make_contract()
+    foreign = make_option(other, date(2027, 9, 1))
+    with pytest.raises(DecisionError, match="not one of this contract"):
+        save_options(ending, [dict(blank, option_id=foreign.id, option_date=date(2027, 9, 1), description="x",
+                                   extension_months=12)], users["procurement_officer"])
+    _db.session.rollback()
+    assert count(ContractOption) == 2
