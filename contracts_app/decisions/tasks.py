@@ -68,6 +68,16 @@ def open_decision_tasks(contracts, today, now):
     (tasks opened, notifications to queue). Does not commit."""
     days = notice_days()
     candidates = decision_candidates(contracts, today, days)
+    if candidates:
+        # Skip the tasks already open (most candidates after the first run), as the flag claim
+        # does; the insert's ON CONFLICT still decides between concurrent sweeps.
+        existing = set()
+        for chunk in chunks(sorted({c[0] for c in candidates}), CHUNK):
+            existing.update(db.session.execute(
+                select(DecisionTask.contract_id, DecisionTask.point_key, DecisionTask.decision_date)
+                .where(DecisionTask.contract_id.in_(chunk))
+            ).all())
+        candidates = [c for c in candidates if (c[0], point_key(c[1], c[2]), c[3]) not in existing]
     if not candidates:
         return 0, []
     rows = [
