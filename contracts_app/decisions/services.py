@@ -5,6 +5,8 @@ having written nothing (``@command`` rolls back).
 """
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +21,7 @@ from contracts_app.extensions import db
 from contracts_app.formatting import long_date
 
 MAX_RATIONALE = 10000
+LAST_OPTION_DAY = date(2199, 12, 31)  # as the contract's own dates: later is a typing mistake
 
 
 class DecisionError(ServiceError):
@@ -128,6 +131,13 @@ def save_options(contract, rows, actor):
     An option with a decision recorded cannot be removed or moved: the decision refers to it. An
     undecided task of an option that moves or goes is deleted (the sweep opens the new date's)."""
     ServiceError.raise_first(option_problems(rows))
+    for index, row in enumerate(rows):
+        day = row.get("option_date")
+        if day is not None and not contract.start_date <= day <= LAST_OPTION_DAY:
+            raise DecisionError(
+                f"An option is exercised during the term: give a date from the start, {long_date(contract.start_date)}.",
+                f"option_rows-{index}-option_date",
+            )
     existing = {option.id: option for option in contract.options}
     decided = set(db.session.scalars(
         select(RenewalDecision.option_id).where(RenewalDecision.contract_id == contract.id, RenewalDecision.option_id.is_not(None))

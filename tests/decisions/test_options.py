@@ -92,3 +92,15 @@ def test_an_option_with_a_decision_cannot_be_removed_nor_one_of_another_contract
                                    extension_months=12)], users["procurement_officer"])
     _db.session.rollback()
     assert count(ContractOption) == 2
+
+
+def test_an_option_before_the_start_is_refused(app, users, ending):
+    import pytest
+
+    from contracts_app.decisions.services import DecisionError, save_options
+
+    with pytest.raises(DecisionError, match="during the term"):
+        save_options(ending, [{"option_id": None, "option_date": date(2020, 1, 1), "description": "Renewal",
+                               "extension_months": 12}], users["procurement_officer"])
+    _db.session.rollback()
+    assert count(ContractOption) == 0
