@@ -32,9 +32,10 @@ def report_html(today, figures=None, quarters=None):
     """The report as one self-contained HTML document (inline styles, no external resource)."""
     if figures is None:
         figures, _public, quarters = evidence_figures(today)
+    without = [code for code, keys in figures_by_code(figures).items() if not keys and code != "LC7"]
     return render_template(
         "portfolio/packet_report.html", figures=figures, quarters=quarters, today=today, lead=rdc_lead(),
-        codes=PACKET_CODES, codes_of=codes_of, city_name=current_app.config["CITY_NAME"],
+        codes=PACKET_CODES, codes_of=codes_of, city_name=current_app.config["CITY_NAME"], without=without,
     )
 
 

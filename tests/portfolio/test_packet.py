@@ -118,3 +118,8 @@ def test_the_evidence_page_counts_decisions_made_with_the_summary(app, client_as
     assert "RDC6: Renewal decisions informed by performance" in page
 
 
+
+
+def test_the_report_names_the_criteria_without_a_figure(app, city):
+    archive, _ = _read(build_packet(TODAY))
+    assert "No figure of this tracker evidences RDC8 yet" in archive.read("report.html").decode()
