@@ -179,6 +179,12 @@ class BaseConfig:
     ESCALATE_AFTER_DAYS = _int("ESCALATE_AFTER_DAYS", 14)
     # "What isn't working" lists contracts ending within this many days.
     NOT_WORKING_HORIZON_DAYS = _int("NOT_WORKING_HORIZON_DAYS", 120)
+    # A renewal or option decision task opens this many days before a contract's end date and
+    # before each of its option dates (the procurement officer and the CDOs are told).
+    DECISION_NOTICE_DAYS = _int("DECISION_NOTICE_DAYS", 120)
+    # The designated results-driven contracting lead (WWC LC7), shown in the evidence packet:
+    # "Name, Title".
+    RDC_LEAD = os.environ.get("RDC_LEAD", "")
     # Absolute links in emails.
     APP_BASE_URL = os.environ.get("APP_BASE_URL") or "http://127.0.0.1:5000"
 

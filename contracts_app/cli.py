@@ -90,7 +90,8 @@ def sweep_command(now):
         f"flags resolved: {result.flags_resolved}\n"
         f"check-ins proposed: {result.checkins_proposed}\n"
         f"notifications queued: {result.notifications_queued}\n"
-        f"escalations: {result.escalations}"
+        f"escalations: {result.escalations}\n"
+        f"decision tasks opened: {result.decision_tasks_opened}"
     )
     # After the sweep's own commit: the upsert is idempotent, so a separate transaction is safe.
     record_current_month(now)

@@ -128,6 +128,18 @@ def can_evaluate(user, contract):
     return _signed_in(user) and user.role == PROCUREMENT_OFFICER and contract.is_archived
 
 
+def can_decide(user, contract):
+    """Recording a renewal or option decision: procurement officers, chief data officers and
+    admins, on unarchived contracts. Every staff role reads the decision page."""
+    return _signed_in(user) and user.role in (PROCUREMENT_OFFICER, CDO, ADMIN) and not contract.is_archived
+
+
+def can_download_evidence_packet(user):
+    """The certification evidence packet (ZIP of the report, its PDF and CSVs): the chief data
+    officer, who reports certification evidence, and admins."""
+    return _signed_in(user) and user.role in (CDO, ADMIN)
+
+
 def _staff(user):
     return _signed_in(user) and user.role in ROLES
 

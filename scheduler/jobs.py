@@ -67,7 +67,8 @@ def _sweep(now):
     log.info(
         "sweep: metrics evaluated %(metrics_evaluated)s, flags opened %(flags_opened)s, "
         "flags resolved %(flags_resolved)s, check-ins proposed %(checkins_proposed)s, "
-        "notifications queued %(notifications_queued)s, escalations %(escalations)s",
+        "notifications queued %(notifications_queued)s, escalations %(escalations)s, "
+        "decision tasks opened %(decision_tasks_opened)s",
         result,
     )
     # After the sweep's own commit: the upsert is idempotent, so a separate transaction is

@@ -9,6 +9,7 @@ from werkzeug.datastructures import FileStorage
 
 from contracts_app.attachments.services import attach
 from contracts_app.auth.models import User
+from contracts_app.decisions.models import DecisionTask
 from contracts_app.extensions import db
 from contracts_app.imports.models import ImportUpload
 from contracts_app.management.models import ActionItem, CheckIn, Flag
@@ -101,6 +102,11 @@ MATRIX = {
     "portfolio.not_working": ("/portfolio/not-working", ALL),
     "portfolio.evidence": ("/portfolio/evidence", ALL),
     "portfolio.evidence_contracts": ("/portfolio/evidence/goals_metrics", ALL),
+    # The certification evidence packet: the chief data officer and admins.
+    "portfolio.evidence_packet": ("/portfolio/evidence/packet.zip", {"admin", "cdo"}),
+    # Every staff role reads the decision page; deciding (POST) is tested in tests/decisions.
+    "decisions.index": ("/decisions", ALL),
+    "decisions.decide": ("/decisions/{decision_task}", ALL),
     "portfolio.export_register": ("/portfolio/export/contracts.csv", ALL),
     "portfolio.export_readings": ("/portfolio/export/readings.csv", ALL),
     "portfolio.priority": ("/priorities/{priority}", ALL),
@@ -191,8 +197,8 @@ WRITES = {
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "operations.index", "notifications.mark_read", "notifications.mark_all_read",
                          "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
-                         "imports.payments_template", "imports.payments_preview",
-                         "vendors.home", "vendors.contract", "vendors.queue")
+                          "imports.payments_template", "imports.payments_preview",
+                          "vendors.home", "vendors.contract", "vendors.queue", "portfolio.evidence_packet")
 }
 
 
@@ -259,6 +265,10 @@ def _build_city():
         statement_rows[key] = row
     db.session.commit()
     rule_id = db.session.scalar(select(PaymentRule.id))
+    # A renewal decision task on the contract (opened by the sweep in real life).
+    task = DecisionTask(contract_id=contract.id, point="end", point_key="end", decision_date=contract.end_date)
+    db.session.add(task)
+    db.session.commit()
     # An evidence file on the contract (in this process's attachments folder, which outlives
     # the copied database: see tests/conftest.attachments_dir).
     evidence = attach(contract, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "evidence.pdf"), users["procurement_officer"])
@@ -269,6 +279,7 @@ def _build_city():
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
         "rule": rule_id, **{key: row.id for key, row in statement_rows.items()},
         "payments_upload": payments.id, "payment": payment.id,
+        "decision_task": task.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 

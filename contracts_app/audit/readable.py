@@ -13,6 +13,7 @@ from sqlalchemy import select
 from contracts_app.attachments.models import OWNER_KINDS
 from contracts_app.auth.models import ROLES, User
 from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, STATUSES, Contract, Vendor
+from contracts_app.decisions.models import CHOICES
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date
 from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
@@ -34,6 +35,8 @@ HIDDEN = {
 HIDDEN_BY_ENTITY = {
     "metric": {"status"}, "reading": {"status"}, "attachment": {"owner_id", "stored_name"},
     "vendorinvitation": {"token_hash"},
+    # A decision's summary token is a fingerprint of the figures (kept with the decision itself).
+    "renewaldecision": {"summary_token", "summary", "task_id"},
 }
 
 # Id columns shown as the name of the row they point at: (model, how to name it).
@@ -55,6 +58,7 @@ REFERENCES = {
     "replaced_by_id": (User, "name"),
     "voided_by_id": (User, "name"),
     "approver_id": (User, "name"),
+    "decided_by_id": (User, "name"),
     "user_id": (User, "name"),
     "vendor_id": (Vendor, "name"),
     "contract_id": (Contract, "reference"),
@@ -73,11 +77,16 @@ CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,
     ("checkin", "status"): CHECKIN_STATUSES, ("actionitem", "status"): ACTION_ITEM_STATUSES,
     ("attachment", "owner_kind"): OWNER_KINDS, ("vendorsubmission", "state"): SUBMISSION_STATES,
+    ("renewaldecision", "choice"): CHOICES,
 }
 
 # Labels where "the column name, capitalised, without _id" would not read right.
 LABELS = {
     "owner_kind": "Attached to",
+    "option_date": "Exercise by",
+    "extension_months": "Extends the term by (months)",
+    "summary_shown": "Made with the performance summary",
+    "choice_label": "Decision",
     "original_name": "File name",
     "content_type": "Type",
     "size": "Size (bytes)",

@@ -1,14 +1,15 @@
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, EmailField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, SelectMultipleField,
+    StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from flask_babel import lazy_gettext as _l
-
 from contracts_app.forms_common import (
-    AsciiDateField, BaseForm, EmailAddress, NumberField, PlainDateField, WholeNumberField, coerce_id,
+    AsciiDateField, AsciiDigitsOnly, BaseForm, EmailAddress, NumberField, PlainDateField, PlainParseMessage,
+    WholeNumberField, coerce_id, strip_nul,
 )
 from contracts_app.contracts.models import (
     KINDS, PAYMENT_STRUCTURES, PROCUREMENT_METHODS, STATUSES, Contract, Department, Vendor,
@@ -26,6 +27,29 @@ def optional_int(value):
     if value in ("", None):
         return None
     return coerce_id(value)
+
+
+# Option rows on the contract form: the contract's options and this many blank rows after them.
+BLANK_OPTION_ROWS = 2
+MAX_OPTION_ROWS = 20
+
+
+class PlainIntegerField(AsciiDigitsOnly, PlainParseMessage, IntegerField):
+    parse_error = "Enter a whole number of months, such as 12."
+
+
+class OptionRowForm(Form):
+    """One option of the contract form: by when, what, and how many months it extends the term.
+    An empty row is ignored (with an id: the option is removed); a half-filled one is an error."""
+
+    option_id = HiddenField(filters=[lambda v: optional_int(v) if v not in (None, "") else None])
+    option_date = PlainDateField(_l("Exercise by"), validators=[Optional()])
+    description = StringField(_l("Option"), filters=[strip_nul], validators=[Optional(), Length(max=255)])
+    extension_months = PlainIntegerField(_l("Extends the term by (months)"), validators=[Optional()])
+
+    def values(self):
+        return {"option_id": self.option_id.data, "option_date": self.option_date.data,
+                "description": (self.description.data or "").strip(), "extension_months": self.extension_months.data}
 
 
 class ContractForm(BaseForm):
@@ -102,6 +126,20 @@ class ContractForm(BaseForm):
         _l("Approved by"), coerce=optional_int, validators=[Optional()], validate_choice=False,
         description=_l("A procurement officer or admin who approved the change."),
     )
+    option_rows = FieldList(FormField(OptionRowForm), min_entries=0, max_entries=MAX_OPTION_ROWS)
+
+    def fill_option_rows(self, options=()):
+        """On a GET: a row per option of the contract, then blank rows."""
+        for option in options:
+            self.option_rows.append_entry({
+                "option_id": option.id, "option_date": option.option_date, "description": option.description,
+                "extension_months": option.extension_months,
+            })
+        for _ in range(BLANK_OPTION_ROWS):
+            self.option_rows.append_entry()
+
+    def option_values(self):
+        return [row.form.values() for row in self.option_rows]
 
     def validate_end_date(self, field):
         if self.start_date.data and field.data and field.data < self.start_date.data:

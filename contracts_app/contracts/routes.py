@@ -104,6 +104,8 @@ def _prepare_form(form):
 def _form_data(form):
     data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
     data["new_vendor_name"] = (data.get("new_vendor_name") or "").strip()
+    if isinstance(form, ContractForm):
+        data["option_rows"] = form.option_values()
     return data
 
 
@@ -115,6 +117,7 @@ def new():
         form.procurement_officer_id.data = current_user.id
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.status.data = "active"
+        form.fill_option_rows()
     if form.validate_on_submit():
         with errors_on(form):
             contract = services.create_contract(_form_data(form), current_user)
@@ -131,6 +134,7 @@ def edit(contract_id):
     if request.method == "GET":
         form.priority_ids.data = [p.id for p in contract.priorities]
         form.amended_on.data = today_for(utcnow())
+        form.fill_option_rows(contract.options)
     if form.validate_on_submit():
         with errors_on(form):
             services.update_contract(contract, _form_data(form), current_user)

@@ -16,6 +16,7 @@ from contracts_app.audit.services import snapshot_values
 from contracts_app.contracts.models import PROCUREMENT_METHODS, Contract, Department, Vendor
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import dialect_insert
+from contracts_app.decisions.services import discard_stale_tasks, save_options
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
@@ -214,6 +215,8 @@ def create_contract(data, actor, now=None, commit=True):
         actor, "create", contract, after=_contract_snapshot(contract), contract_id=contract.id,
         summary=f"Created contract {contract.reference}",
     )
+    if data.get("option_rows"):
+        save_options(contract, data["option_rows"], actor)
     if commit:
         _commit_or_reference_error()
     return contract
@@ -311,6 +314,10 @@ def update_contract(contract, data, actor, now=None):
             contract, kinds, changed_before, changed_after, data["amendment_reason"], approver, data["amended_on"],
             actor, today=today_for(now),
         )
+    if data.get("option_rows") is not None:
+        save_options(contract, data["option_rows"], actor)
+    # An undecided renewal task for an end date that moved goes; the sweep opens the new one.
+    discard_stale_tasks(contract)
     _commit_or_reference_error()
     return contract
 

@@ -707,7 +707,9 @@ CONTRACTS = [
     dict(
         reference="IT-2024-029", title="Open data platform and data warehouse", department="Information Technology",
         vendor="Civic Insight Analytics", kind="contract", value="600000", payment="fixed_price",
-        status="active", start_ago=16, term=36, manager="dev", priorities=["digital"], profile="good",
+        # Ends exactly DECISION_NOTICE_DAYS (120) after the demo's today: the sweep opens its renewal
+        # decision task, whose page shows its record and the vendor's two completed contracts.
+        status="active", ends_exactly_in_days=120, term=24, manager="dev", priorities=["digital"], profile="good",
         payment_terms="Fixed annual subscription; service credits of 5% for each month availability is below 99.5%.",
         problem="Departments publish data by hand, late and inconsistently.",
         outcomes="Key datasets refresh automatically and residents use them.",

@@ -25,6 +25,8 @@ from contracts_app.contracts.models import Contract, Department, Vendor
 from contracts_app.spend.models import Payment
 from contracts_app.milestones.models import Milestone
 from contracts_app.db_types import utcnow
+from contracts_app.decisions.models import CHOICES, END_OF_TERM, DecisionTask, RenewalDecision
+from contracts_app.decisions.summary import performance_summary, plain_figures
 from contracts_app.demo import data
 from contracts_app.extensions import db
 from contracts_app.management.models import ActionItem, CheckIn
@@ -168,6 +170,8 @@ class _Builder:
         self._management()
         db.session.add_all(self.checkins)
         db.session.flush()
+        # The decision before the evaluation: the summary it keeps is the record as it stood then.
+        self._decisions()
         self._evaluations()
         self._payments_made()
         self._amendments()
@@ -269,6 +273,11 @@ class _Builder:
             if start <= self.today <= end:
                 return start, end
             spec = dict(spec, start_ago=17, term=24)
+        if "ends_exactly_in_days" in spec:
+            # Ends that many days from today exactly (the decision notice period), and starts on
+            # the first of a month so its periods are calendar months.
+            end = self.today + timedelta(days=spec["ends_exactly_in_days"])
+            return rules.add_months(end.replace(day=1), -spec["term"]), end
         if "ends_in_days" in spec:
             # Ends at the end of the month about ``ends_in_days`` from today.
             soon = self.today + timedelta(days=spec["ends_in_days"])
@@ -571,6 +580,33 @@ class _Builder:
             for index, held_on in enumerate(days):
                 self._checkin(contract, held_on, last=index == len(days) - 1, scenario=held_on == scenario_day)
 
+    def _decisions(self):
+        """Renewal decisions already taken (DEMO_DECISIONS) on their end-of-term task, from the
+        decision page with the performance summary (kept with the decision), audited."""
+        by_reference = {c.reference: c for c in self.contracts}
+        for reference, (choice, rationale, decider, days_before) in DEMO_DECISIONS.items():
+            contract = by_reference.get(reference)
+            if contract is None:
+                continue
+            opened = min(_utc(contract.end_date - timedelta(days=120), 14), self.now)
+            task = DecisionTask(contract_id=contract.id, point=END_OF_TERM, point_key=END_OF_TERM,
+                                decision_date=contract.end_date, opened_at=opened)
+            db.session.add(task)
+            db.session.flush()
+            summary = performance_summary(contract)
+            at = min(_utc(contract.end_date - timedelta(days=days_before), 17), self.now)
+            actor = self.users[decider]
+            decision = RenewalDecision(
+                task_id=task.id, contract_id=contract.id, choice=choice, rationale=rationale, decided_by_id=actor.id,
+                decided_at=at, summary_shown=True, summary_token=summary.token, summary=plain_figures(summary),
+            )
+            db.session.add(decision)
+            db.session.flush()
+            event = record(actor, "create", decision, after=snapshot(decision) | {"summary": None}, contract_id=contract.id,
+                           summary=f"Decided on {contract.reference} (end of term): {CHOICES[choice]}")
+            event.created_at = at
+        db.session.flush()
+
     def _evaluations(self):
         """Closeout evaluations of the closed contracts (DEMO_EVALUATIONS), three weeks after
         each ended, by the contract's manager (Ana for the terminated one), audited."""
@@ -755,6 +791,19 @@ class _Builder:
             status=status, completed_on=completed_on, created_at=checkin.created_at, updated_at=updated,
         )
         self.action_items.append(item)
+
+
+# Renewal decisions already taken: (choice, rationale, decider, days before the end date).
+DEMO_DECISIONS = {
+    "IT-2023-035": (
+        "rebid",
+        "Call answer times have been off track for six months despite three corrective action plans, and every "
+        "check-in since spring found the same staffing gap. Rebid with staffing levels and answer times written "
+        "into the terms; no renewal.",
+        "priya",
+        30,
+    ),
+}
 
 
 # Closeout evaluations of the demo's closed contracts: (quality, schedule, cost control,

@@ -34,6 +34,7 @@ from contracts_app.auth.models import CDO, User
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_per_statement
 from contracts_app.extensions import db
+from contracts_app.decisions.tasks import open_decision_tasks
 from contracts_app.formatting import long_date
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
 from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is_missed
@@ -55,6 +56,7 @@ class SweepResult:
     notifications_queued: int = 0
     escalations: int = 0
     statements_drafted: int = 0
+    decision_tasks_opened: int = 0
 
     def as_dict(self):
         return {
@@ -65,6 +67,7 @@ class SweepResult:
             "notifications_queued": self.notifications_queued,
             "escalations": self.escalations,
             "statements_drafted": self.statements_drafted,
+            "decision_tasks_opened": self.decision_tasks_opened,
         }
 
 
@@ -152,6 +155,10 @@ def sweep(now=None):
     # procurement officer told (payments/drafting.py).
     drafted, rows = draft_due_statements(now)
     result.statements_drafted += drafted
+    notifications += rows
+    # Renewal and option decisions coming up (decisions/tasks.py: the same claim pattern).
+    opened, rows = open_decision_tasks(contracts, today, now)
+    result.decision_tasks_opened += opened
     notifications += rows
     result.notifications_queued += len(queue_many(notifications, now=now))
     db.session.commit()

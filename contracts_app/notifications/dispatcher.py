@@ -41,11 +41,11 @@ from contracts_app.notifications.models import Notification
 from contracts_app.notifications.reminders import cancel_answered_reminders
 
 # Digest sections, most urgent first; kinds not listed follow in alphabetical order.
-KIND_ORDER = ["escalation", "flag_opened", "reminder_due", "reminder_before", "checkin_proposed",
+KIND_ORDER = ["escalation", "flag_opened", "decision_due", "reminder_due", "reminder_before", "checkin_proposed",
               "statement_drafted"]
 KIND_HEADINGS = {
-    "escalation": "Escalations", "flag_opened": "Flags opened", "reminder_due": "Readings due today",
-    "reminder_before": "Readings due soon", "checkin_proposed": "Check-ins proposed",
+    "escalation": "Escalations", "flag_opened": "Flags opened", "decision_due": "Renewal and option decisions due",
+    "reminder_due": "Readings due today", "reminder_before": "Readings due soon", "checkin_proposed": "Check-ins proposed",
     "statement_drafted": "Payment statements to review",
 }
 # Sent as an email of their own, never in a digest; their link holds a one-time secret (an

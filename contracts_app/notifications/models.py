@@ -11,6 +11,7 @@ NOTIFICATION_KINDS = {
     "vendor_invitation": "Invitation",
     "submission_returned": "Submission returned",
     "statement_drafted": "Payment statement to review",
+    "decision_due": "Decision due",
 }
 
 

@@ -10,15 +10,17 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.contracts.models import COMPETITIVE_METHODS, RESULTS_BASED_PAYMENT, Contract, Vendor
 from contracts_app.contracts.queries import first_contract_of_vendor
+from contracts_app.decisions import queries as decision_queries
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric
 from contracts_app.portfolio.models import CloseoutEvaluation
+from contracts_app.priorities.models import contract_priorities
 from contracts_app.portfolio.queries import last_held_checkins, strategic_conditions, vendor_ratings_subquery
 
 QUARTERS = 4
@@ -48,14 +50,22 @@ CRITERIA = {
         "met": "with a check-in held in each of the last four full calendar quarters",
         "not_met": "without a check-in held in each of the last four full calendar quarters",
     },
+    "priorities_metrics": {
+        "codes": "PA1",
+        "title": "Metrics aligned to citywide priorities",
+        "subject": "strategic contracts",
+        "met": "serving at least one citywide priority and measured by at least one performance metric",
+        "not_met": "serving no citywide priority, or without a performance metric",
+    },
     "open_data": {
-        "codes": "RDC7",
+        "codes": "RDC7 / PA3",
         "title": "Open data",
         "subject": "strategic contracts",
         "met": "marked public, and so published as open data",
         "not_met": "not marked public",
         "note": "Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the "
-                "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json.",
+                "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json. "
+                "Public contracts' goals and progress are on the public site (PA3).",
     },
     # RDC8, vendor participation and competition: one card on the page (RDC8_KEYS).
     "competitive": {
@@ -92,8 +102,32 @@ CRITERIA = {
         "subject": "vendors with a completed contract",
         "met": "with at least one closeout evaluation",
         "not_met": "without a closeout evaluation",
+        "rows": "vendors",
+    },
+    "renewal_decisions": {
+        "codes": "RDC6",
+        "title": "Renewal decisions informed by performance",
+        "subject": "renewal and option decisions (made, or due by today)",
+        "met": "made from the decision page with the contract's performance summary in front of the decider",
+        "not_met": "not made by their date, or recorded without the performance summary",
+        "rows": "decisions",
     },
 }
+
+# Every criterion the packet covers, in the application's order: a CSV for each, listing the
+# rows behind the figures whose "codes" name it (a criterion no figure names yet gets a CSV
+# that says so). A criterion added to CRITERIA with one of these codes is picked up as it is.
+PACKET_CODES = ("RDC1", "RDC2", "RDC3", "RDC4", "RDC5", "RDC6", "RDC7", "RDC8", "PA1", "PA2", "PA3", "LC7")
+
+
+def codes_of(key):
+    """The criterion codes a figure evidences ("RDC5 / PA2" -> ["RDC5", "PA2"])."""
+    return [code.strip() for code in CRITERIA[key]["codes"].split("/") if code.strip()]
+
+
+def rows_kind(key):
+    """What the rows behind a figure are: "contracts" (the default), "vendors" or "decisions"."""
+    return CRITERIA[key].get("rows", "contracts")
 
 
 def quarter_start(day):
@@ -148,9 +182,14 @@ def _quarter_coverage(quarters):
     )
 
 
+def _serves_a_priority():
+    return select(contract_priorities.c.contract_id).where(contract_priorities.c.contract_id == Contract.id).exists()
+
+
 def _conditions(metric_counts, coverage):
     return {
         "goals_metrics": and_(_has_goals(), func.coalesce(metric_counts.c.metrics, 0) > 0),
+        "priorities_metrics": and_(_serves_a_priority(), func.coalesce(metric_counts.c.metrics, 0) > 0),
         "results_payment": Contract.payment_structure.in_(sorted(RESULTS_BASED_PAYMENT)),
         "quarterly_checkins": func.coalesce(coverage.c.quarters, 0) == QUARTERS,
         "open_data": Contract.is_public.is_(True),
@@ -194,7 +233,7 @@ def _vendors_with_completed_contracts():
 
 def evidence_figures(today):
     """({criterion: Figure}, the public contracts' Figure (RDC7, also in the dict), the quarters).
-    Two queries."""
+    Three queries."""
     quarters = last_full_quarters(today)
     metric_counts, coverage = _metric_counts(), _quarter_coverage(quarters)
     conditions = _conditions(metric_counts, coverage)
@@ -220,6 +259,7 @@ def evidence_figures(today):
         )
     ).one()
     figures["vendor_evaluations"] = Figure("vendor_evaluations", int(evaluated or 0), int(vendors or 0))
+    figures["renewal_decisions"] = Figure("renewal_decisions", *decision_queries.decision_figure(today))
     # The public share is also the page's count of strategic contracts (its denominator).
     return figures, figures["open_data"], quarters
 
@@ -252,8 +292,9 @@ def contracts_for(criterion, met, today):
         .outerjoin(metric_counts, metric_counts.c.contract_id == Contract.id)
         .outerjoin(coverage, coverage.c.contract_id == Contract.id)
         .outerjoin(last_held, last_held.c.contract_id == Contract.id)
-        .options(joinedload(Contract.vendor), joinedload(Contract.contract_manager))
-        .where(_strategic(), condition if met else ~condition)
+        .options(joinedload(Contract.vendor), joinedload(Contract.contract_manager), selectinload(Contract.priorities))
+        # Not met: the condition false or unknown (NULL: a method not recorded is not competitive).
+        .where(_strategic(), condition if met else ~func.coalesce(condition, False))
         .order_by(Contract.reference)
     ).all()
     return [
@@ -289,10 +330,24 @@ def vendors_for(met):
     return [VendorEvidence(vendor, int(n), int(e), rating) for vendor, n, e, rating in db.session.execute(query)]
 
 
-
 def rows_for(criterion, met, today):
-    """(contracts, vendors) behind one figure: the strategic contracts that meet (or do not
-    meet) ``criterion``, or for vendor evaluations the vendors; the other is None."""
-    if criterion == "vendor_evaluations":
-        return None, vendors_for(met)
-    return contracts_for(criterion, met, today), None
+    """(contracts, vendors, decisions) behind one figure: the strategic contracts that meet (or
+    do not meet) ``criterion``, or the vendors, or the decision tasks; the others are None."""
+    kind = rows_kind(criterion)
+    if kind == "vendors":
+        return None, vendors_for(met), None
+    if kind == "decisions":
+        return None, None, decision_queries.decision_rows(met, today)
+    return contracts_for(criterion, met, today), None, None
+
+
+def rdc_lead():
+    """The designated results-driven contracting lead (LC7), from RDC_LEAD ("Name, Title"):
+    (name, title), or None when the setting is empty."""
+    from flask import current_app
+
+    text = (current_app.config.get("RDC_LEAD") or "").strip()
+    if not text:
+        return None
+    name, _, title = text.partition(",")
+    return name.strip(), title.strip()

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from contracts_app.decisions import queries as decision_queries
 from contracts_app.digits import ascii_digits
 from contracts_app.contracts import queries as contract_queries
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
@@ -19,10 +20,13 @@ from contracts_app.management.models import FLAG_KINDS, SEVERITIES, SEVERITY_ORD
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric
 from contracts_app.metrics.status import today_for
-from contracts_app.permissions import can_evaluate, require
+from contracts_app.permissions import can_download_evidence_packet, can_evaluate, require
 from contracts_app.portfolio import attention, bp, exports, queries, scorecards, services
 from contracts_app.portfolio.dashboard import dashboard_figures, priority_figures, scorecard_url
-from contracts_app.portfolio.evidence import CRITERIA, QUARTERS, RDC8_KEYS, evidence_figures, last_full_quarters, rows_for
+from contracts_app.portfolio import packet
+from contracts_app.portfolio.evidence import (
+    CRITERIA, QUARTERS, RDC8_KEYS, evidence_figures, last_full_quarters, rdc_lead, rows_for,
+)
 from contracts_app.portfolio.forms import EvaluationForm
 from contracts_app.portfolio.models import RATING_FIELDS
 from contracts_app.priorities.models import Priority
@@ -112,6 +116,7 @@ def not_working():
         "portfolio/not_working.html",
         runs=attention.off_track_runs(),
         ending=attention.ending_soon(today, horizon),
+        deciding=decision_queries.approaching_off_track(today),
         today=today,
         horizon=horizon,
         min_run=attention.MIN_RUN,
@@ -129,6 +134,21 @@ def evidence():
     return render_template(
         "portfolio/evidence.html", figures=figures, public=public, quarters=quarters, today=today, criteria=CRITERIA,
         rdc8_keys=RDC8_KEYS,
+        lead=rdc_lead(), packet=can_download_evidence_packet(current_user),
+    )
+
+
+@bp.route("/portfolio/evidence/packet.zip")
+def evidence_packet():
+    """The certification evidence packet: the report as HTML and PDF and a CSV per criterion."""
+    require(can_download_evidence_packet(current_user))
+    today = today_for(utcnow())
+    return Response(
+        packet.build_packet(today), content_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{packet.packet_name(today)}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -140,10 +160,10 @@ def evidence_contracts(criterion):
     if met not in ("yes", "no"):
         abort(400)
     today = today_for(utcnow())
-    contracts, vendors = rows_for(criterion, met == "yes", today)
+    contracts, vendors, decisions = rows_for(criterion, met == "yes", today)
     return render_template(
         "portfolio/evidence_contracts.html",
-        criterion=criterion, info=CRITERIA[criterion], met=met, contracts=contracts, vendors=vendors,
+        criterion=criterion, info=CRITERIA[criterion], met=met, contracts=contracts, vendors=vendors, decisions=decisions,
         quarters=last_full_quarters(today), today=today, quarter_count=QUARTERS, rdc8_keys=RDC8_KEYS,
     )
 

@@ -18,10 +18,11 @@ from flask import current_app
 from sqlalchemy import Date, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
+from contracts_app.auth.models import CDO, CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date, number
+from contracts_app.decisions import queries as decision_queries
 from contracts_app.imports.models import ImportUpload
 from contracts_app.management.models import FLAG_KINDS, SEVERITY_ORDER, ActionItem, CheckIn, Flag, FlagLabels
 from contracts_app.metrics import rules
@@ -433,5 +434,9 @@ def work_for(user, now):
             "incomplete": incomplete_contracts(mine), "ending": ending_soon(mine, today),
             "ending_days": ENDING_WITHIN_DAYS, "imports": imports_in_progress(user),
             "flagged": flags_by_contract(mine), "to_verify": pending_count(user),
+            "decisions": decision_queries.open_tasks(decision_queries.tasks_for(user, role_officer=True), today),
         }
+    if user.role == CDO:
+        return {"kind": "other", "today": today, "action_items": action_items_owned_by(user),
+                "decisions": decision_queries.open_tasks([], today)}
     return {"kind": "other", "today": today, "action_items": action_items_owned_by(user)}

@@ -92,7 +92,7 @@ def test_the_rdc8_card_counts_competition_bids_and_vendors(client_as, factory):
     assert figures["bids_recorded"].numerator == 3 and str(figures["bids_recorded"].average) == "2.7"
     assert figures["first_time_vendors"].numerator == 3  # the repeat vendor's is its second
     assert figures["diverse_vendors"].numerator == 1
-    contracts, _ = rows_for("first_time_vendors", False, today)
+    contracts, _vendors, _decisions = rows_for("first_time_vendors", False, today)
     assert [row.contract.vendor_id for row in contracts] == [repeat.id]
     page = client_as("cdo").get("/portfolio/evidence").get_data(as_text=True)
     assert "RDC8: Vendor participation and competition" in page and "2.7" in page

@@ -84,6 +84,9 @@ ARGUMENTS = {
     "kind": "SELECT 'withhold'",
     # A payment of the live contract that is not voided (the demo city pays monthly).
     "payment_id": f"SELECT min(id) FROM payments WHERE contract_id = ({_LIVE_CONTRACT}) AND voided_at IS NULL",
+    # An open renewal decision task (the sweep opens IT-2024-029's: it ends 120 days from today).
+    "task_id": "SELECT min(t.id) FROM decision_tasks t WHERE NOT EXISTS "
+               "(SELECT 1 FROM renewal_decisions d WHERE d.task_id = t.id)",
     "criterion": None,  # filled from the evidence page's criteria (see ``demo_rows``)
     "token": None,  # a valid invitation link, made in ``demo_rows``
 }

@@ -205,7 +205,7 @@ def test_it_changes_nothing_on_a_second_sweep_for_the_same_now(harbor):
     second = sweep(now)
     assert second.as_dict() | {"metrics_evaluated": 0} == {
         "metrics_evaluated": 0, "flags_opened": 0, "flags_resolved": 0, "checkins_proposed": 0,
-        "notifications_queued": 0, "escalations": 0, "statements_drafted": 0,
+        "notifications_queued": 0, "escalations": 0, "statements_drafted": 0, "decision_tasks_opened": 0,
     }
     assert (count(Flag), count(Notification), count(CheckIn)) == before
 
