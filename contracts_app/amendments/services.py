@@ -103,7 +103,10 @@ def _describe(kinds, before, after, currency):
                     parts.append(f"{labels[field]}: {_shown(field, before.get(field), currency)} → "
                                  f"{_shown(field, after.get(field), currency)}")
         if kind not in FIELDS:
-            parts.append(_("%(kind)s changed", kind=KINDS.get(kind, kind)))
+            if after.get("summary"):  # the payment service's words: "Withhold and release changed from 1 Oct 2026"
+                parts.append(f"{KINDS.get(kind, kind)}: {after['summary']}")
+            else:
+                parts.append(_("%(kind)s changed", kind=KINDS.get(kind, kind)))
     return "; ".join(parts)
 
 

@@ -12,9 +12,46 @@ from contracts_app.payments.models import (
 from contracts_app.payments.services import MAX_TIERS, needs_reason, rule_problems, terms_problems
 
 MONEY_MAX = 999999999999
+AMENDMENT_FIELDS = ("amended_on", "amendment_approver_id")
 
 
-class TermsForm(BaseForm):
+def amendment_fields(form, contract):
+    """Once the contract is under way a change of its payment terms or rules is an amendment:
+    the form asks for its date (today by default) and who approved it; on a draft it does not
+    (the fields are removed)."""
+    if contract is None or not needs_reason(contract):
+        for name in AMENDMENT_FIELDS:
+            delattr(form, name)
+        return
+    from contracts_app.amendments.services import approver_choices
+
+    form.amendment_approver_id.choices = [(0, _l("Choose who approved it"))] + [
+        (user.id, user.name) for user in approver_choices()]
+    form.amended_on.flags.required = form.amendment_approver_id.flags.required = True
+    if form.amended_on.data is None and not form.is_submitted():
+        from contracts_app.db_types import utcnow
+        from contracts_app.metrics.status import today_for
+
+        form.amended_on.data = today_for(utcnow())
+
+
+def amendment_values(form):
+    """The amendment's date and approver from ``form`` (nothing on a draft contract)."""
+    if getattr(form, "amended_on", None) is None:  # removed: a draft contract
+        return {}
+    return {"amended_on": form.amended_on.data, "amendment_approver_id": form.amendment_approver_id.data or None}
+
+
+class AmendmentFieldsMixin:
+    """The amendment's date and approver (see ``amendment_fields``)."""
+
+    amended_on = PlainDateField(_l("Amendment date"), validators=[Optional()],
+                                description=_l("When the change was agreed with the vendor."))
+    amendment_approver_id = SelectField(_l("Approved by"), coerce=coerce_id, validate_choice=False,
+                                        description=_l("A procurement officer or admin who approved the change."))
+
+
+class TermsForm(AmendmentFieldsMixin, BaseForm):
     billing_period = SelectField(_l("Billing period"), choices=list(BILLING_PERIODS.items()), validate_choice=False,
                                  description=_l("How often the vendor is paid; per milestone: a period ends at each "
                                                 "payment-linked milestone's due date."))
@@ -26,10 +63,12 @@ class TermsForm(BaseForm):
     def __init__(self, *args, contract=None, terms=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract, self.terms = contract, terms
+        # A first setting of the terms is no change to amend; a change of them once under way is.
+        amendment_fields(self, contract if terms is not None else None)
 
     def values(self):
         return {"billing_period": self.billing_period.data, "amount_per_period": self.amount_per_period.data,
-                "reason": self.reason.data}
+                "reason": self.reason.data, **amendment_values(self)}
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -74,7 +113,7 @@ def _money(label, description=None):
     return NumberField(label, places=2, max_abs=MONEY_MAX, validators=[Optional()], description=description)
 
 
-class RuleForm(BaseForm):
+class RuleForm(AmendmentFieldsMixin, BaseForm):
     percent = _pct(_l("Share of each period's payment withheld (%)"))
     at_risk_release_pct = _pct(_l("Share of a metric's part released when at risk (%)"),
                                _l("Blank or 0: nothing is released for at risk."))
@@ -100,7 +139,7 @@ class RuleForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=LONG_TEXT)])
 
     def __init__(self, *args, contract=None, kind=None, terms=None, metrics=(), milestones=(), replacing=None,
-                 **kwargs):
+                 amends=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract, self.kind, self.terms, self.replacing = contract, kind, terms, replacing
         self.section_errors = {}
@@ -122,6 +161,8 @@ class RuleForm(BaseForm):
             self.metric_rows.append((metric, entry.form))
         self.effective_from.flags.required = contract is not None and needs_reason(contract)
         self.reason.flags.required = self.effective_from.flags.required
+        # A change or end of a rule once under way is an amendment; an addition when rules exist.
+        amendment_fields(self, contract if (replacing is not None if amends is None else amends) else None)
 
     def fill_from(self, rule):
         """Show an existing rule's values (a GET of the edit page)."""
@@ -159,6 +200,7 @@ class RuleForm(BaseForm):
         ] if self.kind in TIER_KINDS else []
         values["effective_from"] = self.effective_from.data
         values["reason"] = self.reason.data
+        values.update(amendment_values(self))
         return values
 
     def has_number_errors(self, section):
@@ -170,7 +212,10 @@ class RuleForm(BaseForm):
         name = getattr(error, "field", None)
         if name in ("metrics", "tiers"):
             self.section_errors.setdefault(name, str(error))
-        elif name and hasattr(self, name) and name in KIND_FIELDS.get(self.kind, ()) + ("effective_from", "reason"):
+        elif name == "amendment_reason" and hasattr(self, "reason"):
+            self.reason.errors = [*self.reason.errors, str(error)]
+        elif name and hasattr(self, name) and name in KIND_FIELDS.get(self.kind, ()) + (
+                "effective_from", "reason", *AMENDMENT_FIELDS):
             getattr(self, name).errors = [*getattr(self, name).errors, str(error)]
         else:
             self.form_errors.append(str(error))
@@ -178,7 +223,7 @@ class RuleForm(BaseForm):
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         # Only the fields this kind shows count (others are not on the page).
-        shown = set(KIND_FIELDS.get(self.kind, ())) | {"effective_from", "reason", "csrf_token"}
+        shown = set(KIND_FIELDS.get(self.kind, ())) | {"effective_from", "reason", "csrf_token", *AMENDMENT_FIELDS}
         if self.kind in LINK_KINDS:
             shown.add("metrics")
         if self.kind in TIER_KINDS:
@@ -202,9 +247,16 @@ class RuleForm(BaseForm):
         return errors
 
 
-class EndRuleForm(BaseForm):
+class EndRuleForm(AmendmentFieldsMixin, BaseForm):
     effective_from = PlainDateField(_l("No longer applies from"), validators=[Optional()])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=LONG_TEXT)])
+
+    def __init__(self, *args, contract=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        amendment_fields(self, contract)
+
+    def values(self):
+        return {"effective_from": self.effective_from.data, "reason": self.reason.data, **amendment_values(self)}
 
 
 class ReviseForm(BaseForm):

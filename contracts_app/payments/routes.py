@@ -100,7 +100,7 @@ def _rule_form(contract, kind, rule=None):
         .order_by(Milestone.due_date, Milestone.id)
     ).all()
     form = RuleForm(contract=contract, kind=kind, terms=_terms(contract), metrics=metrics, milestones=milestones,
-                    replacing=rule)
+                    replacing=rule, amends=True if rule is not None else services.adding_is_amendment(contract))
     if rule is not None and request.method == "GET":
         form.fill_from(rule)
     return form
@@ -154,11 +154,10 @@ def end_rule(rule_id):
     rule = db.get_or_404(PaymentRule, rule_id)
     contract = rule.contract
     require(can_edit_payment_terms(current_user, contract))
-    form = EndRuleForm()
+    form = EndRuleForm(contract=contract)
     if form.validate_on_submit():
         with errors_on(form, "effective_from"):
-            services.end_rule(rule, current_user, {"effective_from": form.effective_from.data,
-                                                   "reason": form.reason.data})
+            services.end_rule(rule, current_user, form.values())
             flash(_("Payment rule removed.") if not services.needs_reason(contract) else _("Payment rule ended."),
                   "success")
             return redirect(url_for("payments.contract_payments", contract_id=contract.id))

@@ -36,10 +36,37 @@ class PaymentError(ServiceError):
     """A payment change that cannot be made; ``field`` names the form field at fault."""
 
 
+def adding_is_amendment(contract):
+    """Whether adding a rule to ``contract`` amends it: under way and with rules already (the
+    first rules of a contract entered after it started record its terms; they amend nothing)."""
+    return needs_reason(contract) and db.session.scalar(
+        select(PaymentRule.id).where(PaymentRule.contract_id == contract.id).limit(1)) is not None
+
+
 def needs_reason(contract):
     """Once a contract is under way, a change of its payment terms or rules applies from a
     date and says why (it is an amendment)."""
     return contract.status != "draft"
+
+
+def _amend(contract, actor, before, after, values, now, summary):
+    """A change of payment terms or rules on a contract under way is an amendment (kind
+    payment_rules): dated, with the change's reason and its approver, in the same transaction
+    (amendments.services; AmendmentError when the date or approver is missing or wrong)."""
+    from contracts_app.amendments.models import PAYMENT_RULES
+    from contracts_app.amendments.services import record_amendment
+    from contracts_app.metrics.status import today_for
+
+    after = {**(after or {}), "summary": summary}
+    record_amendment(contract, [PAYMENT_RULES], _json_safe(before), _json_safe(after), values.get("reason") or "",
+                     values.get("amendment_approver_id"), values.get("amended_on"), actor, today=today_for(now))
+
+
+def _json_safe(snapshot_dict):
+    """An audit snapshot as plain JSON values (Decimals and dates as text)."""
+    import json
+
+    return json.loads(json.dumps(snapshot_dict, default=str)) if snapshot_dict else None
 
 
 # --- Terms --------------------------------------------------------------------------------
@@ -90,6 +117,9 @@ def set_terms(contract, actor, values, now=None):
     db.session.flush()
     record(actor, "update" if before else "create", terms, before=before, after=snapshot(terms),
            contract_id=contract.id, summary=f"Set the payment terms of {contract.reference}")
+    if before is not None and needs_reason(contract):
+        _amend(contract, actor, {"terms": before}, {"terms": snapshot(terms)}, values, now,
+               f"terms set to {terms.amount_per_period} {contract.currency} per {terms.billing_period} period")
     db.session.commit()
     return terms
 
@@ -308,6 +338,7 @@ def add_rule(contract, actor, kind, values, now=None):
     """Add a payment rule to the contract."""
     now = now or utcnow()
     PaymentError.raise_first(rule_problems(contract, kind, values, _terms(contract)))
+    amends = adding_is_amendment(contract)
     position = db.session.scalar(
         select(db.func.coalesce(db.func.max(PaymentRule.position), -1) + 1).where(PaymentRule.contract_id == contract.id)
     )
@@ -319,6 +350,9 @@ def add_rule(contract, actor, kind, values, now=None):
     _check_whole_set(contract)
     record(actor, "create", rule, after=_rule_snapshot(rule), contract_id=contract.id,
            summary=f"Added a payment rule ({RULE_KINDS[kind]}) to {contract.reference}")
+    if amends:
+        _amend(contract, actor, None, {"rule": _rule_snapshot(rule)}, values, now,
+               f"{RULE_KINDS[kind]} added" + (f" from {long_date(rule.effective_from)}" if rule.effective_from else ""))
     db.session.commit()
     return rule
 
@@ -361,6 +395,8 @@ def change_rule(rule, actor, values, now=None):
            summary=f"Payment rule ({rule.kind_label}) of {contract.reference} ends {long_date(rule.effective_to)}")
     record(actor, "create", replacement, after=_rule_snapshot(replacement), contract_id=contract.id,
            summary=f"Payment rule ({rule.kind_label}) of {contract.reference} changed from {long_date(effective)}")
+    _amend(contract, actor, {"rule": before}, {"rule": _rule_snapshot(replacement)}, values, now,
+           f"{rule.kind_label} changed from {long_date(effective)}")
     db.session.commit()
     return replacement
 
@@ -407,6 +443,8 @@ def end_rule(rule, actor, values, now=None):
     _check_whole_set(contract, "effective_from")
     record(actor, "update", rule, before=before, after=_rule_snapshot(rule), contract_id=contract.id,
            summary=f"Payment rule ({rule.kind_label}) of {contract.reference} ends {long_date(rule.effective_to)}")
+    _amend(contract, actor, {"rule": before}, {"rule": _rule_snapshot(rule)}, values, now,
+           f"{rule.kind_label} ends {long_date(rule.effective_to)}")
     db.session.commit()
     return rule
 

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import func, select
 
+from contracts_app.amendments.models import Amendment
 from contracts_app.audit.models import AuditEvent
 from contracts_app.extensions import db
 from contracts_app.management.sweep import sweep
@@ -18,7 +19,7 @@ from contracts_app.payments.models import (
 from tests.payments.conftest import NOW
 
 ALL_TABLES = (PaymentTerms, PaymentRule, PaymentRuleMetric, PaymentStatement, PaymentStatementLine, AuditEvent,
-              Reading, Flag, Notification)
+              Reading, Flag, Notification, Amendment)
 
 
 def counts():
@@ -122,8 +123,18 @@ def test_on_an_active_contract_a_rule_change_needs_a_date_and_a_reason_and_keeps
     text = response.get_data(as_text=True)
     assert "Give the date the change applies from" in text and "Say why the payment rules change" in text
     assert counts() == before
-    response = po.post(f"/payments/rules/{rule.id}/edit", data={**row, "percent": "8", "effective_from": "2026-01-01",
-                                                                "reason": "Amendment 2: withholding lowered to 8%"})
+    change = {**row, "percent": "8", "effective_from": "2026-01-01", "reason": "Amendment 2: withholding lowered to 8%"}
+    # A change of the payment rules of an active contract is an amendment: dated and approved.
+    for extra, message in (({"amended_on": "2026-01-05"}, "Name who approved the amendment"),
+                           ({"amendment_approver_id": str(users["procurement_officer"].id), "amended_on": ""},
+                            "Give the date of the amendment"),
+                           ({"amendment_approver_id": str(users["contract_manager"].id), "amended_on": "2026-01-05"},
+                            "must be an active procurement officer or admin")):
+        response = po.post(f"/payments/rules/{rule.id}/edit", data={**change, **extra})
+        assert response.status_code == 200 and message in response.get_data(as_text=True), extra
+        assert counts() == before
+    response = po.post(f"/payments/rules/{rule.id}/edit", data={
+        **change, "amendment_approver_id": str(users["admin"].id), "amended_on": "2026-01-05"})
     assert response.status_code == 302
     db.session.expire_all()
     rules = db.session.scalars(select(PaymentRule).order_by(PaymentRule.id)).all()
@@ -131,6 +142,12 @@ def test_on_an_active_contract_a_rule_change_needs_a_date_and_a_reason_and_keeps
         (D(12), None, date(2025, 12, 31)), (D(8), date(2026, 1, 1), None)]
     assert rules[1].replaces_id == rules[0].id and rules[1].created_by_id == users["procurement_officer"].id
     assert rules[1].reason == "Amendment 2: withholding lowered to 8%" and rules[0].end_reason == rules[1].reason
+    amendment = db.session.scalars(select(Amendment)).one()
+    assert (amendment.kinds, amendment.amended_on, amendment.approver_id, amendment.rationale) == (
+        "payment_rules", date(2026, 1, 5), users["admin"].id, "Amendment 2: withholding lowered to 8%")
+    assert amendment.before["rule"]["percent"] == "12.0000" or amendment.before["rule"]["percent"].startswith("12")
+    page = po.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "Payment rules: Withhold and release changed from 1 Jan 2026" in page
 
 
 def test_the_statement_page_approval_csv_and_memo(po, example_a, client_as):
@@ -173,6 +190,10 @@ def test_what_if_previews_a_statement_and_writes_nothing(po, example_a):
     assert counts() == before
 
 
+def po_user(example_a):
+    return db.session.get(type(example_a["contract"].procurement_officer), example_a["contract"].procurement_officer_id)
+
+
 def test_ending_a_rule_and_revising_a_statement_refuse_bad_input_and_save_nothing(po, example_a):
     contract = example_a["contract"]
     sweep(NOW)
@@ -193,8 +214,11 @@ def test_ending_a_rule_and_revising_a_statement_refuse_bad_input_and_save_nothin
     # Once a statement is approved, a rule change cannot reach back into its period.
     response = po.post(f"/payments/rules/{rule.id}/end", data={"effective_from": "2026-02-01", "reason": "x"})
     assert "are approved" in response.get_data(as_text=True) and counts() == before
-    response = po.post(f"/payments/rules/{rule.id}/end", data={"effective_from": "2026-07-01", "reason": "Amendment 1"})
+    response = po.post(f"/payments/rules/{rule.id}/end", data={"effective_from": "2026-07-01", "reason": "Amendment 1",
+                                                               "amendment_approver_id": str(po_user(example_a).id),
+                                                               "amended_on": "2026-06-20"})
     assert response.status_code == 302
+    assert db.session.scalars(select(Amendment)).one().kinds == "payment_rules"
     db.session.expire_all()
     assert db.session.get(PaymentRule, rule.id).effective_to == date(2026, 6, 30)
     assert contract.id
