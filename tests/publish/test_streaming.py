@@ -89,6 +89,32 @@ def test_queries_grow_with_the_batches_not_with_the_rows(app, factory):
     assert count == 6 and three_batches == one_batch + 2 * per_batch
 
 
+def test_the_whole_publication_s_queries_grow_with_the_batches_not_with_the_rows(app, publish_folder, factory):
+    # Every file of the nightly job, not only the releases: the CSVs are one query each, however
+    # many rows they hold; the packages a fixed number per batch of contracts.
+    app.config["OCDS_BATCH_SIZE"] = 2
+
+    def queries():
+        for name in os.listdir(publish_folder) if publish_folder.exists() else []:
+            os.unlink(publish_folder / name)
+        with count_queries() as counter:
+            result = publish_open_data(now=NOW)
+        assert len(result.written) == 6
+        return counter.count
+
+    city(factory, contracts=2)
+    one_batch = queries()
+    city(factory, contracts=2)
+    two_batches = queries()
+    per_batch = two_batches - one_batch
+    assert 0 < per_batch <= 10
+    # Six times the readings in two more batches: two batches' worth of queries more, no more.
+    city(factory, contracts=2, readings_per_metric=12)
+    city(factory, contracts=2, readings_per_metric=12)
+    assert queries() == two_batches + 2 * per_batch
+    assert len(read(publish_folder, "readings.csv").splitlines()) == 1 + 4 * (1 + 2) + 4 * (1 + 12)
+
+
 def test_a_change_while_the_packages_are_written_gets_them_written_again(app, publish_folder, factory, monkeypatch):
     city(factory, contracts=3)
     calls = []
