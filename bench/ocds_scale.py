@@ -132,7 +132,8 @@ def _cpu():
 
 
 def _folder_bytes(folder, names=None):
-    names = names or [n for n in os.listdir(folder) if not n.startswith(".")]
+    if names is None:
+        names = [n for n in os.listdir(folder) if not n.startswith(".")]
     return sum(os.path.getsize(os.path.join(folder, n)) for n in names if os.path.exists(os.path.join(folder, n)))
 
 
@@ -361,7 +362,7 @@ def report(results, load):
     verdicts = []
     for backend, (rows, sizes) in results.items():
         for key, row in rows.items():
-            written = row["bytes"] / 1e6 if key != "again" else 0
+            written = row["bytes"] / 1e6
             lines.append(
                 f"| {backend} | {LABELS[key]} | {row['wall_s']:.1f} | {row['cpu_s']:.1f} | {row['rss_mb']:.0f} | "
                 f"{written:,.1f} | {row['statements']} |"

@@ -262,10 +262,12 @@ def _load_batch(rows, after):
     ):
         data[metric_contract[metric_id]].targets[metric_id].append((start, value))
 
-    # Grouped as they come, in (metric, period) order: one list append per reading.
-    readings, current = None, None
-    for metric_id, start, end, value in db.session.execute(
-        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value)
+    # Grouped as they come, in (metric, period) order: one list append per reading. The latest
+    # recorded_at per contract comes from the same rows (readings written outside the services,
+    # the demo or a bulk load, have no audit event).
+    readings, current, latest_recorded = None, None, {}
+    for metric_id, start, end, value, recorded_at in db.session.execute(
+        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value, Reading.recorded_at)
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
         .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
@@ -273,16 +275,13 @@ def _load_batch(rows, after):
     ):
         if metric_id != current:
             current = metric_id
-            readings = data[metric_contract[metric_id]].readings[metric_id]
+            contract_id = metric_contract[metric_id]
+            readings = data[contract_id].readings[metric_id]
+            latest = latest_recorded.get(contract_id)
         readings.append((start, end, value))
-    # Readings written outside the services (the demo, a bulk load) have no audit event.
-    for contract_id, latest in db.session.execute(
-        select(Metric.contract_id, func.max(Reading.recorded_at))
-        .join(Metric, Metric.id == Reading.metric_id)
-        .join(Contract, Contract.id == Metric.contract_id)
-        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
-        .group_by(Metric.contract_id)
-    ):
+        if recorded_at is not None and (latest is None or recorded_at > latest):
+            latest = latest_recorded[contract_id] = recorded_at
+    for contract_id, latest in latest_recorded.items():
         data[contract_id].changed.append(_aware(latest))
 
     for milestone in db.session.scalars(

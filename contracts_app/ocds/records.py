@@ -76,7 +76,7 @@ def compiled_release(release):
     if type(ocid) is not str or type(date) is not str:
         return _merger().create_compiled_release([release])
     try:
-        rest = _compile_object(release, (), _merger().merge_rules)
+        rest = _compile_object(release, (), _merger().merge_rules, _rule_prefixes())
     except _Unsure:
         return _merger().create_compiled_release([release])
     compiled = {"tag": ["compiled"], "id": f"{ocid}-{date}", "date": date, "ocid": ocid}
@@ -86,9 +86,17 @@ def compiled_release(release):
     return compiled
 
 
-def _compile_object(obj, path, rules):
+@lru_cache(maxsize=1)
+def _rule_prefixes():
+    """Every path that has a merge rule at or under it: below any other path no rule applies."""
+    return frozenset(path[:end] for path in _merger().merge_rules for end in range(len(path) + 1))
+
+
+def _compile_object(obj, path, rules, prefixes=frozenset()):
     """The object ``obj`` at the schema path ``path`` as ocdsmerge rebuilds it from its flattened
-    fields: None when it has no field at all (left out), ``obj`` itself when nothing changes."""
+    fields: None when it has no field at all (left out), ``obj`` itself when nothing changes.
+    Below a path no rule applies to (not in ``prefixes``), a value ``_kept`` is taken as it is
+    without rebuilding it (the observations: most of a release)."""
     out = {}
     fields, same = False, True
     for key, value in obj.items():
@@ -115,8 +123,12 @@ def _compile_object(obj, path, rules):
             fields = True
             out[key] = value
             continue
-        compiled = (_compile_array(value, field_path, rules) if kind is list else _compile_object(value, field_path, rules)) \
-            if value else None
+        if field_path not in prefixes and _kept(value):
+            fields = True
+            out[key] = value
+            continue
+        compiled = (_compile_array(value, field_path, rules, prefixes) if kind is list
+                    else _compile_object(value, field_path, rules, prefixes)) if value else None
         if compiled is None:
             same = False  # empty, or nothing but empty objects and arrays
             continue
@@ -129,7 +141,39 @@ def _compile_object(obj, path, rules):
     return obj if same else out
 
 
-def _compile_array(items, path, rules):
+def _kept(value):
+    """Whether, with no merge rule under it, the compile keeps ``value`` (a dict or a list) as it
+    is: a non-empty object whose values are all text, numbers, booleans or themselves kept; an
+    array of such objects whose ids, where they have one, are distinct text and come first; or
+    an array without any object (kept whole)."""
+    if type(value) is dict:
+        if not value:
+            return False
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str or kind is int or kind is float or kind is bool:
+                continue
+            if (kind is dict or kind is list) and type(key) is str and _kept(item):
+                continue
+            return False
+        return all(type(key) is str for key in value)
+    if not value:
+        return False
+    if all(type(item) is dict for item in value):
+        ids = set()
+        for item in value:
+            if not _kept(item):
+                return False
+            if "id" in item:
+                identifier = item["id"]
+                if type(identifier) is not str or identifier in ids or next(iter(item)) != "id":
+                    return False
+                ids.add(identifier)
+        return True
+    return not any(isinstance(item, dict) for item in value)
+
+
+def _compile_array(items, path, rules, prefixes=frozenset()):
     """An array of objects merged by id (one release: each id once, or ocdsmerge decides)."""
     out = []
     same = True
@@ -141,7 +185,7 @@ def _compile_array(items, path, rules):
             if type(identifier) is not str or identifier in ids:
                 raise _Unsure()
             ids.add(identifier)
-        compiled = _compile_object(item, path, rules)
+        compiled = _compile_object(item, path, rules, prefixes)
         if compiled is None:
             same = False
             continue

@@ -21,6 +21,12 @@ ODD = [
      "k": [1, {"a": None}], "n": [[1]], "t": (1, 2), "bool": False, "zero": 0, "s": "",
      "contracts": [{"id": "1", "items": [{"id": "1", "additionalClassifications": [{"id": None}]}]}]},
     {"ocid": "ocds-abc123-1", "date": "2026-01-01T00:00:00Z", "language": "en"},
+    # under paths no merge rule reaches: kept as they are, or rebuilt (an id not first, a null deep down)
+    {"ocid": "ocds-abc123-1", "date": "2026-01-01T00:00:00Z",
+     "m": [{"id": "a", "v": {"w": [1, 2], "x": 1.5, "y": True}}, {"x": 1, "y": [{"z": "q"}]}],
+     "o": [{"v": 1, "id": "z"}], "p": {"q": [{"r": {"s": None}}]}, "u": [{"id": "a"}, {"id": "b", "c": {}}],
+     "contracts": [{"id": "1", "implementation": {"metrics": [{"id": "9", "observations": [
+         {"id": "9-1", "period": {"startDate": "x"}, "measure": 1, "unit": None}]}]}}]},
     {"date": "2026-01-01T00:00:00Z", "planning": {"rationale": "no ocid"}},
     {"ocid": "ocds-abc123-1", "date": None, "planning": {"rationale": "no date"}},
     # ids that ocdsmerge merges (the same id twice; 1 and "1") or turns to text: left to it.
