@@ -23,7 +23,8 @@ temporary publish folder:
 4. **the floors**, the same rows without the app: on PostgreSQL ``COPY (SELECT …) TO STDOUT``
    of the three CSVs' rows (the same joins, filters and order) streamed to files with psycopg,
    and the readings' rows fetched with a server-side cursor and formatted in Python, one line
-   each (the least a Python process can do with 1,000,000 rows).
+   each (the least a Python process can do with 1,000,000 rows); on SQLite the three CSVs'
+   rows through the sqlite3 module, a line each.
 
 Reported for each: wall seconds, CPU seconds of the process (user + system), peak RSS (MB),
 bytes written, SQL statements. The table is printed and written to bench/out/ocds_scale.md.
@@ -345,7 +346,7 @@ LABELS = {
     "readings.csv": "– readings.csv",
     "data.json": "– data.json",
     "floor-copy": "SQL floor: COPY of the three CSVs' rows (psycopg)",
-    "floor-rows": "Python floor: the readings' rows, a line each",
+    "floor-rows": "Python floor: rows through Python, a line each (PostgreSQL: readings.csv's; SQLite: the three CSVs')",
 }
 
 

@@ -62,7 +62,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select, type_coerce
 
 from contracts_app.audit.models import AuditEvent
 from contracts_app.contracts.models import Contract, Vendor
@@ -267,7 +267,10 @@ def _load_batch(rows, after):
     # the demo or a bulk load, have no audit event).
     readings, current, latest_recorded = None, None, {}
     for metric_id, start, end, value, recorded_at in db.session.execute(
-        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value, Reading.recorded_at)
+        # recorded_at as the driver gives it (aware, or naive UTC on SQLite; _aware below), not
+        # through UTCDateTime for each of a million rows: only each contract's latest is kept.
+        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value,
+               type_coerce(Reading.recorded_at, DateTime(timezone=True)))
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
         .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
@@ -579,9 +582,13 @@ def _plain(value):
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# json.dumps's compact text (no circular check: a release is a tree), with its C encoder.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 def _content_hash(release):
     # The release is built in a fixed key order, so its JSON text is canonical as it is.
-    text = json.dumps(release, separators=(",", ":"), ensure_ascii=False)
+    text = _COMPACT(release)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

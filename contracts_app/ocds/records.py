@@ -151,12 +151,14 @@ def _kept(value):
             return False
         for key, item in value.items():
             kind = type(item)
+            if type(key) is not str:
+                return False
             if kind is str or kind is int or kind is float or kind is bool:
                 continue
-            if (kind is dict or kind is list) and type(key) is str and _kept(item):
+            if (kind is dict or kind is list) and _kept(item):
                 continue
             return False
-        return all(type(key) is str for key in value)
+        return True
     if not value:
         return False
     if all(type(item) is dict for item in value):
