@@ -77,7 +77,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select, type_coerce
 
 from contracts_app.audit.models import AuditEvent
 from contracts_app.amendments.models import Amendment
@@ -300,10 +300,15 @@ def _load_batch(rows, after):
     ):
         data[metric_contract[metric_id]].targets[metric_id].append((start, value))
 
-    # Grouped as they come, in (metric, period) order: one list append per reading.
-    readings, current = None, None
-    for metric_id, start, end, value in db.session.execute(
-        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value)
+    # Grouped as they come, in (metric, period) order: one list append per reading. The latest
+    # recorded_at per contract comes from the same rows (readings written outside the services,
+    # the demo or a bulk load, have no audit event).
+    readings, current, latest_recorded = None, None, {}
+    for metric_id, start, end, value, recorded_at in db.session.execute(
+        # recorded_at as the driver gives it (aware, or naive UTC on SQLite; _aware below), not
+        # through UTCDateTime for each of a million rows: only each contract's latest is kept.
+        select(Reading.metric_id, Reading.period_start, Reading.period_end, Reading.value,
+               type_coerce(Reading.recorded_at, DateTime(timezone=True)))
         .join(Metric, Metric.id == Reading.metric_id)
         .join(Contract, Contract.id == Metric.contract_id)
         .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
@@ -311,16 +316,13 @@ def _load_batch(rows, after):
     ):
         if metric_id != current:
             current = metric_id
-            readings = data[metric_contract[metric_id]].readings[metric_id]
+            contract_id = metric_contract[metric_id]
+            readings = data[contract_id].readings[metric_id]
+            latest = latest_recorded.get(contract_id)
         readings.append((start, end, value))
-    # Readings written outside the services (the demo, a bulk load) have no audit event.
-    for contract_id, latest in db.session.execute(
-        select(Metric.contract_id, func.max(Reading.recorded_at))
-        .join(Metric, Metric.id == Reading.metric_id)
-        .join(Contract, Contract.id == Metric.contract_id)
-        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True))
-        .group_by(Metric.contract_id)
-    ):
+        if recorded_at is not None and (latest is None or recorded_at > latest):
+            latest = latest_recorded[contract_id] = recorded_at
+    for contract_id, latest in latest_recorded.items():
         data[contract_id].changed.append(_aware(latest))
 
     for milestone in db.session.scalars(
@@ -706,9 +708,13 @@ def _plain(value):
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# json.dumps's compact text (no circular check: a release is a tree), with its C encoder.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 def _content_hash(release):
     # The release is built in a fixed key order, so its JSON text is canonical as it is.
-    text = json.dumps(release, separators=(",", ":"), ensure_ascii=False)
+    text = _COMPACT(release)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

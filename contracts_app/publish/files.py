@@ -1,11 +1,12 @@
 """Writing published files so that a reader never sees half a file and an unchanged file is not
-touched: each file is written to a temporary name in the same folder while its bytes are hashed,
-compared with the file it would replace, and renamed over it only when its bytes differ. Nothing
-is held in memory but the chunk being written, so a file of any size is written in constant memory.
+touched: each file's bytes are compared, as they are made, with the file they would replace;
+while they are the same nothing is written (a nightly run that changes nothing writes no byte);
+from the first difference they go to a temporary name in the same folder (after the old file's
+equal beginning), which is renamed over the old file once complete. Nothing is held in memory
+but the chunk being written, so a file of any size is written in constant memory.
 
 ``json_text`` and ``json_chunks`` give the text of a published JSON document, the second one
 element of its last list at a time (the OCDS packages: hundreds of megabytes in a large city)."""
-import hashlib
 import json
 import math
 import os
@@ -18,18 +19,24 @@ CHUNK = 1 << 16
 class ReplacingFile:
     """A published file being written (see the module docstring): ``write`` text or bytes, then
     ``commit()`` (True when the file was replaced, False when it already held these bytes) or
-    ``discard()``. As a context manager it discards on an exception and commits otherwise."""
+    ``discard()``. As a context manager it discards on an exception and commits otherwise.
+
+    The old file is opened at the start and compared with what is written; one writer at a
+    time is assumed (the publication is one scheduler job)."""
 
     def __init__(self, path):
         self.path = path
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, self.temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-        self.file = os.fdopen(handle, "wb", buffering=CHUNK)
-        self.digest = hashlib.sha256()
+        self.temporary = None
+        self.file = None  # the temporary file, from the first byte that differs
+        try:
+            self._old = open(path, "rb")
+        except FileNotFoundError:
+            self._old = None
+        self._same = 0  # bytes so far equal to the old file's first bytes
         self.size = 0
         self.changed = None
         # Text is gathered into blocks of about CHUNK characters before it is encoded and
-        # hashed: a CSV row at a time would cost an encode, a hash update and a write per row.
+        # compared: a CSV row at a time would cost an encode, a read and a compare per row.
         self._pending = []
         self._pending_length = 0
 
@@ -50,21 +57,49 @@ class ReplacingFile:
             self._write_bytes(text.encode("utf-8"))
 
     def _write_bytes(self, data):
-        self.digest.update(data)
         self.size += len(data)
+        if self.file is None:
+            if self._old is not None and self._old.read(len(data)) == data:
+                self._same += len(data)
+                return
+            self._diverge()
         self.file.write(data)
+
+    def _diverge(self):
+        """From here on the bytes go to the temporary file, after the old file's equal start."""
+        folder = os.path.dirname(os.path.abspath(self.path))
+        handle, self.temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(self.path) + ".",
+                                                  suffix=".tmp")
+        self.file = os.fdopen(handle, "wb", buffering=CHUNK)
+        if self._old is not None:
+            self._old.seek(0)
+            remaining = self._same
+            while remaining:
+                block = self._old.read(min(remaining, 16 * CHUNK))
+                if not block:
+                    raise OSError(f"{self.path} became shorter while it was compared")
+                self.file.write(block)
+                remaining -= len(block)
+            self._close_old()
+
+    def _close_old(self):
+        if self._old is not None:
+            self._old.close()
+            self._old = None
 
     def commit(self):
         try:
             self._flush_pending()
+            if self.file is None:
+                if self._old is not None and self._old.read(1) == b"":
+                    # Every byte the same and nothing more: the file stays as it is.
+                    self._close_old()
+                    self.changed = False
+                    return False
+                self._diverge()  # the old file is longer, or there is none
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
-            # A different size is a different file: no need to read the old one through.
-            if _size(self.path) == self.size and file_digest(self.path) == self.digest.hexdigest():
-                os.unlink(self.temporary)
-                self.changed = False
-                return False
             # mkstemp makes the file private (0600); a published file gets the mode a plain open()
             # would give it, or keeps the mode of the file it replaces.
             os.chmod(self.temporary, _mode_for(self.path))
@@ -77,12 +112,13 @@ class ReplacingFile:
 
     def discard(self):
         """Drop what was written: the earlier file stays as it was, no temporary file behind."""
-        if not self.file.closed:
+        self._close_old()
+        if self.file is not None and not self.file.closed:
             try:
                 self.file.close()
             except OSError:
                 pass
-        if os.path.exists(self.temporary):
+        if self.temporary and os.path.exists(self.temporary):
             os.unlink(self.temporary)
 
     def __enter__(self):
@@ -104,25 +140,6 @@ def write_if_changed(path, chunks):
         for chunk in chunks:
             file.write(chunk)
     return file.changed
-
-
-def file_digest(path):
-    """The SHA-256 of a file's bytes, or None when there is no such file."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as file:
-            for block in iter(lambda: file.read(CHUNK), b""):
-                digest.update(block)
-    except FileNotFoundError:
-        return None
-    return digest.hexdigest()
-
-
-def _size(path):
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return None
 
 
 def _mode_for(path):
@@ -154,8 +171,15 @@ class JsonList:
         self._separator = "[\n    "
         self.count = 0
 
+    # Where an item's lines start (``indented_json(item, ITEM_NEWLINE)`` is its text).
+    ITEM_NEWLINE = "\n    "
+
     def item(self, value):
-        text = self._prefix + self._separator + indented_json(value, "\n    ")
+        return self.item_text(indented_json(value, self.ITEM_NEWLINE))
+
+    def item_text(self, value_text):
+        """``item`` of the value whose text (``indented_json(value, ITEM_NEWLINE)``) is given."""
+        text = self._prefix + self._separator + value_text
         self._prefix, self._separator = "", ",\n    "
         self.count += 1
         return text
@@ -175,26 +199,21 @@ def json_chunks(head, key, items):
 
 def indented_json(value, newline="\n"):
     """``json.dumps(value, indent=2, ensure_ascii=False)`` as it reads nested where ``newline``
-    (a newline and the indentation there) starts each line: the same text, about three times
-    faster (json's indented encoder is pure Python, one generator step per token)."""
+    (a newline and the indentation there) starts each line: the same text, several times
+    faster (json's indented encoder is pure Python, one generator step per token; here a
+    container's scalar members are written inline, without a call each)."""
+    kind = type(value)
+    if kind is dict:
+        return _object(value, newline)
+    if kind is list or kind is tuple:
+        return _array(value, newline)
+    return _scalar(value, newline)
+
+
+def _scalar(value, newline):
     kind = type(value)
     if kind is str:
         return encode_basestring(value)
-    if kind is dict:
-        if not value:
-            return "{}"
-        inner = newline + "  "
-        parts = []
-        for name, item in value.items():
-            if type(name) is not str:
-                return _dumped(value, newline)
-            parts.append(encode_basestring(name) + ": " + indented_json(item, inner))
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
-    if kind is list or kind is tuple:
-        if not value:
-            return "[]"
-        inner = newline + "  "
-        return "[" + inner + ("," + inner).join([indented_json(item, inner) for item in value]) + newline + "]"
     if kind is int:
         return int.__repr__(value)
     if kind is float and math.isfinite(value):
@@ -206,6 +225,63 @@ def indented_json(value, newline="\n"):
     if value is False:
         return "false"
     return _dumped(value, newline)
+
+
+def _member(item, inner):
+    # One member of a container, its most common kinds first.
+    kind = type(item)
+    if kind is str:
+        return encode_basestring(item)
+    if kind is dict:
+        return _object(item, inner)
+    if kind is list or kind is tuple:
+        return _array(item, inner)
+    if kind is int:
+        return int.__repr__(item)
+    return _scalar(item, inner)
+
+
+def _object(value, newline):
+    if not value:
+        return "{}"
+    inner = newline + "  "
+    parts = []
+    append = parts.append
+    for name, item in value.items():
+        if type(name) is not str:
+            return _dumped(value, newline)
+        kind = type(item)
+        if kind is str:
+            append(encode_basestring(name) + ": " + encode_basestring(item))
+        elif kind is dict:
+            append(encode_basestring(name) + ": " + _object(item, inner))
+        else:
+            append(encode_basestring(name) + ": " + _member(item, inner))
+    return "{" + inner + ("," + inner).join(parts) + newline + "}"
+
+
+def _array(value, newline):
+    if not value:
+        return "[]"
+    inner = newline + "  "
+    return "[" + inner + ("," + inner).join([_member(item, inner) for item in value]) + newline + "]"
+
+
+def member_texts(mapping, newline="\n"):
+    """{key: its value's text} as ``indented_json(mapping, newline)`` writes each member (the
+    keys must be text); ``object_text`` puts them together. For a document that reuses some
+    members' text elsewhere (the record package reuses the releases')."""
+    inner = newline + "  "
+    return {key: indented_json(item, inner) for key, item in mapping.items()}
+
+
+def object_text(members, newline="\n"):
+    """``indented_json`` of a dict from ``member_texts`` of it (or texts written to match)."""
+    if not members:
+        return "{}"
+    inner = newline + "  "
+    return "{" + inner + ("," + inner).join([encode_basestring(key) + ": " + text for key, text in members.items()]) \
+        + newline + "}"
 
 
 def _dumped(value, newline):

@@ -30,7 +30,9 @@ from flask import current_app
 from contracts_app.ocds.export import iter_releases, latest_release_date, package_head, published_date
 from contracts_app.ocds.records import record, record_package_head
 from contracts_app.publish import catalog, tables
-from contracts_app.publish.files import JsonList, ReplacingFile, json_text, write_if_changed
+from contracts_app.publish.files import (
+    JsonList, ReplacingFile, indented_json, json_text, member_texts, object_text, write_if_changed,
+)
 
 # name -> (media type, format, title, description of the file)
 FILES = {
@@ -138,16 +140,35 @@ def _write_packages(folder, base, now):
     seen = None
     with ReplacingFile(os.path.join(folder, "release-package.json")) as release_file, \
             ReplacingFile(os.path.join(folder, "record-package.json")) as record_file:
-        # One release per contract, so one record per release (its only release).
+        # One release per contract, so one record per release (its only release). Each
+        # release's members are encoded once: the compiled release shares all but its first
+        # four with the release (records.compiled_release), and their text is reused there.
+        newline = JsonList.ITEM_NEWLINE
         for release in iter_releases():
-            release_file.write(releases.item(release))
-            record_file.write(records.item(record(release["ocid"], [release], head["uri"])))
+            members = member_texts(release, newline)
+            release_file.write(releases.item_text(object_text(members, newline)))
+            record_file.write(records.item_text(_record_text(release, members, head["uri"], newline)))
             seen = release["date"] if seen is None else max(seen, release["date"])
         if seen != latest:
             raise _Moved()
         release_file.write(releases.end())
         record_file.write(records.end())
     return head, (release_file.changed, record_file.changed)
+
+
+def _record_text(release, members, package_uri, newline):
+    """``indented_json(record(ocid, [release], package_uri), newline)``, reusing ``members``
+    (``member_texts(release, newline)``) for what the compiled release shares with the release:
+    the same text one level deeper (JSON text has no newline but its indentation's)."""
+    entry = record(release["ocid"], [release], package_uri)
+    inner = newline + "  "
+    compiled = {}
+    for key, value in entry["compiledRelease"].items():
+        shared = key in release and release[key] is value
+        compiled[key] = members[key].replace("\n", "\n  ") if shared else indented_json(value, inner + "  ")
+    texts = {key: indented_json(value, inner) for key, value in entry.items() if key != "compiledRelease"}
+    texts["compiledRelease"] = object_text(compiled, inner)
+    return object_text({key: texts[key] for key in entry}, newline)
 
 
 def _previous_published_date(folder):

@@ -132,3 +132,13 @@ def test_it_merges_with_the_reference_implementation(package):
     for release in package["releases"]:
         merged = compiled[release["ocid"]]["contracts"][0]
         assert merged["agreedMetrics"] == release["contracts"][0]["agreedMetrics"]
+
+
+def test_each_demo_release_compiles_as_ocdsmerge_compiles_it(package):
+    # The record package's fast compile of a one-release process (ocds.records.compiled_release)
+    # against the reference implementation, key order included (the published text).
+    from contracts_app.ocds.records import _merger, compiled_release
+
+    for release in package["releases"]:
+        ours = json.dumps(compiled_release(release))
+        assert ours == json.dumps(_merger().create_compiled_release([release])), release["ocid"]

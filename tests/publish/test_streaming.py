@@ -4,6 +4,7 @@ the rows, a change made while the packages are written gets them written again, 
 writer gives json.dumps's text."""
 import json
 import os
+import tempfile
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -90,6 +91,32 @@ def test_queries_grow_with_the_batches_not_with_the_rows(app, factory):
     assert count == 6 and three_batches == one_batch + 2 * per_batch
 
 
+def test_the_whole_publication_s_queries_grow_with_the_batches_not_with_the_rows(app, publish_folder, factory):
+    # Every file of the nightly job, not only the releases: the CSVs are one query each, however
+    # many rows they hold; the packages a fixed number per batch of contracts.
+    app.config["OCDS_BATCH_SIZE"] = 2
+
+    def queries():
+        for name in os.listdir(publish_folder) if publish_folder.exists() else []:
+            os.unlink(publish_folder / name)
+        with count_queries() as counter:
+            result = publish_open_data(now=NOW)
+        assert len(result.written) == 6
+        return counter.count
+
+    city(factory, contracts=2)
+    one_batch = queries()
+    city(factory, contracts=2)
+    two_batches = queries()
+    per_batch = two_batches - one_batch
+    assert 0 < per_batch <= 10
+    # Six times the readings in two more batches: two batches' worth of queries more, no more.
+    city(factory, contracts=2, readings_per_metric=12)
+    city(factory, contracts=2, readings_per_metric=12)
+    assert queries() == two_batches + 2 * per_batch
+    assert len(read(publish_folder, "readings.csv").splitlines()) == 1 + 4 * (1 + 2) + 4 * (1 + 12)
+
+
 def test_a_change_while_the_packages_are_written_gets_them_written_again(app, publish_folder, factory, monkeypatch):
     city(factory, contracts=3)
     calls = []
@@ -160,3 +187,42 @@ def test_export_keeps_one_package_for_both_readers(app, factory):
     city(factory, contracts=1)
     package = release_package(now=NOW)
     assert export.package_head(package["publishedDate"]) == {k: v for k, v in package.items() if k != "releases"}
+
+
+@pytest.mark.parametrize("old, new", [
+    ("a,b\n1,2\n", "a,b\n1,2\n3,4\n"),  # the old file is the new one's beginning
+    ("a,b\n1,2\n3,4\n", "a,b\n1,2\n"),  # the new one is the old one's beginning
+    ("x" * 300_000 + "old", "x" * 300_000 + "new"),  # the same for several blocks, then not
+    ("", "a"), ("a", ""),
+])
+def test_the_file_is_replaced_from_the_first_difference(tmp_path, old, new):
+    path = tmp_path / "readings.csv"
+    path.write_text(old)
+    assert write_if_changed(str(path), [new[i:i + 70_000] for i in range(0, len(new), 70_000)] or [""]) is True
+    assert path.read_text() == new and os.listdir(tmp_path) == ["readings.csv"]
+
+
+def test_an_unchanged_file_is_compared_not_written(tmp_path, monkeypatch):
+    path = tmp_path / "readings.csv"
+    text = "row\n" * 100_000
+    assert write_if_changed(str(path), [text]) is True
+    made = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: made.append(1) or real(*a, **k))
+    before = os.stat(path).st_mtime_ns
+    assert write_if_changed(str(path), [text[:1000], text[1000:]]) is False
+    assert made == [] and os.stat(path).st_mtime_ns == before
+
+
+def test_a_failure_after_the_first_difference_keeps_the_earlier_file(tmp_path):
+    path = tmp_path / "readings.csv"
+    path.write_text("a,b\n" + "1,2\n" * 50_000)
+
+    def chunks():
+        yield "a,b\n" + "1,2\n" * 40_000
+        yield "9,9\n"  # differs: the temporary file starts here
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        write_if_changed(str(path), chunks())
+    assert path.read_text() == "a,b\n" + "1,2\n" * 50_000 and os.listdir(tmp_path) == ["readings.csv"]
