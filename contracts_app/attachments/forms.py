@@ -1,4 +1,5 @@
 """The upload form: one file, CSRF-protected. What the file is, is the service's check."""
+from flask_babel import lazy_gettext as _l
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired
 
@@ -9,7 +10,7 @@ from contracts_app.imports.reader import human_size
 
 class AttachmentForm(BaseForm):
     file = FileField(
-        "Add a file", validators=[FileRequired(message="Choose a file to attach.")],
+        _l('Add a file'), validators=[FileRequired(message=_l('Choose a file to attach.'))],
         render_kw={"accept": sniff.ACCEPT_ATTRIBUTE},
     )
 

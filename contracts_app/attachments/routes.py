@@ -1,6 +1,7 @@
 """Evidence files: download one (for those who may see its record) and attach one to a
 contract, a reading or a check-in. The record pages list their files through the
 ``attachments_of`` template global and templates/attachments/_documents.html."""
+from flask_babel import gettext as _
 import os
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -107,7 +108,7 @@ def _upload(target):
     if form.validate_on_submit():
         with errors_on(form, "file"):
             attachment = services.attach(target["owner"], form.file.data, current_user)
-            flash(f"{attachment.original_name} attached to {target['record']}.", "success")
+            flash(_('%(original_name)s attached to %(record)s.', original_name=attachment.original_name, record=target['record']), "success")
             return redirect(target["back"])
     return _render(target, form)
 

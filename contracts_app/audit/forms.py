@@ -1,3 +1,4 @@
+from flask_babel import gettext as _, lazy_gettext as _l
 from datetime import date
 
 from wtforms import Form, SelectField
@@ -13,7 +14,7 @@ LATEST = date(2999, 12, 31)
 
 def _sane_date(form, field):
     if field.data is not None and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(f"Enter a date between {EARLIEST.year} and {LATEST.year}.")
+        raise ValidationError(_('Enter a date between %(year)s and %(year_2)s.', year=EARLIEST.year, year_2=LATEST.year))
 
 
 class AuditFilterForm(Form):
@@ -23,9 +24,9 @@ class AuditFilterForm(Form):
     Python keyword, so those two fields are attached below and read as ``form["from"]``.
     """
 
-    type = SelectField("Entity type", validators=[Optional()])
-    actor = SelectField("Who", validators=[Optional()])
-    action = SelectField("Action", validators=[Optional()])
+    type = SelectField(_l('Entity type'), validators=[Optional()])
+    actor = SelectField(_l('Who'), validators=[Optional()])
+    action = SelectField(_l('Action'), validators=[Optional()])
 
     def __init__(self, formdata, types, actions, users):
         super().__init__(formdata)
@@ -59,5 +60,5 @@ class AuditFilterForm(Form):
         return field.data or None
 
 
-setattr(AuditFilterForm, "from", AsciiDateField("From", validators=[Optional(), _sane_date]))
-setattr(AuditFilterForm, "to", AsciiDateField("To", validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "from", AsciiDateField(_('From'), validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "to", AsciiDateField(_('To'), validators=[Optional(), _sane_date]))

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -16,22 +17,21 @@ def PasswordRules(form, field):
 
 
 class LoginForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=max_length(User.email))])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in")
+    email = EmailField(_l('Email'), validators=[DataRequired(), Length(max=max_length(User.email))])
+    password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l('Keep me signed in'))
 
 
 class UserForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired(), EmailAddress(), Length(max=max_length(User.email))])
-    name = StringField("Name", validators=[DataRequired(), Length(max=max_length(User.name))])
-    role = SelectField("Role", choices=list(ROLES.items()), validators=[DataRequired()])
-    active = BooleanField("Active (may sign in)", default=True)
+    email = EmailField(_l('Email'), validators=[DataRequired(), EmailAddress(), Length(max=max_length(User.email))])
+    name = StringField(_l('Name'), validators=[DataRequired(), Length(max=max_length(User.name))])
+    role = SelectField(_l('Role'), choices=list(ROLES.items()), validators=[DataRequired()])
+    active = BooleanField(_l('Active (may sign in)'), default=True)
     password = PasswordField(
-        "Password",
+        _l('Password'),
         # Spaces are a password the rules refuse, not an empty field.
         validators=[Optional(strip_whitespace=False), PasswordRules],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password. "
-                    "Leave empty to keep the current password; a new one signs the user out everywhere.",
+        description=_l('At least %(MIN_PASSWORD_LENGTH)s characters, not a common password. Leave empty to keep the current password; a new one signs the user out everywhere.', MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH),
     )
 
     def __init__(self, *args, require_password=False, **kwargs):
@@ -39,7 +39,7 @@ class UserForm(BaseForm):
         if require_password:
             # Optional() would stop validation on an empty password: a new user needs one.
             self.password.validators = [
-                InputRequired("A new user needs a password."),
+                InputRequired(_('A new user needs a password.')),
                 PasswordRules,
             ]
             self.password.description = f"At least {MIN_PASSWORD_LENGTH} characters, not a common password."
@@ -48,4 +48,4 @@ class UserForm(BaseForm):
 class SingleSignOnForm(BaseForm):
     """The provider's button (a POST, so the CSRF token is checked before leaving for the provider)."""
 
-    remember = BooleanField("Keep me signed in")
+    remember = BooleanField(_l('Keep me signed in'))

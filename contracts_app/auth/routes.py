@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -66,7 +67,7 @@ def _sign_in(user, remember, next_url):
     """Sign ``user`` in (a password or single sign-on alike): the Flask-Login session, and the
     remember-me cookie when asked for, both carrying the user's session version."""
     login_user(user, remember=remember)
-    flash(f"Signed in as {user.name}.", "success")
+    flash(_('Signed in as %(name)s.', name=user.name), "success")
     return redirect(_safe_next(next_url) or url_for("main.index"))
 
 
@@ -147,7 +148,7 @@ def logout():
     # devices, session or remember-me) stops working.
     end_sessions(current_user)
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_('You are signed out.'), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -168,7 +169,7 @@ def new_user():
                 form.email.data, form.name.data, form.role.data, form.password.data,
                 actor=current_user, active=form.active.data,
             )
-            flash(f"User {user.email} created.", "success")
+            flash(_('User %(email)s created.', email=user.email), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
@@ -186,7 +187,7 @@ def edit_user(user_id):
                 user, current_user, form.email.data, form.name.data, form.role.data,
                 form.active.data, form.password.data or None,
             )
-            flash(f"User {user.email} updated.", "success")
+            flash(_('User %(email)s updated.', email=user.email), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user, now=utcnow())
 
@@ -198,7 +199,7 @@ def unlock(user_id):
     user = db.get_or_404(User, user_id)
     try:
         unlock_user(user, current_user)
-        flash(f"{user.email} may sign in again.", "success")
+        flash(_('%(email)s may sign in again.', email=user.email), "success")
     except UserError as error:
         flash(error.message, "info")
     return redirect(url_for("auth.edit_user", user_id=user.id))
@@ -211,7 +212,7 @@ def unlink_sso(user_id):
     user = db.get_or_404(User, user_id)
     try:
         unlink_identity(user, current_user)
-        flash(f"{user.email} is no longer linked; their next single sign-on is matched by email.", "success")
+        flash(_('%(email)s is no longer linked; their next single sign-on is matched by email.', email=user.email), "success")
     except UserError as error:
         flash(error.message, "info")
     return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -23,7 +24,7 @@ HISTORY_PER_PAGE = 25
 def index():
     filters, sort, direction, page, problems = queries.parse_register_args(request.args)
     if problems:
-        flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
+        flash(_('Ignored filter values that were not valid: %(problems)s.', problems=', '.join(sorted(set(problems)))), "warning")
     pagination = db.paginate(
         queries.register_query(filters, sort, direction),
         page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
@@ -98,7 +99,7 @@ def new():
     if form.validate_on_submit():
         with errors_on(form):
             contract = services.create_contract(_form_data(form), current_user)
-            flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
+            flash(_('Contract %(reference)s registered. Now add its key metrics.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=None, department_names=queries.departments()), 200
 
@@ -113,7 +114,7 @@ def edit(contract_id):
     if form.validate_on_submit():
         with errors_on(form):
             services.update_contract(contract, _form_data(form), current_user)
-            flash(f"Contract {contract.reference} updated.", "success")
+            flash(_('Contract %(reference)s updated.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=contract, department_names=queries.departments())
 
@@ -126,7 +127,7 @@ def archive(contract_id):
     if form.validate_on_submit():
         with errors_on(form):
             services.archive_contract(contract, current_user, form.reason.data)
-            flash(f"Contract {contract.reference} archived. It keeps all its data and can be restored.", "success")
+            flash(_('Contract %(reference)s archived. It keeps all its data and can be restored.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/archive.html", form=form, contract=contract)
 
@@ -140,7 +141,7 @@ def restore(contract_id):
         abort(400)
     with errors_on(None):
         services.restore_contract(contract, current_user)
-        flash(f"Contract {contract.reference} restored.", "success")
+        flash(_('Contract %(reference)s restored.', reference=contract.reference), "success")
     return redirect(url_for("contracts.detail", contract_id=contract.id))
 
 
@@ -163,7 +164,7 @@ def vendor_edit(vendor_id):
     if form.validate_on_submit():
         with errors_on(form):
             services.update_vendor(vendor, _form_data(form), current_user)
-            flash(f"Vendor {vendor.name} updated.", "success")
+            flash(_('Vendor %(name)s updated.', name=vendor.name), "success")
             return redirect(url_for("contracts.vendor_detail", vendor_id=vendor.id))
     return render_template("contracts/vendor_form.html", form=form, vendor=vendor)
 
@@ -183,6 +184,6 @@ def department_edit(department_id):
             old = department.name
             services.rename_department(department, form.name.data, current_user)
             if department.name != old:
-                flash(f"Department {old} renamed to {department.name}.", "success")
+                flash(_('Department %(old)s renamed to %(name)s.', old=old, name=department.name), "success")
             return redirect(url_for("contracts.departments"))
     return render_template("contracts/department_form.html", form=form, department=department)

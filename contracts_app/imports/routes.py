@@ -3,6 +3,7 @@
 Two kinds: contracts and their metrics (procurement officers), and readings (the due periods
 downloaded as a spreadsheet, filled in and uploaded again; procurement officers and contract
 managers, each row checked against the contracts they may enter readings for)."""
+from flask_babel import gettext as _
 import csv
 import io
 
@@ -137,7 +138,7 @@ def commit(upload_id):
         return redirect(url_for("imports.preview", upload_id=staged.id))
     if not result.ok:
         return _render_preview(staged, plan=ImportPlan(errors=result.errors))
-    flash(f"Imported {services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)}.", "success")
+    flash(_('Imported %(contracts)s.', contracts=services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)), "success")
     return redirect(url_for("imports.preview", upload_id=staged.id))
 
 
@@ -263,5 +264,5 @@ def readings_commit(upload_id):
         return redirect(url_for("imports.readings_preview", upload_id=staged.id))
     if not result.ok:
         return _render_readings_preview(staged, errors=result.errors)
-    flash(f"Recorded {services.readings_text(result.recorded, result.corrected)}.", "success")
+    flash(_('Recorded %(recorded)s.', recorded=services.readings_text(result.recorded, result.corrected)), "success")
     return redirect(url_for("imports.readings_preview", upload_id=staged.id))
