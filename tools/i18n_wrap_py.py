@@ -94,6 +94,9 @@ def call_name(call):
     return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
 
 
+EXTRA_CALLS = set()
+
+
 def targets(tree, forms):
     """(node, lazy) for every string to wrap."""
     found = []
@@ -108,7 +111,7 @@ def targets(tree, forms):
             if isinstance(child, ast.Call):
                 name = call_name(child)
                 cands = []
-                if name == "flash" and child.args:
+                if (name == "flash" or name in EXTRA_CALLS) and child.args:
                     cands.append(child.args[0])
                 if forms:
                     if name.endswith("Field") and child.args:
@@ -185,8 +188,11 @@ def process(path, write):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--write", action="store_true")
+    p.add_argument("--call", action="append", default=[],
+                   help="also wrap the first argument of calls to this name (an error class)")
     p.add_argument("paths", nargs="+")
     a = p.parse_args()
+    EXTRA_CALLS.update(a.call)
     n = 0
     for path in a.paths:
         for line in process(path, a.write):

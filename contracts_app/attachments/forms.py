@@ -1,5 +1,5 @@
 """The upload form: one file, CSRF-protected. What the file is, is the service's check."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired
 

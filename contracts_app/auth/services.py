@@ -49,7 +49,25 @@ def _commit_or_email_taken():
 
 
 @command
-def create_user(email, name, role, password, actor=None, active=True):
+def offered_languages_for_users():
+    """Every language a person can choose: the staff languages, then the public ones (vendor
+    contacts read their pages in those)."""
+    config = current_app.config
+    return list(dict.fromkeys([*config["STAFF_LANGUAGES"], *config["PUBLIC_LANGUAGES"]]))
+
+
+def _valid_language(language):
+    """A language code a person may choose, or None (blank: the city's default)."""
+    language = (language or "").strip() or None
+    if language is not None and language not in offered_languages_for_users():
+        raise UserError(f"Choose one of the languages offered ({', '.join(offered_languages_for_users())}).", "language")
+    return language
+
+
+_UNCHANGED = object()
+
+
+def create_user(email, name, role, password, actor=None, active=True, language=None):
     """Create a user with a hashed password; raises UserError on a taken email or bad role."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", "role")
@@ -59,7 +77,8 @@ def create_user(email, name, role, password, actor=None, active=True):
         raise UserError(problem, "password")
     if find_by_email(email):
         raise UserError("A user with this email already exists.", "email")
-    user = User(email=email, name=(name or email).strip(), role=role, active=active)
+    language = _valid_language(language)
+    user = User(email=email, name=(name or email).strip(), role=role, active=active, language=language)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -69,7 +88,21 @@ def create_user(email, name, role, password, actor=None, active=True):
 
 
 @command
-def update_user(user, actor, email, name, role, active, password=None):
+def set_language(user, language):
+    """A person's own choice of language (their account page); audited as their own change."""
+    language = _valid_language(language)
+    if language == user.language:
+        return False
+    before = snapshot(user)
+    user.language = language
+    db.session.flush()
+    record(user, "update", user, before=before, after=snapshot(user), summary=f"{user.email} chose a language")
+    db.session.commit()
+    return True
+
+
+@command
+def update_user(user, actor, email, name, role, active, password=None, language=_UNCHANGED):
     if VENDOR in (user.role, role):
         # A vendor contact belongs to a vendor and sees only its contracts: never made staff (or
         # staff made one) by a change of role; staff get their own account.
@@ -89,9 +122,13 @@ def update_user(user, actor, email, name, role, active, password=None):
         problem = password_problem(password)
         if problem:
             raise UserError(problem, "password")
+    if language is not _UNCHANGED:
+        language = _valid_language(language)
     before = snapshot(user)
     deactivated = user.active and not active
     user.email, user.name, user.role, user.active = email, name.strip(), role, bool(active)
+    if language is not _UNCHANGED:
+        user.language = language
     if password:
         user.set_password(password)
     after = snapshot(user, {"password_changed": bool(password)})

@@ -1,4 +1,6 @@
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
 from decimal import Decimal
 
 from wtforms import (

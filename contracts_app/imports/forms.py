@@ -1,5 +1,5 @@
 """Forms of the CSV import: the upload (a file, CSRF-protected) and the import button."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
 from contracts_app.forms_common import BaseForm

@@ -1,5 +1,5 @@
 """Forms for check-ins, action items and resolving flags. They validate input; services decide."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import (
     FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField,
 )

@@ -225,7 +225,7 @@ def cancel_checkin(checkin_id):
     require(can_manage_contract(current_user, checkin.contract))
     form = CancelCheckInForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.reason.errors or ["Say why the check-in is cancelled."]), "error")
+        flash(" ".join(map(str, form.reason.errors or [_("Say why the check-in is cancelled.")])), "error")
         return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     with errors_on(None):
         services.cancel_checkin(checkin, current_user, form.reason.data)

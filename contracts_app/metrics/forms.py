@@ -1,5 +1,7 @@
 """Forms for metrics, per-period targets and readings. They validate input; services decide."""
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
 from decimal import Decimal
 
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField

@@ -1,5 +1,5 @@
 """The milestone form. Cross-field rules (completion date against status) live in the service."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 

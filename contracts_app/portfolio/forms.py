@@ -1,6 +1,8 @@
 """The closeout evaluation form: four 1–5 ratings, the narrative, the vendor's comment and the
 date. The service checks the same rules again (``services._clean``) for callers without a form."""
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
@@ -18,11 +19,11 @@ from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
 
 EVALUABLE_STATUSES = ("completed", "terminated")
 RATINGS = {
-    "1": "1 — Poor",
-    "2": "2 — Below expectations",
-    "3": "3 — Met expectations",
-    "4": "4 — Above expectations",
-    "5": "5 — Excellent",
+    "1": _l("1 — Poor"),
+    "2": _l("2 — Below expectations"),
+    "3": _l("3 — Met expectations"),
+    "4": _l("4 — Above expectations"),
+    "5": _l("5 — Excellent"),
 }
 RATING_MESSAGE = "Choose a rating from 1 (poor) to 5 (excellent)."
 MAX_NARRATIVE = 10000

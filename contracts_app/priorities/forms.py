@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 

@@ -1,11 +1,12 @@
 """Forms for vendor reporting. They validate input; the services decide."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from flask import current_app
-from wtforms import HiddenField, MultipleFileField, PasswordField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from contracts_app.attachments import sniff
-from contracts_app.auth.forms import PasswordRules
+from contracts_app.auth.forms import PasswordRules, language_choices
+from contracts_app.i18n import default_language
 from contracts_app.auth.models import User
 from contracts_app.auth.passwords import MIN_PASSWORD_LENGTH
 from contracts_app.db_types import LONG_TEXT, max_length
@@ -20,6 +21,17 @@ class InviteForm(BaseForm):
         _l('Email'), validators=[InputRequired(_l("Give the contact's email address.")), EmailAddress()],
         description=_l('They get a one-time link to choose a password.'),
     )
+    language = SelectField(
+        _l("Language"),
+        description=_l("Their invitation, their pages and the emails they get are written in it."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = current_app.config["PUBLIC_LANGUAGES"]
+        self.language.choices = language_choices(codes)
+        if self.language.data is None:
+            self.language.data = default_language(codes)
 
 
 class SetPasswordForm(BaseForm):

@@ -9,6 +9,7 @@ from contracts_app.attachments.services import AttachmentError
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
+from contracts_app.i18n import in_language_of
 from contracts_app.extensions import db
 from contracts_app.forms_common import errors_on, show_error
 from contracts_app.http import is_api_request
@@ -26,6 +27,8 @@ from contracts_app.vendors.models import VendorSubmission
 # All a signed-in vendor contact may open; every other page answers 403 for them.
 VENDOR_ENDPOINTS = {
     "vendors.home", "vendors.contract", "vendors.submit", "vendors.invitation", "auth.logout", "static",
+    # Their own account page (the language of their pages and emails).
+    "auth.account",
     # Their own submissions' evidence files (permissions.can_view_attachment decides which).
     "attachments.download",
     # The single sign-on start and callback (open to anyone signed out; a signed-in visitor is
@@ -147,6 +150,12 @@ def invitation(token):
         return render_template("vendors/invitation_invalid.html", state=state), 404
     if state != queries.VALID:
         return render_template("vendors/invitation_invalid.html", state=state), 410
+    # The page is in the language the contact was invited in, as the email was.
+    with in_language_of(invite.user):
+        return _invitation_page(token, invite, now)
+
+
+def _invitation_page(token, invite, now):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -172,7 +181,9 @@ def invite(contract_id):
     form = InviteForm()
     if form.validate_on_submit():
         with errors_on(form, "email"):
-            user, invitation = services.invite_contact(contract, current_user, form.name.data, form.email.data)
+            user, invitation = services.invite_contact(
+                contract, current_user, form.name.data, form.email.data, language=form.language.data or None,
+            )
             flash(_('Invitation sent to %(name)s (%(email)s); the link works for %(days)s days.', name=user.name, email=user.email, days=_days()), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="vendor-contacts"))
     return render_template("vendors/invite.html", form=form, contract=contract)
