@@ -154,7 +154,9 @@ def pseudo_app(app):
     assert count > 500, "the extraction found almost nothing: babel.cfg no longer finds the sources"
     babel_config = app.extensions["babel"]
     babel_config.translation_directories = [REAL_DIR, PSEUDO_DIR]
+    # Staff pages, and vendor contacts' (offered the public site's languages).
     app.config["STAFF_LANGUAGES"] = [PSEUDO]
+    app.config["PUBLIC_LANGUAGES"] = [PSEUDO]
     from flask_babel import refresh
 
     with app.test_request_context():

@@ -1,4 +1,6 @@
 """The upload form: one file, CSRF-protected. What the file is, is the service's check."""
+from flask_babel import gettext as _
+
 from contracts_app.i18n import lazy_gettext as _l
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired
@@ -16,6 +18,7 @@ class AttachmentForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.file.description = (
-            f"{sniff.ACCEPTED_TEXT}, at most {human_size(current_app.config['MAX_ATTACHMENT_BYTES'])}."
+        self.file.description = _(
+            "%(kinds)s, at most %(size)s.", kinds=sniff.ACCEPTED_TEXT,
+            size=human_size(current_app.config["MAX_ATTACHMENT_BYTES"]),
         )

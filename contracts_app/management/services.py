@@ -401,7 +401,7 @@ def set_action_item_status(item, actor, new_status, now=None):
     """open, done (completed on the city's today) or dropped."""
     now = now or utcnow()
     if new_status not in ACTION_ITEM_STATUSES:
-        raise ManagementError("Choose one of: " + ", ".join(ACTION_ITEM_STATUSES.values()) + ".", "status")
+        raise ManagementError("Choose one of: " + ", ".join(map(str, ACTION_ITEM_STATUSES.values())) + ".", "status")
     if item.status == new_status:
         return item
     before = snapshot(item)

@@ -76,7 +76,7 @@ def other_contracts_serving(priority):
     return db.session.execute(
         select(
             Contract.id, Contract.reference, Contract.title, Vendor.name.label("vendor_name"),
-            case(CONTRACT_STATUSES, value=Contract.status, else_=Contract.status).label("status_label"),
+            case({code: str(label) for code, label in CONTRACT_STATUSES.items()}, value=Contract.status, else_=Contract.status).label("status_label"),
             Contract.value, Contract.currency,
         )
         .join(contract_priorities, contract_priorities.c.contract_id == Contract.id)

@@ -1,4 +1,6 @@
 """Forms for vendor reporting. They validate input; the services decide."""
+from flask_babel import gettext as _
+
 from contracts_app.i18n import lazy_gettext as _l
 from flask import current_app
 from wtforms import HiddenField, MultipleFileField, PasswordField, SelectField, StringField, TextAreaField
@@ -59,9 +61,9 @@ class SubmissionForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.evidence.description = (
-            f"For example the report the value comes from. {sniff.ACCEPTED_TEXT}, at most "
-            f"{human_size(current_app.config['MAX_ATTACHMENT_BYTES'])} each."
+        self.evidence.description = _(
+            "For example the report the value comes from. %(ACCEPTED_TEXT)s, at most %(size)s each.",
+            ACCEPTED_TEXT=sniff.ACCEPTED_TEXT, size=human_size(current_app.config["MAX_ATTACHMENT_BYTES"]),
         )
 
     @property
