@@ -87,6 +87,14 @@ def long_date(value):
     return str(value)
 
 
+def month_name(day):
+    """ "November 2026" in the language being written."""
+    if in_english():
+        return day.strftime("%B %Y")
+    code = language()
+    return format_date(day, "LLLL y", locale=FORMAT_LOCALES.get(code, code))
+
+
 def plural(count, word):
     """ "1 metric", "2 metrics": the count with the word, plural unless the count is one."""
     return f"{count} {word}{'' if count == 1 else 's'}"

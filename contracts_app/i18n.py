@@ -132,10 +132,22 @@ def current_language():
     return str(get_locale() or "en")
 
 
+def language_name(code):
+    """A language's name in that language ("Español"), for the switch and the language menus."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    try:
+        from babel import Locale
+
+        return Locale.parse(code).get_display_name(code).capitalize()
+    except (ValueError, TypeError, LookupError):
+        return code
+
+
 def language_choices():
     """(code, name, is_current) for the switch: every offered language but the current one is a link."""
     current = current_language()
-    return [(code, LANGUAGE_NAMES.get(code, code), code == current) for code in offered_languages()]
+    return [(code, language_name(code), code == current) for code in offered_languages()]
 
 
 def _remember_choice(response):

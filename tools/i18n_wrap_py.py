@@ -142,11 +142,75 @@ def targets(tree, forms):
     return found
 
 
+SENTENCE = re.compile(r"[A-Za-z]{2,}[,:;]? [a-z(]{2,}|^[A-Z][a-z]+$|^[A-Z][a-z]+ [A-Z][a-z]+$")
+SKIP_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "print", "startswith", "endswith",
+              "strftime", "strptime", "execute", "text", "getenv", "get", "setdefault", "RuntimeError", "label",
+              "split", "replace", "Column", "String", "ForeignKey", "relationship", "Index", "CheckConstraint",
+              "UniqueConstraint", "_", "_l", "gettext", "ngettext", "lazy_gettext", "re.compile", "compile"}
+
+
+def sentence_targets(tree):
+    """Every string that reads as interface text (--sentences): not docstrings, dict keys,
+    comparisons, markup, log lines or arguments of the calls above."""
+    found, skip = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skip.add(id(first.value))
+        if isinstance(node, ast.Dict):
+            skip.update(id(k) for k in node.keys if k is not None)
+        if isinstance(node, ast.Compare):
+            for sub in ast.walk(node):
+                skip.add(id(sub))
+        if isinstance(node, ast.Subscript):
+            for sub in ast.walk(node.slice):
+                skip.add(id(sub))
+        if isinstance(node, ast.Call) and call_name(node) in SKIP_CALLS:
+            for sub in ast.walk(node):
+                if sub is not node:
+                    skip.add(id(sub))
+        if isinstance(node, ast.JoinedStr):
+            for sub in ast.walk(node):
+                if sub is not node:
+                    skip.add(id(sub))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            # Defaults are evaluated at import, outside any request: no gettext there.
+            for default in [*node.args.defaults, *node.args.kw_defaults]:
+                if default is not None:
+                    skip.update(id(sub) for sub in ast.walk(default))
+        if isinstance(node, ast.keyword) and node.arg in ("class_", "color", "fill", "stroke", "kind", "css"):
+            skip.add(id(node.value))
+
+    def text_of(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) else "X" for v in node.values)
+        return None
+
+    def walk(node, lazy):
+        for child in ast.iter_child_nodes(node):
+            child_lazy = False if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else lazy
+            text = text_of(child)
+            if (text is not None and id(child) not in skip and SENTENCE.search(text) and "<" not in text
+                    and "=" not in text and "%" not in text and "\n" not in text):
+                found.append((child, child_lazy))
+                continue
+            walk(child, child_lazy)
+
+    walk(tree, True)
+    return found
+
+
+SENTENCES = False
+
+
 def process(path, write):
     src = open(path, encoding="utf-8").read()
     tree = ast.parse(src)
     forms = path.endswith("forms.py") or path.endswith("forms_common.py")
-    found = targets(tree, forms)
+    found = sentence_targets(tree) if SENTENCES else targets(tree, forms)
     if not found:
         return []
     raw = src.encode("utf-8")
@@ -175,10 +239,12 @@ def process(path, write):
     missing = sorted(need - have)
     if missing:
         line = "from flask_babel import " + ", ".join(missing) + "\n"
-        m = list(re.finditer(r"^(from|import) [^\n]+\n(?:[ \t]+[^\n]*\n)*", out, re.M))
-        # after the first import block line
-        pos = m[0].start() if m else 0
-        out = out[:pos] + line + out[pos:]
+        parsed = ast.parse(out)
+        first = next((n for n in parsed.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                      and not (isinstance(n, ast.ImportFrom) and n.module == "__future__")), None)
+        out_lines = out.split("\n")
+        out_lines.insert(first.lineno - 1 if first else 0, line.rstrip("\n"))
+        out = "\n".join(out_lines)
     compile(out, path, "exec")
     if write:
         open(path, "w", encoding="utf-8").write(out)
@@ -190,9 +256,13 @@ def main():
     p.add_argument("--write", action="store_true")
     p.add_argument("--call", action="append", default=[],
                    help="also wrap the first argument of calls to this name (an error class)")
+    p.add_argument("--sentences", action="store_true",
+                   help="wrap every string that reads as interface text (review the output first)")
     p.add_argument("paths", nargs="+")
     a = p.parse_args()
     EXTRA_CALLS.update(a.call)
+    global SENTENCES
+    SENTENCES = a.sentences
     n = 0
     for path in a.paths:
         for line in process(path, a.write):

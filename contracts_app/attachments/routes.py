@@ -83,7 +83,7 @@ def _contract_target(contract_id):
 def _checkin_target(checkin_id):
     checkin = db.get_or_404(CheckIn, checkin_id)
     return dict(owner=checkin, contract=checkin.contract, kind=CHECKIN,
-                record=f"Check-in {long_date(checkin.held_on or checkin.scheduled_for)}",
+                record=_("Check-in %(day)s", day=long_date(checkin.held_on or checkin.scheduled_for)),
                 back=url_for("management.checkin_detail", checkin_id=checkin.id, _anchor="documents"),
                 action=url_for("attachments.attach_to_checkin", checkin_id=checkin.id))
 

@@ -1,5 +1,6 @@
 from flask_babel import gettext as _
 
+from contracts_app.audit.readable import action_label, entity_label
 from contracts_app.i18n import lazy_gettext as _l
 from datetime import date
 
@@ -32,13 +33,13 @@ class AuditFilterForm(Form):
 
     def __init__(self, formdata, types, actions, users):
         super().__init__(formdata)
-        self.type.choices = [("", "Any type")] + [(t, t.replace("_", " ").capitalize()) for t in types]
+        self.type.choices = [("", _('Any type'))] + [(t, entity_label(t)) for t in types]
         self.actor.choices = (
-            [("", "Anyone")]
-            + [(str(u.id), f"{u.name}{'' if u.active else ' (inactive)'}") for u in users]
-            + [(SYSTEM_ACTOR, "System / command line")]
+            [("", _('Anyone'))]
+            + [(str(u.id), u.name if u.active else _("%(name)s (inactive)", name=u.name)) for u in users]
+            + [(SYSTEM_ACTOR, _('System / command line'))]
         )
-        self.action.choices = [("", "Any action")] + [(a, a.replace("_", " ").capitalize()) for a in actions]
+        self.action.choices = [("", _('Any action'))] + [(a, action_label(a)) for a in actions]
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -47,7 +48,7 @@ class AuditFilterForm(Form):
             not start.errors and not end.errors and start.data and end.data and end.data < start.data
         )
         if self.reversed_range:
-            end.errors = [*end.errors, "The end date is before the start date."]
+            end.errors = [*end.errors, _('The end date is before the start date.')]
             valid = False
         return valid
 
@@ -62,5 +63,5 @@ class AuditFilterForm(Form):
         return field.data or None
 
 
-setattr(AuditFilterForm, "from", AsciiDateField(_('From'), validators=[Optional(), _sane_date]))
-setattr(AuditFilterForm, "to", AsciiDateField(_('To'), validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "from", AsciiDateField(_l('From'), validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "to", AsciiDateField(_l('To'), validators=[Optional(), _sane_date]))

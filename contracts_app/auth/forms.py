@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from contracts_app.forms_common import BaseForm, EmailAddress
 from contracts_app.auth.models import ROLES, User
-from contracts_app.i18n import LANGUAGE_NAMES
+from contracts_app.i18n import language_name
 from contracts_app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from contracts_app.auth.services import offered_languages_for_users
 from contracts_app.db_types import max_length
@@ -62,10 +62,10 @@ def language_choices(codes, blank=False):
     """(code, name) for a language select; ``blank`` adds the city's default first."""
     from flask import current_app
 
-    choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in codes]
+    choices = [(code, language_name(code)) for code in codes]
     if blank:
         default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"
-        choices.insert(0, ("", _("The city's default (%(language)s)", language=LANGUAGE_NAMES.get(default, default))))
+        choices.insert(0, ("", _("The city's default (%(language)s)", language=language_name(default))))
     return choices
 
 

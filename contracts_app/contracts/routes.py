@@ -75,10 +75,10 @@ def _user_choices(role):
 
 
 def _prepare_form(form):
-    form.vendor_id.choices = [("", "— pick a vendor —")] + [(v.id, v.name) for v in queries.vendors_by_name()]
+    form.vendor_id.choices = [("", _("— pick a vendor —"))] + [(v.id, v.name) for v in queries.vendors_by_name()]
     form.priority_ids.choices = [(p.id, p.name) for p in queries.priorities_by_name()]
-    form.procurement_officer_id.choices = [("", "— none —")] + _user_choices(PROCUREMENT_OFFICER)
-    form.contract_manager_id.choices = [("", "— not yet assigned —")] + _user_choices(CONTRACT_MANAGER)
+    form.procurement_officer_id.choices = [("", _("— none —"))] + _user_choices(PROCUREMENT_OFFICER)
+    form.contract_manager_id.choices = [("", _('— not yet assigned —'))] + _user_choices(CONTRACT_MANAGER)
     return form
 
 

@@ -120,7 +120,7 @@ def targets_form(metric, periods, linear, prefill, formdata=None):
     for period, label in periods:
         name = target_field_name(period.start)
         default = linear.get(period.start)
-        hint = f"Blank uses the linear target {number(rules.shown_target(default, metric))}." if default is not None else "Blank uses the linear target."
+        hint = _('Blank uses the linear target %(default)s.', default=number(rules.shown_target(default, metric))) if default is not None else _('Blank uses the linear target.')
         setattr(
             TargetsForm, name,
             NumberField(

@@ -77,6 +77,10 @@ class Metric(db.Model):
     )
 
     @property
+    def indicator_type_label(self):
+        return INDICATOR_TYPES.get(self.indicator_type, self.indicator_type)
+
+    @property
     def direction_label(self):
         return DIRECTIONS.get(self.direction, self.direction)
 

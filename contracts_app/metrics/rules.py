@@ -310,6 +310,10 @@ def period_state(period: Period, due_days: int, today: date, grace_days: int) ->
 
 def short_date(day: date, today: date) -> str:
     """"14 Nov" within today's year, "14 Nov 2025" outside it."""
+    if not in_english():
+        code = language()
+        locale = FORMAT_LOCALES.get(code, code)
+        return format_date(day, "d MMM" if day.year == today.year else "d MMM y", locale=locale)
     text = f"{day.day} {day.strftime('%b')}"
     return text if day.year == today.year else f"{text} {day.year}"
 
@@ -321,15 +325,16 @@ def period_option_label(period: Period, cadence: str, due_days: int, today: date
     "Sep 2026 — already recorded"."""
     label = period.label(cadence)
     if recorded:
-        return f"{label} — already recorded"
+        return _("%(period)s — already recorded", period=label)
     state = period_state(period, due_days, today, grace_days)
     if state == OVERDUE:
-        return f"{label} — overdue since {short_date(overdue_since(period, due_days, grace_days), today)}"
+        return _("%(period)s — overdue since %(day)s", period=label,
+                 day=short_date(overdue_since(period, due_days, grace_days), today))
     if state == DUE:
-        return f"{label} — due {short_date(due_date(period, due_days), today)}"
+        return _("%(period)s — due %(day)s", period=label, day=short_date(due_date(period, due_days), today))
     if state == IN_PROGRESS:
-        return f"{label} — in progress"
-    return f"{label} — starts {short_date(period.start, today)}"
+        return _("%(period)s — in progress", period=label)
+    return _("%(period)s — starts %(day)s", period=label, day=short_date(period.start, today))
 
 
 def unrecorded_ended_periods(all_periods, recorded_starts, today: date) -> list[Period]:

@@ -5,6 +5,8 @@ linked to the rows behind it.
 Strategic contracts are the active, unarchived ones. Every figure is aggregated in SQL; the
 page runs a fixed number of queries whatever the size of the portfolio.
 """
+
+from contracts_app.i18n import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,41 +26,39 @@ QUARTERS = 4
 CRITERIA = {
     "goals_metrics": {
         "codes": "RDC1 / RDC2",
-        "title": "Goals and metrics",
-        "subject": "strategic contracts",
-        "met": "with a problem statement, desired outcomes and at least one performance metric",
-        "not_met": "missing a problem statement, desired outcomes or a performance metric",
+        "title": _l('Goals and metrics'),
+        "subject": _l('strategic contracts'),
+        "met": _l('with a problem statement, desired outcomes and at least one performance metric'),
+        "not_met": _l('missing a problem statement, desired outcomes or a performance metric'),
     },
     "results_payment": {
         "codes": "RDC4",
-        "title": "Results-based payment",
-        "subject": "strategic contracts",
-        "met": "whose payment structure rewards progress toward the goals "
-               "(performance-based incentives or penalties, milestone payments, pay for success)",
-        "not_met": "whose payment structure does not tie payment to results",
+        "title": _l('Results-based payment'),
+        "subject": _l('strategic contracts'),
+        "met": _l('whose payment structure rewards progress toward the goals (performance-based incentives or penalties, milestone payments, pay for success)'),
+        "not_met": _l('whose payment structure does not tie payment to results'),
     },
     "quarterly_checkins": {
         "codes": "RDC5 / PA2",
-        "title": "Quarterly check-ins",
-        "subject": "strategic contracts",
-        "met": "with a check-in held in each of the last four full calendar quarters",
-        "not_met": "without a check-in held in each of the last four full calendar quarters",
+        "title": _l('Quarterly check-ins'),
+        "subject": _l('strategic contracts'),
+        "met": _l('with a check-in held in each of the last four full calendar quarters'),
+        "not_met": _l('without a check-in held in each of the last four full calendar quarters'),
     },
     "open_data": {
         "codes": "RDC7",
-        "title": "Open data",
-        "subject": "strategic contracts",
-        "met": "marked public, and so published as open data",
-        "not_met": "not marked public",
-        "note": "Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the "
-                "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json.",
+        "title": _l('Open data'),
+        "subject": _l('strategic contracts'),
+        "met": _l('marked public, and so published as open data'),
+        "not_met": _l('not marked public'),
+        "note": _l('Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json.'),
     },
     "vendor_evaluations": {
         "codes": "RDC3 / RDC6",
-        "title": "Vendor evaluations",
-        "subject": "vendors with a completed contract",
-        "met": "with at least one closeout evaluation",
-        "not_met": "without a closeout evaluation",
+        "title": _l('Vendor evaluations'),
+        "subject": _l('vendors with a completed contract'),
+        "met": _l('with at least one closeout evaluation'),
+        "not_met": _l('without a closeout evaluation'),
     },
 }
 
@@ -72,7 +72,7 @@ def last_full_quarters(today, count=QUARTERS):
     (first day, last day) pairs. The quarter containing ``today`` is never full yet."""
     quarters = []
     start = quarter_start(today)
-    for _ in range(count):
+    for _quarter in range(count):
         end = start - timedelta(days=1)
         start = rules.add_months(start, -3)
         quarters.insert(0, (start, end))

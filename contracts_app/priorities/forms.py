@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from contracts_app.i18n import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -43,7 +44,7 @@ class PriorityForm(BaseForm):
 
     def set_owner_choices(self, users, current_owner=None):
         """Active users, plus the current owner if they have since been deactivated."""
-        choices = [(NO_OWNER, "— No owner —")]
+        choices = [(NO_OWNER, _('— No owner —'))]
         choices += [(user.id, f"{user.name} ({user.email})") for user in users]
         if current_owner is not None and all(user.id != current_owner.id for user in users):
             choices.append((current_owner.id, f"{current_owner.name} ({current_owner.email}, inactive)"))
