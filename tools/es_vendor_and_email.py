@@ -185,6 +185,13 @@ ES = {
     "That number is too large (at most %(max)s).": "Ese número es demasiado grande (como máximo %(max)s).",
     "Use at most %(places)s decimal places.": "Use como máximo %(places)s decimales.",
     "Signed in as %(name)s.": "Sesión iniciada como %(name)s.",
+    "Back to the register": "Volver al registro",
+    "%(period)s — already recorded": "%(period)s — ya registrado",
+    "%(period)s — overdue since %(day)s": "%(period)s — vencido desde el %(day)s",
+    "%(period)s — due %(day)s": "%(period)s — vence el %(day)s",
+    "%(period)s — in progress": "%(period)s — en curso",
+    "%(period)s — starts %(day)s": "%(period)s — empieza el %(day)s",
+    "%(name)s (inactive)": "%(name)s (inactivo)",
     "You are signed out.": "Cerró la sesión.",
 }
 

@@ -212,3 +212,46 @@ def test_the_cli_creates_a_user_with_a_language(app, runner, monkeypatch):
     result = runner.invoke(args=["users", "create", "raj@city.test", "--role", "viewer", "--language", "xx"])
     assert result.exit_code != 0 and "Choose one of the languages offered" in result.output
     assert db.session.scalar(select(User).where(User.email == "raj@city.test")) is None
+
+
+def _untranslated_patterns():
+    """A pattern per interface message that has no Spanish yet."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    with open("contracts_app/translations/es/LC_MESSAGES/messages.po", "rb") as file:
+        catalog = read_po(file, locale="es")
+    patterns = []
+    for message in catalog:
+        strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        if not message.id or all(strings):
+            continue
+        for english in message.id if isinstance(message.id, (list, tuple)) else [message.id]:
+            if len(re.sub(r"%\(\w+\)s", "", english).strip()) < 4:
+                continue
+            pattern = re.sub(r"%\\\((\w+)\\\)s", ".+", re.escape(" ".join(english.split())))
+            patterns.append((english, re.compile(rf"^{pattern}$")))
+    return patterns
+
+
+def test_the_vendor_pages_have_no_untranslated_text_in_spanish(client, factory, contract, metric):
+    from tests.test_staff_catalogue import _Text
+
+    maria = _contact(factory, contract, "María López", "maria@harborlight.test", "es")
+    Auth(client).login(maria)
+    patterns = _untranslated_patterns()
+    problems = []
+    for url in ("/vendor/", f"/vendor/contracts/{contract.id}", "/account", "/no-such-page"):
+        html = client.get(url).get_data(as_text=True)
+        assert '<html lang="es">' in html, url
+        parser = _Text()
+        parser.feed(html)
+        problems += [f"{url}: {english!r}" for part in parser.parts for english, pattern in patterns if pattern.match(part)]
+    # The invitation page, before the contact has an account.
+    services.invite_contact(contract, contract.contract_manager, "Raj Patel", "raj@harborlight.test", language="es")
+    link = db.session.scalar(select(Notification.link).where(Notification.kind == "vendor_invitation"))
+    parser = _Text()
+    parser.feed(client.application.test_client().get(link).get_data(as_text=True))
+    problems += [f"{link}: {english!r}" for part in parser.parts for english, pattern in patterns if pattern.match(part)]
+    assert problems == []
