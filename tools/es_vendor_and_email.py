@@ -37,8 +37,8 @@ ES = {
     "Targets for every period": "Metas de cada período",
     "No metric of this contract is reported by the vendor.": "Ningún indicador de este contrato lo informa el proveedor.",
     "Choose a password": "Elija una contraseña",
-    "Welcome, %(name)s. You have been invited to report %(name_2)s's results to %(city_name)s. You will sign in with":
-        "Bienvenido/a, %(name)s. Ha sido invitado/a a informar los resultados de %(name_2)s a %(city_name)s. Iniciará sesión con",
+    "Welcome, %(name)s. You have been invited to report %(vendor)s's results to %(city_name)s. You will sign in with %(email)s.":
+        "Bienvenido/a, %(name)s. Ha sido invitado/a a informar los resultados de %(vendor)s a %(city_name)s. Iniciará sesión con %(email)s.",
     "Set password and continue": "Guardar la contraseña y continuar",
     "Invitation link not valid": "Enlace de invitación no válido",
     "This invitation link does not work": "Este enlace de invitación no funciona",
