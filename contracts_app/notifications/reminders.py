@@ -43,7 +43,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
@@ -56,12 +55,11 @@ from contracts_app.db_types import utcnow
 from contracts_app.db_utils import chunks
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
-from contracts_app.i18n import user_language
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import REPORTED_BY_VENDOR, Metric, Reading
 from contracts_app.metrics.status import grace_days, today_for
 from contracts_app.notifications.models import Notification
-from contracts_app.notifications.outbox import queue_many
+from contracts_app.notifications.outbox import languages_of, queue_many
 from contracts_app.vendors.models import ACCEPTED, PENDING, VendorAccess, VendorSubmission, live_access_conditions
 
 REMINDER_BEFORE = "reminder_before"
@@ -119,7 +117,7 @@ def queue_reminders(now=None):
     )
     owed = [(due_period, recipient_id, for_vendor) for due_period in due_periods
             for recipient_id, for_vendor in _recipients(due_period.metric, contacts)]
-    languages = _languages(sorted({recipient_id for _d, recipient_id, _v in owed}))
+    languages = languages_of(recipient_id for _d, recipient_id, _v in owed)
     notifications = []
     for due_period, recipient_id, for_vendor in owed:
         # Written in the recipient's language (the digest around it is too).
@@ -290,17 +288,6 @@ def _recipients(metric, contacts):
     if metric.reported_by == REPORTED_BY_VENDOR:
         return [(user_id, True) for user_id in contacts.get(metric.contract_id, [])]
     return [(metric.manager_id, False)] if metric.manager_id is not None else []
-
-
-def _languages(user_ids):
-    """{user id: the language to write to them in}, in IN lists of CHUNK ids."""
-    languages = {}
-    for chunk in chunks(user_ids, CHUNK):
-        for user_id, role, language in db.session.execute(
-            select(User.id, User.role, User.language).where(User.id.in_(chunk))
-        ):
-            languages[user_id] = user_language(SimpleNamespace(role=role, language=language))
-    return languages
 
 
 def _stored_keys(keys):

@@ -255,3 +255,25 @@ def test_the_vendor_pages_have_no_untranslated_text_in_spanish(client, factory, 
     parser.feed(client.application.test_client().get(link).get_data(as_text=True))
     problems += [f"{link}: {english!r}" for part in parser.parts for english, pattern in patterns if pattern.match(part)]
     assert problems == []
+
+
+def test_staff_emails_follow_the_recipients_language_once_the_city_offers_it(app, db, factory, contract, smtp):
+    """A city that translates the staff pages lists the language in STAFF_LANGUAGES: the sweep's
+    notifications are then written per recipient (the digest around them too)."""
+    from contracts_app.management.sweep import sweep
+
+    app.config["STAFF_LANGUAGES"] = ["en", "es"]
+    manager = contract.contract_manager
+    manager.language = "es"
+    factory.make_milestone(contract, due_date=date(2026, 2, 1))  # past due and not met: a flag
+    db.session.commit()
+
+    sweep(BEFORE)
+    send_notifications(now=BEFORE)
+
+    [mail] = _mail_to(smtp, "ben@city.test")
+    assert mail["Subject"] == "RDC Tracker: 3 novedades para Ben Okafor"
+    assert mail.text.startswith("Hola, Ben Okafor:\n\n3 novedades en RDC Tracker:")
+    assert "Alertas abiertas (2)" in mail.text and '<html lang="es">' in mail.html
+    # The staff-only sentences have no Spanish yet (STAFF_LANGUAGES is English as shipped): English.
+    assert "A check-in with the vendor is proposed for" in mail.text
