@@ -390,7 +390,7 @@ def _decode(entity_type, field, value):
     if not isinstance(value, str):
         return value
     codes = CODES_BY_ENTITY.get((entity_type, field)) or CODES.get(field)
-    return codes.get(value, value) if codes else _when(value)
+    return str(codes.get(value, value)) if codes else _when(value)
 
 
 def readable(events):
