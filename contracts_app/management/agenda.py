@@ -97,7 +97,7 @@ def standing_items(contract, today, periods_shown=STANDING_PERIODS):
         for period in windows[metric.id]:
             reading = readings.get((metric.id, period.start))
             if reading is not None:
-                target, _, judged = status.evaluate(metric, period, reading.value, targets)
+                target, _status, judged = status.evaluate(metric, period, reading.value, targets)
                 actual = reading.value
             else:
                 target = status.target_for(metric, period, targets)
