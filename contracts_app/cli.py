@@ -30,13 +30,15 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(list(ROLES)), help="The user's role.")
 @click.option("--name", default=None, help="Display name (defaults to the email).")
-def create_user_command(email, role, name):
+@click.option("--language", default=None,
+              help="The language of their pages and emails (e.g. es); default: the city's (BABEL_DEFAULT_LOCALE).")
+def create_user_command(email, role, name, language):
     """Create a user. The password comes from RDC_PASSWORD, or a prompt."""
     password = os.environ.get("RDC_PASSWORD")
     if not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email, name or email, role, password)
+        user = create_user(email, name or email, role, password, language=language)
     except UserError as error:
         raise click.ClickException(str(error))
     click.echo(f"Created {user.email} ({user.role}).")

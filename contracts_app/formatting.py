@@ -1,4 +1,5 @@
-"""How values are written for people: numbers, money, dates and English plurals.
+"""How values are written for people: numbers, money, dates (in the language being written,
+English outside a request) and English plurals.
 
 The bottom of the stack (the standard library and the app's config only): services, forms and
 the CSV import use these directly, and ``template_helpers`` registers them as template filters.
@@ -7,7 +8,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import current_app
+from flask_babel import get_locale
+
+# Each language written in its US variant (dollars and digits as in the United States), as the
+# public site does (contracts_app.public.formatting).
+FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
+
+
+def language():
+    """The language text is being written in (English outside an app, where nothing is set)."""
+    locale = get_locale()
+    return str(locale) if locale else "en"
+
+
+def in_english():
+    return language() == "en"
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 
@@ -74,8 +91,19 @@ def long_date(value):
     if value is None:
         return "—"
     if isinstance(value, (date, datetime)):
-        return f"{value.day} {value:%b %Y}"
+        if in_english():
+            return f"{value.day} {value:%b %Y}"
+        code = language()
+        return format_date(value, "d MMM y", locale=FORMAT_LOCALES.get(code, code))
     return str(value)
+
+
+def month_name(day):
+    """ "November 2026" in the language being written."""
+    if in_english():
+        return day.strftime("%B %Y")
+    code = language()
+    return format_date(day, "LLLL y", locale=FORMAT_LOCALES.get(code, code))
 
 
 def plural(count, word):

@@ -12,6 +12,8 @@ from wtforms import DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
+from flask_babel import gettext as _
+
 from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, ascii_digits, coerce_id, has_foreign_digits  # noqa: F401 (coerce_id for forms)
 from contracts_app.errors import ServiceError
 
@@ -97,10 +99,10 @@ class NumberField(DecimalField):
             return
         if abs(value) > self.max_abs:
             self.data = None
-            raise ValueError(self.gettext(f"That number is too large (at most {self.max_abs:,})."))
+            raise ValueError(_("That number is too large (at most %(max)s).", max=format(self.max_abs, ",")))
         if self.places is not None and value != value.quantize(Decimal(1).scaleb(-self.places)):
             self.data = None
-            raise ValueError(self.gettext(f"Use at most {self.places} decimal places."))
+            raise ValueError(_("Use at most %(places)s decimal places.", places=self.places))
         self.data = value + 0  # normalise -0 to 0
 
     def pre_validate(self, form):

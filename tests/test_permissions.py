@@ -40,6 +40,7 @@ MATRIX = {
     "main.index": ("/", "redirect"),
     "auth.login": ("/login", "redirect"),
     "auth.logout": ("/logout", None),
+    "auth.account": ("/account", ALL | VENDOR_ONLY),
     "auth.users": ("/users", ADMIN),
     "auth.new_user": ("/users/new", ADMIN),
     "auth.edit_user": ("/users/{user}/edit", ADMIN),

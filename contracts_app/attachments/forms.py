@@ -1,4 +1,7 @@
 """The upload form: one file, CSRF-protected. What the file is, is the service's check."""
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired
 
@@ -9,12 +12,13 @@ from contracts_app.imports.reader import human_size
 
 class AttachmentForm(BaseForm):
     file = FileField(
-        "Add a file", validators=[FileRequired(message="Choose a file to attach.")],
+        _l('Add a file'), validators=[FileRequired(message=_l('Choose a file to attach.'))],
         render_kw={"accept": sniff.ACCEPT_ATTRIBUTE},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.file.description = (
-            f"{sniff.ACCEPTED_TEXT}, at most {human_size(current_app.config['MAX_ATTACHMENT_BYTES'])}."
+        self.file.description = _(
+            "%(kinds)s, at most %(size)s.", kinds=sniff.ACCEPTED_TEXT,
+            size=human_size(current_app.config["MAX_ATTACHMENT_BYTES"]),
         )

@@ -1,4 +1,5 @@
 """An evidence file: who attached what to which record, and where its bytes are."""
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
@@ -10,7 +11,7 @@ CONTRACT = "contract"
 READING = "reading"
 CHECKIN = "checkin"
 SUBMISSION = "submission"
-OWNER_KINDS = {CONTRACT: "Contract", READING: "Reading", CHECKIN: "Check-in", SUBMISSION: "Vendor submission"}
+OWNER_KINDS = {CONTRACT: _l("Contract"), READING: _l("Reading"), CHECKIN: _l("Check-in"), SUBMISSION: _l("Vendor submission")}
 OWNER_MODELS = {CONTRACT: Contract, READING: Reading, CHECKIN: CheckIn, SUBMISSION: VendorSubmission}
 _KIND_OF_MODEL = {model: kind for kind, model in OWNER_MODELS.items()}
 

@@ -1,6 +1,7 @@
 """Evidence files: download one (for those who may see its record) and attach one to a
 contract, a reading or a check-in. The record pages list their files through the
 ``attachments_of`` template global and templates/attachments/_documents.html."""
+from flask_babel import gettext as _
 import os
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -82,7 +83,7 @@ def _contract_target(contract_id):
 def _checkin_target(checkin_id):
     checkin = db.get_or_404(CheckIn, checkin_id)
     return dict(owner=checkin, contract=checkin.contract, kind=CHECKIN,
-                record=f"Check-in {long_date(checkin.held_on or checkin.scheduled_for)}",
+                record=_("Check-in %(day)s", day=long_date(checkin.held_on or checkin.scheduled_for)),
                 back=url_for("management.checkin_detail", checkin_id=checkin.id, _anchor="documents"),
                 action=url_for("attachments.attach_to_checkin", checkin_id=checkin.id))
 
@@ -107,7 +108,7 @@ def _upload(target):
     if form.validate_on_submit():
         with errors_on(form, "file"):
             attachment = services.attach(target["owner"], form.file.data, current_user)
-            flash(f"{attachment.original_name} attached to {target['record']}.", "success")
+            flash(_('%(original_name)s attached to %(record)s.', original_name=attachment.original_name, record=target['record']), "success")
             return redirect(target["back"])
     return _render(target, form)
 

@@ -10,6 +10,7 @@ at the end of this module). So a refused or failed upload leaves neither a row n
 
 Nothing here deletes an attachment: archiving a contract keeps every file.
 """
+from flask_babel import gettext as _
 import hashlib
 import os
 import re
@@ -65,7 +66,7 @@ def clean_filename(filename):
 
 def _refused(given, message):
     """The refusal, naming the file (the page's file box is empty again when it shows it)."""
-    return AttachmentError(f"“{given}” was not attached. {message}" if given else message, "file")
+    return AttachmentError(_('“%(given)s” was not attached. %(message)s', given=given, message=message) if given else message, "file")
 
 
 def _copy_limited(stream, target, limit, given=""):
@@ -116,9 +117,9 @@ def attach(owner, file_storage, actor, now=None, commit=True):
     contract = owner_contract(owner)
     now = now or utcnow()
     if contract.is_archived:
-        raise AttachmentError("This contract is archived: restore it before attaching files to it.", "file")
+        raise AttachmentError(_('This contract is archived: restore it before attaching files to it.'), "file")
     if file_storage is None:
-        raise AttachmentError("Choose a file to attach.", "file")
+        raise AttachmentError(_('Choose a file to attach.'), "file")
     directory = attachments_dir()
     os.makedirs(directory, exist_ok=True)
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]

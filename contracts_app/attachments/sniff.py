@@ -17,6 +17,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from contracts_app.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ JPEG = FileKind("jpeg", "JPEG image", ".jpg", "image/jpeg", aliases=(".jpeg", ".
 KINDS = (PDF, XLSX, CSV, DOCX, PNG, JPEG)
 BY_EXTENSION = {extension: kind for kind in KINDS for extension in kind.extensions}
 
-ACCEPTED_TEXT = "PDF, Excel (.xlsx), CSV, Word (.docx), PNG or JPEG"
+ACCEPTED_TEXT = _l("PDF, Excel (.xlsx), CSV, Word (.docx), PNG or JPEG")
 # For the file input's accept attribute: a hint to the browser's picker, never a check.
 ACCEPT_ATTRIBUTE = ",".join(extension for kind in KINDS for extension in kind.extensions)
 

@@ -1,3 +1,7 @@
+from flask_babel import gettext as _
+
+from contracts_app.audit.readable import action_label, entity_label
+from contracts_app.i18n import lazy_gettext as _l
 from datetime import date
 
 from wtforms import Form, SelectField
@@ -13,7 +17,7 @@ LATEST = date(2999, 12, 31)
 
 def _sane_date(form, field):
     if field.data is not None and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(f"Enter a date between {EARLIEST.year} and {LATEST.year}.")
+        raise ValidationError(_('Enter a date between %(year)s and %(year_2)s.', year=EARLIEST.year, year_2=LATEST.year))
 
 
 class AuditFilterForm(Form):
@@ -23,19 +27,19 @@ class AuditFilterForm(Form):
     Python keyword, so those two fields are attached below and read as ``form["from"]``.
     """
 
-    type = SelectField("Entity type", validators=[Optional()])
-    actor = SelectField("Who", validators=[Optional()])
-    action = SelectField("Action", validators=[Optional()])
+    type = SelectField(_l('Entity type'), validators=[Optional()])
+    actor = SelectField(_l('Who'), validators=[Optional()])
+    action = SelectField(_l('Action'), validators=[Optional()])
 
     def __init__(self, formdata, types, actions, users):
         super().__init__(formdata)
-        self.type.choices = [("", "Any type")] + [(t, t.replace("_", " ").capitalize()) for t in types]
+        self.type.choices = [("", _('Any type'))] + [(t, entity_label(t)) for t in types]
         self.actor.choices = (
-            [("", "Anyone")]
-            + [(str(u.id), f"{u.name}{'' if u.active else ' (inactive)'}") for u in users]
-            + [(SYSTEM_ACTOR, "System / command line")]
+            [("", _('Anyone'))]
+            + [(str(u.id), u.name if u.active else _("%(name)s (inactive)", name=u.name)) for u in users]
+            + [(SYSTEM_ACTOR, _('System / command line'))]
         )
-        self.action.choices = [("", "Any action")] + [(a, a.replace("_", " ").capitalize()) for a in actions]
+        self.action.choices = [("", _('Any action'))] + [(a, action_label(a)) for a in actions]
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -44,7 +48,7 @@ class AuditFilterForm(Form):
             not start.errors and not end.errors and start.data and end.data and end.data < start.data
         )
         if self.reversed_range:
-            end.errors = [*end.errors, "The end date is before the start date."]
+            end.errors = [*end.errors, _('The end date is before the start date.')]
             valid = False
         return valid
 
@@ -59,5 +63,5 @@ class AuditFilterForm(Form):
         return field.data or None
 
 
-setattr(AuditFilterForm, "from", AsciiDateField("From", validators=[Optional(), _sane_date]))
-setattr(AuditFilterForm, "to", AsciiDateField("To", validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "from", AsciiDateField(_l('From'), validators=[Optional(), _sane_date]))
+setattr(AuditFilterForm, "to", AsciiDateField(_l('To'), validators=[Optional(), _sane_date]))

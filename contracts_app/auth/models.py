@@ -1,3 +1,4 @@
+from contracts_app.i18n import lazy_gettext as _l
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,11 +15,11 @@ VIEWER = "viewer"
 VENDOR = "vendor"
 
 ROLES = {
-    ADMIN: "Admin",
-    PROCUREMENT_OFFICER: "Procurement officer",
-    CONTRACT_MANAGER: "Contract manager",
-    CDO: "Chief data officer",
-    VIEWER: "Viewer",
+    ADMIN: _l("Admin"),
+    PROCUREMENT_OFFICER: _l("Procurement officer"),
+    CONTRACT_MANAGER: _l("Contract manager"),
+    CDO: _l("Chief data officer"),
+    VIEWER: _l("Viewer"),
 }
 # Most privileged first: a single sign-on user in groups mapped to several roles gets the first
 # of them here (auth.oidc.role_for_groups).
@@ -47,6 +48,9 @@ class User(UserMixin, db.Model):
     failed_sign_ins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     failure_window_started_at = db.Column(UTCDateTime)
     locked_until = db.Column(UTCDateTime)
+    # The language of their pages and emails (contracts_app.i18n.user_language); None: the
+    # city's default (BABEL_DEFAULT_LOCALE).
+    language = db.Column(db.String(8))
     # The single sign-on identity this account is pinned to (the provider's issuer and the
     # user's ``sub`` there), set at the first sign-in matched by verified email; later sign-ins
     # match by it first (auth.oidc.sign_in_with_claims).
@@ -74,7 +78,7 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self):
         if self.role == VENDOR:
-            return "Vendor contact"
+            return _l("Vendor contact")
         return ROLES.get(self.role, self.role)
 
     def has_role(self, *roles):

@@ -1,3 +1,4 @@
+from flask_babel import force_locale, gettext as _
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -5,16 +6,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from contracts_app.auth import bp, oidc
-from contracts_app.auth.forms import LoginForm, SingleSignOnForm, UserForm
+from contracts_app.auth.forms import AccountForm, LoginForm, SingleSignOnForm, UserForm
 from contracts_app.auth.models import ADMIN, VENDOR, User
 from contracts_app.auth.services import (
-    SignInRefused, UserError, authenticate, create_user, end_sessions, sign_in_with_identity, unlink_identity, unlock_user,
-    update_user,
+    SignInRefused, UserError, authenticate, create_user, end_sessions, set_language, sign_in_with_identity,
+    unlink_identity, unlock_user, update_user,
 )
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db, login_manager
 from contracts_app.forms_common import errors_on
 from contracts_app.http import is_api_request
+from contracts_app.i18n import languages_for, user_language
 from contracts_app.permissions import roles_required
 
 # Everything else needs a signed-in user (checked before every request).
@@ -66,7 +68,7 @@ def _sign_in(user, remember, next_url):
     """Sign ``user`` in (a password or single sign-on alike): the Flask-Login session, and the
     remember-me cookie when asked for, both carrying the user's session version."""
     login_user(user, remember=remember)
-    flash(f"Signed in as {user.name}.", "success")
+    flash(_('Signed in as %(name)s.', name=user.name), "success")
     return redirect(_safe_next(next_url) or url_for("main.index"))
 
 
@@ -147,8 +149,24 @@ def logout():
     # devices, session or remember-me) stops working.
     end_sessions(current_user)
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_('You are signed out.'), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """A person's own settings: the language of their pages and emails (each role chooses among
+    the languages offered to it)."""
+    codes = languages_for(current_user)
+    form = AccountForm(codes=codes, data={"language": user_language(current_user)})
+    if form.validate_on_submit():
+        with errors_on(form, "language"):
+            set_language(current_user, form.language.data)
+            with force_locale(user_language(current_user)):
+                flash(_("Your language is saved."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, codes=codes)
 
 
 @bp.route("/users")
@@ -166,9 +184,9 @@ def new_user():
         with errors_on(form, "email"):
             user = create_user(
                 form.email.data, form.name.data, form.role.data, form.password.data,
-                actor=current_user, active=form.active.data,
+                actor=current_user, active=form.active.data, language=form.language.data,
             )
-            flash(f"User {user.email} created.", "success")
+            flash(_('User %(email)s created.', email=user.email), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
@@ -184,9 +202,9 @@ def edit_user(user_id):
         with errors_on(form, "email"):
             update_user(
                 user, current_user, form.email.data, form.name.data, form.role.data,
-                form.active.data, form.password.data or None,
+                form.active.data, form.password.data or None, language=form.language.data,
             )
-            flash(f"User {user.email} updated.", "success")
+            flash(_('User %(email)s updated.', email=user.email), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user, now=utcnow())
 
@@ -198,7 +216,7 @@ def unlock(user_id):
     user = db.get_or_404(User, user_id)
     try:
         unlock_user(user, current_user)
-        flash(f"{user.email} may sign in again.", "success")
+        flash(_('%(email)s may sign in again.', email=user.email), "success")
     except UserError as error:
         flash(error.message, "info")
     return redirect(url_for("auth.edit_user", user_id=user.id))
@@ -211,7 +229,7 @@ def unlink_sso(user_id):
     user = db.get_or_404(User, user_id)
     try:
         unlink_identity(user, current_user)
-        flash(f"{user.email} is no longer linked; their next single sign-on is matched by email.", "success")
+        flash(_('%(email)s is no longer linked; their next single sign-on is matched by email.', email=user.email), "success")
     except UserError as error:
         flash(error.message, "info")
     return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -1,4 +1,5 @@
 """Users: create, update, authenticate, sign out. Services own the transaction."""
+from flask_babel import gettext as _
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,21 +46,40 @@ def _commit_or_email_taken():
     except IntegrityError:
         # Two admins saving the same email at once: the unique constraint decides.
         db.session.rollback()
-        raise UserError("A user with this email already exists.", "email")
+        raise UserError(_('A user with this email already exists.'), "email")
 
 
 @command
-def create_user(email, name, role, password, actor=None, active=True):
+def offered_languages_for_users():
+    """Every language a person can choose: the staff languages, then the public ones (vendor
+    contacts read their pages in those)."""
+    config = current_app.config
+    return list(dict.fromkeys([*config["STAFF_LANGUAGES"], *config["PUBLIC_LANGUAGES"]]))
+
+
+def _valid_language(language):
+    """A language code a person may choose, or None (blank: the city's default)."""
+    language = (language or "").strip() or None
+    if language is not None and language not in offered_languages_for_users():
+        raise UserError(_('Choose one of the languages offered (%(offered_languages_for_users)s).', offered_languages_for_users=', '.join(offered_languages_for_users())), "language")
+    return language
+
+
+_UNCHANGED = object()
+
+
+def create_user(email, name, role, password, actor=None, active=True, language=None):
     """Create a user with a hashed password; raises UserError on a taken email or bad role."""
     if role not in ROLES:
-        raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", "role")
+        raise UserError(_('Unknown role %(role)s; choose one of %(ROLES)s.', role=repr(role), ROLES=', '.join(ROLES)), "role")
     email = _valid_email(email)
     problem = password_problem(password)
     if problem:
         raise UserError(problem, "password")
     if find_by_email(email):
-        raise UserError("A user with this email already exists.", "email")
-    user = User(email=email, name=(name or email).strip(), role=role, active=active)
+        raise UserError(_('A user with this email already exists.'), "email")
+    language = _valid_language(language)
+    user = User(email=email, name=(name or email).strip(), role=role, active=active, language=language)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -69,29 +89,47 @@ def create_user(email, name, role, password, actor=None, active=True):
 
 
 @command
-def update_user(user, actor, email, name, role, active, password=None):
+def set_language(user, language):
+    """A person's own choice of language (their account page); audited as their own change."""
+    language = _valid_language(language)
+    if language == user.language:
+        return False
+    before = snapshot(user)
+    user.language = language
+    db.session.flush()
+    record(user, "update", user, before=before, after=snapshot(user), summary=f"{user.email} chose a language")
+    db.session.commit()
+    return True
+
+
+@command
+def update_user(user, actor, email, name, role, active, password=None, language=_UNCHANGED):
     if VENDOR in (user.role, role):
         # A vendor contact belongs to a vendor and sees only its contracts: never made staff (or
         # staff made one) by a change of role; staff get their own account.
         if role != user.role:
-            raise UserError("A vendor contact cannot become staff, nor staff a vendor contact: use a separate account.", "role")
+            raise UserError(_('A vendor contact cannot become staff, nor staff a vendor contact: use a separate account.'), "role")
     elif role not in ROLES:
-        raise UserError("Unknown role.", "role")
+        raise UserError(_('Unknown role.'), "role")
     email = _valid_email(email)
     other = find_by_email(email)
     if other is not None and other.id != user.id:
-        raise UserError("A user with this email already exists.", "email")
+        raise UserError(_('A user with this email already exists.'), "email")
     if actor is not None and actor.id == user.id and not active:
-        raise UserError("You cannot deactivate yourself.", "active")
+        raise UserError(_('You cannot deactivate yourself.'), "active")
     if actor is not None and actor.id == user.id and role != user.role:
-        raise UserError("You cannot change your own role.", "role")
+        raise UserError(_('You cannot change your own role.'), "role")
     if password:
         problem = password_problem(password)
         if problem:
             raise UserError(problem, "password")
+    if language is not _UNCHANGED:
+        language = _valid_language(language)
     before = snapshot(user)
     deactivated = user.active and not active
     user.email, user.name, user.role, user.active = email, name.strip(), role, bool(active)
+    if language is not _UNCHANGED:
+        user.language = language
     if password:
         user.set_password(password)
     after = snapshot(user, {"password_changed": bool(password)})
@@ -200,7 +238,7 @@ def address_retry_at(address, now):
 def _unknown_email_locked_until(email, now):
     """An email with no account is locked just as an account would be (so the lock message does
     not tell which emails have accounts): the same counting, replayed over its recorded failures."""
-    max_failures, window, lock, _ = _settings()
+    max_failures, window, lock, _delay = _settings()
     times = db.session.scalars(
         select(SignInFailure.failed_at)
         .where(SignInFailure.email == email, SignInFailure.failed_at > _stamp(now - window - lock))
@@ -227,7 +265,7 @@ def authenticate(email, password, address="", now=None):
     now = now or utcnow()
     address = (address or "")[:64]
     email = normalise_email(email)[:255]
-    max_failures, window, lock, _ = _settings()
+    max_failures, window, lock, _delay = _settings()
 
     retry_at = address_retry_at(address, now)
     if retry_at is not None:
@@ -292,7 +330,7 @@ def unlock_user(user, actor, now=None):
     now = now or utcnow()
     was_locked_until = user.locked_until if user.is_locked(now) else None
     if was_locked_until is None and not user.failed_sign_ins:
-        raise UserError(f"{user.email} is not locked.")
+        raise UserError(_('%(email)s is not locked.', email=user.email))
     user.failed_sign_ins, user.failure_window_started_at, user.locked_until = 0, None, None
     record(actor, "update", user,
            before={"locked_until": _jsonable_time(was_locked_until)}, after={"locked_until": None},
@@ -306,7 +344,7 @@ def unlink_identity(user, actor):
     """Forget the single sign-on identity ``user`` is pinned to, so that their next single sign-on
     is matched by verified email again (after the provider gave them a new identity); audited."""
     if user.oidc_subject is None:
-        raise UserError(f"{user.email} is not linked to a single sign-on identity.")
+        raise UserError(_('%(email)s is not linked to a single sign-on identity.', email=user.email))
     before = {"oidc_issuer": user.oidc_issuer, "oidc_subject": user.oidc_subject}
     user.oidc_issuer = user.oidc_subject = None
     record(actor, "update", user, before=before, after={"oidc_issuer": None, "oidc_subject": None},
@@ -357,45 +395,37 @@ def sign_in_with_identity(identity, now=None):
         # A personal account (no hd) or another organisation's, even one with a city address.
         account = (f"belongs to {identity.hosted_domain}" if identity.hosted_domain
                    else "belongs to no organisation (a personal account)")
-        raise SignInRefused(f"The {provider} account you used {account}; only accounts in {', '.join(sorted(domains))} "
-                            f"sign in here. Sign in with your city account, or ask {_ask()}.")
+        raise SignInRefused(_('The %(provider)s account you used %(account)s; only accounts in %(domains)s sign in here. Sign in with your city account, or ask %(ask)s.', provider=provider, account=account, domains=', '.join(sorted(domains)), ask=_ask()))
     tracker_roles = oidc.role_source(config) == "tracker"
     user = db.session.scalar(
         select(User).where(User.oidc_issuer == identity.issuer, User.oidc_subject == identity.subject)
     )
     if user is None:
         if identity.email and len(identity.email) > 255:
-            raise SignInRefused(f"{provider} sent an email address longer than any account here can have. Ask {_ask()}.")
+            raise SignInRefused(_('%(provider)s sent an email address longer than any account here can have. Ask %(ask)s.', provider=provider, ask=_ask()))
         if not identity.email:
-            raise SignInRefused(f"{provider} did not send your email address, so your account here cannot be found. "
-                                f"Ask {_ask()} to check the provider's settings (the email scope).")
+            raise SignInRefused(_("%(provider)s did not send your email address, so your account here cannot be found. Ask %(ask)s to check the provider's settings (the email scope).", provider=provider, ask=_ask()))
         if not identity.email_verified and not config["OIDC_TRUST_EMAIL"]:
-            raise SignInRefused(f"{provider} does not confirm that {identity.email} is verified, so it cannot be "
-                                f"matched to an account here. Verify the address with {provider}, or ask {_ask()}.")
+            raise SignInRefused(_('%(provider)s does not confirm that %(email)s is verified, so it cannot be matched to an account here. Verify the address with %(provider)s, or ask %(ask)s.', provider=provider, email=identity.email, ask=_ask()))
         user = find_by_email(identity.email)
         if user is not None and user.oidc_subject is not None and user.oidc_issuer == identity.issuer:
-            raise SignInRefused(f"The account for {identity.email} is linked to a different {provider} identity. "
-                                f"Ask {_ask()}.")
+            raise SignInRefused(_('The account for %(email)s is linked to a different %(provider)s identity. Ask %(ask)s.', email=identity.email, provider=provider, ask=_ask()))
     if user is not None and user.role == VENDOR:
-        raise SignInRefused(f"{user.email} is a vendor contact's account: vendor contacts sign in with their "
-                            "email and password, not single sign-on.")
+        raise SignInRefused(_("%(email)s is a vendor contact's account: vendor contacts sign in with their email and password, not single sign-on.", email=user.email))
     if user is not None and not user.active:
-        raise SignInRefused(f"The account for {user.email} is deactivated. Ask {_ask()} if you need access again.")
+        raise SignInRefused(_('The account for %(email)s is deactivated. Ask %(ask)s if you need access again.', email=user.email, ask=_ask()))
     if tracker_roles:
         if user is None:
-            raise SignInRefused(f"There is no account here for {identity.email}. Ask {_ask()} to create one with "
-                                "this email and the role you need; then sign in again.")
+            raise SignInRefused(_('There is no account here for %(email)s. Ask %(ask)s to create one with this email and the role you need; then sign in again.', email=identity.email, ask=_ask()))
         role = user.role
     else:
         role = oidc.role_for_groups(identity.groups, oidc.parse_role_map(config["OIDC_ROLE_MAP"]))
     if role is None:
         mapped = ", ".join(sorted(oidc.parse_role_map(config["OIDC_ROLE_MAP"])))
-        raise SignInRefused(f"Your {provider} account is not in any group that gives access to the tracker "
-                            f"(those are: {mapped}). Ask {_ask()} to add you to the right group.")
+        raise SignInRefused(_('Your %(provider)s account is not in any group that gives access to the tracker (those are: %(mapped)s). Ask %(ask)s to add you to the right group.', provider=provider, mapped=mapped, ask=_ask()))
     if user is None:
         if not config["OIDC_CREATE_USERS"]:
-            raise SignInRefused(f"There is no account here for {identity.email}. Ask {_ask()} to create one "
-                                "(with this email); then sign in again.")
+            raise SignInRefused(_('There is no account here for %(email)s. Ask %(ask)s to create one (with this email); then sign in again.', email=identity.email, ask=_ask()))
         user = User(email=identity.email, name=(identity.name or identity.email).strip()[:120], role=role,
                     oidc_issuer=identity.issuer, oidc_subject=identity.subject)
         # Never used: a random password, hashed as real ones are, so that a password sign-in for
@@ -423,5 +453,5 @@ def sign_in_with_identity(identity, now=None):
     except IntegrityError:
         # The same first sign-in in two tabs at once: the unique email or identity decides.
         db.session.rollback()
-        raise SignInRefused("This sign-in happened twice at once; sign in again.")
+        raise SignInRefused(_('This sign-in happened twice at once; sign in again.'))
     return user

@@ -1,29 +1,30 @@
 from sqlalchemy import false
 
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 from contracts_app.priorities.models import contract_priorities
 
 KINDS = {
-    "contract": "Contract",
-    "procurement": "Strategic procurement",
-    "grant": "Grant",
+    "contract": _l("Contract"),
+    "procurement": _l("Strategic procurement"),
+    "grant": _l("Grant"),
 }
 
 STATUSES = {
-    "draft": "Draft",
-    "active": "Active",
-    "completed": "Completed",
-    "terminated": "Terminated",
+    "draft": _l("Draft"),
+    "active": _l("Active"),
+    "completed": _l("Completed"),
+    "terminated": _l("Terminated"),
 }
 
 PAYMENT_STRUCTURES = {
-    "fixed_price": "Fixed price",
-    "cost_reimbursement": "Cost reimbursement",
-    "performance_based": "Performance-based incentives or penalties",
-    "milestone": "Milestone payments",
-    "pay_for_success": "Pay for success",
-    "grant": "Grant",
+    "fixed_price": _l("Fixed price"),
+    "cost_reimbursement": _l("Cost reimbursement"),
+    "performance_based": _l("Performance-based incentives or penalties"),
+    "milestone": _l("Milestone payments"),
+    "pay_for_success": _l("Pay for success"),
+    "grant": _l("Grant"),
 }
 # Structures that reward vendors for progress toward the goals (WWC RDC4).
 RESULTS_BASED_PAYMENT = {"performance_based", "milestone", "pay_for_success"}

@@ -1,8 +1,7 @@
+from flask_babel import gettext as _
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
-
-from flask_babel import gettext as _
 
 from contracts_app.amendments import services as amendment_services
 from contracts_app.audit.queries import contract_history_select
@@ -29,7 +28,7 @@ HISTORY_PER_PAGE = 25
 def index():
     filters, sort, direction, page, problems = queries.parse_register_args(request.args)
     if problems:
-        flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
+        flash(_('Ignored filter values that were not valid: %(problems)s.', problems=', '.join(sorted(set(problems)))), "warning")
     pagination = db.paginate(
         queries.register_query(filters, sort, direction),
         page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
@@ -91,10 +90,10 @@ def _user_choices(role):
 
 
 def _prepare_form(form):
-    form.vendor_id.choices = [("", "— pick a vendor —")] + [(v.id, v.name) for v in queries.vendors_by_name()]
+    form.vendor_id.choices = [("", _("— pick a vendor —"))] + [(v.id, v.name) for v in queries.vendors_by_name()]
     form.priority_ids.choices = [(p.id, p.name) for p in queries.priorities_by_name()]
-    form.procurement_officer_id.choices = [("", "— none —")] + _user_choices(PROCUREMENT_OFFICER)
-    form.contract_manager_id.choices = [("", "— not yet assigned —")] + _user_choices(CONTRACT_MANAGER)
+    form.procurement_officer_id.choices = [("", _("— none —"))] + _user_choices(PROCUREMENT_OFFICER)
+    form.contract_manager_id.choices = [("", _('— not yet assigned —'))] + _user_choices(CONTRACT_MANAGER)
     form.amendment_approver_id.choices = [("", _("— pick the approver —"))] + [
         (u.id, f"{u.name} ({u.role_label})") for u in amendment_services.approver_choices()
     ]
@@ -121,7 +120,7 @@ def new():
     if form.validate_on_submit():
         with errors_on(form):
             contract = services.create_contract(_form_data(form), current_user)
-            flash(f"Contract {contract.reference} registered. Now add its key metrics.", "success")
+            flash(_('Contract %(reference)s registered. Now add its key metrics.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=None, department_names=queries.departments()), 200
 
@@ -138,7 +137,7 @@ def edit(contract_id):
     if form.validate_on_submit():
         with errors_on(form):
             services.update_contract(contract, _form_data(form), current_user)
-            flash(f"Contract {contract.reference} updated.", "success")
+            flash(_('Contract %(reference)s updated.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=contract, department_names=queries.departments(),
                            asks_amendment=amendment_services.needs_amendment(contract))
@@ -152,7 +151,7 @@ def archive(contract_id):
     if form.validate_on_submit():
         with errors_on(form):
             services.archive_contract(contract, current_user, form.reason.data)
-            flash(f"Contract {contract.reference} archived. It keeps all its data and can be restored.", "success")
+            flash(_('Contract %(reference)s archived. It keeps all its data and can be restored.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/archive.html", form=form, contract=contract)
 
@@ -166,7 +165,7 @@ def restore(contract_id):
         abort(400)
     with errors_on(None):
         services.restore_contract(contract, current_user)
-        flash(f"Contract {contract.reference} restored.", "success")
+        flash(_('Contract %(reference)s restored.', reference=contract.reference), "success")
     return redirect(url_for("contracts.detail", contract_id=contract.id))
 
 
@@ -189,7 +188,7 @@ def vendor_edit(vendor_id):
     if form.validate_on_submit():
         with errors_on(form):
             services.update_vendor(vendor, _form_data(form), current_user)
-            flash(f"Vendor {vendor.name} updated.", "success")
+            flash(_('Vendor %(name)s updated.', name=vendor.name), "success")
             return redirect(url_for("contracts.vendor_detail", vendor_id=vendor.id))
     return render_template("contracts/vendor_form.html", form=form, vendor=vendor)
 
@@ -209,6 +208,6 @@ def department_edit(department_id):
             old = department.name
             services.rename_department(department, form.name.data, current_user)
             if department.name != old:
-                flash(f"Department {old} renamed to {department.name}.", "success")
+                flash(_('Department %(old)s renamed to %(name)s.', old=old, name=department.name), "success")
             return redirect(url_for("contracts.departments"))
     return render_template("contracts/department_form.html", form=form, department=department)

@@ -3,6 +3,7 @@
 Services own the transaction: each public function validates, writes, records the audit
 event and commits, or raises ContractError having written nothing.
 """
+from flask_babel import gettext as _
 from datetime import date
 
 import pycountry
@@ -62,7 +63,7 @@ def _resolve_vendor(vendor_id, new_vendor_name):
         return vendor, True
     vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
     if vendor is None:
-        raise ContractError("Pick a vendor from the list, or type the name of a new one.", "vendor_id")
+        raise ContractError(_('Pick a vendor from the list, or type the name of a new one.'), "vendor_id")
     return vendor, False
 
 
@@ -70,7 +71,7 @@ def resolve_department(name):
     """The department named ``name`` (ignoring case and repeated spaces), made if there is none."""
     name = " ".join((name or "").split())
     if not name:
-        raise ContractError("Name the department.", "department")
+        raise ContractError(_('Name the department.'), "department")
     department = db.session.scalar(select(Department).where(func.lower(Department.name) == name.lower()))
     if department is None:
         # Two contracts naming the same new department at once: the unique name decides, and
@@ -93,10 +94,10 @@ def _set_department(contract, name):
 def _resolve_priorities(priority_ids):
     ids = set(priority_ids or [])
     if not ids:
-        raise ContractError("Pick at least one priority this contract serves.", "priority_ids")
+        raise ContractError(_('Pick at least one priority this contract serves.'), "priority_ids")
     found = db.session.scalars(select(Priority).where(Priority.id.in_(ids))).all()
     if len(found) != len(ids):
-        raise ContractError("One of the chosen priorities does not exist.", "priority_ids")
+        raise ContractError(_('One of the chosen priorities does not exist.'), "priority_ids")
     return found
 
 
@@ -105,7 +106,7 @@ def _check_user(user_id, role, field, label):
         return
     user = db.session.get(User, user_id)
     if user is None or user.role != role or not user.active:
-        raise ContractError(f"Pick an active {label}.", field)
+        raise ContractError(_('Pick an active %(label)s.', label=label), field)
 
 
 def _check_reference(reference, contract_id=None):
@@ -113,7 +114,7 @@ def _check_reference(reference, contract_id=None):
     if contract_id is not None:
         query = query.where(Contract.id != contract_id)
     if db.session.scalar(query) is not None:
-        raise ContractError(f"Reference {reference} is already used by another contract.", "reference")
+        raise ContractError(_('Reference %(reference)s is already used by another contract.', reference=reference), "reference")
 
 
 # Terms outside these years are typing mistakes (and would overflow period arithmetic).
@@ -125,33 +126,36 @@ def check_values(data):
     """The rules on a contract's own values (no database needed): raises ContractError.
     The CSV import runs them on each row before anything is written."""
     if data["start_date"] < FIRST_TERM_DAY:
-        raise ContractError("Use a start date from 1900 on.", "start_date")
+        raise ContractError(_('Use a start date from 1900 on.'), "start_date")
     if data["end_date"] > LAST_TERM_DAY:
-        raise ContractError("Use an end date before 2200.", "end_date")
+        raise ContractError(_('Use an end date before 2200.'), "end_date")
     if data["end_date"] < data["start_date"]:
-        raise ContractError("The end date must be on or after the start date.", "end_date")
+        raise ContractError(_('The end date must be on or after the start date.'), "end_date")
     if pycountry.currencies.get(alpha_3=data["currency"]) is None:
         # Published figures (OCDS) need a real ISO 4217 code.
-        raise ContractError(f"{data['currency']} is not an ISO 4217 currency code; use one such as USD or EUR.", "currency")
+        raise ContractError(_('%(currency)s is not an ISO 4217 currency code; use one such as USD or EUR.', currency=data['currency']), "currency")
     if data["value"] is None or data["value"] < 0:
-        raise ContractError("The value cannot be negative.", "value")
+        raise ContractError(_('The value cannot be negative.'), "value")
     awarded_on, signed_on = data.get("awarded_on"), data.get("signed_on")
     for field, day, what in (("awarded_on", awarded_on, "award"), ("signed_on", signed_on, "signature")):
         if day is not None and not FIRST_TERM_DAY <= day <= LAST_TERM_DAY:
-            raise ContractError(f"Use a date of {what} from 1900 to 2199.", field)
+            raise ContractError(_('Use a date of %(what)s from 1900 to 2199.', what=what), field)
     if awarded_on and signed_on and signed_on < awarded_on:
-        raise ContractError("The contract cannot be signed before it was awarded.", "signed_on")
+        raise ContractError(_("The contract cannot be signed before it was awarded."), "signed_on")
     method = data.get("procurement_method")
     if method and method not in PROCUREMENT_METHODS:
         raise ContractError(
-            f"Use one of the procurement methods: {', '.join(PROCUREMENT_METHODS)}.", "procurement_method")
+            _("Use one of the procurement methods: %(methods)s.", methods=", ".join(PROCUREMENT_METHODS)),
+                "procurement_method")
     details = data.get("procurement_method_details")
     if details and len(details) > max_length(Contract.procurement_method_details):
         raise ContractError(
-            f"Use at most {max_length(Contract.procurement_method_details)} characters.", "procurement_method_details")
+            _("Use at most %(n)s characters.", n=max_length(Contract.procurement_method_details)),
+                "procurement_method_details")
     bids = data.get("bids_received")
     if bids is not None and (isinstance(bids, bool) or not isinstance(bids, int) or not 0 <= bids <= MAX_BIDS):
-        raise ContractError(f"The number of bids is a whole number from 0 to {MAX_BIDS:,}.", "bids_received")
+        raise ContractError(_("The number of bids is a whole number from 0 to %(max)s.", max=f"{MAX_BIDS:,}"),
+                                "bids_received")
 
 
 def check_dates_not_future(data, today):
@@ -159,7 +163,7 @@ def check_dates_not_future(data, today):
     for field, what in (("awarded_on", "award"), ("signed_on", "signature")):
         day = data.get(field)
         if day is not None and day > today:
-            raise ContractError(f"The date of {what} cannot be in the future (today is {long_date(today)}).", field)
+            raise ContractError(_('The date of %(what)s cannot be in the future (today is %(today)s).', what=what, today=long_date(today)), field)
 
 
 def _validate(data, contract_id=None, now=None):
@@ -176,7 +180,7 @@ def _commit_or_reference_error():
     except IntegrityError:
         # Two people saving the same reference at once: the unique constraint decides.
         db.session.rollback()
-        raise ContractError("That reference was just used by another contract.", "reference")
+        raise ContractError(_('That reference was just used by another contract.'), "reference")
 
 
 def _normalise(data):
@@ -233,12 +237,12 @@ def _check_term_against_readings(contract, start_date, end_date):
         return
     if start_date != contract.start_date:
         raise ContractError(
-            "The start date cannot change once readings are recorded: reporting periods are counted from it.",
+            _('The start date cannot change once readings are recorded: reporting periods are counted from it.'),
             "start_date",
         )
     if end_date < first_last[1]:
         raise ContractError(
-            f"Readings exist up to {long_date(first_last[1])}; the end date cannot be earlier.", "end_date"
+            _('Readings exist up to %(first_last)s; the end date cannot be earlier.', first_last=long_date(first_last[1])), "end_date"
         )
 
 
@@ -278,7 +282,7 @@ def update_contract(contract, data, actor, now=None):
     ``amendment_reason`` and ``amendment_approver_id`` (an active procurement officer or admin),
     and the Amendment is written in this transaction with the change (or neither is)."""
     if contract.is_archived:
-        raise ContractError("An archived contract cannot be edited; restore it first.")
+        raise ContractError(_('An archived contract cannot be edited; restore it first.'))
     now = now or utcnow()
     data = _normalise(data)
     _validate(data, contract.id, now=now)
@@ -326,10 +330,10 @@ def update_contract(contract, data, actor, now=None):
 def archive_contract(contract, actor, reason, now=None):
     """Archive (never delete) a contract; it leaves the register but keeps all its data."""
     if contract.is_archived:
-        raise ContractError("This contract is already archived.")
+        raise ContractError(_('This contract is already archived.'))
     reason = (reason or "").strip()
     if not reason:
-        raise ContractError("Say why the contract is archived.", "reason")
+        raise ContractError(_('Say why the contract is archived.'), "reason")
     now = now or utcnow()
     before = _contract_snapshot(contract)
     contract.archived_at = now
@@ -345,7 +349,7 @@ def archive_contract(contract, actor, reason, now=None):
 @command
 def restore_contract(contract, actor):
     if not contract.is_archived:
-        raise ContractError("This contract is not archived.")
+        raise ContractError(_('This contract is not archived.'))
     before = _contract_snapshot(contract)
     contract.archived_at = None
     contract.archived_by_id = None
@@ -372,12 +376,12 @@ def update_vendor(vendor, data, actor):
     name = data["name"].strip()
     clash = db.session.scalar(select(Vendor.id).where(func.lower(Vendor.name) == name.lower(), Vendor.id != vendor.id))
     if clash is not None:
-        raise ContractError("Another vendor already has this name.", "name")
+        raise ContractError(_('Another vendor already has this name.'), "name")
     values = {field: (data.get(field) or "").strip() or None for field in VENDOR_TEXT_FIELDS}
     if values["identifier_scheme"]:
         values["identifier_scheme"] = values["identifier_scheme"].upper()
     if bool(values["identifier_scheme"]) != bool(values["identifier"]):
-        raise ContractError("Give both the identifier scheme and the identifier, or neither.", "identifier")
+        raise ContractError(_('Give both the identifier scheme and the identifier, or neither.'), "identifier")
     if values["identifier"]:
         same = db.session.scalar(select(Vendor.name).where(
             Vendor.identifier_scheme == values["identifier_scheme"], Vendor.identifier == values["identifier"],
@@ -385,7 +389,7 @@ def update_vendor(vendor, data, actor):
         ))
         if same is not None:
             raise ContractError(
-                f"{same} already has identifier {values['identifier_scheme']} {values['identifier']}.", "identifier"
+                _('%(same)s already has identifier %(identifier_scheme)s %(identifier)s.', same=same, identifier_scheme=values['identifier_scheme'], identifier=values['identifier']), "identifier"
             )
     before = snapshot(vendor)
     vendor.name = name
@@ -402,7 +406,7 @@ def update_vendor(vendor, data, actor):
     except IntegrityError:
         # Two people saving at once: the unique constraints decide.
         db.session.rollback()
-        raise ContractError("Another vendor was just saved with this name or identifier.", "name")
+        raise ContractError(_('Another vendor was just saved with this name or identifier.'), "name")
     return vendor
 
 
@@ -411,14 +415,14 @@ def rename_department(department, name, actor):
     """Rename a department, and with it the name on its contracts; it stays the same buyer."""
     name = " ".join((name or "").split())
     if not name:
-        raise ContractError("Give the department a name.", "name")
+        raise ContractError(_('Give the department a name.'), "name")
     if len(name) > Department.name.type.length:
-        raise ContractError(f"Use at most {Department.name.type.length} characters.", "name")
+        raise ContractError(_('Use at most %(length)s characters.', length=Department.name.type.length), "name")
     clash = db.session.scalar(
         select(Department.name).where(func.lower(Department.name) == name.lower(), Department.id != department.id)
     )
     if clash is not None:
-        raise ContractError(f"There is already a department named {clash}.", "name")
+        raise ContractError(_('There is already a department named %(clash)s.', clash=clash), "name")
     if name == department.name:
         return department
     before = snapshot(department)
@@ -434,5 +438,5 @@ def rename_department(department, name, actor):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ContractError("Another department was just given this name.", "name")
+        raise ContractError(_('Another department was just given this name.'), "name")
     return department

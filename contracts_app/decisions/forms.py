@@ -1,6 +1,6 @@
 """The decision form. It validates what it can alone; the service checks the rest (the option
 belongs to the contract, the summary shown is the current one)."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 

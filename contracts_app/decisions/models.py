@@ -1,6 +1,6 @@
 """A contract's options, the decision tasks opened before its end date and each option date,
 and the renewal / option decisions recorded on them."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db

@@ -1,5 +1,5 @@
 """Forms of the CSV import: the upload (a file, CSRF-protected) and the import button."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
 from contracts_app.forms_common import BaseForm
@@ -7,8 +7,8 @@ from contracts_app.forms_common import BaseForm
 
 class UploadForm(BaseForm):
     file = FileField(
-        "CSV file", validators=[FileRequired(message="Choose a CSV file to upload.")],
-        description="UTF-8 (with or without a byte-order mark) or Windows-1252, comma- or semicolon-separated.",
+        _l('CSV file'), validators=[FileRequired(message=_l('Choose a CSV file to upload.'))],
+        description=_l('UTF-8 (with or without a byte-order mark) or Windows-1252, comma- or semicolon-separated.'),
         render_kw={"accept": ".csv,text/csv"},
     )
 
@@ -19,9 +19,8 @@ class CommitForm(BaseForm):
 
 class ReadingsUploadForm(BaseForm):
     file = FileField(
-        "Spreadsheet (.xlsx or .csv)", validators=[FileRequired(message="Choose the filled-in spreadsheet to upload.")],
-        description="The file you downloaded, with Value (and Note) filled in: an Excel workbook (.xlsx), or CSV "
-                    "(UTF-8 or Windows-1252, comma- or semicolon-separated).",
+        _l('Spreadsheet (.xlsx or .csv)'), validators=[FileRequired(message=_l('Choose the filled-in spreadsheet to upload.'))],
+        description=_l('The file you downloaded, with Value (and Note) filled in: an Excel workbook (.xlsx), or CSV (UTF-8 or Windows-1252, comma- or semicolon-separated).'),
         render_kw={"accept": ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     )
 

@@ -10,6 +10,8 @@ the column as their header names it.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 import csv
 import io
 import zipfile
@@ -22,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.auth.models import CONTRACT_MANAGER, PROCUREMENT_OFFICER
 from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
@@ -48,19 +51,19 @@ class Column:
 
 
 COLUMNS = (
-    Column("contract_reference", "Contract reference", 18, help="For you to read; not checked."),
-    Column("contract_title", "Contract title", 32, help="For you to read."),
-    Column("metric_id", "Metric id", 10, True, "Which metric the row is for."),
-    Column("metric_name", "Metric name", 32, help="For you to read."),
-    Column("unit", "Unit", 12, help="What the value counts."),
-    Column("period", "Period", 16, help="The reporting period, in words."),
-    Column("period_start", "Period start", 13, True, "The period's first day (an ISO date, 2026-03-01)."),
-    Column("period_end", "Period end", 13, help="The period's last day."),
-    Column("due_date", "Due date", 13, help="When the reading was due."),
-    Column("target", "Target", 10, help="The period's target."),
-    Column("value", "Value", 12, help="Fill in: the number for the period (21 or 21.5). Leave blank to skip the row."),
-    Column("note", "Note", 40, help="Optional for a new reading; required when the row corrects one already recorded."),
-    Column("version", "Version", 10, help="Optional: the version of the reading a row corrects, as downloaded."),
+    Column("contract_reference", "Contract reference", 18, help=_l('For you to read; not checked.')),
+    Column("contract_title", "Contract title", 32, help=_l('For you to read.')),
+    Column("metric_id", "Metric id", 10, True, _l('Which metric the row is for.')),
+    Column("metric_name", "Metric name", 32, help=_l('For you to read.')),
+    Column("unit", "Unit", 12, help=_l('What the value counts.')),
+    Column("period", "Period", 16, help=_l('The reporting period, in words.')),
+    Column("period_start", "Period start", 13, True, _l("The period's first day (an ISO date, 2026-03-01).")),
+    Column("period_end", "Period end", 13, help=_l("The period's last day.")),
+    Column("due_date", "Due date", 13, help=_l('When the reading was due.')),
+    Column("target", "Target", 10, help=_l("The period's target.")),
+    Column("value", "Value", 12, help=_l('Fill in: the number for the period (21 or 21.5). Leave blank to skip the row.')),
+    Column("note", "Note", 40, help=_l('Optional for a new reading; required when the row corrects one already recorded.')),
+    Column("version", "Version", 10, help=_l('Optional: the version of the reading a row corrects, as downloaded.')),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 REQUIRED = ("metric_id", "period_start", "value")
@@ -181,7 +184,7 @@ def xlsx_bytes(rows, title):
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center", wrap_text=True)
-        cell.comment = Comment(("Do not change. " if column.locked else "") + column.help, "RDC Tracker")
+        cell.comment = Comment((_('Do not change. ') if column.locked else "") + column.help, "RDC Tracker")
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     keys = [column.key for column in DOWNLOADED]
     for row in rows:
@@ -198,22 +201,19 @@ def xlsx_bytes(rows, title):
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(DOWNLOADED))}{max(sheet.max_row, 1)}"
 
-    help_sheet = workbook.create_sheet("Instructions")
+    help_sheet = workbook.create_sheet(_('Instructions'))
     help_sheet.column_dimensions["A"].width = 22
     help_sheet.column_dimensions["B"].width = 90
     lines = [
         (title, ""),
         ("", ""),
-        ("How to use this file", "Fill in Value (and a Note if you like) for each period, save, and upload the file on "
-                                 "the “Upload readings” page (or: flask import readings FILE --as EMAIL)."),
-        ("", "Rows with Value left blank are skipped. Nothing is recorded until every row is right: the preview lists "
-             "every problem by row and column."),
-        ("", "The grey columns (Metric id, Period start) say which metric and period a row is: do not change them."),
-        ("", "To correct a reading already recorded, add a row with its metric id and period start, the corrected "
-             "value and a note saying why."),
+        (_('How to use this file'), _('Fill in Value (and a Note if you like) for each period, save, and upload the file on the “Upload readings” page (or: flask import readings FILE --as EMAIL).')),
+        ("", _('Rows with Value left blank are skipped. Nothing is recorded until every row is right: the preview lists every problem by row and column.')),
+        ("", _('The grey columns (Metric id, Period start) say which metric and period a row is: do not change them.')),
+        ("", _('To correct a reading already recorded, add a row with its metric id and period start, the corrected value and a note saying why.')),
         ("", ""),
-        ("Column", "What it holds"),
-        *[(column.label, ("Do not change. " if column.locked else "") + column.help) for column in COLUMNS],
+        (_('Column'), _('What it holds')),
+        *[(column.label, (_('Do not change. ') if column.locked else "") + column.help) for column in COLUMNS],
     ]
     for line in lines:
         help_sheet.append(list(line))
@@ -255,8 +255,7 @@ def _xlsx_text(data, max_rows):
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
         raise reader.ImportFileError(
-            "This zip file is not an Excel workbook that can be read. Save it from Excel as .xlsx (or as CSV UTF-8) "
-            "and upload that file."
+            _('This zip file is not an Excel workbook that can be read. Save it from Excel as .xlsx (or as CSV UTF-8) and upload that file.')
         )
     try:
         sheet = workbook[SHEET_TITLE] if SHEET_TITLE in workbook.sheetnames else workbook.worksheets[0]
@@ -273,7 +272,7 @@ def _xlsx_text(data, max_rows):
         workbook.close()
     text = buffer.getvalue()
     if not text.strip():
-        raise reader.ImportFileError("The workbook's first sheet is empty.")
+        raise reader.ImportFileError(_("The workbook's first sheet is empty."))
     return text
 
 
@@ -285,12 +284,10 @@ def read_upload(data, max_bytes, max_rows):
     """(text, kind) of an uploaded readings file: an XLSX workbook (a zip) is read with
     openpyxl into CSV text; anything else must be CSV text (``reader.decode``: UTF-8 or
     Windows-1252). Raises reader.ImportFileError saying why a file cannot be read."""
-    too_many = (f"The file has more than {max_rows:,} rows, the most one upload accepts. Split it into several "
-                "files, or use flask import readings.")
+    too_many = (_('The file has more than %(max_rows)s rows, the most one upload accepts. Split it into several files, or use flask import readings.', max_rows=format(max_rows, ',')))
     if len(data) > max_bytes:
         raise reader.ImportFileError(
-            f"The file is larger than {reader.human_size(max_bytes)}, the most one upload accepts. "
-            "Split it into several files and upload them one after the other."
+            _('The file is larger than %(max_bytes)s, the most one upload accepts. Split it into several files and upload them one after the other.', max_bytes=reader.human_size(max_bytes))
         )
     if data.startswith(b"PK\x03\x04"):
         try:
@@ -298,7 +295,7 @@ def read_upload(data, max_bytes, max_rows):
         except _TooManyRows:
             raise reader.ImportFileError(too_many)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise reader.ImportFileError("This is an older Excel workbook (.xls). Save it as .xlsx or CSV UTF-8 and upload that.")
+        raise reader.ImportFileError(_('This is an older Excel workbook (.xls). Save it as .xlsx or CSV UTF-8 and upload that.'))
     text, encoding = reader.decode(data)
     if text.count("\n") > max_rows + 1:
         raise reader.ImportFileError(too_many)
@@ -345,7 +342,7 @@ def _header(cells, errors):
     """{cell index: column key} and {key: the header as written}; problems added to errors."""
     columns, labels, where = {}, {}, {}
     if not any(normalise_header(cell) for cell in cells):
-        errors.append(RowError(1, None, "The first row must be the header row (Metric id, Period start, Value, Note…)."))
+        errors.append(RowError(1, None, _('The first row must be the header row (Metric id, Period start, Value, Note…).')))
         return columns, labels
     for index, cell in enumerate(cells):
         key = normalise_header(cell)
@@ -354,17 +351,17 @@ def _header(cells, errors):
         letter = column_letter(index)
         if key not in BY_KEY:
             errors.append(RowError(1, cell.strip()[:60],
-                                   f"Unknown column (column {letter}). The columns are those of the downloaded file: "
+                                   _('Unknown column (column %(letter)s). The columns are those of the downloaded file: ', letter=letter)
                                    + ", ".join(c.label for c in COLUMNS) + "."))
         elif key in labels:
-            errors.append(RowError(1, cell.strip(), f"This column appears twice (columns {where[key]} and {letter}); keep one."))
+            errors.append(RowError(1, cell.strip(), _('This column appears twice (columns %(where)s and %(letter)s); keep one.', where=where[key], letter=letter)))
         else:
             columns[index] = key
             labels[key] = cell.strip()
             where[key] = letter
     for key in REQUIRED:
         if key not in labels:
-            errors.append(RowError(1, BY_KEY[key].label, f"The column {BY_KEY[key].label} is missing from the header row."))
+            errors.append(RowError(1, BY_KEY[key].label, _('The column %(label)s is missing from the header row.', label=BY_KEY[key].label)))
     return columns, labels
 
 
@@ -385,7 +382,7 @@ def sheet_rows(text, on_row=None):
         if not any(values.values()) and not extra:
             continue  # a blank row
         if extra:
-            errors.append(RowError(number, None, "This row has a value in a column with no name in the header row."))
+            errors.append(RowError(number, None, _('This row has a value in a column with no name in the header row.')))
             continue
         if not values.get("value"):
             if values.get("note"):
@@ -411,7 +408,7 @@ def check_sheet(text, actor, now, on_row=None):
     if errors and not rows:
         return result
     if not rows and not errors:
-        result.errors.append(RowError(None, None, "No row has a value: fill in the Value column, then upload the file again."))
+        result.errors.append(RowError(None, None, _('No row has a value: fill in the Value column, then upload the file again.')))
         return result
     result.check = bulk.check_readings(rows, actor, now, result.row_name)
     result.errors.extend(problem_rows(result.check.problems, numbers, labels))

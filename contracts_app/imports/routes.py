@@ -7,6 +7,7 @@ import csv
 import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -16,8 +17,6 @@ from contracts_app.auth.models import CONTRACT_MANAGER, User
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
-from flask_babel import gettext as _
-
 from contracts_app.formatting import long_date, plural
 from contracts_app.imports import bp, reader, services
 from contracts_app.imports import readings as readings_sheet
@@ -147,7 +146,7 @@ def commit(upload_id):
         return redirect(url_for("imports.preview", upload_id=staged.id))
     if not result.ok:
         return _render_preview(staged, plan=ImportPlan(errors=result.errors))
-    flash(f"Imported {services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)}.", "success")
+    flash(_('Imported %(contracts)s.', contracts=services.counts_text(len(result.contracts), result.metrics_created, result.vendors_created)), "success")
     return redirect(url_for("imports.preview", upload_id=staged.id))
 
 
@@ -273,7 +272,7 @@ def readings_commit(upload_id):
         return redirect(url_for("imports.readings_preview", upload_id=staged.id))
     if not result.ok:
         return _render_readings_preview(staged, errors=result.errors)
-    flash(f"Recorded {services.readings_text(result.recorded, result.corrected)}.", "success")
+    flash(_('Recorded %(recorded)s.', recorded=services.readings_text(result.recorded, result.corrected)), "success")
     return redirect(url_for("imports.readings_preview", upload_id=staged.id))
 
 

@@ -7,6 +7,7 @@ bad row and nothing is written.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -162,7 +163,7 @@ def commit_upload(upload, actor, now=None):
 def _claim(upload, actor, now):
     """Mark a staged upload imported, in the import's transaction, or raise ImportRefused."""
     if upload.uploaded_by_id != actor.id:
-        raise ImportRefused("Only the person who uploaded this file can import it.")
+        raise ImportRefused(_('Only the person who uploaded this file can import it.'))
     try:
         claimed = db.session.execute(
             update(ImportUpload)
@@ -173,7 +174,7 @@ def _claim(upload, actor, now):
     except OperationalError:
         # SQLite: another import held the write lock for longer than the busy timeout.
         db.session.rollback()
-        raise ImportRefused("Another import is being written just now; try again in a moment.")
+        raise ImportRefused(_('Another import is being written just now; try again in a moment.'))
     if claimed != 1:
         db.session.rollback()
         db.session.refresh(upload)

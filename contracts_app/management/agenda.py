@@ -2,6 +2,7 @@
 form and the invite, with the invite's plain-text description and city-time start and end."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -96,7 +97,7 @@ def standing_items(contract, today, periods_shown=STANDING_PERIODS):
         for period in windows[metric.id]:
             reading = readings.get((metric.id, period.start))
             if reading is not None:
-                target, _, judged = status.evaluate(metric, period, reading.value, targets)
+                target, _status, judged = status.evaluate(metric, period, reading.value, targets)
                 actual = reading.value
             else:
                 target = status.target_for(metric, period, targets)
@@ -156,27 +157,27 @@ def build_agenda(contract, checkin=None, now=None):
 def agenda_text(contract, checkin, agenda):
     """The agenda as plain text (the .ics description)."""
     lines = [f"Check-in: {contract.reference} {contract.title}", ""]
-    lines.append("1. Follow-up items")
+    lines.append(_('1. Follow-up items'))
     if agenda.follow_ups:
         for item in agenda.follow_ups:
             lines.append(f"   - {item.description} ({item.owner}, due {long_date(item.due_date)}, {item.status_label.lower()})")
     else:
         lines.append("   (none)")
     lines.append("")
-    lines.append("2. Standing items (last periods against target)")
+    lines.append(_('2. Standing items (last periods against target)'))
     if not agenda.standing:
-        lines.append("   (no metrics)")
+        lines.append(_('   (no metrics)'))
     for item in agenda.standing:
         lines.append(f"   {item.metric.name} ({item.metric.unit}, {item.metric.direction_label.lower()})")
         if not item.rows:
-            lines.append("      no completed periods yet")
+            lines.append(_('      no completed periods yet'))
         for row in item.rows:
             lines.append(
                 f"      {row.label:<24} target {number(rules.shown_target(row.target, item.metric)):>10}  actual {number(row.actual):>10}  "
                 f"{rules.STATUS_LABELS.get(row.status, row.status)}"
             )
     lines.append("")
-    lines.append("3. New items (flags since the last check-in)")
+    lines.append(_('3. New items (flags since the last check-in)'))
     if agenda.new_items:
         for flag in agenda.new_items:
             state = "open" if flag.is_open else "resolved"

@@ -1,4 +1,5 @@
 """Forms for check-ins, action items and resolving flags. They validate input; services decide."""
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import (
     FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField,
 )
@@ -31,15 +32,15 @@ class PlainIntegerField(AsciiDigitsOnly, PlainParseMessage, IntegerField):
 
 
 class CheckInForm(BaseForm):
-    scheduled_for = PlainDateField("Date", validators=[InputRequired("Give the date of the check-in.")])
-    start_time = PlainTimeField("Start time", validators=[Optional()], description="Optional (HH:MM); invites use 10:00 without one.")
+    scheduled_for = PlainDateField(_l('Date'), validators=[InputRequired(_l('Give the date of the check-in.'))])
+    start_time = PlainTimeField(_l('Start time'), validators=[Optional()], description=_l('Optional (HH:MM); invites use 10:00 without one.'))
     duration_minutes = PlainIntegerField(
-        "Length (minutes)", default=60, validators=[InputRequired("Give the length of the meeting in minutes.")],
-        description=f"Between {MIN_DURATION} and {MAX_DURATION} minutes.",
+        _l('Length (minutes)'), default=60, validators=[InputRequired(_l('Give the length of the meeting in minutes.'))],
+        description=_l('Between %(MIN_DURATION)s and %(MAX_DURATION)s minutes.', MIN_DURATION=MIN_DURATION, MAX_DURATION=MAX_DURATION),
     )
-    location = StringField("Location", validators=[Optional(), Length(max=max_length(CheckIn.location))], description="A room, an address or a video link.")
-    city_attendees = TextAreaField("City attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
-    vendor_attendees = TextAreaField("Vendor attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
+    location = StringField(_l('Location'), validators=[Optional(), Length(max=max_length(CheckIn.location))], description=_l('A room, an address or a video link.'))
+    city_attendees = TextAreaField(_l('City attendees'), validators=[Optional(), Length(max=MAX_ATTENDEES)], description=_l('One per line.'))
+    vendor_attendees = TextAreaField(_l('Vendor attendees'), validators=[Optional(), Length(max=MAX_ATTENDEES)], description=_l('One per line.'))
 
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,9 +61,9 @@ class CheckInForm(BaseForm):
 class ActionItemRowForm(Form):
     """One action-item row of the record form. An empty row is ignored; a half-filled one is an error."""
 
-    description = StringField("What", filters=[strip_nul], validators=[Optional(), Length(max=MAX_DESCRIPTION)])
-    owner = StringField("Owner", filters=[strip_nul], validators=[Optional(), Length(max=max_length(ActionItem.owner))])
-    due_date = PlainDateField("Due date", validators=[Optional()])
+    description = StringField(_l('What'), filters=[strip_nul], validators=[Optional(), Length(max=MAX_DESCRIPTION)])
+    owner = StringField(_l('Owner'), filters=[strip_nul], validators=[Optional(), Length(max=max_length(ActionItem.owner))])
+    due_date = PlainDateField(_l('Due date'), validators=[Optional()])
 
     def values(self):
         return {"description": self.description.data, "owner": self.owner.data, "due_date": self.due_date.data}
@@ -75,13 +76,13 @@ class ActionItemRowForm(Form):
 
 
 class RecordCheckInForm(BaseForm):
-    held_on = PlainDateField("Held on", validators=[InputRequired("Give the date the check-in was held.")])
-    city_attendees = TextAreaField("City attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
-    vendor_attendees = TextAreaField("Vendor attendees", validators=[Optional(), Length(max=MAX_ATTENDEES)], description="One per line.")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_TEXT)])
-    decisions = TextAreaField("Decisions", validators=[Optional(), Length(max=MAX_TEXT)])
+    held_on = PlainDateField(_l('Held on'), validators=[InputRequired(_l('Give the date the check-in was held.'))])
+    city_attendees = TextAreaField(_l('City attendees'), validators=[Optional(), Length(max=MAX_ATTENDEES)], description=_l('One per line.'))
+    vendor_attendees = TextAreaField(_l('Vendor attendees'), validators=[Optional(), Length(max=MAX_ATTENDEES)], description=_l('One per line.'))
+    notes = TextAreaField(_l('Notes'), validators=[Optional(), Length(max=MAX_TEXT)])
+    decisions = TextAreaField(_l('Decisions'), validators=[Optional(), Length(max=MAX_TEXT)])
     flag_ids = SelectMultipleField(
-        "Flags discussed", coerce=coerce_id, choices=[],
+        _l('Flags discussed'), coerce=coerce_id, choices=[],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )
     action_items = FieldList(FormField(ActionItemRowForm), min_entries=ACTION_ROWS, max_entries=MAX_ACTION_ROWS)
@@ -113,15 +114,15 @@ class RecordCheckInForm(BaseForm):
 
 
 class CancelCheckInForm(BaseForm):
-    reason = TextAreaField("Reason", validators=[InputRequired("Say why the check-in is cancelled."), Length(max=MAX_NOTE)])
+    reason = TextAreaField(_l('Reason'), validators=[InputRequired(_l('Say why the check-in is cancelled.')), Length(max=MAX_NOTE)])
 
 
 class ResolveFlagForm(BaseForm):
     note = TextAreaField(
-        "Resolution note", validators=[InputRequired("Say why the flag is resolved."), Length(max=MAX_NOTE)],
-        description="Why this no longer needs attention (kept with the flag and in the audit log).",
+        _l('Resolution note'), validators=[InputRequired(_l('Say why the flag is resolved.')), Length(max=MAX_NOTE)],
+        description=_l('Why this no longer needs attention (kept with the flag and in the audit log).'),
     )
 
 
 class ActionItemStatusForm(BaseForm):
-    status = SelectField("Status", choices=list(ACTION_ITEM_STATUSES.items()), validate_choice=False)
+    status = SelectField(_l('Status'), choices=list(ACTION_ITEM_STATUSES.items()), validate_choice=False)

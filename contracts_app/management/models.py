@@ -1,4 +1,5 @@
 """Active management: flags that need attention, check-ins with the vendor, action items."""
+from contracts_app.i18n import lazy_gettext as _l
 from flask import current_app
 from sqlalchemy import event
 
@@ -9,13 +10,13 @@ from contracts_app.management import flag_counts
 from contracts_app.metrics import rules
 
 FLAG_KINDS = {
-    "off_track": "Metric off track",
-    "at_risk_twice": "Metric at risk two periods running",
-    "overdue": "Reading overdue",
-    "milestone_missed": "Milestone past due and not met",
-    "no_checkin": "No check-in for 90 days",
+    "off_track": _l("Metric off track"),
+    "at_risk_twice": _l("Metric at risk two periods running"),
+    "overdue": _l("Reading overdue"),
+    "milestone_missed": _l("Milestone past due and not met"),
+    "no_checkin": _l("No check-in for 90 days"),
 }
-SEVERITIES = {"high": "High", "medium": "Medium", "low": "Low"}
+SEVERITIES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 SEVERITY_ORDER = ("high", "medium", "low")
 FLAG_SEVERITY = {
     "off_track": "high",
@@ -26,14 +27,14 @@ FLAG_SEVERITY = {
 }
 
 CHECKIN_STATUSES = {
-    "proposed": "Proposed",
-    "scheduled": "Scheduled",
-    "held": "Held",
-    "cancelled": "Cancelled",
+    "proposed": _l("Proposed"),
+    "scheduled": _l("Scheduled"),
+    "held": _l("Held"),
+    "cancelled": _l("Cancelled"),
 }
 PENDING_CHECKIN_STATUSES = ("proposed", "scheduled")
 
-ACTION_ITEM_STATUSES = {"open": "Open", "done": "Done", "dropped": "Dropped"}
+ACTION_ITEM_STATUSES = {"open": _l("Open"), "done": _l("Done"), "dropped": _l("Dropped")}
 
 checkin_flags = db.Table(
     "checkin_flags",

@@ -2,6 +2,7 @@
 action items. The contract page shows flags and check-ins through the partials
 management/_contract_flags.html and management/_contract_checkins.html, which get their data
 from the ``contract_management`` template global registered here."""
+from flask_babel import gettext as _
 from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -52,7 +53,7 @@ def _pending_link(checkin):
 def flags():
     filters, page, problems = queries.parse_flag_args(request.args)
     if problems:
-        flash(f"Ignored filter values that were not valid: {', '.join(sorted(set(problems)))}.", "warning")
+        flash(_('Ignored filter values that were not valid: %(problems)s.', problems=', '.join(sorted(set(problems)))), "warning")
     pagination = db.paginate(
         queries.flags_query(filters, current_user), page=page, per_page=current_app.config["PER_PAGE"], error_out=False, count=True,
     )
@@ -79,15 +80,15 @@ def resolve_flag(flag_id):
     require(can_manage_contract(current_user, flag.contract))
     form = ResolveFlagForm()
     if not flag.is_open:
-        flash("This flag is already resolved; nothing was changed.", "info")
+        flash(_('This flag is already resolved; nothing was changed.'), "info")
         return redirect(url_for("management.flag_detail", flag_id=flag.id))
     if form.validate_on_submit():
         with errors_on(form, "note"):
             resolved = services.resolve_flag(flag, current_user, form.note.data)
             if resolved:
-                flash("Flag resolved.", "success")
+                flash(_('Flag resolved.'), "success")
             else:
-                flash("This flag was already resolved (by the sweep or someone else); nothing was changed.", "info")
+                flash(_('This flag was already resolved (by the sweep or someone else); nothing was changed.'), "info")
             return redirect(url_for("management.flag_detail", flag_id=flag.id))
     return render_template("management/flag_detail.html", flag=flag, form=form, now=utcnow())
 
@@ -133,7 +134,7 @@ def new_checkin(contract_id):
             if pending is None:
                 show_error(form, error, "scheduled_for")
         else:
-            flash(f"Check-in scheduled for {long_date(checkin.scheduled_for)}.", "success")
+            flash(_('Check-in scheduled for %(scheduled_for)s.', scheduled_for=long_date(checkin.scheduled_for)), "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template(
         "management/checkin_form.html", form=form, contract=contract, checkin=None,
@@ -161,7 +162,7 @@ def _pending_checkin_to_change(checkin_id, doing):
     checkin = _checkin_or_404(checkin_id)
     require(can_manage_contract(current_user, checkin.contract))
     if not checkin.is_pending:
-        flash(f"This check-in is {checkin.status_label.lower()}: it cannot be {doing}.", "warning")
+        flash(_('This check-in is %(lower)s: it cannot be %(doing)s.', lower=checkin.status_label.lower(), doing=doing), "warning")
         return checkin, redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return checkin, None
 
@@ -176,7 +177,7 @@ def edit_checkin(checkin_id):
     if form.validate_on_submit():
         with errors_on(form, "scheduled_for"):
             services.update_checkin(checkin, current_user, form.values(), now=now)
-            flash(f"Check-in scheduled for {long_date(checkin.scheduled_for)}.", "success")
+            flash(_('Check-in scheduled for %(scheduled_for)s.', scheduled_for=long_date(checkin.scheduled_for)), "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template(
         "management/checkin_form.html", form=form, contract=checkin.contract, checkin=checkin, pending_link=None,
@@ -210,7 +211,7 @@ def record_checkin(checkin_id):
     if form.validate_on_submit():
         with errors_on(form, "held_on"):
             services.record_checkin(checkin, current_user, form.values(), now=now)
-            flash(f"Check-in recorded as held on {long_date(checkin.held_on)}.", "success")
+            flash(_('Check-in recorded as held on %(held_on)s.', held_on=long_date(checkin.held_on)), "success")
             return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     return render_template(
         "management/record_form.html", form=form, contract=contract, checkin=checkin, agenda=agenda,
@@ -224,11 +225,11 @@ def cancel_checkin(checkin_id):
     require(can_manage_contract(current_user, checkin.contract))
     form = CancelCheckInForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.reason.errors or ["Say why the check-in is cancelled."]), "error")
+        flash(" ".join(map(str, form.reason.errors or [_("Say why the check-in is cancelled.")])), "error")
         return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
     with errors_on(None):
         services.cancel_checkin(checkin, current_user, form.reason.data)
-        flash("Check-in cancelled.", "success")
+        flash(_('Check-in cancelled.'), "success")
     return redirect(url_for("management.checkin_detail", checkin_id=checkin.id))
 
 
@@ -258,11 +259,11 @@ def update_action_item(item_id):
     form = ActionItemStatusForm()
     target = _safe_next() or url_for("management.checkin_detail", checkin_id=item.checkin_id)
     if not form.validate_on_submit():
-        flash("Choose a status.", "error")
+        flash(_('Choose a status.'), "error")
         return redirect(target)
     with errors_on(None):
         services.set_action_item_status(item, current_user, form.status.data)
-        flash(f"Action item marked {item.status_label.lower()}.", "success")
+        flash(_('Action item marked %(lower)s.', lower=item.status_label.lower()), "success")
     return redirect(target)
 
 

@@ -7,6 +7,7 @@ are elsewhere: the agenda in agenda.py, the contract page and the flags list in 
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from collections import defaultdict
 from datetime import time, timedelta
 
@@ -120,8 +121,7 @@ def checkin_problems(values, today):
 
 def _pending_refusal(existing):
     return ManagementError(
-        f"This contract already has a {existing.status_label.lower()} check-in "
-        f"(on {long_date(existing.scheduled_for)}): change or record that one, or cancel it first.",
+        _('This contract already has a %(lower)s check-in (on %(scheduled_for)s): change or record that one, or cancel it first.', lower=existing.status_label.lower(), scheduled_for=long_date(existing.scheduled_for)),
         "scheduled_for",
         checkin=existing,
     )
@@ -159,7 +159,7 @@ def schedule_checkin(contract, actor, values, now=None):
         existing = pending_checkin(contract.id)
         if existing is not None:
             raise _pending_refusal(existing)
-        raise ManagementError("The check-in could not be saved; please try again.", "scheduled_for")
+        raise ManagementError(_('The check-in could not be saved; please try again.'), "scheduled_for")
     record(
         actor, "create", checkin, after=snapshot(checkin), contract_id=contract.id,
         summary=f"Scheduled a check-in on {long_date(checkin.scheduled_for)} for {contract.reference}",
@@ -170,7 +170,7 @@ def schedule_checkin(contract, actor, values, now=None):
 
 def _require_pending(checkin, doing):
     if not checkin.is_pending:
-        raise ManagementError(f"This check-in is {checkin.status_label.lower()}: it cannot be {doing}.", None)
+        raise ManagementError(_('This check-in is %(lower)s: it cannot be %(doing)s.', lower=checkin.status_label.lower(), doing=doing), None)
 
 
 @command
@@ -205,7 +205,7 @@ def _claim(checkin, new_status, now):
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ManagementError("This check-in was recorded or cancelled by someone else meanwhile.", None)
+        raise ManagementError(_('This check-in was recorded or cancelled by someone else meanwhile.'), None)
     db.session.refresh(checkin)
 
 
@@ -263,7 +263,7 @@ def record_checkin(checkin, actor, values, now=None):
             select(Flag).where(Flag.id.in_(flag_ids), Flag.contract_id == checkin.contract_id)
         ).all()
         if len(flags) != len(flag_ids):
-            raise ManagementError("Choose flags of this contract only.", "flag_ids")
+            raise ManagementError(_('Choose flags of this contract only.'), "flag_ids")
     before = snapshot(checkin)
     _claim(checkin, "held", now)
     checkin.held_on = values["held_on"]
@@ -401,7 +401,7 @@ def set_action_item_status(item, actor, new_status, now=None):
     """open, done (completed on the city's today) or dropped."""
     now = now or utcnow()
     if new_status not in ACTION_ITEM_STATUSES:
-        raise ManagementError("Choose one of: " + ", ".join(ACTION_ITEM_STATUSES.values()) + ".", "status")
+        raise ManagementError("Choose one of: " + ", ".join(map(str, ACTION_ITEM_STATUSES.values())) + ".", "status")
     if item.status == new_status:
         return item
     before = snapshot(item)

@@ -28,6 +28,7 @@ from datetime import timedelta
 from functools import cached_property, partial
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from contracts_app.auth.models import CDO, User
@@ -41,7 +42,7 @@ from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Reading
 from contracts_app.metrics.status import refresh_everything, today_for
-from contracts_app.notifications.outbox import queue_many
+from contracts_app.notifications.outbox import queue_many, written_for_recipients
 from contracts_app.payments.drafting import draft_due_statements
 
 CHUNK = 2000  # ids per IN (...) list, well under the bound-parameter limit (32,766 on SQLite >= 3.32)
@@ -160,7 +161,7 @@ def sweep(now=None):
     opened, rows = open_decision_tasks(contracts, today, now)
     result.decision_tasks_opened += opened
     notifications += rows
-    result.notifications_queued += len(queue_many(notifications, now=now))
+    result.notifications_queued += len(queue_many(written_for_recipients(notifications), now=now))
     db.session.commit()
     return result
 
@@ -468,24 +469,33 @@ def _flag_notifications(contract, flag_id, candidate):
     recipient = _manager_id(contract)
     if recipient is None:
         return []
+    def compose():  # in the recipient's language (outbox.written_for_recipients)
+        return dict(subject=candidate.summary, body=_(
+            "%(kind)s on %(reference)s %(title)s. Review it and plan the next check-in with the vendor.",
+            kind=FLAG_KINDS[candidate.kind], reference=contract.reference, title=contract.title,
+        ))
+
     return [dict(
         recipient_id=recipient, kind="flag_opened", dedupe_key=f"flag:{flag_id}:{recipient}",
-        subject=candidate.summary,
-        body=f"{FLAG_KINDS[candidate.kind]} on {contract.reference} {contract.title}. "
-             "Review it and plan the next check-in with the vendor.",
+        compose=compose,
         link=f"/flags/{flag_id}", contract_id=contract.id, flag_id=flag_id,
         payload={"kind": candidate.kind, "severity": FLAG_SEVERITY[candidate.kind]},
     )]
 
 
 def _escalation_notifications(contract, flag_id, summary, recipients, days_open=None):
-    # A whole predicate, so the body reads as a sentence either way.
-    reason = f"has been open {days_open} days with no check-in held" if days_open is not None else "needs attention"
+    def compose():  # in the recipient's language (outbox.written_for_recipients)
+        names = dict(reference=contract.reference, title=contract.title, days=days_open)
+        if days_open is not None:
+            body = _("This flag on %(reference)s %(title)s has been open %(days)s days with no check-in held.", **names)
+        else:
+            body = _("This flag on %(reference)s %(title)s needs attention.", **names)
+        return dict(subject=_("Escalation: %(summary)s", summary=summary), body=body)
+
     return [
         dict(
             recipient_id=cdo_id, kind="escalation", dedupe_key=f"escalation:flag:{flag_id}:{cdo_id}",
-            subject=f"Escalation: {summary}",
-            body=f"This flag on {contract.reference} {contract.title} {reason}.",
+            compose=compose,
             link=f"/flags/{flag_id}", contract_id=contract.id, flag_id=flag_id,
         )
         for cdo_id in recipients.cdo_ids
@@ -535,11 +545,17 @@ def _propose_checkins(contracts, today, now):
         contract = contracts[contract_id]
         recipient = _manager_id(contract)
         if recipient is not None:
+            def compose(contract=contract):  # in the recipient's language (outbox.written_for_recipients)
+                names = dict(reference=contract.reference, title=contract.title, day=long_date(when))
+                return dict(
+                    subject=_("%(reference)s: check-in proposed for %(day)s", **names),
+                    body=_("%(reference)s %(title)s has open flags. A check-in with the vendor is proposed for "
+                           "%(day)s: confirm or reschedule it and send the invite.", **names),
+                )
+
             notifications.append(dict(
                 recipient_id=recipient, kind="checkin_proposed", dedupe_key=f"checkin:{checkin_id}:{recipient}",
-                subject=f"{contract.reference}: check-in proposed for {long_date(when)}",
-                body=f"{contract.reference} {contract.title} has open flags. A check-in with the vendor is "
-                     f"proposed for {long_date(when)}: confirm or reschedule it and send the invite.",
+                compose=compose,
                 link=f"/checkins/{checkin_id}", contract_id=contract_id, checkin_id=checkin_id,
             ))
     return proposed, notifications

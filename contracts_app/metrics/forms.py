@@ -1,4 +1,7 @@
 """Forms for metrics, per-period targets and readings. They validate input; services decide."""
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
 from decimal import Decimal
 
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
@@ -37,57 +40,57 @@ def not_negative(form, field):
 
 class MetricForm(BaseForm):
     name = StringField(
-        "Name", validators=[InputRequired("Give the metric a name."), Length(max=max_length(Metric.name))]
+        _l('Name'), validators=[InputRequired(_l('Give the metric a name.')), Length(max=max_length(Metric.name))]
     )
     definition = TextAreaField(
-        "Definition", validators=[Optional(), Length(max=LONG_TEXT)],
-        description="What is counted and how, so that every reading means the same thing.",
+        _l('Definition'), validators=[Optional(), Length(max=LONG_TEXT)],
+        description=_l('What is counted and how, so that every reading means the same thing.'),
     )
     unit = StringField(
-        "Unit",
-        validators=[InputRequired("Give the unit, for example count, percent or days."), Length(max=max_length(Metric.unit))],
-        description="For example: count, percent, days.",
+        _l('Unit'),
+        validators=[InputRequired(_l('Give the unit, for example count, percent or days.')), Length(max=max_length(Metric.unit))],
+        description=_l('For example: count, percent, days.'),
     )
-    direction = SelectField("Direction", choices=list(DIRECTIONS.items()), validate_choice=False)
-    baseline_value = NumberField("Baseline value", validators=[Optional(), not_negative])
-    baseline_date = PlainDateField("Baseline date", validators=[Optional()], description="Optional: when the baseline was measured.")
+    direction = SelectField(_l('Direction'), choices=list(DIRECTIONS.items()), validate_choice=False)
+    baseline_value = NumberField(_l('Baseline value'), validators=[Optional(), not_negative])
+    baseline_date = PlainDateField(_l('Baseline date'), validators=[Optional()], description=_l('Optional: when the baseline was measured.'))
     target_value = NumberField(
-        "Final target", validators=[Optional(), not_negative],
-        description="Reached by the end of the term (increase, decrease, maintain). Range metrics need none.",
+        _l('Final target'), validators=[Optional(), not_negative],
+        description=_l('Reached by the end of the term (increase, decrease, maintain). Range metrics need none.'),
     )
-    range_low = NumberField("Range low", validators=[Optional(), not_negative], description="Range metrics only.")
-    range_high = NumberField("Range high", validators=[Optional(), not_negative], description="Range metrics only.")
+    range_low = NumberField(_l('Range low'), validators=[Optional(), not_negative], description=_l('Range metrics only.'))
+    range_high = NumberField(_l('Range high'), validators=[Optional(), not_negative], description=_l('Range metrics only.'))
     tolerance_pct = NumberField(
-        "Tolerance (%)", default=Decimal(5), places=2, validators=[Optional(), not_negative],
-        description="Maintain metrics only: how far from the target, in percent of it, still counts as on track.",
+        _l('Tolerance (%)'), default=Decimal(5), places=2, validators=[Optional(), not_negative],
+        description=_l('Maintain metrics only: how far from the target, in percent of it, still counts as on track.'),
     )
-    cadence = SelectField("Cadence", choices=list(CADENCES.items()), default="monthly", validate_choice=False)
+    cadence = SelectField(_l('Cadence'), choices=list(CADENCES.items()), default="monthly", validate_choice=False)
     due_days = WholeNumberField(
-        "Data due (days after period end)", default=10,
-        validators=[InputRequired("Give the number of days after the period ends when data is due."),
-                    NumberRange(min=0, max=MAX_DUE_DAYS, message=f"Use a whole number of days from 0 to {MAX_DUE_DAYS}.")],
+        _l('Data due (days after period end)'), default=10,
+        validators=[InputRequired(_l('Give the number of days after the period ends when data is due.')),
+                    NumberRange(min=0, max=MAX_DUE_DAYS, message=_l('Use a whole number of days from 0 to %(MAX_DUE_DAYS)s.', MAX_DUE_DAYS=MAX_DUE_DAYS))],
     )
     on_track_pct = NumberField(
-        "On-track threshold (%)", default=Decimal(100), places=2,
-        validators=[InputRequired("Give the on-track threshold in percent."), not_negative],
-        description="Attainment at or above this is on track.",
+        _l('On-track threshold (%)'), default=Decimal(100), places=2,
+        validators=[InputRequired(_l('Give the on-track threshold in percent.')), not_negative],
+        description=_l('Attainment at or above this is on track.'),
     )
     at_risk_pct = NumberField(
-        "At-risk threshold (%)", default=Decimal(90), places=2,
-        validators=[InputRequired("Give the at-risk threshold in percent."), not_negative],
-        description="At or above this (and below on track) is at risk; below it is off track.",
+        _l('At-risk threshold (%)'), default=Decimal(90), places=2,
+        validators=[InputRequired(_l('Give the at-risk threshold in percent.')), not_negative],
+        description=_l('At or above this (and below on track) is at risk; below it is off track.'),
     )
-    data_source = StringField("Data source", validators=[Optional(), Length(max=max_length(Metric.data_source))])
-    indicator_type = SelectField("Leading or lagging", choices=list(INDICATOR_TYPES.items()), default="lagging", validate_choice=False)
-    payment_linked = BooleanField("Payment-linked", description="Payments depend on this metric.")
+    data_source = StringField(_l('Data source'), validators=[Optional(), Length(max=max_length(Metric.data_source))])
+    indicator_type = SelectField(_l('Leading or lagging'), choices=list(INDICATOR_TYPES.items()), default="lagging", validate_choice=False)
+    payment_linked = BooleanField(_l('Payment-linked'), description=_l('Payments depend on this metric.'))
     reported_by = SelectField(
-        "Reported by", choices=list(REPORTERS.items()), default=REPORTED_BY_MANAGER, validate_choice=False,
-        description="A vendor-reported value waits in the contract manager's verification queue before it becomes a reading.",
+        _l('Reported by'), choices=list(REPORTERS.items()), default=REPORTED_BY_MANAGER, validate_choice=False,
+        description=_l("A vendor-reported value waits in the contract manager's verification queue before it becomes a reading."),
     )
 
     is_public = BooleanField(
-        "Public", default=True,
-        description="Shown on the public site and in open data when the contract is public.",
+        _l('Public'), default=True,
+        description=_l('Shown on the public site and in open data when the contract is public.'),
     )
 
     def values(self):
@@ -117,7 +120,7 @@ def targets_form(metric, periods, linear, prefill, formdata=None):
     for period, label in periods:
         name = target_field_name(period.start)
         default = linear.get(period.start)
-        hint = f"Blank uses the linear target {number(rules.shown_target(default, metric))}." if default is not None else "Blank uses the linear target."
+        hint = _('Blank uses the linear target %(default)s.', default=number(rules.shown_target(default, metric))) if default is not None else _('Blank uses the linear target.')
         setattr(
             TargetsForm, name,
             NumberField(
@@ -138,23 +141,22 @@ def target_field_name(day):
 
 class ReadingForm(BaseForm):
     # validate_choice=False: a crafted period gets the service's clear message, not "Not a valid choice".
-    period = SelectField("Reporting period", validate_choice=False, validators=[InputRequired("Choose the reporting period.")])
-    value = NumberField("Value", validators=[InputRequired("Enter the value for this period."), not_negative])
+    period = SelectField(_l('Reporting period'), validate_choice=False, validators=[InputRequired(_l('Choose the reporting period.'))])
+    value = NumberField(_l('Value'), validators=[InputRequired(_l('Enter the value for this period.')), not_negative])
     # Checked by the service (it knows which period is in progress); named by IN_PROGRESS_FIELD.
     confirm_in_progress = BooleanField(
-        "Record this value anyway",
-        description="For a period marked “in progress” only: it has not ended, so its value may still change. "
-                    "Tick to record it now.",
+        _l('Record this value anyway'),
+        description=_l('For a period marked “in progress” only: it has not ended, so its value may still change. Tick to record it now.'),
     )
-    note = TextAreaField("Note", validators=[Optional(), Length(max=LONG_TEXT)], description="Anything a reader should know about this value.")
+    note = TextAreaField(_l('Note'), validators=[Optional(), Length(max=LONG_TEXT)], description=_l('Anything a reader should know about this value.'))
 
 
 class PeriodReadingRowForm(Form):
     """One metric's row on the contract-period form (no CSRF of its own: the outer form has it)."""
 
     metric_id = HiddenField()
-    value = NumberField("Value", validators=[Optional(), not_negative])
-    note = TextAreaField("Note", filters=[strip_nul], validators=[Optional(), Length(max=LONG_TEXT)])
+    value = NumberField(_l('Value'), validators=[Optional(), not_negative])
+    note = TextAreaField(_l('Note'), filters=[strip_nul], validators=[Optional(), Length(max=LONG_TEXT)])
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -173,18 +175,18 @@ class PeriodReadingsForm(BaseForm):
 
 def seen_version(form, field):
     if (field.data or "").strip() and not ascii_digits(field.data.strip()):
-        raise ValidationError("This form is out of date or damaged: reload the page and enter the correction again.")
+        raise ValidationError(_('This form is out of date or damaged: reload the page and enter the correction again.'))
 
 
 class CorrectionForm(BaseForm):
     # The reading's version when the form was rendered: a correction of a reading that someone
     # else corrected since is refused (409) instead of silently replacing their value.
     version = HiddenField(validators=[seen_version])
-    value = NumberField("Corrected value", validators=[InputRequired("Enter the corrected value."), not_negative])
+    value = NumberField(_l('Corrected value'), validators=[InputRequired(_l('Enter the corrected value.')), not_negative])
     note = TextAreaField(
-        "Reason for the correction",
-        validators=[InputRequired("Say why the value is being corrected."), Length(max=LONG_TEXT)],
-        description="Kept with the reading; the earlier value and note move to its history.",
+        _l('Reason for the correction'),
+        validators=[InputRequired(_l('Say why the value is being corrected.')), Length(max=LONG_TEXT)],
+        description=_l('Kept with the reading; the earlier value and note move to its history.'),
     )
 
     def seen_version(self):

@@ -1,24 +1,25 @@
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 
 DIRECTIONS = {
-    "increase": "Increase",
-    "decrease": "Decrease",
-    "maintain": "Maintain",
-    "range": "Stay within a range",
+    "increase": _l("Increase"),
+    "decrease": _l("Decrease"),
+    "maintain": _l("Maintain"),
+    "range": _l("Stay within a range"),
 }
 CADENCES = {
-    "weekly": "Weekly",
-    "monthly": "Monthly",
-    "quarterly": "Quarterly",
-    "annually": "Annually",
+    "weekly": _l("Weekly"),
+    "monthly": _l("Monthly"),
+    "quarterly": _l("Quarterly"),
+    "annually": _l("Annually"),
 }
-INDICATOR_TYPES = {"leading": "Leading", "lagging": "Lagging"}
+INDICATOR_TYPES = {"leading": _l("Leading"), "lagging": _l("Lagging")}
 # Who reports a metric: the contract manager records readings, or the vendor's contacts submit
 # values that the contract manager verifies (contracts_app.vendors).
 REPORTED_BY_MANAGER = "contract_manager"
 REPORTED_BY_VENDOR = "vendor"
-REPORTERS = {REPORTED_BY_MANAGER: "Contract manager", REPORTED_BY_VENDOR: "Vendor, verified by the contract manager"}
+REPORTERS = {REPORTED_BY_MANAGER: _l("Contract manager"), REPORTED_BY_VENDOR: _l("Vendor, verified by the contract manager")}
 
 VALUE = db.Numeric(18, 4)
 
@@ -74,6 +75,10 @@ class Metric(db.Model):
     readings = db.relationship(
         "Reading", back_populates="metric", order_by="Reading.period_start", cascade="all, delete-orphan"
     )
+
+    @property
+    def indicator_type_label(self):
+        return INDICATOR_TYPES.get(self.indicator_type, self.indicator_type)
 
     @property
     def direction_label(self):

@@ -1,4 +1,5 @@
 """Metric pages: create, edit, detail, per-period targets, readings and corrections."""
+from flask_babel import gettext as _, ngettext
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -32,7 +33,7 @@ def new(contract_id):
     if form.validate_on_submit():
         with errors_on(form, "name"):
             metric, warning = services.create_metric(contract, current_user, form.values())
-            flash(f"Metric {metric.name} added.", "success")
+            flash(_('Metric %(name)s added.', name=metric.name), "success")
             if warning:
                 flash(warning, "warning")
             # Back to the contract, whose metrics section offers "Add another metric".
@@ -63,7 +64,7 @@ def edit(metric_id):
     if form.validate_on_submit():
         with errors_on(form, "name"):
             services.update_metric(metric, current_user, form.values())
-            flash(f"Metric {metric.name} updated; its readings were re-judged.", "success")
+            flash(_('Metric %(name)s updated; its readings were re-judged.', name=metric.name), "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id))
     return render_template("metrics/form.html", form=form, contract=metric.contract, metric=metric, crowded=False)
 
@@ -76,7 +77,7 @@ def targets(metric_id):
     linear = services.linear_targets(metric)
     if metric.direction == "range":
         if request.method == "POST":
-            flash("Range metrics are judged against their range; per-period targets are not used.", "warning")
+            flash(_('Range metrics are judged against their range; per-period targets are not used.'), "warning")
             return redirect(url_for("metrics.targets", metric_id=metric.id))
         return render_template("metrics/targets.html", metric=metric, contract=metric.contract, form=None, rows=[])
     prefill = status.explicit_targets(metric)
@@ -92,7 +93,7 @@ def targets(metric_id):
             else:
                 form.form_errors.append(str(error))
         else:
-            flash(f"Targets of {metric.name} saved; its readings were re-judged.", "success")
+            flash(_('Targets of %(name)s saved; its readings were re-judged.', name=metric.name), "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id))
     rows = [(period, label, linear.get(period.start), form[target_field_name(period.start)]) for period, label in periods]
     return render_template("metrics/targets.html", metric=metric, contract=metric.contract, form=form, rows=rows)
@@ -123,7 +124,7 @@ def new_reading(metric_id):
             show_error(form, error, "value")
         else:
             label = rules.Period(reading.period_start, reading.period_end).label(metric.cadence)
-            flash(f"{metric.name} for {label} saved: {rules.STATUS_LABELS.get(reading.status, reading.status)}.", "success")
+            flash(_('%(name)s for %(label)s saved: %(status)s.', name=metric.name, label=label, status=rules.STATUS_LABELS.get(reading.status, reading.status)), "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id))
     return render_template(
         "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=None,
@@ -154,7 +155,7 @@ def edit_reading(reading_id):
         except services.MetricError as error:
             show_error(form, error, "value")
         else:
-            flash(f"Reading corrected: {rules.STATUS_LABELS.get(reading.status, reading.status)}. The earlier value is kept in its history.", "success")
+            flash(_('Reading corrected: %(status)s. The earlier value is kept in its history.', status=rules.STATUS_LABELS.get(reading.status, reading.status)), "success")
             return redirect(url_for("metrics.detail", metric_id=metric.id, _anchor=f"reading-{reading.id}"))
     if form.version.errors:  # a hidden field: say it at the top of the form
         form.form_errors.extend(form.version.errors)
@@ -210,7 +211,7 @@ def period_readings(contract_id):
         except services.MetricError as error:
             show_error(form, error)
         else:
-            flash(f"{len(saved)} reading{'s' if len(saved) != 1 else ''} saved.", "success")
+            flash(ngettext('%(num)s reading saved.', '%(num)s readings saved.', len(saved)), "success")
             remaining = summaries.reading_gaps(contract, now).oldest
             if remaining is not None:
                 return redirect(url_for("metrics.period_readings", contract_id=contract.id, period=remaining.isoformat()))

@@ -13,7 +13,11 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from contracts_app.formatting import long_date
+from babel.dates import format_date
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
+from contracts_app.formatting import FORMAT_LOCALES, in_english, language, long_date
 
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
@@ -22,11 +26,11 @@ OVERDUE = "overdue"
 NO_DATA = "no_data"
 
 STATUS_LABELS = {
-    ON_TRACK: "On track",
-    AT_RISK: "At risk",
-    OFF_TRACK: "Off track",
-    OVERDUE: "Overdue",
-    NO_DATA: "No data yet",
+    ON_TRACK: _l("On track"),
+    AT_RISK: _l("At risk"),
+    OFF_TRACK: _l("Off track"),
+    OVERDUE: _l("Overdue"),
+    NO_DATA: _l("No data yet"),
 }
 # Worst first: contract health is the worst of its parts.
 SEVERITY = (OFF_TRACK, OVERDUE, AT_RISK, ON_TRACK, NO_DATA)
@@ -53,6 +57,8 @@ def period_label(start: date, cadence: str) -> str:
     """A reporting period as people say it, the one label for a period everywhere: "Jul 2026",
     "Q3 2026", "2026"; a period that does not start on a calendar boundary (a weekly cadence, a
     term that starts mid-month) by its first day: "Week of 6 Jul 2026", "Quarter from 15 Jan 2026"."""
+    if not in_english():
+        return _period_label_translated(start, cadence)
     if cadence == "monthly" and start.day == 1:
         return f"{start:%b %Y}"
     if cadence == "quarterly" and start.day == 1 and start.month in (1, 4, 7, 10):
@@ -61,6 +67,27 @@ def period_label(start: date, cadence: str) -> str:
         return str(start.year)
     step = {"weekly": "Week of", "monthly": "Month from", "quarterly": "Quarter from", "annually": "Year from"}
     return f"{step.get(cadence, 'Period from')} {long_date(start)}"
+
+
+def _period_label_translated(start: date, cadence: str) -> str:
+    """``period_label`` in the language being written (the English above is the same text)."""
+    if cadence == "monthly" and start.day == 1:
+        code = language()
+        return format_date(start, "MMM y", locale=FORMAT_LOCALES.get(code, code))
+    if cadence == "quarterly" and start.day == 1 and start.month in (1, 4, 7, 10):
+        return _("Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1, year=start.year)
+    if cadence == "annually" and start.month == 1 and start.day == 1:
+        return str(start.year)
+    day = long_date(start)
+    if cadence == "weekly":
+        return _("Week of %(day)s", day=day)
+    if cadence == "monthly":
+        return _("Month from %(day)s", day=day)
+    if cadence == "quarterly":
+        return _("Quarter from %(day)s", day=day)
+    if cadence == "annually":
+        return _("Year from %(day)s", day=day)
+    return _("Period from %(day)s", day=day)
 
 
 def city_today(now: datetime, tz_name: str) -> date:
@@ -283,6 +310,10 @@ def period_state(period: Period, due_days: int, today: date, grace_days: int) ->
 
 def short_date(day: date, today: date) -> str:
     """"14 Nov" within today's year, "14 Nov 2025" outside it."""
+    if not in_english():
+        code = language()
+        locale = FORMAT_LOCALES.get(code, code)
+        return format_date(day, "d MMM" if day.year == today.year else "d MMM y", locale=locale)
     text = f"{day.day} {day.strftime('%b')}"
     return text if day.year == today.year else f"{text} {day.year}"
 
@@ -294,15 +325,16 @@ def period_option_label(period: Period, cadence: str, due_days: int, today: date
     "Sep 2026 — already recorded"."""
     label = period.label(cadence)
     if recorded:
-        return f"{label} — already recorded"
+        return _("%(period)s — already recorded", period=label)
     state = period_state(period, due_days, today, grace_days)
     if state == OVERDUE:
-        return f"{label} — overdue since {short_date(overdue_since(period, due_days, grace_days), today)}"
+        return _("%(period)s — overdue since %(day)s", period=label,
+                 day=short_date(overdue_since(period, due_days, grace_days), today))
     if state == DUE:
-        return f"{label} — due {short_date(due_date(period, due_days), today)}"
+        return _("%(period)s — due %(day)s", period=label, day=short_date(due_date(period, due_days), today))
     if state == IN_PROGRESS:
-        return f"{label} — in progress"
-    return f"{label} — starts {short_date(period.start, today)}"
+        return _("%(period)s — in progress", period=label)
+    return _("%(period)s — starts %(day)s", period=label, day=short_date(period.start, today))
 
 
 def unrecorded_ended_periods(all_periods, recorded_starts, today: date) -> list[Period]:

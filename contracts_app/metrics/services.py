@@ -8,6 +8,7 @@ pages and the API read (period rows, summaries, reading options) is in ``metrics
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -236,8 +237,7 @@ def update_metric(metric, actor, values, now=None):
     clean = _clean(values)
     if clean["cadence"] != metric.cadence and metric.readings:
         raise MetricError(
-            f"The cadence cannot change once readings are recorded ({len(metric.readings)} would no longer "
-            "match a reporting period).",
+            _('The cadence cannot change once readings are recorded (%(readings)s would no longer match a reporting period).', readings=len(metric.readings)),
             "cadence",
         )
     before = snapshot(metric, {"targets": _targets_snapshot(metric)})
@@ -285,13 +285,13 @@ def set_targets(metric, actor, targets, now=None, commit=True):
     starts = {p.start for p in status.metric_periods(metric)}
     for start, value in targets.items():
         if start not in starts:
-            raise MetricError(f"{long_date(start)} does not start a reporting period of this contract.", start)
+            raise MetricError(_('%(start)s does not start a reporting period of this contract.', start=long_date(start)), start)
         if value is None:
             continue
         if value < 0:
             raise MetricError(NEGATIVE, start)
         if value >= MAX_VALUE:
-            raise MetricError("That number is too large to store.", start)
+            raise MetricError(_('That number is too large to store.'), start)
     before = _targets_snapshot(metric)
     existing = {t.period_start: t for t in metric.targets}
     # Update rows in place rather than delete-and-insert: the unit of work inserts before it
@@ -346,18 +346,18 @@ def _parse_period(metric, period_start):
 
 def _check_value(value, field="value"):
     if value is None:
-        raise MetricError("Enter the value for this period.", field)
+        raise MetricError(_('Enter the value for this period.'), field)
     if not isinstance(value, Decimal):
         try:
             value = Decimal(str(value))
         except ArithmeticError:
-            raise MetricError("Enter a number, like 21 or 21.5.", field)
+            raise MetricError(_('Enter a number, like 21 or 21.5.'), field)
     if not value.is_finite():
-        raise MetricError("Enter a number, like 21 or 21.5.", field)
+        raise MetricError(_('Enter a number, like 21 or 21.5.'), field)
     if value < 0:
         raise MetricError(NEGATIVE, field)
     if value >= MAX_VALUE:
-        raise MetricError("That number is too large to store.", field)
+        raise MetricError(_('That number is too large to store.'), field)
     return value
 
 
@@ -388,15 +388,13 @@ def _check_reading(metric, period_start, value, now, allow_in_progress, field="v
     today = status.today_for(now)
     if period.start > today:
         raise MetricError(
-            f"{period.label(metric.cadence)} has not started yet (it starts {long_date(period.start)}); "
-            "enter its reading once the period is under way.",
+            _('%(cadence)s has not started yet (it starts %(start)s); enter its reading once the period is under way.', cadence=period.label(metric.cadence), start=long_date(period.start)),
             "period",
         )
     value = _check_value(value, field)
     if not allow_in_progress and rules.period_state(period, metric.due_days, today, status.grace_days()) == rules.IN_PROGRESS:
         raise MetricError(
-            f"{period.label(metric.cadence)} is still in progress (it ends {long_date(period.end)}): tick the box "
-            "to record this value anyway, or enter it once the period has ended.",
+            _('%(cadence)s is still in progress (it ends %(end)s): tick the box to record this value anyway, or enter it once the period has ended.', cadence=period.label(metric.cadence), end=long_date(period.end)),
             IN_PROGRESS_FIELD,
         )
     existing = _existing_reading(metric, period.start)
@@ -497,9 +495,9 @@ def record_period_readings(contract, actor, rows, now=None):
     if problems:
         raise ReadingsError(problems)
     if not checked:
-        raise MetricError("Enter at least one value; nothing was saved.", None)
+        raise MetricError(_('Enter at least one value; nothing was saved.'), None)
     readings = [_add_reading(metric, actor, period, value, note, now, field) for metric, period, value, note, field in checked]
-    for metric in {metric.id: metric for metric, *_ in checked}.values():
+    for metric in {metric.id: metric for metric, *_rest in checked}.values():
         status.refresh_metric(metric, now)
     status.refresh_contract_health(contract, now)
     db.session.commit()
@@ -620,16 +618,16 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     value = _check_value(value)
     note = (note or "").strip()
     if not note:
-        raise MetricError("Say why the value is being corrected; the reason is kept with the reading.", "note")
+        raise MetricError(_('Say why the value is being corrected; the reason is kept with the reading.'), "note")
     if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
-        raise MetricError("The version must be a whole number.", "version")
+        raise MetricError(_('The version must be a whole number.'), "version")
     actor_id = actor.id if actor is not None else None
     for _attempt in range(5):
         current = _lock_reading(reading.id)
         if expected_version is not None and current.version != expected_version:
             raise StaleReadingError(current, expected_version)
         if value == current.value and note == current.note:
-            raise MetricError("Nothing changed: enter the corrected value or a new reason.", "value")
+            raise MetricError(_('Nothing changed: enter the corrected value or a new reason.'), "value")
         metric = current.metric
         term_period = rules.period_starting(status.metric_periods(metric), current.period_start)
         period = term_period or rules.Period(current.period_start, current.period_end)
@@ -659,7 +657,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         # No version named: read again and retry. The UPDATE that changed nothing has taken
         # SQLite's write lock, so the next read is the newest and the next swap succeeds.
     else:  # pragma: no cover - each failed swap means another correction committed
-        raise MetricError("The reading is being corrected by others right now; try again.", "value")
+        raise MetricError(_('The reading is being corrected by others right now; try again.'), "value")
     db.session.execute(_INSERT_REVISION, {
         "reading_id": current.id, "value": current.value, "note": current.note, "status": current.status,
         "recorded_by_id": current.recorded_by_id, "recorded_at": current.recorded_at,

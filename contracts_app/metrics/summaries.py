@@ -6,6 +6,7 @@ from dataclasses import dataclass, field as dataclass_field
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,6 +14,7 @@ from contracts_app.auth.models import User
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.formatting import plain_number
+from contracts_app.metrics.models import INDICATOR_TYPES
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import Metric, MetricTarget, Reading, ReadingRevision
 
@@ -356,7 +358,8 @@ def contract_metric_summaries(contract, now=None):
                 summary.next_period = period
                 summary.next_due = rules.due_date(period, metric.due_days)
                 break
-        summary.tags = [metric.indicator_type.capitalize()] + (["Payment-linked"] if metric.payment_linked else [])
+        summary.tags = ([str(INDICATOR_TYPES.get(metric.indicator_type, metric.indicator_type.capitalize()))]
+                        + ([_("Payment-linked")] if metric.payment_linked else []))
         summaries.append(summary)
     return summaries
 

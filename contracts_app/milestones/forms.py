@@ -1,4 +1,5 @@
 """The milestone form. Cross-field rules (completion date against status) live in the service."""
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -10,22 +11,22 @@ from contracts_app.milestones.services import FIELDS, milestone_problems
 
 class MilestoneForm(BaseForm):
     title = StringField(
-        "Title", validators=[InputRequired("Give the milestone a title."), Length(max=max_length(Milestone.title))]
+        _l('Title'), validators=[InputRequired(_l('Give the milestone a title.')), Length(max=max_length(Milestone.title))]
     )
-    description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
-    due_date = PlainDateField("Due date", validators=[InputRequired("Give the due date.")])
+    description = TextAreaField(_l('Description'), validators=[Optional(), Length(max=LONG_TEXT)])
+    due_date = PlainDateField(_l('Due date'), validators=[InputRequired(_l('Give the due date.'))])
     milestone_type = SelectField(
-        "Type", choices=list(MILESTONE_TYPES.items()), default="delivery", validate_choice=False,
-        description="Delivery of work, a report, a payment (financing), an assessment, an approval or an engagement.",
+        _l('Type'), choices=list(MILESTONE_TYPES.items()), default="delivery", validate_choice=False,
+        description=_l('Delivery of work, a report, a payment (financing), an assessment, an approval or an engagement.'),
     )
     # validate_choice=False: the service says which statuses there are, in words.
-    status = SelectField("Status", choices=list(MILESTONE_STATUSES.items()), default="scheduled", validate_choice=False)
+    status = SelectField(_l('Status'), choices=list(MILESTONE_STATUSES.items()), default="scheduled", validate_choice=False)
     completed_on = PlainDateField(
-        "Completed on", validators=[Optional()],
-        description="Required when the milestone is met or partially met; not in the future.",
+        _l('Completed on'), validators=[Optional()],
+        description=_l('Required when the milestone is met or partially met; not in the future.'),
     )
-    payment_linked = BooleanField("Payment-linked", description="A payment depends on this milestone.")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=LONG_TEXT)])
+    payment_linked = BooleanField(_l('Payment-linked'), description=_l('A payment depends on this milestone.'))
+    notes = TextAreaField(_l('Notes'), validators=[Optional(), Length(max=LONG_TEXT)])
 
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)

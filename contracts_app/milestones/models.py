@@ -1,22 +1,23 @@
 """Milestones: a contract's deliverables with due dates; a missed one counts against its health."""
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 
 MILESTONE_STATUSES = {
-    "scheduled": "Scheduled",
-    "met": "Met",
-    "partially_met": "Partially met",
-    "not_met": "Not met",
+    "scheduled": _l("Scheduled"),
+    "met": _l("Met"),
+    "partially_met": _l("Partially met"),
+    "not_met": _l("Not met"),
 }
 
 # The OCDS milestoneType codes that apply to a signed contract's milestones.
 MILESTONE_TYPES = {
-    "delivery": "Delivery",
-    "reporting": "Reporting",
-    "financing": "Financing (payment)",
-    "assessment": "Assessment",
-    "approval": "Approval",
-    "engagement": "Engagement",
+    "delivery": _l("Delivery"),
+    "reporting": _l("Reporting"),
+    "financing": _l("Financing (payment)"),
+    "assessment": _l("Assessment"),
+    "approval": _l("Approval"),
+    "engagement": _l("Engagement"),
 }
 
 

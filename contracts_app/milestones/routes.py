@@ -1,4 +1,5 @@
 """Milestone pages: add and edit. The contract page lists them (templates/milestones/_contract_milestones.html)."""
+from flask_babel import gettext as _
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -26,7 +27,7 @@ def new(contract_id):
     if form.validate_on_submit():
         with errors_on(form, "title"):
             milestone = create_milestone(contract, current_user, form.values(), now=now)
-            flash(f"Milestone {milestone.title} added.", "success")
+            flash(_('Milestone %(title)s added.', title=milestone.title), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="milestones"))
     return render_template("milestones/form.html", form=form, contract=contract, milestone=None)
 
@@ -41,6 +42,6 @@ def edit(milestone_id):
     if form.validate_on_submit():
         with errors_on(form, "title"):
             update_milestone(milestone, current_user, form.values(), now=now)
-            flash(f"Milestone {milestone.title} updated.", "success")
+            flash(_('Milestone %(title)s updated.', title=milestone.title), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="milestones"))
     return render_template("milestones/form.html", form=form, contract=contract, milestone=milestone)

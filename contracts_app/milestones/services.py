@@ -33,11 +33,11 @@ def milestone_problems(values, today=None):
     if values.get("due_date") is None:
         add("due_date", "Give the due date.")
     if values.get("milestone_type", "delivery") not in MILESTONE_TYPES:
-        add("milestone_type", "Choose one of: " + ", ".join(MILESTONE_TYPES.values()) + ".")
+        add("milestone_type", "Choose one of: " + ", ".join(map(str, MILESTONE_TYPES.values())) + ".")
     state = values.get("status")
     completed_on = values.get("completed_on")
     if state not in MILESTONE_STATUSES:
-        add("status", "Choose one of: " + ", ".join(MILESTONE_STATUSES.values()) + ".")
+        add("status", "Choose one of: " + ", ".join(map(str, MILESTONE_STATUSES.values())) + ".")
     elif state in COMPLETED and completed_on is None:
         add("completed_on", f"A milestone marked {MILESTONE_STATUSES[state].lower()} needs the date it was completed.")
     elif state == "scheduled" and completed_on is not None:

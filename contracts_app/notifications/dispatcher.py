@@ -31,11 +31,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
+from flask_babel import gettext as _, ngettext
+
+from contracts_app.i18n import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
+from contracts_app.i18n import in_language_of
 from contracts_app.notifications.mail import MESSAGE_ERRORS, Mailer, MailServerError, is_permanent_refusal
 from contracts_app.notifications.models import Notification
 from contracts_app.notifications.reminders import cancel_answered_reminders
@@ -44,9 +48,10 @@ from contracts_app.notifications.reminders import cancel_answered_reminders
 KIND_ORDER = ["escalation", "flag_opened", "decision_due", "reminder_due", "reminder_before", "checkin_proposed",
               "statement_drafted"]
 KIND_HEADINGS = {
-    "escalation": "Escalations", "flag_opened": "Flags opened", "decision_due": "Renewal and option decisions due",
-    "reminder_due": "Readings due today", "reminder_before": "Readings due soon", "checkin_proposed": "Check-ins proposed",
-    "statement_drafted": "Payment statements to review",
+    "escalation": _l("Escalations"), "flag_opened": _l("Flags opened"),
+    "decision_due": _l("Renewal and option decisions due"), "reminder_due": _l("Readings due today"),
+    "reminder_before": _l("Readings due soon"), "checkin_proposed": _l("Check-ins proposed"),
+    "statement_drafted": _l("Payment statements to review"),
 }
 # Sent as an email of their own, never in a digest; their link holds a one-time secret (an
 # invitation token), so it is blanked once the email has gone (or was not sent: inactive user).
@@ -95,7 +100,10 @@ def send_notifications(now=None):
         for group in alone + ([together] if together else []):
             build = build_single if group[0].kind in OWN_EMAIL_KINDS else build_digest
             try:
-                message = build(recipient, group, now) if recipient.active else None
+                # In the recipient's language (their notifications' text was written in it
+                # when they were queued).
+                with in_language_of(recipient):
+                    message = build(recipient, group, now) if recipient.active else None
             except Exception as error:
                 # One unbuildable digest (bad data) must not hold up everyone else's: it is retried
                 # later like a refused one, and logged with its traceback.
@@ -252,15 +260,16 @@ def digest_sections(notifications):
     for notification in notifications:
         groups[notification.kind].append(notification)
     order = [kind for kind in KIND_ORDER if kind in groups] + sorted(set(groups) - set(KIND_ORDER))
-    return [(KIND_HEADINGS.get(kind) or groups[kind][0].kind_label, groups[kind]) for kind in order]
+    return [(str(KIND_HEADINGS.get(kind) or groups[kind][0].kind_label), groups[kind]) for kind in order]
 
 
 def digest_subject(recipient, notifications):
     count = len(notifications)
-    subject = f"RDC Tracker: {count} new item{'s' if count != 1 else ''} for {_one_line(recipient.name)}"
+    subject = ngettext("RDC Tracker: %(num)s new item for %(name)s", "RDC Tracker: %(num)s new items for %(name)s",
+                       count, name=_one_line(recipient.name))
     escalations = sum(1 for n in notifications if n.kind == "escalation")
     if escalations:
-        subject += f" ({escalations} escalation{'s' if escalations != 1 else ''})"
+        subject += " " + ngettext("(%(num)s escalation)", "(%(num)s escalations)", escalations)
     return subject
 
 
@@ -269,7 +278,8 @@ def build_digest(recipient, notifications, now):
     sections = digest_sections(notifications)
     # Vendor contacts have no inbox (they reach only their own pages): point them there.
     inbox_url = absolute_url("/vendor/" if recipient.role == "vendor" else "/inbox")
-    lines = [f"Hello {_one_line(recipient.name)},", "", f"{len(notifications)} new in RDC Tracker:", ""]
+    lines = [_("Hello %(name)s,", name=_one_line(recipient.name)), "",
+             _("%(count)s new in RDC Tracker:", count=len(notifications)), ""]
     for heading, items in sections:
         title = f"{heading} ({len(items)})"
         lines += [title, "-" * len(title)]
@@ -277,7 +287,7 @@ def build_digest(recipient, notifications, now):
             lines.append(f"* {_one_line(item.subject)}")
             lines += [f"  {line}" for line in item.body.splitlines() if line.strip()]
             lines += [f"  {absolute_url(item.link)}", ""]
-    lines += [f"All your notifications: {inbox_url}", ""]
+    lines += [_("All your notifications: %(url)s", url=inbox_url), ""]
 
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "rdc-tracker@localhost"
     message = EmailMessage()
@@ -309,6 +319,7 @@ def build_single(recipient, notifications, now):
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("<> ") or "localhost")
     message["Auto-Submitted"] = "auto-generated"
-    lines = [f"Hello {_one_line(recipient.name)},", "", *item.body.splitlines(), "", absolute_url(item.link), ""]
+    lines = [_("Hello %(name)s,", name=_one_line(recipient.name)), "", *item.body.splitlines(), "",
+             absolute_url(item.link), ""]
     message.set_content("\n".join(lines))
     return message

@@ -1,17 +1,19 @@
 """The notification outbox: written in the sweep's transaction, sent by the dispatcher."""
+from contracts_app.i18n import lazy_gettext as _l
+
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
 
 NOTIFICATION_KINDS = {
-    "flag_opened": "Flag opened",
-    "checkin_proposed": "Check-in proposed",
-    "escalation": "Escalation",
-    "reminder_before": "Reading due soon",
-    "reminder_due": "Reading due today",
-    "vendor_invitation": "Invitation",
-    "submission_returned": "Submission returned",
-    "statement_drafted": "Payment statement to review",
-    "decision_due": "Decision due",
+    "flag_opened": _l("Flag opened"),
+    "checkin_proposed": _l("Check-in proposed"),
+    "escalation": _l("Escalation"),
+    "reminder_before": _l("Reading due soon"),
+    "reminder_due": _l("Reading due today"),
+    "vendor_invitation": _l("Invitation"),
+    "submission_returned": _l("Submission returned"),
+    "statement_drafted": _l("Payment statement to review"),
+    "decision_due": _l("Decision due"),
 }
 
 

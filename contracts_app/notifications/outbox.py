@@ -1,7 +1,41 @@
 """Queue notifications into the outbox, in the caller's transaction (never commits)."""
+from types import SimpleNamespace
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
 from contracts_app.db_types import utcnow
-from contracts_app.db_utils import insert_many_ignoring_conflicts
+from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts
+from contracts_app.extensions import db
+from contracts_app.i18n import user_language
 from contracts_app.notifications.models import Notification
+
+CHUNK = 500
+
+
+def languages_of(user_ids):
+    """{user id: the language to write to them in} (i18n.user_language), in IN lists of CHUNK ids."""
+    from contracts_app.auth.models import User
+
+    languages = {}
+    for chunk in chunks(sorted(set(user_ids)), CHUNK):
+        for user_id, role, language in db.session.execute(
+            select(User.id, User.role, User.language).where(User.id.in_(chunk))
+        ):
+            languages[user_id] = user_language(SimpleNamespace(role=role, language=language))
+    return languages
+
+
+def written_for_recipients(notifications):
+    """Write each notification's text in its recipient's language: an item may carry, instead
+    of subject and body, ``compose`` (a function returning them), called in that language."""
+    pending = [n for n in notifications if "compose" in n]
+    if pending:
+        languages = languages_of(n["recipient_id"] for n in pending)
+        for n in pending:
+            with force_locale(languages.get(n["recipient_id"], "en")):
+                n.update(n.pop("compose")())
+    return notifications
 
 
 def queue_many(notifications, now=None):

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -58,7 +59,7 @@ from contracts_app.metrics import rules
 from contracts_app.metrics.models import REPORTED_BY_VENDOR, Metric, Reading
 from contracts_app.metrics.status import grace_days, today_for
 from contracts_app.notifications.models import Notification
-from contracts_app.notifications.outbox import queue_many
+from contracts_app.notifications.outbox import languages_of, queue_many
 from contracts_app.vendors.models import ACCEPTED, PENDING, VendorAccess, VendorSubmission, live_access_conditions
 
 REMINDER_BEFORE = "reminder_before"
@@ -114,9 +115,13 @@ def queue_reminders(now=None):
     contacts = _vendor_contacts(
         sorted({d.metric.contract_id for d in due_periods if d.metric.reported_by == REPORTED_BY_VENDOR}), today
     )
+    owed = [(due_period, recipient_id, for_vendor) for due_period in due_periods
+            for recipient_id, for_vendor in _recipients(due_period.metric, contacts)]
+    languages = languages_of(recipient_id for _d, recipient_id, _v in owed)
     notifications = []
-    for due_period in due_periods:
-        for recipient_id, for_vendor in _recipients(due_period.metric, contacts):
+    for due_period, recipient_id, for_vendor in owed:
+        # Written in the recipient's language (the digest around it is too).
+        with force_locale(languages[recipient_id]):
             notifications.append(_reminder(due_period, recipient_id, for_vendor))
     # Key order: two runs at once take the keys' locks in the same order (no deadlock).
     notifications.sort(key=lambda n: n["dedupe_key"])
@@ -248,9 +253,9 @@ def _answered(pairs):
     number of contracts), so each statement filters on them and on a chunk of metric ids."""
     if not pairs:
         return set()
-    starts = sorted({start for _, start in pairs})
+    starts = sorted({start for _metric_id, start in pairs})
     found = set()
-    for chunk in chunks(sorted({metric_id for metric_id, _ in pairs}), CHUNK):
+    for chunk in chunks(sorted({metric_id for metric_id, _start in pairs}), CHUNK):
         found.update(db.session.execute(
             select(Reading.metric_id, Reading.period_start)
             .where(Reading.metric_id.in_(chunk), Reading.period_start.in_(starts))
@@ -306,19 +311,29 @@ def reminder_link(metric_id, contract_id, period_start, for_vendor):
 
 def _reminder(due_period, recipient_id, for_vendor):
     metric, period, due = due_period.metric, due_period.period, due_period.due
-    what = f"{metric.name} for {period.label(metric.cadence)}"
     on_the_day = due_period.kind == REMINDER_DUE
-    by = "today" if on_the_day else f"by {long_date(due)}"
-    if for_vendor:
-        body = (f"{metric.reference} {metric.title}: submit your figure, with its evidence, {by} "
-                "for the contract manager to verify.")
+    names = dict(reference=metric.reference, title=metric.title, metric=metric.name,
+                 period=period.label(metric.cadence), day=long_date(due))
+    if for_vendor and on_the_day:
+        body = _("%(reference)s %(title)s: submit your figure, with its evidence, today for the contract manager "
+                 "to verify.", **names)
+    elif for_vendor:
+        body = _("%(reference)s %(title)s: submit your figure, with its evidence, by %(day)s for the contract "
+                 "manager to verify.", **names)
+    elif on_the_day:
+        body = _("%(reference)s %(title)s: enter the reading today. With no reading %(grace)s days after the due "
+                 "date, the metric is flagged overdue.", grace=grace_days(), **names)
     else:
-        body = (f"{metric.reference} {metric.title}: enter the reading {by}. With no reading "
-                f"{grace_days()} days after the due date, the metric is flagged overdue.")
+        body = _("%(reference)s %(title)s: enter the reading by %(day)s. With no reading %(grace)s days after the "
+                 "due date, the metric is flagged overdue.", grace=grace_days(), **names)
+    if on_the_day:
+        subject = _("%(reference)s: %(metric)s for %(period)s due today (%(day)s)", **names)
+    else:
+        subject = _("%(reference)s: %(metric)s for %(period)s due %(day)s", **names)
     return dict(
         recipient_id=recipient_id, kind=due_period.kind,
         dedupe_key=f"{_KEY_PREFIX[due_period.kind]}:{recipient_id}:{metric.id}:{period.start.isoformat()}",
-        subject=f"{metric.reference}: {what} due {'today (' + long_date(due) + ')' if on_the_day else long_date(due)}",
+        subject=subject,
         body=body, link=reminder_link(metric.id, metric.contract_id, period.start, for_vendor),
         contract_id=metric.contract_id, metric_id=metric.id, period_start=period.start,
         payload={"due": due.isoformat(), "reported_by": metric.reported_by},

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _, ngettext
 from flask import abort, current_app, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -66,5 +67,5 @@ def mark_read_view(notification_id):
 @bp.route("/inbox/read-all", methods=["POST"], endpoint="mark_all_read")
 def mark_all_read_view():
     count = mark_all_read(current_user)
-    flash(f"Marked {count} notification{'s' if count != 1 else ''} read." if count else "Nothing was unread.", "success")
+    flash(ngettext('Marked %(num)s notification read.', 'Marked %(num)s notifications read.', count) if count else _('Nothing was unread.'), "success")
     return redirect(url_for("notifications.inbox"))

@@ -1,5 +1,6 @@
 """The operations page for admins, and the endpoints for machines: /healthz (no sign-in) and
 /metrics (a bearer token, METRICS_TOKEN)."""
+from flask_babel import gettext as _
 import hmac
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -39,7 +40,7 @@ def retry_notification(notification_id):
     except ServiceError as error:
         flash(error.message, "warning")
     else:
-        flash(f"Notification to {notification.recipient.email} queued again.", "success")
+        flash(_('Notification to %(email)s queued again.', email=notification.recipient.email), "success")
     return redirect(url_for("operations.index", _anchor="failed"))
 
 

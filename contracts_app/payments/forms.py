@@ -1,6 +1,6 @@
 """Payment forms: terms, a rule (one form, its fields by kind), ending a rule, revising a
 statement, and the what-if values. Cross-field rules live in the services."""
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 

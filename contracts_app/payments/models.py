@@ -10,7 +10,7 @@ period's computed statement (``payments.compute``), drafted by the sweep exactly
 unique (contract, period start, revision)), approved by a procurement officer; a correction
 after approval is the next revision, and the earlier one is kept, marked superseded.
 """
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db

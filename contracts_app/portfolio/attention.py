@@ -5,6 +5,7 @@ decision.
 Every figure comes from stored statuses aggregated in SQL: a fixed number of queries whatever
 the number of contracts, metrics or readings.
 """
+from contracts_app.i18n import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,10 +25,10 @@ DEFAULT_HORIZON_DAYS = 120
 
 # Neutral hints: the renew / rebid / reallocate decision is the chief data officer's.
 HINTS = {
-    "performing": "Performing",
-    "mixed": "Mixed",
-    "lagging": "Lagging",
-    "no_evidence": "No readings yet",
+    "performing": _l("Performing"),
+    "mixed": _l("Mixed"),
+    "lagging": _l("Lagging"),
+    "no_evidence": _l("No readings yet"),
 }
 
 

@@ -19,6 +19,7 @@ e-mail and on a page without the stylesheet.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _, ngettext
 import math
 from decimal import Decimal
 
@@ -122,12 +123,12 @@ def _fmt(value):
 
 def _label_number(value):
     if value is None:
-        return "no value"
+        return _('no value')
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value.is_finite() else "no value"
+        return format(value.normalize(), "f") if value.is_finite() else _('no value')
     number = _num(value)
     if number is None:
-        return "no value"
+        return _('no value')
     return f"{number:g}"
 
 
@@ -192,14 +193,13 @@ def sparkline(values, width=120, height=28, *, label="Trend", description=None, 
     if description is None:
         if present:
             description = (
-                f"{len(present)} values, from {present[0]:g} to {present[-1]:g}; "
-                f"lowest {min(present):g}, highest {max(present):g}."
+                _('%(count)s values, from %(first)s to %(last)s; lowest %(lowest)s, highest %(highest)s.', count=len(present), first=format(present[0], 'g'), last=format(present[-1], 'g'), lowest=format(min(present), 'g'), highest=format(max(present), 'g'))
             )
             if present_targets:
-                description += f" Target {present_targets[-1]:g} at the latest."
+                description += _(' Target %(present_targets)s at the latest.', present_targets=format(present_targets[-1], 'g'))
         else:
-            description = "No data yet."
-    parts = [_open_svg(width, height, label, description, "chart sparkline")]
+            description = _('No data yet.')
+    parts = [_open_svg(width, height, label, description, 'chart sparkline')]
     if present:
         pad = 3
         scale = _Scale(min(present + present_targets), max(present + present_targets), height - pad, pad)
@@ -210,7 +210,7 @@ def sparkline(values, width=120, height=28, *, label="Trend", description=None, 
         if any(target_points):
             parts.append(
                 f'<path class="sparkline-target" d="{_path(target_points)}" fill="none" stroke="{TARGET_COLOR}" '
-                f'stroke-width="1" stroke-dasharray="3 2"><title>Target</title></path>'
+                f'stroke-width="1" stroke-dasharray="3 2"><title>{escape(_("Target"))}</title></path>'
             )
         points = [None if v is None else (x, scale(v)) for x, v in zip(xs, numbers)]
         parts.append(
@@ -253,7 +253,7 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
     legend_labels: the chart's own words in another language, {"Target": ..., "Baseline": ..., "Flag": ...}
              (the public site's Spanish pages).
     """
-    words = {"Target": "Target", "Baseline": "Baseline", "Flag": "Flag", **(legend_labels or {})}
+    words = {"Target": _('Target'), "Baseline": _('Baseline'), "Flag": _('Flag'), **(legend_labels or {})}
     labels = [str(label) for label in labels]
     count = len(labels)
     series = [
@@ -312,7 +312,7 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
 
     scale = _Scale(ticks[0], ticks[-1], bottom, top)
     xs = _x_positions(count, left + 8, right - 8)
-    parts = [_open_svg(width, height, title, description, "chart line-chart")]
+    parts = [_open_svg(width, height, title, description, 'chart line-chart')]
 
     # Grid and y axis at round values.
     for value in ticks:
@@ -413,20 +413,19 @@ def line_chart(series, *, labels, title, description=None, target=None, baseline
 
 def _describe_lines(series, labels, targets, markers):
     if not labels or not any(v is not None for s in series for v in s["values"]):
-        return "No data yet."
+        return _('No data yet.')
     sentences = []
     for s in series:
         present = [(label, v) for label, v in zip(labels, s["values"]) if v is not None]
         if present:
             sentences.append(
-                f"{s['name']}: {len(present)} values, from {present[0][1]:g} ({present[0][0]}) "
-                f"to {present[-1][1]:g} ({present[-1][0]})."
+                _('%(name)s: %(count)s values, from %(first)s (%(first_label)s) to %(last)s (%(last_label)s).', name=s['name'], count=len(present), first=format(present[0][1], 'g'), first_label=present[0][0], last=format(present[-1][1], 'g'), last_label=present[-1][0])
             )
     if any(v is not None for v in targets):
         last = next(v for v in reversed(targets) if v is not None)
-        sentences.append(f"Target reaches {last:g}.")
+        sentences.append(_('Target reaches %(last)s.', last=format(last, 'g')))
     if markers:
-        sentences.append(f"{len(markers)} flagged period(s).")
+        sentences.append(ngettext('%(num)s flagged period.', '%(num)s flagged periods.', len(markers)))
     return " ".join(sentences)
 
 
@@ -448,9 +447,9 @@ def stacked_bar(segments, width=480, height=28, *, title="Shares", description=N
                 f"{r['label']}: {_label_number(r['value'])} ({r['value'] / total:.0%})" for r in rows
             ) + "."
         else:
-            description = "No data."
+            description = _('No data.')
     # The bar may be stretched to any width (CSS width: 100%): proportions hold horizontally.
-    parts = [_open_svg(width, height, title, description, "chart stacked-bar", aspect="none")]
+    parts = [_open_svg(width, height, title, description, 'chart stacked-bar', aspect="none")]
     parts.append(f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(height)}" fill="#eceff3" rx="3"/>')
     if total:
         x = 0.0

@@ -4,6 +4,7 @@ page: their figures and charts, built from the SQL roll-ups in ``queries``.
 Every figure comes from a fixed number of those roll-ups (stored health, flags, check-ins,
 monthly snapshots), so the number of statements does not grow with the number of contracts.
 """
+from flask_babel import gettext as _
 from math import ceil
 
 from flask import current_app, url_for
@@ -34,11 +35,11 @@ def dashboard_figures(filters, today):
     totals = queries.health_counts(conditions)
     cards = queries.priority_rollups(conditions)
     for card in cards:
-        card["bar"] = health_bar(card["counts"], f"Health of the contracts serving {card['name']}", 260, 14)
+        card["bar"] = health_bar(card["counts"], _('Health of the contracts serving %(name)s', name=card['name']), 260, 14)
     attention = queries.contracts_needing_attention(conditions, today)
     return {
         "totals": totals,
-        "health_bar": health_bar(totals["counts"], "Health of the strategic contracts", 640, 28),
+        "health_bar": health_bar(totals["counts"], _('Health of the strategic contracts'), 640, 28),
         "cards": cards,
         "flag_counts": attention.flag_counts,
         "attention": attention.rows,
@@ -75,7 +76,7 @@ def priority_figures(priority, page_number, today):
     sparklines = {
         contract_id: charts.sparkline(
             line["values"], width=120, height=28, target=line["targets"],
-            label=f"{line['name']}, last {len(line['values'])} readings, against target",
+            label=_('%(name)s, last %(values)s readings, against target', name=line['name'], values=len(line['values'])),
         )
         for contract_id, line in lines.items()
     }
@@ -83,14 +84,14 @@ def priority_figures(priority, page_number, today):
     labels = [entry["month"].strftime("%b %Y") for entry in rollup]
     rollup_chart = charts.responsive(
         charts.line_chart,
-        [{"name": "Share on track (%)", "values": [entry["on_track_share"] for entry in rollup],
+        [{"name": _("Share on track (%)"), "values": [entry["on_track_share"] for entry in rollup],
           "color": charts.STATUS_COLORS["on_track"]}],
-        labels=labels, title=f"Share of contracts on track per month: {priority.name}",
-        y_min=0, y_max=100, y_label="% on track", height=260,
+        labels=labels, title=_('Share of contracts on track per month: %(name)s', name=priority.name),
+        y_min=0, y_max=100, y_label=_("%(sign)s on track", sign="%"), height=260,
     )
     return {
         "totals": totals,
-        "health_bar": health_bar(totals["counts"], f"Health of the contracts serving {priority.name}", 640, 24),
+        "health_bar": health_bar(totals["counts"], _('Health of the contracts serving %(name)s', name=priority.name), 640, 24),
         "contracts": rows,
         "pagination": page,
         "lines": lines,

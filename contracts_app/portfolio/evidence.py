@@ -5,6 +5,8 @@ linked to the rows behind it.
 Strategic contracts are the active, unarchived ones. Every figure is aggregated in SQL; the
 page runs a fixed number of queries whatever the size of the portfolio.
 """
+
+from contracts_app.i18n import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,86 +32,85 @@ RDC8_KEYS = ("competitive", "bids_recorded", "first_time_vendors", "diverse_vend
 CRITERIA = {
     "goals_metrics": {
         "codes": "RDC1 / RDC2",
-        "title": "Goals and metrics",
-        "subject": "strategic contracts",
-        "met": "with a problem statement, desired outcomes and at least one performance metric",
-        "not_met": "missing a problem statement, desired outcomes or a performance metric",
+        "title": _l('Goals and metrics'),
+        "subject": _l('strategic contracts'),
+        "met": _l('with a problem statement, desired outcomes and at least one performance metric'),
+        "not_met": _l('missing a problem statement, desired outcomes or a performance metric'),
     },
     "results_payment": {
         "codes": "RDC4",
-        "title": "Results-based payment",
-        "subject": "strategic contracts",
-        "met": "whose payment structure rewards progress toward the goals "
-               "(performance-based incentives or penalties, milestone payments, pay for success)",
-        "not_met": "whose payment structure does not tie payment to results",
+        "title": _l('Results-based payment'),
+        "subject": _l('strategic contracts'),
+        "met": _l('whose payment structure rewards progress toward the goals (performance-based incentives or penalties, milestone payments, pay for success)'),
+        "not_met": _l('whose payment structure does not tie payment to results'),
     },
     "quarterly_checkins": {
         "codes": "RDC5 / PA2",
-        "title": "Quarterly check-ins",
-        "subject": "strategic contracts",
-        "met": "with a check-in held in each of the last four full calendar quarters",
-        "not_met": "without a check-in held in each of the last four full calendar quarters",
+        "title": _l('Quarterly check-ins'),
+        "subject": _l('strategic contracts'),
+        "met": _l('with a check-in held in each of the last four full calendar quarters'),
+        "not_met": _l('without a check-in held in each of the last four full calendar quarters'),
     },
     "priorities_metrics": {
         "codes": "PA1",
-        "title": "Metrics aligned to citywide priorities",
-        "subject": "strategic contracts",
-        "met": "serving at least one citywide priority and measured by at least one performance metric",
-        "not_met": "serving no citywide priority, or without a performance metric",
+        "title": _l("Metrics aligned to citywide priorities"),
+        "subject": _l("strategic contracts"),
+        "met": _l("serving at least one citywide priority and measured by at least one performance metric"),
+        "not_met": _l("serving no citywide priority, or without a performance metric"),
     },
     "open_data": {
         "codes": "RDC7 / PA3",
-        "title": "Open data",
-        "subject": "strategic contracts",
-        "met": "marked public, and so published as open data",
-        "not_met": "not marked public",
-        "note": "Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the "
-                "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json. "
-                "Public contracts' goals and progress are on the public site (PA3).",
+        "title": _l("Open data"),
+        "subject": _l("strategic contracts"),
+        "met": _l("marked public, and so published as open data"),
+        "not_met": _l("not marked public"),
+        "note": _l("Published in OCDS 1.1 with the Metrics extension: the command flask export ocds writes the "
+                   "release package for the open-data portal, and the API serves it at /api/v1/ocds/release-package.json. "
+                   "Public contracts' goals and progress are on the public site (PA3)."),
     },
     # RDC8, vendor participation and competition: one card on the page (RDC8_KEYS).
     "competitive": {
         "codes": "RDC8",
-        "title": "Competitive procurement",
-        "subject": "strategic contracts",
-        "met": "procured by an open or selective solicitation",
-        "not_met": "procured by a limited solicitation or a direct award, or with no solicitation method recorded",
+        "title": _l("Competitive procurement"),
+        "subject": _l("strategic contracts"),
+        "met": _l("procured by an open or selective solicitation"),
+        "not_met": _l("procured by a limited solicitation or a direct award, or with no solicitation method recorded"),
     },
     "bids_recorded": {
         "codes": "RDC8",
-        "title": "Bids received",
-        "subject": "strategic contracts",
-        "met": "with the number of bids received recorded",
-        "not_met": "without the number of bids received recorded",
+        "title": _l("Bids received"),
+        "subject": _l("strategic contracts"),
+        "met": _l("with the number of bids received recorded"),
+        "not_met": _l("without the number of bids received recorded"),
     },
     "first_time_vendors": {
         "codes": "RDC8",
-        "title": "First-time vendors",
-        "subject": "strategic contracts",
-        "met": "awarded to a vendor new to the city (its first contract in the register)",
-        "not_met": "awarded to a vendor that had contracted with the city before",
+        "title": _l("First-time vendors"),
+        "subject": _l("strategic contracts"),
+        "met": _l("awarded to a vendor new to the city (its first contract in the register)"),
+        "not_met": _l("awarded to a vendor that had contracted with the city before"),
     },
     "diverse_vendors": {
         "codes": "RDC8",
-        "title": "Small, local and diverse vendors",
-        "subject": "strategic contracts",
-        "met": "awarded to a small, local or diverse business",
-        "not_met": "awarded to a vendor that is not recorded as small, local or diverse",
+        "title": _l("Small, local and diverse vendors"),
+        "subject": _l("strategic contracts"),
+        "met": _l("awarded to a small, local or diverse business"),
+        "not_met": _l("awarded to a vendor that is not recorded as small, local or diverse"),
     },
     "vendor_evaluations": {
         "codes": "RDC3 / RDC6",
-        "title": "Vendor evaluations",
-        "subject": "vendors with a completed contract",
-        "met": "with at least one closeout evaluation",
-        "not_met": "without a closeout evaluation",
+        "title": _l("Vendor evaluations"),
+        "subject": _l("vendors with a completed contract"),
+        "met": _l("with at least one closeout evaluation"),
+        "not_met": _l("without a closeout evaluation"),
         "rows": "vendors",
     },
     "renewal_decisions": {
         "codes": "RDC6",
-        "title": "Renewal decisions informed by performance",
-        "subject": "renewal and option decisions (made, or due by today)",
-        "met": "made from the decision page with the contract's performance summary in front of the decider",
-        "not_met": "not made by their date, or recorded without the performance summary",
+        "title": _l("Renewal decisions informed by performance"),
+        "subject": _l("renewal and option decisions (made, or due by today)"),
+        "met": _l("made from the decision page with the contract's performance summary in front of the decider"),
+        "not_met": _l("not made by their date, or recorded without the performance summary"),
         "rows": "decisions",
     },
 }
@@ -139,7 +140,7 @@ def last_full_quarters(today, count=QUARTERS):
     (first day, last day) pairs. The quarter containing ``today`` is never full yet."""
     quarters = []
     start = quarter_start(today)
-    for _ in range(count):
+    for _quarter in range(count):
         end = start - timedelta(days=1)
         start = rules.add_months(start, -3)
         quarters.insert(0, (start, end))

@@ -1,5 +1,8 @@
 """The closeout evaluation form: four 1–5 ratings, the narrative, the vendor's comment and the
 date. The service checks the same rules again (``services._clean``) for callers without a form."""
+from flask_babel import gettext as _
+
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -15,7 +18,7 @@ def _rating(form, field):
 
 def _rating_field(label):
     return SelectField(
-        label, choices=[("", "Choose a rating…"), *RATINGS.items()], validate_choice=False,
+        label, choices=[("", _('Choose a rating…')), *RATINGS.items()], validate_choice=False,
         validators=[InputRequired(RATING_MESSAGE), _rating],
     )
 
@@ -26,15 +29,15 @@ class EvaluationForm(BaseForm):
     cost_control = _rating_field(RATING_FIELDS["cost_control"])
     management = _rating_field(RATING_FIELDS["management"])
     narrative = TextAreaField(
-        "Narrative",
-        validators=[DataRequired("Describe how the vendor performed: what worked, what did not."), Length(max=MAX_NARRATIVE)],
-        description="What worked and what did not, with the evidence; read at renewal and when similar work is bought.",
+        _l('Narrative'),
+        validators=[DataRequired(_l('Describe how the vendor performed: what worked, what did not.')), Length(max=MAX_NARRATIVE)],
+        description=_l('What worked and what did not, with the evidence; read at renewal and when similar work is bought.'),
     )
     vendor_comment = TextAreaField(
-        "Vendor's comment", validators=[Optional(), Length(max=MAX_COMMENT)],
-        description="Optional: the vendor's response to this evaluation.",
+        _l("Vendor's comment"), validators=[Optional(), Length(max=MAX_COMMENT)],
+        description=_l("Optional: the vendor's response to this evaluation."),
     )
-    evaluated_on = PlainDateField("Evaluated on", validators=[InputRequired("Give the date of the evaluation.")])
+    evaluated_on = PlainDateField(_l('Evaluated on'), validators=[InputRequired(_l('Give the date of the evaluation.'))])
 
     def values(self):
         values = {name: self[name].data for name in RATING_FIELDS}

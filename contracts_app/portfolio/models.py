@@ -1,5 +1,6 @@
 """Portfolio data: monthly health snapshots (for roll-ups over time), their per-priority counts,
 and closeout evaluations."""
+from contracts_app.i18n import lazy_gettext as _l
 from sqlalchemy import event
 
 from contracts_app.db_types import UTCDateTime, utcnow
@@ -7,10 +8,10 @@ from contracts_app.extensions import db
 from contracts_app.portfolio import priority_months
 
 RATING_FIELDS = {
-    "quality": "Quality of work",
-    "schedule": "Schedule",
-    "cost_control": "Cost control",
-    "management": "Management",
+    "quality": _l('Quality of work'),
+    "schedule": _l('Schedule'),
+    "cost_control": _l('Cost control'),
+    "management": _l('Management'),
 }
 
 

@@ -9,6 +9,7 @@ monthly health counts per priority (kept by triggers from the HealthSnapshot row
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 import calendar
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import Date, and_, case, func, literal, or_, select, true, union
 from sqlalchemy.orm import aliased
 
+from contracts_app.formatting import month_name
 from contracts_app.digits import ascii_digits
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.extensions import db
@@ -64,7 +66,7 @@ def parse_period(raw):
     if match.group(2):
         month = int(match.group(2))
         first = date(year, month, 1)
-        return first.strftime("%B %Y"), first, date(year, month, calendar.monthrange(year, month)[1])
+        return month_name(first), first, date(year, month, calendar.monthrange(year, month)[1])
     if match.group(3):
         quarter = int(match.group(3))
         first = date(year, 3 * quarter - 2, 1)
@@ -95,7 +97,7 @@ class PortfolioFilters:
         one or two small queries, and only when a vendor is asked for."""
         filters = cls()
         filters.department = filters._choice(args, "department", departments, "department")
-        filters.payment_structure = filters._choice(args, "payment_structure", PAYMENT_STRUCTURES, "payment structure")
+        filters.payment_structure = filters._choice(args, "payment_structure", PAYMENT_STRUCTURES, _('payment structure'))
         vendor = args.get("vendor", "").strip()
         vendor_name = args.get("vendor_name", "").strip()
         if vendor_name or vendor:
@@ -118,7 +120,7 @@ class PortfolioFilters:
             if ascii_digits(ending) and int(ending) in ENDING_WITHIN_CHOICES:
                 filters.ending_within = int(ending)
             else:
-                filters.problems.append("ending within")
+                filters.problems.append(_('ending within'))
         return filters
 
     def _choice(self, args, key, allowed, problem):
@@ -190,7 +192,7 @@ def period_choices(today, years_back=2, years_ahead=1):
     first = date(today.year, today.month, 1)
     for offset in range(-12, 4):
         month = add_months(first, offset)
-        months.append((month.strftime("%Y-%m"), month.strftime("%B %Y")))
+        months.append((month.strftime("%Y-%m"), month_name(month)))
     return choices, list(reversed(months))
 
 
@@ -225,7 +227,7 @@ def health_counts(conditions):
     ).all()
     counts = _health_dict((health, count) for health, count, _ in rows)
     values = {health: Decimal(0) for health in HEALTH_ORDER}
-    for health, _, value in rows:
+    for health, _count, value in rows:
         values[health if health in values else "no_data"] += Decimal(value)
     return {
         "counts": counts,

@@ -5,6 +5,7 @@ Read-only pages are open to every signed-in role; the evaluation form asks
 ``permissions.can_evaluate``. Each view parses its arguments, calls one read model (``dashboard``,
 ``attention``, ``evidence``, ``scorecards``, ``exports``) or the evaluation service, and renders.
 """
+from flask_babel import gettext as _
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -49,7 +50,7 @@ def dashboard():
     departments = queries.department_options()
     filters = queries.PortfolioFilters.from_args(request.args, set(departments))
     if filters.problems:
-        flash(f"Ignored filter values that were not valid: {', '.join(filters.problems)}.", "warning")
+        flash(_('Ignored filter values that were not valid: %(problems)s.', problems=', '.join(filters.problems)), "warning")
     years, months = queries.period_choices(today)
     return render_template(
         "portfolio/dashboard.html",
@@ -76,7 +77,7 @@ def _page_arg():
         return 1
     if ascii_digits(raw) and 1 <= int(raw) <= MAX_ID:
         return int(raw)
-    flash("Ignored a page number that was not valid.", "warning")
+    flash(_('Ignored a page number that was not valid.'), "warning")
     return 1
 
 
@@ -207,8 +208,7 @@ def evaluation(contract_id):
     if not services.is_evaluable(contract):
         if request.method == "POST":
             flash(
-                f"{contract.reference} is {contract.status_label.lower()}: a closeout evaluation can be recorded once "
-                "it is completed or terminated. Nothing was saved.",
+                _('%(reference)s is %(lower)s: a closeout evaluation can be recorded once it is completed or terminated. Nothing was saved.', reference=contract.reference, lower=contract.status_label.lower()),
                 "warning",
             )
             return redirect(url_for("portfolio.scorecard", contract_id=contract.id))
@@ -219,7 +219,7 @@ def evaluation(contract_id):
     if form.validate_on_submit():
         with errors_on(form):
             _saved, created = services.save_evaluation(contract, current_user, form.values(), now=now)
-            flash("Closeout evaluation recorded." if created else "Closeout evaluation updated.", "success")
+            flash(_('Closeout evaluation recorded.') if created else _('Closeout evaluation updated.'), "success")
             return redirect(url_for("portfolio.scorecard", contract_id=contract.id) + "#evaluation")
     return render_template("portfolio/evaluation_form.html", contract=contract, form=form, existing=existing, today=today)
 

@@ -8,6 +8,7 @@ comes from the Decimal in the row. All text is escaped (metric names are user da
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from decimal import Decimal
 
 from markupsafe import Markup
@@ -61,7 +62,7 @@ def metric_chart(series, chart_id):
 def _draw(series, chart_id, width):
     metric = series.metric
     rows = series.rows
-    title = f"{metric.name}: actual against target"
+    title = _('%(name)s: actual against target', name=metric.name)
     desc = series.summary
     head = Markup(
         '<svg class="scorecard-chart" role="img" viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMidYMid meet" '
@@ -129,8 +130,8 @@ def _draw(series, chart_id, width):
         on_band, risk_band = row.bands
         x0 = LEFT + step * index
         for css, colour, band, label in (
-            ("band-at-risk", BAND_AT_RISK, risk_band, "At risk zone"),
-            ("band-on-track", BAND_ON_TRACK, on_band, "On track zone"),
+            ("band-at-risk", BAND_AT_RISK, risk_band, _('At risk zone')),
+            ("band-on-track", BAND_ON_TRACK, on_band, _('On track zone')),
         ):
             band_low = band[0] if band[0] is not None else low
             band_high = band[1] if band[1] is not None else high
@@ -139,9 +140,11 @@ def _draw(series, chart_id, width):
                 continue
             parts.append(Markup(
                 '<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}">'
-                "<title>{period}: {label} {lo} to {hi}</title></rect>"
-            ).format(css=css, x=x0, y=top, w=step, h=bottom - top, fill=colour, period=row.label, label=label,
-                     lo=_fmt(band[0]) if band[0] is not None else "below", hi=_fmt(band[1]) if band[1] is not None else "above"))
+                "<title>{title}</title></rect>"
+            ).format(css=css, x=x0, y=top, w=step, h=bottom - top, fill=colour,
+                     title=_("%(period)s: %(zone)s %(low)s to %(high)s", period=row.label, zone=label,
+                             low=_fmt(band[0]) if band[0] is not None else _("below"),
+                             high=_fmt(band[1]) if band[1] is not None else _("above"))))
     parts.append(Markup("</g>"))
 
     # Baseline.
@@ -149,8 +152,9 @@ def _draw(series, chart_id, width):
         by = y(metric.baseline_value)
         parts.append(Markup(
             '<line class="baseline-line" x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{c}" '
-            'stroke-width="1.5" stroke-dasharray="4 4"><title>Baseline {v}</title></line>'
-        ).format(x1=LEFT, x2=width - RIGHT, y=by, c=BASELINE_COLOUR, v=_fmt(metric.baseline_value)))
+            'stroke-width="1.5" stroke-dasharray="4 4"><title>{title}</title></line>'
+        ).format(x1=LEFT, x2=width - RIGHT, y=by, c=BASELINE_COLOUR,
+                 title=_("Baseline %(value)s", value=_fmt(metric.baseline_value))))
 
     # Target line (range metrics: the band is the target).
     target_points = [(x_center(i), y(row.target)) for i, row in enumerate(rows) if row.target is not None]
@@ -158,8 +162,8 @@ def _draw(series, chart_id, width):
         points = " ".join(f"{px:.1f},{py:.1f}" for px, py in target_points)
         parts.append(Markup(
             '<polyline class="target-line" points="{p}" fill="none" stroke="{c}" stroke-width="2">'
-            "<title>Target</title></polyline>"
-        ).format(p=points, c=TARGET_COLOUR))
+            "<title>{target_title}</title></polyline>"
+        ).format(p=points, c=TARGET_COLOUR, target_title=_("Target")))
 
     # Actuals: a line through the readings, a point per reading coloured by its status.
     actual_points = [(x_center(i), y(row.actual)) for i, row in enumerate(rows) if row.actual is not None]
@@ -171,8 +175,10 @@ def _draw(series, chart_id, width):
             continue
         parts.append(Markup(
             '<circle class="actual-point status-{s}" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{c}" stroke="#fff" stroke-width="1">'
-            "<title>{period}: actual {v} against target {t} ({label})</title></circle>"
-        ).format(s=row.status, x=x_center(index), y=y(row.actual), c=STATUS_COLOURS.get(row.status, "#24292f"),
+            "<title>{title}</title></circle>"
+        ).format(title=_("%(period)s: actual %(actual)s against target %(target)s (%(status)s)", period=row.label,
+                         actual=_fmt(row.actual, 4), target=_fmt(shown_target(row.target, metric), 4),
+                         status=STATUS_LABELS.get(row.status, row.status)),s=row.status, x=x_center(index), y=y(row.actual), c=STATUS_COLOURS.get(row.status, "#24292f"),
                  period=row.label, v=_fmt(row.actual, 4), t=_fmt(shown_target(row.target, metric), 4), label=STATUS_LABELS.get(row.status, row.status)))
 
     # Flags: a marker at the top of their period, inside the plot.

@@ -11,6 +11,7 @@ readings: rows of one kind come in one query, figures are aggregated in SQL.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _, ngettext
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -65,13 +66,13 @@ def _summary(metric, rows):
     for row in read:
         counts[row.status] += 1
     flagged = sum(1 for row in rows if row.flags)
-    parts = [f"{len(rows)} period{'s' if len(rows) != 1 else ''} so far, {len(read)} with a reading"]
+    parts = [ngettext('%(num)s period so far, %(read)s with a reading', '%(num)s periods so far, %(read)s with a reading', len(rows), read=len(read))]
     if read:
         parts.append(", ".join(f"{counts[s]} {rules.STATUS_LABELS[s].lower()}" for s in (rules.ON_TRACK, rules.AT_RISK, rules.OFF_TRACK) if counts[s]))
         latest = read[-1]
-        parts.append(f"latest {latest.label}: {_plain(latest.actual)} against a target of {_plain(rules.shown_target(latest.target, metric))}")
+        parts.append(_('latest %(label)s: %(actual)s against a target of %(target)s', label=latest.label, actual=_plain(latest.actual), target=_plain(rules.shown_target(latest.target, metric))))
     if flagged:
-        parts.append(f"{flagged} flagged period{'s' if flagged != 1 else ''}")
+        parts.append(ngettext('%(num)s flagged period', '%(num)s flagged periods', flagged))
     return "; ".join(p for p in parts if p) + "."
 
 

@@ -5,8 +5,10 @@ creates it, or edits the existing one. Who may evaluate is ``permissions.can_eva
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import utcnow
 from contracts_app.errors import ServiceError, command
@@ -18,11 +20,11 @@ from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
 
 EVALUABLE_STATUSES = ("completed", "terminated")
 RATINGS = {
-    "1": "1 — Poor",
-    "2": "2 — Below expectations",
-    "3": "3 — Met expectations",
-    "4": "4 — Above expectations",
-    "5": "5 — Excellent",
+    "1": _l("1 — Poor"),
+    "2": _l("2 — Below expectations"),
+    "3": _l("3 — Met expectations"),
+    "4": _l("4 — Above expectations"),
+    "5": _l("5 — Excellent"),
 }
 RATING_MESSAGE = "Choose a rating from 1 (poor) to 5 (excellent)."
 MAX_NARRATIVE = 10000
@@ -52,20 +54,20 @@ def _clean(contract, values, today):
         cleaned[name] = rating
     narrative = (values.get("narrative") or "").replace("\x00", "").strip()
     if not narrative:
-        raise EvaluationError("Describe how the vendor performed: what worked, what did not.", "narrative")
+        raise EvaluationError(_('Describe how the vendor performed: what worked, what did not.'), "narrative")
     if len(narrative) > MAX_NARRATIVE:
-        raise EvaluationError(f"Keep the narrative under {MAX_NARRATIVE:,} characters.", "narrative")
+        raise EvaluationError(_('Keep the narrative under %(MAX_NARRATIVE)s characters.', MAX_NARRATIVE=format(MAX_NARRATIVE, ',')), "narrative")
     comment = (values.get("vendor_comment") or "").replace("\x00", "").strip()
     if len(comment) > MAX_COMMENT:
-        raise EvaluationError(f"Keep the comment under {MAX_COMMENT:,} characters.", "vendor_comment")
+        raise EvaluationError(_('Keep the comment under %(MAX_COMMENT)s characters.', MAX_COMMENT=format(MAX_COMMENT, ',')), "vendor_comment")
     evaluated_on = values.get("evaluated_on")
     if evaluated_on is None:
-        raise EvaluationError("Give the date of the evaluation.", "evaluated_on")
+        raise EvaluationError(_('Give the date of the evaluation.'), "evaluated_on")
     if evaluated_on > today:
-        raise EvaluationError(f"The evaluation date cannot be in the future (today is {long_date(today)}).", "evaluated_on")
+        raise EvaluationError(_('The evaluation date cannot be in the future (today is %(today)s).', today=long_date(today)), "evaluated_on")
     if evaluated_on < contract.start_date:
         raise EvaluationError(
-            f"The evaluation date cannot be before the contract started ({long_date(contract.start_date)}).", "evaluated_on"
+            _('The evaluation date cannot be before the contract started (%(start_date)s).', start_date=long_date(contract.start_date)), "evaluated_on"
         )
     cleaned.update(narrative=narrative, vendor_comment=comment, evaluated_on=evaluated_on)
     return cleaned
@@ -82,7 +84,7 @@ def save_evaluation(contract, actor, values, now=None):
     now = now or utcnow()
     if not is_evaluable(contract):
         raise EvaluationError(
-            f"This contract is {contract.status_label.lower()}: a closeout evaluation is recorded once it is completed or terminated.",
+            _('This contract is %(lower)s: a closeout evaluation is recorded once it is completed or terminated.', lower=contract.status_label.lower()),
             None,
         )
     cleaned = _clean(contract, values, today_for(now))
@@ -104,8 +106,7 @@ def save_evaluation(contract, actor, values, now=None):
         # Two people saving the first evaluation of this contract at once: one wins.
         db.session.rollback()
         raise EvaluationError(
-            "Someone else saved an evaluation of this contract just now; nothing of yours was saved. "
-            "Reload the page to see and edit theirs.",
+            _('Someone else saved an evaluation of this contract just now; nothing of yours was saved. Reload the page to see and edit theirs.'),
             "narrative",
         )
     average = sum(cleaned[name] for name in RATING_FIELDS) / len(RATING_FIELDS)

@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from contracts_app.i18n import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -19,30 +21,30 @@ class YearRange(NumberRange):
 
 class PriorityForm(BaseForm):
     name = StringField(
-        "Name", validators=[DataRequired(message="Give the priority a name."), Length(max=max_length(Priority.name))],
-        description='A short name residents recognise, e.g. "Vision Zero".',
+        _l('Name'), validators=[DataRequired(message=_l('Give the priority a name.')), Length(max=max_length(Priority.name))],
+        description=_l('A short name residents recognise, e.g. "Vision Zero".'),
     )
     outcome = TextAreaField(
-        "Outcome statement",
-        validators=[DataRequired(message="Describe the measurable outcome."), Length(max=LONG_TEXT)],
-        description='What success looks like, measurably: "No traffic deaths by 2030".',
+        _l('Outcome statement'),
+        validators=[DataRequired(message=_l('Describe the measurable outcome.')), Length(max=LONG_TEXT)],
+        description=_l('What success looks like, measurably: "No traffic deaths by 2030".'),
     )
-    owner_id = SelectField("Owner", coerce=coerce_id, validate_choice=True, description="The official accountable for it.")
+    owner_id = SelectField(_l('Owner'), coerce=coerce_id, validate_choice=True, description=_l('The official accountable for it.'))
     target_year = WholeNumberField(
-        "Target year",
+        _l('Target year'),
         validators=[
             Optional(),
             YearRange(
                 min=MIN_TARGET_YEAR, max=MAX_TARGET_YEAR,
-                message=f"Enter a year between {MIN_TARGET_YEAR} and {MAX_TARGET_YEAR}.",
+                message=_l('Enter a year between %(MIN_TARGET_YEAR)s and %(MAX_TARGET_YEAR)s.', MIN_TARGET_YEAR=MIN_TARGET_YEAR, MAX_TARGET_YEAR=MAX_TARGET_YEAR),
             ),
         ],
-        description="The year the outcome should be reached (optional).",
+        description=_l('The year the outcome should be reached (optional).'),
     )
 
     def set_owner_choices(self, users, current_owner=None):
         """Active users, plus the current owner if they have since been deactivated."""
-        choices = [(NO_OWNER, "— No owner —")]
+        choices = [(NO_OWNER, _('— No owner —'))]
         choices += [(user.id, f"{user.name} ({user.email})") for user in users]
         if current_owner is not None and all(user.id != current_owner.id for user in users):
             choices.append((current_owner.id, f"{current_owner.name} ({current_owner.email}, inactive)"))

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -36,7 +37,7 @@ def new():
             priority = create_priority(
                 current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
-            flash(f"Priority “{priority.name}” created.", "success")
+            flash(_('Priority “%(name)s” created.', name=priority.name), "success")
             return redirect(url_for("portfolio.priority", priority_id=priority.id))
     return render_template("priorities/form.html", form=form, priority=None)
 
@@ -58,6 +59,6 @@ def edit(priority_id):
             changed = update_priority(
                 priority, current_user, form.name.data, form.outcome.data, form.owner_id.data, form.target_year.data
             )
-            flash(f"Priority “{priority.name}” updated." if changed else "Nothing changed.", "success" if changed else "info")
+            flash(_('Priority “%(name)s” updated.', name=priority.name) if changed else _('Nothing changed.'), "success" if changed else "info")
             return redirect(url_for("portfolio.priority", priority_id=priority.id))
     return render_template("priorities/form.html", form=form, priority=priority)

@@ -1,4 +1,5 @@
 """Priorities: list with contract roll-ups, create, update. Services own the transaction."""
+from flask_babel import gettext as _
 from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
@@ -76,7 +77,7 @@ def other_contracts_serving(priority):
     return db.session.execute(
         select(
             Contract.id, Contract.reference, Contract.title, Vendor.name.label("vendor_name"),
-            case(CONTRACT_STATUSES, value=Contract.status, else_=Contract.status).label("status_label"),
+            case({code: str(label) for code, label in CONTRACT_STATUSES.items()}, value=Contract.status, else_=Contract.status).label("status_label"),
             Contract.value, Contract.currency,
         )
         .join(contract_priorities, contract_priorities.c.contract_id == Contract.id)
@@ -91,20 +92,20 @@ def _clean(name, outcome, owner_id, target_year, priority=None):
     name = (name or "").strip()
     outcome = (outcome or "").strip()
     if not name:
-        raise PriorityError("Give the priority a name.", "name")
+        raise PriorityError(_('Give the priority a name.'), "name")
     if len(name) > max_length(Priority.name):
-        raise PriorityError(f"Use at most {max_length(Priority.name)} characters.", "name")
+        raise PriorityError(_('Use at most %(name)s characters.', name=max_length(Priority.name)), "name")
     if not outcome:
-        raise PriorityError("Describe the measurable outcome.", "outcome")
+        raise PriorityError(_('Describe the measurable outcome.'), "outcome")
     if target_year is not None and not MIN_TARGET_YEAR <= target_year <= MAX_TARGET_YEAR:
-        raise PriorityError(f"Enter a year between {MIN_TARGET_YEAR} and {MAX_TARGET_YEAR}.", "target_year")
+        raise PriorityError(_('Enter a year between %(MIN_TARGET_YEAR)s and %(MAX_TARGET_YEAR)s.', MIN_TARGET_YEAR=MIN_TARGET_YEAR, MAX_TARGET_YEAR=MAX_TARGET_YEAR), "target_year")
     owner_id = owner_id or None  # 0 / "" mean "no owner"
     if owner_id is not None:
         owner = db.session.get(User, owner_id)
         # An owner who has since been deactivated may stay, but nobody inactive can be newly picked.
         keeping = priority is not None and priority.owner_id == owner_id
         if owner is None or not (owner.active or keeping):
-            raise PriorityError("Choose an active user as the owner.", "owner_id")
+            raise PriorityError(_('Choose an active user as the owner.'), "owner_id")
     taken = select(Priority.id).where(func.lower(Priority.name) == name.lower())
     if priority is not None:
         taken = taken.where(Priority.id != priority.id)

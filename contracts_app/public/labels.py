@@ -5,7 +5,7 @@ target", an overdue reading is "data late". Each status also has a shape (``STAT
 shown beside the words, so that no status is told by colour alone. Lazy strings: each is
 translated when a page shows it, in that page's language.
 """
-from flask_babel import lazy_gettext as _l
+from contracts_app.i18n import lazy_gettext as _l
 
 from contracts_app.metrics.rules import AT_RISK, NO_DATA, OFF_TRACK, ON_TRACK, OVERDUE
 

@@ -1,4 +1,5 @@
 """A vendor contact's access to a contract, and the values they submit for verification."""
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import UTCDateTime, utcnow
 from contracts_app.extensions import db
@@ -7,7 +8,7 @@ from contracts_app.metrics.models import VALUE
 PENDING = "pending"
 ACCEPTED = "accepted"
 RETURNED = "returned"
-SUBMISSION_STATES = {PENDING: "Waiting for verification", ACCEPTED: "Accepted", RETURNED: "Returned"}
+SUBMISSION_STATES = {PENDING: _l("Waiting for verification"), ACCEPTED: _l("Accepted"), RETURNED: _l("Returned")}
 
 
 class VendorAccess(db.Model):

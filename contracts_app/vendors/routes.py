@@ -1,5 +1,6 @@
 """Vendor reporting pages: the vendor contact's own pages (/vendor/...), the invitation link,
 and the staff side (inviting and revoking contacts, the verification queue)."""
+from flask_babel import gettext as _
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
@@ -8,6 +9,7 @@ from contracts_app.attachments.services import AttachmentError
 from contracts_app.auth.models import User
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
+from contracts_app.i18n import in_language_of
 from contracts_app.extensions import db
 from contracts_app.forms_common import errors_on, show_error
 from contracts_app.http import is_api_request
@@ -25,6 +27,8 @@ from contracts_app.vendors.models import VendorSubmission
 # All a signed-in vendor contact may open; every other page answers 403 for them.
 VENDOR_ENDPOINTS = {
     "vendors.home", "vendors.contract", "vendors.submit", "vendors.invitation", "auth.logout", "static",
+    # Their own account page (the language of their pages and emails).
+    "auth.account",
     # Their own submissions' evidence files (permissions.can_view_attachment decides which).
     "attachments.download",
     # The single sign-on start and callback (open to anyone signed out; a signed-in visitor is
@@ -97,7 +101,7 @@ def _render_contract(contract, now, failed=None):
         # metric is not the vendor's: there is no form to show the message on.
         for messages in failed[2].errors.values():
             for message in messages:
-                flash(f"Not submitted: {message}", "error")
+                flash(_('Not submitted: %(message)s', message=message), "error")
     return render_template(
         "vendors/contract.html", contract=contract, rows=rows, forms=forms, today=today_for(now),
     )
@@ -130,7 +134,7 @@ def submit(contract_id):
             # The whole submission was refused with the file; the file box comes back empty.
             form.evidence.errors = [error.message]
         else:
-            flash(f"{metric.name} submitted; it waits for {contract.contract_manager.name if contract.contract_manager else 'the contract manager'} to verify it.", "success")
+            flash(_('%(name)s submitted; it waits for %(name_2)s to verify it.', name=metric.name, name_2=contract.contract_manager.name if contract.contract_manager else _('the contract manager')), "success")
             return redirect(url_for("vendors.contract", contract_id=contract.id))
     return _render_contract(contract, now, failed=(int(metric_id), period, form))
 
@@ -146,6 +150,12 @@ def invitation(token):
         return render_template("vendors/invitation_invalid.html", state=state), 404
     if state != queries.VALID:
         return render_template("vendors/invitation_invalid.html", state=state), 410
+    # The page is in the language the contact was invited in, as the email was.
+    with in_language_of(invite.user):
+        return _invitation_page(token, invite, now)
+
+
+def _invitation_page(token, invite, now):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -156,7 +166,7 @@ def invitation(token):
             show_error(form, error, "password")
         else:
             login_user(user)
-            flash(f"Welcome, {user.name}. Your password is set; sign in with {user.email} from now on.", "success")
+            flash(_('Welcome, %(name)s. Your password is set; sign in with %(email)s from now on.', name=user.name, email=user.email), "success")
             return redirect(url_for("vendors.home"))
     return render_template("vendors/invitation.html", form=form, invitation=invite)
 
@@ -171,8 +181,10 @@ def invite(contract_id):
     form = InviteForm()
     if form.validate_on_submit():
         with errors_on(form, "email"):
-            user, invitation = services.invite_contact(contract, current_user, form.name.data, form.email.data)
-            flash(f"Invitation sent to {user.name} ({user.email}); the link works for {_days()} days.", "success")
+            user, invitation = services.invite_contact(
+                contract, current_user, form.name.data, form.email.data, language=form.language.data or None,
+            )
+            flash(_('Invitation sent to %(name)s (%(email)s); the link works for %(days)s days.', name=user.name, email=user.email, days=_days()), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="vendor-contacts"))
     return render_template("vendors/invite.html", form=form, contract=contract)
 
@@ -189,9 +201,9 @@ def revoke(contract_id, user_id):
     if ActionForm().validate_on_submit():
         with errors_on(None):
             if services.revoke_access(contract, current_user, user):
-                flash(f"{user.name} can no longer report on {contract.reference}.", "success")
+                flash(_('%(name)s can no longer report on %(reference)s.', name=user.name, reference=contract.reference), "success")
             else:
-                flash(f"{user.name}'s access was already revoked.", "info")
+                flash(_("%(name)s's access was already revoked.", name=user.name), "info")
     return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="vendor-contacts"))
 
 
@@ -229,8 +241,7 @@ def accept(submission_id):
             reading = services.accept_submission(submission, current_user)
             label = rules.Period(reading.period_start, reading.period_end).label(submission.metric.cadence)
             flash(
-                f"Accepted: {submission.metric.name} for {label} is recorded "
-                f"({rules.STATUS_LABELS.get(reading.status, reading.status)}).", "success",
+                _('Accepted: %(name)s for %(label)s is recorded (%(status)s).', name=submission.metric.name, label=label, status=rules.STATUS_LABELS.get(reading.status, reading.status)), "success",
             )
     return redirect(url_for("vendors.queue"))
 
@@ -248,9 +259,9 @@ def return_submission(submission_id):
         except services.VendorError as error:
             show_error(form, error, "reason")
         else:
-            flash(f"Returned to {submission.submitted_by.name}; they are told why and can submit again.", "success")
+            flash(_('Returned to %(name)s; they are told why and can submit again.', name=submission.submitted_by.name), "success")
             return redirect(url_for("vendors.queue"))
     if submission.state != "pending":
-        flash("This submission has already been accepted or returned.", "error")
+        flash(_('This submission has already been accepted or returned.'), "error")
         return redirect(url_for("vendors.queue"))
     return _render_queue(failed=(submission.id, form))

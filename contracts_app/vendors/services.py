@@ -8,6 +8,7 @@ import secrets
 from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
@@ -27,6 +28,7 @@ from contracts_app.management.sweep import resolve_automatically
 from contracts_app.metrics import rules, status
 from contracts_app.metrics import services as metric_services
 from contracts_app.metrics.models import REPORTED_BY_VENDOR, Reading
+from contracts_app.i18n import in_language_of
 from contracts_app.notifications.outbox import queue_many
 from contracts_app.vendors import queries
 from contracts_app.vendors.models import ACCEPTED, PENDING, RETURNED, VendorAccess, VendorInvitation, VendorSubmission
@@ -53,11 +55,11 @@ class SubmissionStateError(ConflictError, VendorError):
 
 def _invitable(contract):
     if contract.is_archived:
-        raise VendorError("This contract is archived: restore it before inviting vendor contacts.")
+        raise VendorError(_('This contract is archived: restore it before inviting vendor contacts.'))
     if contract.status != "active":
-        raise VendorError("Vendor contacts can only be invited to an active contract.")
+        raise VendorError(_('Vendor contacts can only be invited to an active contract.'))
     if contract.vendor_id is None:
-        raise VendorError("This contract has no vendor: set its vendor first.")
+        raise VendorError(_('This contract has no vendor: set its vendor first.'))
 
 
 def _contact_for(contract, name, email):
@@ -69,9 +71,9 @@ def _contact_for(contract, name, email):
         raise VendorError(str(error), "email")
     name = (name or "").strip()
     if not name:
-        raise VendorError("Give the contact's name.", "name")
+        raise VendorError(_("Give the contact's name."), "name")
     if len(name) > max_length(User.name):
-        raise VendorError(f"Use at most {max_length(User.name)} characters.", "name")
+        raise VendorError(_('Use at most %(name)s characters.', name=max_length(User.name)), "name")
     user = find_by_email(email)
     if user is None:
         # Nobody can sign in with this password: it is random and never shown. The contact
@@ -84,18 +86,21 @@ def _contact_for(contract, name, email):
         return user, True
     if user.role != VENDOR:
         raise VendorError(
-            f"{email} belongs to a member of staff, not a vendor contact: invite the vendor's own address.", "email",
+            _("%(email)s belongs to a member of staff, not a vendor contact: invite the vendor's own address.", email=email), "email",
         )
     if user.vendor_id != contract.vendor_id:
-        raise VendorError(f"{email} is a contact of another vendor, so it cannot report on this contract.", "email")
+        raise VendorError(_('%(email)s is a contact of another vendor, so it cannot report on this contract.', email=email), "email")
     if not user.active:
-        raise VendorError(f"{email} has been deactivated; an admin must reactivate the account first.", "email")
+        raise VendorError(_('%(email)s has been deactivated; an admin must reactivate the account first.', email=email), "email")
     return user, False
 
 
 @command
-def invite_contact(contract, actor, name, email, now=None):
+def invite_contact(contract, actor, name, email, now=None, language=None):
     """Invite a vendor contact to report on ``contract``; returns (user, invitation).
+
+    ``language`` (one of PUBLIC_LANGUAGES; None keeps theirs) is the contact's language: the
+    invitation email, their pages and later emails are written in it.
 
     Creates the vendor-role user if new (or reuses the vendor's existing contact), grants
     access (again, if it had been revoked), replaces any earlier unused invitation of theirs and
@@ -103,7 +108,11 @@ def invite_contact(contract, actor, name, email, now=None):
     """
     now = now or utcnow()
     _invitable(contract)
+    if language is not None and language not in current_app.config["PUBLIC_LANGUAGES"]:
+        raise VendorError(_("Choose one of the languages offered."), "language")
     user, created = _contact_for(contract, name, email)
+    if language is not None and user.language != language:
+        user.language = language
     db.session.flush()
     if created:
         record(actor, "create", user, after=snapshot(user),
@@ -119,7 +128,7 @@ def invite_contact(contract, actor, name, email, now=None):
         except IntegrityError:
             # Two people invited the same contact at once: the unique (contract, user) let one win.
             db.session.rollback()
-            raise VendorError(f"{user.email} was invited to this contract a moment ago.", "email")
+            raise VendorError(_('%(email)s was invited to this contract a moment ago.', email=user.email), "email")
         record(actor, "create", access, after=snapshot(access), contract_id=contract.id,
                summary=f"Gave {user.name} ({user.email}) vendor access to {contract.reference}")
     elif access.revoked_at is not None:
@@ -147,15 +156,20 @@ def invite_contact(contract, actor, name, email, now=None):
     record(actor, "create", invitation,
            after={"user_id": user.id, "contract_id": contract.id, "expires_at": invitation.expires_at.isoformat()},
            contract_id=contract.id, summary=f"Invited {user.name} ({user.email}) to report on {contract.reference}")
+    with in_language_of(user):  # the email is written in the contact's language
+        subject = _("%(name)s invites you to report on %(reference)s %(title)s",
+                    name=actor.name, reference=contract.reference, title=contract.title)
+        body = "\n".join([
+            _("%(name)s has invited you to report %(vendor)s's results on %(reference)s %(title)s in RDC Tracker.",
+              name=actor.name, vendor=contract.vendor.name, reference=contract.reference, title=contract.title),
+            _("Choose a password with the link below. It works once, until %(day)s.",
+              day=long_date(invitation.expires_at.date())),
+        ])
     queue_many([dict(
         recipient_id=user.id, kind=INVITATION_KIND, dedupe_key=f"{INVITATION_KIND}:{invitation.id}",
         contract_id=contract.id,
-        subject=f"{actor.name} invites you to report on {contract.reference} {contract.title}",
-        body=(
-            f"{actor.name} has invited you to report {contract.vendor.name}'s results on "
-            f"{contract.reference} {contract.title} in RDC Tracker.\n"
-            f"Choose a password with the link below. It works once, until {long_date(invitation.expires_at.date())}."
-        ),
+        subject=subject,
+        body=body,
         # The only copy of the token; the dispatcher blanks it once the email has gone.
         link=f"/invitations/{token}",
     )], now=now)
@@ -172,7 +186,7 @@ def revoke_access(contract, actor, user, now=None):
         select(VendorAccess).where(VendorAccess.contract_id == contract.id, VendorAccess.user_id == user.id)
     )
     if access is None:
-        raise VendorError(f"{user.name} has no access to this contract.")
+        raise VendorError(_('%(name)s has no access to this contract.', name=user.name))
     before = snapshot(access)
     # Conditional, so two clicks (or two people) revoke once and audit once.
     changed = db.session.execute(
@@ -212,13 +226,13 @@ def accept_invitation(token, password, confirm, now=None):
     now = now or utcnow()
     invitation, state = queries.invitation_state(token, now)
     if state != queries.VALID:
-        raise VendorError("This invitation link is not valid any more.", "token")
+        raise VendorError(_('This invitation link is not valid any more.'), "token")
     problem = password_problem(password, confirm)
     if problem:
         raise VendorError(*problem)
     user = invitation.user
     if not user.active or user.role != VENDOR:
-        raise VendorError("This account has been deactivated; ask the city to reactivate it.", "token")
+        raise VendorError(_('This account has been deactivated; ask the city to reactivate it.'), "token")
     # The claim: one conditional UPDATE, so the same link used twice at once sets one password.
     claimed = db.session.execute(
         update(VendorInvitation)
@@ -227,7 +241,7 @@ def accept_invitation(token, password, confirm, now=None):
         .values(used_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise VendorError("This invitation link is not valid any more.", "token")
+        raise VendorError(_('This invitation link is not valid any more.'), "token")
     user.set_password(password)
     user.session_version = User.session_version + 1  # a new password ends any older session
     user.last_login_at = now
@@ -243,7 +257,7 @@ def accept_invitation(token, password, confirm, now=None):
 def _note(note):
     note = (note or "").strip()
     if len(note) > LONG_TEXT:
-        raise VendorError(f"Use at most {LONG_TEXT} characters.", "note")
+        raise VendorError(_('Use at most %(LONG_TEXT)s characters.', LONG_TEXT=LONG_TEXT), "note")
     return note
 
 
@@ -267,13 +281,13 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
     """
     now = now or utcnow()
     if not queries.has_active_access(actor, contract, now):
-        raise VendorError("You no longer have access to this contract.")
+        raise VendorError(_('You no longer have access to this contract.'))
     if metric is None or metric.contract_id != contract.id or metric.reported_by != REPORTED_BY_VENDOR:
-        raise VendorError("This metric is not one your organisation reports.", "metric")
+        raise VendorError(_('This metric is not one your organisation reports.'), "metric")
     start = _parse_start(period_start)
     period = queries.due_period(metric, start, now) if start else None
     if period is None:
-        raise VendorError("Choose a reporting period of this contract that has ended.", "period")
+        raise VendorError(_('Choose a reporting period of this contract that has ended.'), "period")
     label = period.label(metric.cadence)
     try:
         value = metric_services._check_value(value)
@@ -281,18 +295,17 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
         raise VendorError(error.message, "value")
     note = _note(note)
     if db.session.scalar(select(Reading.id).where(Reading.metric_id == metric.id, Reading.period_start == period.start)):
-        raise VendorError(f"{label} is already recorded; there is nothing to submit for it.", "period")
+        raise VendorError(_('%(label)s is already recorded; there is nothing to submit for it.', label=label), "period")
     if db.session.scalar(select(VendorSubmission.id).where(
         VendorSubmission.metric_id == metric.id, VendorSubmission.period_start == period.start,
         VendorSubmission.state == PENDING,
     )):
-        raise VendorError(f"A value for {label} is already waiting for verification.", "period")
-    target, _, would_be = status.evaluate(metric, period, value)
+        raise VendorError(_('A value for %(label)s is already waiting for verification.', label=label), "period")
+    target, _judged, would_be = status.evaluate(metric, period, value)
     if would_be == rules.OFF_TRACK and not note:
         shown = rules.shown_target(target, metric)
         raise VendorError(
-            f"{number(value)} {metric.unit} would be off track against the target of {number(shown)}: "
-            "explain it in a note before submitting.",
+            _('%(value)s %(unit)s would be off track against the target of %(shown)s: explain it in a note before submitting.', value=number(value), unit=metric.unit, shown=number(shown)),
             "note",
         )
     submission = VendorSubmission(
@@ -306,7 +319,7 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
         # Two submits at once: the partial unique index (one pending per metric and period)
         # let one in; the other is told as if it had been checked first.
         db.session.rollback()
-        raise VendorError(f"A value for {label} is already waiting for verification.", "period")
+        raise VendorError(_('A value for %(label)s is already waiting for verification.', label=label), "period")
     record(actor, "create", submission, after=snapshot(submission), contract_id=contract.id,
            summary=f"{actor.name} submitted {metric.name} for {label}: {plain_number(value)}")
     for file_storage in evidence or ():
@@ -326,7 +339,7 @@ def _claim_review(submission, new_state, actor, now):
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise SubmissionStateError("This submission has already been accepted or returned.")
+        raise SubmissionStateError(_('This submission has already been accepted or returned.'))
     db.session.refresh(submission)
 
 
@@ -342,7 +355,7 @@ def accept_submission(submission, actor, now=None):
     """
     now = now or utcnow()
     if submission.state != PENDING:
-        raise SubmissionStateError("This submission has already been accepted or returned.")
+        raise SubmissionStateError(_('This submission has already been accepted or returned.'))
     metric = submission.metric
     label = rules.Period(submission.period_start, submission.period_end).label(metric.cadence)
     try:
@@ -382,11 +395,11 @@ def return_submission(submission, actor, reason, now=None):
     now = now or utcnow()
     reason = (reason or "").strip()
     if not reason:
-        raise VendorError("Say why the submission is returned; the vendor sees the reason.", "reason")
+        raise VendorError(_('Say why the submission is returned; the vendor sees the reason.'), "reason")
     if len(reason) > LONG_TEXT:
-        raise VendorError(f"Use at most {LONG_TEXT} characters.", "reason")
+        raise VendorError(_('Use at most %(LONG_TEXT)s characters.', LONG_TEXT=LONG_TEXT), "reason")
     if submission.state != PENDING:
-        raise SubmissionStateError("This submission has already been accepted or returned.")
+        raise SubmissionStateError(_('This submission has already been accepted or returned.'))
     metric = submission.metric
     contract = metric.contract
     label = rules.Period(submission.period_start, submission.period_end).label(metric.cadence)
@@ -396,11 +409,17 @@ def return_submission(submission, actor, reason, now=None):
     db.session.flush()
     record(actor, "update", submission, before=before, after=snapshot(submission), contract_id=contract.id,
            summary=f"Returned {submission.submitted_by.name}'s {metric.name} for {label}")
+    with in_language_of(submission.submitted_by):  # in the contact's language
+        label = rules.Period(submission.period_start, submission.period_end).label(metric.cadence)
+        subject = _("%(metric)s for %(period)s was returned: please submit it again", metric=metric.name, period=label)
+        body = _("%(name)s returned your value %(value)s for %(period)s on %(reference)s: %(reason)s",
+                 name=actor.name, value=plain_number(submission.value), period=label, reference=contract.reference,
+                 reason=reason)
     queue_many([dict(
         recipient_id=submission.submitted_by_id, kind=RETURNED_KIND, dedupe_key=f"{RETURNED_KIND}:{submission.id}",
         contract_id=contract.id,
-        subject=f"{metric.name} for {label} was returned: please submit it again",
-        body=f"{actor.name} returned your value {plain_number(submission.value)} for {label} on {contract.reference}: {reason}",
+        subject=subject,
+        body=body,
         link=f"/vendor/contracts/{contract.id}",
     )], now=now)
     db.session.commit()
