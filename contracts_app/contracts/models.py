@@ -31,10 +31,10 @@ RESULTS_BASED_PAYMENT = {"performance_based", "milestone", "pay_for_success"}
 
 # How the vendor was chosen: the OCDS procurementMethod codelist (closed).
 PROCUREMENT_METHODS = {
-    "open": "Open (any interested vendor could bid)",
-    "selective": "Selective (only qualified vendors were invited to bid)",
-    "limited": "Limited (the city contacted a few vendors)",
-    "direct": "Direct award (one vendor, without competition)",
+    "open": _l("Open (any interested vendor could bid)"),
+    "selective": _l("Selective (only qualified vendors were invited to bid)"),
+    "limited": _l("Limited (the city contacted a few vendors)"),
+    "direct": _l("Direct award (one vendor, without competition)"),
 }
 # Competitive procurements for WWC RDC8.
 COMPETITIVE_METHODS = ("open", "selective")
@@ -99,8 +99,8 @@ class Vendor(db.Model):
     @property
     def status_labels(self):
         """The business statuses that apply, as words ("Small", "Local", "Diverse")."""
-        return [label for flag, label in ((self.is_small, "Small"), (self.is_local, "Local"),
-                                          (self.is_diverse, "Diverse")) if flag]
+        return [label for flag, label in ((self.is_small, _l("Small")), (self.is_local, _l("Local")),
+                                          (self.is_diverse, _l("Diverse"))) if flag]
 
     def __repr__(self):
         return f"<Vendor {self.name}>"

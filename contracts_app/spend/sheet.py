@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from contracts_app.audit.services import record_many, snapshot_values
 from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
+from contracts_app.i18n import lazy_gettext as _l
 from contracts_app.imports import reader
 from contracts_app.imports.columns import column_letter, normalise_header
 from contracts_app.imports.plan import RowError
@@ -38,13 +39,13 @@ class Column:
 
 
 COLUMNS = (
-    Column("contract_reference", "Contract reference", True, "The contract's reference, as on its page (HS-2025-014)."),
-    Column("paid_on", "Paid on", True, "The date of the payment (an ISO date, 2026-03-15)."),
-    Column("amount", "Amount", True, "The amount paid, in the contract's currency (120000 or 120,000.00)."),
-    Column("invoice_reference", "Invoice reference", True, "The vendor's invoice number: once per contract."),
-    Column("period_start", "Period start", False, "Optional: the first day of the billing period."),
-    Column("period_end", "Period end", False, "Optional: its last day (give both, or neither)."),
-    Column("note", "Note", False, "Optional."),
+    Column("contract_reference", "Contract reference", True, _l("The contract's reference, as on its page (HS-2025-014).")),
+    Column("paid_on", "Paid on", True, _l("The date of the payment (an ISO date, 2026-03-15).")),
+    Column("amount", "Amount", True, _l("The amount paid, in the contract's currency (120000 or 120,000.00).")),
+    Column("invoice_reference", "Invoice reference", True, _l("The vendor's invoice number: once per contract.")),
+    Column("period_start", "Period start", False, _l("Optional: the first day of the billing period.")),
+    Column("period_end", "Period end", False, _l("Optional: its last day (give both, or neither).")),
+    Column("note", "Note", False, _l("Optional.")),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 _FIELDS = ("paid_on", "amount", "invoice_reference", "period_start", "period_end", "note")
