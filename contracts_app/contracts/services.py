@@ -62,7 +62,11 @@ def _contract_snapshot(contract):
 def _resolve_vendor(vendor_id, new_vendor_name):
     name = (new_vendor_name or "").strip()
     if name:
-        existing = db.session.scalar(select(Vendor).where(func.lower(Vendor.name) == name.lower()))
+        # The same name first: SQLite's lower() changes ASCII letters only, so "Ìsla" would not
+        # find itself by lower() there, and inserting it again would break the unique name.
+        existing = db.session.scalar(select(Vendor).where(Vendor.name == name)) or db.session.scalar(
+            select(Vendor).where(func.lower(Vendor.name) == name.lower())
+        )
         if existing is not None:
             return existing, False
         vendor = Vendor(name=name)

@@ -2,10 +2,10 @@
 priorities and vendors. Writes go through the contract services (validation, audit)."""
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent
-from contracts_app.contracts.models import Contract
+from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.extensions import db
 from tests.querycount import count_queries
 
@@ -158,3 +158,16 @@ def test_it_lists_priorities_and_vendors(api_as, factory, users):
     assert viewer.get(f"/vendors/{contract.vendor_id}").get_json() == vendor
     assert viewer.get(f"/priorities/{priority.id}").get_json() == item
     assert viewer.get("/priorities/999").status_code == 404
+
+
+def test_a_new_vendor_name_with_capital_accents_names_the_same_vendor_again(api_as, factory):
+    """SQLite's lower() leaves "Ì" as it is: the second request found no vendor by lower() and
+    inserted the name again, a 500 on the unique name (found by schemathesis, issue 12)."""
+    contract = factory.make_contract(priorities=[factory.make_priority()])
+    officer = api_as("procurement_officer")
+    first = officer.patch(f"/contracts/{contract.id}", {"new_vendor_name": "Ìsla Ünited"})
+    assert first.status_code == 200
+    second = officer.patch(f"/contracts/{contract.id}", {"new_vendor_name": "Ìsla Ünited"})
+    assert second.status_code == 200
+    assert second.get_json()["vendor"]["id"] == first.get_json()["vendor"]["id"]
+    assert db.session.scalar(select(func.count()).select_from(Vendor).where(Vendor.name == "Ìsla Ünited")) == 1
