@@ -95,7 +95,8 @@ def update_vendor(body, vendor_id):
     """Change a vendor's name, contact, identifier or address (procurement officers).
 
     Fields not given keep their values; null or "" clears one. The identifier scheme and the
-    identifier go together (both or neither), and no two vendors share an identifier.
+    identifier go together (both or neither: one given alone against the other's stored value is a
+    409), and no two vendors share a name or an identifier (409).
     """
     vendor = find(Vendor, vendor_id, "vendor")
     user = api_user()
@@ -141,7 +142,9 @@ def create_contract(body):
     """Register a contract (procurement officers).
 
     Give vendor_id, or new_vendor_name to create the vendor with it (an existing vendor of that
-    name is used). The procurement officer defaults to you.
+    name is used). The procurement officer defaults to you. The end is on or after the start and
+    the signature on or after the award, neither in the future (else 422); a reference in use, or
+    an id naming no row or an inactive user, is a 409.
     """
     user = api_user()
     allow(can_create_contracts(user))
@@ -175,7 +178,8 @@ def update_contract(body, contract_id):
     """Change some of a contract's fields (procurement officers).
 
     Fields not given keep their values; statuses are re-judged when the term changes. An
-    archived contract cannot be changed.
+    archived contract cannot be changed. Dates out of order in the request, or in the future, are
+    a 422; a date the other's stored value refuses (an end before the stored start) is a 409.
     """
     contract = contract_or_404(contract_id)
     user = api_user()

@@ -74,8 +74,10 @@ def list_metrics(contract_id):
 def create_metric(body, contract_id):
     """Add a metric (procurement officers).
 
-    Every problem with the values is named at once in the 422. Above the practice's number of
-    metrics the metric is still added, with a warning.
+    Every problem with the values is named at once in the 422, including the comparisons the
+    schema cannot state: an increase's target above the baseline (a decrease's below), a range's
+    high bound at least its low, the at-risk threshold at most the on-track one. Above the
+    practice's number of metrics the metric is still added, with a warning.
     """
     contract = contract_or_404(contract_id)
     user = api_user()

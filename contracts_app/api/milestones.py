@@ -51,7 +51,11 @@ PAIR = {"status", "completed_on"}
 @bp.response(201, MilestoneSchema)
 @bp.alt_response(403, response=FORBIDDEN)
 def create_milestone(body, contract_id):
-    """Add a milestone (procurement officers, and the contract's own contract manager)."""
+    """Add a milestone (procurement officers, and the contract's own contract manager).
+
+    Met and partially met need completed_on, a scheduled one has none; completed_on is not in the
+    future (else 422).
+    """
     contract = find(Contract, contract_id, "contract")
     user = api_user()
     allow(can_edit_milestones(user, contract), contract)
@@ -66,8 +70,9 @@ def create_milestone(body, contract_id):
 def update_milestone(body, milestone_id):
     """Change a milestone, usually its status.
 
-    Met and partially met need completed_on. Fields not given keep their values; the contract's
-    health follows.
+    Met and partially met need completed_on, not in the future. Fields not given keep their values;
+    a status or completed_on that the other's stored value refuses is a 409. The contract's health
+    follows.
     """
     milestone = find(Milestone, milestone_id, "milestone", options=[joinedload(Milestone.contract)])
     user = api_user()
