@@ -181,6 +181,9 @@ def update_contract(body, contract_id):
     Fields not given keep their values; statuses are re-judged when the term changes. An
     archived contract cannot be changed. Dates out of order in the request, or in the future, are
     a 422; a date the other's stored value refuses (an end before the stored start) is a 409.
+    On a contract that is (or was) active, a change of value, term or scope is an amendment:
+    without `amended_on`, `amendment_reason` and an active procurement officer or admin as
+    `amendment_approver_id` it is a 409 with code `amendment_required` (a draft takes it as it is).
     """
     contract = contract_or_404(contract_id)
     user = api_user()
