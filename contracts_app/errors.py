@@ -29,14 +29,26 @@ class ServiceError(ValueError):
 
 
 class ConflictError(ServiceError):
-    """The change clashes with a row that exists already (``existing_id``), such as a second
-    reading for a period: the API answers 409 with ``code`` instead of 422."""
+    """The change is valid on its own but clashes with what is stored now: a row that exists
+    already (``existing_id``), such as a second reading for a period or a name another vendor
+    has; a row it names that does not exist or cannot be used (an inactive officer, a metric id
+    with no metric); a period outside the stored contract's term. The same request could
+    succeed against other data, so the API answers 409 with ``code`` instead of 422 (422 is for
+    a request that is wrong whatever is stored)."""
 
     code = "conflict"
 
-    def __init__(self, message, field=None, existing_id=None):
+    def __init__(self, message, field=None, existing_id=None, code=None):
         super().__init__(message, field)
         self.existing_id = existing_id
+        if code is not None:
+            self.code = code
+
+
+# The codes of ConflictError a client can switch on, besides the specific ones of a feature.
+ALREADY_USED = "already_used"  # a name, reference or identifier another row has
+UNKNOWN_ROW = "unknown_row"  # an id that names no row, or a row that cannot be used here
+OUTSIDE_TERM = "outside_term"  # a period that does not start one of the contract's reporting periods
 
 
 def command(function):

@@ -15,7 +15,7 @@ from contracts_app.amendments.models import KINDS, SCOPE, TERM, VALUE, Amendment
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import ADMIN, PROCUREMENT_OFFICER, User
 from contracts_app.db_types import LONG_TEXT
-from contracts_app.errors import ServiceError
+from contracts_app.errors import ConflictError
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date, money
 
@@ -28,9 +28,13 @@ AMENDABLE_STATUSES = ("active", "completed", "terminated")
 FIRST_DAY = date(1900, 1, 1)
 
 
-class AmendmentError(ServiceError):
+class AmendmentError(ConflictError):
     """An amendment that cannot be recorded; ``field`` is amended_on, amendment_reason or
-    amendment_approver_id."""
+    amendment_approver_id. A ConflictError: the same change needs no amendment on a contract
+    that is not active yet, so the API answers 409 (code ``amendment_required``), the stored
+    contract's status refusing it."""
+
+    code = "amendment_required"
 
 
 def needs_amendment(contract):

@@ -2,6 +2,7 @@
 from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.api.base import FORBIDDEN, ApiBlueprint, allow, api_user, find, paginate
+from contracts_app.api.errors import ApiError
 from contracts_app.api.schemas import (
     ArchiveSchema, ContractCreateSchema, ContractListArgs, ContractPageSchema, ContractPatchSchema, ContractSchema,
     PrioritySchema, VendorPatchSchema, VendorSchema, list_of,
@@ -22,6 +23,18 @@ _CONTRACT_OPTIONS = (
     joinedload(Contract.vendor), joinedload(Contract.contract_manager), joinedload(Contract.procurement_officer),
     selectinload(Contract.priorities),
 )
+
+
+def _pair_refusal(error, body):
+    """A PairError of a change (PATCH): as it is (422) when the body gives both fields, since the
+    request itself is wrong; else a 409, since the field it gives is refused by the other's
+    stored value (the same body suits a row whose other value differs)."""
+    given = [name for name in error.pair if name in body]
+    if len(given) != 1:
+        return error
+    stored = next(name for name in error.pair if name not in body)
+    message = f"{error.message} ({given[0]} was given; {stored} keeps its stored value.)"
+    return ApiError(409, message, code="conflict", fields={error.field: message})
 
 
 # --- priorities and vendors --------------------------------------------------------------------
@@ -83,13 +96,17 @@ def update_vendor(body, vendor_id):
     """Change a vendor's name, contact, identifier, address or business status (procurement officers).
 
     Fields not given keep their values; null or "" clears one. The identifier scheme and the
-    identifier go together (both or neither), and no two vendors share an identifier.
+    identifier go together (both or neither: one given alone against the other's stored value is a
+    409), and no two vendors share a name or an identifier (409).
     """
     vendor = find(Vendor, vendor_id, "vendor")
     user = api_user()
     allow(can_create_contracts(user))
     current = {"name": vendor.name} | {field: getattr(vendor, field) for field in services.VENDOR_TEXT_FIELDS}
-    services.update_vendor(vendor, current | body, user)
+    try:
+        services.update_vendor(vendor, current | body, user)
+    except services.PairError as error:
+        raise _pair_refusal(error, body)
     return get_vendor(vendor_id)
 
 
@@ -126,7 +143,9 @@ def create_contract(body):
     """Register a contract (procurement officers).
 
     Give vendor_id, or new_vendor_name to create the vendor with it (an existing vendor of that
-    name is used). The procurement officer defaults to you.
+    name is used). The procurement officer defaults to you. The end is on or after the start and
+    the signature on or after the award, neither in the future (else 422); a reference in use, or
+    an id naming no row or an inactive user, is a 409.
     """
     user = api_user()
     allow(can_create_contracts(user))
@@ -160,7 +179,11 @@ def update_contract(body, contract_id):
     """Change some of a contract's fields (procurement officers).
 
     Fields not given keep their values; statuses are re-judged when the term changes. An
-    archived contract cannot be changed.
+    archived contract cannot be changed. Dates out of order in the request, or in the future, are
+    a 422; a date the other's stored value refuses (an end before the stored start) is a 409.
+    On a contract that is (or was) active, a change of value, term or scope is an amendment:
+    without `amended_on`, `amendment_reason` and an active procurement officer or admin as
+    `amendment_approver_id` it is a 409 with code `amendment_required` (a draft takes it as it is).
     """
     contract = contract_or_404(contract_id)
     user = api_user()
@@ -168,7 +191,10 @@ def update_contract(body, contract_id):
     data = _current_values(contract) | body
     if body.get("new_vendor_name"):
         data["vendor_id"] = None
-    services.update_contract(contract, data, user)
+    try:
+        services.update_contract(contract, data, user)
+    except services.PairError as error:
+        raise _pair_refusal(error, body)
     return contract_or_404(contract.id)
 
 

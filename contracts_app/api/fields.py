@@ -178,8 +178,10 @@ class DecimalText(fields.Field):
         return decimal_text(value)
 
 
-# The years a Day accepts, as the document states them (with format: date for the rest).
-DAY_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}$"
+# The years a Day accepts, and months 01-12 and days 01-31, as the document states them (with
+# format: date for the rest, such as 30 February): generators then draw real dates, not mostly
+# "2000-47-85" that format: date throws away.
+DAY_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 class Day(fields.Date):

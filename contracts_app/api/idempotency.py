@@ -19,8 +19,10 @@ The rules (README, "Corrections and retries"):
   unique (user, key) constraint, committed at once. Only the request whose INSERT made the row
   runs the view; one that finds the row answers from it:
   the stored response (replayed), 409 ``idempotency_in_progress`` while the first request still
-  runs, or 422 ``idempotency_key_reused`` when the row was made by a different request (another
-  method, path, query, If-Match or body).
+  runs, or 409 ``idempotency_key_reused`` when the row was made by a different request (another
+  method, path, query, If-Match or body). The IETF draft (draft-ietf-httpapi-idempotency-key-header)
+  suggests 422 for the latter; the API answers 409 as for every refusal by stored data (the key's
+  first request): the request itself is valid, and is accepted with a new key.
 - Only successful (2xx) answers are stored. A refused request (4xx) or a failure (5xx) wrote
   nothing (services roll back what they refuse), so its claim is released and the same key may
   be sent again, corrected or not.
@@ -62,7 +64,7 @@ PARAMETER = {
     "description": (
         "Makes a retry safe: a request repeated with the same key (and the same method, path, If-Match and body) "
         "within 24 hours gets the first response again, with `Idempotent-Replayed: true`, and records nothing more. "
-        "The same key with a different request is a 422 (`idempotency_key_reused`); while the first request runs, "
+        "The same key with a different request is a 409 (`idempotency_key_reused`); while the first request runs, "
         "a second answers 409 (`idempotency_in_progress`). Refused requests (4xx) are not remembered: fix the "
         "request and send it again with the same key. 1 to 255 visible ASCII characters; keys are per user."
     ),
@@ -167,7 +169,7 @@ def claim_key(user, key, method, path, fingerprint, now):
             continue  # released (its request was refused) since our INSERT: claim it again
         if (row.method, row.path, row.request_hash) != (method, path[:255], fingerprint):
             raise ApiError(
-                422,
+                409,
                 f"This Idempotency-Key was already used for a different request ({row.method} {row.path}, or another "
                 "body or If-Match): use a new key for a new request.",
                 code="idempotency_key_reused", fields={HEADER: "Already used for a different request."},

@@ -74,8 +74,10 @@ def list_metrics(contract_id):
 def create_metric(body, contract_id):
     """Add a metric (procurement officers).
 
-    Every problem with the values is named at once in the 422. Above the practice's number of
-    metrics the metric is still added, with a warning.
+    Every problem with the values is named at once in the 422, including the comparisons the
+    schema cannot state: an increase's target above the baseline (a decrease's below), a range's
+    high bound at least its low, the at-risk threshold at most the on-track one. Above the
+    practice's number of metrics the metric is still added, with a warning.
     """
     contract = contract_or_404(contract_id)
     user = api_user()
@@ -138,11 +140,15 @@ ETAG_HEADERS = {"ETag": {
     "schema": {"type": "string", "example": '"reading-567-v2"'},
 }}
 IF_MATCH = {
-    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string", "example": '"reading-567-v2"'},
+    "in": "header", "name": "If-Match", "required": False,
+    "schema": {"type": "string", "pattern": r'^[ \t]*(\*|"reading-[0-9]{1,10}-v[0-9]{1,10}")?[ \t]*$',
+               "example": '"reading-567-v2"'},
     "description": "The ETag of the reading as you last read it (GET /readings/{id}, or a list's `version`). If the "
                    "reading has been corrected since, the answer is 409 `stale_version` with the current reading, and "
-                   "nothing changes. A malformed value, a weak ETag or another reading's ETag is a 400 "
-                   "(`invalid_if_match`). `*`, like no If-Match and no `version`, corrects whatever is there now.",
+                   "nothing changes; another reading's ETag is a 409 `invalid_if_match`, with the current reading too "
+                   "(it is not this reading's current ETag), and so is an empty If-Match (it names no ETag). A malformed value, a weak ETag, or a version other than "
+                   "the body's `version`, is a 400 (`invalid_if_match`). `*`, like no If-Match and no `version`, "
+                   "corrects whatever is there now.",
 }
 _ETAG = re.compile(r'"reading-([0-9]{1,10})-v([0-9]{1,10})"', re.ASCII)
 
@@ -168,13 +174,29 @@ def _if_match_error(reading, message):
     )
 
 
+def _other_reading_error(reading, message):
+    """409: the If-Match is well formed but is not this reading's current ETag (it names another
+    reading), so, as for a stale one, the answer carries the reading as it is now."""
+    current = _one_reading(reading.metric, reading.id)
+    etag = f'"reading-{reading.id}-v{current["version"]}"'
+    return ApiError(
+        409, f"{message} Send this reading's ETag, {etag}.", code="invalid_if_match",
+        fields={"If-Match": message}, existing_id=reading.id, extra={"current": ReadingSchema().dump(current)},
+        headers={"ETag": etag},
+    )
+
+
 def expected_version(reading, if_match, body_version):
     """The version a correction says it saw: from ``If-Match`` (one ETag of this reading) or the
     body's ``version``; None when it names neither (or ``If-Match: *``). 400 when If-Match is
-    not one ETag of this reading, or disagrees with ``version``."""
+    not an ETag of this API or disagrees with ``version``; 409 when it names another reading or none."""
     seen = None
     if if_match is not None:
-        text = if_match.strip()
+        # Spaces and tabs around it, as the document's pattern allows (HTTP's optional whitespace).
+        text = if_match.strip(" \t")
+        if text == "":
+            # An empty list of entity tags (RFC 9110): none matches the reading as it is now.
+            raise _other_reading_error(reading, "If-Match is empty: it names no ETag.")
         if text != "*":
             shown = text if len(text) <= 60 else text[:59] + "…"
             match = _ETAG.fullmatch(text)
@@ -183,7 +205,7 @@ def expected_version(reading, if_match, body_version):
                     raise _if_match_error(reading, f"If-Match has a weak ETag ({shown}); a correction needs the strong one.")
                 raise _if_match_error(reading, f"If-Match is not an ETag of this API ({shown or 'empty'}).")
             if int(match.group(1)) != reading.id:
-                raise _if_match_error(reading, f"If-Match names reading {match.group(1)}, not reading {reading.id}.")
+                raise _other_reading_error(reading, f"If-Match names reading {match.group(1)}, not reading {reading.id}.")
             seen = int(match.group(2))
     if body_version is not None:
         if seen is not None and seen != body_version:
@@ -312,8 +334,10 @@ def record_readings_batch(body):
         fields = {}
         for problem in error.problems:
             fields.setdefault(f"readings.{problem.index}.{problem.column or 'metric_id'}", problem.message)
+        # 409 when every item is right on its own and only what is stored refuses it.
         raise ApiError(
-            422, f"{plural(len(error.problems), 'problem')} in the batch; nothing was recorded.", fields=fields,
+            409 if error.only_stored else 422, f"{plural(len(error.problems), 'problem')} in the batch; nothing was recorded.",
+            code="conflict" if error.only_stored else None, fields=fields,
             errors=[{"index": p.index, "field": p.column, "message": p.message} for p in error.problems],
         )
     kinds = {row.index: "recorded" for row in check.new}

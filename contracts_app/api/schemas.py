@@ -7,7 +7,7 @@ Decimals go out as strings ("21.5") so that no client loses precision to binary 
 from decimal import Decimal
 
 import pycountry
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -42,7 +42,8 @@ class ErrorBodySchema(Schema):
         required=True,
         metadata={"description": "Stable, for programs: " + ", ".join(sorted(set(CODES.values())))
                   + ", invalid_json, reading_exists, already_resolved, checkin_pending, stale_version, invalid_if_match, "
-                  "invalid_idempotency_key, idempotency_key_reused, idempotency_in_progress."},
+                  "invalid_idempotency_key, idempotency_key_reused, idempotency_in_progress, already_used, unknown_row, "
+                  "outside_term, period_not_started, readings_exist, unchanged."},
     )
     message = fields.String(required=True, metadata={"description": "For people."})
     field_errors = fields.Dict(
@@ -149,13 +150,36 @@ class VendorSchema(Schema):
     total_value = DecimalText(required=True, metadata={"description": "Total value of the unarchived contracts."})
 
 
+def _any_case(word):
+    return "".join(f"[{letter.upper()}{letter}]" for letter in word)
+
+
+# An email address as the document can state it, a plain-ASCII subset of what email-validator
+# accepts (the schema checks both, so the document allows no address the server refuses): atoms
+# joined by "."; "@"; labels of letters, digits and inner hyphens, at most 63 characters (no
+# "ab--": Punycode is refused); a top-level domain that ends with a letter and is not
+# special-use (.test, .local...); at most 254 characters in all (EMAIL_MAX). Empty clears it.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"(?![A-Za-z0-9]{2}--)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LABEL = r"(?![A-Za-z0-9]{2}--)([A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]"
+_SPECIAL_USE = "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES)
+EMAIL_PATTERN = rf"^$|^{_ATEXT}+(\.{_ATEXT}+)*@({_LABEL}\.)+(?!({_SPECIAL_USE})$){_TOP_LABEL}$"
+EMAIL_MAX = 254  # RFC 5321's longest path, less the angle brackets; email-validator's limit
+EMAIL_MESSAGE = "Enter a valid email address, in plain ASCII letters, such as name@example.com."
+
+
 class VendorPatchSchema(Schema):
     """Any of the vendor's fields; those not given keep their value, null or "" clears one."""
 
     name = Text(blank=False, max_length=max_length(Vendor.name))
     contact_name = Text(allow_none=True, max_length=max_length(Vendor.contact_name))
-    contact_email = Text(allow_none=True, max_length=max_length(Vendor.contact_email), metadata={
-        "format": "email", "description": "An email address (checked as the web form checks it); empty clears it."})
+    contact_email = Text(
+        allow_none=True, max_length=min(max_length(Vendor.contact_email), EMAIL_MAX), pattern=EMAIL_PATTERN,
+        pattern_error=EMAIL_MESSAGE,
+        # No format: email, which would refuse "" (the pattern says all, "" included).
+        metadata={"description": "An email address, in plain ASCII (checked as the web form checks it, too); empty "
+                                 "clears it."},
+    )
     identifier_scheme = Text(
         allow_none=True, max_length=max_length(Vendor.identifier_scheme),
         # Empty clears it; the text as sent, so no spaces around it.

@@ -18,7 +18,8 @@ from contracts_app.api import idempotency, tokens
 from contracts_app.api.base import API_PREFIX
 from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception
 from contracts_app.http import is_api_request
-from contracts_app.api.fields import NOT_BLANK_PATTERN, register_fields
+from contracts_app.milestones import services as milestone_services
+from contracts_app.api.fields import NOT_BLANK_PATTERN, Number, number_text_pattern, register_fields
 from contracts_app.api.schemas import ErrorSchema
 from contracts_app.extensions import csrf, login_manager
 
@@ -61,12 +62,19 @@ ERROR_RESPONSES = {
     "Unauthorized": (401, "No token, an unknown or revoked token, or its user is inactive."),
     "Forbidden": (403, "The token's role may not do this (or the contract is archived)."),
     "NotFound": (404, "No such row."),
-    "Conflict": (409, "The change conflicts with existing data (existing_id names it when there is one)."),
+    "Conflict": (409, "The request is valid on its own but what is stored refuses it now (`code` says what): a row "
+                      "exists already (`existing_id` names it), a name, reference or identifier is in use "
+                      "(`already_used`), an id names no row or one that cannot be used here, such as an inactive "
+                      "user (`unknown_row`), a period is outside the contract's term or has not started "
+                      "(`outside_term`, `period_not_started`), readings fix the term or cadence (`readings_exist`), "
+                      "a reading changed since it was read (`stale_version`, `invalid_if_match`, with `current`), "
+                      "an Idempotency-Key is in use. The same request may succeed once the stored data changes."),
     "PayloadTooLarge": (413, "The body is larger than 1 MiB."),
     "UnsupportedMediaType": (415, "The body is not sent as application/json."),
     "URITooLong": (414, "The request line (method, address and query) is longer than the server accepts (4,094 characters by default)."),
     "RequestHeaderFieldsTooLarge": (431, "Too many request header fields, or one too large (90 fields, 8,000 bytes each by default)."),
-    "UnprocessableContent": (422, "A field or query parameter is missing, unknown or not valid; see fields."),
+    "UnprocessableContent": (422, "The request is wrong whatever is stored: a field or query parameter is missing, "
+                                  "unknown or not valid, or two fields disagree (an end before a start); see fields."),
     "InternalError": (500, "An unexpected error; nothing was saved."),
 }
 BEARER = "bearerAuth"
@@ -137,14 +145,84 @@ class RdcApi(Api):
 
 # Rules between the fields of a request body that marshmallow checks in a @validates_schema,
 # stated in JSON Schema: {component schema name: keywords added to it}.
-SCHEMA_RULES = {
-    name: {"not": {
-        "description": "Give vendor_id or new_vendor_name, not both.",
-        "required": ["vendor_id", "new_vendor_name"],
-        "properties": {"vendor_id": {"type": "integer"}, "new_vendor_name": {"type": "string", "pattern": NOT_BLANK_PATTERN}},
-    }}
-    for name in ("ContractCreate", "ContractPatch")
+_SOME_VENDOR_NAME = {"type": "string", "pattern": NOT_BLANK_PATTERN}
+_NOT_BOTH_VENDORS = {
+    "description": "Give vendor_id or new_vendor_name, not both.",
+    "required": ["vendor_id", "new_vendor_name"],
+    "properties": {"vendor_id": {"type": "integer"}, "new_vendor_name": _SOME_VENDOR_NAME},
 }
+SCHEMA_RULES = {
+    # A new contract names its vendor: an id, or a name.
+    "ContractCreate": {"not": _NOT_BOTH_VENDORS, "anyOf": [
+        {"required": ["vendor_id"], "properties": {"vendor_id": {"type": "integer"}}},
+        {"required": ["new_vendor_name"], "properties": {"new_vendor_name": _SOME_VENDOR_NAME}},
+    ]},
+    # A change keeps the vendor unless it names another; vendor_id null leaves none, so it
+    # comes with a new_vendor_name.
+    "ContractPatch": {"allOf": [{"not": _NOT_BOTH_VENDORS}, {"not": {
+        "description": "vendor_id null only with a new_vendor_name.",
+        "required": ["vendor_id"], "properties": {"vendor_id": {"not": {"type": "integer"}}},
+        "not": {"required": ["new_vendor_name"], "properties": {"new_vendor_name": _SOME_VENDOR_NAME}},
+    }}]},
+}
+# A vendor's identifier scheme and identifier go together: a change giving both gives both or
+# neither (one that gives only one is judged against the other's stored value: a 409).
+_EMPTY_SCHEME = {"type": "string", "nullable": True, "maxLength": 0}
+_EMPTY_TEXT = {"type": "string", "nullable": True, "pattern": r"^\s*$"}
+_SOME_TEXT = {"type": "string", "pattern": NOT_BLANK_PATTERN}
+SCHEMA_RULES["VendorPatch"] = {"not": {
+    "description": "Give identifier_scheme and identifier both or neither.",
+    "required": ["identifier_scheme", "identifier"],
+    "anyOf": [
+        {"properties": {"identifier_scheme": _EMPTY_SCHEME, "identifier": _SOME_TEXT}},
+        {"properties": {"identifier_scheme": {"type": "string", "minLength": 1}, "identifier": _EMPTY_TEXT}},
+    ],
+}}
+
+
+# A metric's direction decides which of its values it needs (services.metric_problems): a
+# target (increase, decrease, maintain), a tolerance of at most 100 % (maintain), both bounds
+# (range). Comparisons between values (a target above the baseline for an increase, the high
+# bound at least the low, at-risk at most on-track) are beyond JSON Schema: a 422 (README).
+_NOT_NULL = {"not": {"enum": [None]}}
+_TOLERANCE = Number(places=2, max_abs=100)
+
+
+def _direction_is(*directions):
+    return {"properties": {"direction": {"enum": list(directions)}}}
+
+
+SCHEMA_RULES["MetricCreate"] = {"allOf": [
+    {"description": "A target, except for a range.", "anyOf": [
+        _direction_is("range"), {"required": ["target_value"], "properties": {"target_value": _NOT_NULL}}]},
+    {"description": "A tolerance from 0 to 100 percent for maintain.", "anyOf": [
+        _direction_is("increase", "decrease", "range"),
+        {"required": ["tolerance_pct"], "properties": {"tolerance_pct": {"oneOf": [
+            {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+            {"type": "string", "pattern": number_text_pattern(_TOLERANCE)},
+        ]}}}]},
+    {"description": "Both bounds for a range.", "anyOf": [
+        _direction_is("increase", "decrease", "maintain"),
+        {"required": ["range_low", "range_high"], "properties": {"range_low": _NOT_NULL, "range_high": _NOT_NULL}}]},
+]}
+# A met or partially met milestone has its completion date; a scheduled one (the default) none.
+_COMPLETED = list(milestone_services.COMPLETED)
+_HAS_COMPLETION = {"required": ["completed_on"], "properties": {"completed_on": _NOT_NULL}}
+SCHEMA_RULES["MilestoneCreate"] = {"allOf": [
+    {"description": "completed_on for a met or partially met milestone.", "anyOf": [
+        {"not": {"required": ["status"], "properties": {"status": {"enum": _COMPLETED}}}}, _HAS_COMPLETION]},
+    {"description": "No completed_on for a scheduled milestone.", "anyOf": [
+        {"required": ["status"], "properties": {"status": {"not": {"enum": ["scheduled"]}}}}, {"not": _HAS_COMPLETION}]},
+]}
+# A change giving both: the same; giving one, the other's stored value decides (a 409: api.milestones).
+SCHEMA_RULES["MilestonePatch"] = {"not": {
+    "description": "status and completed_on, when both are given, agree.",
+    "required": ["status", "completed_on"],
+    "anyOf": [
+        {"properties": {"status": {"enum": _COMPLETED}, "completed_on": {"enum": [None]}}},
+        {"properties": {"status": {"enum": ["scheduled"]}, "completed_on": _NOT_NULL}},
+    ],
+}}
 
 
 def _complete(document, app):
@@ -197,6 +275,9 @@ def _complete(document, app):
                 add(401, "Unauthorized")
             if "{" in path:
                 add(404, "NotFound")
+            if method != "get":
+                # A write the stored data refuses (api.base.service_error: a ConflictError).
+                add(409, "Conflict")
             if "requestBody" in operation:
                 add(413, "PayloadTooLarge")
                 add(415, "UnsupportedMediaType")

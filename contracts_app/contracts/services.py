@@ -18,7 +18,7 @@ from contracts_app.contracts.models import PROCUREMENT_METHODS, Contract, Depart
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.db_utils import dialect_insert
 from contracts_app.decisions.services import discard_stale_tasks, save_options
-from contracts_app.errors import ServiceError, command
+from contracts_app.errors import ALREADY_USED, UNKNOWN_ROW, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date
 from contracts_app.metrics import rules
@@ -42,6 +42,22 @@ class ContractError(ServiceError):
     """A contract change that cannot be made; ``field`` names the form field at fault."""
 
 
+class PairError(ContractError):
+    """Two values that disagree (an end before the start, a signature before the award, an
+    identifier without its scheme); ``pair`` names both fields. Wrong whatever is stored when
+    the request gives both; a change that gives one is refused by the other's stored value
+    (the API tells the two apart: api.contracts)."""
+
+    def __init__(self, message, field, pair):
+        super().__init__(message, field)
+        self.pair = pair
+
+
+class ContractConflict(ConflictError, ContractError):
+    """A contract or vendor change refused by what is stored (a reference or name in use, an id
+    naming no usable row, readings that fix the term): the API's 409."""
+
+
 def _contract_snapshot(contract):
     return snapshot(
         contract,
@@ -55,7 +71,11 @@ def _contract_snapshot(contract):
 def _resolve_vendor(vendor_id, new_vendor_name):
     name = (new_vendor_name or "").strip()
     if name:
-        existing = db.session.scalar(select(Vendor).where(func.lower(Vendor.name) == name.lower()))
+        # The same name first: SQLite's lower() changes ASCII letters only, so "Ìsla" would not
+        # find itself by lower() there, and inserting it again would break the unique name.
+        existing = db.session.scalar(select(Vendor).where(Vendor.name == name)) or db.session.scalar(
+            select(Vendor).where(func.lower(Vendor.name) == name.lower())
+        )
         if existing is not None:
             return existing, False
         vendor = Vendor(name=name)
@@ -63,6 +83,9 @@ def _resolve_vendor(vendor_id, new_vendor_name):
         return vendor, True
     vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
     if vendor is None:
+        if vendor_id:
+            raise ContractConflict(_("There is no vendor with id %(id)s: pick a vendor from the list, or type the "
+                                     "name of a new one.", id=vendor_id), "vendor_id", code=UNKNOWN_ROW)
         raise ContractError(_('Pick a vendor from the list, or type the name of a new one.'), "vendor_id")
     return vendor, False
 
@@ -97,7 +120,7 @@ def _resolve_priorities(priority_ids):
         raise ContractError(_('Pick at least one priority this contract serves.'), "priority_ids")
     found = db.session.scalars(select(Priority).where(Priority.id.in_(ids))).all()
     if len(found) != len(ids):
-        raise ContractError(_('One of the chosen priorities does not exist.'), "priority_ids")
+        raise ContractConflict(_('One of the chosen priorities does not exist.'), "priority_ids", code=UNKNOWN_ROW)
     return found
 
 
@@ -106,7 +129,7 @@ def _check_user(user_id, role, field, label):
         return
     user = db.session.get(User, user_id)
     if user is None or user.role != role or not user.active:
-        raise ContractError(_('Pick an active %(label)s.', label=label), field)
+        raise ContractConflict(_('Pick an active %(label)s.', label=label), field, code=UNKNOWN_ROW)
 
 
 def _check_reference(reference, contract_id=None):
@@ -114,7 +137,8 @@ def _check_reference(reference, contract_id=None):
     if contract_id is not None:
         query = query.where(Contract.id != contract_id)
     if db.session.scalar(query) is not None:
-        raise ContractError(_('Reference %(reference)s is already used by another contract.', reference=reference), "reference")
+        raise ContractConflict(_('Reference %(reference)s is already used by another contract.', reference=reference),
+                               "reference", code=ALREADY_USED)
 
 
 # Terms outside these years are typing mistakes (and would overflow period arithmetic).
@@ -130,7 +154,7 @@ def check_values(data):
     if data["end_date"] > LAST_TERM_DAY:
         raise ContractError(_('Use an end date before 2200.'), "end_date")
     if data["end_date"] < data["start_date"]:
-        raise ContractError(_('The end date must be on or after the start date.'), "end_date")
+        raise PairError(_('The end date must be on or after the start date.'), "end_date", ("start_date", "end_date"))
     if pycountry.currencies.get(alpha_3=data["currency"]) is None:
         # Published figures (OCDS) need a real ISO 4217 code.
         raise ContractError(_('%(currency)s is not an ISO 4217 currency code; use one such as USD or EUR.', currency=data['currency']), "currency")
@@ -141,7 +165,7 @@ def check_values(data):
         if day is not None and not FIRST_TERM_DAY <= day <= LAST_TERM_DAY:
             raise ContractError(_('Use a date of %(what)s from 1900 to 2199.', what=what), field)
     if awarded_on and signed_on and signed_on < awarded_on:
-        raise ContractError(_("The contract cannot be signed before it was awarded."), "signed_on")
+        raise PairError(_("The contract cannot be signed before it was awarded."), "signed_on", ("awarded_on", "signed_on"))
     method = data.get("procurement_method")
     if method and method not in PROCUREMENT_METHODS:
         raise ContractError(
@@ -180,7 +204,7 @@ def _commit_or_reference_error():
     except IntegrityError:
         # Two people saving the same reference at once: the unique constraint decides.
         db.session.rollback()
-        raise ContractError(_('That reference was just used by another contract.'), "reference")
+        raise ContractConflict(_('That reference was just used by another contract.'), "reference", code=ALREADY_USED)
 
 
 def _normalise(data):
@@ -236,13 +260,14 @@ def _check_term_against_readings(contract, start_date, end_date):
     if first_last[0] is None:
         return
     if start_date != contract.start_date:
-        raise ContractError(
+        raise ContractConflict(
             _('The start date cannot change once readings are recorded: reporting periods are counted from it.'),
-            "start_date",
+            "start_date", code="readings_exist",
         )
     if end_date < first_last[1]:
-        raise ContractError(
-            _('Readings exist up to %(first_last)s; the end date cannot be earlier.', first_last=long_date(first_last[1])), "end_date"
+        raise ContractConflict(
+            _('Readings exist up to %(first_last)s; the end date cannot be earlier.', first_last=long_date(first_last[1])),
+            "end_date", code="readings_exist",
         )
 
 
@@ -376,20 +401,23 @@ def update_vendor(vendor, data, actor):
     name = data["name"].strip()
     clash = db.session.scalar(select(Vendor.id).where(func.lower(Vendor.name) == name.lower(), Vendor.id != vendor.id))
     if clash is not None:
-        raise ContractError(_('Another vendor already has this name.'), "name")
+        raise ContractConflict(_('Another vendor already has this name.'), "name", code=ALREADY_USED)
     values = {field: (data.get(field) or "").strip() or None for field in VENDOR_TEXT_FIELDS}
     if values["identifier_scheme"]:
         values["identifier_scheme"] = values["identifier_scheme"].upper()
     if bool(values["identifier_scheme"]) != bool(values["identifier"]):
-        raise ContractError(_('Give both the identifier scheme and the identifier, or neither.'), "identifier")
+        raise PairError(_('Give both the identifier scheme and the identifier, or neither.'), "identifier",
+                        ("identifier_scheme", "identifier"))
     if values["identifier"]:
         same = db.session.scalar(select(Vendor.name).where(
             Vendor.identifier_scheme == values["identifier_scheme"], Vendor.identifier == values["identifier"],
             Vendor.id != vendor.id,
         ))
         if same is not None:
-            raise ContractError(
-                _('%(same)s already has identifier %(identifier_scheme)s %(identifier)s.', same=same, identifier_scheme=values['identifier_scheme'], identifier=values['identifier']), "identifier"
+            raise ContractConflict(
+                _('%(same)s already has identifier %(identifier_scheme)s %(identifier)s.', same=same,
+                  identifier_scheme=values['identifier_scheme'], identifier=values['identifier']), "identifier",
+                code=ALREADY_USED,
             )
     before = snapshot(vendor)
     vendor.name = name
@@ -406,7 +434,8 @@ def update_vendor(vendor, data, actor):
     except IntegrityError:
         # Two people saving at once: the unique constraints decide.
         db.session.rollback()
-        raise ContractError(_('Another vendor was just saved with this name or identifier.'), "name")
+        raise ContractConflict(_('Another vendor was just saved with this name or identifier.'), "name",
+                               code=ALREADY_USED)
     return vendor
 
 

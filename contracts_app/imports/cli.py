@@ -91,18 +91,8 @@ def import_readings_command(file, actor_email, dry_run, now):
     from contracts_app.permissions import can_import_readings
 
     now = now or utcnow()
-    actor = db.session.scalar(select(User).where(func.lower(User.email) == actor_email.strip().lower()))
-    if actor is None or not actor.active:
-        raise click.ClickException(f"No active user has the email {actor_email}.")
-    if not can_import_readings(actor):
-        raise click.ClickException(
-            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and contract "
-            "managers enter readings."
-        )
-    try:
-        text, encoding = sheet.read_upload(file.read(), CLI_MAX_BYTES, CLI_MAX_ROWS)
-    except reader.ImportFileError as error:
-        raise click.ClickException(f"{file.name}: {error}")
+    actor = _importer(actor_email, can_import_readings, "enter readings")
+    text, encoding = _read_file(file)
     with click.progressbar(length=sheet.row_count(text), label="Reading rows", file=sys.stderr) as bar:
         def step():
             bar.update(1)
@@ -127,6 +117,30 @@ def import_readings_command(file, actor_email, dry_run, now):
         f"Recorded {services.readings_text(result.recorded, result.corrected)} from {file.name}"
         f"{_left_out(result.unchanged, result.skipped)}."
     )
+
+
+def _importer(email, permitted, what):
+    """The active user ``email`` if ``permitted`` lets them import, else a ClickException
+    saying why ("only procurement officers and contract managers <what>")."""
+    actor = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if actor is None or not actor.active:
+        raise click.ClickException(f"No active user has the email {email}.")
+    if not permitted(actor):
+        raise click.ClickException(
+            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and contract "
+            f"managers {what}."
+        )
+    return actor
+
+
+def _read_file(file):
+    """(text, encoding) of the readings or payments sheet ``file`` (.xlsx or CSV), or a ClickException."""
+    from contracts_app.imports import readings as sheet
+
+    try:
+        return sheet.read_upload(file.read(), CLI_MAX_BYTES, CLI_MAX_ROWS)
+    except reader.ImportFileError as error:
+        raise click.ClickException(f"{file.name}: {error}")
 
 
 def _left_out(unchanged, skipped):
@@ -158,23 +172,12 @@ def import_payments_command(file, actor_email, dry_run, now):
     Note). Every problem is printed by row and column, and nothing is written unless every row
     is right. FILE may be - for standard input."""
     from contracts_app.db_types import utcnow
-    from contracts_app.imports import readings as sheet_reader
     from contracts_app.permissions import can_import_payments
     from contracts_app.spend import sheet
 
     now = now or utcnow()
-    actor = db.session.scalar(select(User).where(func.lower(User.email) == actor_email.strip().lower()))
-    if actor is None or not actor.active:
-        raise click.ClickException(f"No active user has the email {actor_email}.")
-    if not can_import_payments(actor):
-        raise click.ClickException(
-            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and contract "
-            "managers record payments."
-        )
-    try:
-        text, encoding = sheet_reader.read_upload(file.read(), CLI_MAX_BYTES, CLI_MAX_ROWS)
-    except reader.ImportFileError as error:
-        raise click.ClickException(f"{file.name}: {error}")
+    actor = _importer(actor_email, can_import_payments, "record payments")
+    text, encoding = _read_file(file)
     if dry_run:
         checked = sheet.check_sheet(text, actor, now)
         if not checked.ok:

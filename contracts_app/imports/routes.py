@@ -108,14 +108,30 @@ def template():
     )
 
 
-def _own_upload(upload_id):
-    require(can_create_contracts(current_user))
+def _own_upload(upload_id, kind=CONTRACTS, permitted=can_create_contracts):
+    """The staged upload ``upload_id`` of ``kind``, for the person who uploaded it (404 for
+    another kind, 403 for anyone else)."""
+    require(permitted(current_user))
     staged = db.get_or_404(ImportUpload, upload_id)
-    if staged.kind != CONTRACTS:
+    if staged.kind != kind:
         abort(404)
     if staged.uploaded_by_id != current_user.id:
         abort(403, description="Only the person who uploaded this file can see or import it.")
     return staged
+
+
+def _read_sheet(form):
+    """(text, encoding, None) of the spreadsheet or CSV uploaded in ``form.file``, or (None,
+    None, status) with the problem on the field: 413 when it is too large, else 200."""
+    max_bytes, max_rows = readings_sheet.limits()
+    # One byte more than allowed: enough to know the file is too large, never more.
+    data = form.file.data.stream.read(max_bytes + 1)
+    try:
+        text, encoding = readings_sheet.read_upload(data, max_bytes, max_rows)
+    except reader.ImportFileError as error:
+        form.file.errors.append(str(error))
+        return None, None, 413 if len(data) > max_bytes else 200
+    return text, encoding, None
 
 
 def _render_preview(staged, plan=None, status=200):
@@ -220,14 +236,9 @@ def readings_upload():
     if not form.validate_on_submit():
         return _render_readings_upload(form)
     storage = form.file.data
-    max_bytes, max_rows = readings_sheet.limits()
-    # One byte more than allowed: enough to know the file is too large, never more.
-    data = storage.stream.read(max_bytes + 1)
-    try:
-        text, encoding = readings_sheet.read_upload(data, max_bytes, max_rows)
-    except reader.ImportFileError as error:
-        form.file.errors.append(str(error))
-        return _render_readings_upload(form, status=413 if len(data) > max_bytes else 200)
+    text, encoding, status = _read_sheet(form)
+    if text is None:
+        return _render_readings_upload(form, status=status)
     checked = readings_sheet.check_sheet(text, current_user, utcnow())
     if not checked.ok:
         return _render_readings_upload(form, errors=checked.errors, filename=services.clean_filename(storage.filename))
@@ -236,13 +247,7 @@ def readings_upload():
 
 
 def _own_readings_upload(upload_id):
-    require(can_import_readings(current_user))
-    staged = db.get_or_404(ImportUpload, upload_id)
-    if staged.kind != READINGS:
-        abort(404)
-    if staged.uploaded_by_id != current_user.id:
-        abort(403, description="Only the person who uploaded this file can see or import it.")
-    return staged
+    return _own_upload(upload_id, READINGS, can_import_readings)
 
 
 def _render_readings_preview(staged, errors=None, status=200):
@@ -311,13 +316,9 @@ def payments_upload():
     if not form.validate_on_submit():
         return _render_payments_upload(form)
     storage = form.file.data
-    max_bytes, max_rows = readings_sheet.limits()
-    data = storage.stream.read(max_bytes + 1)
-    try:
-        text, encoding = readings_sheet.read_upload(data, max_bytes, max_rows)
-    except reader.ImportFileError as error:
-        form.file.errors.append(str(error))
-        return _render_payments_upload(form, status=413 if len(data) > max_bytes else 200)
+    text, encoding, status = _read_sheet(form)
+    if text is None:
+        return _render_payments_upload(form, status=status)
     checked = payments_sheet.check_sheet(text, current_user, utcnow())
     if not checked.ok:
         return _render_payments_upload(form, errors=checked.errors, filename=services.clean_filename(storage.filename))
@@ -326,13 +327,7 @@ def payments_upload():
 
 
 def _own_payments_upload(upload_id):
-    require(can_import_payments(current_user))
-    staged = db.get_or_404(ImportUpload, upload_id)
-    if staged.kind != PAYMENTS:
-        abort(404)
-    if staged.uploaded_by_id != current_user.id:
-        abort(403, description="Only the person who uploaded this file can see or import it.")
-    return staged
+    return _own_upload(upload_id, PAYMENTS, can_import_payments)
 
 
 def _render_payments_preview(staged, errors=None, status=200):

@@ -49,11 +49,14 @@ NOTE_NEEDED = ("This period already has a reading ({value}): a correction needs 
 
 @dataclass(frozen=True)
 class Problem:
-    """What is wrong with one row: ``index`` in the rows given, ``column`` (METRIC_ID...) or None."""
+    """What is wrong with one row: ``index`` in the rows given, ``column`` (METRIC_ID...) or None.
+    ``stored``: the row is right on its own and what is stored refuses it (a metric id with no
+    metric, a period outside the term or not started, a reading changed since)."""
 
     index: int
     column: str | None
     message: str
+    stored: bool = False
 
 
 class BulkReadingsError(MetricError):
@@ -63,6 +66,11 @@ class BulkReadingsError(MetricError):
         first = problems[0]
         super().__init__(first.message, first.column)
         self.problems = list(problems)
+
+    @property
+    def only_stored(self):
+        """True when every problem is one of what is stored (the API's 409; else 422)."""
+        return all(problem.stored for problem in self.problems)
 
 
 @dataclass
@@ -233,8 +241,8 @@ def check_readings(rows, actor, now=None, row_name=None):
     row_name = row_name or (lambda index: f"item {index}")
     result = BulkCheck()
 
-    def problem(index, column, message):
-        result.problems.append(Problem(index, column, message))
+    def problem(index, column, message, stored=False):
+        result.problems.append(Problem(index, column, message, stored))
 
     parsed = []
     for index, row in enumerate(rows):
@@ -276,14 +284,14 @@ def check_readings(rows, actor, now=None, row_name=None):
             continue
         metric = metrics.get(metric_id)
         if metric is None:
-            problem(index, METRIC_ID, f"There is no metric with id {metric_id}.")
+            problem(index, METRIC_ID, f"There is no metric with id {metric_id}.", stored=True)
             continue
         contract = metric.contract
         if contract.id not in allowed_contracts:
             allowed_contracts[contract.id] = can_enter_readings(actor, contract)
         if not allowed_contracts[contract.id]:
             reason = "it is archived" if contract.is_archived else "you are not its contract manager"
-            problem(index, METRIC_ID, f"You may not enter readings for {contract.reference} ({reason}).")
+            problem(index, METRIC_ID, f"You may not enter readings for {contract.reference} ({reason}).", stored=True)
             continue
         if start is None:
             continue
@@ -293,11 +301,13 @@ def check_readings(rows, actor, now=None, row_name=None):
         if period is None:
             problem(index, PERIOD_START,
                     f"{long_date(start)} does not start a {metric.cadence_label.lower()} reporting period of "
-                    f"{contract.reference}'s term ({long_date(contract.start_date)} to {long_date(contract.end_date)}).")
+                    f"{contract.reference}'s term ({long_date(contract.start_date)} to {long_date(contract.end_date)}).",
+                    stored=True)
             continue
         if period.start > today:
             problem(index, PERIOD_START,
-                    f"{period.label(metric.cadence)} has not started yet (it starts {long_date(period.start)}).")
+                    f"{period.label(metric.cadence)} has not started yet (it starts {long_date(period.start)}).",
+                    stored=True)
             continue
         key = (metric.id, period.start)
         if key in seen:
@@ -319,10 +329,10 @@ def check_readings(rows, actor, now=None, row_name=None):
             result.unchanged.append(index)
             continue
         elif version is not None and version != reading.version:
-            problem(index, VERSION, CHANGED.format(version=reading.version, value=plain_number(reading.value)))
+            problem(index, VERSION, CHANGED.format(version=reading.version, value=plain_number(reading.value)), stored=True)
             continue
         elif not note:
-            problem(index, NOTE, NOTE_NEEDED.format(value=plain_number(reading.value)))
+            problem(index, NOTE, NOTE_NEEDED.format(value=plain_number(reading.value)), stored=True)
             continue
         else:
             result.corrections.append(row)
@@ -501,7 +511,7 @@ def write_readings(rows, actor, now=None, commit=True, row_name=None):
         again = check_readings(rows, actor, now, row_name)
         raise BulkReadingsError(again.problems or [
             Problem(0, None, "Some of these readings were changed by someone else meanwhile; nothing was saved. "
-                             "Try again.")
+                             "Try again.", stored=True)
         ])
     if commit:
         db.session.commit()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import max_length, utcnow
-from contracts_app.errors import ConflictError, ServiceError, command
+from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date, number, plain_number
 from contracts_app.metrics import rules, status
@@ -54,6 +54,11 @@ _LENGTHS = {"name": max_length(Metric.name), "unit": max_length(Metric.unit), "d
 
 class MetricError(ServiceError):
     """A metric, target or reading change that cannot be made; ``field`` names the form field."""
+
+
+class MetricConflict(ConflictError, MetricError):
+    """A metric or reading change refused by what is stored (the contract's term and calendar,
+    the readings recorded): the API's 409."""
 
 
 class ReadingExistsError(ConflictError, MetricError):
@@ -236,9 +241,9 @@ def update_metric(metric, actor, values, now=None):
     _check_metric(values)
     clean = _clean(values)
     if clean["cadence"] != metric.cadence and metric.readings:
-        raise MetricError(
+        raise MetricConflict(
             _('The cadence cannot change once readings are recorded (%(readings)s would no longer match a reporting period).', readings=len(metric.readings)),
-            "cadence",
+            "cadence", code="readings_exist",
         )
     before = snapshot(metric, {"targets": _targets_snapshot(metric)})
     for name, value in clean.items():
@@ -285,7 +290,8 @@ def set_targets(metric, actor, targets, now=None, commit=True):
     starts = {p.start for p in status.metric_periods(metric)}
     for start, value in targets.items():
         if start not in starts:
-            raise MetricError(_('%(start)s does not start a reporting period of this contract.', start=long_date(start)), start)
+            raise MetricConflict(_('%(start)s does not start a reporting period of this contract.', start=long_date(start)), start,
+                                 code=OUTSIDE_TERM)
         if value is None:
             continue
         if value < 0:
@@ -340,7 +346,7 @@ def _parse_period(metric, period_start):
         raise MetricError(outside, "period")
     period = rules.period_starting(status.metric_periods(metric), period_start)
     if period is None:
-        raise MetricError(outside, "period")
+        raise MetricConflict(outside, "period", code=OUTSIDE_TERM)
     return period
 
 
@@ -387,9 +393,9 @@ def _check_reading(metric, period_start, value, now, allow_in_progress, field="v
     period = _parse_period(metric, period_start)
     today = status.today_for(now)
     if period.start > today:
-        raise MetricError(
+        raise MetricConflict(
             _('%(cadence)s has not started yet (it starts %(start)s); enter its reading once the period is under way.', cadence=period.label(metric.cadence), start=long_date(period.start)),
-            "period",
+            "period", code="period_not_started",
         )
     value = _check_value(value, field)
     if not allow_in_progress and rules.period_state(period, metric.due_days, today, status.grace_days()) == rules.IN_PROGRESS:
@@ -627,7 +633,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         if expected_version is not None and current.version != expected_version:
             raise StaleReadingError(current, expected_version)
         if value == current.value and note == current.note:
-            raise MetricError(_('Nothing changed: enter the corrected value or a new reason.'), "value")
+            raise MetricConflict(_('Nothing changed: enter the corrected value or a new reason.'), "value", code="unchanged")
         metric = current.metric
         term_period = rules.period_starting(status.metric_periods(metric), current.period_start)
         period = term_period or rules.Period(current.period_start, current.period_end)

@@ -2,10 +2,10 @@
 priorities and vendors. Writes go through the contract services (validation, audit)."""
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contracts_app.audit.models import AuditEvent
-from contracts_app.contracts.models import Contract
+from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.extensions import db
 from tests.querycount import count_queries
 
@@ -89,27 +89,30 @@ def test_it_creates_a_contract_as_the_tokens_user(api_as, factory, users):
 
 
 def test_it_names_the_field_a_service_refuses(api_as, factory, users):
+    """422 for a request wrong whatever is stored; 409 for one that what is stored refuses (a
+    reference in use, an id naming no row or a user without the role): issue 12."""
     priority = factory.make_priority()
     officer = api_as("procurement_officer")
     factory.make_contract(reference="TAKEN-1")
     vendor = factory.make_vendor()
-    for changes, field in (
-        ({"reference": "taken-1"}, "reference"),
-        ({"end_date": "2024-12-31"}, "end_date"),
-        ({"priority_ids": [priority.id, 2_000_000]}, "priority_ids"),
-        ({"priority_ids": []}, "priority_ids"),
-        ({"new_vendor_name": None, "vendor_id": 2_000_000}, "vendor_id"),
-        ({"vendor_id": vendor.id}, "new_vendor_name"),
-        ({"contract_manager_id": users["viewer"].id}, "contract_manager_id"),
-        ({"reference": "no spaces"}, "reference"),
-        ({"currency": "dollars"}, "currency"),
-        ({"currency": "XYZ"}, "currency"),
-        ({"end_date": "9999-12-31"}, "end_date"),
+    for changes, field, status, code in (
+        ({"reference": "taken-1"}, "reference", 409, "already_used"),
+        ({"end_date": "2024-12-31"}, "end_date", 422, "validation_failed"),
+        ({"priority_ids": [priority.id, 2_000_000]}, "priority_ids", 409, "unknown_row"),
+        ({"priority_ids": []}, "priority_ids", 422, "validation_failed"),
+        ({"new_vendor_name": None, "vendor_id": 2_000_000}, "vendor_id", 409, "unknown_row"),
+        ({"vendor_id": vendor.id}, "new_vendor_name", 422, "validation_failed"),
+        ({"contract_manager_id": users["viewer"].id}, "contract_manager_id", 409, "unknown_row"),
+        ({"reference": "no spaces"}, "reference", 422, "validation_failed"),
+        ({"currency": "dollars"}, "currency", 422, "validation_failed"),
+        ({"currency": "XYZ"}, "currency", 422, "validation_failed"),
+        ({"end_date": "9999-12-31"}, "end_date", 422, "validation_failed"),
     ):
         body = {k: v for k, v in new_contract(priority.id, **changes).items() if v is not None}
         response = officer.post("/contracts", body)
-        assert response.status_code == 422, changes
-        assert field in response.get_json()["error"]["fields"], (changes, response.get_json())
+        assert response.status_code == status, changes
+        error = response.get_json()["error"]
+        assert field in error["fields"] and error["code"] == code, (changes, error)
     assert db.session.scalar(select(Contract).where(Contract.reference == "PW-2026-001")) is None
 
 
@@ -123,7 +126,12 @@ def test_it_changes_only_the_fields_given(api_as, factory, users):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update", AuditEvent.entity_type == "contract"))
     assert event.actor_id == users["procurement_officer"].id
     assert event.before["title"] == "Outreach" and event.after["title"] == "Street outreach"
+    # An end before the stored start: the stored value refuses it (409); both given, the request
+    # itself is wrong (422).
     response = officer.patch(f"/contracts/{contract.id}", {"end_date": "2020-01-01"})
+    assert response.status_code == 409 and "end_date" in response.get_json()["error"]["fields"]
+    assert "start_date keeps its stored value" in response.get_json()["error"]["message"]
+    response = officer.patch(f"/contracts/{contract.id}", {"start_date": "2021-01-01", "end_date": "2020-01-01"})
     assert response.status_code == 422 and "end_date" in response.get_json()["error"]["fields"]
 
 
@@ -150,3 +158,16 @@ def test_it_lists_priorities_and_vendors(api_as, factory, users):
     assert viewer.get(f"/vendors/{contract.vendor_id}").get_json() == vendor
     assert viewer.get(f"/priorities/{priority.id}").get_json() == item
     assert viewer.get("/priorities/999").status_code == 404
+
+
+def test_a_new_vendor_name_with_capital_accents_names_the_same_vendor_again(api_as, factory):
+    """SQLite's lower() leaves "Ì" as it is: the second request found no vendor by lower() and
+    inserted the name again, a 500 on the unique name (found by schemathesis, issue 12)."""
+    contract = factory.make_contract(priorities=[factory.make_priority()])
+    officer = api_as("procurement_officer")
+    first = officer.patch(f"/contracts/{contract.id}", {"new_vendor_name": "Ìsla Ünited"})
+    assert first.status_code == 200
+    second = officer.patch(f"/contracts/{contract.id}", {"new_vendor_name": "Ìsla Ünited"})
+    assert second.status_code == 200
+    assert second.get_json()["vendor"]["id"] == first.get_json()["vendor"]["id"]
+    assert db.session.scalar(select(func.count()).select_from(Vendor).where(Vendor.name == "Ìsla Ünited")) == 1

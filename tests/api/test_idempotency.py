@@ -65,7 +65,8 @@ def test_the_body_is_compared_as_json_not_as_bytes(manager, new_reading):
 
 
 @pytest.mark.parametrize("change", ["body", "path", "if_match"])
-def test_the_same_key_for_a_different_request_is_a_422_that_writes_nothing(manager, api_city, change):
+def test_the_same_key_for_a_different_request_is_a_409_that_writes_nothing(manager, api_city, change):
+    # 409, not the IETF draft's 422: the key's stored first request refuses it (issue 12).
     url = f"/readings/{api_city.reading.id}"
     assert manager.patch(url, {"value": 25, "note": "Late returns"}, headers=keyed()).status_code == 200
     body, headers = {"value": 25, "note": "Late returns"}, keyed()
@@ -76,7 +77,7 @@ def test_the_same_key_for_a_different_request_is_a_422_that_writes_nothing(manag
     else:
         headers["If-Match"] = f'"reading-{api_city.reading.id}-v2"'
     response = manager.patch(url, body, headers=headers)
-    assert response.status_code == 422
+    assert response.status_code == 409
     error = response.get_json()["error"]
     assert error["code"] == "idempotency_key_reused"
     assert "already used for a different request" in error["message"] and "use a new key" in error["message"]

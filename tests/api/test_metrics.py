@@ -76,7 +76,9 @@ def test_it_corrects_a_reading_keeping_its_history(api_as, api_city):
     response = officer.patch(url, {"value": 25, "note": "Late returns from the shelter"})
     assert response.status_code == 200
     assert (response.get_json()["value"], response.get_json()["corrections"]) == ("25", 1)
-    assert officer.patch(url, {"value": 25, "note": "Late returns from the shelter"}).status_code == 422
+    # The same value and note again: nothing to correct against the stored reading (409, issue 12).
+    again = officer.patch(url, {"value": 25, "note": "Late returns from the shelter"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "unchanged"
     (item,) = [r for r in officer.get(f"/metrics/{api_city.metric.id}/readings").get_json()["items"]]
     assert item["id"] == api_city.reading.id and item["corrections"] == 1
 

@@ -18,7 +18,12 @@ def test_contracts_carry_their_award_and_signature_dates(api_as, factory):
     assert body["department"] == "Public Works" and isinstance(body["department_id"], int)
 
     path = f"/contracts/{body['id']}"
+    # A signature before the stored award: 409 (issue 12); both given, the request is wrong: 422.
     response = officer.patch(path, {"signed_on": "2024-11-01"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["fields"] == {"signed_on": "The contract cannot be signed before it was awarded. "
+                                                                   "(signed_on was given; awarded_on keeps its stored value.)"}
+    response = officer.patch(path, {"awarded_on": "2024-12-01", "signed_on": "2024-11-01"})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"signed_on": "The contract cannot be signed before it was awarded."}
     response = officer.patch(path, {"awarded_on": "2100-01-01", "signed_on": None})
@@ -42,10 +47,13 @@ def test_a_procurement_officer_sets_a_vendors_identifier_and_address(api_as, fac
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "vendor")) == 1
     # Clearing one half of the identifier is refused; clearing both works.
     response = officer.patch(f"/vendors/{vendor.id}", {"identifier": None})
-    assert response.status_code == 422
+    assert response.status_code == 409  # the stored scheme refuses it (issue 12)
     assert response.get_json()["error"]["fields"] == {
-        "identifier": "Give both the identifier scheme and the identifier, or neither."
+        "identifier": "Give both the identifier scheme and the identifier, or neither. "
+                      "(identifier was given; identifier_scheme keeps its stored value.)"
     }
+    response = officer.patch(f"/vendors/{vendor.id}", {"identifier_scheme": "US-EIN", "identifier": None})
+    assert response.status_code == 422 and "identifier" in response.get_json()["error"]["fields"]
     response = officer.patch(f"/vendors/{vendor.id}", {"identifier": "", "identifier_scheme": ""})
     assert response.status_code == 200 and response.get_json()["identifier"] is None
 
@@ -55,16 +63,18 @@ def test_bad_vendor_changes_are_refused_and_change_nothing(api_as, factory):
     factory.make_vendor(name="Bright Path Inc", identifier_scheme="US-EIN", identifier="11-1111111")
     officer = api_as("procurement_officer")
     cases = [
-        ({"identifier_scheme": "EIN", "identifier": "1"}, "identifier_scheme"),
-        ({"identifier_scheme": "US-EIN", "identifier": "11-1111111"}, "identifier"),
-        ({"name": ""}, "name"),
-        ({"name": "Bright Path Inc"}, "name"),
-        ({"contact_email": "not an email"}, "contact_email"),
-        ({"postal_code": "9" * 21}, "postal_code"),
+        ({"identifier_scheme": "EIN", "identifier": "1"}, "identifier_scheme", 422),
+        ({"identifier_scheme": "US-EIN", "identifier": "11-1111111"}, "identifier", 409),  # another vendor's
+        ({"name": ""}, "name", 422),
+        ({"name": "Bright Path Inc"}, "name", 409),  # another vendor's name
+        ({"contact_email": "not an email"}, "contact_email", 422),
+        ({"contact_email": "ana@example.test"}, "contact_email", 422),  # a special-use domain
+        ({"contact_email": "josé@example.com"}, "contact_email", 422),  # the API takes plain ASCII
+        ({"postal_code": "9" * 21}, "postal_code", 422),
     ]
-    for body, field in cases:
+    for body, field, status in cases:
         response = officer.patch(f"/vendors/{vendor.id}", body)
-        assert response.status_code == 422, body
+        assert response.status_code == status, body
         assert field in response.get_json()["error"]["fields"], body
     db.session.expire_all()
     assert db.session.get(Vendor, vendor.id).identifier is None and db.session.get(Vendor, vendor.id).name == "Lumen Co"

@@ -67,11 +67,12 @@ def test_it_reads_and_writes_the_vendor_status(api_as, contract):
 def test_the_api_refuses_an_amendment_without_its_reason_and_records_one_with_it(api_as, contract, users):
     api = api_as("procurement_officer")
     refused = api.patch(f"/api/v1/contracts/{contract.id}", {"value": "1300000"})
-    assert refused.status_code == 422
+    # The stored contract is active: the change needs an amendment (409: a draft would take it as it is).
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "amendment_required"
     assert "amendment_reason" in refused.get_json()["error"]["fields"]
     bad_approver = api.patch(f"/api/v1/contracts/{contract.id}", {
         "value": "1300000", "amended_on": "2025-09-01", "amendment_reason": "More", "amendment_approver_id": users["cdo"].id})
-    assert bad_approver.status_code == 422 and "amendment_approver_id" in bad_approver.get_json()["error"]["fields"]
+    assert bad_approver.status_code == 409 and "amendment_approver_id" in bad_approver.get_json()["error"]["fields"]
     db.session.refresh(contract)
     assert contract.value == Decimal("1200000.00") and amendments() == 0
     done = api.patch(f"/api/v1/contracts/{contract.id}", {
