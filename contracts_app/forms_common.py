@@ -110,6 +110,15 @@ class NumberField(DecimalField):
         if self.process_errors:
             raise StopValidation()
 
+    def _value(self):
+        """What the input shows: what was typed, else the stored number as people type it
+        (10, not the column's 10.0000)."""
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(Decimal(self.data).normalize(), "f")
+
 
 class PlainParseMessage:
     """Mixed in before a WTForms field: input that does not parse gets ``parse_error``, a
