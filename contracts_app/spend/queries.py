@@ -34,7 +34,7 @@ def contract_spend(contract, today):
 
 
 # Payments listed on the contract page before "show all".
-PAYMENTS_SHOWN = 12
+PAYMENTS_SHOWN = 5
 
 
 def contract_payments(contract_id, limit=None):
