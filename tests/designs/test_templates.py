@@ -163,3 +163,57 @@ def test_the_library_searches_and_filters(app, factory, users):
     assert names(department="public works") == ["Street cleaning"]
     assert names(payment_structure="performance_based") == ["Outreach"]
     assert names(kind="street outreach") == ["Outreach"]
+
+
+def test_the_pages_save_export_import_and_start_a_contract(app, factory, users, client_as):
+    contract = proven_contract(factory)
+    po = client_as("procurement_officer")
+    assert b"Save as template" in po.get(f"/contracts/{contract.id}").data
+    response = po.post(f"/contracts/{contract.id}/save-template", data={"name": "", "kind_of_service": "Outreach"})
+    assert response.status_code == 200 and db.session.scalar(select(func.count(ContractTemplate.id))) == 0
+    response = po.post(f"/contracts/{contract.id}/save-template",
+                       data={"name": "Outreach", "kind_of_service": "Street outreach", "note": "Case conferences"})
+    assert response.status_code == 302
+    template = db.session.scalar(select(ContractTemplate))
+    page = po.get("/contract-templates?q=outreach").data.decode()
+    assert "Outreach" in page
+    page = po.get(f"/contract-templates/{template.id}").data.decode()
+    assert "Placements" in page and "50% of 4 rated periods on track" in page and "4.50 of 5" in page
+    exported = po.get(f"/contract-templates/{template.id}.json")
+    document = json.loads(exported.data)
+    assert document["format"] == "rdc-contract-template" and document["version"] == 1
+    # Import: a bad file is refused with its path; a good one is previewed, then saved on confirming.
+    admin = client_as("admin")
+    bad = json.dumps({**document, "metrics": [{**document["metrics"][0], "unit": ""}]}).encode()
+    import io
+    response = admin.post("/contract-templates/import", data={"file": (io.BytesIO(bad), "t.json")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422 and "$.metrics[0].unit" in response.data.decode()
+    good = json.dumps({**document, "name": "Outreach (Springfield)"}).encode()
+    response = admin.post("/contract-templates/import", data={"file": (io.BytesIO(good), "t.json")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 200 and "nothing is saved until you confirm" in response.data.decode()
+    assert db.session.scalar(select(func.count(ContractTemplate.id))) == 1
+    hidden = response.data.decode().split('name="document" type="hidden" value="')[1].split('"')[0]
+    import html
+    response = admin.post("/contract-templates/import", data={"document": html.unescape(hidden)})
+    assert response.status_code == 302
+    imported = db.session.scalar(select(ContractTemplate).where(ContractTemplate.name == "Outreach (Springfield)"))
+    assert imported.origin == "imported"
+    # New contract from the imported template: the form is pre-filled; the contract records it.
+    form = po.get(f"/contracts/new?template={imported.id}").data.decode()
+    assert "Starting from the template Outreach (Springfield)" in form and contract.problem in form
+    assert po.get("/contracts/new?template=999999").status_code == 404
+    priority = contract.priorities[0]
+    response = po.post(f"/contracts/new?template={imported.id}", data={
+        "reference": "HS-2026-100", "title": "Outreach east", "kind": "contract", "department": "Human Services",
+        "vendor_id": contract.vendor_id, "value": "200000", "currency": "USD", "start_date": "2026-01-01",
+        "end_date": "2026-12-31", "status": "active", "payment_structure": "performance_based",
+        "payment_terms": "Withhold 10%", "problem": "P", "outcomes": "O", "priority_ids": [priority.id],
+    })
+    assert response.status_code == 302, response.data.decode()[:2000]
+    new = db.session.scalar(select(factory.Contract).where(factory.Contract.reference == "HS-2026-100"))
+    assert new.template_id == imported.id and len(new.metrics) == 2
+    page = po.get(f"/contracts/{new.id}").data.decode()
+    assert "Started from template" in page and "Outreach (Springfield)" in page
+    assert "HS-2026-100" in po.get(f"/contract-templates/{imported.id}").data.decode()
