@@ -234,6 +234,12 @@ def can_approve_statements(user, contract):
 
 # What templates ask: ``can.edit_contract(contract)`` is ``can_edit_contract(current_user,
 # contract)`` (template_helpers binds the signed-in user). Every can_* check above is in it.
+def can_save_templates(user):
+    """Contract templates (save one from a contract, import one): procurement officers and admins."""
+    return _signed_in(user) and user.role in (PROCUREMENT_OFFICER, ADMIN)
+
+
 TEMPLATE_CHECKS = {
     name.removeprefix("can_"): check for name, check in list(globals().items()) if name.startswith("can_")
 }
+

@@ -63,6 +63,11 @@ MATRIX = {
     "contracts.vendor_detail": ("/vendors/{vendor}", ALL),
     "contracts.vendor_edit": ("/vendors/{vendor}/edit", PO),
     "contracts.departments": ("/departments", ALL),
+    "designs.index": ("/contract-templates", ALL),
+    "designs.detail": ("/contract-templates/{template}", ALL),
+    "designs.export": ("/contract-templates/{template}.json", ALL),
+    "designs.save": ("/contracts/{contract}/save-template", PAYMENT_EDITORS),
+    "designs.import_page": ("/contract-templates/import", PAYMENT_EDITORS),
     # Published for everyone, signed in or not (contracts_app/public); an unknown file is a 404.
     "public.data_index": ("/public/data", "open"),
     "public.data_file": ("/public/data/unknown.csv", "not_found"),
@@ -188,7 +193,8 @@ NOT_FOUND_FOR = {"attachments.download": VENDOR_ONLY}
 WRITERS = {"vendors.submit": VENDOR_ONLY, "vendors.revoke": PO_AND_OWN_CM, "auth.unlock": ADMIN, "auth.unlink_sso": ADMIN,
            "operations.retry_notification": ADMIN, "payments.terms": PAYMENT_EDITORS,
            "payments.new_rule": PAYMENT_EDITORS, "payments.edit_rule": PAYMENT_EDITORS,
-           "payments.end_rule": PAYMENT_EDITORS}
+           "payments.end_rule": PAYMENT_EDITORS,
+           "designs.save": PAYMENT_EDITORS, "designs.import_page": PAYMENT_EDITORS}
 
 # Write endpoints: a POST by a role not allowed must be refused before anything is read.
 WRITES = {
@@ -273,7 +279,11 @@ def _build_city():
     # An evidence file on the contract (in this process's attachments folder, which outlives
     # the copied database: see tests/conftest.attachments_dir).
     evidence = attach(contract, FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "evidence.pdf"), users["procurement_officer"])
+    from contracts_app.designs.services import save_from_contract
+
+    template = save_from_contract(contract, users["procurement_officer"], "Matrix template", "Street outreach", "")
     ids = {
+        "template": template.id,
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
         "department": contract.department_id,
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,

@@ -152,6 +152,8 @@ class Contract(db.Model):
     open_flags_low = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     open_flags_lapse = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     archived_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # The contract template it was started from (contracts_app.designs), if any.
+    template_id = db.Column(db.Integer, db.ForeignKey("contract_templates.id", ondelete="SET NULL"), index=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -175,6 +177,7 @@ class Contract(db.Model):
     procurement_officer = db.relationship("User", foreign_keys=[procurement_officer_id])
     contract_manager = db.relationship("User", foreign_keys=[contract_manager_id])
     archived_by = db.relationship("User", foreign_keys=[archived_by_id])
+    template = db.relationship("ContractTemplate", foreign_keys=[template_id])
     priorities = db.relationship(
         "Priority", secondary=contract_priorities, back_populates="contracts", order_by="Priority.name"
     )

@@ -13,6 +13,8 @@ from contracts_app.contracts import bp
 from contracts_app.contracts import queries, services
 from contracts_app.contracts.forms import ArchiveForm, ContractForm, DepartmentForm, RestoreForm, VendorForm
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, STATUSES, Contract, Department, Vendor
+from contracts_app.designs import services as design_services
+from contracts_app.designs.models import ContractTemplate
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.summaries import contract_metric_summaries
@@ -112,7 +114,17 @@ def _form_data(form):
 def new():
     require(can_create_contracts(current_user))
     form = _prepare_form(ContractForm())
+    problems = []
+    template_id = int_arg(request.args, "template", problems)
+    template = db.get_or_404(ContractTemplate, template_id) if template_id else None
+    if problems:
+        abort(404)
     if request.method == "GET":
+        if template is not None:
+            for name, value in design_services.prefill(template).items():
+                getattr(form, name).data = value
+            names = set((template.design.get("suggestions") or {}).get("priorities") or [])
+            form.priority_ids.data = [p.id for p in queries.priorities_by_name() if p.name in names]
         form.procurement_officer_id.data = current_user.id
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.status.data = "active"
@@ -120,9 +132,16 @@ def new():
     if form.validate_on_submit():
         with errors_on(form):
             contract = services.create_contract(_form_data(form), current_user)
+            if template is not None:
+                design_services.apply_to_contract(contract, template, current_user)
+                flash(_('Contract %(reference)s registered from the template %(name)s: set its metrics\' baselines and '
+                        'targets, and check its payment terms.', reference=contract.reference, name=template.name),
+                      "success")
+                return redirect(url_for("contracts.detail", contract_id=contract.id))
             flash(_('Contract %(reference)s registered. Now add its key metrics.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, contract=None, department_names=queries.departments()), 200
+    return render_template("contracts/form.html", form=form, contract=None, department_names=queries.departments(),
+                           template=template), 200
 
 
 @bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
