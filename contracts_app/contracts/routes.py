@@ -131,7 +131,9 @@ def new():
         form.fill_option_rows()
     if form.validate_on_submit():
         with errors_on(form):
-            contract = services.create_contract(_form_data(form), current_user)
+            # From a template, the contract and what the template gives it are one transaction
+            # (apply_to_contract commits both, or a refusal rolls both back).
+            contract = services.create_contract(_form_data(form), current_user, commit=template is None)
             if template is not None:
                 design_services.apply_to_contract(contract, template, current_user)
                 flash(_('Contract %(reference)s registered from the template %(name)s: set its metrics\' baselines and '

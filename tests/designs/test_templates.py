@@ -217,3 +217,39 @@ def test_the_pages_save_export_import_and_start_a_contract(app, factory, users, 
     page = po.get(f"/contracts/{new.id}").data.decode()
     assert "Started from template" in page and "Outreach (Springfield)" in page
     assert "HS-2026-100" in po.get(f"/contract-templates/{imported.id}").data.decode()
+
+
+def test_a_contract_from_a_template_is_registered_with_the_template_or_not_at_all(app, factory, users, client_as,
+                                                                                   monkeypatch):
+    # The template's metrics and rules and the contract are one transaction: a refusal while
+    # applying the template leaves no contract behind.
+    from contracts_app.contracts.models import Contract
+    from contracts_app.errors import command
+
+    priority = factory.make_priority()
+    contract = factory.make_contract(reference="HS-2025-900", priorities=[priority])
+    factory.make_metric(contract, name="Placements")
+    template = services.save_from_contract(contract, users["procurement_officer"], "Outreach", "Street outreach", "")
+    applied = services.apply_to_contract
+
+    @command
+    def fails_half_way(new, design, actor, now=None):
+        db.session.add(Metric(contract_id=new.id, name="Half-written", unit="count", direction="increase",
+                              cadence="monthly", status="no_data", position=0))
+        db.session.flush()
+        raise services.TemplateError("The template's rules could not be applied.")
+
+    monkeypatch.setattr(services, "apply_to_contract", fails_half_way)
+    po = client_as("procurement_officer")
+    data = {"reference": "HS-2026-901", "title": "Outreach west", "kind": "contract", "department": "Human Services",
+            "vendor_id": contract.vendor_id, "value": "200000", "currency": "USD", "start_date": "2026-01-01",
+            "end_date": "2026-12-31", "status": "active", "payment_structure": "performance_based",
+            "payment_terms": "Withhold 10%", "problem": "P", "outcomes": "O",
+            "priority_ids": [priority.id]}
+    response = po.post(f"/contracts/new?template={template.id}", data=data)
+    assert response.status_code == 200 and "could not be applied" in response.data.decode()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Contract).where(Contract.reference == "HS-2026-901")) == 0
+    assert db.session.scalar(select(func.count()).select_from(Metric).where(Metric.name == "Half-written")) == 0
+    monkeypatch.setattr(services, "apply_to_contract", applied)
+    assert po.post(f"/contracts/new?template={template.id}", data=data).status_code == 302
