@@ -19,7 +19,6 @@ from contracts_app.spend.models import Payment
 from tests import factories
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ocds"
-NOW = factories.utcnow() if hasattr(factories, "utcnow") else None
 
 
 def officer():
@@ -384,3 +383,32 @@ def test_published_examples_import_twice_without_duplicates(app, name):
     second = importer.import_stream(io.BytesIO(raw), actor)
     assert second.ok and second.count("create") == 0
     assert counts() == created
+
+
+def test_a_large_file_is_read_streaming_with_bounded_memory(app, tmp_path):
+    import time
+    import tracemalloc
+
+    path = tmp_path / "large.json"
+    filler = "x" * 2000
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"version": "1.1", "releases": [')
+        for n in range(1500):
+            item = release(f"ocds-big-{n}")
+            item["description"] = filler
+            item["contracts"][0]["description"] = filler
+            out.write(("," if n else "") + json.dumps(item))
+        out.write("]}")
+    size = path.stat().st_size
+    assert size > 6_000_000
+    started = time.perf_counter()
+    tracemalloc.start()
+    try:
+        with path.open("rb") as raw:
+            result = importer.check(raw)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.ok and result.count("create") == 1500
+    assert peak < size / 5, (peak, size)
+    assert time.perf_counter() - started < 5
