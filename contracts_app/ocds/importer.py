@@ -55,6 +55,7 @@ import ijson
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record
 from contracts_app.auth.models import PROCUREMENT_OFFICER
@@ -1132,6 +1133,7 @@ def import_stream(raw, actor, encoding=None, filename="", now=None, progress=Non
             if not mapped.skip:
                 _check_fields(mapped, result.problems)
         if not result.ok:
+            db.session.rollback()  # the caller's claim of a staged upload, if any
             return result
         writer = _Writer(actor, now)
         existing = _existing_keys()
@@ -1161,6 +1163,13 @@ def import_stream(raw, actor, encoding=None, filename="", now=None, progress=Non
         }, summary=f"Imported open contracting data from {filename or 'a file'}: {result.count('create')} created, "
                    f"{result.count('update')} updated, {result.count('unchanged')} unchanged")
         db.session.commit()
+    except IntegrityError:
+        # Someone imported or entered the same contract, vendor or payment meanwhile: the unique
+        # constraints refused ours, and nothing of the file was written.
+        db.session.rollback()
+        result.outcomes = []
+        result.problems.append(Problem("", _("Someone changed the same contracts while this file was being "
+                                             "imported; nothing was imported. Try again.")))
     except Exception:
         db.session.rollback()
         raise
