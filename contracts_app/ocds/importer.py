@@ -654,6 +654,10 @@ def map_contracts(ocid, release, path, problems):
     tender = release.get("tender") or {}
     planning = release.get("planning") or {}
     contracts = [c for c in release.get("contracts") or [] if isinstance(c, dict)]
+    if not contracts:
+        title = _text(tender.get("title")) or next((_text(a.get("title")) for a in awards.values()), "") or ocid
+        return [_Mapped(ocid, "", path, {"title": title}, {}, None, [], [], [],
+                        skip=_("no contract yet: the contracting process has no contracts block."))]
     out = []
     for index, contract in enumerate(contracts):
         where = f"{path}.contracts[{index}]"
@@ -1023,9 +1027,10 @@ class _Writer:
                 contract.department = department.name
                 changed.append("department")
         db.session.flush()
-        changed += self.milestones(contract, mapped.milestones)
-        changed += self.payments(contract, mapped.payments)
-        changed += self.metrics(contract, mapped.metrics)
+        new = action == "create"  # a new contract has nothing to look up
+        changed += self.milestones(contract, mapped.milestones, new)
+        changed += self.payments(contract, mapped.payments, new)
+        changed += self.metrics(contract, mapped.metrics, new)
         if action == "update" and not changed:
             return contract, "unchanged"
         db.session.flush()
@@ -1037,8 +1042,8 @@ class _Writer:
                summary=f"{'Imported' if action == 'create' else 'Updated'} contract {contract.reference} from OCDS {mapped.ocid}")
         return contract, action
 
-    def milestones(self, contract, milestones):
-        existing = {m.ocds_id: m for m in db.session.scalars(
+    def milestones(self, contract, milestones, new=False):
+        existing = {} if new else {m.ocds_id: m for m in db.session.scalars(
             select(Milestone).where(Milestone.contract_id == contract.id, Milestone.ocds_id.is_not(None)))}
         changed = []
         for data in milestones:
@@ -1054,8 +1059,8 @@ class _Writer:
                     changed.append("milestones")
         return changed
 
-    def payments(self, contract, payments):
-        existing = {p.invoice_reference: p for p in db.session.scalars(
+    def payments(self, contract, payments, new=False):
+        existing = {} if new else {p.invoice_reference: p for p in db.session.scalars(
             select(Payment).where(Payment.contract_id == contract.id))}
         changed = []
         for data in payments:
@@ -1069,8 +1074,8 @@ class _Writer:
                 changed.append("payments")
         return changed
 
-    def metrics(self, contract, metrics):
-        existing = {m.ocds_id: m for m in db.session.scalars(
+    def metrics(self, contract, metrics, new=False):
+        existing = {} if new else {m.ocds_id: m for m in db.session.scalars(
             select(Metric).where(Metric.contract_id == contract.id, Metric.ocds_id.is_not(None)))}
         changed = []
         for position, data in enumerate(metrics):

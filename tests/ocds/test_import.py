@@ -412,3 +412,13 @@ def test_a_large_file_is_read_streaming_with_bounded_memory(app, tmp_path):
     assert result.ok and result.count("create") == 1500
     assert peak < size / 5, (peak, size)
     assert time.perf_counter() - started < 5
+
+
+def test_a_process_with_no_contract_yet_is_left_out(app):
+    tender = {"ocid": "ocds-tender-only", "id": "t", "date": "2026-01-01T00:00:00Z", "tag": ["tender"],
+              "tender": {"id": "t1", "title": "Snow clearing"}}
+    result = run(package(tender, release()))
+    assert result.ok
+    assert [(o.ocid, o.action, o.title) for o in result.outcomes] == [
+        ("ocds-tender-only", "skip", "Snow clearing"), ("ocds-test-1", "create", "Street cleaning")]
+    assert counts()["Contract"] == 1
