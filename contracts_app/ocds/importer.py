@@ -489,6 +489,9 @@ def check_release(release, path, problems):
         amount(present(contract, "value", where), f"{where}.value")
         period(contract, where)
         implementation = present(contract, "implementation", where)
+        for mwhere, milestone in objects(contract, "milestones", where):
+            for key in ("dueDate", "dateMet", "dateModified"):
+                a_date(milestone, key, mwhere)
         for mwhere, metric in objects(contract, "agreedMetrics", where):
             for owhere, observation in objects(metric, "observations", mwhere):
                 period(observation, owhere)
@@ -739,8 +742,15 @@ def map_contracts(ocid, release, path, problems):
         if not mapped.skip and not (mapped.vendor and mapped.vendor["name"]):
             mapped.skip = _("no supplier: the contract's award names none.")
         implementation = contract.get("implementation") or {}
-        for mindex, milestone in enumerate(implementation.get("milestones") or []):
-            mwhere = f"{where}.implementation.milestones[{mindex}]"
+        if "value" not in fields:
+            problems.append(Problem(f"{where}.value", _("No value is published for this contract: a new contract "
+                                                        "gets 0 until the city enters it."), error=False))
+        # The milestones of the implementation, then the contract's own (OCDS 1.1 has both).
+        listed = [(f"{where}.implementation.milestones[{n}]", m) for n, m in enumerate(implementation.get("milestones") or [])]
+        seen = {str(m.get("id")) for _w, m in listed}
+        listed += [(f"{where}.milestones[{n}]", m) for n, m in enumerate(contract.get("milestones") or [])
+                   if isinstance(m, dict) and str(m.get("id")) not in seen]
+        for mindex, (mwhere, milestone) in enumerate(listed):
             due = parse_date(milestone.get("dueDate")) or parse_date(milestone.get("dateMet"))
             if due is None:
                 problems.append(Problem(mwhere, _("The milestone has no due date: skipped."), error=False))

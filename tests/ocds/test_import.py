@@ -349,7 +349,10 @@ def test_the_projects_own_export_round_trips_into_an_empty_database(app):
     assert sum(len(s["milestones"]) for s in expected.values()) >= 10
     assert sum(len(s["metrics"]) for s in expected.values()) >= 20
     assert sum(len(m[8]) for s in expected.values() for m in s["metrics"]) >= 100
-    raw = json.dumps(release_package(now=DEMO_NOW)).encode()
+    published = release_package(now=DEMO_NOW)
+    transactions = sum(len(c.get("implementation", {}).get("transactions", []))
+                       for r in published["releases"] for c in r["contracts"])
+    raw = json.dumps(published).encode()
     _empty_database()
 
     actor = officer()
@@ -364,6 +367,8 @@ def test_the_projects_own_export_round_trips_into_an_empty_database(app):
         was = statuses[contract.reference]
         assert contract.status == {"terminated": "completed"}.get(was, was) or (
             contract.status == "draft" and not contract.metrics)
+    # The approved payment statements the export publishes as transactions become payments made.
+    assert counts()["Payment"] == transactions
     # Imported twice: nothing new.
     before = counts()
     again = importer.import_stream(io.BytesIO(raw), actor, now=DEMO_NOW)
@@ -383,6 +388,31 @@ def test_published_examples_import_twice_without_duplicates(app, name):
     second = importer.import_stream(io.BytesIO(raw), actor)
     assert second.ok and second.count("create") == 0
     assert counts() == created
+
+
+def test_what_the_examples_bring_in(app):
+    actor = officer()
+    for name in ("fictional-example-release-package.json", "ppp-full-example.json"):
+        assert importer.import_stream(io.BytesIO((FIXTURES / name).read_bytes()), actor).ok
+    cycle, ppp = db.session.scalars(select(Contract).order_by(Contract.id)).all()
+    # Six releases of one process compiled: the tender's method, the award's supplier, the contract.
+    assert (cycle.ocds_ocid, cycle.value, cycle.currency, cycle.procurement_method) == (
+        "ocds-213czf-000-00001", Decimal("11000000"), "GBP", "open")
+    assert (cycle.vendor.name, cycle.vendor.identifier_scheme, cycle.department) == (
+        "AnyCorp Cycle Provision", "GB-COH", "London Borough of Barnet")
+    assert (cycle.start_date, cycle.end_date) == (date(2010, 7, 1), date(2011, 6, 30))
+    assert ppp.vendor.name == "Mega Consortium Ltd"
+    assert len(ppp.milestones) >= 7 and len(ppp.metrics) == 1
+    assert {m.status for m in ppp.milestones} >= {"met", "scheduled"}
+
+
+def test_a_contract_without_a_published_value_is_noted(app):
+    bare = release()
+    del bare["contracts"][0]["value"]
+    result = run(package(bare))
+    assert result.ok
+    assert "releases[0].contracts[0].value: No value is published for this contract" in str(result.warnings[0])
+    assert db.session.scalar(select(Contract.value)) == 0
 
 
 def test_a_large_file_is_read_streaming_with_bounded_memory(app, tmp_path):
