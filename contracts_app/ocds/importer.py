@@ -70,6 +70,12 @@ from contracts_app.spend.models import Payment
 SAMPLE_BYTES = 64 * 1024
 READ_CHUNK = 64 * 1024
 
+# The register's numeric columns: Numeric(14, 2) for money, Numeric(18, 4) for metric values.
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_MEASURE = Decimal(10) ** 14
+# The longest ocid and OCDS contract id the register keeps (Contract.ocds_ocid, ocds_contract_id).
+MAX_KEY = 255
+
 STATUS_MAP = {"pending": "draft", "active": "active", "terminated": "completed"}
 MILESTONE_STATUS_MAP = {"scheduled": "scheduled", "met": "met", "partiallyMet": "partially_met",
                         "notMet": "not_met"}
@@ -388,6 +394,9 @@ def _take_release(release, path, check, spool):
     if not isinstance(ocid, str) or not ocid.strip():
         check.problems.append(Problem(f"{path}.ocid", _("The release has no ocid (the contracting process's id).")))
         return
+    if len(ocid.strip()) > MAX_KEY:
+        check.problems.append(Problem(f"{path}.ocid", _("The ocid is longer than %(n)s characters.", n=MAX_KEY)))
+        return
     check_release(release, path, check.problems)
     if len(check.errors) > before:
         return
@@ -665,6 +674,9 @@ def map_contracts(ocid, release, path, problems):
     for index, contract in enumerate(contracts):
         where = f"{path}.contracts[{index}]"
         contract_id = str(contract.get("id") or index)
+        if len(contract_id) > MAX_KEY:
+            problems.append(Problem(f"{where}.id", _("The contract id is longer than %(n)s characters.", n=MAX_KEY)))
+            continue
         award = awards.get(str(contract.get("awardID"))) or (next(iter(awards.values())) if len(awards) == 1 else {})
         fields = {}
         title = _text(contract.get("title")) or _text(award.get("title")) or _text(tender.get("title")) or ocid
@@ -674,6 +686,9 @@ def map_contracts(ocid, release, path, problems):
             fields["value"] = _decimal(value["amount"])
             if fields["value"] < 0:
                 problems.append(Problem(f"{where}.value.amount", _("A contract's value cannot be negative.")))
+            elif fields["value"] >= MAX_AMOUNT:
+                problems.append(Problem(f"{where}.value.amount", _("is too large for the register (at most 12 "
+                                                                   "digits before the decimal point).")))
         if isinstance(value, dict) and value.get("currency"):
             fields["currency"] = str(value["currency"]).upper()[:3]
         term = contract.get("period") or award.get("period") or {}
@@ -703,7 +718,8 @@ def map_contracts(ocid, release, path, problems):
             fields["procurement_method"] = method
         if _text(tender.get("procurementMethodDetails")):
             fields["procurement_method_details"] = _text(tender["procurementMethodDetails"], 255)
-        if isinstance(tender.get("numberOfTenderers"), int) and tender["numberOfTenderers"] >= 0:
+        bids = tender.get("numberOfTenderers")
+        if isinstance(bids, int) and not isinstance(bids, bool) and 0 <= bids <= 1_000_000:
             fields["bids_received"] = tender["numberOfTenderers"]
         rationale = _text(planning.get("rationale"))
         if rationale:
@@ -729,10 +745,13 @@ def map_contracts(ocid, release, path, problems):
             party = parties.get(supplier.get("id"), supplier)
             identifier = party.get("identifier") if isinstance(party.get("identifier"), dict) else {}
             address = party.get("address") if isinstance(party.get("address"), dict) else {}
+            scheme, identifier_id = _text(identifier.get("scheme"), 32), _text(str(identifier.get("id") or ""), 64)
+            if not (scheme and identifier_id):
+                scheme = identifier_id = ""  # the register keeps an identifier only with its scheme
             mapped.vendor = {
                 "name": _text(party.get("name") or supplier.get("name") or identifier.get("legalName"), 200),
-                "identifier_scheme": _text(identifier.get("scheme"), 32) or None,
-                "identifier": _text(str(identifier.get("id") or ""), 64) or None,
+                "identifier_scheme": scheme or None,
+                "identifier": identifier_id or None,
                 "street_address": _text(address.get("streetAddress"), 255) or None,
                 "locality": _text(address.get("locality"), 120) or None,
                 "region": _text(address.get("region"), 120) or None,
@@ -760,7 +779,7 @@ def map_contracts(ocid, release, path, problems):
             description = description.replace(" Payment is linked to this milestone.", "").replace(
                 "Payment is linked to this milestone.", "")
             mapped.milestones.append({
-                "ocds_id": str(milestone.get("id") or mindex),
+                "ocds_id": str(milestone.get("id") or mindex)[:MAX_KEY],
                 "title": (_text(milestone.get("title")) or _("Milestone %(n)s", n=mindex + 1))[:255],
                 "description": re.sub(r" ?Partially met on \d{4}-\d\d-\d\d\.$", "", description),
                 "due_date": due,
@@ -776,7 +795,7 @@ def map_contracts(ocid, release, path, problems):
             amount_obj = transaction.get("value") or {}
             amount = _decimal(amount_obj.get("amount"))
             paid_on = parse_date(transaction.get("date"))
-            if amount is None or amount <= 0 or paid_on is None:
+            if amount is None or amount <= 0 or amount >= MAX_AMOUNT or paid_on is None:
                 problems.append(Problem(twhere, _("The transaction has no positive amount or no date: skipped."),
                                         error=False))
                 continue
@@ -811,7 +830,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
         dimensions = observation.get("dimensions") if isinstance(observation.get("dimensions"), dict) else {}
         kind = dimensions.get("observationType")
         period = observation.get("period") if isinstance(observation.get("period"), dict) else {}
-        if measure is None:
+        if measure is None or abs(measure) >= MAX_MEASURE:
             problems.append(Problem(f"{where}.observations[{oindex}].measure",
                                     _("is not a number: the observation is skipped."), error=False))
             continue
@@ -851,7 +870,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
         measure = _decimal(observation.get("measure"))
         period = observation.get("period") if isinstance(observation.get("period"), dict) else {}
         start, end = parse_date(period.get("startDate")), parse_date(period.get("endDate"))
-        if measure is None or start is None:
+        if measure is None or abs(measure) >= MAX_MEASURE or start is None:
             problems.append(Problem(owhere, _("The observation has no number or no period: skipped."), error=False))
             continue
         readings.append((start, end or start, measure))
@@ -860,7 +879,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
     if cadence is None:
         cadence = _guess_cadence(readings)
     return {
-        "ocds_id": str(metric.get("id") or where),
+        "ocds_id": str(metric.get("id") or where)[:MAX_KEY],
         "name": (_text(metric.get("title")) or _("Metric"))[:200],
         "definition": definition,
         "unit": unit or "count",

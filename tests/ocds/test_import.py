@@ -452,3 +452,26 @@ def test_a_process_with_no_contract_yet_is_left_out(app):
     assert [(o.ocid, o.action, o.title) for o in result.outcomes] == [
         ("ocds-tender-only", "skip", "Snow clearing"), ("ocds-test-1", "create", "Street cleaning")]
     assert counts()["Contract"] == 1
+
+
+def test_values_the_register_cannot_hold(app):
+    huge = release()
+    huge["contracts"][0]["value"]["amount"] = 10 ** 13
+    long_ocid = release("ocds-" + "x" * 300)
+    assert errors_of(package(huge, long_ocid)) == [
+        "releases[1].ocid: The ocid is longer than 255 characters.",
+        "releases[0].contracts[0].value.amount: is too large for the register (at most 12 digits before the "
+        "decimal point).",
+    ]
+
+
+def test_an_identifier_without_a_scheme_and_a_reference_already_used(app):
+    factories.make_contract(reference="ocds-test-1")
+    odd = release()
+    odd["parties"][1]["identifier"] = {"id": "0123"}
+    odd["tender"] = {"id": "t", "numberOfTenderers": True}
+    result = run(package(odd))
+    assert result.ok, result.problems
+    imported = db.session.scalar(select(Contract).where(Contract.ocds_ocid == "ocds-test-1"))
+    assert imported.reference == "ocds-test-1-2"
+    assert (imported.vendor.identifier_scheme, imported.vendor.identifier, imported.bids_received) == (None, None, None)
