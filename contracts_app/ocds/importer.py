@@ -63,7 +63,7 @@ from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, PROCUREMEN
 from contracts_app.db_types import max_length, utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules, status
-from contracts_app.metrics.models import CADENCES, DIRECTIONS, Metric, MetricTarget, Reading
+from contracts_app.metrics.models import CADENCES, DIRECTIONS, Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.milestones.models import MILESTONE_TYPES, Milestone
 from contracts_app.spend.models import Payment
 
@@ -75,6 +75,8 @@ MAX_AMOUNT = Decimal(10) ** 12
 MAX_MEASURE = Decimal(10) ** 14
 # The longest ocid and OCDS contract id the register keeps (Contract.ocds_ocid, ocds_contract_id).
 MAX_KEY = 255
+# Contracts written per batch: the existing ones and their children are read once per batch.
+WRITE_BATCH = 200
 
 STATUS_MAP = {"pending": "draft", "active": "active", "terminated": "completed"}
 MILESTONE_STATUS_MAP = {"scheduled": "scheduled", "met": "met", "partiallyMet": "partially_met",
@@ -983,7 +985,7 @@ class _Writer:
         self.departments = {d.name.lower(): d for d in db.session.scalars(select(Department))}
         self.references = set(db.session.scalars(select(Contract.reference)))
         self.vendors_created = 0
-        self.events = []
+        self.preload([])
 
     def vendor(self, data):
         key = (data["identifier_scheme"], data["identifier"])
@@ -1072,8 +1074,7 @@ class _Writer:
         return contract, action
 
     def milestones(self, contract, milestones, new=False):
-        existing = {} if new else {m.ocds_id: m for m in db.session.scalars(
-            select(Milestone).where(Milestone.contract_id == contract.id, Milestone.ocds_id.is_not(None)))}
+        existing = {} if new else self.loaded_milestones.get(contract.id, {})
         changed = []
         for data in milestones:
             milestone = existing.get(data["ocds_id"])
@@ -1089,8 +1090,7 @@ class _Writer:
         return changed
 
     def payments(self, contract, payments, new=False):
-        existing = {} if new else {p.invoice_reference: p for p in db.session.scalars(
-            select(Payment).where(Payment.contract_id == contract.id))}
+        existing = {} if new else self.loaded_payments.get(contract.id, {})
         changed = []
         for data in payments:
             payment = existing.get(data["invoice_reference"])
@@ -1104,13 +1104,13 @@ class _Writer:
         return changed
 
     def metrics(self, contract, metrics, new=False):
-        existing = {} if new else {m.ocds_id: m for m in db.session.scalars(
-            select(Metric).where(Metric.contract_id == contract.id, Metric.ocds_id.is_not(None)))}
+        existing = {} if new else self.loaded_metrics.get(contract.id, {})
         changed = []
         for position, data in enumerate(metrics):
             data = dict(data)
             targets, readings = data.pop("targets"), data.pop("readings")
             metric = existing.get(data["ocds_id"])
+            before = len(changed)
             if metric is None:
                 metric = Metric(contract_id=contract.id, position=position, **data)
                 db.session.add(metric)
@@ -1122,10 +1122,8 @@ class _Writer:
                     if getattr(metric, name) != value:
                         setattr(metric, name, value)
                         changed.append("metrics")
-                have_targets = {t.period_start: t for t in db.session.scalars(
-                    select(MetricTarget).where(MetricTarget.metric_id == metric.id))}
-                have_readings = {r.period_start: r for r in db.session.scalars(
-                    select(Reading).where(Reading.metric_id == metric.id))}
+                have_targets = self.loaded_targets.get(metric.id, {})
+                have_readings = self.loaded_readings.get(metric.id, {})
             for start, value in targets:
                 target = have_targets.get(start)
                 if target is None:
@@ -1142,13 +1140,56 @@ class _Writer:
                                            recorded_at=self.now, note=""))
                     changed.append("readings")
                 elif reading.value != value:
+                    # A correction keeps the value it replaces, as the reading services do.
+                    db.session.add(ReadingRevision(
+                        reading_id=reading.id, value=reading.value, note=reading.note, status=reading.status,
+                        recorded_by_id=reading.recorded_by_id, recorded_at=reading.recorded_at,
+                        replaced_by_id=self.actor.id, replaced_at=self.now, version=reading.version,
+                        submitted_by_id=reading.submitted_by_id, verified_by_id=reading.verified_by_id))
                     reading.value = value
                     reading.version += 1
+                    reading.recorded_by_id, reading.recorded_at = self.actor.id, self.now
                     changed.append("readings")
-            db.session.flush()
-            db.session.expire(metric, ["readings", "targets"])
-            status.reevaluate_readings(metric)
+            if len(changed) > before:
+                db.session.flush()
+                db.session.expire(metric, ["readings", "targets"])
+                status.reevaluate_readings(metric)
         return changed
+
+    def preload(self, contract_ids):
+        """The batch's existing contracts and what the import compares with, one query per table."""
+        self.loaded_contracts = {c.id: c for c in db.session.scalars(
+            select(Contract).where(Contract.id.in_(contract_ids)))} if contract_ids else {}
+        self.loaded_milestones, self.loaded_payments, self.loaded_metrics = {}, {}, {}
+        self.loaded_targets, self.loaded_readings = {}, {}
+        if not contract_ids:
+            return
+        for milestone in db.session.scalars(select(Milestone).where(
+                Milestone.contract_id.in_(contract_ids), Milestone.ocds_id.is_not(None))):
+            self.loaded_milestones.setdefault(milestone.contract_id, {})[milestone.ocds_id] = milestone
+        for payment in db.session.scalars(select(Payment).where(Payment.contract_id.in_(contract_ids))):
+            self.loaded_payments.setdefault(payment.contract_id, {})[payment.invoice_reference] = payment
+        metric_ids = []
+        for metric in db.session.scalars(select(Metric).where(
+                Metric.contract_id.in_(contract_ids), Metric.ocds_id.is_not(None))):
+            self.loaded_metrics.setdefault(metric.contract_id, {})[metric.ocds_id] = metric
+            metric_ids.append(metric.id)
+        if metric_ids:
+            for target in db.session.scalars(select(MetricTarget).where(MetricTarget.metric_id.in_(metric_ids))):
+                self.loaded_targets.setdefault(target.metric_id, {})[target.period_start] = target
+            for reading in db.session.scalars(select(Reading).where(Reading.metric_id.in_(metric_ids))):
+                self.loaded_readings.setdefault(reading.metric_id, {})[reading.period_start] = reading
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def import_stream(raw, actor, encoding=None, filename="", now=None, progress=None, upload=None):
@@ -1171,18 +1212,20 @@ def import_stream(raw, actor, encoding=None, filename="", now=None, progress=Non
             return result
         writer = _Writer(actor, now)
         existing = _existing_keys()
-        for mapped in _mapped(spool, ImportCheck()):
-            key = (mapped.ocid, mapped.contract_id)
-            title = mapped.fields.get("title", "")
-            if mapped.skip:
-                result.outcomes.append(Outcome(*key, title, "skip", mapped.skip))
-                continue
-            contract = db.session.get(Contract, existing[key]) if key in existing else None
-            contract, action = writer.write(mapped, contract)
-            existing[key] = contract.id
-            result.outcomes.append(Outcome(*key, title, action, register_id=contract.id))
-            if progress:
-                progress(1)
+        for batch in _chunks(_mapped(spool, ImportCheck()), WRITE_BATCH):
+            writer.preload([existing[(m.ocid, m.contract_id)] for m in batch if (m.ocid, m.contract_id) in existing])
+            for mapped in batch:
+                key = (mapped.ocid, mapped.contract_id)
+                title = mapped.fields.get("title", "")
+                if mapped.skip:
+                    result.outcomes.append(Outcome(*key, title, "skip", mapped.skip))
+                    continue
+                contract = writer.loaded_contracts.get(existing[key]) if key in existing else None
+                contract, action = writer.write(mapped, contract)
+                existing[key] = contract.id
+                result.outcomes.append(Outcome(*key, title, action, register_id=contract.id))
+                if progress:
+                    progress(1)
         if upload is None:
             upload = ImportUpload(uploaded_by_id=actor.id, kind=OCDS, filename=filename[:255],
                                   encoding=result.encoding, content="")

@@ -475,3 +475,65 @@ def test_an_identifier_without_a_scheme_and_a_reference_already_used(app):
     imported = db.session.scalar(select(Contract).where(Contract.ocds_ocid == "ocds-test-1"))
     assert imported.reference == "ocds-test-1-2"
     assert (imported.vendor.identifier_scheme, imported.vendor.identifier, imported.bids_received) == (None, None, None)
+
+
+def test_re_importing_reads_the_register_a_batch_at_a_time(app):
+    from tests.querycount import count_queries
+
+    actor = officer()
+    statements = []
+    for n in (5, 25):
+        raw = json.dumps(package(*[release(f"ocds-q{n}-{i}") for i in range(n)])).encode()
+        assert run(io.BytesIO(raw), actor).ok
+        with count_queries() as counter:
+            again = run(io.BytesIO(raw), actor)
+        assert again.count("unchanged") == n
+        statements.append(counter.count)
+    assert statements[0] == statements[1]
+
+
+def with_metric(item, placed=30):
+    contract = item["contracts"][0]
+    contract["agreedMetrics"] = [{"id": "met-1", "title": "Blocks cleaned", "description": "Blocks swept weekly.",
+                                  "observations": [
+                                      {"id": "b", "measure": 20, "unit": {"name": "blocks"},
+                                       "dimensions": {"observationType": "baseline"},
+                                       "period": {"startDate": "2026-01-01T00:00:00Z", "endDate": "2026-01-01T00:00:00Z"}},
+                                      {"id": "t", "measure": 60, "unit": {"name": "blocks"},
+                                       "dimensions": {"observationType": "target"},
+                                       "period": {"startDate": "2027-01-31T00:00:00Z", "endDate": "2027-01-31T00:00:00Z"}},
+                                  ]}]
+    contract["implementation"]["metrics"] = [{"id": "met-1", "observations": [
+        {"id": "r1", "measure": placed, "period": {"startDate": "2026-02-01T00:00:00-05:00",
+                                                    "endDate": "2026-02-28T23:59:59-05:00"}},
+        {"id": "r2", "measure": "n/a", "period": {"startDate": "2026-03-01T00:00:00-05:00",
+                                                   "endDate": "2026-03-31T23:59:59-05:00"}},
+    ]}]
+    return item
+
+
+def test_metrics_and_readings_and_a_corrected_reading_keeps_its_history(app):
+    from contracts_app.metrics.models import ReadingRevision
+
+    actor = officer()
+    result = run(package(with_metric(release())), actor)
+    assert result.ok
+    assert [str(w) for w in result.warnings] == [
+        "releases[0].contracts[0].implementation.metrics[0].observations[1]: The observation has no number or no "
+        "period: skipped."]
+    contract = db.session.scalar(select(Contract))
+    assert contract.status == "active"  # it has goals
+    [metric] = contract.metrics
+    assert (metric.name, metric.unit, metric.direction, metric.cadence, metric.baseline_value, metric.target_value) == (
+        "Blocks cleaned", "blocks", "increase", "monthly", 20, 60)
+    [reading] = metric.readings
+    assert (reading.period_start, reading.period_end, reading.value, reading.version) == (
+        date(2026, 2, 1), date(2026, 2, 28), 30, 1)
+    assert reading.status != "no_data"
+    corrected = with_metric(release(id="x-2", date="2026-05-01T00:00:00Z"), placed=35)
+    assert [o.action for o in run(package(corrected), actor).outcomes] == ["update"]
+    db.session.expire_all()
+    reading = db.session.scalar(select(Reading))
+    assert (reading.value, reading.version) == (35, 2)
+    [revision] = db.session.scalars(select(ReadingRevision)).all()
+    assert (revision.value, revision.version, revision.replaced_by_id) == (30, 1, actor.id)
