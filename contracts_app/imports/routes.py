@@ -393,7 +393,8 @@ def ocds_upload():
                                   "(flask import ocds) instead.", size=reader.human_size(limit)))
         return _render_ocds_upload(form, status=413)
     try:
-        stream, encoding = importer.open_utf8(io.BytesIO(data), (form.encoding.data or "").strip() or None)
+        declared = (form.encoding.data or "").strip() or storage.mimetype_params.get("charset") or None
+        stream, encoding = importer.open_utf8(io.BytesIO(data), declared)
         text = stream.read().decode("utf-8")
     except importer.OcdsFileError as error:
         form.file.errors.append(str(error))

@@ -13,8 +13,9 @@ index of ocid -> line offsets. The releases of each ocid are then read back and 
 memory holds one contracting process, not the file.
 
 Encoding: a byte-order mark (UTF-8, UTF-16, UTF-32) decides; else the encoding the caller
-declares (``encoding=``: the CLI's --encoding, the upload form's); else UTF-8 when the start of
-the file is valid UTF-8, else what charset-normalizer detects there. A file that does not decode
+declares (``encoding=``: the CLI's --encoding, the upload form's or the upload's charset); else
+UTF-16 or UTF-32 from where the zero bytes fall at the start (RFC 4627), else UTF-8 when the start
+of the file is valid UTF-8, else what charset-normalizer detects there. A file that does not decode
 gets a clear message.
 
 OCDS 1.0 data (a release with no ``parties`` whose buyer, tenderers or suppliers are full
@@ -191,6 +192,9 @@ def open_utf8(raw, encoding=None):
         except LookupError:
             raise OcdsFileError(_("%(encoding)s is not an encoding this import knows.", encoding=encoding))
         return _Recoder(raw, name, head), name
+    sniffed = _json_encoding(head)
+    if sniffed:
+        return _Recoder(raw, sniffed, head), sniffed.replace("-le", "").replace("-be", "")
     if _is_utf8_prefix(head):
         return _Recoder(raw, "utf-8", head), "utf-8"
     name = _detect(head)
@@ -198,6 +202,19 @@ def open_utf8(raw, encoding=None):
         raise OcdsFileError(_("The file's encoding could not be recognised: save it as UTF-8, or say which "
                               "encoding it is in."))
     return _Recoder(raw, name, head), name
+
+
+def _json_encoding(head):
+    """UTF-16 or UTF-32 without a byte-order mark, from where the zero bytes fall in the first
+    four (JSON text starts with an ASCII character: RFC 4627, section 3), or None."""
+    start = head.lstrip(b" \t\r\n")[:4] if not head[:1] == b"\x00" else head[:4]
+    if len(start) < 4:
+        return None
+    zeros = tuple(byte == 0 for byte in start)
+    return {
+        (True, True, True, False): "utf-32-be", (False, True, True, True): "utf-32-le",
+        (True, False, True, False): "utf-16-be", (False, True, False, True): "utf-16-le",
+    }.get(zeros)
 
 
 def _is_utf8_prefix(head):

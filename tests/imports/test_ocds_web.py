@@ -87,3 +87,14 @@ def test_a_file_over_the_limit(po, users, app):
     response = upload(po, package(release()))
     assert response.status_code == 413
     assert "flask import ocds" in response.get_data(as_text=True)
+
+
+def test_the_uploads_declared_charset_is_used(po, users):
+    data = package(release())
+    data["releases"][0]["contracts"][0]["title"] = "Señalización"
+    raw = json.dumps(data, ensure_ascii=False).encode("latin-1")
+    response = po.post("/imports/ocds", data={"file": (io.BytesIO(raw), "data.json", "application/json; charset=latin-1")},
+                       content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert "Señalización" in po.get(response.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(ImportUpload.encoding)) == "iso8859-1"

@@ -212,6 +212,16 @@ def test_a_file_with_a_byte_order_mark(app, encoding):
     assert db.session.scalar(select(Contract.title)) == "Limpieza de calles – Año 2026"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf_16_and_32_without_a_byte_order_mark(app, encoding):
+    data = package(release())
+    data["releases"][0]["contracts"][0]["title"] = "Nettoyage des rues – été"
+    result = run(io.BytesIO(json.dumps(data, ensure_ascii=False).encode(encoding)))
+    assert result.ok, result.problems
+    assert result.encoding == encoding[:6]
+    assert db.session.scalar(select(Contract.title)) == "Nettoyage des rues – été"
+
+
 def test_a_latin_1_file_declared_or_detected(app):
     data = package(release())
     data["releases"][0]["contracts"][0]["title"] = "Señalización de la vía pública, Peñalolén"
