@@ -239,6 +239,9 @@ class BaseConfig:
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
     # Readings spreadsheet upload (.xlsx or .csv): the largest file, and the most rows, accepted.
     READINGS_IMPORT_MAX_BYTES = _int("READINGS_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    # The largest open contracting data file the upload page takes (the staged upload keeps its
+    # text); larger files go through `flask import ocds FILE`, which streams them.
+    OCDS_IMPORT_MAX_BYTES = _int("OCDS_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
     READINGS_IMPORT_MAX_ROWS = _int("READINGS_IMPORT_MAX_ROWS", 20000)
 
     # The longest request line ("GET /address?query HTTP/1.1"), the most header fields and the

@@ -78,6 +78,12 @@ def can_record_payments(user, contract):
     return can_enter_readings(user, contract)
 
 
+def can_import_ocds(user):
+    """A city's open contracting data (contracts_app.ocds.importer) creates and updates
+    contracts, vendors and departments: procurement officers and administrators."""
+    return _signed_in(user) and user.role in (PROCUREMENT_OFFICER, ADMIN)
+
+
 def can_import_payments(user):
     """The payments spreadsheet: procurement officers and contract managers, each row then
     checked with ``can_record_payments``."""

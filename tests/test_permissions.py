@@ -138,6 +138,11 @@ MATRIX = {
     "imports.payments_upload": ("/imports/payments", PO_AND_OWN_CM),
     "imports.payments_preview": ("/imports/payments/{payments_upload}", PO),
     "imports.payments_commit": ("/imports/payments/{payments_upload}/commit", None),
+    # Open contracting data: procurement officers and administrators; {ocds_upload} is the
+    # procurement officer's own.
+    "imports.ocds_upload": ("/imports/ocds", PAYMENT_EDITORS),
+    "imports.ocds_preview": ("/imports/ocds/{ocds_upload}", PO),
+    "imports.ocds_commit": ("/imports/ocds/{ocds_upload}/commit", None),
     # Payments made: procurement officers and the contract's own manager (not admins).
     "spend.new_payment": ("/contracts/{contract}/payments/new", PO_AND_OWN_CM),
     "spend.edit_payment": ("/payments/{payment}/edit", PO_AND_OWN_CM),
@@ -204,7 +209,7 @@ WRITES = {
     # tests/notifications) are not role-restricted writes.
     and endpoint not in ("auth.logout", "auth.oidc_login", "auth.users", "audit.index", "operations.index", "notifications.mark_read", "notifications.mark_all_read",
                          "imports.template", "imports.preview", "imports.readings_download", "imports.readings_preview",
-                          "imports.payments_template", "imports.payments_preview",
+                          "imports.payments_template", "imports.payments_preview", "imports.ocds_preview",
                           "vendors.home", "vendors.contract", "vendors.queue", "portfolio.evidence_packet")
 }
 
@@ -252,8 +257,10 @@ def _build_city():
                             content="Metric id,Period start,Value\r\n")
     payments = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", kind="payments",
                             content="Contract reference,Paid on,Amount,Invoice reference\r\n")
+    ocds = ImportUpload(uploaded_by_id=users["procurement_officer"].id, encoding="utf-8", kind="ocds",
+                        content='{"version": "1.1", "releases": [{"id": "1"}]}')
     payment = Payment(contract_id=contract.id, paid_on=date(2025, 8, 15), amount=Decimal("1000"), invoice_reference="INV-1")
-    db.session.add_all([staged, readings, payments, payment])
+    db.session.add_all([staged, readings, payments, ocds, payment])
     db.session.commit()
     # Payment terms, a rule, an approved statement and a draft one.
     from contracts_app.payments.models import PaymentRule, PaymentStatement, PaymentTerms
@@ -289,7 +296,7 @@ def _build_city():
         "metric": metric.id, "reading": reading.id, "milestone": milestone.id, **management, "upload": staged.id,
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
         "rule": rule_id, **{key: row.id for key, row in statement_rows.items()},
-        "payments_upload": payments.id, "payment": payment.id,
+        "payments_upload": payments.id, "payment": payment.id, "ocds_upload": ocds.id,
         "decision_task": task.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}

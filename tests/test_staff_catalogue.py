@@ -242,6 +242,39 @@ def test_every_staff_and_vendor_page_is_translatable(pseudo_app):
         assert response.status_code == 302, who
         for _endpoint, url in _urls(pseudo_app, ids):
             check(who, url, client.get(url))
+    _check_ocds_import(pseudo_app, signed_in["procurement officer"], content, check)
     assert pages > 100
     # Each problem: who, the page, the English words left, and (after ||) the text they are in.
     assert not problems, "\n".join(sorted(f"{where} || {text}" for text, where in problems.items()))
+
+
+def _check_ocds_import(app, login, content, check):
+    """The OCDS import's preview (what it will create and leave out, and what it skips) and its
+    problems by JSON path: staged uploads are not among the ids the loop above visits."""
+    import io
+    import json
+
+    from tests.ocds.test_import import package, release
+
+    client = app.test_client()
+    assert client.post("/login", data={"email": login[0], "password": login[1]}).status_code == 302
+    good, cancelled = release("ocds-cat-1"), release("ocds-cat-2")
+    cancelled["contracts"][0]["status"] = "cancelled"
+    good["contracts"][0]["implementation"]["milestones"].append({"id": "m9", "title": "Undated"})
+    bad = release("ocds-cat-3")
+    bad["contracts"][0]["period"]["endDate"] = "next spring"
+    content += ["Street cleaning", "Undated", "next spring", "catalogue.json"]
+
+    def upload(data):
+        return client.post("/imports/ocds", data={"file": (io.BytesIO(json.dumps(data).encode()), "catalogue.json")},
+                           content_type="multipart/form-data")
+
+    staged = upload(package(good, cancelled))
+    assert staged.status_code == 302
+    check("procurement officer", staged.headers["Location"], client.get(staged.headers["Location"]))
+    check("procurement officer", "/imports/ocds (problems)", upload(package(bad)))
+    check("procurement officer", "/imports/ocds (not JSON)", client.post(
+        "/imports/ocds", data={"file": (io.BytesIO(b"{oops"), "catalogue.json")}, content_type="multipart/form-data"))
+    done = client.post(staged.headers["Location"] + "/commit")
+    assert done.status_code == 302
+    check("procurement officer", staged.headers["Location"] + " (imported)", client.get(staged.headers["Location"]))

@@ -156,8 +156,13 @@ class Contract(db.Model):
     template_id = db.Column(db.Integer, db.ForeignKey("contract_templates.id", ondelete="SET NULL"), index=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Where an OCDS import brought it from (contracts_app.ocds.importer): the contracting
+    # process's ocid and the contract's id in it. Re-importing updates this contract in place.
+    ocds_ocid = db.Column(db.String(255))
+    ocds_contract_id = db.Column(db.String(255))
 
     __table_args__ = (
+        db.UniqueConstraint("ocds_ocid", "ocds_contract_id", name="uq_contracts_ocds"),
         db.CheckConstraint("end_date >= start_date", name="term_order"),
         db.CheckConstraint("value >= 0", name="value_not_negative"),
         db.CheckConstraint("bids_received IS NULL OR bids_received >= 0", name="bids_not_negative"),

@@ -1,4 +1,5 @@
-"""``flask --app run import contracts FILE.csv --as EMAIL [--dry-run]`` and
+"""``flask --app run import contracts FILE.csv --as EMAIL [--dry-run]``,
+``flask --app run import ocds FILE --as EMAIL [--dry-run] [--encoding NAME]`` and
 ``flask --app run import readings FILE --as EMAIL [--dry-run]`` and
 ``flask --app run import payments FILE --as EMAIL [--dry-run]``."""
 import os
@@ -119,7 +120,7 @@ def import_readings_command(file, actor_email, dry_run, now):
     )
 
 
-def _importer(email, permitted, what):
+def _importer(email, permitted, what, others="contract managers"):
     """The active user ``email`` if ``permitted`` lets them import, else a ClickException
     saying why ("only procurement officers and contract managers <what>")."""
     actor = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
@@ -127,8 +128,8 @@ def _importer(email, permitted, what):
         raise click.ClickException(f"No active user has the email {email}.")
     if not permitted(actor):
         raise click.ClickException(
-            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and contract "
-            f"managers {what}."
+            f"{actor.email} is {with_article(actor.role_label.lower())}; only procurement officers and {others} "
+            f"{what}."
         )
     return actor
 
@@ -189,3 +190,72 @@ def import_payments_command(file, actor_email, dry_run, now):
     if not result.ok:
         _report_problems(result.errors)
     click.echo(f"Recorded {plural(result.recorded, 'payment')} from {file.name}.")
+
+
+class _Counted:
+    """A binary file whose reads move a progress bar by the bytes read."""
+
+    def __init__(self, file, step):
+        self.file, self.step = file, step
+
+    def read(self, size=-1):
+        data = self.file.read(size)
+        self.step(len(data))
+        return data
+
+
+def _size(file):
+    try:
+        return os.fstat(file.fileno()).st_size or None
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+@import_cli.command("ocds")
+@click.argument("file", type=click.File("rb"))
+@click.option("--as", "actor_email", required=True, metavar="EMAIL",
+              help="An active procurement officer or administrator: the import is recorded as theirs.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it would create and update; write nothing.")
+@click.option("--encoding", default=None, metavar="NAME",
+              help="The file's encoding when it has no byte-order mark (else UTF-8, or what the start of the file "
+                   "shows).")
+@now_option
+def import_ocds_command(file, actor_email, dry_run, encoding, now):
+    """Import open contracting data from FILE: an OCDS release package, record package, or JSON
+    lines of either, OCDS 1.0 or 1.1. Each contract becomes a register contract (updated in
+    place when it was imported before), with its vendor, department, milestones, payments and
+    metrics. Every problem is printed with its JSON path, and nothing is written unless the
+    whole file can be read. FILE may be - for standard input."""
+    from contracts_app.db_types import utcnow
+    from contracts_app.ocds import importer
+    from contracts_app.permissions import can_import_ocds
+
+    now = now or utcnow()
+    actor = _importer(actor_email, can_import_ocds, "import open contracting data", "administrators")
+    size = _size(file)
+    with click.progressbar(length=size or 0, label="Reading the file", file=sys.stderr,
+                           show_percent=bool(size), show_pos=not size) as bar:
+        counted = _Counted(file, bar.update)
+        if dry_run:
+            result = importer.check(counted, encoding=encoding)
+        else:
+            result = importer.import_stream(counted, actor, encoding=encoding,
+                                            filename=os.path.basename(file.name), now=now)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if not result.ok:
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{plural(len(result.errors), 'problem')}; nothing was imported.", err=True)
+        raise SystemExit(1)
+    for outcome in result.outcomes:
+        if outcome.action == "skip":
+            click.echo(f"Skipped {outcome.ocid} contract {outcome.contract_id}: {outcome.reason}", err=True)
+    counts = ", ".join(f"{result.count(action)} {word}" for action, word in (
+        ("create", "created" if not dry_run else "to create"), ("update", "updated" if not dry_run else "to update"),
+        ("unchanged", "unchanged"), ("skip", "skipped")) if result.count(action) or action == "create")
+    if dry_run:
+        click.echo(f"No problems in {plural(result.releases, 'release')}: contracts {counts}. "
+                   f"Nothing was written (--dry-run).")
+    else:
+        click.echo(f"Imported {plural(result.releases, 'release')} from {file.name}: contracts {counts}.")

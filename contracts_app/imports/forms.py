@@ -1,6 +1,8 @@
 """Forms of the CSV import: the upload (a file, CSRF-protected) and the import button."""
 from contracts_app.i18n import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from contracts_app.forms_common import BaseForm
 
@@ -31,4 +33,17 @@ class PaymentsUploadForm(BaseForm):
         description=_l("One payment a row, with the columns listed below: an Excel workbook (.xlsx, its first sheet), "
                        "or CSV (UTF-8 or Windows-1252, comma- or semicolon-separated)."),
         render_kw={"accept": ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+
+
+class OcdsUploadForm(BaseForm):
+    file = FileField(
+        _l("OCDS file (.json or .jsonl)"), validators=[FileRequired(message=_l("Choose the open contracting data file to upload."))],
+        description=_l("A release package, a record package, or JSON lines of either (OCDS 1.0 or 1.1)."),
+        render_kw={"accept": ".json,.jsonl,application/json"},
+    )
+    encoding = StringField(
+        _l("Encoding"), validators=[Optional(), Length(max=32)],
+        description=_l("Only for a file without a byte-order mark that is not UTF-8, for example latin-1 or "
+                       "windows-1252; left empty, the encoding is recognised from the file."),
     )

@@ -5,6 +5,8 @@ from contracts_app.extensions import db
 CONTRACTS = "contracts"
 READINGS = "readings"
 PAYMENTS = "payments"
+# Open contracting data (contracts_app.ocds.importer): the JSON file as text.
+OCDS = "ocds"
 
 
 class ImportUpload(db.Model):

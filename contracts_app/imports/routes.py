@@ -21,12 +21,12 @@ from contracts_app.formatting import long_date, plural
 from contracts_app.imports import bp, reader, services
 from contracts_app.imports import readings as readings_sheet
 from contracts_app.imports.columns import COLUMNS, template_rows
-from contracts_app.imports.forms import CommitForm, PaymentsUploadForm, ReadingsUploadForm, UploadForm
-from contracts_app.imports.models import CONTRACTS, PAYMENTS, READINGS, ImportUpload
+from contracts_app.imports.forms import CommitForm, OcdsUploadForm, PaymentsUploadForm, ReadingsUploadForm, UploadForm
+from contracts_app.imports.models import CONTRACTS, OCDS, PAYMENTS, READINGS, ImportUpload
 from contracts_app.imports.plan import ImportPlan, build_plan, imported_contracts
 from contracts_app.metrics.status import today_for
 from contracts_app.permissions import (
-    can_create_contracts, can_enter_readings, can_import_payments, can_import_readings, require,
+    can_create_contracts, can_enter_readings, can_import_ocds, can_import_payments, can_import_readings, require,
 )
 from contracts_app.priorities.models import Priority
 
@@ -361,3 +361,83 @@ def payments_commit(upload_id):
         return _render_payments_preview(staged, errors=result.errors)
     flash(_("Recorded %(count)s.", count=plural(result.recorded, "payment")), "success")
     return redirect(url_for("imports.payments_preview", upload_id=staged.id))
+
+
+# --- open contracting data (OCDS) ----------------------------------------------------------------
+
+
+def _ocds_help():
+    return {"max_size": reader.human_size(current_app.config["OCDS_IMPORT_MAX_BYTES"])}
+
+
+def _render_ocds_upload(form, check=None, filename=None, status=200):
+    return render_template("imports/ocds_upload.html", form=form, check=check, filename=filename,
+                           **_ocds_help()), status
+
+
+@bp.route("/imports/ocds", methods=["GET", "POST"])
+def ocds_upload():
+    """Upload a city's open contracting data: every problem with its JSON path, or a preview."""
+    from contracts_app.ocds import importer
+
+    require(can_import_ocds(current_user))
+    form = OcdsUploadForm()
+    if not form.validate_on_submit():
+        return _render_ocds_upload(form)
+    storage = form.file.data
+    limit = current_app.config["OCDS_IMPORT_MAX_BYTES"]
+    # One byte more than allowed: enough to know the file is too large, never more.
+    data = storage.stream.read(limit + 1)
+    if len(data) > limit:
+        form.file.errors.append(_("The file is larger than %(size)s; import it with the command line "
+                                  "(flask import ocds) instead.", size=reader.human_size(limit)))
+        return _render_ocds_upload(form, status=413)
+    try:
+        declared = (form.encoding.data or "").strip() or storage.mimetype_params.get("charset") or None
+        stream, encoding = importer.open_utf8(io.BytesIO(data), declared)
+        text = stream.read().decode("utf-8")
+    except importer.OcdsFileError as error:
+        form.file.errors.append(str(error))
+        return _render_ocds_upload(form)
+    check = importer.check(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+    filename = services.clean_filename(storage.filename)
+    if not check.ok:
+        return _render_ocds_upload(form, check=check, filename=filename)
+    staged = services.stage_upload(text, encoding, storage.filename, current_user, kind=OCDS)
+    return redirect(url_for("imports.ocds_preview", upload_id=staged.id))
+
+
+def _own_ocds_upload(upload_id):
+    return _own_upload(upload_id, OCDS, can_import_ocds)
+
+
+def _render_ocds_preview(staged, check=None, status=200):
+    from contracts_app.ocds import importer
+
+    context = {"upload": staged, "commit_form": CommitForm(), "form": OcdsUploadForm(formdata=None), **_ocds_help()}
+    if staged.committed_at is None and check is None:
+        check = importer.check(io.BytesIO(staged.content.encode("utf-8")), encoding="utf-8")
+    return render_template("imports/ocds_preview.html", check=check, **context), status
+
+
+@bp.route("/imports/ocds/<int:upload_id>")
+def ocds_preview(upload_id):
+    return _render_ocds_preview(_own_ocds_upload(upload_id))
+
+
+@bp.route("/imports/ocds/<int:upload_id>/commit", methods=["POST"])
+def ocds_commit(upload_id):
+    staged = _own_ocds_upload(upload_id)
+    if not CommitForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.commit_ocds_upload(staged, current_user)
+    except services.ImportRefused as refusal:
+        flash(str(refusal), "warning")
+        return redirect(url_for("imports.ocds_preview", upload_id=staged.id))
+    if not result.ok:
+        return _render_ocds_preview(staged, check=result)
+    flash(_("Imported the open contracting data: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(skipped)s skipped.", created=result.count("create"), updated=result.count("update"),
+            unchanged=result.count("unchanged"), skipped=result.count("skip")), "success")
+    return redirect(url_for("imports.ocds_preview", upload_id=staged.id))

@@ -21,7 +21,7 @@ from contracts_app.db_types import max_length, utcnow
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, plural
-from contracts_app.imports.models import CONTRACTS, PAYMENTS, READINGS, ImportUpload
+from contracts_app.imports.models import CONTRACTS, OCDS, PAYMENTS, READINGS, ImportUpload
 from contracts_app.imports.plan import CONTRACT_FIELD_COLUMNS, METRIC_FIELD_COLUMNS, RowError, build_plan
 from contracts_app.metrics import services as metric_services
 
@@ -199,6 +199,11 @@ def counts_text(contracts, metrics, vendors=0):
 
 
 def already_imported_message(upload):
+    if upload.kind == OCDS:
+        return (
+            f"This file was already imported on {local_datetime(upload.committed_at)} "
+            f"({plural(upload.contracts_created or 0, 'contract')} created); it was not imported again."
+        )
     if upload.kind == PAYMENTS:
         return (
             f"This file was already imported on {local_datetime(upload.committed_at)} "
@@ -361,3 +366,17 @@ def import_payments_text(text, encoding, filename, actor, now=None):
                           created_at=now, kind=PAYMENTS)
     db.session.add(upload)
     return _write_payments(upload, actor, now)
+
+
+@command
+def commit_ocds_upload(upload, actor, now=None):
+    """Import a staged OCDS upload, once, by its uploader (claimed as ``commit_upload`` claims):
+    everything or, on any problem, nothing. Returns the importer's ImportCheck."""
+    import io
+
+    from contracts_app.ocds import importer
+
+    now = now or utcnow()
+    _claim(upload, actor, now)
+    return importer.import_stream(io.BytesIO(upload.content.encode("utf-8")), actor, encoding="utf-8",
+                                  filename=upload.filename, now=now, upload=upload)

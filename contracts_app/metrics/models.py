@@ -62,6 +62,8 @@ class Metric(db.Model):
     status_updated_at = db.Column(UTCDateTime)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # The metric's id in the OCDS contract it was imported from (contracts_app.ocds.importer).
+    ocds_id = db.Column(db.String(255))
 
     __table_args__ = (
         db.CheckConstraint("due_days >= 0", name="due_days_not_negative"),

@@ -38,6 +38,8 @@ class Milestone(db.Model):
     notes = db.Column(db.Text, nullable=False, default="")
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # The milestone's id in the OCDS contract it was imported from (contracts_app.ocds.importer).
+    ocds_id = db.Column(db.String(255))
 
     contract = db.relationship("Contract", back_populates="milestones")
 
