@@ -3,7 +3,7 @@ contract, so that re-importing updates in place), milestones.ocds_id and metrics
 published milestone's and metric's ids within their contract)
 
 Revision ID: c4e7a2d9b1f3
-Revises: b3d9e1f4a6c2
+Revises: c4e8a2f7b9d1
 Create Date: 2026-12-22 10:00:00.000000
 
 """
@@ -20,7 +20,7 @@ _TRIGGERS = (flag_counts, priority_months)
 
 # revision identifiers, used by Alembic.
 revision = 'c4e7a2d9b1f3'
-down_revision = 'b3d9e1f4a6c2'
+down_revision = 'c4e8a2f7b9d1'
 branch_labels = None
 depends_on = None
 
