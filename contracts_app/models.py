@@ -20,3 +20,4 @@ from contracts_app.payments.models import (  # noqa: F401
 from contracts_app.spend.models import Payment  # noqa: F401
 from contracts_app.amendments.models import Amendment  # noqa: F401
 from contracts_app.decisions.models import ContractOption, DecisionTask, RenewalDecision  # noqa: F401
+from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue, metric_dimensions  # noqa: F401
