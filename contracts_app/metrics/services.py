@@ -37,8 +37,9 @@ from contracts_app.metrics.models import (
 from contracts_app.metrics.status import refresh_all_statuses
 from contracts_app.dimensions.services import (
     GroupValueError,
-    check_group_values,
+    check_group_values as _check_group_values,
     group_values_snapshot,
+    set_metric_dimensions,
     stored_group_values,
     write_group_values,
 )
@@ -79,6 +80,15 @@ class ReadingExistsError(ConflictError, MetricError):
     @property
     def reading_id(self):
         return self.existing_id
+
+
+def check_group_values(metric, total, groups):
+    """dimensions.services.check_group_values, its refusals as MetricError (field "groups"),
+    which every caller of the reading commands already handles."""
+    try:
+        return _check_group_values(metric, total, groups)
+    except GroupValueError as error:
+        raise MetricError(error.message, "groups") from None
 
 
 def refresh_statuses(now=None):
@@ -185,6 +195,9 @@ def _clean(values):
         clean["reported_by"] = values["reported_by"]
     if "is_public" in values:
         clean["is_public"] = bool(values["is_public"])
+    # Optional too: a count's groups add up to its total (contracts_app.dimensions).
+    if "is_count" in values:
+        clean["is_count"] = bool(values["is_count"])
     for name in ("name", "definition", "unit", "data_source"):
         clean[name] = (clean[name] or "").strip()
     clean["payment_linked"] = bool(clean["payment_linked"])
@@ -236,6 +249,8 @@ def create_metric(contract, actor, values, now=None, commit=True):
         actor, "create", metric, after=snapshot(metric), contract_id=contract.id,
         summary=f"Added metric {metric.name} to {contract.reference}",
     )
+    if values.get("dimension_ids"):
+        set_metric_dimensions(metric, actor, values["dimension_ids"], commit=False)
     if commit:
         db.session.commit()
     return metric, metrics_warning(contract)
@@ -255,6 +270,8 @@ def update_metric(metric, actor, values, now=None):
     before = snapshot(metric, {"targets": _targets_snapshot(metric)})
     for name, value in clean.items():
         setattr(metric, name, value)
+    if "dimension_ids" in values:
+        set_metric_dimensions(metric, actor, values["dimension_ids"], commit=False)
     if before["cadence"] != metric.cadence:
         # Explicit targets belong to the old periods; keep only those that still start a period.
         starts = {p.start for p in status.metric_periods(metric)}
@@ -513,8 +530,8 @@ def record_period_readings(contract, actor, rows, now=None):
             continue
         try:
             groups = check_group_values(metric, value, row.get("groups"))
-        except GroupValueError as error:
-            problems[f"readings-{index}-groups"] = str(error)
+        except MetricError as error:
+            problems[field] = str(error)  # shown beside the row's value
             continue
         checked.append((metric, period, value, note, field, groups))
     if problems:
