@@ -475,6 +475,9 @@ class ReadingBatchItemSchema(Schema):
         "description": "Optional for a new reading; required when the period has a reading (a correction: why)."})
     version = Id(load_default=None, metadata={
         "description": "Optional, for a correction: the version of the reading you saw; refused when it has moved on."})
+    groups = fields.List(fields.Nested(GroupValueSchema), load_default=None, validate=validate.Length(max=1000), metadata={
+        "description": GROUPS_DESCRIPTION + " For a correction, given they replace the stored group values; left out, "
+                       "the stored ones are kept and must still agree with the new value."})
 
 
 class ReadingBatchSchema(Schema):

@@ -59,3 +59,35 @@ def test_a_metric_is_created_as_a_count_by_dimension(app, users, contract, distr
     assert response.get_json()["is_count"] is True
     metric = db.session.get(Metric, response.get_json()["id"])
     assert [d.id for d in metric.dimensions] == [districts.id]
+
+
+def test_the_batch_takes_group_values_all_or_nothing(app, users, metric, districts):
+    from contracts_app.metrics.models import ReadingRevision
+    api = _client(app, users["contract_manager"])
+    one, two, three = [g.id for g in districts.groups]
+    first, second = [p.start.isoformat() for p in started_periods(metric)[:2]]
+    good = [{"group_id": one, "value": 1}, {"group_id": two, "value": 2}, {"group_id": three, "value": 3}]
+    bad = api.post("/api/v1/readings/batch", {"readings": [
+        {"metric_id": metric.id, "period_start": first, "value": 6, "groups": good},
+        {"metric_id": metric.id, "period_start": second, "value": 5, "groups": good},
+    ]})
+    assert bad.status_code == 422
+    assert "add up to 6 but the total is 5" in bad.get_json()["error"]["fields"]["readings.1.groups"]
+    assert db.session.query(Reading).count() == 0
+    ok = api.post("/api/v1/readings/batch", {"readings": [
+        {"metric_id": metric.id, "period_start": first, "value": 6, "groups": good},
+        {"metric_id": metric.id, "period_start": second, "value": 4},
+    ]})
+    assert ok.status_code == 201, ok.get_json()
+    assert db.session.query(ReadingGroupValue).count() == 3
+    # A correction of the total alone must still agree with the stored groups...
+    stale = api.post("/api/v1/readings/batch", {"readings": [
+        {"metric_id": metric.id, "period_start": first, "value": 7, "note": "recount"}]})
+    assert stale.status_code == 422 and "add up to 6 but the total is 7" in stale.get_json()["error"]["fields"]["readings.0.groups"]
+    # ...and a correction with groups replaces them, the old ones kept in the history.
+    good[2]["value"] = 4
+    fixed = api.post("/api/v1/readings/batch", {"readings": [
+        {"metric_id": metric.id, "period_start": first, "value": 7, "note": "recount", "groups": good}]})
+    assert fixed.status_code == 201, fixed.get_json()
+    assert db.session.scalar(select(ReadingGroupValue.value).where(ReadingGroupValue.group_id == three)) == 4
+    assert db.session.scalar(select(ReadingRevision.group_values)) == {str(one): "1", str(two): "2", str(three): "3"}
