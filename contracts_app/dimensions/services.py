@@ -259,3 +259,49 @@ def metric_dimension_ids(metric_id):
     return db.session.scalars(
         select(metric_dimensions.c.dimension_id).where(metric_dimensions.c.metric_id == metric_id)
     ).all()
+
+
+# --- the metric page's table by group ----------------------------------------------------
+
+
+def group_target(metric, target, group_count):
+    """A group's share of a period target: a count's groups share it equally (they add up to
+    the total); a rate's groups each have the whole target. (management.gaps judges the same.)"""
+    if target is None:
+        return None
+    return Decimal(target) / group_count if metric.is_count else Decimal(target)
+
+
+def group_tables(metric, period_rows, limit=12):
+    """[(dimension, [(period row, [(group, value, attainment, status)])])] for the latest
+    ``limit`` periods with a reading, newest first, per dimension of the metric: each group
+    against its target. One statement for the group values."""
+    from contracts_app.metrics import rules
+
+    if not metric.dimensions:
+        return []
+    rows = [row for row in period_rows if row.reading is not None][-limit:][::-1]
+    if not rows:
+        return []
+    values = {}
+    for reading_id, group_id, value in db.session.execute(
+        select(ReadingGroupValue.reading_id, ReadingGroupValue.group_id, ReadingGroupValue.value)
+        .where(ReadingGroupValue.reading_id.in_([row.reading.id for row in rows]))
+    ):
+        values[(reading_id, group_id)] = value
+    tables = []
+    for dimension in metric.dimensions:
+        groups = list(dimension.groups)
+        lines = []
+        for row in rows:
+            cells = []
+            for group in groups:
+                value = values.get((row.reading.id, group.id))
+                achieved = None
+                if value is not None:
+                    achieved = rules.attainment(metric, value, group_target(metric, row.target, len(groups)))
+                cells.append((group, value, achieved, rules.status_for_attainment(metric, achieved) if achieved is not None else None))
+            if any(cell[1] is not None for cell in cells):
+                lines.append((row, cells))
+        tables.append((dimension, lines))
+    return tables

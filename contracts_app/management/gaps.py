@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 
 from contracts_app.contracts.models import Contract
 from contracts_app.dimensions.models import DimensionGroup, ReadingGroupValue
+from contracts_app.dimensions.services import group_target
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
@@ -122,10 +123,7 @@ def metric_gaps(metric_state):
         if found is None:
             overall = rules.attainment(row, row.value, target)
             found = gaps[row.metric_id] = MetricGaps(row.period_start, rules.status_for_attainment(row, overall), overall)
-        group_target = target
-        if row.is_count and target is not None:
-            group_target = Decimal(target) / sizes[row.dimension_id]
-        achieved = rules.attainment(row, row.group_value, group_target)
+        achieved = rules.attainment(row, row.group_value, group_target(row, target, sizes[row.dimension_id]))
         if achieved is None or found.overall_attainment is None:
             continue
         status = rules.status_for_attainment(row, achieved)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from contracts_app.digits import coerce_id
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
-from contracts_app.dimensions.services import list_dimensions
+from contracts_app.dimensions.services import group_tables, list_dimensions
 from contracts_app.extensions import db
 from contracts_app.formatting import plain_number
 from contracts_app.metrics import bp, rules, services, status, summaries
@@ -55,7 +55,7 @@ def detail(metric_id):
     corrected = [row for row in rows if row.reading is not None and row.reading.revisions]
     return render_template(
         "metrics/detail.html", metric=metric, contract=metric.contract, rows=rows, corrected=corrected,
-        range_text=summaries.range_text(metric),
+        range_text=summaries.range_text(metric), group_tables=group_tables(metric, rows),
     )
 
 

@@ -112,3 +112,14 @@ def test_the_metric_form_sets_count_and_dimensions(po, contract, districts):
     assert response.status_code == 302, response.get_data(as_text=True)
     metric = db.session.scalar(select(Metric).where(Metric.name == "Meals"))
     assert metric.is_count and [d.name for d in metric.dimensions] == ["Council district"]
+
+
+def test_the_metric_page_shows_each_group_against_its_target(cm, metric, districts, users):
+    from contracts_app.metrics import services
+    one, two, three = [g.id for g in districts.groups]
+    services.record_reading(metric, users["contract_manager"], _period(metric).start, "30",
+                            groups={one: "15", two: "15", three: "0"})
+    html = cm.get(f"/metrics/{metric.id}").get_data(as_text=True)
+    assert "By Council district" in html and "equal share" in html
+    section = html.split("By Council district")[1].split("Correction history")[0]
+    assert "District 3" in section and "Off track" in section and "On track" in section
