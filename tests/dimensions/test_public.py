@@ -40,3 +40,14 @@ def test_the_minimum_is_a_setting(app, client, factory, users):
 def test_a_rate_s_groups_are_not_published(app, client, factory, users):
     contract = _city(factory, users, is_count=False)
     assert "Latest result by Council district" not in client.get(f"/public/contracts/{contract.id}").get_data(as_text=True)
+
+
+def test_the_evidence_page_counts_contracts_managed_with_disaggregated_data(app, client_as, factory, users):
+    from contracts_app.portfolio.evidence import contracts_for, evidence_figures
+    with_groups = _city(factory, users)
+    factory.make_contract(start_date=date(2025, 7, 1), end_date=date(2027, 6, 30))
+    figures, _public, _quarters = evidence_figures(date(2025, 9, 20))
+    assert (figures["disaggregated"].numerator, figures["disaggregated"].denominator) == (1, 2)
+    assert [e.contract.id for e in contracts_for("disaggregated", True, date(2025, 9, 20))] == [with_groups.id]
+    html = client_as("cdo").get("/portfolio/evidence").get_data(as_text=True)
+    assert "Managed with disaggregated data" in html
