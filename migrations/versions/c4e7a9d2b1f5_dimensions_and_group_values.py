@@ -1,5 +1,5 @@
 """Disaggregation: city-wide dimensions and their groups, the metrics that report by them,
-readings' values per group (and in the reading history), and metrics.is_count
+readings' values per group (and in the reading history and vendor submissions), and metrics.is_count
 
 Revision ID: c4e7a9d2b1f5
 Revises: b3d9e1f4a6c2
@@ -65,9 +65,13 @@ def upgrade():
         batch_op.add_column(sa.Column('is_count', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('reading_revisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('group_values', sa.JSON(), nullable=True))
+    with op.batch_alter_table('vendor_submissions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('group_values', sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('vendor_submissions', schema=None) as batch_op:
+        batch_op.drop_column('group_values')
     with op.batch_alter_table('reading_revisions', schema=None) as batch_op:
         batch_op.drop_column('group_values')
     with op.batch_alter_table('metrics', schema=None) as batch_op:
