@@ -131,3 +131,21 @@ def metric_gaps(metric_state):
         if behind or (found.overall_status == rules.ON_TRACK and status in (rules.AT_RISK, rules.OFF_TRACK)):
             found.lagging.append(LaggingGroup(row.name, status, achieved))
     return gaps
+
+
+def lagging_groups_for_priority(priority_id):
+    """The open gap flags of the active, unarchived contracts serving a priority: which groups
+    lag across its contracts (the priority page). One statement; rows (flag id, reference,
+    metric name, summary), by contract reference."""
+    from contracts_app.management.models import Flag
+    from contracts_app.priorities.models import contract_priorities
+
+    return db.session.execute(
+        select(Flag.id, Contract.reference, Metric.name, Flag.summary)
+        .join(Contract, Contract.id == Flag.contract_id)
+        .join(Metric, Metric.id == Flag.metric_id)
+        .join(contract_priorities, contract_priorities.c.contract_id == Contract.id)
+        .where(contract_priorities.c.priority_id == priority_id, Flag.kind == "group_gap",
+               Flag.resolved_at.is_(None), Contract.status == "active", Contract.archived_at.is_(None))
+        .order_by(Contract.reference, Metric.name, Flag.id)
+    ).all()

@@ -168,3 +168,16 @@ def test_the_gap_query_is_two_statements_whatever_the_metrics(outreach, users, f
     assert queries.count == 2
     assert [g.name for g in found[metric.id].lagging] == ["District 7"]
     assert db.session.query(ReadingGroupValue).count() == 3 and db.session.query(Reading).count() == 1
+
+
+def test_the_priority_page_lists_the_groups_lagging_across_its_contracts(outreach, users, factory, client_as):
+    metric, ids = outreach
+    priority = factory.make_priority(name="Homelessness")
+    metric.contract.priorities = [priority]
+    db.session.commit()
+    record(metric, users["contract_manager"], date(2025, 8, 1), 32, (13, 13, 6), ids)
+    sweep(NOW)
+    (flag,) = gap_flags()
+    html = client_as("cdo").get(f"/priorities/{priority.id}").get_data(as_text=True)
+    assert "Groups lagging behind the total" in html
+    assert f"/flags/{flag.id}" in html and "off track in District 7" in html
