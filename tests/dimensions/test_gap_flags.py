@@ -181,3 +181,13 @@ def test_the_priority_page_lists_the_groups_lagging_across_its_contracts(outreac
     html = client_as("cdo").get(f"/priorities/{priority.id}").get_data(as_text=True)
     assert "Groups lagging behind the total" in html
     assert f"/flags/{flag.id}" in html and "off track in District 7" in html
+
+
+def test_my_work_gives_the_gap_flag_s_reason(outreach, users):
+    from contracts_app.contracts.models import Contract
+    from contracts_app.work.queries import open_flag_reasons
+    metric, ids = outreach
+    record(metric, users["contract_manager"], date(2025, 8, 1), 32, (13, 13, 6), ids)
+    sweep(NOW)
+    reasons = [r for r in open_flag_reasons([Contract.id == metric.contract_id]) if r.kind == "group_gap"]
+    assert [r.reason for r in reasons] == ["Placements: On track overall, off track in District 7 (Aug 2025)"]
