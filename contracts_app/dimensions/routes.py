@@ -33,9 +33,11 @@ def new():
 def edit(dimension_id):
     dimension = db.get_or_404(Dimension, dimension_id)
     require(can_edit_dimensions(current_user))
-    form = DimensionForm(obj=dimension)
-    if not form.is_submitted():
-        form.groups.data = "\n".join(g.name for g in dimension.groups)
+    # Not obj=dimension: its ``groups`` are rows, the form's are text, one name a line.
+    form = DimensionForm(data={
+        "name": dimension.name, "description": dimension.description,
+        "groups": "\n".join(g.name for g in dimension.groups),
+    })
     if form.validate_on_submit():
         with errors_on(form, "name"):
             changed = update_dimension(dimension, current_user, form.name.data, form.groups.data, form.description.data)

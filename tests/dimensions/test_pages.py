@@ -123,3 +123,11 @@ def test_the_metric_page_shows_each_group_against_its_target(cm, metric, distric
     assert "By Council district" in html and "equal share" in html
     section = html.split("By Council district")[1].split("Correction history")[0]
     assert "District 3" in section and "Off track" in section and "On track" in section
+
+
+def test_an_empty_edit_post_is_refused_with_a_message(po, districts):
+    page = po.post(f"/dimensions/{districts.id}/edit", data={"name": "", "groups": ""})
+    assert page.status_code == 200 and "Give the dimension a name" in page.get_data(as_text=True)
+    assert po.post(f"/dimensions/{districts.id}/edit", data={}).status_code in (200, 302)  # nothing changed
+    db.session.expire_all()
+    assert db.session.get(Dimension, districts.id).name == "Council district"
