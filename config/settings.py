@@ -175,6 +175,11 @@ class BaseConfig:
     CHECKIN_PROPOSE_WITHIN_DAYS = _int("CHECKIN_PROPOSE_WITHIN_DAYS", 7)
     # An active contract with no held check-in for this long is flagged (WWC: at least quarterly).
     CHECKIN_MAX_GAP_DAYS = _int("CHECKIN_MAX_GAP_DAYS", 90)
+    # A group (District 7) whose attainment is more than this many points below its metric's
+    # overall attainment, or at risk / off track while the total is on track, is flagged.
+    GAP_FLAG_POINTS = _int("GAP_FLAG_POINTS", 10)
+    # Public pages and open data leave out group values below this count (privacy).
+    PUBLIC_MIN_GROUP_COUNT = _int("PUBLIC_MIN_GROUP_COUNT", 10)
     # A flag open this long with no check-in held since is escalated to the chief data officer.
     ESCALATE_AFTER_DAYS = _int("ESCALATE_AFTER_DAYS", 14)
     # "What isn't working" lists contracts ending within this many days.

@@ -80,7 +80,7 @@ def create_app(config=None):
     for feature in (
         "auth", "main", "priorities", "contracts", "metrics", "milestones", "audit", "management", "notifications",
         "portfolio", "imports", "work", "attachments", "vendors", "operations", "public",
-        "payments", "spend", "decisions", "designs",
+        "payments", "spend", "decisions", "designs", "dimensions",
     ):
         module = importlib.import_module(f"contracts_app.{feature}.routes")
         app.register_blueprint(module.bp)

@@ -21,3 +21,4 @@ from contracts_app.spend.models import Payment  # noqa: F401
 from contracts_app.amendments.models import Amendment  # noqa: F401
 from contracts_app.decisions.models import ContractOption, DecisionTask, RenewalDecision  # noqa: F401
 from contracts_app.designs.models import ContractTemplate  # noqa: F401
+from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue, metric_dimensions  # noqa: F401

@@ -40,6 +40,16 @@ def can_view_my_work(user):
     return _signed_in(user)
 
 
+def can_view_dimensions(user):
+    """The city's dimensions (council district, age band...): every staff member sees them."""
+    return _signed_in(user) and user.role in ROLES
+
+
+def can_edit_dimensions(user):
+    """Dimensions are defined once per city, by an administrator or a procurement officer."""
+    return _signed_in(user) and user.role in (ADMIN, PROCUREMENT_OFFICER)
+
+
 def can_create_contracts(user):
     return _signed_in(user) and user.role == PROCUREMENT_OFFICER
 

@@ -29,6 +29,7 @@ VENDOR_ONLY = {VENDOR}
 PO = {"procurement_officer"}
 PO_AND_OWN_CM = {"procurement_officer", "contract_manager"}
 PRIORITY_EDITORS = {"admin", "cdo", "procurement_officer"}
+DIMENSION_EDITORS = {"admin", "procurement_officer"}
 ADMIN = {"admin"}
 PAYMENT_EDITORS = {"procurement_officer", "admin"}
 
@@ -53,6 +54,9 @@ MATRIX = {
     "priorities.index": ("/priorities", ALL),
     "priorities.new": ("/priorities/new", PRIORITY_EDITORS),
     "priorities.edit": ("/priorities/{priority}/edit", PRIORITY_EDITORS),
+    "dimensions.index": ("/dimensions", ALL),
+    "dimensions.new": ("/dimensions/new", DIMENSION_EDITORS),
+    "dimensions.edit": ("/dimensions/{dimension}/edit", DIMENSION_EDITORS),
     "contracts.index": ("/contracts", ALL),
     "contracts.detail": ("/contracts/{contract}", ALL),
     "contracts.new": ("/contracts/new", PO),
@@ -289,6 +293,8 @@ def _build_city():
     from contracts_app.designs.services import save_from_contract
 
     template = save_from_contract(contract, users["procurement_officer"], "Matrix template", "Street outreach", "")
+    from contracts_app.dimensions.services import create_dimension
+    dimension = create_dimension(users["admin"], "Council district", "District 1\nDistrict 2")
     ids = {
         "template": template.id,
         "user": users["viewer"].id, "priority": priority.id, "contract": contract.id, "vendor": contract.vendor_id,
@@ -297,7 +303,7 @@ def _build_city():
         "attachment": evidence.id, "readings_upload": readings.id, "vendor_user": users[VENDOR].id,
         "rule": rule_id, **{key: row.id for key, row in statement_rows.items()},
         "payments_upload": payments.id, "payment": payment.id, "ocds_upload": ocds.id,
-        "decision_task": task.id,
+        "decision_task": task.id, "dimension": dimension.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "ids": ids}
 

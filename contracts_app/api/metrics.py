@@ -13,18 +13,21 @@ from contracts_app.api.contracts import contract_or_404
 from contracts_app.api.errors import ApiError
 from contracts_app.api.idempotency import idempotent
 from contracts_app.api.schemas import (
-    MetricCreatedSchema, MetricCreateSchema, MetricListSchema, MetricSchema, ReadingBatchResponseSchema,
+    DimensionListSchema, MetricCreatedSchema, MetricCreateSchema, MetricListSchema, MetricSchema, ReadingBatchResponseSchema,
     ReadingBatchSchema, ReadingCorrectionSchema, ReadingCreateSchema, ReadingListSchema, ReadingSchema,
 )
 from contracts_app.contracts.models import Contract
 from contracts_app.formatting import plural
 from contracts_app.metrics import bulk, services, summaries
 from contracts_app.metrics.models import Metric, Reading
+from contracts_app.dimensions.models import Dimension, ReadingGroupValue
+from contracts_app.dimensions.services import stored_group_values
+from contracts_app.extensions import db
 from contracts_app.permissions import can_edit_contract, can_enter_readings
 
 bp = ApiBlueprint("api_metrics", __name__, tag="metrics", description="Key metrics of contracts, and their readings.")
 
-METRIC_COLUMNS = ("id", "contract_id", "position", "status", "status_period_start", *services.METRIC_FIELDS, "is_public")
+METRIC_COLUMNS = ("id", "contract_id", "position", "status", "status_period_start", *services.METRIC_FIELDS, "is_public", "is_count")
 PERCENT = Decimal("0.01")
 VALUE = Decimal("0.0001")
 
@@ -90,6 +93,20 @@ def create_metric(body, contract_id):
     return {**_metric_out(summary), "warnings": [warning] if warning else []}
 
 
+@bp.route("/dimensions")
+@bp.response(200, DimensionListSchema)
+def list_dimensions():
+    """The city's dimensions (council district, age band...), each with its groups in order:
+    the group ids a reading's `groups` name."""
+    dimensions = db.session.scalars(
+        select(Dimension).options(selectinload(Dimension.groups)).order_by(Dimension.name)
+    ).all()
+    return {"items": [
+        {"id": d.id, "name": d.name, "description": d.description, "groups": [{"id": g.id, "name": g.name} for g in d.groups]}
+        for d in dimensions
+    ]}
+
+
 @bp.route("/metrics/<int:metric_id>")
 @bp.response(200, MetricSchema)
 def get_metric(metric_id):
@@ -122,14 +139,33 @@ def _reading_rows(metric):
 def list_readings(metric_id):
     """A metric's readings, oldest period first, each with its period's target and attainment."""
     metric = _metric_or_404(metric_id)
-    return {"items": [_reading_out(row) for row in _reading_rows(metric)]}
+    rows = _reading_rows(metric)
+    groups = _groups_of_metric(metric.id)
+    return {"items": [{**_reading_out(row), "groups": groups.get(row.reading.id, [])} for row in rows]}
+
+
+def _groups_of_metric(metric_id):
+    """{reading id: [group value]} of a metric's readings, in one statement."""
+    by_reading = {}
+    for reading_id, group_id, value in db.session.execute(
+        select(ReadingGroupValue.reading_id, ReadingGroupValue.group_id, ReadingGroupValue.value)
+        .join(Reading, Reading.id == ReadingGroupValue.reading_id)
+        .where(Reading.metric_id == metric_id)
+        .order_by(ReadingGroupValue.reading_id, ReadingGroupValue.group_id)
+    ):
+        by_reading.setdefault(reading_id, []).append({"group_id": group_id, "value": value})
+    return by_reading
 
 
 def _one_reading(metric, reading_id):
     """The answer of a write: one reading's row, read in one statement (not the metric's whole
     period table, as a list of readings needs)."""
     row = summaries.reading_row(reading_id)
-    return _reading_out(row, corrections=row.corrections)
+    return {**_reading_out(row, corrections=row.corrections), "groups": _groups_out(reading_id)}
+
+
+def _groups_out(reading_id):
+    return [{"group_id": group_id, "value": value} for group_id, value in sorted(stored_group_values(reading_id).items())]
 
 
 # --- versions: ETag and If-Match ---------------------------------------------------------------
@@ -230,7 +266,7 @@ def create_reading(body, metric_id):
     metric = _metric_or_404(metric_id)
     user = api_user()
     allow(can_enter_readings(user, metric.contract), metric.contract)
-    reading = services.record_reading(metric, user, body["period_start"], body["value"], body["note"])
+    reading = services.record_reading(metric, user, body["period_start"], body["value"], body["note"], groups=body["groups"])
     return _reading_response(metric, reading.id)
 
 
@@ -275,7 +311,9 @@ def correct_reading(body, reading_id):
     allow(can_enter_readings(user, metric.contract), metric.contract)
     seen = expected_version(reading, request.headers.get("If-Match"), body.get("version"))
     try:
-        correction = services.correct_reading_values(reading, user, body["value"], body["note"], expected_version=seen)
+        correction = services.correct_reading_values(
+            reading, user, body["value"], body["note"], expected_version=seen, groups=body.get("groups"),
+        )
     except services.StaleReadingError as error:
         # The service rolled back; the reading is read again, as it is now.
         current = _one_reading(metric, reading_id)
@@ -298,6 +336,7 @@ def _correction_response(correction):
         "status": values["status"], "target": _round(correction.target, VALUE),
         "attainment": _round(correction.attainment, PERCENT), "recorded_by": correction.recorded_by,
         "recorded_at": values["recorded_at"], "corrections": correction.corrections, "version": values["version"],
+        "groups": _groups_out(values["id"]),
     }
     return body, {"ETag": f'"reading-{body["id"]}-v{body["version"]}"'}
 

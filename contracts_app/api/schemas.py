@@ -362,6 +362,7 @@ class MetricSchema(Schema):
     indicator_type = fields.String(required=True, metadata={"enum": list(INDICATOR_TYPES)})
     payment_linked = fields.Boolean(required=True)
     is_public = fields.Boolean(required=True, metadata={"description": "Published (public site, open data) when the contract is."})
+    is_count = fields.Boolean(required=True, metadata={"description": "A count: values per group add up to the total."})
     position = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"enum": HEALTH, "description": "Stored current status."})
     status_period_start = fields.Date(required=True, allow_none=True)
@@ -398,6 +399,37 @@ class MetricCreateSchema(Schema):
     indicator_type = Choice(INDICATOR_TYPES, load_default="lagging")
     payment_linked = Flag(load_default=False)
     is_public = Flag(load_default=True, metadata={"description": "Published when the contract is (default true)."})
+    is_count = Flag(load_default=False, metadata={
+        "description": "A count (people, visits): values per group add up to the total. False for a rate or an average."})
+    dimension_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=50), metadata={
+        "description": "The dimensions (GET /dimensions) its readings are broken down by."})
+
+
+class GroupValueSchema(Schema):
+    group_id = Id(required=True, metadata={"description": "A group of one of the metric's dimensions (GET /dimensions)."})
+    value = Number(required=True, places=4, max_abs=VALUE_MAX)
+
+
+GROUPS_DESCRIPTION = (
+    "Optional values per group of the metric's dimensions (for example each council district). For a "
+    "count metric (`is_count`), when every group of a dimension is given they must add up to `value`; "
+    "otherwise the answer is 422 naming both numbers. For a rate the groups are independent of the total."
+)
+
+
+class DimensionGroupSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class DimensionSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    groups = fields.List(fields.Nested(DimensionGroupSchema), required=True, metadata={"description": "In order."})
+
+
+DimensionListSchema = list_of(DimensionSchema, "DimensionListSchema")
 
 
 class ReadingSchema(Schema):
@@ -417,6 +449,8 @@ class ReadingSchema(Schema):
         "description": "1 when recorded, one more at each correction. Send it back (If-Match with the ETag, or "
                        "`version`) when correcting, so that a correction made meanwhile is not overwritten.",
     })
+    groups = fields.List(fields.Nested(GroupValueSchema), metadata={
+        "description": "The reading's values per group of the metric's dimensions."})
 
 
 ReadingListSchema = list_of(ReadingSchema, "ReadingListSchema")
@@ -426,6 +460,8 @@ class ReadingCreateSchema(Schema):
     period_start = Day(required=True, metadata={"description": "The first day of the reporting period."})
     value = Number(required=True, places=4, max_abs=VALUE_MAX)
     note = Text(load_default="", max_length=LONG_TEXT)
+    groups = fields.List(fields.Nested(GroupValueSchema), load_default=list, validate=validate.Length(max=1000),
+                         metadata={"description": GROUPS_DESCRIPTION})
 
 
 BATCH_MAX = 1000
@@ -439,6 +475,9 @@ class ReadingBatchItemSchema(Schema):
         "description": "Optional for a new reading; required when the period has a reading (a correction: why)."})
     version = Id(load_default=None, metadata={
         "description": "Optional, for a correction: the version of the reading you saw; refused when it has moved on."})
+    groups = fields.List(fields.Nested(GroupValueSchema), load_default=None, validate=validate.Length(max=1000), metadata={
+        "description": GROUPS_DESCRIPTION + " For a correction, given they replace the stored group values; left out, "
+                       "the stored ones are kept and must still agree with the new value."})
 
 
 class ReadingBatchSchema(Schema):
@@ -471,6 +510,9 @@ class ReadingBatchResponseSchema(Schema):
 
 class ReadingCorrectionSchema(Schema):
     value = Number(required=True, places=4, max_abs=VALUE_MAX)
+    groups = fields.List(fields.Nested(GroupValueSchema), load_default=None, validate=validate.Length(max=1000), metadata={
+        "description": GROUPS_DESCRIPTION + " Given, they replace the stored group values (an empty list clears them); "
+                       "left out, the stored ones are kept and must still agree with the new value."})
     note = Text(required=True, blank=False, max_length=LONG_TEXT, metadata={"description": "Why it is corrected (kept in the history)."})
     version = WholeNumber(1, 2**31 - 1, load_default=None, metadata={
         "description": "The reading's version you saw (or send its ETag as If-Match). If it has been corrected "

@@ -96,6 +96,10 @@ LABELS = {
     "size": _l('Size (bytes)'),
     "sha256": "SHA-256",
     "is_public": _l('Published as open data'),
+    "is_count": _l('A count (groups add up to the total)'),
+    "dimensions": _l('Broken down by'),
+    "groups": _l('Groups'),
+    "group_values": _l('Values per group'),
     "payment_structure": _l('Payment structure'),
     "payment_terms": _l('How payment ties to results'),
     "problem": _l('Problem to solve'),
@@ -417,6 +421,9 @@ ENTITY_LABELS = {
     "paymentstatementline": _l("Payment statement line"),
     "paymentterms": _l("Payment terms"),
     "renewaldecision": _l("Renewal decision"),
+    "dimension": _l("Dimension"),
+    "dimensiongroup": _l("Dimension group"),
+    "readinggroupvalue": _l("Reading value per group"),
 }
 ACTION_LABELS = {
     "create": _l("Create"), "update": _l("Update"), "delete": _l("Delete"), "archive": _l("Archive"),

@@ -121,6 +121,12 @@ def milestone(title, month, payment_linked=False, description="", kind="delivery
     return dict(title=title, month=month, payment_linked=payment_linked, description=description, kind=kind)
 
 
+# The city's dimensions (contracts_app.dimensions): name -> (description, groups in order).
+DIMENSIONS = {
+    "Council district": ("The nine council districts of the 2022 ward map.", [f"District {n}" for n in range(1, 10)]),
+}
+
+
 # Profiles: good (on track), at_risk, off_track (one metric lagging badly), missing (recent
 # data not entered: overdue), plus the statuses completed / draft / terminated.
 # start_ago: months between the contract start and the first of the current month.
@@ -133,6 +139,10 @@ CONTRACTS = [
         priorities=["homelessness"], profile="at_risk", lagging=2,
         # Ben's August 2025 readings from the scenario (used when the scenario term is current).
         fixed_readings={(0, "2025-08-01"): "21", (2, "2025-08-01"): "70"},
+        # Placements are reported by council district (a count: the districts add up to the
+        # total); District 7 has lagged for the last three months while the total is on track,
+        # so the sweep opens a gap flag naming it (issue 15).
+        by_group={0: dict(dimension="Council district", lagging="District 7", lag_periods=3, share="0.5")},
         payment_terms="10% of each quarterly payment is withheld and released when placements meet target.",
         # Computed payment statements (contracts_app/payments): $150,000 a quarter (the $1.2M over
         # eight quarters); the rules of SCENARIOS.md's worked example A on the one payment-linked

@@ -28,6 +28,7 @@ from contracts_app.db_types import utcnow
 from contracts_app.decisions.models import CHOICES, END_OF_TERM, DecisionTask, RenewalDecision
 from contracts_app.decisions.summary import performance_summary, plain_figures
 from contracts_app.demo import data
+from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue
 from contracts_app.extensions import db
 from contracts_app.management.models import ActionItem, CheckIn
 from contracts_app.metrics import rules
@@ -141,12 +142,17 @@ class _Builder:
         self._users()
         self._priorities()
         self._vendors()
+        self._dimensions()
         for spec in data.CONTRACTS:
             self.contracts.append(self._contract(spec))
         db.session.add_all(list(self.users.values()) + list(self.priorities.values()) + list(self.vendors.values()))
+        db.session.add_all(list(self.dimensions.values()))
         db.session.add_all(self.contracts)
         db.session.flush()
         ana = self.users["ana"]
+        for dimension in self.dimensions.values():
+            record(ana, "create", dimension, after=snapshot(dimension, {"groups": [g.name for g in dimension.groups]}),
+                   summary=f"Added dimension {dimension.name} ({len(dimension.groups)} groups)").created_at = dimension.created_at
         for contract in self.contracts:
             after = snapshot(
                 contract,
@@ -260,6 +266,32 @@ class _Builder:
 
     # --- one contract --------------------------------------------------------------------
 
+    def _dimensions(self):
+        created = _utc(self.history_start - timedelta(days=30), 15)
+        self.dimensions = {}
+        for name, (description, groups) in data.DIMENSIONS.items():
+            self.dimensions[name] = Dimension(
+                name=name, description=description, created_at=created, updated_at=created,
+                groups=[DimensionGroup(name=group, position=i) for i, group in enumerate(groups)],
+            )
+
+    def _group_values(self, metric, reading, plan, back):
+        """Split a count reading across the groups of its dimension: evenly (the remainder to the
+        first groups), except the lagging group in the last ``lag_periods`` periods, which gets
+        ``share`` of its even part; the others make up the difference, so the total is kept."""
+        groups = self.dimensions[plan["dimension"]].groups
+        total = int(reading.value)
+        even = total // len(groups)
+        values = [even + (1 if i < total % len(groups) else 0) for i in range(len(groups))]
+        if back < plan["lag_periods"]:
+            lagging = next(i for i, g in enumerate(groups) if g.name == plan["lagging"])
+            low = int(Decimal(even) * Decimal(plan["share"]))
+            spare, values[lagging] = values[lagging] - low, low
+            others = [i for i in range(len(groups)) if i != lagging]
+            for n in range(spare):
+                values[others[n % len(others)]] += 1
+        reading.group_values = [ReadingGroupValue(group=g, value=Decimal(v)) for g, v in zip(groups, values)]
+
     def _department(self, name, created):
         if name not in self.departments:
             self.departments[name] = Department(name=name, created_at=created, updated_at=created)
@@ -322,6 +354,10 @@ class _Builder:
             missing_index = monthly[0] if monthly else 0
         for position, metric_spec in enumerate(spec["metrics"]):
             metric = self._metric(contract, metric_spec, position, created)
+            plan = spec.get("by_group", {}).get(position)
+            if plan is not None:
+                metric.is_count = True
+                metric.dimensions = [self.dimensions[plan["dimension"]]]
             self._readings(contract, spec, metric, metric_spec, position, drop_last=2 if position == missing_index else 0)
         for milestone_spec in spec["milestones"]:
             self._milestone(contract, spec, milestone_spec, created)
@@ -425,6 +461,9 @@ class _Builder:
             )
             if back == 2 and position == 0 and spec["reference"] in CORRECTED:
                 self._correct(metric, metric_spec, period, explicit, reading, manager)
+            plan = spec.get("by_group", {}).get(position)
+            if plan is not None:
+                self._group_values(metric, reading, plan, back)
             self.n_readings += 1
 
     def _band(self, spec, position, back):

@@ -33,11 +33,14 @@ from contracts_app.imports import reader
 from contracts_app.imports.columns import column_letter, normalise_header
 from contracts_app.imports.plan import RowError
 from contracts_app.metrics import bulk, rules, status
+from contracts_app.dimensions.models import Dimension, DimensionGroup
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.services import NOTE_WITHOUT_VALUE
 from contracts_app.permissions import can_enter_readings
 
 XLSX = "xlsx"
+GROUP_HELP = _l('Optional: the value for this group (“Dimension: Group”), where the metric reports by it; '
+                '“—” where it does not. For a count, when every group of a dimension is filled in they must add up to Value.')
 SHEET_TITLE = "Readings"
 
 
@@ -100,6 +103,13 @@ class DueRow:
     target: Decimal | None
     overdue: bool
 
+    def group_cells(self, groups):
+        """The (blank) cells of the group columns ``groups`` (DimensionGroup, as group_columns
+        gives them): blank to fill in where the metric reports by the group's dimension, else
+        "—" (not reported by that dimension)."""
+        used = {d.id for d in self.metric.dimensions}
+        return [None if group.dimension_id in used else "—" for group in groups]
+
     def cells(self):
         """The download's cells, in DOWNLOADED order (dates as dates, numbers as numbers)."""
         return [
@@ -119,7 +129,9 @@ def due_periods(contracts, now):
     if not ids:
         return []
     metrics = db.session.scalars(
-        select(Metric).where(Metric.contract_id.in_(ids)).options(selectinload(Metric.targets))
+        select(Metric).where(Metric.contract_id.in_(ids)).options(
+            selectinload(Metric.targets), selectinload(Metric.dimensions).selectinload(Dimension.groups),
+        )
         .order_by(Metric.contract_id, Metric.position, Metric.id)
     ).all()
     recorded = defaultdict(set)
@@ -146,6 +158,30 @@ def due_periods(contracts, now):
     return rows
 
 
+# --- group columns ("Council district: District 7") ---------------------------------------------
+
+
+def group_header(group):
+    return f"{group.dimension.name}: {group.name}"
+
+
+def group_columns(rows):
+    """The groups of the dimensions the rows' metrics report by, as extra columns of the
+    download (by dimension name, then group order); none when no metric reports by groups."""
+    dimensions = {d.id: d for row in rows for d in row.metric.dimensions}
+    return [g for d in sorted(dimensions.values(), key=lambda d: d.name) for g in d.groups]
+
+
+def _groups_by_header():
+    """{normalised "dimension: group" header: group id} of every group of the city (one statement)."""
+    return {
+        normalise_header(f"{dimension_name}: {group_name}"): group_id
+        for group_id, group_name, dimension_name in db.session.execute(
+            select(DimensionGroup.id, DimensionGroup.name, Dimension.name).join(Dimension, Dimension.id == DimensionGroup.dimension_id)
+        )
+    }
+
+
 # --- writing the download ------------------------------------------------------------------------
 
 
@@ -153,12 +189,13 @@ def csv_text(rows):
     """The download as CSV text (dates ISO, numbers plain), with a byte-order mark for Excel."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.label for column in DOWNLOADED])
+    groups = group_columns(rows)
+    writer.writerow([column.label for column in DOWNLOADED] + [group_header(g) for g in groups])
     for row in rows:
         writer.writerow([
             cell.isoformat() if isinstance(cell, date) else plain_number(cell) if isinstance(cell, Decimal)
             else "" if cell is None else cell
-            for cell in row.cells()
+            for cell in row.cells() + row.group_cells(groups)
         ])
     return "\ufeff" + buffer.getvalue()
 
@@ -178,7 +215,15 @@ def xlsx_bytes(rows, title):
     header_fill = PatternFill("solid", fgColor="1F3A5F")
     locked_fill = PatternFill("solid", fgColor="E5E7EB")
     fill_in = PatternFill("solid", fgColor="FFF7D6")
-    sheet.append([column.label for column in DOWNLOADED])
+    groups = group_columns(rows)
+    sheet.append([column.label for column in DOWNLOADED] + [group_header(g) for g in groups])
+    for offset, group in enumerate(groups, start=len(DOWNLOADED) + 1):
+        cell = sheet.cell(row=1, column=offset)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = header_fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cell.comment = Comment(str(GROUP_HELP), "RDC Tracker")
+        sheet.column_dimensions[get_column_letter(offset)].width = 14
     for index, column in enumerate(DOWNLOADED, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=True, color="FFFFFF")
@@ -188,8 +233,12 @@ def xlsx_bytes(rows, title):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     keys = [column.key for column in DOWNLOADED]
     for row in rows:
-        sheet.append(row.cells())
+        group_cells = row.group_cells(groups)
+        sheet.append(row.cells() + group_cells)
         number = sheet.max_row
+        for offset, cell_value in enumerate(group_cells, start=len(DOWNLOADED) + 1):
+            if cell_value is None:
+                sheet.cell(row=number, column=offset).fill = fill_in
         for index, key in enumerate(keys, start=1):
             cell = sheet.cell(row=number, column=index)
             if key in ("period_start", "period_end", "due_date"):
@@ -199,7 +248,7 @@ def xlsx_bytes(rows, title):
             elif key in ("value", "note"):
                 cell.fill = fill_in
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DOWNLOADED))}{max(sheet.max_row, 1)}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DOWNLOADED) + len(groups))}{max(sheet.max_row, 1)}"
 
     help_sheet = workbook.create_sheet(_('Instructions'))
     help_sheet.column_dimensions["A"].width = 22
@@ -214,6 +263,7 @@ def xlsx_bytes(rows, title):
         ("", ""),
         (_('Column'), _('What it holds')),
         *[(column.label, (_('Do not change. ') if column.locked else "") + column.help) for column in COLUMNS],
+        *([(_("Dimension: group"), str(GROUP_HELP))] if groups else []),
     ]
     for line in lines:
         help_sheet.append(list(line))
@@ -339,8 +389,10 @@ class SheetCheck:
 
 
 def _header(cells, errors):
-    """{cell index: column key} and {key: the header as written}; problems added to errors."""
+    """{cell index: column key} and {key: the header as written}; problems added to errors.
+    A group column's key is (GROUPS, group id); its header is "Dimension: Group"."""
     columns, labels, where = {}, {}, {}
+    groups = None
     if not any(normalise_header(cell) for cell in cells):
         errors.append(RowError(1, None, _('The first row must be the header row (Metric id, Period start, Value, Note…).')))
         return columns, labels
@@ -349,7 +401,25 @@ def _header(cells, errors):
         if not key:
             continue
         letter = column_letter(index)
-        if key not in BY_KEY:
+        if key not in BY_KEY and ":" in cell:
+            if groups is None:
+                groups = _groups_by_header()
+            if key in groups:
+                key = (bulk.GROUPS, groups[key])
+            else:
+                errors.append(RowError(1, cell.strip()[:60], _(
+                    'Unknown group column (column %(letter)s): the group columns are named “Dimension: Group”, '
+                    'as the Dimensions page lists them.', letter=letter)))
+                continue
+        if isinstance(key, tuple):
+            if key in labels:
+                errors.append(RowError(1, cell.strip(), _('This column appears twice (columns %(where)s and %(letter)s); keep one.', where=where[key], letter=letter)))
+            else:
+                columns[index] = key
+                labels[key] = cell.strip()
+                where[key] = letter
+                labels.setdefault(bulk.GROUPS, _('Group columns'))
+        elif key not in BY_KEY:
             errors.append(RowError(1, cell.strip()[:60],
                                    _('Unknown column (column %(letter)s). The columns are those of the downloaded file: ', letter=letter)
                                    + ", ".join(c.label for c in COLUMNS) + "."))
@@ -378,8 +448,11 @@ def sheet_rows(text, on_row=None):
         if on_row is not None:
             on_row()
         values = {key: (cells[index].strip() if index < len(cells) else "") for index, key in columns.items()}
+        # Group cells: blank or "—" (the metric does not report by that dimension) are left out.
+        groups = {key[1]: text for key, text in values.items() if isinstance(key, tuple) and text and text != "—"}
+        values = {key: text for key, text in values.items() if not isinstance(key, tuple)}
         extra = [cell for index, cell in enumerate(cells) if index not in columns and cell.strip()]
-        if not any(values.values()) and not extra:
+        if not any(values.values()) and not extra and not groups:
             continue  # a blank row
         if extra:
             errors.append(RowError(number, None, _('This row has a value in a column with no name in the header row.')))
@@ -394,6 +467,7 @@ def sheet_rows(text, on_row=None):
             bulk.METRIC_ID: values.get("metric_id", ""), bulk.PERIOD_START: values.get("period_start", ""),
             bulk.VALUE: values.get("value", ""), bulk.NOTE: values.get("note", ""),
             bulk.VERSION: values.get("version", ""),
+            **({bulk.GROUPS: groups} if groups else {}),
         })
         numbers.append(number)
     if parsed.problem:
@@ -419,7 +493,8 @@ def check_sheet(text, actor, now, on_row=None):
 def problem_rows(problems, numbers, labels):
     """metrics.bulk problems as RowErrors: the spreadsheet row, the column as the header names it."""
     return [
-        RowError(numbers[p.index], labels.get(p.column, BY_KEY[p.column].label) if p.column else None, p.message)
+        RowError(numbers[p.index], labels.get(p.column, BY_KEY[p.column].label if p.column in BY_KEY else p.column)
+                 if p.column else None, p.message)
         for p in problems
     ]
 

@@ -15,6 +15,7 @@ FLAG_KINDS = {
     "overdue": _l("Reading overdue"),
     "milestone_missed": _l("Milestone past due and not met"),
     "no_checkin": _l("No check-in for 90 days"),
+    "group_gap": _l("A group lags behind the total"),
 }
 SEVERITIES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 SEVERITY_ORDER = ("high", "medium", "low")
@@ -24,6 +25,7 @@ FLAG_SEVERITY = {
     "overdue": "medium",
     "at_risk_twice": "medium",
     "no_checkin": "medium",
+    "group_gap": "medium",
 }
 
 CHECKIN_STATUSES = {

@@ -22,6 +22,7 @@ class FlagFacts:
     latest_label: str | None = None  # that period in words ("Oct 2026")
     milestone_missed: bool | None = None  # milestone flags: is it still missed today?
     last_held: date | None = None  # no check-in: the latest held check-in's date
+    group_gap: bool | None = None  # group gap: does the latest reading still show a group lagging?
 
 
 def milestone_is_missed(milestone, today):
@@ -46,6 +47,15 @@ def cleared_note(facts: FlagFacts, checkin_gap: timedelta) -> str | None:
         if latest_status != still:
             return f"Resolved automatically: the corrected reading is {status}."
         return None
+    if facts.kind == "group_gap":
+        # Unknown (None) where the groups were not judged (recording a check-in): the sweep decides.
+        if facts.latest is None or facts.group_gap is None:
+            return None
+        if facts.latest[0] != facts.period_start:
+            if facts.group_gap:
+                return f"Resolved automatically: a later reading ({facts.latest_label}) is flagged on its own."
+            return f"Resolved automatically: a later reading ({facts.latest_label}) shows no group lagging."
+        return None if facts.group_gap else "Resolved automatically: the corrected reading shows no group lagging."
     if facts.kind == "milestone_missed":
         return None if facts.milestone_missed else "Resolved automatically: the milestone is no longer missed."
     if facts.kind == "no_checkin":

@@ -37,6 +37,7 @@ from contracts_app.db_utils import chunks, insert_many_ignoring_conflicts, rows_
 from contracts_app.extensions import db
 from contracts_app.decisions.tasks import open_decision_tasks
 from contracts_app.formatting import long_date
+from contracts_app.management.gaps import metric_gaps
 from contracts_app.management.models import FLAG_KINDS, FLAG_SEVERITY, CheckIn, Flag, checkin_flags
 from contracts_app.management.rules import FlagFacts, cleared_note, milestone_is_missed
 from contracts_app.metrics import rules
@@ -125,12 +126,14 @@ def sweep(now=None):
     metric_state = _metric_state(refreshed, contracts)
     result.metrics_evaluated = len(metric_state)
     candidates = _metric_candidates(metric_state)
+    gaps = metric_gaps(metric_state)
+    candidates += _gap_candidates(metric_state, gaps)
     candidates += _milestone_candidates(refreshed.milestones, contracts, today)
     last_held = _last_held_checkins()
     candidates += _no_checkin_candidates(contracts, last_held, today)
 
     milestones = {m.id: m for m in refreshed.milestones}
-    result.flags_resolved += _resolve_cleared(contracts, metric_state, milestones, last_held, today, now)
+    result.flags_resolved += _resolve_cleared(contracts, metric_state, milestones, last_held, today, now, gaps)
 
     # Notifications are gathered in the order they are told (flag, its escalation, ...) and
     # queued in one batch at the end, so the outbox's order is the sweep's.
@@ -284,6 +287,24 @@ def _metric_candidates(states):
     return candidates
 
 
+def _gap_summary(state, gaps):
+    return f"{_prefix(state)}: {gaps.summary()} ({_period_label(state, gaps.period_start)})"
+
+
+def _gap_candidates(states, gaps):
+    """A group lagging behind the total in the latest reading (management.gaps)."""
+    candidates = []
+    for metric_id, found in gaps.items():
+        if not found.lagging:
+            continue
+        state = states[metric_id]
+        candidates.append(Candidate(
+            state.contract.id, "metric", metric_id, found.period_start, "group_gap",
+            partial(_gap_summary, state, found), metric_id=metric_id,
+        ))
+    return candidates
+
+
 def _milestone_summary(contract, milestone):
     return (f"{contract.reference}: milestone \u201c{milestone.title}\u201d "
             f"{'not met' if milestone.status == 'not_met' else 'past due'} (due {long_date(milestone.due_date)})")
@@ -343,7 +364,7 @@ def resolve_automatically(flag_ids, note, now):
     return resolved
 
 
-def _resolve_cleared(contracts, metric_state, milestones, last_held, today, now):
+def _resolve_cleared(contracts, metric_state, milestones, last_held, today, now, gaps=None):
     """Resolve open flags whose cause has cleared; a flag resolved by hand stays resolved."""
     reading_arrived = (
         select(Reading.id)
@@ -361,7 +382,7 @@ def _resolve_cleared(contracts, metric_state, milestones, last_held, today, now)
     gap = timedelta(days=current_app.config["CHECKIN_MAX_GAP_DAYS"])
     by_note = defaultdict(list)
     for flag in open_flags:
-        facts = _flag_facts(flag, contracts, metric_state, milestones, last_held, today)
+        facts = _flag_facts(flag, contracts, metric_state, milestones, last_held, today, gaps or {})
         if facts is None:
             continue
         note = cleared_note(facts, gap)
@@ -370,7 +391,7 @@ def _resolve_cleared(contracts, metric_state, milestones, last_held, today, now)
     return sum(resolve_automatically(ids, note, now) for note, ids in sorted(by_note.items()))
 
 
-def _flag_facts(flag, contracts, metric_state, milestones, last_held, today):
+def _flag_facts(flag, contracts, metric_state, milestones, last_held, today, gaps):
     """The facts cleared_note judges, from what the sweep has read; None when it cannot judge
     (a metric left out of this run because a reading was saved under it)."""
     if flag.contract_id not in contracts:
@@ -383,6 +404,17 @@ def _flag_facts(flag, contracts, metric_state, milestones, last_held, today):
         return FlagFacts(
             flag.kind, flag.period_start, latest=latest,
             latest_label=_period_label(state, latest[0]) if latest else None,
+        )
+    if flag.kind == "group_gap":
+        state = metric_state.get(flag.metric_id)
+        if state is None:
+            return None
+        latest = state.latest
+        found = gaps.get(flag.metric_id)
+        return FlagFacts(
+            flag.kind, flag.period_start, latest=latest,
+            latest_label=_period_label(state, latest[0]) if latest else None,
+            group_gap=bool(found is not None and found.lagging),
         )
     if flag.kind == "milestone_missed":
         milestone = milestones.get(flag.milestone_id)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, inspect, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,11 +35,16 @@ from contracts_app.formatting import long_date, plain_number
 from contracts_app.forms_common import parse_decimal
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import Metric, Reading, ReadingRevision
+from contracts_app.dimensions.models import Dimension, ReadingGroupValue
+from contracts_app.dimensions.services import GroupValueError, check_group_values, group_values_snapshot
 from contracts_app.metrics.services import MAX_VALUE, NEGATIVE, MetricError
 from contracts_app.permissions import can_enter_readings
 
 # The columns of a row, as the services name them (the spreadsheet and the API map theirs).
 METRIC_ID, PERIOD_START, VALUE, NOTE, VERSION = "metric_id", "period_start", "value", "note", "version"
+# Optional: the row's values per group ({group id: value} or [{"group_id", "value"}]); absent
+# (None) keeps a corrected reading's stored group values, which must agree with its new value.
+GROUPS = "groups"
 NUMBER = "Enter a number, like 21 or 21.5."
 CHANGED = ("This reading was changed since you downloaded it (it is now version {version}: {value}). "
            "Download the periods again, or leave this row out.")
@@ -81,6 +86,8 @@ class CheckedRow:
     value: Decimal
     note: str
     reading: Reading | None = None  # the period's reading, when this row corrects it
+    groups: dict | None = None  # checked group values ({group id: Decimal}); None: keep the stored ones
+    old_groups: dict = field(default_factory=dict)  # a corrected reading's stored group values
 
 
 @dataclass
@@ -185,6 +192,7 @@ def _load_metrics(metric_ids):
                 joinedload(Metric.contract).selectinload(Contract.metrics),
                 joinedload(Metric.contract).selectinload(Contract.milestones),
                 selectinload(Metric.targets),
+                selectinload(Metric.dimensions).selectinload(Dimension.groups),
             )
         ).unique():
             metrics[metric.id] = metric
@@ -220,6 +228,18 @@ def _load_readings(pairs):
             select(Reading).where(tuple_(Reading.metric_id, Reading.period_start).in_(chunk))
         ):
             found[(reading.metric_id, reading.period_start)] = reading
+    return found
+
+
+def _load_group_values(reading_ids):
+    """{reading id: {group id: value}} of the readings that have group values (a few statements)."""
+    found = {}
+    for chunk in chunks(sorted(reading_ids), rows_per_statement(1, cap=5000)):
+        for reading_id, group_id, value in db.session.execute(
+            select(ReadingGroupValue.reading_id, ReadingGroupValue.group_id, ReadingGroupValue.value)
+            .where(ReadingGroupValue.reading_id.in_(chunk))
+        ):
+            found.setdefault(reading_id, {})[group_id] = value
     return found
 
 
@@ -272,14 +292,14 @@ def check_readings(rows, actor, now=None, row_name=None):
         if _text(raw_version) and version is None:
             problem(index, VERSION, "The version is a whole number (leave it as downloaded, or blank).")
             bad = True
-        parsed.append((index, metric_id, start, value, note, version, bad))
+        parsed.append((index, metric_id, start, value, note, version, bad, row.get(GROUPS)))
 
     metrics = _load_metrics({p[1] for p in parsed if p[1] is not None})
     periods_by_metric = {}
     allowed_contracts = {}
     seen = {}
     wanted = []
-    for index, metric_id, start, value, note, version, bad in parsed:
+    for index, metric_id, start, value, note, version, bad, groups in parsed:
         if metric_id is None:
             continue
         metric = metrics.get(metric_id)
@@ -317,15 +337,23 @@ def check_readings(rows, actor, now=None, row_name=None):
             continue
         seen[key] = index
         if not bad:
-            wanted.append((index, metric, period, value, note, version))
+            wanted.append((index, metric, period, value, note, version, groups))
 
     existing = _load_readings({(m.id, p.start) for _, m, p, *_ in wanted})
-    for index, metric, period, value, note, version in wanted:
+    stored_groups = _load_group_values([r.id for r in existing.values()])
+    for index, metric, period, value, note, version, groups in wanted:
         reading = existing.get((metric.id, period.start))
-        row = CheckedRow(index, metric, period, value, note, reading)
+        old_groups = stored_groups.get(reading.id, {}) if reading is not None else {}
+        try:
+            checked_groups = check_group_values(metric, value, old_groups if groups is None else groups)
+        except GroupValueError as error:
+            problem(index, GROUPS, error.message)
+            continue
+        row = CheckedRow(index, metric, period, value, note, reading,
+                         None if groups is None else checked_groups, old_groups)
         if reading is None:
             result.new.append(row)
-        elif value == reading.value and (not note or note == reading.note):
+        elif value == reading.value and (not note or note == reading.note) and (groups is None or checked_groups == old_groups):
             result.unchanged.append(index)
             continue
         elif version is not None and version != reading.version:
@@ -409,6 +437,7 @@ def _write(check, actor, now):
 
     events = []
     written = []  # (index, reading id)
+    group_rows, replaced_groups = [], []  # group values to insert; readings whose group values are replaced
     if check.new:
         values = [
             {"metric_id": row.metric.id, "period_start": row.period.start, "period_end": row.period.end,
@@ -429,6 +458,9 @@ def _write(check, actor, now):
             reading_id = ids[(row.metric.id, row.period.start)]
             written.append((row.index, reading_id))
             after = snapshot_values(Reading, {"id": reading_id, "submitted_by_id": None, "verified_by_id": None, **row_values})
+            if row.groups:
+                group_rows += [{"reading_id": reading_id, "group_id": g, "value": v} for g, v in sorted(row.groups.items())]
+                after["groups"] = group_values_snapshot(row.groups)
             events.append({
                 "action": "create", "entity_type": "reading", "entity_id": reading_id,
                 "contract_id": row.metric.contract_id, "after": after,
@@ -446,7 +478,13 @@ def _write(check, actor, now):
                 "recorded_by_id": reading.recorded_by_id, "recorded_at": reading.recorded_at,
                 "replaced_by_id": actor_id, "replaced_at": now, "version": reading.version,
                 "submitted_by_id": reading.submitted_by_id, "verified_by_id": reading.verified_by_id,
+                "group_values": group_values_snapshot(row.old_groups) if row.old_groups else None,
             })
+            if row.groups is not None and row.groups != row.old_groups:
+                replaced_groups.append(reading.id)
+                group_rows += [{"reading_id": reading.id, "group_id": g, "value": v} for g, v in sorted(row.groups.items())]
+            if row.old_groups:
+                before["groups"] = group_values_snapshot(row.old_groups)
             new_status = judged(row)
             changes.append({
                 "b_id": reading.id, "b_version": reading.version, "value": row.value, "note": row.note,
@@ -454,9 +492,13 @@ def _write(check, actor, now):
             })
             after = {**before, "value": row.value, "note": row.note, "status": new_status,
                      "recorded_by_id": actor_id, "recorded_at": now, "version": reading.version + 1}
+            after = snapshot_values(Reading, after)
+            groups_after = row.old_groups if row.groups is None else row.groups
+            if groups_after or row.old_groups:
+                after["groups"] = group_values_snapshot(groups_after)
             events.append({
                 "action": "update", "entity_type": "reading", "entity_id": reading.id,
-                "contract_id": row.metric.contract_id, "before": before, "after": snapshot_values(Reading, after),
+                "contract_id": row.metric.contract_id, "before": before, "after": after,
                 "summary": (f"Corrected {row.metric.name} for {row.period.label(row.metric.cadence)}: "
                             f"{plain_number(reading.value)} → {plain_number(row.value)}"),
             })
@@ -477,6 +519,10 @@ def _write(check, actor, now):
         db.session.execute(insert(ReadingRevision.__table__), revisions)
         for row in check.corrections:
             db.session.expire(row.reading)
+    for chunk in chunks(sorted(replaced_groups), rows_per_statement(1, cap=5000)):
+        db.session.execute(delete(ReadingGroupValue).where(ReadingGroupValue.reading_id.in_(chunk)))
+    if group_rows:
+        db.session.execute(insert(ReadingGroupValue.__table__), group_rows)
     record_many(actor, events, now)
     metrics = {row.metric.id: row.metric for row in check.new + check.corrections}
     _refresh(metrics, check.contracts, now)

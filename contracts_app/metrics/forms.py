@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from contracts_app.i18n import lazy_gettext as _l
 from decimal import Decimal
 
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, SelectMultipleField, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from contracts_app import forms_common
@@ -93,11 +93,27 @@ class MetricForm(BaseForm):
         description=_l('Shown on the public site and in open data when the contract is public.'),
     )
 
+    is_count = BooleanField(
+        _l('A count'),
+        description=_l('People, visits, meals: the values per group add up to the total. Leave unticked for a rate, '
+                       'an average or a score, whose groups are independent of the total.'),
+    )
+    dimension_ids = SelectMultipleField(
+        _l('Broken down by'), coerce=int, validate_choice=True,
+        description=_l('The dimensions whose groups each reading may report (optional). The city defines them on the Dimensions page.'),
+    )
+
+    def set_dimension_choices(self, dimensions, metric=None):
+        self.dimension_ids.choices = [(d.id, d.name) for d in dimensions]
+        if metric is not None and not self.is_submitted():
+            self.dimension_ids.data = [d.id for d in metric.dimensions]
+
     def values(self):
         """The submitted values as the services expect them."""
         return {
             **{name: getattr(self, name).data for name in METRIC_FIELDS},
             "reported_by": self.reported_by.data, "is_public": self.is_public.data,
+            "is_count": self.is_count.data, "dimension_ids": self.dimension_ids.data or [],
         }
 
     def validate(self, extra_validators=None):

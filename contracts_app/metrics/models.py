@@ -50,6 +50,10 @@ class Metric(db.Model):
     data_source = db.Column(db.String(255), nullable=False, default="")
     indicator_type = db.Column(db.String(16), nullable=False, default="lagging")
     payment_linked = db.Column(db.Boolean, nullable=False, default=False)
+    # A count (people placed, meals served): its readings' group values add up to the total
+    # when all groups of a dimension are given. Otherwise (a rate, an average, a score) the
+    # groups are independent of the total (contracts_app.dimensions).
+    is_count = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # Shown to residents and in open data (OCDS, the published CSVs) when its contract is public;
     # a metric the city keeps internal (a sensitive count, a working measure) is switched off.
     is_public = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
@@ -77,6 +81,8 @@ class Metric(db.Model):
     readings = db.relationship(
         "Reading", back_populates="metric", order_by="Reading.period_start", cascade="all, delete-orphan"
     )
+    # The dimensions its readings are broken down by (contracts_app.dimensions).
+    dimensions = db.relationship("Dimension", secondary="metric_dimensions", order_by="Dimension.name")
 
     @property
     def indicator_type_label(self):
@@ -150,6 +156,10 @@ class Reading(db.Model):
         order_by=lambda: (ReadingRevision.version.desc(), ReadingRevision.replaced_at.desc()),
         cascade="all, delete-orphan",
     )
+    group_values = db.relationship(
+        "ReadingGroupValue", back_populates="reading", order_by="ReadingGroupValue.group_id",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
 
 
 class ReadingRevision(db.Model):
@@ -169,6 +179,8 @@ class ReadingRevision(db.Model):
     version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
     submitted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     verified_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # The group values it had ({group id: value as text}), when it had any.
+    group_values = db.Column(db.JSON)
 
     reading = db.relationship("Reading", back_populates="revisions")
     recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])

@@ -9,7 +9,9 @@ from sqlalchemy.orm import joinedload
 from contracts_app.digits import coerce_id
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
+from contracts_app.dimensions.services import group_tables, list_dimensions
 from contracts_app.extensions import db
+from contracts_app.formatting import plain_number
 from contracts_app.metrics import bp, rules, services, status, summaries
 from contracts_app.metrics.forms import (
     CorrectionForm, MetricForm, PeriodReadingsForm, ReadingForm, target_field_name, targets_form,
@@ -30,6 +32,7 @@ def new(contract_id):
     contract = db.get_or_404(Contract, contract_id)
     require(can_edit_contract(current_user, contract))
     form = MetricForm()
+    form.set_dimension_choices(list_dimensions())
     if form.validate_on_submit():
         with errors_on(form, "name"):
             metric, warning = services.create_metric(contract, current_user, form.values())
@@ -52,7 +55,7 @@ def detail(metric_id):
     corrected = [row for row in rows if row.reading is not None and row.reading.revisions]
     return render_template(
         "metrics/detail.html", metric=metric, contract=metric.contract, rows=rows, corrected=corrected,
-        range_text=summaries.range_text(metric),
+        range_text=summaries.range_text(metric), group_tables=group_tables(metric, rows),
     )
 
 
@@ -61,6 +64,7 @@ def edit(metric_id):
     metric = _metric_or_404(metric_id)
     require(can_edit_contract(current_user, metric.contract))
     form = MetricForm(obj=metric)
+    form.set_dimension_choices(list_dimensions(), metric)
     if form.validate_on_submit():
         with errors_on(form, "name"):
             services.update_metric(metric, current_user, form.values())
@@ -99,6 +103,10 @@ def targets(metric_id):
     return render_template("metrics/targets.html", metric=metric, contract=metric.contract, form=form, rows=rows)
 
 
+# The reading forms' inputs per group: group-<group id> (readings-<i>-group-<id> per row).
+GROUP_PREFIX = "group-"
+
+
 @bp.route("/metrics/<int:metric_id>/readings/new", methods=["GET", "POST"])
 def new_reading(metric_id):
     metric = _metric_or_404(metric_id)
@@ -111,11 +119,12 @@ def new_reading(metric_id):
         suggested = summaries.suggested_period(options)
         form.period.data = request.args.get("period") or (suggested.start.isoformat() if suggested else None)
     existing_reading_id = None
+    groups = _posted_groups(metric, GROUP_PREFIX) if request.method == "POST" else {}
     if form.validate_on_submit():
         try:
             reading = services.record_reading(
                 metric, current_user, form.period.data, form.value.data, form.note.data, now=now,
-                allow_in_progress=form.confirm_in_progress.data,
+                allow_in_progress=form.confirm_in_progress.data, groups=groups,
             )
         except services.ReadingExistsError as error:
             form.period.errors.append(str(error))
@@ -130,6 +139,7 @@ def new_reading(metric_id):
         "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=None,
         options=options, existing_reading_id=existing_reading_id,
         in_progress=any(o.in_progress and not o.recorded for o in options),
+        group_prefix=GROUP_PREFIX, group_values=groups,
     )
 
 
@@ -140,10 +150,16 @@ def edit_reading(reading_id):
     require(can_enter_readings(current_user, metric.contract))
     form = CorrectionForm(data={"value": reading.value, "version": str(reading.version)} if request.method == "GET" else None)
     status_code, stale = 200, None
+    if request.method == "POST":
+        groups = _posted_groups(metric, GROUP_PREFIX)
+    else:
+        groups = {v.group_id: plain_number(v.value) for v in reading.group_values}
     if form.validate_on_submit():
         try:
             services.correct_reading(
                 reading, current_user, form.value.data, form.note.data, expected_version=form.seen_version(),
+                # The form shows every group of the metric's dimensions: what is posted replaces them.
+                groups=groups if metric.dimensions else None,
             )
         except services.StaleReadingError as error:
             # Someone corrected it since this form was shown. What the user typed stays in the
@@ -163,7 +179,17 @@ def edit_reading(reading_id):
     return render_template(
         "metrics/reading_form.html", form=form, metric=metric, contract=metric.contract, reading=reading,
         period_label=label, options=None, existing_reading_id=None, stale=stale,
+        group_prefix=GROUP_PREFIX, group_values=groups,
     ), status_code
+
+
+def _posted_groups(metric, prefix):
+    """{group id: text} of the group inputs posted for ``metric`` (``prefix`` ~ group id)."""
+    return {
+        group.id: request.form.get(f"{prefix}{group.id}", "").strip()
+        for dimension in metric.dimensions for group in dimension.groups
+        if request.form.get(f"{prefix}{group.id}", "").strip()
+    }
 
 
 def _day_arg(text):
@@ -200,8 +226,9 @@ def period_readings(contract_id):
             form.readings.append_entry({"metric_id": row.metric.id})
     if rows and form.validate_on_submit():
         values = [
-            {"metric": row.metric, "period_start": row.period.start, "value": entry.form.value.data, "note": entry.form.note.data}
-            for row, entry in zip(rows, form.readings)
+            {"metric": row.metric, "period_start": row.period.start, "value": entry.form.value.data, "note": entry.form.note.data,
+             "groups": _posted_groups(row.metric, f"readings-{index}-{GROUP_PREFIX}")}
+            for index, (row, entry) in enumerate(zip(rows, form.readings))
         ]
         try:
             saved = services.record_period_readings(contract, current_user, values, now=now)
@@ -219,4 +246,5 @@ def period_readings(contract_id):
     return render_template(
         "metrics/period_readings.html", form=form, contract=contract, rows=list(zip(rows, form.readings)),
         day=day, gaps=gaps,
+        posted_groups=lambda metric, prefix: _posted_groups(metric, prefix) if request.method == "POST" else {},
     )

@@ -35,6 +35,14 @@ from contracts_app.metrics.models import (
     ReadingRevision,
 )
 from contracts_app.metrics.status import refresh_all_statuses
+from contracts_app.dimensions.services import (
+    GroupValueError,
+    check_group_values as _check_group_values,
+    group_values_snapshot,
+    set_metric_dimensions,
+    stored_group_values,
+    write_group_values,
+)
 
 MAX_VALUE = Decimal("1e14")  # Numeric(18, 4): 14 digits before the point
 MAX_PERCENT = Decimal(1000)
@@ -72,6 +80,15 @@ class ReadingExistsError(ConflictError, MetricError):
     @property
     def reading_id(self):
         return self.existing_id
+
+
+def check_group_values(metric, total, groups):
+    """dimensions.services.check_group_values, its refusals as MetricError (field "groups"),
+    which every caller of the reading commands already handles."""
+    try:
+        return _check_group_values(metric, total, groups)
+    except GroupValueError as error:
+        raise MetricError(error.message, "groups") from None
 
 
 def refresh_statuses(now=None):
@@ -178,6 +195,9 @@ def _clean(values):
         clean["reported_by"] = values["reported_by"]
     if "is_public" in values:
         clean["is_public"] = bool(values["is_public"])
+    # Optional too: a count's groups add up to its total (contracts_app.dimensions).
+    if "is_count" in values:
+        clean["is_count"] = bool(values["is_count"])
     for name in ("name", "definition", "unit", "data_source"):
         clean[name] = (clean[name] or "").strip()
     clean["payment_linked"] = bool(clean["payment_linked"])
@@ -229,6 +249,8 @@ def create_metric(contract, actor, values, now=None, commit=True):
         actor, "create", metric, after=snapshot(metric), contract_id=contract.id,
         summary=f"Added metric {metric.name} to {contract.reference}",
     )
+    if values.get("dimension_ids"):
+        set_metric_dimensions(metric, actor, values["dimension_ids"], commit=False)
     if commit:
         db.session.commit()
     return metric, metrics_warning(contract)
@@ -248,6 +270,8 @@ def update_metric(metric, actor, values, now=None):
     before = snapshot(metric, {"targets": _targets_snapshot(metric)})
     for name, value in clean.items():
         setattr(metric, name, value)
+    if "dimension_ids" in values:
+        set_metric_dimensions(metric, actor, values["dimension_ids"], commit=False)
     if before["cadence"] != metric.cadence:
         # Explicit targets belong to the old periods; keep only those that still start a period.
         starts = {p.start for p in status.metric_periods(metric)}
@@ -409,10 +433,11 @@ def _check_reading(metric, period_start, value, now, allow_in_progress, field="v
     return period, value
 
 
-def _add_reading(metric, actor, period, value, note, now, field="period", submitted_by=None):
+def _add_reading(metric, actor, period, value, note, now, field="period", submitted_by=None, groups=None):
     """Insert a checked reading with its status and audit it; the caller refreshes and commits.
 
     ``submitted_by``: the vendor contact whose submission ``actor`` verified (vendors.services).
+    ``groups``: its checked group values ({group id: Decimal}, dimensions.services).
     """
     reading_status = status.evaluate(metric, period, value)[2]
     reading = Reading(
@@ -433,16 +458,21 @@ def _add_reading(metric, actor, period, value, note, now, field="period", submit
         error = _already_recorded(metric, period, existing.id if existing is not None else None)
         error.field = field
         raise error
+    extra = None
+    if groups:
+        write_group_values(reading.id, groups)
+        extra = {"groups": group_values_snapshot(groups)}
     record(
-        actor, "create", reading, after=snapshot(reading), contract_id=metric.contract_id,
+        actor, "create", reading, after=snapshot(reading, extra), contract_id=metric.contract_id,
         summary=f"Recorded {metric.name} for {period.label(metric.cadence)}: {plain_number(value)} ({rules.STATUS_LABELS[reading_status]})",
     )
     return reading
 
 
 @command
-def record_reading(metric, actor, period_start, value, note="", now=None, allow_in_progress=True):
-    """Record the value of one reporting period.
+def record_reading(metric, actor, period_start, value, note="", now=None, allow_in_progress=True, groups=None):
+    """Record the value of one reporting period (and, optionally, its value per group of the
+    metric's dimensions: ``groups``, as ``dimensions.services.check_group_values`` takes them).
 
     Refuses what ``_check_reading`` refuses; a period still in progress only with
     ``allow_in_progress`` (the API and imports allow it; the form passes its confirmation box).
@@ -451,7 +481,8 @@ def record_reading(metric, actor, period_start, value, note="", now=None, allow_
     """
     now = now or utcnow()
     period, value = _check_reading(metric, period_start, value, now, allow_in_progress)
-    reading = _add_reading(metric, actor, period, value, note, now)
+    checked_groups = check_group_values(metric, value, groups)
+    reading = _add_reading(metric, actor, period, value, note, now, groups=checked_groups)
     status.refresh_metric(metric, now)
     status.refresh_contract_health(metric.contract, now)
     db.session.commit()
@@ -497,12 +528,20 @@ def record_period_readings(contract, actor, rows, now=None):
         except MetricError as error:
             problems[field] = str(error)
             continue
-        checked.append((metric, period, value, note, field))
+        try:
+            groups = check_group_values(metric, value, row.get("groups"))
+        except MetricError as error:
+            problems[field] = str(error)  # shown beside the row's value
+            continue
+        checked.append((metric, period, value, note, field, groups))
     if problems:
         raise ReadingsError(problems)
     if not checked:
         raise MetricError(_('Enter at least one value; nothing was saved.'), None)
-    readings = [_add_reading(metric, actor, period, value, note, now, field) for metric, period, value, note, field in checked]
+    readings = [
+        _add_reading(metric, actor, period, value, note, now, field, groups=groups)
+        for metric, period, value, note, field, groups in checked
+    ]
     for metric in {metric.id: metric for metric, *_rest in checked}.values():
         status.refresh_metric(metric, now)
     status.refresh_contract_health(contract, now)
@@ -591,7 +630,8 @@ class Correction:
 
 
 @command
-def correct_reading(reading, actor, value, note, now=None, expected_version=None, submitted_by=None, verified_by=None):
+def correct_reading(reading, actor, value, note, now=None, expected_version=None, submitted_by=None, verified_by=None,
+                    groups=None):
     """Correct a reading; the value, note, status, version, who and when it replaces go into
     its history (a ReadingRevision), and its version goes up by one.
 
@@ -605,17 +645,19 @@ def correct_reading(reading, actor, value, note, now=None, expected_version=None
     Returns the reading (expired by the commit); ``correct_reading_values`` returns the
     ``Correction``.
     """
-    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by).reading
+    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups).reading
 
 
 @command
 def correct_reading_values(reading, actor, value, note, now=None, expected_version=None, submitted_by=None,
-                           verified_by=None):
+                           verified_by=None, groups=None):
     """``correct_reading``, returning the ``Correction`` (the values written, for an answer)."""
-    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by)
+    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups)
 
 
-def _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by):
+def _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups=None):
+    # ``groups``: the corrected group values (replacing all of them; an empty list clears
+    # them), or None to keep those stored, which must then still agree with the new total.
     # The write in plain statements (Core, not the unit of work): lock the row, read its
     # revision count and its period's explicit target, compare-and-swap the reading (RETURNING
     # the row as stored), insert its revision, store the metric's status, the contract's health
@@ -632,12 +674,14 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         current = _lock_reading(reading.id)
         if expected_version is not None and current.version != expected_version:
             raise StaleReadingError(current, expected_version)
-        if value == current.value and note == current.note:
-            raise MetricConflict(_('Nothing changed: enter the corrected value or a new reason.'), "value", code="unchanged")
         metric = current.metric
+        old_groups = stored_group_values(current.id)
+        new_groups = check_group_values(metric, value, old_groups if groups is None else groups)
+        if value == current.value and note == current.note and new_groups == old_groups:
+            raise MetricConflict(_('Nothing changed: enter the corrected value or a new reason.'), "value", code="unchanged")
         term_period = rules.period_starting(status.metric_periods(metric), current.period_start)
         period = term_period or rules.Period(current.period_start, current.period_end)
-        before = snapshot(current)
+        before = snapshot(current, {"groups": group_values_snapshot(old_groups)} if old_groups else None)
         # Read after the lock (a statement of its own, so on PostgreSQL it sees a correction
         # committed while this one waited): the revisions so far and the period's explicit
         # target (the only one target_for_period looks at).
@@ -669,7 +713,11 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         "recorded_by_id": current.recorded_by_id, "recorded_at": current.recorded_at,
         "replaced_by_id": actor_id, "replaced_at": now,
         "version": current.version, "submitted_by_id": current.submitted_by_id, "verified_by_id": current.verified_by_id,
+        "group_values": group_values_snapshot(old_groups) if old_groups else None,
     })
+    if new_groups != old_groups:
+        write_group_values(current.id, new_groups, replace=True)
+        db.session.expire(current, ["group_values"])
     # The object takes the values just written, as stored (what reloading it would give).
     values = {attr.key: stored[index] for index, attr in enumerate(_READING_COLUMNS)}
     for key, stored_value in values.items():
@@ -678,7 +726,9 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     status.refresh_metric(metric, now)
     status.refresh_contract_health(metric.contract, now, write_now=True)
     record(
-        actor, "update", current, before=before, after=snapshot(current), contract_id=metric.contract_id,
+        actor, "update", current, before=before,
+        after=snapshot(current, {"groups": group_values_snapshot(new_groups)} if new_groups or old_groups else None),
+        contract_id=metric.contract_id,
         summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {plain_number(before['value'])} → {plain_number(value)}",
         insert_now=True,
     )

@@ -47,7 +47,10 @@ How the tracker maps onto OCDS (see also the README):
   baseline) and the targets (observationType target): the final target on the term's last day
   (increase, decrease), held over the whole term (maintain; range as low and high bounds), and
   each explicit per-period target. ``contracts[].implementation.metrics`` hold the readings,
-  one observation per reporting period. Units: UN/CEFACT codes where one fits, else the name.
+  one observation per reporting period, followed, for a count reported by group, by one
+  observation per group with ``dimensions`` naming it ({"Council district": "District 7"});
+  groups below PUBLIC_MIN_GROUP_COUNT are left out, as on the public pages, and a rate's groups
+  are not published. Units: UN/CEFACT codes where one fits, else the name.
   Reading notes are internal working notes and are not published; nor is a metric switched
   off as not public (``Metric.is_public``), with its targets and readings.
 - Payments: ``contracts[].implementation.transactions`` hold each approved payment statement's
@@ -83,6 +86,7 @@ from contracts_app.audit.models import AuditEvent
 from contracts_app.amendments.models import Amendment
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.milestones.models import Milestone
+from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
@@ -250,6 +254,9 @@ class _ContractData:
         self.metrics = []
         self.targets = defaultdict(list)  # metric id -> [(period_start, value)]
         self.readings = defaultdict(list)  # metric id -> [(start, end, value)]
+        # (metric id, period start) -> [(group id, dimension name, group name, value)]: counts only,
+        # groups below PUBLIC_MIN_GROUP_COUNT left out (as on the public pages)
+        self.groups = defaultdict(list)
         self.milestones = []
         self.transactions = []  # approved statements: (number, revision, approved_at, total, currency)
         self.amendments = []
@@ -324,6 +331,21 @@ def _load_batch(rows, after):
             latest = latest_recorded[contract_id] = recorded_at
     for contract_id, latest in latest_recorded.items():
         data[contract_id].changed.append(_aware(latest))
+
+    minimum = Decimal(current_app.config["PUBLIC_MIN_GROUP_COUNT"])
+    for metric_id, start, group_id, dimension, group, value in db.session.execute(
+        select(Reading.metric_id, Reading.period_start, DimensionGroup.id, Dimension.name, DimensionGroup.name,
+               ReadingGroupValue.value)
+        .join(ReadingGroupValue, ReadingGroupValue.reading_id == Reading.id)
+        .join(DimensionGroup, DimensionGroup.id == ReadingGroupValue.group_id)
+        .join(Dimension, Dimension.id == DimensionGroup.dimension_id)
+        .join(Metric, Metric.id == Reading.metric_id)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .where(*in_batch(Metric.contract_id), Metric.is_public.is_(True), Metric.is_count.is_(True),
+               ReadingGroupValue.value >= minimum)
+        .order_by(Reading.metric_id, Reading.period_start, Dimension.name, DimensionGroup.position)
+    ):
+        data[metric_contract[metric_id]].groups[(metric_id, start)].append((group_id, dimension, group, value))
 
     for milestone in db.session.scalars(
         select(Milestone).join(Contract, Contract.id == Milestone.contract_id)
@@ -416,7 +438,7 @@ def _release(contract, data, config):
     value = _drop_empty({"amount": _number(contract.value), "currency": contract.currency})
     implementation = _drop_empty({
         "milestones": [_milestone(m, tz) for m in data.milestones],
-        "metrics": [_observed_metric(m, data.readings[m.id], tz) for m in data.metrics if data.readings[m.id]],
+        "metrics": [_observed_metric(m, data.readings[m.id], tz, data.groups) for m in data.metrics if data.readings[m.id]],
         "transactions": [_transaction(t, buyer, supplier) for t in data.transactions],
     })
     planning = _drop_empty({"rationale": _rationale(contract)})
@@ -644,20 +666,32 @@ def _agreed_metric(metric, contract, targets, tz):
     })
 
 
-def _observed_metric(metric, readings, tz):
+def _observed_metric(metric, readings, tz, groups=None):
+    """The readings as observations, each followed by its values per group (a count's, groups
+    below PUBLIC_MIN_GROUP_COUNT left out) with ``dimensions`` naming the group:
+    {"Council district": "District 7"}."""
     unit = unit_for(metric.unit)
+    observations = []
+    for start, end, value in readings:
+        period = _period(start, end, tz)
+        observations.append({
+            "id": f"{metric.id}-{start.isoformat()}",
+            "period": period,
+            "measure": _number(value),
+            "unit": unit,
+        })
+        for group_id, dimension, group, group_value in (groups or {}).get((metric.id, start), ()):
+            observations.append({
+                "id": f"{metric.id}-{start.isoformat()}-group-{group_id}",
+                "period": period,
+                "measure": _number(group_value),
+                "unit": unit,
+                "dimensions": {dimension: group},
+            })
     return {
         "id": str(metric.id),
         "title": metric.name,
-        "observations": [
-            {
-                "id": f"{metric.id}-{start.isoformat()}",
-                "period": _period(start, end, tz),
-                "measure": _number(value),
-                "unit": unit,
-            }
-            for start, end, value in readings
-        ],
+        "observations": observations,
     }
 
 

@@ -20,7 +20,8 @@ from contracts_app.decisions import queries as decision_queries
 from contracts_app.extensions import db
 from contracts_app.management.models import CheckIn
 from contracts_app.metrics import rules
-from contracts_app.metrics.models import Metric
+from contracts_app.metrics.models import Metric, Reading
+from contracts_app.dimensions.models import ReadingGroupValue
 from contracts_app.portfolio.models import CloseoutEvaluation
 from contracts_app.priorities.models import contract_priorities
 from contracts_app.portfolio.queries import last_held_checkins, strategic_conditions, vendor_ratings_subquery
@@ -50,6 +51,15 @@ CRITERIA = {
         "subject": _l('strategic contracts'),
         "met": _l('with a check-in held in each of the last four full calendar quarters'),
         "not_met": _l('without a check-in held in each of the last four full calendar quarters'),
+    },
+    "disaggregated": {
+        "codes": "RDC5",
+        "title": _l("Managed with disaggregated data"),
+        "subject": _l("strategic contracts"),
+        "met": _l("with a metric reported by group (council district, age band...) and values by group recorded"),
+        "not_met": _l("without any result recorded by group"),
+        "note": _l("Groups are defined once for the city on the Dimensions page; the sweep flags a group that lags "
+                   "behind its metric's total."),
     },
     "priorities_metrics": {
         "codes": "PA1",
@@ -193,6 +203,7 @@ def _conditions(metric_counts, coverage):
         "priorities_metrics": and_(_serves_a_priority(), func.coalesce(metric_counts.c.metrics, 0) > 0),
         "results_payment": Contract.payment_structure.in_(sorted(RESULTS_BASED_PAYMENT)),
         "quarterly_checkins": func.coalesce(coverage.c.quarters, 0) == QUARTERS,
+        "disaggregated": _has_group_values(),
         "open_data": Contract.is_public.is_(True),
         "competitive": Contract.procurement_method.in_(COMPETITIVE_METHODS),
         "bids_recorded": Contract.bids_received.is_not(None),
@@ -201,6 +212,17 @@ def _conditions(metric_counts, coverage):
             select(Vendor.id).where(or_(Vendor.is_small.is_(True), Vendor.is_local.is_(True), Vendor.is_diverse.is_(True)))
         ),
     }
+
+
+def _has_group_values():
+    """The contract has a reading with values by group (contracts_app.dimensions)."""
+    return (
+        select(ReadingGroupValue.id)
+        .join(Reading, Reading.id == ReadingGroupValue.reading_id)
+        .join(Metric, Metric.id == Reading.metric_id)
+        .where(Metric.contract_id == Contract.id)
+        .exists()
+    )
 
 
 def _ones(condition):

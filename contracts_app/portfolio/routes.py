@@ -16,6 +16,7 @@ from contracts_app.contracts import queries as contract_queries
 from contracts_app.contracts.models import PAYMENT_STRUCTURES, Contract, Vendor
 from contracts_app.db_types import utcnow
 from contracts_app.extensions import db
+from contracts_app.management.gaps import lagging_groups_for_priority
 from contracts_app.forms_common import errors_on
 from contracts_app.management.models import FLAG_KINDS, SEVERITIES, SEVERITY_ORDER
 from contracts_app.metrics import rules
@@ -93,6 +94,7 @@ def priority(priority_id):
         **priority_figures(record, _page_arg(), today),
         priority=record,
         other_contracts=other_contracts_serving(record),
+        lagging_groups=lagging_groups_for_priority(record.id),
         health_order=queries.HEALTH_ORDER,
         health_labels=queries.HEALTH_LABELS,
         sparkline_points=queries.SPARKLINE_POINTS,

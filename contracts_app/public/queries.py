@@ -20,7 +20,10 @@ from decimal import Decimal
 
 from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
 
+from flask import current_app
+
 from contracts_app.contracts.models import Contract, Department, Vendor
+from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, MetricTarget, Reading
@@ -395,6 +398,10 @@ class PublicMetric:
     metric: Metric
     periods: list
     latest: PeriodRow | None
+    # The latest result by group: [(dimension name, [(group name, value, or None when the group
+    # is below PUBLIC_MIN_GROUP_COUNT and left out for privacy)])]. Counts only: a rate's groups
+    # carry no count to judge a small group by, so they are not published.
+    groups: list = field(default_factory=list)
 
     @property
     def status(self):
@@ -415,9 +422,10 @@ class ContractPage:
 
 def contract_page(contract_id, today, grace_days):
     """The published contract ``contract_id`` with what residents see of it, or None when it
-    is not published (non-public, archived or unknown). Six statements: the contract with its
+    is not published (non-public, archived or unknown). Seven statements: the contract with its
     vendor's name and department, its priorities, its public metrics, their explicit targets,
-    their readings (and when the latest was recorded), and its milestones."""
+    their readings (and when the latest was recorded), the count metrics' group values, and its
+    milestones."""
     row = db.session.execute(
         select(Contract, Vendor.name, Department.name)
         .join(Vendor, Vendor.id == Contract.vendor_id)
@@ -478,11 +486,36 @@ def contract_page(contract_id, today, grace_days):
             rows.append(PeriodRow(period.start, period.end, target, reading[0] if reading else None, state))
         latest = next((r for r in reversed(rows) if r.value is not None), None)
         public_metrics.append(PublicMetric(metric, rows, latest))
+    _add_public_groups(public_metrics)
     status = rules.contract_health(
         [m.status for m in metrics], [(m.due_date, m.status) for m in milestones], today,
     )
     return ContractPage(contract, vendor_name, department, list(priority_rows), public_metrics, list(milestones),
                         status, last_updated)
+
+
+def _add_public_groups(public_metrics):
+    """The latest result by group of the public count metrics (one statement), small groups
+    suppressed (PUBLIC_MIN_GROUP_COUNT)."""
+    latest = {item.metric.id: item for item in public_metrics if item.metric.is_count and item.latest is not None}
+    if not latest:
+        return
+    minimum = Decimal(current_app.config["PUBLIC_MIN_GROUP_COUNT"])
+    found = {}
+    for metric_id, start, dimension, group, value in db.session.execute(
+        select(Reading.metric_id, Reading.period_start, Dimension.name, DimensionGroup.name, ReadingGroupValue.value)
+        .join(ReadingGroupValue, ReadingGroupValue.reading_id == Reading.id)
+        .join(DimensionGroup, DimensionGroup.id == ReadingGroupValue.group_id)
+        .join(Dimension, Dimension.id == DimensionGroup.dimension_id)
+        .where(Reading.metric_id.in_(sorted(latest)))
+        .order_by(Reading.metric_id, Dimension.name, DimensionGroup.position)
+    ):
+        if start != latest[metric_id].latest.start:
+            continue
+        value = Decimal(value)
+        found.setdefault(metric_id, {}).setdefault(dimension, []).append((group, value if value >= minimum else None))
+    for metric_id, dimensions in found.items():
+        latest[metric_id].groups = list(dimensions.items())
 
 
 def _as_datetime(value):

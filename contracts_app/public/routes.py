@@ -206,6 +206,7 @@ def contract(contract_id):
     return render_template(
         "public/contract.html", page=page, c=page.contract,
         charts={item.metric.id: _metric_chart(item, page.contract) for item in page.metrics},
+        min_group_count=current_app.config["PUBLIC_MIN_GROUP_COUNT"],
     )
 
 

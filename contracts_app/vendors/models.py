@@ -70,6 +70,8 @@ class VendorSubmission(db.Model):
     reviewed_at = db.Column(UTCDateTime)
     return_reason = db.Column(db.Text, nullable=False, default="")
     reading_id = db.Column(db.Integer, db.ForeignKey("readings.id", ondelete="SET NULL"))
+    # The values per group submitted with the total ({group id: value, as text}; contracts_app.dimensions).
+    group_values = db.Column(db.JSON)
 
     __table_args__ = (
         db.CheckConstraint("period_end >= period_start", name="submission_period_order"),

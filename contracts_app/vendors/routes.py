@@ -123,10 +123,17 @@ def submit(contract_id):
     form = SubmissionForm(prefix=f"m{metric_id}-{period}")
     form.metric_id.data, form.period.data = metric_id, period
     metric = db.session.get(Metric, int(metric_id)) if len(metric_id) < 10 else None
+    prefix = f"m{metric_id}-{period}-group-"
+    form.group_values = {
+        group.id: request.form.get(f"{prefix}{group.id}", "").strip()
+        for dimension in (metric.dimensions if metric is not None else []) for group in dimension.groups
+        if request.form.get(f"{prefix}{group.id}", "").strip()
+    }
     if form.validate_on_submit():
         try:
             services.submit_value(
                 contract, current_user, metric, period, form.value.data, form.note.data, now=now, evidence=form.files,
+                groups=form.group_values,
             )
         except services.VendorError as error:
             show_error(form, error, "value")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from contracts_app.attachments.services import attach
+from contracts_app.dimensions.services import group_values_snapshot
 from contracts_app.audit.services import record, snapshot
 from contracts_app.auth.models import VENDOR, User
 from contracts_app.auth.passwords import password_problem as password_rules_problem
@@ -271,13 +272,15 @@ def _parse_start(period_start):
 
 
 @command
-def submit_value(contract, actor, metric, period_start, value, note="", now=None, evidence=()):
+def submit_value(contract, actor, metric, period_start, value, note="", now=None, evidence=(), groups=None):
     """A vendor contact's value for one ended period of a vendor-reported metric: waits for
     verification (``accept_submission`` / ``return_submission``). A value that would be off
     track needs a note; one submission per metric and period may wait at a time.
 
     ``evidence``: uploaded files (werkzeug FileStorage) attached to the submission in the same
     transaction, so a refused file leaves no submission behind.
+    ``groups``: the values per group of the metric's dimensions, checked as every reading's are
+    (a count's groups add up to the total); they become the reading's when it is accepted.
     """
     now = now or utcnow()
     if not queries.has_active_access(actor, contract, now):
@@ -294,6 +297,10 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
     except metric_services.MetricError as error:
         raise VendorError(error.message, "value")
     note = _note(note)
+    try:
+        checked_groups = metric_services.check_group_values(metric, value, groups)
+    except metric_services.MetricError as error:
+        raise VendorError(error.message, "value")
     if db.session.scalar(select(Reading.id).where(Reading.metric_id == metric.id, Reading.period_start == period.start)):
         raise VendorError(_('%(label)s is already recorded; there is nothing to submit for it.', label=label), "period")
     if db.session.scalar(select(VendorSubmission.id).where(
@@ -311,6 +318,7 @@ def submit_value(contract, actor, metric, period_start, value, note="", now=None
     submission = VendorSubmission(
         metric_id=metric.id, period_start=period.start, period_end=period.end, value=value, note=note,
         state=PENDING, submitted_by_id=actor.id, submitted_at=now,
+        group_values=group_values_snapshot(checked_groups) if checked_groups else None,
     )
     db.session.add(submission)
     try:
@@ -368,10 +376,14 @@ def accept_submission(submission, actor, now=None):
             "on the metric page.",
             existing_id=error.reading_id,
         )
+    # Checked again: the metric's dimensions may have changed since it was submitted.
+    groups = metric_services.check_group_values(
+        metric, value, {int(group_id): text for group_id, text in (submission.group_values or {}).items()},
+    )
     before = snapshot(submission)
     _claim_review(submission, ACCEPTED, actor, now)
     reading = metric_services._add_reading(
-        metric, actor, period, value, submission.note, now, submitted_by=submission.submitted_by,
+        metric, actor, period, value, submission.note, now, submitted_by=submission.submitted_by, groups=groups,
     )
     submission.reading_id = reading.id
     status.refresh_metric(metric, now)

@@ -329,6 +329,10 @@ def reason_text(row, gap_days, grace):
     if row.kind == "no_checkin":
         since = row.period_start - timedelta(days=gap_days)
         return f"No check-in held for more than {gap_days} days (none since {long_date(since)})"
+    if row.kind == "group_gap" and row.summary:
+        # "Placements: On track overall, off track in District 7 (Aug 2025)": the contract is
+        # shown beside the reason already.
+        return row.summary.removeprefix(f"{row.reference}: ")
     return row.summary or FLAG_KINDS.get(row.kind, row.kind)
 
 

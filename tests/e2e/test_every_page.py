@@ -87,11 +87,15 @@ ARGUMENTS = {
     # An open renewal decision task (the sweep opens IT-2024-029's: it ends 120 days from today).
     "task_id": "SELECT min(t.id) FROM decision_tasks t WHERE NOT EXISTS "
                "(SELECT 1 FROM renewal_decisions d WHERE d.task_id = t.id)",
+    # The council districts (the demo city's one dimension).
+    "dimension_id": "SELECT min(id) FROM dimensions",
     "criterion": None,  # filled from the evidence page's criteria (see ``demo_rows``)
     "token": None,  # a valid invitation link, made in ``demo_rows``
 }
 # Where one endpoint shows more with another row than the argument's default.
 ENDPOINT_ARGUMENTS = {
+    # A metric reported by council district (street outreach placements): its table by group.
+    "metrics.detail": {"metric_id": "SELECT min(metric_id) FROM metric_dimensions"},
     # A held check-in: attendees, notes, decisions and action items.
     "management.checkin_detail": {
         "checkin_id": "SELECT min(checkin_id) FROM action_items",

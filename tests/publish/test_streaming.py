@@ -109,7 +109,8 @@ def test_the_whole_publication_s_queries_grow_with_the_batches_not_with_the_rows
     city(factory, contracts=2)
     two_batches = queries()
     per_batch = two_batches - one_batch
-    assert 0 < per_batch <= 10
+    # (11 since the count metrics' group values are read per batch too: issue 15.)
+    assert 0 < per_batch <= 11
     # Six times the readings in two more batches: two batches' worth of queries more, no more.
     city(factory, contracts=2, readings_per_metric=12)
     city(factory, contracts=2, readings_per_metric=12)
