@@ -886,6 +886,11 @@ def _map_metric(metric, where, observed, contract_fields, problems):
             direction = "increase"
     readings = []
     for owhere, observation in observed:
+        dimensions = observation.get("dimensions") if isinstance(observation.get("dimensions"), dict) else {}
+        if any(key != "observationType" for key in dimensions):
+            # A group's value ({"Council district": "District 7"}): the register's readings are
+            # the totals; values by group are not imported (the total's observation is).
+            continue
         measure = _decimal(observation.get("measure"))
         period = observation.get("period") if isinstance(observation.get("period"), dict) else {}
         start, end = parse_date(period.get("startDate")), parse_date(period.get("endDate"))

@@ -547,3 +547,15 @@ def test_metrics_and_readings_and_a_corrected_reading_keeps_its_history(app):
     assert (reading.value, reading.version) == (35, 2)
     [revision] = db.session.scalars(select(ReadingRevision)).all()
     assert (revision.value, revision.version, revision.replaced_by_id) == (30, 1, actor.id)
+
+
+def test_a_groups_observation_is_not_taken_for_the_total(app):
+    # The export publishes a count's values by group as observations with a dimension of their
+    # own ({"Council district": "District 7"}) for the same period: only the total becomes the reading.
+    item = with_metric(release())
+    observations = item["contracts"][0]["implementation"]["metrics"][0]["observations"]
+    observations.insert(0, {"id": "r1-d7", "measure": 4, "dimensions": {"Council district": "District 7"},
+                            "period": {"startDate": "2026-02-01T00:00:00-05:00", "endDate": "2026-02-28T23:59:59-05:00"}})
+    assert run(package(item), officer()).ok
+    [metric] = db.session.scalar(select(Contract)).metrics
+    assert [(r.period_start.isoformat(), r.value) for r in metric.readings] == [("2026-02-01", 30)]
