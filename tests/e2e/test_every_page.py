@@ -76,6 +76,7 @@ ARGUMENTS = {
     "user_id": "SELECT min(id) FROM users WHERE role = 'contract_manager'",
     # Staged by the ``demo_rows`` fixture: the demo city has no import uploads.
     "upload_id": "SELECT min(id) FROM import_uploads",
+    "template_id": "SELECT min(id) FROM contract_templates",
     "notification_id": "SELECT min(id) FROM notifications",
     # Payments: the street-outreach contract's rules and statements (drafted by the sweep; the
     # first one approved in ``demo_rows``, for its memo and the revise page).
@@ -107,6 +108,10 @@ ENDPOINT_ARGUMENTS = {
     # The payments upload staged by ``demo_rows``.
     "imports.payments_preview": {
         "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'payments'",
+    },
+    # The OCDS upload staged by ``demo_rows``.
+    "imports.ocds_preview": {
+        "upload_id": "SELECT min(id) FROM import_uploads WHERE kind = 'ocds'",
     },
     # The contract the vendor contact made in ``demo_rows`` reports on.
     "vendors.contract": {"contract_id": "SELECT min(contract_id) FROM vendor_access"},
@@ -216,6 +221,8 @@ def demo_rows(demo_live_app):
         stage_upload("Metric id,Period start,Value,Note\r\n", "utf-8", "readings.csv", ana, kind="readings")
         stage_upload("Contract reference,Paid on,Amount,Invoice reference\r\n", "utf-8", "payments.csv", ana,
                      kind="payments")
+        _stage_ocds(ana)
+        _save_a_template(ana)
         token = _vendor_contact()
         _approve_a_statement(ana)
 
@@ -231,6 +238,29 @@ def demo_rows(demo_live_app):
         }
         db.session.remove()
     return values, overrides
+
+
+def _stage_ocds(ana):
+    """An OCDS release package of one contract, staged by Ana as the upload page does."""
+    import json
+
+    from contracts_app.imports.services import stage_upload
+
+    package = {"uri": "https://example.test/ocds.json", "version": "1.1", "publishedDate": "2026-11-01T00:00:00Z",
+               "publisher": {"name": "Elsewhere"}, "releases": [{
+                   "ocid": "ocds-e2e-1", "id": "r1", "date": "2026-11-01T00:00:00Z", "tag": ["contract"],
+                   "initiationType": "tender", "parties": [], "contracts": [{"id": "c1", "awardID": "a1",
+                                                                             "title": "Imported contract"}]}]}
+    stage_upload(json.dumps(package), "utf-8", "ocds.json", ana, kind="ocds")
+
+
+def _save_a_template(ana):
+    """Ana saves the street-outreach contract as a template (the demo city ships none yet)."""
+    from contracts_app.contracts.models import Contract
+    from contracts_app.designs.services import save_from_contract
+
+    contract = db.session.scalar(db.select(Contract).where(Contract.reference == "HS-2025-014"))
+    save_from_contract(contract, ana, "Street outreach (demo)", "Street outreach", "Paid on placements.")
 
 
 def _approve_a_statement(ana):
