@@ -14,6 +14,7 @@ from contracts_app.cli_options import now_option
 from contracts_app.db_types import utcnow
 from contracts_app.demo.cli import demo_cli
 from contracts_app.extensions import db
+from contracts_app.designs.cli import templates_cli
 from contracts_app.imports.cli import import_cli
 from contracts_app.management.sweep import sweep
 from contracts_app.metrics.cli import status_cli
@@ -105,6 +106,6 @@ def sweep_command(now):
 def register_cli(app):
     for command in (
         users_cli, demo_cli, status_cli, notifications_cli, reminders_cli, sweep_command, tokens_cli, import_cli,
-        export_cli, publish_command,
+        export_cli, publish_command, templates_cli,
     ):
         app.cli.add_command(command)

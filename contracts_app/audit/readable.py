@@ -381,6 +381,22 @@ FIELD_LABELS = {
     "voided_at": _l("Voided at"),
     "voided_by_id": _l("Voided by"),
     "weight": _l("Weight"),
+    "closeout_rating": _l("Closeout rating"),
+    "design": _l("Design"),
+    "dimension_id": _l("Dimension"),
+    "format_version": _l("Format version"),
+    "group_id": _l("Group"),
+    "kind_of_service": _l("Kind of service"),
+    "ocds_contract_id": _l("OCDS contract id"),
+    "ocds_id": _l("OCDS id"),
+    "ocds_ocid": _l("OCDS ocid"),
+    "on_track_share": _l("Share of periods on track"),
+    "origin": _l("Origin"),
+    "periods_rated": _l("Periods rated"),
+    "priority_names": _l("Suggested priorities"),
+    "search_text": _l("Search text"),
+    "source_contract_id": _l("Source contract"),
+    "template_id": _l("Template"),
 }
 ENTITY_LABELS = {
     "actionitem": _l("Action item"),
@@ -424,6 +440,7 @@ ENTITY_LABELS = {
     "dimension": _l("Dimension"),
     "dimensiongroup": _l("Dimension group"),
     "readinggroupvalue": _l("Reading value per group"),
+    "contracttemplate": _l("Contract template"),
 }
 ACTION_LABELS = {
     "create": _l("Create"), "update": _l("Update"), "delete": _l("Delete"), "archive": _l("Archive"),

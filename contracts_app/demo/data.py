@@ -1020,3 +1020,24 @@ AMENDMENTS = {
     "HS-2024-031": (5, "1650000", "A sixth housing navigator added after the winter count rose; council "
                                    "resolution 2025-114 appropriated the increase."),
 }
+
+
+# Contract templates drawn from documented practice, saved from the demo contracts that follow it
+# (reference, template name, kind of service, what made it work).
+TEMPLATES = (
+    ("HS-2025-014", "Street outreach paid on placements", "Street outreach",
+     "Placements into shelter or housing and 90-day retention are measured monthly and tied to a 10% "
+     "withholding released quarter by quarter; teams are staffed to a caseload the vendor agreed to."),
+    ("WD-2024-015", "Workforce training with placement and six-month retention", "Workforce training",
+     "Payments split between outputs (enrolment, completion) and outcomes (placement, still employed "
+     "after six months), as workforce boards that pay for results do."),
+    ("SA-2024-002", "Street cleaning judged by a cleanliness rating", "Street cleaning",
+     "Blocks are rated on a published cleanliness scale by city inspectors, not by the vendor; "
+     "dumping reports must be cleared within 48 hours."),
+    ("PH-2024-013", "Nurse home visiting for new parents", "Home visiting",
+     "Visits completed as scheduled and families enrolled before the third trimester are the leading "
+     "indicators reviewed at each check-in."),
+    ("IT-2024-010", "Performance-based IT service", "IT service",
+     "Service levels (availability, time to resolve) are the metrics; credits are deducted when they "
+     "are missed, capped per quarter."),
+)

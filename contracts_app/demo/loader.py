@@ -183,6 +183,7 @@ class _Builder:
         self._amendments()
         db.session.add_all(self.payments + self.amendments)
         db.session.flush()
+        self._templates()
         health = Counter(c.health for c in self.contracts)
         return DemoSummary(
             loaded=True,
@@ -205,6 +206,16 @@ class _Builder:
             health={status: health.get(status, 0) for status in rules.SEVERITY},
             sign_ins=[(u.email, u.role, self.password) for u in self.users.values()],
         )
+
+    def _templates(self):
+        """The library's first templates (data.TEMPLATES), saved by Ana from the demo contracts
+        that follow each documented practice, in the load's transaction."""
+        from contracts_app.designs.services import save_from_contract
+
+        by_reference = {c.reference: c for c in self.contracts}
+        for reference, name, kind, note in data.TEMPLATES:
+            save_from_contract(by_reference[reference], self.users["ana"], name, kind, note, now=self.now,
+                               origin="demo", commit=False)
 
     def _payment_terms(self):
         """Payment terms and rules of the contracts whose spec has ``payments`` (set by Ana when

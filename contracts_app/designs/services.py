@@ -225,7 +225,7 @@ def _check_name(name):
 
 # --- Commands ----------------------------------------------------------------------------
 
-def _store(document, actor, origin, source_contract=None, now=None):
+def _store(document, actor, origin, source_contract=None, now=None, commit=True):
     problems = document_problems(document)
     if problems:
         raise TemplateError(_("The template has %(n)s problem(s); nothing was saved.", n=len(problems)), problems=problems)
@@ -244,13 +244,15 @@ def _store(document, actor, origin, source_contract=None, now=None):
     record(actor, "create", template, after=after, contract_id=source_contract.id if source_contract else None,
            summary=(f"Saved {source_contract.reference} as the template {template.name}" if source_contract
                     else f"Imported the contract template {template.name}"))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return template
 
 
 @command
-def save_from_contract(contract, actor, name, kind_of_service, note, now=None):
-    """Save ``contract``'s design as a new template; returns it."""
+def save_from_contract(contract, actor, name, kind_of_service, note, now=None, origin="saved", commit=True):
+    """Save ``contract``'s design as a new template; returns it. (The demo loader saves its
+    templates with ``origin="demo"`` inside its own transaction: ``commit=False``.)"""
     now = now or utcnow()
     name = (name or "").strip()
     kind_of_service = " ".join((kind_of_service or "").split())
@@ -259,7 +261,7 @@ def save_from_contract(contract, actor, name, kind_of_service, note, now=None):
     if not kind_of_service:
         raise TemplateError(_("Say what kind of service this is (for example street outreach)."), "kind_of_service")
     document = build_document(contract, name, kind_of_service, (note or "").strip(), today_for(now))
-    return _store(document, actor, "saved", source_contract=contract, now=now)
+    return _store(document, actor, origin, source_contract=contract, now=now, commit=commit)
 
 
 @command
