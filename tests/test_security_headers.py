@@ -30,6 +30,7 @@ API_GETS = {
     "api_registry.list_priorities": "/api/v1/priorities",
     "api_registry.get_priority": "/api/v1/priorities/{priority}",
     "api_metrics.get_reading": "/api/v1/readings/{reading}",
+    "api_metrics.list_dimensions": "/api/v1/dimensions",
     "api_registry.list_vendors": "/api/v1/vendors",
     "api_registry.get_vendor": "/api/v1/vendors/{vendor}",
 }
