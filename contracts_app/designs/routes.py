@@ -31,8 +31,7 @@ def index():
 def detail(template_id):
     template = db.get_or_404(ContractTemplate, template_id)
     return render_template("designs/detail.html", template=template, contracts=services.contracts_from(template),
-                           payment_structures=PAYMENT_STRUCTURES, directions=DIRECTIONS, cadences=CADENCES,
-                           billing_periods=BILLING_PERIODS, rule_kinds=RULE_KINDS)
+                           **_design_labels())
 
 
 @bp.route("/contract-templates/<int:template_id>.json")
@@ -88,4 +87,10 @@ def import_page():
     if problems and status == 200:
         status = 422
     return render_template("designs/import.html", form=form, document=None if problems else document,
-                           problems=problems, payment_structures=PAYMENT_STRUCTURES), status
+                           problems=problems, **_design_labels()), status
+
+
+def _design_labels():
+    """The label tables designs/_design.html shows a template's codes by."""
+    return dict(payment_structures=PAYMENT_STRUCTURES, directions=DIRECTIONS, cadences=CADENCES,
+                billing_periods=BILLING_PERIODS, rule_kinds=RULE_KINDS)
