@@ -27,7 +27,7 @@ from contracts_app.permissions import can_edit_contract, can_enter_readings
 
 bp = ApiBlueprint("api_metrics", __name__, tag="metrics", description="Key metrics of contracts, and their readings.")
 
-METRIC_COLUMNS = ("id", "contract_id", "position", "status", "status_period_start", *services.METRIC_FIELDS, "is_public", "is_count")
+METRIC_COLUMNS = ("id", "contract_id", "position", "status", "status_period_start", *services.METRIC_FIELDS, "is_public", "is_count", "target_notes")
 PERCENT = Decimal("0.01")
 VALUE = Decimal("0.0001")
 

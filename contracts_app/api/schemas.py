@@ -354,6 +354,7 @@ class MetricSchema(Schema):
     range_low = DecimalText(required=True, allow_none=True)
     range_high = DecimalText(required=True, allow_none=True)
     tolerance_pct = DecimalText(required=True)
+    target_notes = fields.String(required=True, metadata={"description": "How the targets were set."})
     cadence = fields.String(required=True, metadata={"enum": list(CADENCES)})
     due_days = fields.Integer(required=True)
     on_track_pct = DecimalText(required=True)
@@ -391,6 +392,8 @@ class MetricCreateSchema(Schema):
     range_high = Number(places=4, max_abs=VALUE_MAX, allow_none=True, load_default=None, metadata={"description": "Range metrics."})
     tolerance_pct = Number(places=2, max_abs=Decimal(1000), allow_none=True, load_default=None,
                            metadata={"description": "Maintain metrics (default 5)."})
+    target_notes = Text(load_default="", max_length=LONG_TEXT, metadata={
+        "description": "How the targets were set (the baseline plus 10%, a peer city's result...)."})
     cadence = Choice(CADENCES, load_default="monthly")
     due_days = WholeNumber(0, 366, load_default=10, metadata={"description": "Days after the period ends when data is due."})
     on_track_pct = Number(places=2, max_abs=Decimal(1000), load_default=Decimal(100))

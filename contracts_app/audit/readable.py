@@ -175,6 +175,7 @@ FIELD_LABELS = {
     "created_by_id": _l("Created by"),
     "currency": _l("Currency"),
     "data_source": _l("Data source"),
+    "target_notes": _l("How the target was set"),
     "decisions": _l("Decisions"),
     "dedupe_key": _l("Dedupe key"),
     "definition": _l("Definition"),

@@ -135,10 +135,13 @@ def new():
             # (apply_to_contract commits both, or a refusal rolls both back).
             contract = services.create_contract(_form_data(form), current_user, commit=template is None)
             if template is not None:
-                design_services.apply_to_contract(contract, template, current_user)
+                added = design_services.apply_to_contract(contract, template, current_user)
                 flash(_('Contract %(reference)s registered from the template %(name)s: set its metrics\' baselines and '
-                        'targets, and check its payment terms.', reference=contract.reference, name=template.name),
-                      "success")
+                        'targets, and check its payment terms and milestones.', reference=contract.reference,
+                        name=template.name), "success")
+                if added:
+                    flash(_('The template added the dimensions %(names)s to the city, with its groups: check them on the '
+                            'Dimensions page.', names=", ".join(added)), "warning")
                 return redirect(url_for("contracts.detail", contract_id=contract.id))
             flash(_('Contract %(reference)s registered. Now add its key metrics.', reference=contract.reference), "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))

@@ -97,7 +97,7 @@ VENDORS = {
 
 def metric(name, unit, direction, baseline, target, cadence="monthly", due_days=10, indicator="lagging",
            payment_linked=False, definition="", source="", step="1", low=None, high=None, tolerance=None,
-           explicit=None, at_risk=None, reported_by="contract_manager"):
+           explicit=None, at_risk=None, reported_by="contract_manager", target_notes=""):
     """A metric template. ``step`` is the precision readings are rounded to; ``explicit`` maps a
     calendar month to a per-period target for periods starting in that month."""
     return dict(
@@ -111,7 +111,7 @@ def metric(name, unit, direction, baseline, target, cadence="monthly", due_days=
         cadence=cadence, due_days=due_days, indicator_type=indicator, payment_linked=payment_linked,
         definition=definition or f"{name}, as reported by the vendor for the period.",
         data_source=source or "Vendor monthly report",
-        step=D(step), explicit=explicit or {}, reported_by=reported_by,
+        step=D(step), explicit=explicit or {}, reported_by=reported_by, target_notes=target_notes,
     )
 
 
@@ -162,11 +162,14 @@ CONTRACTS = [
             # scenario "The vendor reports, the manager verifies": Ben invites Dana Cole).
             metric("Placements into shelter or housing", "count", "increase", 18, 30, payment_linked=True,
                    definition="People contacted by outreach who move into shelter or housing in the month.",
-                   source="HMIS placement report", reported_by="vendor"),
+                   source="HMIS placement report", reported_by="vendor",
+                   target_notes="The 2024 monthly average (18) plus two more outreach teams at six placements a "
+                                "month each, reached by the second year."),
             metric("Share of placements still housed after 90 days", "percent", "increase", 55, 75,
                    cadence="quarterly", step="0.1",
                    definition="Of the people placed in the quarter before last, the share still housed 90 days later.",
-                   source="HMIS follow-up report"),
+                   source="HMIS follow-up report",
+                   target_notes="Set at the retention of the county's best-performing rapid rehousing programme."),
             metric("Median days from first contact to placement", "days", "decrease", 64, 40, indicator="leading",
                    definition="Median days between first outreach contact and placement, for people placed in the month.",
                    source="HMIS placement report", reported_by="vendor"),
@@ -465,9 +468,11 @@ CONTRACTS = [
         outcomes="Returning residents find and keep jobs and do not return to prison.",
         metrics=[
             metric("Participants placed in jobs", "people", "increase", 20, 45, cadence="quarterly",
-                   source="Grantee case records"),
+                   source="Grantee case records",
+                   target_notes="Each cohort of 60 at the 75% placement rate the state's best reentry programmes reach."),
             metric("Participants employed after 6 months", "percent", "increase", 45, 65, cadence="quarterly",
-                   step="0.1", source="State wage records"),
+                   step="0.1", source="State wage records",
+                   target_notes="Twenty points above the baseline from state wage records for the prior three cohorts."),
             metric("Participants completing training", "people", "increase", 30, 50, cadence="quarterly",
                    indicator="leading"),
         ],

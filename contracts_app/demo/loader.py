@@ -421,7 +421,7 @@ class _Builder:
             tolerance_pct=spec["tolerance_pct"], cadence=spec["cadence"], due_days=spec["due_days"],
             on_track_pct=Decimal(100), at_risk_pct=spec["at_risk_pct"], data_source=spec["data_source"],
             indicator_type=spec["indicator_type"], payment_linked=spec["payment_linked"], position=position,
-            reported_by=spec["reported_by"], created_at=created, updated_at=created,
+            reported_by=spec["reported_by"], target_notes=spec.get("target_notes", ""), created_at=created, updated_at=created,
         )
         if spec["explicit"]:
             for period in rules.periods(contract.start_date, contract.end_date, metric.cadence):

@@ -6,7 +6,10 @@ from contracts_app.extensions import db
 from contracts_app.i18n import lazy_gettext as _l
 
 FORMAT = "rdc-contract-template"
-FORMAT_VERSION = 1
+# Version 2 added metric dimensions, counts and target-setting notes, milestones and milestone
+# payments; a version 1 document reads as a version 2 one without them.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 ORIGINS = {"saved": _l("Saved from a contract here"), "imported": _l("Imported from another city"),
            "demo": _l("Drawn from documented practice")}
@@ -52,6 +55,10 @@ class ContractTemplate(db.Model):
     @property
     def metrics(self):
         return self.design.get("metrics") or []
+
+    @property
+    def milestones(self):
+        return self.design.get("milestones") or []
 
     @property
     def payment_rules(self):

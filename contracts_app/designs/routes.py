@@ -12,6 +12,7 @@ from contracts_app.designs.models import ContractTemplate
 from contracts_app.extensions import db
 from contracts_app.forms_common import errors_on
 from contracts_app.metrics.models import CADENCES, DIRECTIONS
+from contracts_app.milestones.models import MILESTONE_TYPES
 from contracts_app.payments.models import BILLING_PERIODS, RULE_KINDS
 from contracts_app.permissions import can_save_templates, require
 
@@ -93,4 +94,4 @@ def import_page():
 def _design_labels():
     """The label tables designs/_design.html shows a template's codes by."""
     return dict(payment_structures=PAYMENT_STRUCTURES, directions=DIRECTIONS, cadences=CADENCES,
-                billing_periods=BILLING_PERIODS, rule_kinds=RULE_KINDS)
+                billing_periods=BILLING_PERIODS, rule_kinds=RULE_KINDS, milestone_types=MILESTONE_TYPES)

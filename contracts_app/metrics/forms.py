@@ -58,6 +58,11 @@ class MetricForm(BaseForm):
         _l('Final target'), validators=[Optional(), not_negative],
         description=_l('Reached by the end of the term (increase, decrease, maintain). Range metrics need none.'),
     )
+    target_notes = TextAreaField(
+        _l('How the target was set'), validators=[Optional(), Length(max=LONG_TEXT)],
+        description=_l('For example: the baseline plus 10%, a peer city\'s result, what the budget buys. Kept with the '
+                       'design when the contract is saved as a template.'),
+    )
     range_low = NumberField(_l('Range low'), validators=[Optional(), not_negative], description=_l('Range metrics only.'))
     range_high = NumberField(_l('Range high'), validators=[Optional(), not_negative], description=_l('Range metrics only.'))
     tolerance_pct = NumberField(
@@ -114,6 +119,7 @@ class MetricForm(BaseForm):
             **{name: getattr(self, name).data for name in METRIC_FIELDS},
             "reported_by": self.reported_by.data, "is_public": self.is_public.data,
             "is_count": self.is_count.data, "dimension_ids": self.dimension_ids.data or [],
+            "target_notes": self.target_notes.data or "",
         }
 
     def validate(self, extra_validators=None):

@@ -43,6 +43,9 @@ class Metric(db.Model):
     range_high = db.Column(VALUE)
     # For "maintain": how far from target, in percent of the target, still counts as on track.
     tolerance_pct = db.Column(db.Numeric(6, 2), nullable=False, default=5)
+    # How the targets were set (from the baseline, a benchmark, the budget...), so the next
+    # officer, or a city reusing the design as a template, can set theirs the same way.
+    target_notes = db.Column(db.Text, nullable=False, default="", server_default="")
     cadence = db.Column(db.String(16), nullable=False, default="monthly")
     due_days = db.Column(db.Integer, nullable=False, default=10)
     on_track_pct = db.Column(db.Numeric(6, 2), nullable=False, default=100)
@@ -83,6 +86,13 @@ class Metric(db.Model):
     )
     # The dimensions its readings are broken down by (contracts_app.dimensions).
     dimensions = db.relationship("Dimension", secondary="metric_dimensions", order_by="Dimension.name")
+
+    @property
+    def needs_target(self):
+        """Whether nothing can be judged yet for want of a target (a metric from a template)."""
+        if self.direction == "range":
+            return self.range_low is None or self.range_high is None
+        return self.target_value is None
 
     @property
     def indicator_type_label(self):

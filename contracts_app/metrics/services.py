@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record, snapshot
-from contracts_app.db_types import max_length, utcnow
+from contracts_app.db_types import LONG_TEXT, max_length, utcnow
 from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date, number, plain_number
@@ -138,6 +138,8 @@ def metric_problems(values):
     for name, limit in _LENGTHS.items():
         if len((values.get(name) or "").strip()) > limit:
             add(name, f"Use at most {limit} characters.")
+    if len((values.get("target_notes") or "").strip()) > LONG_TEXT:
+        add("target_notes", f"Use at most {LONG_TEXT} characters.")
 
     for name in _VALUE_FIELDS + _PERCENT_FIELDS:
         value = values.get(name)
@@ -198,6 +200,9 @@ def _clean(values):
     # Optional too: a count's groups add up to its total (contracts_app.dimensions).
     if "is_count" in values:
         clean["is_count"] = bool(values["is_count"])
+    # Optional as well: callers that do not name it (the CSV import) keep the notes.
+    if "target_notes" in values:
+        clean["target_notes"] = (values["target_notes"] or "").strip()
     for name in ("name", "definition", "unit", "data_source"):
         clean[name] = (clean[name] or "").strip()
     clean["payment_linked"] = bool(clean["payment_linked"])

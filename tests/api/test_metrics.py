@@ -128,3 +128,13 @@ def test_a_correction_answers_the_reading_as_the_list_shows_it(api_as, api_city,
     body = response.get_json()
     assert (body["target"], body["attainment"]) == (None, None)
     assert body == listed(api_city.reading.id)
+
+
+def test_a_metric_carries_how_its_target_was_set(api_as, api_city):
+    officer = api_as("procurement_officer")
+    url = f"/contracts/{api_city.contract.id}/metrics"
+    body = officer.post(url, {**PLACEMENTS, "target_notes": " The baseline plus 12 "}).get_json()
+    assert body["target_notes"] == "The baseline plus 12"
+    assert officer.get(f"/metrics/{body['id']}").get_json()["target_notes"] == "The baseline plus 12"
+    assert officer.post(url, {**PLACEMENTS, "target_notes": "x" * 5001}).status_code == 422
+    assert officer.post(url, PLACEMENTS).get_json()["target_notes"] == ""

@@ -67,7 +67,7 @@ def test_export_then_import_into_a_fresh_database_then_a_new_contract_from_it(ap
     assert exported.exit_code == 0, exported.output
     document = json.loads(exported.output)
     assert (document["format"], document["version"], document["name"]) == (
-        "rdc-contract-template", 1, "Outreach (Elsewhere)")
+        "rdc-contract-template", 2, "Outreach (Elsewhere)")
     path = tmp_path / "outreach.json"
     path.write_text(exported.output, encoding="utf-8")
 

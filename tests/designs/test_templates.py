@@ -47,7 +47,7 @@ def test_saving_a_contract_keeps_its_design_and_track_record(app, factory, users
     template = services.save_from_contract(contract, users["procurement_officer"], " Outreach that housed people ",
                                            "Street outreach", "Weekly case conferences", now=NOW)
     design = template.design
-    assert design["format"] == "rdc-contract-template" and design["version"] == 1
+    assert design["format"] == "rdc-contract-template" and design["version"] == 2
     assert template.name == "Outreach that housed people"
     assert [m["name"] for m in design["metrics"]] == ["Placements", "Six-month retention"]
     placements = design["metrics"][0]
@@ -91,7 +91,7 @@ def _document(factory, users):
 
 @pytest.mark.parametrize("change, path", [
     (lambda d: d.update(format="other"), "$.format"),
-    (lambda d: d.update(version=2), "$.version"),
+    (lambda d: d.update(version=3), "$.version"),
     (lambda d: d["metrics"][0].update(direction="sideways"), "$.metrics[0].direction"),
     (lambda d: d["metrics"][1].update(due_days="ten"), "$.metrics[1].due_days"),
     (lambda d: d["metrics"][1].update(key="m1"), "$.metrics[1].key"),
@@ -181,7 +181,7 @@ def test_the_pages_save_export_import_and_start_a_contract(app, factory, users, 
     assert "Placements" in page and "50% of 4 rated periods on track" in page and "4.50 of 5" in page
     exported = po.get(f"/contract-templates/{template.id}.json")
     document = json.loads(exported.data)
-    assert document["format"] == "rdc-contract-template" and document["version"] == 1
+    assert document["format"] == "rdc-contract-template" and document["version"] == 2
     # Import: a bad file is refused with its path; a good one is previewed, then saved on confirming.
     admin = client_as("admin")
     bad = json.dumps({**document, "metrics": [{**document["metrics"][0], "unit": ""}]}).encode()

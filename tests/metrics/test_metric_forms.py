@@ -295,3 +295,25 @@ def test_a_metric_is_public_unless_the_box_is_cleared(po, contract):
     po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form(name="Staff incidents", is_public=None))
     public = dict(db.session.execute(select(Metric.name, Metric.is_public).where(Metric.contract_id == contract.id)).all())
     assert public == {"Placements": True, "Staff incidents": False}
+
+
+def test_it_keeps_how_the_target_was_set_and_shows_it(po, contract):
+    note = "The 2024 average plus two outreach teams"
+    assert po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form(target_notes=f"  {note}  ")).status_code == 302
+    metric = db.session.scalar(select(Metric).where(Metric.contract_id == contract.id))
+    assert metric.target_notes == note
+    assert "How the target was set" in po.get(f"/metrics/{metric.id}").get_data(as_text=True)
+    # Editing without touching the note keeps it; the audit event records a change to it.
+    form = po.get(f"/metrics/{metric.id}/edit").get_data(as_text=True)
+    assert note in form
+    po.post(f"/metrics/{metric.id}/edit", data=metric_form(target_notes="From the budget"))
+    db.session.expire_all()
+    assert db.session.get(Metric, metric.id).target_notes == "From the budget"
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "metric", AuditEvent.action == "update")).all()[-1]
+    assert event.before["target_notes"] == note and event.after["target_notes"] == "From the budget"
+
+
+def test_a_too_long_target_note_is_refused(po, contract):
+    response = po.post(f"/contracts/{contract.id}/metrics/new", data=metric_form(target_notes="x" * 5001))
+    assert response.status_code == 200 and "5000" in response.get_data(as_text=True)
+    assert count(Metric) == 0
