@@ -152,8 +152,85 @@ def test_a_check_writes_nothing_and_says_what_would_happen(app):
     result = importer.check(as_bytes(package(release(), release("ocds-test-2"), cancelled)))
     assert result.ok
     assert [(o.ocid, o.action) for o in result.outcomes] == [
-        ("ocds-test-1", "update"), ("ocds-test-2", "create"), ("ocds-test-3", "skip")]
+        ("ocds-test-1", "unchanged"), ("ocds-test-2", "create"), ("ocds-test-3", "skip")]
     assert counts() == before
+
+
+def test_the_check_lists_what_an_update_changes_in_words(app):
+    actor = officer()
+    run(package(with_metric(release())), actor)
+    newer = with_metric(release(id="x-2", date="2026-05-01T00:00:00Z"), placed=35)
+    contract = newer["contracts"][0]
+    contract["value"]["amount"] = 130000
+    contract["status"] = "terminated"
+    contract["implementation"]["milestones"][0]["dueDate"] = "2026-03-15T23:59:59-05:00"
+    contract["implementation"]["milestones"].append(
+        {"id": "m2", "title": "First report", "dueDate": "2026-04-30T00:00:00Z", "status": "scheduled"})
+    contract["implementation"]["transactions"][0]["value"]["amount"] = 12000
+    before = counts()
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    result = importer.check(as_bytes(package(newer)))
+    assert result.ok, result.problems
+    [outcome] = result.outcomes
+    assert outcome.action == "update"
+    assert [str(c) for c in outcome.changes] == [
+        "Value: $120,000 → $130,000",
+        "Status: Active → Completed",
+        "Milestone “Mobilised”: Due: 28 Feb 2026 → 15 Mar 2026",
+        "Milestone “First report”: due 30 Apr 2026 (new)",
+        "Payment t1: $10,000 on 1 Mar 2026 → $12,000 on 1 Mar 2026",
+        "Metric “Blocks cleaned”: reading for 1 Feb 2026: 30 → 35",
+    ]
+    assert counts() == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    # The import does what the check said.
+    done = run(package(newer), actor)
+    assert [str(c) for c in done.outcomes[0].changes] == [str(c) for c in outcome.changes]
+    assert importer.check(as_bytes(package(newer))).outcomes[0].action == "unchanged"
+
+
+def test_re_importing_the_same_file_writes_nothing_not_even_an_audit_event(app):
+    from contracts_app.imports.models import ImportUpload
+
+    actor = officer()
+    data = package(with_metric(release()), release("ocds-test-2"))
+    assert run(data, actor).ok
+    before = counts()
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    uploads = db.session.scalar(select(func.count()).select_from(ImportUpload))
+    preview = importer.check(as_bytes(data))
+    assert [(o.action, o.changes) for o in preview.outcomes] == [("unchanged", []), ("unchanged", [])]
+    again = run(data, actor)
+    assert again.ok and [o.action for o in again.outcomes] == ["unchanged", "unchanged"]
+    assert counts() == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    assert db.session.scalar(select(func.count()).select_from(ImportUpload)) == uploads
+
+
+def test_a_vendor_change_and_a_new_vendor_are_named(app):
+    actor = officer()
+    run(package(release()), actor)
+    other = release(id="x-2", date="2026-05-01T00:00:00Z")
+    other["parties"][1] = {"id": "s9", "name": "Tidy Town Co", "roles": ["supplier"]}
+    other["awards"][0]["suppliers"] = [{"id": "s9", "name": "Tidy Town Co"}]
+    [outcome] = importer.check(as_bytes(package(other))).outcomes
+    assert [str(c) for c in outcome.changes] == ["Vendor: Green Streets Ltd → Tidy Town Co (a new vendor)"]
+    assert counts()["Vendor"] == 1
+
+
+def test_an_award_with_several_suppliers_takes_the_first_and_says_which_it_did_not(app):
+    item = release()
+    item["parties"] += [{"id": "s2", "name": "Broom & Sons", "roles": ["supplier"]},
+                        {"id": "s3", "name": "Kerbside Ltd", "roles": ["supplier"]}]
+    item["awards"][0]["suppliers"] += [{"id": "s2", "name": "Broom & Sons"}, {"id": "s3"}]
+    preview = importer.check(as_bytes(package(item)))
+    assert preview.ok
+    assert [str(w) for w in preview.warnings] == [
+        "releases[0].awards[0].suppliers: The award names 3 suppliers, and a contract in the register has one "
+        "vendor: Green Streets Ltd is taken; not Broom & Sons, Kerbside Ltd."]
+    assert run(package(item)).ok
+    assert db.session.scalar(select(Contract)).vendor.name == "Green Streets Ltd"
+    assert counts()["Vendor"] == 1
 
 
 def test_releases_are_compiled_per_ocid(app):
