@@ -39,7 +39,17 @@ The mapping onto the register, keyed on (ocid, OCDS contract id) (``Contract.ocd
   made (keyed on the transaction id as the invoice reference), agreedMetrics -> metrics with
   baseline and targets, implementation.metrics observations -> readings (keyed on the metric
   and period start).
+- observations with ``dimensions`` naming a group ({"Council district": "District 7"}, as the
+  export publishes a count's groups) -> the reading's group values (ReadingGroupValue) in the
+  city's dimension of that name, made with the file's groups when missing; the count rule of
+  dimensions.services.check_group_values holds (in a dimension made from the file, which may
+  lack groups the publisher hid, only groups above the total contradict it).
+- an award with several suppliers: the first is the vendor, and a warning names the others.
 - Only the fields the file carries are written on re-import: local edits to the others stay.
+
+The check and the import compare the file with the register by the same code (``_Writer``, dry
+or not): the check's outcome for a contract to update lists each change (``Change``), one with
+none is "unchanged", and an import with nothing to create or update writes nothing at all.
 """
 from __future__ import annotations
 
