@@ -251,11 +251,19 @@ def import_ocds_command(file, actor_email, dry_run, encoding, now):
     for outcome in result.outcomes:
         if outcome.action == "skip":
             click.echo(f"Skipped {outcome.ocid} contract {outcome.contract_id}: {outcome.reason}", err=True)
+        elif outcome.action == "update":
+            click.echo(f"{'To update' if dry_run else 'Updated'}: {outcome.ocid} contract {outcome.contract_id} "
+                       f"({outcome.title}):")
+            for change in outcome.changes:
+                click.echo(f"  {change}")
     counts = ", ".join(f"{result.count(action)} {word}" for action, word in (
         ("create", "created" if not dry_run else "to create"), ("update", "updated" if not dry_run else "to update"),
         ("unchanged", "unchanged"), ("skip", "skipped")) if result.count(action) or action == "create")
     if dry_run:
         click.echo(f"No problems in {plural(result.releases, 'release')}: contracts {counts}. "
                    f"Nothing was written (--dry-run).")
+    elif not (result.count("create") or result.count("update")):
+        click.echo(f"Nothing to import in {plural(result.releases, 'release')} from {file.name}: contracts {counts}. "
+                   f"Nothing was written.")
     else:
         click.echo(f"Imported {plural(result.releases, 'release')} from {file.name}: contracts {counts}.")

@@ -437,6 +437,10 @@ def ocds_commit(upload_id):
         return redirect(url_for("imports.ocds_preview", upload_id=staged.id))
     if not result.ok:
         return _render_ocds_preview(staged, check=result)
+    if not (result.count("create") or result.count("update")):
+        flash(_("Nothing to import: every contract of the file is in the register as the file has it, or left "
+                "out. Nothing was written."), "info")
+        return redirect(url_for("imports.ocds_preview", upload_id=staged.id))
     flash(_("Imported the open contracting data: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
             "%(skipped)s skipped.", created=result.count("create"), updated=result.count("update"),
             unchanged=result.count("unchanged"), skipped=result.count("skip")), "success")

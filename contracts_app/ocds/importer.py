@@ -39,7 +39,17 @@ The mapping onto the register, keyed on (ocid, OCDS contract id) (``Contract.ocd
   made (keyed on the transaction id as the invoice reference), agreedMetrics -> metrics with
   baseline and targets, implementation.metrics observations -> readings (keyed on the metric
   and period start).
+- observations with ``dimensions`` naming a group ({"Council district": "District 7"}, as the
+  export publishes a count's groups) -> the reading's group values (ReadingGroupValue) in the
+  city's dimension of that name, made with the file's groups when missing; the count rule of
+  dimensions.services.check_group_values holds (in a dimension made from the file, which may
+  lack groups the publisher hid, only groups above the total contradict it).
+- an award with several suppliers: the first is the vendor, and a warning names the others.
 - Only the fields the file carries are written on re-import: local edits to the others stay.
+
+The check and the import compare the file with the register by the same code (``_Writer``, dry
+or not): the check's outcome for a contract to update lists each change (``Change``), one with
+none is "unchanged", and an import with nothing to create or update writes nothing at all.
 """
 from __future__ import annotations
 
@@ -60,12 +70,18 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record
 from contracts_app.auth.models import PROCUREMENT_OFFICER
-from contracts_app.contracts.models import KINDS, PAYMENT_STRUCTURES, PROCUREMENT_METHODS, Contract, Department, Vendor
+from contracts_app.audit.readable import label_for
+from contracts_app.contracts.models import (KINDS, PAYMENT_STRUCTURES, PROCUREMENT_METHODS, STATUSES, Contract,
+                                            Department, Vendor)
 from contracts_app.db_types import max_length, utcnow
+from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue, metric_dimensions
+from contracts_app.dimensions.services import (GroupValueError, check_group_values, group_values_snapshot,
+                                               write_group_values)
 from contracts_app.extensions import db
+from contracts_app.formatting import long_date, money, number, plural
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, Metric, MetricTarget, Reading, ReadingRevision
-from contracts_app.milestones.models import MILESTONE_TYPES, Milestone
+from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES, Milestone
 from contracts_app.spend.models import Payment
 
 SAMPLE_BYTES = 64 * 1024
@@ -78,6 +94,7 @@ MAX_MEASURE = Decimal(10) ** 14
 MAX_KEY = 255
 # Contracts written per batch: the existing ones and their children are read once per batch.
 WRITE_BATCH = 200
+CHECK_BATCH = 25
 
 STATUS_MAP = {"pending": "draft", "active": "active", "terminated": "completed"}
 MILESTONE_STATUS_MAP = {"scheduled": "scheduled", "met": "met", "partiallyMet": "partially_met",
@@ -108,6 +125,23 @@ class Outcome:
     action: str  # create, update, unchanged, skip
     reason: str = ""
     register_id: int | None = None
+    changes: list = field(default_factory=list)  # of Change, for an update
+
+
+@dataclass
+class Change:
+    """One thing an update changes, in words: ("Value", "$120,000", "$130,000"); ``before`` None
+    for something added. ``field`` is the register's name for it (the audit event's)."""
+
+    what: str
+    before: str | None
+    after: str
+    field: str = ""
+
+    def __str__(self):
+        if self.before is None:
+            return _("%(what)s: %(after)s (new)", what=self.what, after=self.after)
+        return _("%(what)s: %(before)s → %(after)s", what=self.what, before=self.before, after=self.after)
 
 
 @dataclass
@@ -676,6 +710,7 @@ def map_contracts(ocid, release, path, problems):
     """The register contracts of the compiled ``release``."""
     parties = {p.get("id"): p for p in release.get("parties") or [] if isinstance(p, dict)}
     awards = {str(a.get("id")): a for a in release.get("awards") or [] if isinstance(a, dict)}
+    award_paths = {id(a): f"{path}.awards[{n}]" for n, a in enumerate(release.get("awards") or [])}
     buyer = release.get("buyer") or {}
     buyer = parties.get(buyer.get("id"), buyer) if isinstance(buyer, dict) else {}
     city = current_app.config.get("CITY_NAME") or ""
@@ -759,7 +794,15 @@ def map_contracts(ocid, release, path, problems):
                 fields["payment_terms"] = match["terms"].strip()
         elif description:
             fields["payment_terms"] = description
-        supplier = next(iter(award.get("suppliers") or []), None)
+        suppliers = [s for s in award.get("suppliers") or [] if isinstance(s, dict)]
+        supplier = suppliers[0] if suppliers else None
+        if len(suppliers) > 1 and not mapped.skip:
+            def supplier_name(s):
+                return _text(parties.get(s.get("id"), s).get("name") or s.get("name")) or str(s.get("id") or "?")
+            problems.append(Problem(f"{award_paths.get(id(award), where)}.suppliers", _(
+                "The award names %(count)s suppliers, and a contract in the register has one vendor: "
+                "%(taken)s is taken; not %(others)s.", count=len(suppliers), taken=supplier_name(supplier),
+                others=", ".join(supplier_name(s) for s in suppliers[1:])), error=False))
         if isinstance(supplier, dict):
             party = parties.get(supplier.get("id"), supplier)
             identifier = party.get("identifier") if isinstance(party.get("identifier"), dict) else {}
@@ -885,24 +928,52 @@ def _map_metric(metric, where, observed, contract_fields, problems):
         else:
             direction = "increase"
     readings = []
+    by_group = []  # (where, period start, dimension, group, value)
     for owhere, observation in observed:
         dimensions = observation.get("dimensions") if isinstance(observation.get("dimensions"), dict) else {}
-        if any(key != "observationType" for key in dimensions):
-            # A group's value ({"Council district": "District 7"}): the register's readings are
-            # the totals; values by group are not imported (the total's observation is).
-            continue
+        named = {key: value for key, value in dimensions.items() if key != "observationType"}
         measure = _decimal(observation.get("measure"))
         period = observation.get("period") if isinstance(observation.get("period"), dict) else {}
         start, end = parse_date(period.get("startDate")), parse_date(period.get("endDate"))
+        if named:
+            # A group's value ({"Council district": "District 7"}), as the export publishes a
+            # count's values by group: a value of the period's reading, not a reading.
+            dimension, group = next(iter(named.items())) if len(named) == 1 else (None, None)
+            dimension, group = _text(dimension, 120), _text(group if isinstance(group, str) else None, 120)
+            if not (dimension and group):
+                problems.append(Problem(f"{owhere}.dimensions", _("A group's value should name one dimension and "
+                                                                  "its group: skipped."), error=False))
+            elif measure is None or measure < 0 or measure >= MAX_MEASURE or start is None:
+                problems.append(Problem(owhere, _("The group's value has no number of zero or more, or no period: "
+                                                  "skipped."), error=False))
+            else:
+                by_group.append((owhere, start, dimension, group, measure))
+            continue
         if measure is None or abs(measure) >= MAX_MEASURE or start is None:
             problems.append(Problem(owhere, _("The observation has no number or no period: skipped."), error=False))
             continue
         readings.append((start, end or start, measure))
         if unit is None and isinstance(observation.get("unit"), dict):
             unit = _text(observation["unit"].get("name"), 40) or None
+    totals = {start for start, _end, _value in readings}
+    groups = {}  # period start -> {(dimension, group): (value, where)}
+    dimension_names = []
+    for owhere, start, dimension, group, value in by_group:
+        if start not in totals:
+            problems.append(Problem(owhere, _("The group's value has no total for its period: skipped."), error=False))
+            continue
+        groups.setdefault(start, {})[(dimension, group)] = (value, owhere)
+        if dimension not in dimension_names:
+            dimension_names.append(dimension)
     if cadence is None:
         cadence = _guess_cadence(readings)
+    extra = {}
+    if groups:
+        # The export publishes the groups of counts only; a percentage's groups stand alone.
+        extra["is_count"] = not re.search(r"percent|%", unit or "", re.I)
     return {
+        **extra,
+        "dimensions": dimension_names, "groups": groups,
         "ocds_id": str(metric.get("id") or where)[:MAX_KEY],
         "name": (_text(metric.get("title")) or _("Metric"))[:200],
         "definition": definition,
@@ -960,23 +1031,20 @@ def _mapped(spool, check):
 
 
 def check(raw, encoding=None, progress=None):
-    """What importing the binary stream ``raw`` would do (an ImportCheck); writes nothing."""
+    """What importing the binary stream ``raw`` would do (an ImportCheck); writes nothing. Each
+    contract to update is compared with what the register holds, as the import would: its
+    outcome lists the changes, and one with none is "unchanged"."""
     result, spool = _read(raw, encoding)
     if spool is None:
         return result
     try:
-        existing = _existing_keys()
-        for mapped in _mapped(spool, result):
-            key = (mapped.ocid, mapped.contract_id)
-            title = mapped.fields.get("title", "")
-            if mapped.skip:
-                result.outcomes.append(Outcome(*key, title, "skip", mapped.skip))
-            else:
-                _check_fields(mapped, result.problems)
-                result.outcomes.append(Outcome(*key, title, "update" if key in existing else "create",
-                                               register_id=existing.get(key)))
-            if progress:
-                progress(1)
+        def checked():
+            for mapped in _mapped(spool, result):
+                if not mapped.skip:
+                    _check_fields(mapped, result.problems)
+                yield mapped
+
+        _run(_Writer(None, utcnow(), result.problems, dry=True), checked(), result, progress)
     finally:
         spool.close()
     return result
@@ -996,36 +1064,106 @@ def _existing_keys():
         select(Contract.ocds_ocid, Contract.ocds_contract_id, Contract.id).where(Contract.ocds_ocid.is_not(None)))}
 
 
+def _run(writer, mapped_contracts, result, progress=None):
+    """Write (or, dry, compare) each mapped contract, a batch at a time; the outcomes go on
+    ``result``."""
+    existing = _existing_keys()
+    # A check holds a smaller batch: it keeps every outcome, and its page may show thousands.
+    for batch in _chunks(mapped_contracts, CHECK_BATCH if writer.dry else WRITE_BATCH):
+        writer.preload([existing[(m.ocid, m.contract_id)] for m in batch if (m.ocid, m.contract_id) in existing])
+        for mapped in batch:
+            key = (mapped.ocid, mapped.contract_id)
+            title = mapped.fields.get("title", "")
+            if mapped.skip:
+                result.outcomes.append(Outcome(*key, title, "skip", mapped.skip))
+                continue
+            contract = writer.loaded_contracts.get(existing[key]) if key in existing else None
+            contract, action, changes = writer.write(mapped, contract)
+            if contract is not None and contract.id is not None:
+                existing[key] = contract.id
+            result.outcomes.append(Outcome(*key, title, action, register_id=contract.id if contract else None,
+                                           changes=changes))
+            if progress:
+                progress(1)
+
+
+# How a value reads in a change: codes as their labels, dates and numbers as on the pages.
+_CODES = {"status": STATUSES, "kind": KINDS, "payment_structure": PAYMENT_STRUCTURES,
+          "procurement_method": PROCUREMENT_METHODS, "direction": DIRECTIONS, "cadence": CADENCES,
+          "milestone_type": MILESTONE_TYPES}
+
+
+def _shown(value, codes=None):
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (date, datetime)):
+        return long_date(value)
+    if isinstance(value, (int, Decimal)):
+        return number(value)
+    if codes and value in codes:
+        return str(codes[value])
+    text = " ".join(str(value).split())
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 class _Writer:
-    def __init__(self, actor, now):
-        self.actor, self.now = actor, now
-        self.vendors_by_identifier, self.vendors_by_name = {}, {}
+    """Writes mapped contracts into the register, or, ``dry``, only says what it would change:
+    the same comparisons either way, so the preview says what the import does."""
+
+    def __init__(self, actor, now, problems, dry=False):
+        self.actor, self.now, self.problems, self.dry = actor, now, problems, dry
+        self.vendors_by_identifier, self.vendors_by_name, self.vendors_by_id = {}, {}, {}
         for vendor in db.session.scalars(select(Vendor)):
             if vendor.identifier_scheme and vendor.identifier:
                 self.vendors_by_identifier[(vendor.identifier_scheme, vendor.identifier)] = vendor
             self.vendors_by_name[vendor.name.lower()] = vendor
+            self.vendors_by_id[vendor.id] = vendor
         self.departments = {d.name.lower(): d for d in db.session.scalars(select(Department))}
         self.references = set(db.session.scalars(select(Contract.reference)))
+        # The city's dimensions by name: {name (lower case): [dimension (None: not yet created), {group name: group}]}.
+        self.dimensions = {}
+        for dimension in db.session.scalars(select(Dimension)):
+            self.dimensions[dimension.name.lower()] = [dimension, {g.name: g for g in dimension.groups}]
+        self.made = set()  # the dimensions this import makes (lower-case names)
         self.vendors_created = 0
+        self.filled = set()  # (vendor, field) filled in already (dry: as the import would)
         self.preload([])
 
-    def vendor(self, data):
+    def _compare(self, obj, name, value, changes, what, codes=None, field_name=None):
+        """Set ``obj.name`` to ``value`` (unless dry) when it differs, and say so in ``changes``."""
+        old = getattr(obj, name)
+        if old == value:
+            return
+        changes.append(Change(what, _shown(old, codes), _shown(value, codes), field_name or name))
+        if not self.dry:
+            setattr(obj, name, value)
+
+    def vendor(self, data, changes):
         key = (data["identifier_scheme"], data["identifier"])
         vendor = self.vendors_by_identifier.get(key) if all(key) else None
         vendor = vendor or self.vendors_by_name.get(data["name"].lower())
         if vendor is None:
             vendor = Vendor(**data)
-            db.session.add(vendor)
-            db.session.flush()
+            if not self.dry:
+                db.session.add(vendor)
+                db.session.flush()
+                record(self.actor, "create", vendor, after={"name": vendor.name},
+                       summary=f"Created vendor {vendor.name} (OCDS import)")
             self.vendors_created += 1
-            record(self.actor, "create", vendor, after={"name": vendor.name}, summary=f"Created vendor {vendor.name} (OCDS import)")
             self.vendors_by_name[vendor.name.lower()] = vendor
             if all(key):
                 self.vendors_by_identifier[key] = vendor
-        else:
-            for name, value in data.items():
-                if value and name != "name" and getattr(vendor, name) in (None, ""):
-                    setattr(vendor, name, value)  # fill in what the city had not recorded
+            return vendor
+        for name, value in data.items():
+            if value and name != "name" and getattr(vendor, name) in (None, "") and (id(vendor), name) not in self.filled:
+                # Fill in what the city had not recorded.
+                self.filled.add((id(vendor), name))
+                changes.append(Change(_("Vendor %(vendor)s: %(field)s", vendor=vendor.name, field=label_for(name)),
+                                      "—", _shown(value), "vendor"))
+                if not self.dry:
+                    setattr(vendor, name, value)
         return vendor
 
     def department(self, name):
@@ -1033,8 +1171,9 @@ class _Writer:
         department = self.departments.get(name.lower())
         if department is None:
             department = Department(name=name)
-            db.session.add(department)
-            db.session.flush()
+            if not self.dry:
+                db.session.add(department)
+                db.session.flush()
             self.departments[name.lower()] = department
         return department
 
@@ -1049,13 +1188,20 @@ class _Writer:
         return reference
 
     def write(self, mapped, contract):
-        """Create or update ``contract`` (None: create); returns (contract, action)."""
+        """Create or update ``contract`` (None: create); returns (contract, action, changes):
+        action create, update or unchanged, changes those of an update (Change). Dry: nothing is
+        written, and a contract to create is None."""
         fields = dict(mapped.fields)
         fields.pop("reference", None) if contract is not None else None
-        vendor = self.vendor(mapped.vendor)
+        changes = []
+        vendor = self.vendor(mapped.vendor, changes)
         department = self.department(mapped.department) if mapped.department or contract is None else None
-        changed = []
         if contract is None:
+            if self.dry:
+                for metric in mapped.metrics:  # a file's groups that contradict their totals
+                    self.group_values(None, metric["name"], metric.get("is_count", False), metric["dimensions"],
+                                      metric["groups"], {s: (None, v) for s, _e, v in metric["readings"]}, [])
+                return None, "create", []
             contract = Contract(
                 reference=self.reference(mapped), ocds_ocid=mapped.ocid, ocds_contract_id=mapped.contract_id,
                 kind="contract", currency="USD", value=Decimal(0), status="draft", payment_structure="fixed_price",
@@ -1067,116 +1213,247 @@ class _Writer:
             action = "create"
         else:
             action = "update"
+        currency = fields.get("currency") or contract.currency or "USD"
         for name, value in fields.items():
-            if getattr(contract, name) != value:
-                setattr(contract, name, value)
-                changed.append(name)
-        if contract.vendor_id != vendor.id:
-            contract.vendor = vendor
-            changed.append("vendor")
-        if department is not None:
-            if contract.department_id != department.id:
+            if name == "value" and contract.value != value:
+                changes.append(Change(label_for("value"), money(contract.value, contract.currency or currency),
+                                      money(value, currency), "value"))
+                if not self.dry:
+                    contract.value = value
+                continue
+            self._compare(contract, name, value, changes, label_for(name), _CODES.get(name))
+        if contract.vendor_id is None or contract.vendor_id != vendor.id:
+            was = self.vendors_by_id.get(contract.vendor_id)
+            changes.append(Change(label_for("vendor"), was.name if was else "—",
+                                  vendor.name if vendor.id else _("%(vendor)s (a new vendor)", vendor=vendor.name),
+                                  "vendor"))
+            if not self.dry:
+                contract.vendor = vendor
+        if department is not None and contract.department_id != department.id:
+            changes.append(Change(label_for("department"), contract.department or "—", department.name, "department"))
+            if not self.dry:
                 contract.department_row = department
                 contract.department = department.name
-                changed.append("department")
-        db.session.flush()
         new = action == "create"  # a new contract has nothing to look up
-        changed += self.milestones(contract, mapped.milestones, new)
-        changed += self.payments(contract, mapped.payments, new)
-        changed += self.metrics(contract, mapped.metrics, new)
-        if action == "update" and not changed:
-            return contract, "unchanged"
+        if not self.dry:
+            db.session.flush()
+        changes += self.milestones(contract, mapped.milestones, new)
+        changes += self.payments(contract, mapped.payments, new)
+        changes += self.metrics(contract, mapped.metrics, new)
+        if action == "update" and not changes:
+            return contract, "unchanged", []
+        if self.dry:
+            return contract, action, changes
         db.session.flush()
         db.session.expire(contract, ["metrics", "milestones"])
         status.refresh_contract(contract, self.now)
         record(self.actor, action, contract, after={"ocid": mapped.ocid, "ocds_contract_id": mapped.contract_id,
-                                                    "changed": sorted(set(changed))},
+                                                    "changed": sorted({c.field for c in changes})},
                contract_id=contract.id,
                summary=f"{'Imported' if action == 'create' else 'Updated'} contract {contract.reference} from OCDS {mapped.ocid}")
-        return contract, action
+        return contract, action, changes if action == "update" else []
 
     def milestones(self, contract, milestones, new=False):
         existing = {} if new else self.loaded_milestones.get(contract.id, {})
-        changed = []
+        changes = []
         for data in milestones:
             milestone = existing.get(data["ocds_id"])
             if milestone is None:
-                milestone = Milestone(contract_id=contract.id, **data)
-                db.session.add(milestone)
-                changed.append("milestones")
+                changes.append(Change(_("Milestone “%(title)s”", title=data["title"]), None,
+                                      _("due %(date)s", date=long_date(data["due_date"])), "milestones"))
+                if not self.dry:
+                    db.session.add(Milestone(contract_id=contract.id, **data))
                 continue
             for name, value in data.items():
-                if getattr(milestone, name) != value:
-                    setattr(milestone, name, value)
-                    changed.append("milestones")
-        return changed
+                if name == "ocds_id":
+                    continue
+                self._compare(milestone, name, value, changes,
+                              _("Milestone “%(title)s”: %(field)s", title=milestone.title, field=label_for(name)),
+                              MILESTONE_STATUSES if name == "status" else _CODES.get(name), "milestones")
+        return changes
 
     def payments(self, contract, payments, new=False):
         existing = {} if new else self.loaded_payments.get(contract.id, {})
-        changed = []
+        changes = []
+        currency = contract.currency or "USD"
+
+        def paid(amount, on):
+            return _("%(amount)s on %(date)s", amount=money(amount, currency), date=long_date(on))
+
         for data in payments:
             payment = existing.get(data["invoice_reference"])
+            what = _("Payment %(reference)s", reference=data["invoice_reference"])
             if payment is None:
-                db.session.add(Payment(contract_id=contract.id, recorded_by_id=self.actor.id,
-                                       note=_("Imported from open contracting data."), **data))
-                changed.append("payments")
+                changes.append(Change(what, None, paid(data["amount"], data["paid_on"]), "payments"))
+                if not self.dry:
+                    db.session.add(Payment(contract_id=contract.id, recorded_by_id=self.actor.id,
+                                           note=_("Imported from open contracting data."), **data))
             elif payment.voided_at is None and (payment.paid_on, payment.amount) != (data["paid_on"], data["amount"]):
-                payment.paid_on, payment.amount = data["paid_on"], data["amount"]
-                changed.append("payments")
-        return changed
+                changes.append(Change(what, paid(payment.amount, payment.paid_on), paid(data["amount"], data["paid_on"]),
+                                      "payments"))
+                if not self.dry:
+                    payment.paid_on, payment.amount = data["paid_on"], data["amount"]
+        return changes
 
     def metrics(self, contract, metrics, new=False):
         existing = {} if new else self.loaded_metrics.get(contract.id, {})
-        changed = []
+        changes = []
         for position, data in enumerate(metrics):
             data = dict(data)
             targets, readings = data.pop("targets"), data.pop("readings")
+            dimension_names, groups = data.pop("dimensions"), data.pop("groups")
             metric = existing.get(data["ocds_id"])
-            before = len(changed)
+            before = len(changes)
+            if metric is not None:
+                data.pop("is_count", None)  # the city's say, once the metric is in the register
             if metric is None:
+                changes.append(Change(_("Metric “%(name)s”", name=data["name"]), None,
+                                      _("with %(count)s", count=plural(len(readings), "reading")), "metrics"))
+                if self.dry:
+                    self.group_values(None, data["name"], data.get("is_count", False), dimension_names, groups,
+                                      {s: (None, v) for s, _e, v in readings}, changes)
+                    continue
                 metric = Metric(contract_id=contract.id, position=position, **data)
                 db.session.add(metric)
                 db.session.flush()
-                changed.append("metrics")
                 have_targets, have_readings = {}, {}
             else:
                 for name, value in data.items():
-                    if getattr(metric, name) != value:
-                        setattr(metric, name, value)
-                        changed.append("metrics")
+                    if name == "ocds_id":
+                        continue
+                    self._compare(metric, name, value, changes,
+                                  _("Metric “%(name)s”: %(field)s", name=metric.name, field=label_for(name)),
+                                  _CODES.get(name), "metrics")
                 have_targets = self.loaded_targets.get(metric.id, {})
                 have_readings = self.loaded_readings.get(metric.id, {})
+            name = data["name"]
             for start, value in targets:
                 target = have_targets.get(start)
+                what = _("Metric “%(name)s”: target for %(period)s", name=name, period=long_date(start))
                 if target is None:
-                    db.session.add(MetricTarget(metric_id=metric.id, period_start=start, value=value))
-                    changed.append("targets")
+                    changes.append(Change(what, None, _shown(value), "targets"))
+                    if not self.dry:
+                        db.session.add(MetricTarget(metric_id=metric.id, period_start=start, value=value))
                 elif target.value != value:
-                    target.value = value
-                    changed.append("targets")
+                    changes.append(Change(what, _shown(target.value), _shown(value), "targets"))
+                    if not self.dry:
+                        target.value = value
+            totals = {}
             for start, end, value in readings:
                 reading = have_readings.get(start)
+                totals[start] = (reading, value)
+                what = _("Metric “%(name)s”: reading for %(period)s", name=name, period=long_date(start))
                 if reading is None:
-                    db.session.add(Reading(metric_id=metric.id, period_start=start, period_end=max(end, start),
-                                           value=value, status=rules.NO_DATA, recorded_by_id=self.actor.id,
-                                           recorded_at=self.now, note=""))
-                    changed.append("readings")
+                    changes.append(Change(what, None, _shown(value), "readings"))
+                    if not self.dry:
+                        reading = Reading(metric_id=metric.id, period_start=start, period_end=max(end, start),
+                                          value=value, status=rules.NO_DATA, recorded_by_id=self.actor.id,
+                                          recorded_at=self.now, note="")
+                        db.session.add(reading)
+                        totals[start] = (reading, value)
                 elif reading.value != value:
-                    # A correction keeps the value it replaces, as the reading services do.
-                    db.session.add(ReadingRevision(
-                        reading_id=reading.id, value=reading.value, note=reading.note, status=reading.status,
-                        recorded_by_id=reading.recorded_by_id, recorded_at=reading.recorded_at,
-                        replaced_by_id=self.actor.id, replaced_at=self.now, version=reading.version,
-                        submitted_by_id=reading.submitted_by_id, verified_by_id=reading.verified_by_id))
-                    reading.value = value
-                    reading.version += 1
-                    reading.recorded_by_id, reading.recorded_at = self.actor.id, self.now
-                    changed.append("readings")
-            if len(changed) > before:
+                    changes.append(Change(what, _shown(reading.value), _shown(value), "readings"))
+                    if not self.dry:
+                        # A correction keeps the value it replaces, as the reading services do.
+                        db.session.add(ReadingRevision(
+                            reading_id=reading.id, value=reading.value, note=reading.note, status=reading.status,
+                            recorded_by_id=reading.recorded_by_id, recorded_at=reading.recorded_at,
+                            replaced_by_id=self.actor.id, replaced_at=self.now, version=reading.version,
+                            submitted_by_id=reading.submitted_by_id, verified_by_id=reading.verified_by_id,
+                            group_values=group_values_snapshot(self.loaded_group_values.get(reading.id, {})) or None))
+                        reading.value = value
+                        reading.version += 1
+                        reading.recorded_by_id, reading.recorded_at = self.actor.id, self.now
+            if groups:
+                if not self.dry:
+                    db.session.flush()  # the new readings' ids
+                self.group_values(metric, name, metric.is_count, dimension_names, groups, totals, changes)
+            if len(changes) > before and not self.dry:
                 db.session.flush()
                 db.session.expire(metric, ["readings", "targets"])
                 status.reevaluate_readings(metric)
-        return changed
+        return changes
+
+    def group_values(self, metric, name, is_count, dimension_names, groups, totals, changes):
+        """The groups' values of the readings of ``metric`` (None: a metric to create, dry) from
+        the file's ``groups`` ({period start: {(dimension, group): (value, where)}}; ``totals``:
+        {period start: (reading or None, the file's total)}): the dimensions
+        and groups made by name where the city has none, the metric's dimensions added, each
+        reading's values compared and written. A count whose groups contradict their total (the
+        rule the reading services enforce) is a problem at the total's JSON path."""
+        if not groups:
+            return
+        # The dimension and groups each value goes to, made (unless dry) where missing.
+        for dimension_name in dimension_names:
+            if dimension_name.lower() not in self.dimensions:
+                self.dimensions[dimension_name.lower()] = [None, {}]
+                self.made.add(dimension_name.lower())
+                self.problems.append(Problem(first_path(groups, dimension_name), _(
+                    "The city has no dimension “%(dimension)s”: it will be made with the groups this file names. "
+                    "Add any group the file leaves out (a publisher may hide small groups).",
+                    dimension=dimension_name), error=False))
+            entry = self.dimensions[dimension_name.lower()]
+            wanted = [g for by_period in groups.values() for (d, g) in by_period if d == dimension_name]
+            for group_name in wanted:
+                if group_name not in entry[1]:
+                    entry[1][group_name] = None
+            if not self.dry:
+                if entry[0] is None:
+                    entry[0] = Dimension(name=dimension_name)
+                    db.session.add(entry[0])
+                    db.session.flush()
+                    record(self.actor, "create", entry[0], after={"name": dimension_name},
+                           summary=f"Added dimension {dimension_name} (OCDS import)")
+                for position, (group_name, group) in enumerate(list(entry[1].items())):
+                    if group is None:
+                        group = DimensionGroup(dimension_id=entry[0].id, name=group_name, position=position)
+                        db.session.add(group)
+                        entry[1][group_name] = group
+                db.session.flush()
+        if metric is not None:
+            have = {d.name.lower() for d in self.loaded_dimensions.get(metric.id, ())}
+            missing = [d for d in dimension_names if d.lower() not in have]
+            if missing:
+                changes.append(Change(_("Metric “%(name)s”: %(field)s", name=name, field=label_for("dimensions")),
+                                      ", ".join(sorted(d.name for d in self.loaded_dimensions.get(metric.id, ()))) or "—",
+                                      ", ".join(missing), "metrics"))
+                if not self.dry:
+                    metric.dimensions = list(metric.dimensions) + [self.dimensions[d.lower()][0] for d in missing]
+        for start, by_group in sorted(groups.items()):
+            reading, total = totals.get(start, (None, None))
+            stored = self.loaded_group_values.get(reading.id, {}) if reading is not None and reading.id else {}
+            merged = {}  # (dimension lower, group) -> value: the stored values, then the file's
+            names_by_id = {}
+            for dimension_lower, (_dimension, members) in self.dimensions.items():
+                for group_name, group in members.items():
+                    if group is not None and group.id in stored:
+                        merged[(dimension_lower, group_name)] = stored[group.id]
+                    if group is not None:
+                        names_by_id[group.id] = group_name
+            first_where = None
+            for (dimension, group_name), (value, where) in by_group.items():
+                merged[(dimension.lower(), group_name)] = value
+                first_where = first_where or where
+            if is_count and total is not None:
+                problem = _contradiction(dimension_names, self.dimensions, merged, total, self.made)
+                if problem:
+                    self.problems.append(Problem(first_where, problem))
+                    continue
+            if metric is None or reading is None:
+                continue
+            what = _("Metric “%(name)s”: %(period)s by group", name=name, period=long_date(start))
+            wanted = {}
+            for (dimension, group_name), (value, _where) in by_group.items():
+                group = self.dimensions[dimension.lower()][1][group_name]
+                key = group.id if group is not None else None
+                if key is None or stored.get(key) != value:
+                    old = stored.get(key) if key is not None else None
+                    changes.append(Change(f"{what}, {group_name}", _shown(old) if old is not None else None,
+                                          _shown(value), "group_values"))
+                if group is not None:
+                    wanted[group.id] = value
+            if not self.dry and any(stored.get(k) != v for k, v in wanted.items()):
+                write_group_values(reading.id, {**stored, **wanted}, replace=True)
 
     def preload(self, contract_ids):
         """The batch's existing contracts and what the import compares with, one query per table."""
@@ -1184,6 +1461,7 @@ class _Writer:
             select(Contract).where(Contract.id.in_(contract_ids)))} if contract_ids else {}
         self.loaded_milestones, self.loaded_payments, self.loaded_metrics = {}, {}, {}
         self.loaded_targets, self.loaded_readings = {}, {}
+        self.loaded_group_values, self.loaded_dimensions = {}, {}
         if not contract_ids:
             return
         for milestone in db.session.scalars(select(Milestone).where(
@@ -1201,6 +1479,52 @@ class _Writer:
                 self.loaded_targets.setdefault(target.metric_id, {})[target.period_start] = target
             for reading in db.session.scalars(select(Reading).where(Reading.metric_id.in_(metric_ids))):
                 self.loaded_readings.setdefault(reading.metric_id, {})[reading.period_start] = reading
+            for reading_id, group_id, value in db.session.execute(
+                    select(ReadingGroupValue.reading_id, ReadingGroupValue.group_id, ReadingGroupValue.value)
+                    .join(Reading, Reading.id == ReadingGroupValue.reading_id).where(Reading.metric_id.in_(metric_ids))):
+                self.loaded_group_values.setdefault(reading_id, {})[group_id] = value
+            by_id = {entry[0].id: entry[0] for entry in self.dimensions.values() if entry[0] is not None}
+            for metric_id, dimension_id in db.session.execute(
+                    select(metric_dimensions.c.metric_id, metric_dimensions.c.dimension_id)
+                    .where(metric_dimensions.c.metric_id.in_(metric_ids))):
+                if dimension_id in by_id:
+                    self.loaded_dimensions.setdefault(metric_id, []).append(by_id[dimension_id])
+
+
+def first_path(groups, dimension_name):
+    """The JSON path of the first value of ``dimension_name``'s groups in ``groups``."""
+    return next(where for _start, by_group in sorted(groups.items())
+                for (dimension, _group), (_value, where) in by_group.items() if dimension == dimension_name)
+
+
+def _contradiction(dimension_names, dimensions, merged, total, made=()):
+    """The reading services' count rule (dimensions.services.check_group_values) on one
+    reading's group values as the import would leave them: its message, or None. A dimension
+    the import ``made`` from the file may lack groups the file left out, so there only groups
+    that add up to more than the total contradict it (a count's parts cannot exceed it)."""
+    from types import SimpleNamespace
+
+    ids, values, fake_dimensions = {}, {}, []
+    for dimension_name in dimension_names:
+        _dimension, members = dimensions[dimension_name.lower()]
+        if dimension_name.lower() in made:
+            given = [g for g in members if (dimension_name.lower(), g) in merged]
+            if sum((merged[(dimension_name.lower(), g)] for g in given), Decimal(0)) <= Decimal(total):
+                continue
+            members = given
+        fake_groups = []
+        for group_name in members:
+            ids[(dimension_name.lower(), group_name)] = len(ids) + 1
+            fake_groups.append(SimpleNamespace(id=len(ids), name=group_name))
+        fake_dimensions.append(SimpleNamespace(name=dimension_name, groups=fake_groups))
+    for key, value in merged.items():
+        if key in ids:
+            values[ids[key]] = value
+    try:
+        check_group_values(SimpleNamespace(is_count=True, dimensions=fake_dimensions), total, values)
+    except GroupValueError as error:
+        return error.message
+    return None
 
 
 def _chunks(iterable, size):
@@ -1217,7 +1541,9 @@ def _chunks(iterable, size):
 def import_stream(raw, actor, encoding=None, filename="", now=None, progress=None, upload=None):
     """Check the binary stream ``raw`` and, when it has no errors, write it in one transaction
     (audited as ``actor``, with the ImportUpload ``upload`` or a new one of kind "ocds").
-    Returns the ImportCheck, its outcomes saying what was done; with errors nothing was written."""
+    Returns the ImportCheck, its outcomes saying what was done; with errors nothing was written,
+    and when nothing would change (everything unchanged or left out) nothing is written either,
+    not even the import's audit event."""
     from contracts_app.imports.models import OCDS, ImportUpload
 
     now = now or utcnow()
@@ -1232,22 +1558,16 @@ def import_stream(raw, actor, encoding=None, filename="", now=None, progress=Non
         if not result.ok:
             db.session.rollback()  # the caller's claim of a staged upload, if any
             return result
-        writer = _Writer(actor, now)
-        existing = _existing_keys()
-        for batch in _chunks(_mapped(spool, ImportCheck()), WRITE_BATCH):
-            writer.preload([existing[(m.ocid, m.contract_id)] for m in batch if (m.ocid, m.contract_id) in existing])
-            for mapped in batch:
-                key = (mapped.ocid, mapped.contract_id)
-                title = mapped.fields.get("title", "")
-                if mapped.skip:
-                    result.outcomes.append(Outcome(*key, title, "skip", mapped.skip))
-                    continue
-                contract = writer.loaded_contracts.get(existing[key]) if key in existing else None
-                contract, action = writer.write(mapped, contract)
-                existing[key] = contract.id
-                result.outcomes.append(Outcome(*key, title, action, register_id=contract.id))
-                if progress:
-                    progress(1)
+        writer = _Writer(actor, now, result.problems)
+        _run(writer, _mapped(spool, ImportCheck()), result, progress)
+        if not result.ok:
+            # Found while writing (groups that contradict their totals): nothing stays.
+            db.session.rollback()
+            result.outcomes = []
+            return result
+        if not (result.count("create") or result.count("update")):
+            db.session.rollback()
+            return result
         if upload is None:
             upload = ImportUpload(uploaded_by_id=actor.id, kind=OCDS, filename=filename[:255],
                                   encoding=result.encoding, content="")
@@ -1277,5 +1597,5 @@ def import_stream(raw, actor, encoding=None, filename="", now=None, progress=Non
     return result
 
 
-__all__ = ["OcdsFileError", "ImportCheck", "Problem", "Outcome", "check", "import_stream", "open_utf8",
+__all__ = ["OcdsFileError", "ImportCheck", "Problem", "Outcome", "Change", "check", "import_stream", "open_utf8",
            "upgrade_10", "check_release"]

@@ -5,6 +5,7 @@ import json
 
 from sqlalchemy import func, select
 
+from contracts_app.audit.models import AuditEvent
 from contracts_app.contracts.models import Contract
 from contracts_app.extensions import db
 from contracts_app.imports.models import ImportUpload
@@ -29,7 +30,7 @@ def test_upload_preview_then_import_once(po, users):
     assert response.status_code == 302
     preview = po.get(response.headers["Location"])
     page = preview.get_data(as_text=True)
-    assert "Importing will create 1 contract and update 0 contracts; 1 contract left out." in page
+    assert "Importing will create 1 contract and update 0 contracts; 0 contracts unchanged; 1 contract left out." in page
     assert "Street cleaning" in page and "Leave out: cancelled before signature." in page
     assert contracts() == 0  # nothing written before the import is confirmed
     commit_url = response.headers["Location"] + "/commit"
@@ -40,11 +41,27 @@ def test_upload_preview_then_import_once(po, users):
     again = po.post(commit_url, follow_redirects=True)
     assert "already imported" in again.get_data(as_text=True)
     assert contracts() == 1
-    # The same file uploaded again: an update, never a duplicate.
+    # The same file uploaded again: nothing to import, and nothing is written on a commit.
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     second = upload(po, package(release(), cancelled))
-    assert "and update 1 contract;" in po.get(second.headers["Location"]).get_data(as_text=True)
-    po.post(second.headers["Location"] + "/commit")
+    page = po.get(second.headers["Location"]).get_data(as_text=True)
+    assert "nothing to import: 1 contract already in the register as the file has them" in page
+    assert "Unchanged" in page and second.headers["Location"] + "/commit" not in page
+    done = po.post(second.headers["Location"] + "/commit", follow_redirects=True)
+    assert "Nothing to import" in done.get_data(as_text=True)
     assert contracts() == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    # A newer file: the preview says what changes, old → new.
+    newer = release(id="x-2", date="2026-05-01T00:00:00Z")
+    newer["contracts"][0]["title"] = "Street cleaning (renewed)"
+    newer["contracts"][0]["value"]["amount"] = 125000
+    third = upload(po, package(newer))
+    page = po.get(third.headers["Location"]).get_data(as_text=True)
+    assert "and update 1 contract;" in page
+    assert "Title: Street cleaning → Street cleaning (renewed)" in page
+    assert "Value: $120,000 → $125,000" in page
+    po.post(third.headers["Location"] + "/commit")
+    assert db.session.scalar(select(Contract.value)) == 125000
 
 
 def test_an_administrator_may_import(client_as, users):

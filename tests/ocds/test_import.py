@@ -152,8 +152,85 @@ def test_a_check_writes_nothing_and_says_what_would_happen(app):
     result = importer.check(as_bytes(package(release(), release("ocds-test-2"), cancelled)))
     assert result.ok
     assert [(o.ocid, o.action) for o in result.outcomes] == [
-        ("ocds-test-1", "update"), ("ocds-test-2", "create"), ("ocds-test-3", "skip")]
+        ("ocds-test-1", "unchanged"), ("ocds-test-2", "create"), ("ocds-test-3", "skip")]
     assert counts() == before
+
+
+def test_the_check_lists_what_an_update_changes_in_words(app):
+    actor = officer()
+    run(package(with_metric(release())), actor)
+    newer = with_metric(release(id="x-2", date="2026-05-01T00:00:00Z"), placed=35)
+    contract = newer["contracts"][0]
+    contract["value"]["amount"] = 130000
+    contract["status"] = "terminated"
+    contract["implementation"]["milestones"][0]["dueDate"] = "2026-03-15T23:59:59-05:00"
+    contract["implementation"]["milestones"].append(
+        {"id": "m2", "title": "First report", "dueDate": "2026-04-30T00:00:00Z", "status": "scheduled"})
+    contract["implementation"]["transactions"][0]["value"]["amount"] = 12000
+    before = counts()
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    result = importer.check(as_bytes(package(newer)))
+    assert result.ok, result.problems
+    [outcome] = result.outcomes
+    assert outcome.action == "update"
+    assert [str(c) for c in outcome.changes] == [
+        "Value: $120,000 → $130,000",
+        "Status: Active → Completed",
+        "Milestone “Mobilised”: Due: 28 Feb 2026 → 15 Mar 2026",
+        "Milestone “First report”: due 30 Apr 2026 (new)",
+        "Payment t1: $10,000 on 1 Mar 2026 → $12,000 on 1 Mar 2026",
+        "Metric “Blocks cleaned”: reading for 1 Feb 2026: 30 → 35",
+    ]
+    assert counts() == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    # The import does what the check said.
+    done = run(package(newer), actor)
+    assert [str(c) for c in done.outcomes[0].changes] == [str(c) for c in outcome.changes]
+    assert importer.check(as_bytes(package(newer))).outcomes[0].action == "unchanged"
+
+
+def test_re_importing_the_same_file_writes_nothing_not_even_an_audit_event(app):
+    from contracts_app.imports.models import ImportUpload
+
+    actor = officer()
+    data = package(with_metric(release()), release("ocds-test-2"))
+    assert run(data, actor).ok
+    before = counts()
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    uploads = db.session.scalar(select(func.count()).select_from(ImportUpload))
+    preview = importer.check(as_bytes(data))
+    assert [(o.action, o.changes) for o in preview.outcomes] == [("unchanged", []), ("unchanged", [])]
+    again = run(data, actor)
+    assert again.ok and [o.action for o in again.outcomes] == ["unchanged", "unchanged"]
+    assert counts() == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    assert db.session.scalar(select(func.count()).select_from(ImportUpload)) == uploads
+
+
+def test_a_vendor_change_and_a_new_vendor_are_named(app):
+    actor = officer()
+    run(package(release()), actor)
+    other = release(id="x-2", date="2026-05-01T00:00:00Z")
+    other["parties"][1] = {"id": "s9", "name": "Tidy Town Co", "roles": ["supplier"]}
+    other["awards"][0]["suppliers"] = [{"id": "s9", "name": "Tidy Town Co"}]
+    [outcome] = importer.check(as_bytes(package(other))).outcomes
+    assert [str(c) for c in outcome.changes] == ["Vendor: Green Streets Ltd → Tidy Town Co (a new vendor)"]
+    assert counts()["Vendor"] == 1
+
+
+def test_an_award_with_several_suppliers_takes_the_first_and_says_which_it_did_not(app):
+    item = release()
+    item["parties"] += [{"id": "s2", "name": "Broom & Sons", "roles": ["supplier"]},
+                        {"id": "s3", "name": "Kerbside Ltd", "roles": ["supplier"]}]
+    item["awards"][0]["suppliers"] += [{"id": "s2", "name": "Broom & Sons"}, {"id": "s3"}]
+    preview = importer.check(as_bytes(package(item)))
+    assert preview.ok
+    assert [str(w) for w in preview.warnings] == [
+        "releases[0].awards[0].suppliers: The award names 3 suppliers, and a contract in the register has one "
+        "vendor: Green Streets Ltd is taken; not Broom & Sons, Kerbside Ltd."]
+    assert run(package(item)).ok
+    assert db.session.scalar(select(Contract)).vendor.name == "Green Streets Ltd"
+    assert counts()["Vendor"] == 1
 
 
 def test_releases_are_compiled_per_ocid(app):
@@ -338,6 +415,27 @@ def _summary():
     return out
 
 
+def _group_values(published_only=False):
+    """{(reference, metric, period start, dimension, group): value} of the readings' group
+    values; ``published_only``: those the export publishes (counts' groups, of public metrics of
+    public contracts, not below PUBLIC_MIN_GROUP_COUNT)."""
+    from flask import current_app
+
+    from contracts_app.dimensions.models import Dimension, DimensionGroup, ReadingGroupValue
+
+    query = (select(Contract.reference, Metric.name, Reading.period_start, Dimension.name, DimensionGroup.name,
+                    ReadingGroupValue.value)
+             .join(Reading, Reading.id == ReadingGroupValue.reading_id).join(Metric, Metric.id == Reading.metric_id)
+             .join(Contract, Contract.id == Metric.contract_id)
+             .join(DimensionGroup, DimensionGroup.id == ReadingGroupValue.group_id)
+             .join(Dimension, Dimension.id == DimensionGroup.dimension_id))
+    if published_only:
+        query = query.where(Contract.is_public.is_(True), Contract.archived_at.is_(None), Metric.is_public.is_(True),
+                            Metric.is_count.is_(True),
+                            ReadingGroupValue.value >= current_app.config["PUBLIC_MIN_GROUP_COUNT"])
+    return {tuple(row[:5]): row[5] for row in db.session.execute(query)}
+
+
 def _empty_database():
     db.session.remove()
     for table in reversed(db.metadata.sorted_tables):
@@ -345,11 +443,14 @@ def _empty_database():
     db.session.commit()
 
 
-def test_the_projects_own_export_round_trips_into_an_empty_database(app):
+def test_the_projects_own_export_round_trips_into_an_empty_database(app, monkeypatch):
     from contracts_app.ocds.export import release_package
     from tests.conftest import demo_city
     from tests.demo.conftest import NOW as DEMO_NOW
 
+    # The demo's placements by district are single figures, below the public pages' minimum:
+    # published all, so that the groups come back.
+    monkeypatch.setitem(app.config, "PUBLIC_MIN_GROUP_COUNT", 1)
     demo_city(DEMO_NOW)
     public = set(db.session.scalars(select(Contract.reference).where(Contract.is_public.is_(True),
                                                                       Contract.archived_at.is_(None))))
@@ -359,6 +460,8 @@ def test_the_projects_own_export_round_trips_into_an_empty_database(app):
     assert sum(len(s["milestones"]) for s in expected.values()) >= 10
     assert sum(len(s["metrics"]) for s in expected.values()) >= 20
     assert sum(len(m[8]) for s in expected.values() for m in s["metrics"]) >= 100
+    groups = _group_values(published_only=True)
+    assert len(groups) >= 20
     published = release_package(now=DEMO_NOW)
     transactions = sum(len(c.get("implementation", {}).get("transactions", []))
                        for r in published["releases"] for c in r["contracts"])
@@ -377,13 +480,20 @@ def test_the_projects_own_export_round_trips_into_an_empty_database(app):
         was = statuses[contract.reference]
         assert contract.status == {"terminated": "completed"}.get(was, was) or (
             contract.status == "draft" and not contract.metrics)
+    # The groups' values the export publishes come back as the readings' group values, by the
+    # dimensions and groups named in the file (made here: the database was empty).
+    assert _group_values() == groups
+    assert all(m.is_count for m in db.session.scalars(select(Metric)) if m.dimensions)
     # The approved payment statements the export publishes as transactions become payments made.
     assert counts()["Payment"] == transactions
     # Imported twice: nothing new.
     before = counts()
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     again = importer.import_stream(io.BytesIO(raw), actor, now=DEMO_NOW)
     assert again.ok and again.count("create") == 0 and again.count("update") == 0
-    assert counts() == before
+    assert again.count("unchanged") == len(expected)
+    assert counts() == before and _group_values() == groups
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
 @pytest.mark.parametrize("name", ["fictional-example-release-package.json", "ppp-full-example.json"])
@@ -559,3 +669,76 @@ def test_a_groups_observation_is_not_taken_for_the_total(app):
     assert run(package(item), officer()).ok
     [metric] = db.session.scalar(select(Contract)).metrics
     assert [(r.period_start.isoformat(), r.value) for r in metric.readings] == [("2026-02-01", 30)]
+
+
+def with_groups(item, values, total=30):
+    """``item`` (with_metric) with the reading's values by "Council district" group."""
+    observations = item["contracts"][0]["implementation"]["metrics"][0]["observations"]
+    observations[0]["measure"] = total
+    for n, (group, value) in enumerate(values.items()):
+        observations.insert(1 + n, {"id": f"r1-g{n}", "measure": value, "dimensions": {"Council district": group},
+                                    "period": {"startDate": "2026-02-01T00:00:00-05:00",
+                                               "endDate": "2026-02-28T23:59:59-05:00"}})
+    return item
+
+
+def _district_values():
+    from contracts_app.dimensions.models import ReadingGroupValue
+
+    return {gv.group.name: gv.value for gv in db.session.scalars(select(ReadingGroupValue))}
+
+
+def test_groups_values_become_the_readings_group_values_in_a_dimension_made_by_name(app):
+    from contracts_app.dimensions.models import Dimension
+
+    actor = officer()
+    item = with_groups(with_metric(release()), {"District 1": 12, "District 2": 18})
+    preview = importer.check(as_bytes(package(item)))
+    assert preview.ok, preview.problems
+    assert any("The city has no dimension “Council district”: it will be made with the groups this file names"
+               in str(w) for w in preview.warnings)
+    assert run(package(item), actor).ok
+    [dimension] = db.session.scalars(select(Dimension)).all()
+    assert (dimension.name, [g.name for g in dimension.groups]) == ("Council district", ["District 1", "District 2"])
+    [metric] = db.session.scalars(select(Metric)).all()
+    assert metric.is_count and [d.name for d in metric.dimensions] == ["Council district"]
+    assert _district_values() == {"District 1": 12, "District 2": 18}
+    # Again: unchanged. A newer file with other values: the preview names them, the import writes them.
+    assert importer.check(as_bytes(package(item))).outcomes[0].action == "unchanged"
+    newer = with_groups(with_metric(release(id="x-2", date="2026-05-01T00:00:00Z")), {"District 1": 10, "District 2": 20})
+    [outcome] = importer.check(as_bytes(package(newer))).outcomes
+    assert [str(c) for c in outcome.changes] == [
+        "Metric “Blocks cleaned”: 1 Feb 2026 by group, District 1: 12 → 10",
+        "Metric “Blocks cleaned”: 1 Feb 2026 by group, District 2: 18 → 20"]
+    assert run(package(newer), actor).ok
+    assert _district_values() == {"District 1": 10, "District 2": 20}
+
+
+def test_an_existing_dimension_is_reused_and_its_groups_must_add_up(app):
+    from contracts_app.dimensions.models import Dimension, DimensionGroup
+
+    actor = officer()
+    db.session.add(Dimension(name="Council district", groups=[
+        DimensionGroup(name="District 1", position=0), DimensionGroup(name="District 2", position=1)]))
+    db.session.commit()
+    wrong = with_groups(with_metric(release()), {"District 1": 12, "District 2": 10})
+    for result in (importer.check(as_bytes(package(wrong))), run(package(wrong), actor)):
+        assert [str(e) for e in result.errors] == [
+            "releases[0].contracts[0].implementation.metrics[0].observations[1]: The Council district groups add up "
+            "to 22 but the total is 30: for a count the total must equal the sum of its groups. Correct the total "
+            "or the groups."]
+    assert counts()["Contract"] == 0 and counts()["Reading"] == 0
+    # A dimension made from the file may miss groups the publisher hid: only more than the total contradicts.
+    assert run(package(with_groups(with_metric(release()), {"District 1": 12, "District 2": 18})), actor).ok
+    assert db.session.scalar(select(func.count()).select_from(Dimension)) == 1
+    assert _district_values() == {"District 1": 12, "District 2": 18}
+
+
+def test_groups_above_the_total_contradict_it_even_in_a_dimension_made_from_the_file(app):
+    from contracts_app.dimensions.models import Dimension
+
+    result = run(package(with_groups(with_metric(release()), {"District 1": 25, "District 2": 10})))
+    assert [e.path for e in result.errors] == ["releases[0].contracts[0].implementation.metrics[0].observations[1]"]
+    assert "add up to 35 but the total is 30" in result.errors[0].message
+    assert counts()["Contract"] == 0
+    assert db.session.scalar(select(func.count()).select_from(Dimension)) == 0

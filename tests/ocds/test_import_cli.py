@@ -26,7 +26,24 @@ def test_dry_run_then_import_then_again(runner, tmp_path):
     assert contracts() == 1
     again = runner.invoke(args=["import", "ocds", path, "--as", officer.email])
     assert again.exit_code == 0 and "0 created, 1 unchanged" in again.stdout
+    assert "Nothing was written." in again.stdout
     assert contracts() == 1
+
+
+def test_a_dry_run_lists_the_changes_of_each_contract_to_update(runner, tmp_path):
+    officer = factories.make_users(["procurement_officer"])["procurement_officer"]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(package(release())))
+    assert runner.invoke(args=["import", "ocds", str(path), "--as", officer.email]).exit_code == 0
+    same = runner.invoke(args=["import", "ocds", str(path), "--as", officer.email, "--dry-run"])
+    assert "contracts 0 to create, 1 unchanged." in same.stdout and "To update" not in same.stdout
+    newer = release(id="x-2", date="2026-05-01T00:00:00Z")
+    newer["contracts"][0]["period"]["endDate"] = "2027-06-30T23:59:59-04:00"
+    path.write_text(json.dumps(package(newer)))
+    dry = runner.invoke(args=["import", "ocds", str(path), "--as", officer.email, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "To update: ocds-test-1 contract c1 (Street cleaning):\n  End: 31 Jan 2027 → 30 Jun 2027\n" in dry.stdout
+    assert "contracts 0 to create, 1 to update." in dry.stdout
 
 
 def test_an_administrator_may_import_and_a_contract_manager_may_not(runner, tmp_path):
