@@ -971,6 +971,15 @@ def _map_metric(metric, where, observed, contract_fields, problems):
     if groups:
         # The export publishes the groups of counts only; a percentage's groups stand alone.
         extra["is_count"] = not re.search(r"percent|%", unit or "", re.I)
+        # Where a count's groups fall short of its total (a publisher hid small groups): the
+        # writer decides whether it can stay a count (Writer.count_or_not).
+        total_of = {start: value for start, _end, value in readings}
+        sums = {}
+        for start, by_period in groups.items():
+            for (dimension, _group), (value, _where) in by_period.items():
+                sums[(start, dimension)] = sums.get((start, dimension), Decimal(0)) + value
+        extra["short_of_total"] = [(dimension, start) for (start, dimension), total in sorted(sums.items())
+                                   if total < total_of[start]]
     return {
         **extra,
         "dimensions": dimension_names, "groups": groups,
@@ -1199,6 +1208,7 @@ class _Writer:
         if contract is None:
             if self.dry:
                 for metric in mapped.metrics:  # a file's groups that contradict their totals
+                    metric = self.count_or_not(dict(metric))
                     self.group_values(None, metric["name"], metric.get("is_count", False), metric["dimensions"],
                                       metric["groups"], {s: (None, v) for s, _e, v in metric["readings"]}, [])
                 return None, "create", []
@@ -1300,9 +1310,12 @@ class _Writer:
         changes = []
         for position, data in enumerate(metrics):
             data = dict(data)
+            metric = existing.get(data["ocds_id"])
+            if metric is None:
+                data = self.count_or_not(data)
+            data.pop("short_of_total", None)
             targets, readings = data.pop("targets"), data.pop("readings")
             dimension_names, groups = data.pop("dimensions"), data.pop("groups")
-            metric = existing.get(data["ocds_id"])
             before = len(changes)
             if metric is not None:
                 data.pop("is_count", None)  # the city's say, once the metric is in the register
@@ -1373,6 +1386,25 @@ class _Writer:
                 db.session.expire(metric, ["readings", "targets"])
                 status.reevaluate_readings(metric)
         return changes
+
+    def count_or_not(self, data):
+        """A new metric's ``data`` with ``is_count`` false where its groups fall short of the
+        total in a dimension the import makes from the file (it has only the groups the file
+        names, so the reading services would refuse the next edit of such a reading), with a
+        warning; where the city has the dimension, a shortfall is the count rule's (an error
+        when all its groups are given)."""
+        short = [(dimension, start) for dimension, start in data.get("short_of_total") or ()
+                 if dimension.lower() not in self.dimensions or dimension.lower() in self.made]
+        if data.get("is_count") and short:
+            data["is_count"] = False
+            dimension, start = short[0]
+            self.problems.append(Problem(first_path({start: data["groups"][start]}, dimension), _(
+                "The values by %(dimension)s add up to less than the total (%(period)s, and %(n)s more): the metric "
+                "“%(name)s” is imported as not a count, its groups independent of the total. Tick “A count” on it "
+                "once the city has all the groups.", dimension=dimension, period=long_date(start), n=len(short) - 1,
+                name=data["name"]), error=False))
+        data.pop("short_of_total", None)
+        return data
 
     def group_values(self, metric, name, is_count, dimension_names, groups, totals, changes):
         """The groups' values of the readings of ``metric`` (None: a metric to create, dry) from
