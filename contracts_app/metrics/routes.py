@@ -11,7 +11,8 @@ from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.dimensions.services import group_tables, list_dimensions
 from contracts_app.extensions import db
-from contracts_app.formatting import plain_number
+from contracts_app.formatting import number, percent, plain_number
+from contracts_app.portfolio import charts
 from contracts_app.metrics import bp, rules, services, status, summaries
 from contracts_app.metrics.forms import (
     CorrectionForm, MetricForm, PeriodReadingsForm, ReadingForm, target_field_name, targets_form,
@@ -48,14 +49,32 @@ def new(contract_id):
     )
 
 
+def _group_charts(metric, tables):
+    """{dimension id: chart} of the latest period's groups, each against its target."""
+    result = {}
+    for dimension, lines in tables:
+        if not lines:
+            continue
+        row, cells = lines[0]
+        bars = [{"label": group.name, "value": achieved, "status": state,
+                 "text": f"{number(value)} · {percent(achieved)}" if value is not None else _("no value")}
+                for group, value, achieved, state in cells]
+        result[dimension.id] = charts.responsive(
+            charts.group_bars, bars,
+            title=_("%(metric)s by %(dimension)s, %(period)s: each group against its target", metric=metric.name,
+                    dimension=dimension.name, period=row.label))
+    return result
+
+
 @bp.route("/metrics/<int:metric_id>")
 def detail(metric_id):
     metric = _metric_or_404(metric_id)
     rows = summaries.metric_period_rows(metric)
     corrected = [row for row in rows if row.reading is not None and row.reading.revisions]
+    tables = group_tables(metric, rows)
     return render_template(
         "metrics/detail.html", metric=metric, contract=metric.contract, rows=rows, corrected=corrected,
-        range_text=summaries.range_text(metric), group_tables=group_tables(metric, rows),
+        range_text=summaries.range_text(metric), group_tables=tables, group_charts=_group_charts(metric, tables),
     )
 
 

@@ -473,3 +473,68 @@ def health_segments(counts, labels):
         {"label": labels.get(health, health), "value": counts.get(health, 0), "color": color}
         for health, color in STATUS_COLORS.items()
     ]
+
+
+def group_bars(bars, *, title, description=None, target=100, width=WIDE_WIDTH, row_height=26):
+    """Horizontal bars, one a group, of attainment in percent of the group's target, with the
+    target as a dashed line and each bar in its status colour (the groups of one period).
+
+    bars: [{"label": str, "value": number|None (percent of target), "status": code,
+            "text": str (what the bar's end says, e.g. "12 · 80%")}]. A group without a value
+    draws no bar and says "no value".
+    """
+    rows = [{"label": str(b.get("label", "")), "value": _num(b.get("value")), "status": b.get("status") or "no_data",
+             "text": str(b.get("text") or "")} for b in bars]
+    target_value = _num(target) or 100.0
+    if description is None:
+        known = [r for r in rows if r["value"] is not None]
+        if known:
+            description = "; ".join(f"{r['label']}: {r['text'] or _label_number(r['value'])}" for r in rows) + "."
+        else:
+            description = _('No data yet.')
+    label_width = min(180.0, max([len(r["label"]) for r in rows] + [4]) * FONT_SIZE * 0.56 + 8)
+    if width <= NARROW_WIDTH:
+        label_width = min(label_width, 112.0)
+    text_room = max([len(r["text"]) for r in rows] + [4]) * FONT_SIZE * 0.56 + 8
+    left, right = label_width, width - text_room
+    top, bottom = LEGEND_ROW + 6, 6
+    height = top + row_height * max(len(rows), 1) + bottom
+    high = max([target_value * 1.2] + [r["value"] for r in rows if r["value"] is not None])
+    scale = _Scale(0.0, high, left, right)
+    parts = [_open_svg(width, height, title, description, 'chart group-bars')]
+    target_x = scale(target_value)
+    parts.append(
+        f'<text x="{_fmt(target_x)}" y="{_fmt(LEGEND_ROW - 4)}" font-size="{FONT_SIZE}" fill="{INK}" '
+        f'text-anchor="middle">{escape(_("Target"))}</text>'
+    )
+    max_chars = max(4, int((label_width - 8) / (FONT_SIZE * 0.56)))
+    for index, r in enumerate(rows):
+        y = top + row_height * index
+        middle = y + row_height / 2
+        shown = r["label"] if len(r["label"]) <= max_chars else r["label"][:max_chars - 1] + "…"
+        parts.append(
+            f'<text x="{_fmt(label_width - 8)}" y="{_fmt(middle + FONT_SIZE * 0.35)}" font-size="{FONT_SIZE}" '
+            f'fill="{INK}" text-anchor="end"><title>{escape(r["label"])}</title>{escape(shown)}</text>'
+        )
+        if r["value"] is not None:
+            end = scale(max(r["value"], 0.0))
+            parts.append(
+                f'<rect x="{_fmt(left)}" y="{_fmt(y + 4)}" width="{_fmt(max(end - left, 1.0))}" '
+                f'height="{_fmt(row_height - 8)}" fill="{STATUS_COLORS.get(r["status"], STATUS_COLORS["no_data"])}">'
+                f'<title>{escape(r["label"])}: {escape(r["text"] or _label_number(r["value"]))}</title></rect>'
+            )
+            text_x = end + 6
+        else:
+            text_x = left + 6
+        parts.append(
+            f'<text x="{_fmt(text_x)}" y="{_fmt(middle + FONT_SIZE * 0.35)}" font-size="{FONT_SIZE}" '
+            f'fill="{MUTED if r["value"] is None else INK}">{escape(r["text"] or _("no value"))}</text>'
+        )
+    parts.append(
+        f'<line x1="{_fmt(target_x)}" y1="{_fmt(top - 2)}" x2="{_fmt(target_x)}" y2="{_fmt(height - bottom)}" '
+        f'stroke="{TARGET_COLOR}" stroke-width="1.5" stroke-dasharray="6 4"/>'
+    )
+    parts.append(f'<line x1="{_fmt(left)}" y1="{_fmt(top - 2)}" x2="{_fmt(left)}" y2="{_fmt(height - bottom)}" '
+                 f'stroke="{GRID}"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

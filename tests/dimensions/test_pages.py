@@ -123,6 +123,12 @@ def test_the_metric_page_shows_each_group_against_its_target(cm, metric, distric
     assert "By Council district" in html and "equal share" in html
     section = html.split("By Council district")[1].split("Correction history")[0]
     assert "District 3" in section and "Off track" in section and "On track" in section
+    # The chart of the period: a bar per group in its status colour, the target dashed.
+    chart = section.split('<span class="chart-wide">')[1].split("</span>")[0]
+    assert "each group against its target" in chart and 'class="chart group-bars"' in chart
+    from contracts_app.portfolio.charts import STATUS_COLORS
+    assert chart.count(f'fill="{STATUS_COLORS["on_track"]}"') == 2
+    assert "District 3: 0 · 0%" in chart and 'stroke-dasharray="6 4"' in chart
 
 
 def test_an_empty_edit_post_is_refused_with_a_message(po, districts):

@@ -18,6 +18,7 @@ def test_it_returns_markup_with_an_accessible_svg():
         charts.sparkline([1, 2, 3], label="Placements"),
         charts.line_chart([{"name": "Actual", "values": [1, 2]}], labels=["Jan", "Feb"], title="Placements"),
         charts.stacked_bar([{"label": "On track", "value": 3}], title="Health"),
+        charts.group_bars([{"label": "District 1", "value": 90, "status": "at_risk", "text": "9 · 90%"}], title="By district"),
     ):
         assert isinstance(svg, Markup)
         assert svg.startswith("<svg") and svg.endswith("</svg>")
@@ -34,6 +35,7 @@ def test_it_escapes_every_label():
             bands=[{"low": 0, "high": 1, "label": hostile}], markers=[{"index": 0, "label": hostile}],
         ),
         charts.stacked_bar([{"label": hostile, "value": 1}], title=hostile),
+        charts.group_bars([{"label": hostile, "value": 1, "text": hostile}], title=hostile),
     ]
     for svg in outputs:
         assert "<script>" not in svg
@@ -215,3 +217,21 @@ def test_a_sparkline_draws_its_target_dashed_on_the_same_scale():
     assert target_ys.pop() < min(line_ys)
     assert "Target 40 at the latest." in svg
     assert "sparkline-target" not in str(charts.sparkline([10, 20], target=None))
+
+
+def test_group_bars_are_as_long_as_the_attainment_against_the_target_line():
+    svg = str(charts.group_bars([
+        {"label": "District 1", "value": 100, "status": "on_track", "text": "10 · 100%"},
+        {"label": "District 7", "value": 50, "status": "off_track", "text": "5 · 50%"},
+        {"label": "District 9", "value": None, "text": ""},
+    ], title="Placements by district"))
+    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert len(widths) == 2 and math.isclose(widths[0], 2 * widths[1], rel_tol=0.02)
+    # The dashed target line stands where the 100% bar ends.
+    left = float(re.search(r'<rect x="([\d.]+)"', svg).group(1))
+    target_x = float(re.search(r'<line x1="([\d.]+)"[^>]*stroke-dasharray="6 4"', svg).group(1))
+    assert math.isclose(left + widths[0], target_x, abs_tol=0.05)
+    assert f'fill="{charts.STATUS_COLORS["off_track"]}"' in svg
+    assert "District 9" in svg and "no value" in svg
+    # The description reads every group, a group without a value included.
+    assert "<desc>District 1: 10 · 100%; District 7: 5 · 50%; District 9: no value.</desc>" in svg
