@@ -65,7 +65,7 @@ from decimal import Decimal, InvalidOperation
 import ijson
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app.audit.services import record
@@ -82,6 +82,8 @@ from contracts_app.formatting import long_date, money, number, plural
 from contracts_app.metrics import rules, status
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, Metric, MetricTarget, Reading, ReadingRevision
 from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES, Milestone
+from contracts_app.ocds.export import PRIORITY_SCHEME
+from contracts_app.priorities.models import Priority, contract_priorities
 from contracts_app.spend.models import Payment
 
 SAMPLE_BYTES = 64 * 1024
@@ -704,6 +706,9 @@ class _Mapped:
     payments: list
     metrics: list
     skip: str = ""
+    # The citywide priorities it serves, by name, with their JSON paths (the project's own
+    # export names them as items' additional classifications, scheme X-RDC-PRIORITY).
+    priorities: list = field(default_factory=list)
 
 
 def map_contracts(ocid, release, path, problems):
@@ -822,6 +827,14 @@ def map_contracts(ocid, release, path, problems):
             }
         if not mapped.skip and not (mapped.vendor and mapped.vendor["name"]):
             mapped.skip = _("no supplier: the contract's award names none.")
+        for iindex, item in enumerate(contract.get("items") or []):
+            classifications = item.get("additionalClassifications") if isinstance(item, dict) else None
+            for cindex, classification in enumerate(classifications if isinstance(classifications, list) else []):
+                if isinstance(classification, dict) and classification.get("scheme") == PRIORITY_SCHEME:
+                    name = _text(classification.get("description"), 200)
+                    if name and name.lower() not in {n.lower() for n, _w in mapped.priorities}:
+                        mapped.priorities.append(
+                            (name, f"{where}.items[{iindex}].additionalClassifications[{cindex}]"))
         implementation = contract.get("implementation") or {}
         if "value" not in fields:
             problems.append(Problem(f"{where}.value", _("No value is published for this contract: a new contract "
@@ -1136,6 +1149,8 @@ class _Writer:
         for dimension in db.session.scalars(select(Dimension)):
             self.dimensions[dimension.name.lower()] = [dimension, {g.name: g for g in dimension.groups}]
         self.made = set()  # the dimensions this import makes (lower-case names)
+        self.priorities = {p.name.lower(): p for p in db.session.scalars(select(Priority))}
+        self.unknown_priorities = set()  # names told about once
         self.vendors_created = 0
         self.filled = set()  # (vendor, field) filled in already (dry: as the import would)
         self.preload([])
@@ -1211,6 +1226,7 @@ class _Writer:
                     metric = self.count_or_not(dict(metric))
                     self.group_values(None, metric["name"], metric.get("is_count", False), metric["dimensions"],
                                       metric["groups"], {s: (None, v) for s, _e, v in metric["readings"]}, [])
+                self.link_priorities(None, mapped.priorities, new=True)  # its warnings
                 return None, "create", []
             contract = Contract(
                 reference=self.reference(mapped), ocds_ocid=mapped.ocid, ocds_contract_id=mapped.contract_id,
@@ -1247,6 +1263,7 @@ class _Writer:
         new = action == "create"  # a new contract has nothing to look up
         if not self.dry:
             db.session.flush()
+        changes += self.link_priorities(contract, mapped.priorities, new)
         changes += self.milestones(contract, mapped.milestones, new)
         changes += self.payments(contract, mapped.payments, new)
         changes += self.metrics(contract, mapped.metrics, new)
@@ -1262,6 +1279,33 @@ class _Writer:
                contract_id=contract.id,
                summary=f"{'Imported' if action == 'create' else 'Updated'} contract {contract.reference} from OCDS {mapped.ocid}")
         return contract, action, changes if action == "update" else []
+
+    def link_priorities(self, contract, named, new=False):
+        """Link ``contract`` to the city's priorities the file names (by name); a name the city
+        has no priority of is a warning, once. Links are only added: a city's own links stay."""
+        have = set() if new else self.loaded_priorities.get(contract.id, set())
+        wanted = []
+        for name, where in named:
+            priority = self.priorities.get(name.lower())
+            if priority is None:
+                if name.lower() not in self.unknown_priorities:
+                    self.unknown_priorities.add(name.lower())
+                    self.problems.append(Problem(where, _(
+                        "The city has no priority “%(name)s”: the contract is imported without it (link it to a "
+                        "priority on its page, or add the priority first and import again).", name=name), error=False))
+            elif priority.id not in have and priority not in wanted:
+                wanted.append(priority)
+        if not wanted:
+            return []
+        by_id = {p.id: p for p in self.priorities.values()}
+        old = sorted(by_id[i].name for i in have if i in by_id)
+        change = Change(label_for("priorities"), ", ".join(old) or "—",
+                        ", ".join(sorted(old + [p.name for p in wanted])), "priorities")
+        if not self.dry:
+            db.session.execute(insert(contract_priorities), [
+                {"contract_id": contract.id, "priority_id": p.id} for p in wanted])
+            db.session.expire(contract, ["priorities"])
+        return [change]
 
     def milestones(self, contract, milestones, new=False):
         existing = {} if new else self.loaded_milestones.get(contract.id, {})
@@ -1494,8 +1538,13 @@ class _Writer:
         self.loaded_milestones, self.loaded_payments, self.loaded_metrics = {}, {}, {}
         self.loaded_targets, self.loaded_readings = {}, {}
         self.loaded_group_values, self.loaded_dimensions = {}, {}
+        self.loaded_priorities = {}
         if not contract_ids:
             return
+        for contract_id, priority_id in db.session.execute(
+                select(contract_priorities.c.contract_id, contract_priorities.c.priority_id)
+                .where(contract_priorities.c.contract_id.in_(contract_ids))):
+            self.loaded_priorities.setdefault(contract_id, set()).add(priority_id)
         for milestone in db.session.scalars(select(Milestone).where(
                 Milestone.contract_id.in_(contract_ids), Milestone.ocds_id.is_not(None))):
             self.loaded_milestones.setdefault(milestone.contract_id, {})[milestone.ocds_id] = milestone

@@ -404,6 +404,7 @@ def _summary():
             "vendor": contract.vendor.name, "vendor_identifier": (contract.vendor.identifier_scheme, contract.vendor.identifier),
             "department": contract.department, "problem": contract.problem, "outcomes": contract.outcomes,
             "method": contract.procurement_method, "bids": contract.bids_received,
+            "priorities": sorted(p.name for p in contract.priorities),
             "milestones": sorted((m.title, m.due_date, m.status, m.milestone_type, m.payment_linked)
                                  for m in contract.milestones),
             "metrics": sorted((m.name, m.unit, m.direction, m.cadence, m.baseline_value, m.target_value,
@@ -466,15 +467,25 @@ def test_the_projects_own_export_round_trips_into_an_empty_database(app, monkeyp
     transactions = sum(len(c.get("implementation", {}).get("transactions", []))
                        for r in published["releases"] for c in r["contracts"])
     raw = json.dumps(published).encode()
+    from contracts_app.priorities.models import Priority
+
+    priorities = [(p.name, p.outcome) for p in db.session.scalars(select(Priority))]
+    assert sum(len(s["priorities"]) for s in expected.values()) >= 20
     _empty_database()
 
     actor = officer()
+    # The city has set up its priorities (by name: the exporting city's ids mean nothing here).
+    db.session.add_all([Priority(name=name.upper() if n == 0 else name, outcome=outcome)
+                        for n, (name, outcome) in enumerate(priorities)])
+    db.session.commit()
     result = importer.import_stream(io.BytesIO(raw), actor, now=DEMO_NOW)
     assert result.ok, result.errors
     assert result.count("create") == len(expected) and result.count("skip") == 0
     imported = _summary()
     assert imported.keys() == expected.keys()
+    renamed = {priorities[0][0]: priorities[0][0].upper()}  # matched whatever its case
     for reference, summary in expected.items():
+        summary = {**summary, "priorities": sorted(renamed.get(n, n) for n in summary["priorities"])}
         assert imported[reference] == summary, reference
     for contract in db.session.scalars(select(Contract)):
         was = statuses[contract.reference]
@@ -758,3 +769,40 @@ def test_groups_short_of_the_total_in_a_dimension_made_from_the_file_make_a_metr
     assert metric.is_count is False and _district_values() == {"District 1": 25}
     [reading] = metric.readings
     check_group_values(metric, reading.value, {g.id: v for g, v in ((gv.group, gv.value) for gv in reading.group_values)})
+
+
+def with_priorities(item, *names):
+    item["contracts"][0]["items"] = [{"id": "1", "additionalClassifications": [
+        {"scheme": "X-RDC-PRIORITY", "id": str(n), "description": name} for n, name in enumerate(names)]}]
+    return item
+
+
+def test_priorities_are_linked_by_name_and_an_unknown_one_is_a_warning(app):
+    from contracts_app.priorities.models import Priority
+
+    actor = officer()
+    db.session.add(Priority(name="Clean streets", outcome="Every block rated clean"))
+    db.session.commit()
+    item = with_priorities(release(), "clean STREETS", "Safer roads")
+    preview = importer.check(as_bytes(package(item)))
+    assert preview.ok
+    assert [str(w) for w in preview.warnings if "priority" in str(w)] == [
+        "releases[0].contracts[0].items[0].additionalClassifications[1]: The city has no priority “Safer roads”: the "
+        "contract is imported without it (link it to a priority on its page, or add the priority first and import "
+        "again)."]
+    assert run(package(item), actor).ok
+    contract = db.session.scalar(select(Contract))
+    assert [p.name for p in contract.priorities] == ["Clean streets"]
+    # Once the city adds the missing priority, importing again links it (an update that says so);
+    # a priority the city linked by hand stays linked.
+    db.session.add_all([Priority(name="Safer roads", outcome="Fewer crashes"), Priority(name="Jobs", outcome="Work")])
+    db.session.commit()
+    contract.priorities.append(db.session.scalar(select(Priority).where(Priority.name == "Jobs")))
+    db.session.commit()
+    [outcome] = importer.check(as_bytes(package(item))).outcomes
+    assert outcome.action == "update"
+    assert [str(c) for c in outcome.changes] == ["Priorities: Clean streets, Jobs → Clean streets, Jobs, Safer roads"]
+    assert run(package(item), actor).ok
+    db.session.expire_all()
+    assert sorted(p.name for p in db.session.scalar(select(Contract)).priorities) == ["Clean streets", "Jobs", "Safer roads"]
+    assert importer.check(as_bytes(package(item))).outcomes[0].action == "unchanged"
