@@ -49,6 +49,16 @@ def designed_contract(factory):
     return contract
 
 
+def forget_age_bands():
+    """The city without its "Age band" dimension (as another city without one would be)."""
+    ages = db.session.scalar(select(Dimension).where(Dimension.name == "Age band"))
+    source = db.session.scalar(select(Metric).where(Metric.name == "Placements"))
+    source.dimensions = [d for d in source.dimensions if d is not ages]
+    db.session.flush()
+    db.session.delete(ages)
+    db.session.commit()
+
+
 def save(factory, users, contract=None, name="Outreach by district"):
     contract = contract or designed_contract(factory)
     return services.save_from_contract(contract, users["procurement_officer"], name, "Street outreach", "", now=NOW)
@@ -77,12 +87,7 @@ def test_the_document_keeps_dimensions_notes_milestones_and_milestone_payments(a
 def test_a_new_contract_gets_the_milestones_dimensions_and_milestone_payment(app, factory, users):
     template = save(factory, users)
     # The other city has council districts of its own: they are used; it has no age bands: added.
-    ages = db.session.scalar(select(Dimension).where(Dimension.name == "Age band"))
-    source = db.session.scalar(select(Metric).where(Metric.name == "Placements"))
-    source.dimensions = [d for d in source.dimensions if d is not ages]
-    db.session.flush()
-    db.session.delete(ages)
-    db.session.commit()
+    forget_age_bands()
     contract = factory.make_contract(reference="HS-2026-010", value=Decimal("250000"), start_date=date(2026, 1, 1),
                                      end_date=date(2026, 9, 30))
     added = services.apply_to_contract(contract, template, users["procurement_officer"], now=NOW)
@@ -183,12 +188,7 @@ def test_the_template_page_shows_the_new_parts(app, factory, users, client_as):
 
 def test_a_contract_started_from_the_form_says_what_the_officer_still_sets(app, factory, users, client_as):
     template = save(factory, users)
-    ages = db.session.scalar(select(Dimension).where(Dimension.name == "Age band"))
-    source = db.session.scalar(select(Metric).where(Metric.name == "Placements"))
-    source.dimensions = [d for d in source.dimensions if d is not ages]
-    db.session.flush()
-    db.session.delete(ages)
-    db.session.commit()
+    forget_age_bands()
     po = client_as("procurement_officer")
     response = po.post(f"/contracts/new?template={template.id}", follow_redirects=True, data={
         "reference": "HS-2026-200", "title": "Outreach north", "kind": "contract", "department": "Human Services",
