@@ -9,6 +9,7 @@ from contracts_app.auth.models import User
 from contracts_app.designs import services
 from contracts_app.designs.models import ContractTemplate
 from contracts_app.extensions import db
+from contracts_app.formatting import plural
 from contracts_app.permissions import can_save_templates
 
 
@@ -49,8 +50,10 @@ def import_command(file, actor_email, dry_run):
         click.echo(f"{len(problems)} problem(s); nothing was imported.", err=True)
         raise SystemExit(1)
     if dry_run:
+        parts = [plural(len(document.get(key) or []), word) for key, word in (
+            ("metrics", "metric"), ("milestones", "milestone"), ("payment_rules", "payment rule"))]
         click.echo(f"No problems. This would import the template {document['name']} "
-                   f"({len(document.get('metrics') or [])} metrics). Nothing was written (--dry-run).")
+                   f"({', '.join(parts)}). Nothing was written (--dry-run).")
         return
     try:
         template = services.import_document(document, actor)

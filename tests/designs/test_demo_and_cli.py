@@ -82,6 +82,7 @@ def test_export_then_import_into_a_fresh_database_then_a_new_contract_from_it(ap
     assert refused.exit_code == 1 and "$.metrics[0]" in refused.output
     dry = runner.invoke(args=["templates", "import", str(path), "--as", officer.email, "--dry-run"])
     assert dry.exit_code == 0 and "Nothing was written" in dry.output
+    assert "(1 metric, 0 milestones, 0 payment rules)" in dry.output
     assert db.session.scalar(select(func.count()).select_from(ContractTemplate)) == 0
     done = runner.invoke(args=["templates", "import", str(path), "--as", officer.email])
     assert done.exit_code == 0, done.output
