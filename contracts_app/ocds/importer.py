@@ -942,6 +942,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
             direction = "increase"
     readings = []
     by_group = []  # (where, period start, dimension, group, value)
+    ends = {}  # where -> period end, of the group values
     for owhere, observation in observed:
         dimensions = observation.get("dimensions") if isinstance(observation.get("dimensions"), dict) else {}
         named = {key: value for key, value in dimensions.items() if key != "observationType"}
@@ -961,6 +962,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
                                                   "skipped."), error=False))
             else:
                 by_group.append((owhere, start, dimension, group, measure))
+                ends[owhere] = end or start
             continue
         if measure is None or abs(measure) >= MAX_MEASURE or start is None:
             problems.append(Problem(owhere, _("The observation has no number or no period: skipped."), error=False))
@@ -968,6 +970,19 @@ def _map_metric(metric, where, observed, contract_fields, problems):
         readings.append((start, end or start, measure))
         if unit is None and isinstance(observation.get("unit"), dict):
             unit = _text(observation["unit"].get("name"), 40) or None
+    totals = {start for start, _end, _value in readings}
+    # A period whose only value names a group ({"region": "National"}, as publishers qualify a
+    # metric's every observation) has that value as its reading: there is no total to be a part of.
+    alone = {}
+    for entry in by_group:
+        if entry[1] not in totals:
+            alone.setdefault(entry[1], []).append(entry)
+    for start, entries in alone.items():
+        if len(entries) == 1:
+            owhere, _start, _dimension, _group, value = entries[0]
+            readings.append((start, ends[owhere], value))
+            by_group.remove(entries[0])
+    readings.sort(key=lambda reading: reading[0])
     totals = {start for start, _end, _value in readings}
     groups = {}  # period start -> {(dimension, group): (value, where)}
     dimension_names = []

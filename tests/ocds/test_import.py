@@ -534,6 +534,14 @@ def test_what_the_examples_bring_in(app):
     assert (cycle.start_date, cycle.end_date) == (date(2010, 7, 1), date(2011, 6, 30))
     assert ppp.vendor.name == "Mega Consortium Ltd"
     assert len(ppp.milestones) >= 7 and len(ppp.metrics) == 1
+    # Its metric's every observation names the region it covers ({"region": "National"}) and
+    # there is no other value for the period: each is the period's reading, not a group's value.
+    published = json.loads((FIXTURES / "ppp-full-example.json").read_bytes())
+    observed = {o["id"] for r in published["releases"] for c in r.get("contracts", [])
+                for m in c.get("implementation", {}).get("metrics", []) for o in m.get("observations", [])}
+    [metric] = ppp.metrics
+    assert len(metric.readings) == len(observed) >= 12 and metric.dimensions == []
+    assert metric.readings[0].value == Decimal("28.000000000000004").quantize(Decimal("0.0001"))
     assert {m.status for m in ppp.milestones} >= {"met", "scheduled"}
 
 
