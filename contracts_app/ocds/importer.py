@@ -60,7 +60,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import ijson
 from flask import current_app
@@ -687,6 +687,18 @@ def _decimal(value):
         return None
 
 
+def _measure(value):
+    """An observation's measure as the register stores it (four decimal places, half up), so that
+    the same file imported again compares equal (28.000000000000004 is stored 28)."""
+    number = _decimal(value)
+    if number is None or not number.is_finite():
+        return None
+    try:
+        return number.quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    except InvalidOperation:  # too many digits to quantize: too large for the register anyway
+        return number
+
+
 def _text(value, limit=None):
     text = value.strip() if isinstance(value, str) else ""
     return text[:limit] if limit else text
@@ -899,7 +911,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
     for oindex, observation in enumerate(metric.get("observations") or []):
         if not isinstance(observation, dict):
             continue
-        measure = _decimal(observation.get("measure"))
+        measure = _measure(observation.get("measure"))
         if unit is None and isinstance(observation.get("unit"), dict):
             unit = _text(observation["unit"].get("name"), 40) or None
         dimensions = observation.get("dimensions") if isinstance(observation.get("dimensions"), dict) else {}
@@ -946,7 +958,7 @@ def _map_metric(metric, where, observed, contract_fields, problems):
     for owhere, observation in observed:
         dimensions = observation.get("dimensions") if isinstance(observation.get("dimensions"), dict) else {}
         named = {key: value for key, value in dimensions.items() if key != "observationType"}
-        measure = _decimal(observation.get("measure"))
+        measure = _measure(observation.get("measure"))
         period = observation.get("period") if isinstance(observation.get("period"), dict) else {}
         start, end = parse_date(period.get("startDate")), parse_date(period.get("endDate"))
         if named:
