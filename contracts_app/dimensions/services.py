@@ -200,7 +200,7 @@ def check_group_values(metric, total, groups):
     dict (the forms'); an empty value is left out. Refused (GroupValueError): a group not of
     the metric's dimensions, a group named twice, a value that is not a number or negative,
     and, for a count metric, a dimension whose groups are all given but do not add up to the
-    total (the message names both numbers).
+    total, or whose groups given add up to more than it (the message names both numbers).
     """
     if not groups:
         return {}
@@ -222,14 +222,21 @@ def check_group_values(metric, total, groups):
         values[group_id] = _number(value, by_id[group_id][1].name)
     if metric.is_count and total is not None:
         for dimension, members in metric_groups(metric):
-            if members and all(g.id in values for g in members):
-                added = sum((values[g.id] for g in members), Decimal(0))
-                if added != Decimal(total):
-                    raise GroupValueError(_(
-                        "The %(dimension)s groups add up to %(sum)s but the total is %(total)s: for a count "
-                        "the total must equal the sum of its groups. Correct the total or the groups.",
-                        dimension=dimension.name, sum=plain_number(added), total=plain_number(Decimal(total)),
-                    ), "groups")
+            given = [g for g in members if g.id in values]
+            added = sum((values[g.id] for g in given), Decimal(0))
+            if members and len(given) == len(members) and added != Decimal(total):
+                raise GroupValueError(_(
+                    "The %(dimension)s groups add up to %(sum)s but the total is %(total)s: for a count "
+                    "the total must equal the sum of its groups. Correct the total or the groups.",
+                    dimension=dimension.name, sum=plain_number(added), total=plain_number(Decimal(total)),
+                ), "groups")
+            if given and added > Decimal(total):
+                # Some groups left blank: they can only add to the sum, which already exceeds the total.
+                raise GroupValueError(_(
+                    "The %(dimension)s groups given add up to %(sum)s, more than the total of %(total)s: a count's "
+                    "groups are parts of it. Correct the total or the groups.",
+                    dimension=dimension.name, sum=plain_number(added), total=plain_number(Decimal(total)),
+                ), "groups")
     return values
 
 

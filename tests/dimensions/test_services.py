@@ -83,6 +83,20 @@ def test_some_groups_only_need_not_add_up(metric, districts, users):
     assert db.session.query(ReadingGroupValue).count() == 1
 
 
+def test_some_groups_of_a_count_cannot_add_up_to_more_than_its_total(metric, districts, users):
+    period = started_periods(metric)[0]
+    one, two, _three = _ids(districts)
+    with pytest.raises(services.MetricError) as error:
+        services.record_reading(metric, users["contract_manager"], period.start, "6", groups=[
+            {"group_id": one, "value": "4"}, {"group_id": two, "value": "3"}])
+    assert "groups given add up to 7, more than the total of 6" in error.value.message
+    assert db.session.query(Reading).count() == 0 and db.session.query(ReadingGroupValue).count() == 0
+    # Equal to the total with a group left blank is fine: the blank one had none.
+    services.record_reading(metric, users["contract_manager"], period.start, "7", groups=[
+        {"group_id": one, "value": "4"}, {"group_id": two, "value": "3"}])
+    assert db.session.query(ReadingGroupValue).count() == 2
+
+
 def test_a_count_whose_groups_do_not_add_up_is_refused_naming_the_numbers(metric, districts, users):
     period = started_periods(metric)[0]
     one, two, three = _ids(districts)
