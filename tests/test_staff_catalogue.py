@@ -52,9 +52,6 @@ SKIP_ENDPOINTS = {
     "auth.oidc_callback", "vendors.invitation", "attachments.download", "operations.healthz",
     "operations.metrics", "management.checkin_ics", "imports.template", "imports.readings_download",
     "portfolio.export_register", "portfolio.export_readings", "portfolio.priority_moved", "main.index",
-    # The what-if preview shows statement lines as payments/compute.py words them, in English; the
-    # drafted statements store the same words (the city's record, like a note). Known limit.
-    "payments.what_if",
 }
 
 

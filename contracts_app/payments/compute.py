@@ -1,5 +1,6 @@
 """A billing period's payment statement, computed from the contract's payment terms and rules,
-its readings and its milestones: a pure function (no database, no clock, no Flask).
+its readings and its milestones: a pure function (no database, no clock; its words go through
+the catalogue, in the language of whoever computes it, English outside a request).
 
 ``compute_statement(terms, rules, period, data, history)`` returns a ``Statement``: lines, each
 with a signed amount and its reason in words, and their total, the amount payable. All money is
@@ -37,6 +38,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
+from flask_babel import gettext as _, ngettext
 
 from contracts_app.formatting import number
 from contracts_app.metrics import rules as metric_rules
@@ -233,7 +235,8 @@ def compute_statement(terms, rules, period, data, history=None):
     active = [rule for rule in rules if rule.in_effect(period.start)]
     money = _Money(terms.currency)
     scheduled = money.round(terms.amount_per_period)
-    lines = [Line(SCHEDULED, scheduled, f"Scheduled payment for {period.label}: {money.text(scheduled)}")]
+    lines = [Line(SCHEDULED, scheduled, _("Scheduled payment for %(period)s: %(amount)s", period=period.label,
+                                          amount=money.text(scheduled)))]
 
     grace = max((rule.periods for rule in active if isinstance(rule, Grace)), default=0)
     in_grace = period.number <= grace
@@ -356,15 +359,16 @@ def _against(metric, data, value, attainment):
     """ "Placements 27 against a target of 30 (90%)" """
     target = data.targets.get(metric.id)
     if metric.direction == "range" and metric.range_low is not None:
-        goal = f"a range of {number(metric.range_low)} to {number(metric.range_high)}"
+        goal = _("%(metric)s %(value)s against a range of %(low)s to %(high)s", metric=metric.name, value=number(value),
+                 low=number(metric.range_low), high=number(metric.range_high))
     elif target is not None:
         # The target the attainment is taken against, to two places (a quarter's sum of linear
         # monthly targets is 75.02, not the 76 a metric's page shows), so the line can be checked by hand.
-        goal = f"a target of {number(Decimal(target).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP))}"
+        goal = _("%(metric)s %(value)s against a target of %(target)s", metric=metric.name, value=number(value),
+                 target=number(Decimal(target).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)))
     else:
-        goal = "no target"
-    shown = f" ({_pct(attainment)})" if attainment is not None else ""
-    return f"{metric.name} {number(value)} against {goal}{shown}"
+        goal = _("%(metric)s %(value)s against no target", metric=metric.name, value=number(value))
+    return f"{goal} ({_pct(attainment)})" if attainment is not None else goal
 
 
 def _shares(rule, withheld, money):
@@ -386,65 +390,78 @@ def _shares(rule, withheld, money):
 def _withhold(rule, improvement, in_grace, grace, period, data, scheduled, money):
     withheld = scheduled * rule.percent / HUNDRED
     if in_grace:
-        return [Line(WITHHELD, ZERO, (
-            f"{period.label} is within the grace period (the first {_periods(grace)}): the {_pct(rule.percent)} "
-            f"withholding of {money.text(money.round(withheld))} is released"
+        return [Line(WITHHELD, ZERO, _(
+            "%(period)s is within the grace period (%(first)s): the %(pct)s withholding of %(amount)s is released",
+            period=period.label, first=_periods(grace), pct=_pct(rule.percent), amount=money.text(money.round(withheld)),
         ), rule=rule.key)]
     lines = []
     for linked, share in _shares(rule, withheld, money):
         metric = data.metrics[linked.metric_id]
-        share_text = f"its {money.text(money.round(share))} share of the {_pct(rule.percent)} withheld"
+        share_text = _("its %(amount)s share of the %(pct)s withheld", amount=money.text(money.round(share)),
+                       pct=_pct(rule.percent))
         value, attainment = _attainment(metric, data)
         if value is None:
             released = share if rule.missing_releases else ZERO
-            outcome = "released" if rule.missing_releases else "stays withheld"
-            reason = f"{metric.name}: no reading for {period.label} — {share_text} {outcome}"
+            if rule.missing_releases:
+                reason = _("%(metric)s: no reading for %(period)s — %(share)s is released", metric=metric.name,
+                           period=period.label, share=share_text)
+            else:
+                reason = _("%(metric)s: no reading for %(period)s — %(share)s stays withheld", metric=metric.name,
+                           period=period.label, share=share_text)
         else:
             status = metric_rules.status_for_attainment(metric, attainment)
             against = _against(metric, data, value, attainment)
             if status == metric_rules.ON_TRACK:
-                released, reason = share, f"{against}: on track — {share_text} is released"
+                released, reason = share, _("%(against)s: on track — %(share)s is released", against=against,
+                                            share=share_text)
             else:
-                label = "at risk" if status == metric_rules.AT_RISK else "off track"
+                label = _("at risk") if status == metric_rules.AT_RISK else _("off track")
                 partial, why = ZERO, ""
                 if status == metric_rules.AT_RISK and rule.at_risk_release_pct:
                     partial = share * rule.at_risk_release_pct / HUNDRED
-                    why = f"{_pct(rule.at_risk_release_pct)} of it released for at risk"
+                    why = _("%(pct)s of it released for at risk", pct=_pct(rule.at_risk_release_pct))
                 previous = data.previous_attainment.get(metric.id)
                 if improvement is not None and attainment is not None:
                     if previous is None:
-                        note = "no earlier period to compare"
+                        note = _("no earlier period to compare")
                     else:
                         rise = attainment - Decimal(previous)
                         if rise >= improvement.min_points:
                             credit = share * improvement.release_pct / HUNDRED
-                            note = (f"up {_points(rise)} on the previous period: improvement credit of "
-                                    f"{_pct(improvement.release_pct)}")
+                            note = _("up %(points)s on the previous period: improvement credit of %(pct)s",
+                                     points=_points(rise), pct=_pct(improvement.release_pct))
                             if credit > partial:
-                                partial, why = credit, f"{note} released"
+                                partial = credit
+                                why = _("up %(points)s on the previous period: improvement credit of %(pct)s released",
+                                        points=_points(rise), pct=_pct(improvement.release_pct))
                                 note = ""
                         elif rise < 0:
-                            note = f"fell from {_pct(previous)}"
+                            note = _("fell from %(pct)s", pct=_pct(previous))
                         else:
-                            note = f"up {_points(rise)}, less than the {_points(improvement.min_points)} that earns a credit"
+                            note = _("up %(points)s, less than the %(needed)s that earns a credit", points=_points(rise),
+                                     needed=_points(improvement.min_points))
                     if note:
-                        label = f"{label}, {note}"
+                        label = _("%(status)s, %(note)s", status=label, note=note)
                 released = partial
                 kept = money.round(share - partial)
-                reason = f"{against}: {label} — " + (
-                    f"{why}; {money.text(kept)} stays withheld" if partial else f"{share_text} stays withheld"
-                )
+                if partial:
+                    reason = _("%(against)s: %(status)s — %(why)s; %(kept)s stays withheld", against=against,
+                               status=label, why=why, kept=money.text(kept))
+                else:
+                    reason = _("%(against)s: %(status)s — %(share)s stays withheld", against=against, status=label,
+                               share=share_text)
         lines.append(Line(WITHHELD, -money.round(share - released), reason, rule=rule.key, metric_id=metric.id))
     return lines
 
 
 def _points(value):
     value = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{number(value)} point{'' if value == 1 else 's'}"
+    return ngettext("%(points)s point", "%(points)s points", 1 if value == 1 else 2, points=number(value))
 
 
 def _periods(count):
-    return "billing period" if count == 1 else f"{count} billing periods"
+    """ "the first billing period", "the first 2 billing periods" (of a grace)."""
+    return ngettext("the first billing period", "the first %(num)s billing periods", count)
 
 
 def _tier_value(tier, scheduled):
@@ -454,33 +471,35 @@ def _tier_value(tier, scheduled):
 def _penalty(rule, in_grace, grace, period, data, scheduled, history, money):
     metric = data.metrics[rule.metric_id]
     if in_grace:
-        return [Line(PENALTY, ZERO, f"{metric.name}: {period.label} is within the grace period (the first "
-                                    f"{_periods(grace)}): no penalty", rule=rule.key, metric_id=metric.id)]
+        return [Line(PENALTY, ZERO, _("%(metric)s: %(period)s is within the grace period (%(first)s): no penalty",
+                                      metric=metric.name, period=period.label, first=_periods(grace)),
+                     rule=rule.key, metric_id=metric.id)]
     value, attainment = _attainment(metric, data)
     deepest_first = sorted(rule.tiers, key=lambda tier: tier.threshold)
     if value is None:
         if not rule.missing_penalised:
-            return [Line(PENALTY, ZERO, f"{metric.name}: no reading for {period.label} — no penalty",
-                         rule=rule.key, metric_id=metric.id)]
-        tier, why = deepest_first[0], f"{metric.name}: no reading for {period.label}, which takes the deepest tier"
+            return [Line(PENALTY, ZERO, _("%(metric)s: no reading for %(period)s — no penalty", metric=metric.name,
+                                          period=period.label), rule=rule.key, metric_id=metric.id)]
+        tier = deepest_first[0]
+        why = _("%(metric)s: no reading for %(period)s, which takes the deepest tier", metric=metric.name,
+                period=period.label)
     else:
         tier = next((tier for tier in deepest_first if attainment < tier.threshold), None)
-        why = _against(metric, data, value, attainment)
+        against = _against(metric, data, value, attainment)
         if tier is None:
-            return [Line(PENALTY, ZERO, f"{why}: at or above {_pct(deepest_first[-1].threshold)} — no penalty",
-                         rule=rule.key, metric_id=metric.id)]
-        why += f": below {_pct(tier.threshold)}"
+            return [Line(PENALTY, ZERO, _("%(against)s: at or above %(pct)s — no penalty", against=against,
+                                          pct=_pct(deepest_first[-1].threshold)), rule=rule.key, metric_id=metric.id)]
+        why = _("%(against)s: below %(pct)s", against=against, pct=_pct(tier.threshold))
     amount = money.round(_tier_value(tier, scheduled))
-    reason = f"{why} — penalty of {money.text(amount)}"
+    reason = _("%(why)s — penalty of %(amount)s", why=why, amount=money.text(amount))
     if rule.cap_per_period is not None and amount > rule.cap_per_period:
         amount = money.round(rule.cap_per_period)
-        reason += f", capped at {money.text(amount)} a period"
+        reason = _("%(reason)s, capped at %(amount)s a period", reason=reason, amount=money.text(amount))
     if rule.cap_per_contract is not None:
         left = max(money.round(rule.cap_per_contract) - Decimal(history.penalties.get(rule.key, ZERO)), ZERO)
         if amount > left:
             amount = left
-            reason += (f", reduced to {money.text(left)} by the contract's cap of "
-                       f"{money.text(money.round(rule.cap_per_contract))}")
+            reason = _reduced_by_cap(reason, left, rule.cap_per_contract, money)
     return [Line(PENALTY, -amount, reason, rule=rule.key, metric_id=metric.id)]
 
 
@@ -488,22 +507,28 @@ def _incentive(rule, data, scheduled, history, money):
     metric = data.metrics[rule.metric_id]
     value, attainment = _attainment(metric, data)
     if value is None:
-        return [Line(INCENTIVE, ZERO, f"{metric.name}: no reading — no incentive", rule=rule.key, metric_id=metric.id)]
+        return [Line(INCENTIVE, ZERO, _("%(metric)s: no reading — no incentive", metric=metric.name), rule=rule.key,
+                     metric_id=metric.id)]
     why = _against(metric, data, value, attainment)
     highest_first = sorted(rule.tiers, key=lambda tier: tier.threshold, reverse=True)
     tier = next((tier for tier in highest_first if attainment is not None and attainment >= tier.threshold), None)
     if tier is None:
-        return [Line(INCENTIVE, ZERO, f"{why}: below {_pct(highest_first[-1].threshold)} — no incentive",
-                     rule=rule.key, metric_id=metric.id)]
+        return [Line(INCENTIVE, ZERO, _("%(against)s: below %(pct)s — no incentive", against=why,
+                                        pct=_pct(highest_first[-1].threshold)), rule=rule.key, metric_id=metric.id)]
     amount = money.round(_tier_value(tier, scheduled))
-    reason = f"{why}: at or above {_pct(tier.threshold)} — incentive of {money.text(amount)}"
+    reason = _("%(against)s: at or above %(pct)s — incentive of %(amount)s", against=why, pct=_pct(tier.threshold),
+               amount=money.text(amount))
     if rule.cap_per_contract is not None:
         left = max(money.round(rule.cap_per_contract) - Decimal(history.incentives.get(rule.key, ZERO)), ZERO)
         if amount > left:
             amount = left
-            reason += (f", reduced to {money.text(left)} by the contract's cap of "
-                       f"{money.text(money.round(rule.cap_per_contract))}")
+            reason = _reduced_by_cap(reason, left, rule.cap_per_contract, money)
     return [Line(INCENTIVE, amount, reason, rule=rule.key, metric_id=metric.id)]
+
+
+def _reduced_by_cap(reason, left, cap, money):
+    return _("%(reason)s, reduced to %(left)s by the contract's cap of %(cap)s", reason=reason, left=money.text(left),
+             cap=money.text(money.round(cap)))
 
 
 def _outcome(rule, data, history, money):
@@ -511,21 +536,29 @@ def _outcome(rule, data, history, money):
     value = data.values.get(metric.id)
     price = money.text(rule.price_per_unit)
     if value is None:
-        return [Line(OUTCOME, ZERO, f"{metric.name}: no reading — no outcome payment", rule=rule.key, metric_id=metric.id)]
+        return [Line(OUTCOME, ZERO, _("%(metric)s: no reading — no outcome payment", metric=metric.name), rule=rule.key,
+                     metric_id=metric.id)]
     value = Decimal(value)
     minimum = rule.minimum if rule.minimum is not None else rule.floor
     if value < minimum:
-        return [Line(OUTCOME, ZERO, f"{metric.name} {number(value)}: below the minimum of {number(minimum)} — "
-                                    "no outcome payment", rule=rule.key, metric_id=metric.id)]
+        return [Line(OUTCOME, ZERO, _("%(metric)s %(value)s: below the minimum of %(minimum)s — no outcome payment",
+                                      metric=metric.name, value=number(value), minimum=number(minimum)),
+                     rule=rule.key, metric_id=metric.id)]
     units = max(value - rule.floor, ZERO)
     amount = money.round(units * rule.price_per_unit)
-    above = f" above the floor of {number(rule.floor)}" if rule.floor else ""
-    reason = f"{metric.name} {number(value)}: {number(units)}{above} × {price} = {money.text(amount)}"
+    if rule.floor:
+        reason = _("%(metric)s %(value)s: %(units)s above the floor of %(floor)s × %(price)s = %(amount)s",
+                   metric=metric.name, value=number(value), units=number(units), floor=number(rule.floor), price=price,
+                   amount=money.text(amount))
+    else:
+        reason = _("%(metric)s %(value)s: %(units)s × %(price)s = %(amount)s", metric=metric.name, value=number(value),
+                   units=number(units), price=price, amount=money.text(amount))
     if rule.cap_total is not None:
         left = max(money.round(rule.cap_total) - Decimal(history.outcomes.get(rule.key, ZERO)), ZERO)
         if amount > left:
             amount = left
-            reason += f", capped to the {money.text(left)} left of the {money.text(money.round(rule.cap_total))} maximum"
+            reason = _("%(reason)s, capped to the %(left)s left of the %(cap)s maximum", reason=reason,
+                       left=money.text(left), cap=money.text(money.round(rule.cap_total)))
     return [Line(OUTCOME, amount, reason, rule=rule.key, metric_id=metric.id)]
 
 
@@ -536,15 +569,16 @@ def _milestone(rule, period, data, history, money):
     if milestone.completed_on is None or not period.start <= milestone.completed_on <= period.end:
         return []
     full = money.round(rule.amount)
-    if milestone.status == "met":
-        due, how = full, "met"
-    else:
-        due, how = money.round(rule.amount * rule.partial_share_pct / HUNDRED), (
-            f"partially met ({_pct(rule.partial_share_pct)} of {money.text(full)})"
-        )
     paid = Decimal(history.milestones.get(milestone.id, ZERO))
-    amount = max(due - paid, ZERO)
-    reason = f"Milestone {milestone.title}: {how} — {money.text(amount)}"
+    if milestone.status == "met":
+        due = full
+        amount = max(due - paid, ZERO)
+        reason = _("Milestone %(title)s: met — %(amount)s", title=milestone.title, amount=money.text(amount))
+    else:
+        due = money.round(rule.amount * rule.partial_share_pct / HUNDRED)
+        amount = max(due - paid, ZERO)
+        reason = _("Milestone %(title)s: partially met (%(pct)s of %(full)s) — %(amount)s", title=milestone.title,
+                   pct=_pct(rule.partial_share_pct), full=money.text(full), amount=money.text(amount))
     if paid:
-        reason += f" ({money.text(paid)} paid earlier)"
+        reason = _("%(reason)s (%(paid)s paid earlier)", reason=reason, paid=money.text(paid))
     return [Line(MILESTONE, amount, reason, rule=rule.key, milestone_id=milestone.id)]
