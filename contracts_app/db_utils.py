@@ -149,9 +149,19 @@ class DriverStatement:
     listeners do not see these statements.
     """
 
+    # False: every DriverStatement runs through session.execute, as on SQLite (the tests compare
+    # the two ways on PostgreSQL).
+    enabled = True
+
     def __init__(self, statement):
         self.statement = statement
         self._compiled = {}  # (dialect, parameter names) -> _DriverSql, or None: use the session
+
+    @classmethod
+    def available(cls):
+        """Whether statements of the session's database run on the driver (PostgreSQL): a
+        caller may then send a statement only PostgreSQL runs (a data-modifying WITH)."""
+        return cls.enabled and db.session.get_bind().dialect.name == "postgresql"
 
     def execute(self, params):
         """The rows (a list of tuples) of the statement run with ``params``."""
@@ -165,7 +175,7 @@ class DriverStatement:
             driver = self._compiled[key]
         except KeyError:
             driver = self._compiled[key] = _DriverSql.compile(self.statement, dialect, params)
-        if driver is None:
+        if driver is None or not self.enabled:
             result = session.execute(self.statement, params)
             # An ORM statement's result always has rows; a CursorResult says whether it has.
             return [tuple(row) for row in result] if getattr(result, "returns_rows", True) else []

@@ -773,7 +773,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
             "verified_by_id": current.verified_by_id,
             "group_values": group_values_snapshot(old_groups) if old_groups else None,
         }
-        if db.session.get_bind().dialect.name == "postgresql":
+        if DriverStatement.available():
             swapped = _SWAP_AND_REVISE.execute({**swap, **{f"revision_{key}": v for key, v in revision.items()}})
         else:
             swapped = _SWAP_READING.execute(swap)
