@@ -211,14 +211,17 @@ class _DriverSql:
         for name, processor in self.bind_processors.items():
             values[name] = processor(values[name])
         fairy = connection.connection
+        dbapi_connection = fairy.dbapi_connection
+        # One cursor per driver connection, kept with it (the pool's record outlives a
+        # reconnection, hence the check).
         cursor = fairy.info.get("driver_statement_cursor")
-        if cursor is None or cursor.closed:
-            cursor = fairy.info["driver_statement_cursor"] = fairy.dbapi_connection.cursor()
+        if cursor is None or cursor.closed or cursor.connection is not dbapi_connection:
+            cursor = fairy.info["driver_statement_cursor"] = dbapi_connection.cursor()
         try:
             cursor.execute(self.sql, values)
             rows = cursor.fetchall() if cursor.pgresult.status == _TUPLES_OK else []
         except self.dialect.loaded_dbapi.Error as error:
-            if self.dialect.is_disconnect(error, fairy.dbapi_connection, cursor):
+            if self.dialect.is_disconnect(error, dbapi_connection, cursor):
                 connection.invalidate(error)
             raise DBAPIError.instance(self.sql, values, error, self.dialect.loaded_dbapi.Error,
                                       dialect=self.dialect) from error
