@@ -2,7 +2,7 @@
 test client against the bench.writes city (rdc_bench_writes; run ``python -m bench.writes`` once
 first), in production settings.
 
-    python -m bench.profile_writes [--count 200] [--top 40]
+    python -m bench.profile_writes [--count 200] [--top 40] [--dump FILE]
 
 Prints the SQL statements of one correction (count, time of each), then a cProfile of
 ``--count`` corrections (cumulative time, the top functions), the per-request mean.
@@ -34,6 +34,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--dump", metavar="FILE", help="also write the cProfile's stats to FILE (for pstats)")
     args = parser.parse_args(argv)
     from contracts_app.api import tokens
     from contracts_app.extensions import db
@@ -99,6 +100,8 @@ def main(argv=None):
     print(f"\n## cProfile of {args.count} corrections: {elapsed / args.count * 1000:.2f} ms per correction "
           f"(wall, under the profiler; the listing below is CPU time)\n")
     stats = pstats.Stats(profile)
+    if args.dump:
+        stats.dump_stats(args.dump)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(25)
     print("\n## The app's own functions and the unit of work (cumulative)\n")

@@ -1,6 +1,6 @@
 """Time single reading corrections through the API against the same write in hand-written SQL.
 
-    python -m bench.writes [--seconds 20] [--clients 16] [--workers 4] [--fresh]
+    python -m bench.writes [--seconds 20] [--clients 16] [--workers 4] [--fresh] [--framework]
 
 On the 10,000-contract city in PostgreSQL (database ``rdc_bench_writes`` on the server of
 BENCH_DATABASE_URL or TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
@@ -19,6 +19,8 @@ built once and reused, ``--fresh`` rebuilds it), in one run:
    metric and period), ``--batch-clients`` at a time (default 1: the time of one batch).
 
 ``--threads N`` runs the same ``--workers`` processes as gthread workers with N threads each.
+``--framework`` adds a phase of requests that do no work of their own (a 404 under /api/v1): the
+CPU a request costs in gunicorn and Flask before the view's.
 
 Prints the figures (writes/s, median and p90 latency, API / SQL ratio) and writes them to
 bench/out/writes.md.
@@ -374,6 +376,32 @@ def api_phase(pool, port, secret, clients, seconds, run_tag, server, url):
     return with_cpu(summarise("API: PATCH /api/v1/readings/<id>", latencies, elapsed, errors), cpu)
 
 
+def framework_phase(port, secret, clients, seconds, server):
+    """The framework's part of a request: GET of an address under /api/v1 that no route has
+    (404: gunicorn, Flask, the request hooks and the error answer; no token looked up, no
+    statement), timed as the corrections are. What a request costs before any of its own work."""
+    def work(deadline, latencies, errors, _state):
+        client = RawClient(port, secret, timeout=60)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                status, payload = client.send("GET", "/api/v1/no-such-address", "")
+            except (OSError, ValueError) as error:
+                errors.append(repr(error))
+                continue
+            if status != 404:
+                errors.append(f"HTTP {status}: {payload[:200]!r}")
+                continue
+            latencies.append(time.perf_counter() - started)
+
+    def groups():
+        return {"app": [server.pid, *children(server.pid)], "client": [os.getpid()]}
+
+    run_threads(clients, 1, work)
+    latencies, errors, elapsed, _states, cpu = run_threads(clients, seconds, work, groups=groups)
+    return with_cpu(summarise("Framework: GET of an unknown /api/v1 address (404)", latencies, elapsed, errors), cpu)
+
+
 def batch_body(rows, run_tag):
     """The body of one POST /api/v1/readings/batch for ``rows`` (reading id, value, metric id,
     contract id, period start): a correction of each reading (its metric and period), with a
@@ -507,7 +535,9 @@ def report(results, args):
         "| Write | Writes | Writes/s | Median ms | p90 ms | CPU ms/write: app | database | client | Errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for key in ("api", "sql", "batch"):
+    for key in ("api", "sql", "batch", "framework"):
+        if key not in results:
+            continue
         r = results[key]
         if r["status"] != "ok":
             lines.append(f"| {r['label']} | {r['status']} | | | | | | | |")
@@ -554,6 +584,8 @@ def main(argv=None):
                         help="concurrent clients of the batch phase (default 1: the time of one batch)")
     parser.add_argument("--fresh", action="store_true", help=f"rebuild {DATABASE} even if it is there")
     parser.add_argument("--skip-sql", action="store_true", help="API only (no SQL floor)")
+    parser.add_argument("--framework", action="store_true",
+                        help="also time a request that does no work of its own (a 404 under /api/v1)")
     args = parser.parse_args(argv)
     url = ensure_city(fresh=args.fresh)
     secret, batch_present = make_token(url)
@@ -569,6 +601,9 @@ def main(argv=None):
         log(f"[writes] {results['api']['rate']:.0f}/s")
         log("[writes] batch…")
         results["batch"] = batch_phase(pool, port, secret, args.batch_clients, args.seconds, run_tag, batch_present, server, url)
+        if args.framework:
+            log("[writes] framework…")
+            results["framework"] = framework_phase(port, secret, args.clients, args.seconds, server)
     finally:
         stop(server)
     if args.skip_sql:

@@ -78,3 +78,44 @@ def test_the_claim_insert_returns_only_the_rows_it_inserted_in_the_order_given(d
     assert stored[0].created_at == now
     assert insert_many_ignoring_conflicts(Notification, rows, ["dedupe_key"], ["dedupe_key"]) == []
     assert insert_many_ignoring_conflicts(Notification, [], ["dedupe_key"], ["dedupe_key"]) == []
+
+
+def test_a_driver_statement_gives_what_session_execute_gives_and_its_errors(db, backend, factory, monkeypatch):
+    """Values go in and come out through the columns' types (a UTC timestamp given in another
+    zone, JSON, a Numeric), as through session.execute; a driver error is SQLAlchemy's."""
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from sqlalchemy import bindparam, insert
+    from sqlalchemy.exc import IntegrityError
+
+    from contracts_app.audit.models import AuditEvent
+    from contracts_app.db_utils import DriverStatement
+    from contracts_app.metrics.models import Reading
+
+    user = factory.make_user("viewer")
+    events = AuditEvent.__table__
+    add = DriverStatement(insert(events).returning(events.c.id, events.c.created_at, events.c.after))
+    paris = timezone(timedelta(hours=1))
+    values = {"actor_id": user.id, "action": "update", "entity_type": "reading", "entity_id": 7, "contract_id": None,
+              "summary": "s", "before": None, "after": {"value": "1.5", "groups": {"3": "2"}},
+              "created_at": datetime(2026, 3, 2, 16, 30, tzinfo=paris)}
+    (event_id, created_at, after), = add.execute(values)
+    assert created_at == datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc) and created_at.tzinfo == timezone.utc
+    assert after == {"value": "1.5", "groups": {"3": "2"}}
+    read = select(events.c.created_at, events.c.before, events.c.after).where(events.c.id == bindparam("event_id"))
+    assert DriverStatement(read).execute({"event_id": event_id}) == [tuple(db.session.execute(read, {"event_id": event_id}).one())]
+
+    metric = factory.make_metric()
+    reading = factory.make_reading(metric, metric.contract.start_date, "12.5")
+    value = select(Reading.value, Reading.recorded_at).where(Reading.id == bindparam("reading_id"))
+    rows = DriverStatement(value).execute({"reading_id": reading.id})
+    assert rows == [tuple(db.session.execute(value, {"reading_id": reading.id}).one())]
+    assert rows[0][0] == Decimal("12.5") and rows[0][1].tzinfo == timezone.utc
+    db.session.commit()
+
+    duplicate = DriverStatement(insert(Reading.__table__))
+    with pytest.raises(IntegrityError):
+        duplicate.execute({"metric_id": metric.id, "period_start": reading.period_start, "period_end": reading.period_end,
+                           "value": 1, "note": "", "status": "on_track", "recorded_at": created_at, "version": 1})
+    db.session.rollback()

@@ -164,8 +164,11 @@ def _one_reading(metric, reading_id):
     return {**_reading_out(row, corrections=row.corrections), "groups": _groups_out(reading_id)}
 
 
-def _groups_out(reading_id):
-    return [{"group_id": group_id, "value": value} for group_id, value in sorted(stored_group_values(reading_id).items())]
+def _groups_out(reading_id, stored=None):
+    """A reading's group values for the API, in group order; ``stored`` when read already."""
+    if stored is None:
+        stored = stored_group_values(reading_id)
+    return [{"group_id": group_id, "value": value} for group_id, value in sorted(stored.items())]
 
 
 # --- versions: ETag and If-Match ---------------------------------------------------------------
@@ -336,7 +339,7 @@ def _correction_response(correction):
         "status": values["status"], "target": _round(correction.target, VALUE),
         "attainment": _round(correction.attainment, PERCENT), "recorded_by": correction.recorded_by,
         "recorded_at": values["recorded_at"], "corrections": correction.corrections, "version": values["version"],
-        "groups": _groups_out(values["id"]),
+        "groups": _groups_out(values["id"], correction.groups),
     }
     return body, {"ETag": f'"reading-{body["id"]}-v{body["version"]}"'}
 

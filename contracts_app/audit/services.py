@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from contracts_app.audit.models import AuditEvent
 from contracts_app.db_types import utcnow
+from contracts_app.db_utils import DriverStatement
 from contracts_app.extensions import db
 
 # Never copied into the log.
@@ -37,7 +38,8 @@ def snapshot(obj, extra=None):
     return values
 
 
-_INSERT_EVENT = AuditEvent.__table__.insert()  # built once (its cache key is memoized)
+# Built once (its cache key is memoized); on PostgreSQL run on the driver's cursor.
+_INSERT_EVENT = DriverStatement(AuditEvent.__table__.insert())
 
 
 def record(actor, action, obj, before=None, after=None, contract_id=None, summary="", insert_now=False):
@@ -59,7 +61,7 @@ def record(actor, action, obj, before=None, after=None, contract_id=None, summar
         after=after,
     )
     if insert_now:
-        db.session.execute(_INSERT_EVENT, {**values, "created_at": utcnow()})
+        _INSERT_EVENT.execute({**values, "created_at": utcnow()})
         return None
     event = AuditEvent(**values)
     db.session.add(event)

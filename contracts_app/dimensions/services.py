@@ -11,10 +11,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import max_length
+from contracts_app.db_utils import DriverStatement
 from contracts_app.errors import ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import plain_number
@@ -245,11 +246,15 @@ def group_values_snapshot(values):
     return {str(group_id): plain_number(value) for group_id, value in sorted(values.items())}
 
 
+# Built once (a statement memoizes its cache key); on PostgreSQL run on the driver's cursor.
+_STORED_GROUP_VALUES = DriverStatement(
+    select(ReadingGroupValue.group_id, ReadingGroupValue.value).where(ReadingGroupValue.reading_id == bindparam("reading_id"))
+)
+
+
 def stored_group_values(reading_id):
     """{group id: Decimal} of a reading, as stored."""
-    return dict(db.session.execute(
-        select(ReadingGroupValue.group_id, ReadingGroupValue.value).where(ReadingGroupValue.reading_id == reading_id)
-    ).all())
+    return dict(_STORED_GROUP_VALUES.execute({"reading_id": reading_id}))
 
 
 def write_group_values(reading_id, values, replace=False):

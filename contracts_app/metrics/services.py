@@ -14,12 +14,14 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.orm.util import identity_key
 
 from contracts_app.audit.services import record, snapshot
 from contracts_app.db_types import LONG_TEXT, max_length, utcnow
+from contracts_app.db_utils import DriverStatement
 from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date, number, plain_number
@@ -40,9 +42,9 @@ from contracts_app.dimensions.services import (
     check_group_values as _check_group_values,
     group_values_snapshot,
     set_metric_dimensions,
-    stored_group_values,
     write_group_values,
 )
+from contracts_app.dimensions.models import ReadingGroupValue
 
 MAX_VALUE = Decimal("1e14")  # Numeric(18, 4): 14 digits before the point
 MAX_PERCENT = Decimal(1000)
@@ -585,28 +587,73 @@ def _lock_reading(reading_id):
     corrections of one reading run one after the other. SQLite has no row locks (SQLAlchemy
     leaves FOR UPDATE out there); its writers are serialised by the database lock, and the
     compare-and-swap in ``correct_reading`` catches a writer that committed between this read
-    and our UPDATE. ``populate_existing`` replaces whatever the session loaded earlier.
+    and our UPDATE. The values read replace whatever the session loaded earlier, as
+    ``populate_existing`` does: the reading already in the session (the usual case: the caller
+    found it) takes the row's columns, read as plain values (``_LOCK_ROW``, on the driver's
+    cursor on PostgreSQL), and its relationships are reloaded on next use; one not in the
+    session is loaded as an object.
     """
-    return db.session.execute(_LOCK_READING, {"reading_id": reading_id}).scalar_one()
+    current = db.session.identity_map.get(identity_key(Reading, reading_id))
+    if current is None:
+        return db.session.execute(_LOCK_READING, {"reading_id": reading_id}).scalar_one()
+    rows = _LOCK_ROW.execute({"reading_id": reading_id})
+    if not rows:
+        raise NoResultFound("No row was found when one was required")
+    for attr, value in zip(_READING_COLUMNS, rows[0]):
+        set_committed_value(current, attr.key, value)
+    db.session.expire(current, _READING_RELATIONSHIPS)
+    return current
 
 
 # A correction's statements, built once: a statement object memoizes its cache key, so running
 # it again skips building and keying it (a third of a correction's Python time went there).
+# Those run at every correction are DriverStatements: on PostgreSQL they run on the driver's
+# cursor, without SQLAlchemy's per-execution work (most of the app's time left after the above).
 _LOCK_READING = (
     select(Reading).where(Reading.id == bindparam("reading_id")).with_for_update()
     .execution_options(populate_existing=True)
 )
 _readings = Reading.__table__
 _READING_COLUMNS = list(inspect(Reading).column_attrs)
-# The revisions so far and the period's explicit target (the only one target_for_period uses).
-_REVISIONS_AND_TARGET = select(
-    select(func.count(ReadingRevision.id)).where(ReadingRevision.reading_id == bindparam("reading_id")).scalar_subquery(),
-    select(MetricTarget.value)
-    .where(MetricTarget.metric_id == bindparam("metric_id"), MetricTarget.period_start == bindparam("period_start"))
-    .scalar_subquery(),
+_READING_RELATIONSHIPS = [relationship.key for relationship in inspect(Reading).relationships]
+_LOCK_ROW = DriverStatement(
+    select(*(attr.columns[0] for attr in _READING_COLUMNS)).where(_readings.c.id == bindparam("reading_id"))
+    .with_for_update()
 )
+# What a correction reads after the lock, in one statement: the revisions so far and the
+# period's explicit target (the only one target_for_period uses), a row of kind 0; the
+# reading's group values as stored (dimensions.services.stored_group_values), a row each of kind 1.
+_group_values = ReadingGroupValue.__table__
+_AFTER_LOCK = DriverStatement(union_all(
+    select(
+        literal(0).label("kind"),
+        select(func.count(ReadingRevision.id)).where(ReadingRevision.reading_id == bindparam("reading_id"))
+        .scalar_subquery().label("a"),
+        select(MetricTarget.value)
+        .where(MetricTarget.metric_id == bindparam("metric_id"), MetricTarget.period_start == bindparam("period_start"))
+        .scalar_subquery().label("b"),
+    ),
+    select(literal(1), _group_values.c.group_id, _group_values.c.value)
+    .where(_group_values.c.reading_id == bindparam("reading_id")),
+))
+
+
+def _read_after_lock(reading):
+    """(revisions so far, the period's explicit target or None, {group id: value as stored})."""
+    revisions = explicit_value = None
+    groups = {}
+    for kind, a, b in _AFTER_LOCK.execute(
+        {"reading_id": reading.id, "metric_id": reading.metric_id, "period_start": reading.period_start}
+    ):
+        if kind:
+            groups[a] = b
+        else:
+            revisions, explicit_value = a, b
+    return revisions, explicit_value, groups
+
+
 # The compare-and-swap: the row as stored afterwards (RETURNING), none when the version moved.
-_SWAP_READING = (
+_SWAP = (
     update(_readings)
     .where(_readings.c.id == bindparam("b_id"), _readings.c.version == bindparam("b_version"))
     .values(
@@ -616,7 +663,25 @@ _SWAP_READING = (
     )
     .returning(*(attr.columns[0] for attr in _READING_COLUMNS))
 )
-_INSERT_REVISION = insert(ReadingRevision.__table__)
+_SWAP_READING = DriverStatement(_SWAP)
+_revisions = ReadingRevision.__table__
+_INSERT_REVISION = DriverStatement(insert(_revisions))
+# PostgreSQL: the swap and the revision row in one statement, the revision inserted only if the
+# swap changed the row (the same two writes in the same order, one round trip instead of two):
+# WITH swapped AS (UPDATE readings ... RETURNING ...), revision AS (INSERT INTO
+# reading_revisions (...) SELECT :revision_... FROM swapped) SELECT * FROM swapped.
+# The revision's values are _INSERT_REVISION's, named revision_<column>.
+_REVISION_COLUMNS = [column for column in _revisions.c if column.key != "id"]
+_swapped = _SWAP.cte("swapped")
+_SWAP_AND_REVISE = DriverStatement(
+    select(_swapped).add_cte(
+        insert(_revisions).from_select(
+            [column.key for column in _REVISION_COLUMNS],
+            select(*(bindparam(f"revision_{column.key}", type_=column.type) for column in _REVISION_COLUMNS))
+            .select_from(_swapped),
+        ).cte("revision")
+    )
+)
 
 
 @dataclass
@@ -632,6 +697,9 @@ class Correction:
     attainment: Decimal | None
     corrections: int
     recorded_by: dict | None
+    # {group id: value} as stored when the correction left them as they were (else None:
+    # written now, they are read back as stored).
+    groups: dict | None = None
 
 
 @command
@@ -680,32 +748,44 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         if expected_version is not None and current.version != expected_version:
             raise StaleReadingError(current, expected_version)
         metric = current.metric
-        old_groups = stored_group_values(current.id)
+        # Read after the lock (a statement of its own, so on PostgreSQL it sees a correction
+        # committed while this one waited): the revisions so far, the period's explicit target
+        # (the only one target_for_period looks at) and the group values.
+        revisions, explicit_value, old_groups = _read_after_lock(current)
         new_groups = check_group_values(metric, value, old_groups if groups is None else groups)
         if value == current.value and note == current.note and new_groups == old_groups:
             raise MetricConflict(_('Nothing changed: enter the corrected value or a new reason.'), "value", code="unchanged")
         term_period = rules.period_starting(status.metric_periods(metric), current.period_start)
         period = term_period or rules.Period(current.period_start, current.period_end)
         before = snapshot(current, {"groups": group_values_snapshot(old_groups)} if old_groups else None)
-        # Read after the lock (a statement of its own, so on PostgreSQL it sees a correction
-        # committed while this one waited): the revisions so far and the period's explicit
-        # target (the only one target_for_period looks at).
-        revisions, explicit_value = db.session.execute(
-            _REVISIONS_AND_TARGET,
-            {"reading_id": current.id, "metric_id": current.metric_id, "period_start": current.period_start},
-        ).one()
         explicit = {current.period_start: explicit_value} if explicit_value is not None else {}
         target, _attainment, new_status = status.evaluate(metric, period, value, explicit)
         # Compare-and-swap: applies only if the row is still the version read above. On
         # PostgreSQL the row lock makes this always so; on SQLite another connection may have
         # committed between the read and this UPDATE, which then changes nothing.
-        stored = db.session.execute(_SWAP_READING, {
+        swap = {
             "b_id": current.id, "b_version": current.version, "value": value, "note": note, "status": new_status,
             "recorded_by_id": actor_id, "recorded_at": now,
             "submitted_by_id": submitted_by.id if submitted_by is not None else None,
             "verified_by_id": verified_by.id if verified_by is not None else None,
-        }).first()
-        if stored is not None:
+        }
+        # The revision: the value, note, status, version and people it replaces.
+        revision = {
+            "reading_id": current.id, "value": current.value, "note": current.note, "status": current.status,
+            "recorded_by_id": current.recorded_by_id, "recorded_at": current.recorded_at,
+            "replaced_by_id": actor_id, "replaced_at": now,
+            "version": current.version, "submitted_by_id": current.submitted_by_id,
+            "verified_by_id": current.verified_by_id,
+            "group_values": group_values_snapshot(old_groups) if old_groups else None,
+        }
+        if DriverStatement.available():
+            swapped = _SWAP_AND_REVISE.execute({**swap, **{f"revision_{key}": v for key, v in revision.items()}})
+        else:
+            swapped = _SWAP_READING.execute(swap)
+            if swapped:
+                _INSERT_REVISION.execute(revision)
+        if swapped:
+            stored = swapped[0]
             break
         if expected_version is not None:
             raise StaleReadingError(_lock_reading(reading.id), expected_version)
@@ -713,13 +793,6 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         # SQLite's write lock, so the next read is the newest and the next swap succeeds.
     else:  # pragma: no cover - each failed swap means another correction committed
         raise MetricError(_('The reading is being corrected by others right now; try again.'), "value")
-    db.session.execute(_INSERT_REVISION, {
-        "reading_id": current.id, "value": current.value, "note": current.note, "status": current.status,
-        "recorded_by_id": current.recorded_by_id, "recorded_at": current.recorded_at,
-        "replaced_by_id": actor_id, "replaced_at": now,
-        "version": current.version, "submitted_by_id": current.submitted_by_id, "verified_by_id": current.verified_by_id,
-        "group_values": group_values_snapshot(old_groups) if old_groups else None,
-    })
     if new_groups != old_groups:
         write_group_values(current.id, new_groups, replace=True)
         db.session.expire(current, ["group_values"])
@@ -744,6 +817,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     correction = Correction(
         current, values, target if in_term else None,
         rules.attainment(metric, values["value"], target) if in_term else None, revisions + 1, recorded_by,
+        old_groups if new_groups == old_groups else None,
     )
     db.session.commit()
     return correction

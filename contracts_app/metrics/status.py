@@ -15,7 +15,7 @@ from sqlalchemy.orm.util import identity_key
 
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
-from contracts_app.db_utils import chunks
+from contracts_app.db_utils import DriverStatement, chunks
 from contracts_app.extensions import db
 from contracts_app.metrics import rules
 from contracts_app.metrics.models import Metric, Reading
@@ -60,7 +60,9 @@ def evaluate(metric, period, value, explicit=None):
 
 # Statements of one metric's or contract's refresh, built once (a statement object memoizes its
 # cache key, so running it again skips building and keying it).
-_LATEST_READING = (
+# A single refresh runs them on the driver's cursor (db_utils.DriverStatement); the bulk
+# refresh runs UPDATE_METRIC and UPDATE_CONTRACT as executemany through the session.
+_LATEST_READING = DriverStatement(
     select(Reading.period_start, Reading.status)
     .where(Reading.metric_id == bindparam("metric_id"))
     .order_by(Reading.period_start.desc())
@@ -68,22 +70,24 @@ _LATEST_READING = (
 )
 UPDATE_METRIC = update(Metric.__table__).where(Metric.__table__.c.id == bindparam("b_id"))
 UPDATE_CONTRACT = update(Contract.__table__).where(Contract.__table__.c.id == bindparam("b_id"))
+_WRITE_METRIC = DriverStatement(UPDATE_METRIC)
+_WRITE_CONTRACT = DriverStatement(UPDATE_CONTRACT)
 # The milestones first: the union's column types (a date) come from its first SELECT.
-_HEALTH_INPUTS = union_all(
+_HEALTH_INPUTS = DriverStatement(union_all(
     select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
         Milestone.contract_id == bindparam("contract_id")
     ),
     select(Metric.status, cast(null(), Milestone.due_date.type).label("due_date"), literal(0).label("kind")).where(
         Metric.contract_id == bindparam("contract_id")
     ),
-)
+))
 
 
 def refresh_metric(metric, now):
     """Recompute and store one metric's status; returns it."""
-    latest = db.session.execute(_LATEST_READING, {"metric_id": metric.id}).first()
+    latest = _LATEST_READING.execute({"metric_id": metric.id})
     result = rules.metric_status(
-        metric, metric_periods(metric), tuple(latest) if latest else None, today_for(now), grace_days()
+        metric, metric_periods(metric), latest[0] if latest else None, today_for(now), grace_days()
     )
     state = inspect(metric)
     if state.persistent and not state.modified:
@@ -94,7 +98,7 @@ def refresh_metric(metric, now):
             "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
             "updated_at": utcnow(),
         }
-        db.session.execute(UPDATE_METRIC, {"b_id": metric.id, **values})
+        _WRITE_METRIC.execute({"b_id": metric.id, **values})
         for key, value in values.items():
             set_committed_value(metric, key, value)
         return result.status
@@ -114,7 +118,7 @@ def health_inputs(contract):
     if state.key is None or ("metrics" not in state.unloaded and "milestones" not in state.unloaded):
         return [m.status for m in contract.metrics], [(ms.due_date, ms.status) for ms in contract.milestones]
     metric_statuses, milestone_rows = [], []
-    for row_status, due_date, kind in db.session.execute(_HEALTH_INPUTS, {"contract_id": contract.id}):
+    for row_status, due_date, kind in _HEALTH_INPUTS.execute({"contract_id": contract.id}):
         if kind:
             milestone_rows.append((due_date, row_status))
         else:
@@ -134,7 +138,7 @@ def refresh_contract_health(contract, now, write_now=False):
     state = inspect(contract)
     if write_now and state.persistent and not state.modified:
         values = {"health": health, "health_updated_at": now, "updated_at": utcnow()}
-        db.session.execute(UPDATE_CONTRACT, {"b_id": contract.id, **values})
+        _WRITE_CONTRACT.execute({"b_id": contract.id, **values})
         for key, value in values.items():
             set_committed_value(contract, key, value)
         return health
