@@ -76,6 +76,7 @@ def ensure_city(fresh=False, seed=0):
                     contracts = city.execute("SELECT count(*) FROM contracts").fetchone()[0]
                 if contracts == SIZE:
                     log(f"[writes] reusing {DATABASE} ({contracts:,} contracts)")
+                    _upgrade(database_url())
                     return database_url()
             except psycopg.Error:
                 pass
@@ -102,6 +103,18 @@ def ensure_city(fresh=False, seed=0):
             conn.exec_driver_sql("CHECKPOINT")
         db.engine.dispose()
     return database_url()
+
+
+def _upgrade(url):
+    """A reused city follows the migrations (one built before the last would fail every request)."""
+    from contracts_app.extensions import db
+
+    app = make_app(normalise_database_url(url))
+    with app.app_context():
+        import flask_migrate
+
+        flask_migrate.upgrade()
+        db.engine.dispose()
 
 
 def make_token(url):
