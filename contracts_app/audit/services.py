@@ -42,15 +42,10 @@ def snapshot(obj, extra=None):
 _INSERT_EVENT = DriverStatement(AuditEvent.__table__.insert())
 
 
-def record(actor, action, obj, before=None, after=None, contract_id=None, summary="", insert_now=False):
-    """Add an audit event to the current transaction (the caller commits).
-
-    ``insert_now``: write the event at once in one plain INSERT (the same columns; created_at
-    as its default gives it) instead of adding an object for the commit's flush, and return
-    None; for a command that writes everything else in plain statements too."""
-    if inspect(obj).key is None:
-        db.session.flush()  # a new obj: give it its id (the rest is flushed at the commit)
-    values = dict(
+def event_values(actor, action, obj, before=None, after=None, contract_id=None, summary=""):
+    """The columns of the audit event ``record`` writes (created_at as its default gives it),
+    for a caller that inserts it in a statement of its own (status.refresh_metric_and_health)."""
+    return dict(
         actor_id=actor.id if actor is not None else None,
         action=action,
         entity_type=type(obj).__name__.lower(),
@@ -59,10 +54,23 @@ def record(actor, action, obj, before=None, after=None, contract_id=None, summar
         summary=summary[:255],
         before=before,
         after=after,
+        created_at=utcnow(),
     )
+
+
+def record(actor, action, obj, before=None, after=None, contract_id=None, summary="", insert_now=False):
+    """Add an audit event to the current transaction (the caller commits).
+
+    ``insert_now``: write the event at once in one plain INSERT (the same columns; created_at
+    as its default gives it) instead of adding an object for the commit's flush, and return
+    None; for a command that writes everything else in plain statements too."""
+    if inspect(obj).key is None:
+        db.session.flush()  # a new obj: give it its id (the rest is flushed at the commit)
+    values = event_values(actor, action, obj, before, after, contract_id, summary)
     if insert_now:
-        _INSERT_EVENT.execute({**values, "created_at": utcnow()})
+        _INSERT_EVENT.execute(values)
         return None
+    del values["created_at"]
     event = AuditEvent(**values)
     db.session.add(event)
     return event

@@ -14,12 +14,12 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, inspect, literal, select, union_all, update
+from sqlalchemy import bindparam, func, insert, inspect, literal, select, true, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm.util import identity_key
 
-from contracts_app.audit.services import record, snapshot
+from contracts_app.audit.services import event_values, record, snapshot
 from contracts_app.db_types import LONG_TEXT, max_length, utcnow
 from contracts_app.db_utils import DriverStatement
 from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
@@ -673,8 +673,18 @@ _INSERT_REVISION = DriverStatement(insert(_revisions))
 # The revision's values are _INSERT_REVISION's, named revision_<column>.
 _REVISION_COLUMNS = [column for column in _revisions.c if column.key != "id"]
 _swapped = _SWAP.cte("swapped")
+# The same statement also reads the metric's latest reading (what status.refresh_metric reads
+# next): id, period start and status, as before the swap (a statement's other parts do not see
+# its UPDATE), so when it is the swapped reading its status is the swapped row's.
+_latest = (
+    select(_readings.c.id, _readings.c.period_start, _readings.c.status)
+    .where(_readings.c.metric_id == bindparam("latest_metric_id"))
+    .order_by(_readings.c.period_start.desc()).limit(1).subquery("latest")
+)
 _SWAP_AND_REVISE = DriverStatement(
-    select(_swapped).add_cte(
+    select(_swapped, _latest.c.id, _latest.c.period_start, _latest.c.status)
+    .select_from(_swapped.outerjoin(_latest, true()))
+    .add_cte(
         insert(_revisions).from_select(
             [column.key for column in _REVISION_COLUMNS],
             select(*(bindparam(f"revision_{column.key}", type_=column.type) for column in _REVISION_COLUMNS))
@@ -682,6 +692,20 @@ _SWAP_AND_REVISE = DriverStatement(
         ).cte("revision")
     )
 )
+
+
+_NOT_READ = object()
+
+
+def _latest_from_swap(stored, reading_id, values):
+    """The metric's latest reading, (period start, status), from _SWAP_AND_REVISE's row
+    (_NOT_READ from the plain swap's): the swapped reading as it is now when it is the latest."""
+    if len(stored) == len(_READING_COLUMNS):
+        return _NOT_READ
+    latest_id, period_start, latest_status = stored[len(_READING_COLUMNS):]
+    if latest_id == reading_id:
+        return values["period_start"], values["status"]
+    return (period_start, latest_status) if latest_id is not None else None
 
 
 @dataclass
@@ -779,7 +803,9 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
             "group_values": group_values_snapshot(old_groups) if old_groups else None,
         }
         if DriverStatement.available():
-            swapped = _SWAP_AND_REVISE.execute({**swap, **{f"revision_{key}": v for key, v in revision.items()}})
+            swapped = _SWAP_AND_REVISE.execute({
+                **swap, **{f"revision_{key}": v for key, v in revision.items()}, "latest_metric_id": current.metric_id,
+            })
         else:
             swapped = _SWAP_READING.execute(swap)
             if swapped:
@@ -801,15 +827,20 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     for key, stored_value in values.items():
         set_committed_value(current, key, stored_value)
     db.session.expire(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
-    status.refresh_metric(metric, now)
-    status.refresh_contract_health(metric.contract, now, write_now=True)
-    record(
-        actor, "update", current, before=before,
+    audit = dict(
+        before=before,
         after=snapshot(current, {"groups": group_values_snapshot(new_groups)} if new_groups or old_groups else None),
         contract_id=metric.contract_id,
         summary=f"Corrected {metric.name} for {period.label(metric.cadence)}: {plain_number(before['value'])} → {plain_number(value)}",
-        insert_now=True,
     )
+    # PostgreSQL: the metric's latest reading came with the swap, and the status chain and the
+    # audit event go in two statements (status.refresh_metric_and_health); else one by one.
+    latest = _latest_from_swap(stored, current.id, values)
+    if latest is _NOT_READ or not status.refresh_metric_and_health(
+            metric, now, latest, event_values(actor, "update", current, **audit)):
+        status.refresh_metric(metric, now)
+        status.refresh_contract_health(metric.contract, now, write_now=True)
+        record(actor, "update", current, insert_now=True, **audit)
     # The answer's target and attainment are those of the reading's row in the metric's table
     # (summaries.reading_row): none for a reading outside the term's periods.
     in_term = term_period is not None

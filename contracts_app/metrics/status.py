@@ -9,10 +9,11 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import bindparam, cast, inspect, literal, null, select, true, union_all, update
+from sqlalchemy import bindparam, cast, insert, inspect, literal, null, select, true, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from contracts_app.audit.models import AuditEvent
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import utcnow
 from contracts_app.db_utils import DriverStatement, chunks
@@ -83,24 +84,42 @@ _HEALTH_INPUTS = DriverStatement(union_all(
 ))
 
 
+def _writes_now(obj):
+    """Whether ``obj``'s row may be written at once in a plain UPDATE: persistent and with no
+    pending change of its own (else its new values are left to the flush)."""
+    state = inspect(obj)
+    return state.persistent and not state.modified
+
+
+def _keep(obj, values):
+    """The object takes the values just written to its row, as after a flush."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+
+
+def _metric_status(metric, now, latest):
+    """rules.metric_status of ``metric`` given its latest reading ((period start, status) or None)."""
+    return rules.metric_status(metric, metric_periods(metric), latest, today_for(now), grace_days())
+
+
+def _metric_values(result, now):
+    return {
+        "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
+        "updated_at": utcnow(),
+    }
+
+
 def refresh_metric(metric, now):
     """Recompute and store one metric's status; returns it."""
     latest = _LATEST_READING.execute({"metric_id": metric.id})
-    result = rules.metric_status(
-        metric, metric_periods(metric), latest[0] if latest else None, today_for(now), grace_days()
-    )
-    state = inspect(metric)
-    if state.persistent and not state.modified:
+    result = _metric_status(metric, now, latest[0] if latest else None)
+    if _writes_now(metric):
         # The usual case (a reading changed, not the metric): write the row now, in one plain
         # UPDATE, rather than through a flush of the unit of work; the object keeps the values
         # written, as after a flush (updated_at as its onupdate would set it).
-        values = {
-            "status": result.status, "status_period_start": result.period_start, "status_updated_at": now,
-            "updated_at": utcnow(),
-        }
+        values = _metric_values(result, now)
         _WRITE_METRIC.execute({"b_id": metric.id, **values})
-        for key, value in values.items():
-            set_committed_value(metric, key, value)
+        _keep(metric, values)
         return result.status
     metric.status = result.status
     metric.status_period_start = result.period_start
@@ -114,16 +133,32 @@ def health_inputs(contract):
     milestone). Like loading the collections, the statement flushes pending changes first: a
     metric's new status is written (and its row locked) before the contract's, the order the
     bulk refresh locks them in."""
-    state = inspect(contract)
-    if state.key is None or ("metrics" not in state.unloaded and "milestones" not in state.unloaded):
+    if not _reads_health_inputs(contract):
         return [m.status for m in contract.metrics], [(ms.due_date, ms.status) for ms in contract.milestones]
+    return _split_health_inputs(_HEALTH_INPUTS.execute({"contract_id": contract.id}))
+
+
+def _reads_health_inputs(contract):
+    """Whether health_inputs reads the contract's inputs in a statement (its collections not loaded)."""
+    state = inspect(contract)
+    return state.key is not None and ("metrics" in state.unloaded or "milestones" in state.unloaded)
+
+
+def _split_health_inputs(rows):
     metric_statuses, milestone_rows = [], []
-    for row_status, due_date, kind in _HEALTH_INPUTS.execute({"contract_id": contract.id}):
+    for row_status, due_date, kind in rows:
         if kind:
             milestone_rows.append((due_date, row_status))
         else:
             metric_statuses.append(row_status)
     return metric_statuses, milestone_rows
+
+
+def _contract_health_values(contract, now, inputs):
+    """The contract's health from ``inputs`` (health_inputs' pair), and the columns storing it."""
+    metric_statuses, milestones = inputs
+    health = rules.contract_health(metric_statuses, milestones, today_for(now))
+    return {"health": health, "health_updated_at": now, "updated_at": utcnow()}
 
 
 def refresh_contract_health(contract, now, write_now=False):
@@ -133,18 +168,83 @@ def refresh_contract_health(contract, now, write_now=False):
     UPDATE (the same columns and updated_at), keeping the values on the object, as
     ``refresh_metric`` does, instead of by the commit's flush (one contract, as a single
     correction writes; loops over many leave it to the flush)."""
-    metric_statuses, milestones = health_inputs(contract)
-    health = rules.contract_health(metric_statuses, milestones, today_for(now))
-    state = inspect(contract)
-    if write_now and state.persistent and not state.modified:
-        values = {"health": health, "health_updated_at": now, "updated_at": utcnow()}
+    values = _contract_health_values(contract, now, health_inputs(contract))
+    if write_now and _writes_now(contract):
         _WRITE_CONTRACT.execute({"b_id": contract.id, **values})
-        for key, value in values.items():
-            set_committed_value(contract, key, value)
-        return health
-    contract.health = health
+        _keep(contract, values)
+        return values["health"]
+    contract.health = values["health"]
     contract.health_updated_at = now
     return contract.health
+
+
+# PostgreSQL, a single correction (DriverStatement.available()): the metric's UPDATE and the
+# contract's health inputs in one statement, WITH written AS (UPDATE metrics ... RETURNING
+# status) SELECT the milestones, the contract's other metrics and the written status (the
+# other parts of a statement see the rows as before its UPDATE, hence the written one apart);
+# then the contract's UPDATE and the audit event's INSERT in one, WITH contract AS (UPDATE
+# contracts ...) INSERT INTO audit_events ... (see refresh_metric_and_health). The same rows,
+# written in the same order, as refresh_metric, refresh_contract_health and
+# audit.record(insert_now=True) one by one: two round trips instead of five.
+_metrics = Metric.__table__
+_contracts = Contract.__table__
+_written = (
+    update(_metrics).where(_metrics.c.id == bindparam("b_id"))
+    .values({key: bindparam(f"metric_{key}", type_=_metrics.c[key].type)
+             for key in ("status", "status_period_start", "status_updated_at", "updated_at")})
+    .returning(_metrics.c.status).cte("written")
+)
+_WRITE_METRIC_READ_HEALTH_INPUTS = DriverStatement(union_all(
+    select(Milestone.status, Milestone.due_date, literal(1).label("kind")).where(
+        Milestone.contract_id == bindparam("b_contract_id")
+    ),
+    select(_metrics.c.status, cast(null(), Milestone.due_date.type), literal(0)).where(
+        _metrics.c.contract_id == bindparam("b_contract_id"), _metrics.c.id != bindparam("b_id")
+    ),
+    select(_written.c.status, cast(null(), Milestone.due_date.type), literal(0)),
+).add_cte(_written))
+
+
+# Parameters are named apart from the tables' columns (b_..., metric_..., contract_...,
+# event_...): compiled with the parameters' names as column keys, an UPDATE inside a WITH would
+# also SET a column of a parameter's name.
+_events = AuditEvent.__table__
+_contract_written = (
+    update(_contracts).where(_contracts.c.id == bindparam("b_contract_id"))
+    .values({key: bindparam(f"contract_{key}", type_=_contracts.c[key].type)
+             for key in ("health", "health_updated_at", "updated_at")})
+    .cte("contract")
+)
+_WRITE_CONTRACT_AND_EVENT = DriverStatement(
+    insert(_events).values({column.key: bindparam(f"event_{column.key}", type_=column.type)
+                            for column in _events.c if column.key != "id"})
+    .add_cte(_contract_written)
+)
+
+
+def refresh_metric_and_health(metric, now, latest, event):
+    """``refresh_metric``, ``refresh_contract_health(write_now=True)`` and then the audit event
+    (``event``: audit.services.event_values), in two statements on PostgreSQL when all three
+    would be plain statements (the metric and its contract unmodified, the contract's
+    collections not loaded); ``latest``: the metric's latest reading, (period start, status),
+    as the caller read it in its transaction. Returns False, having written nothing, when it
+    cannot (the caller then runs the three)."""
+    contract = metric.contract
+    if not (DriverStatement.available() and _writes_now(metric) and _writes_now(contract)
+            and _reads_health_inputs(contract)):
+        return False
+    values = _metric_values(_metric_status(metric, now, latest), now)
+    inputs = _split_health_inputs(_WRITE_METRIC_READ_HEALTH_INPUTS.execute(
+        {"b_id": metric.id, "b_contract_id": contract.id, **{f"metric_{key}": value for key, value in values.items()}}
+    ))
+    _keep(metric, values)
+    health = _contract_health_values(contract, now, inputs)
+    _WRITE_CONTRACT_AND_EVENT.execute({
+        "b_contract_id": contract.id, **{f"contract_{key}": value for key, value in health.items()},
+        **{f"event_{key}": value for key, value in event.items()},
+    })
+    _keep(contract, health)
+    return True
 
 
 def refresh_contract(contract, now):

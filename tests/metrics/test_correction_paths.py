@@ -1,6 +1,8 @@
 """A correction writes the same rows whichever way its statements run: on PostgreSQL on the
-driver's cursor with the swap and the revision in one statement (db_utils.DriverStatement),
-or through session.execute one by one, as on SQLite."""
+driver's cursor (db_utils.DriverStatement) with the swap, the revision and the metric's latest
+reading in one statement, the metric's status and the contract's health inputs in one, the
+contract's health and the audit event in one; or through session.execute one by one, as on
+SQLite."""
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from contracts_app.audit.models import AuditEvent
 from contracts_app.contracts.models import Contract
+from contracts_app import db_utils
 from contracts_app.db_utils import DriverStatement
 from contracts_app.dimensions import services as dimensions
 from contracts_app.dimensions.models import ReadingGroupValue
@@ -33,10 +36,10 @@ def _city(factory, users, districts, name):
     first = factory.make_reading(metric, terms[0].start, 18, recorded_at=NOW - timedelta(days=40))
     one, two, _three = [g.id for g in districts.groups]
     dimensions.write_group_values(first.id, {one: Decimal(8), two: Decimal(10)})
-    factory.make_reading(metric, terms[1].start, 25, recorded_at=NOW - timedelta(days=10))
+    latest = factory.make_reading(metric, terms[1].start, 25, recorded_at=NOW - timedelta(days=10))
     factory.make_milestone(contract, due_date=start + timedelta(days=20), status="scheduled")
     db.session.commit()
-    return first.id
+    return first.id, latest.id
 
 
 def _correct_and_read_back(reading_id, users, value, note, groups=None):
@@ -79,6 +82,18 @@ def _correct_and_read_back(reading_id, users, value, note, groups=None):
     }
 
 
+def _count_driver_runs(monkeypatch):
+    runs = []
+    run = db_utils._DriverSql.run
+
+    def counted(self, connection, params):
+        runs.append(self.sql.split()[0])
+        return run(self, connection, params)
+
+    monkeypatch.setattr(db_utils._DriverSql, "run", counted)
+    return runs
+
+
 @pytest.mark.parametrize("groups", [None, "changed"])
 def test_a_correction_writes_the_same_rows_on_the_driver_and_through_the_session(
         app, backend, factory, users, monkeypatch, groups):
@@ -87,10 +102,15 @@ def test_a_correction_writes_the_same_rows_on_the_driver_and_through_the_session
     districts = dimensions.create_dimension(users["procurement_officer"], "Council district", "D1\nD2\nD3")
     one, two, three = [g.id for g in districts.groups]
     new_groups = [{"group_id": one, "value": "9.5"}, {"group_id": three, "value": 10}] if groups else None
-    fast_id = _city(factory, users, districts, "Fast")
-    generic_id = _city(factory, users, districts, "Generic")
+    fast_id, _latest = _city(factory, users, districts, "Fast")
+    generic_id, _latest = _city(factory, users, districts, "Generic")
 
+    runs = _count_driver_runs(monkeypatch)
     fast = _correct_and_read_back(fast_id, users, Decimal("19.5"), "Recount", new_groups)
+    if not groups:
+        # The lock, the reads after it, the swap (with the revision and the latest reading),
+        # the metric's status (with the health inputs), the contract's health (with the event).
+        assert runs == ["SELECT", "SELECT", "WITH", "WITH", "WITH"]
     monkeypatch.setattr(DriverStatement, "enabled", False)
     generic = _correct_and_read_back(generic_id, users, Decimal("19.5"), "Recount", new_groups)
 
@@ -104,3 +124,26 @@ def test_a_correction_writes_the_same_rows_on_the_driver_and_through_the_session
     else:
         assert fast["groups"] == {one: Decimal(8), two: Decimal(10)} == fast["answer"]["groups"]
     assert fast["revisions"][0]["group_values"] == {str(one): "8", str(two): "10"}
+
+
+@pytest.mark.parametrize("value", [Decimal(1), Decimal(29)])
+def test_correcting_the_latest_reading_stores_the_same_statuses_on_the_driver_and_through_the_session(
+        app, backend, factory, users, monkeypatch, value):
+    """The metric's status comes from its latest reading, read in the swap's statement on the
+    driver (as it was before the swap): when that is the corrected reading, its new status."""
+    if backend != "postgresql":
+        pytest.skip("SQLite runs every statement through the session")
+    districts = dimensions.create_dimension(users["procurement_officer"], "Council district", "D1\nD2\nD3")
+    _first, fast_id = _city(factory, users, districts, "Fast")
+    _first, generic_id = _city(factory, users, districts, "Generic")
+    before = db.session.get(Reading, fast_id).status
+
+    fast = _correct_and_read_back(fast_id, users, value, "Recount")
+    monkeypatch.setattr(DriverStatement, "enabled", False)
+    generic = _correct_and_read_back(generic_id, users, value, "Recount")
+
+    for key in fast:
+        assert (key, fast[key]) == (key, generic[key])
+    assert fast["metric"][0] == fast["reading"]["status"]
+    if value == 1:
+        assert fast["reading"]["status"] != before  # the status the metric takes is the new one
