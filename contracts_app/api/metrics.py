@@ -273,8 +273,16 @@ def create_reading(body, metric_id):
     return _reading_response(metric, reading.id)
 
 
+# The reading with its metric and, of its contract, what a read or a correction uses: the
+# permission check (archived, contract manager) and the term (the periods, the targets); the
+# health a correction stores is set on the object as written. Any other column would be loaded
+# on first use (tests/api/test_correction_statements.py counts a correction's statements).
 _READING_BY_ID = (
-    select(Reading).options(joinedload(Reading.metric).joinedload(Metric.contract)).where(Reading.id == bindparam("id"))
+    select(Reading).options(
+        joinedload(Reading.metric).joinedload(Metric.contract).load_only(
+            Contract.start_date, Contract.end_date, Contract.archived_at, Contract.contract_manager_id,
+        )
+    ).where(Reading.id == bindparam("id"))
 )
 
 
