@@ -361,6 +361,21 @@ class RawClient:
         return status, payload
 
 
+def timed_send(client, method, path, body, expected, latencies, errors):
+    """One request of a phase: its latency when it answers one of the ``expected`` statuses,
+    else what went wrong."""
+    started = time.perf_counter()
+    try:
+        status, payload = client.send(method, path, body)
+    except (OSError, ValueError) as error:
+        errors.append(repr(error))
+        return
+    if status not in expected:
+        errors.append(f"HTTP {status}: {payload[:200]!r}")
+        return
+    latencies.append(time.perf_counter() - started)
+
+
 def api_phase(pool, port, secret, clients, seconds, run_tag, server, url):
     def work(deadline, latencies, errors, _state):
         client = RawClient(port, secret, timeout=60)
@@ -369,16 +384,7 @@ def api_phase(pool, port, secret, clients, seconds, run_tag, server, url):
             (reading_id, value, _metric_id, _contract_id, _start), = pool.take()
             serial += 1
             body = json.dumps({"value": str(corrected(value, serial)), "note": f"bench {run_tag} #{serial}"})
-            started = time.perf_counter()
-            try:
-                status, payload = client.send("PATCH", f"/api/v1/readings/{reading_id}", body)
-            except (OSError, ValueError) as error:
-                errors.append(repr(error))
-                continue
-            if status != 200:
-                errors.append(f"HTTP {status}: {payload[:200]!r}")
-                continue
-            latencies.append(time.perf_counter() - started)
+            timed_send(client, "PATCH", f"/api/v1/readings/{reading_id}", body, (200,), latencies, errors)
 
     def groups():
         return {"app": [server.pid, *children(server.pid)], "database": backend_pids(url), "client": [os.getpid()]}
@@ -396,16 +402,7 @@ def framework_phase(port, secret, clients, seconds, server):
     def work(deadline, latencies, errors, _state):
         client = RawClient(port, secret, timeout=60)
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                status, payload = client.send("GET", "/api/v1/no-such-address", "")
-            except (OSError, ValueError) as error:
-                errors.append(repr(error))
-                continue
-            if status != 404:
-                errors.append(f"HTTP {status}: {payload[:200]!r}")
-                continue
-            latencies.append(time.perf_counter() - started)
+            timed_send(client, "GET", "/api/v1/no-such-address", "", (404,), latencies, errors)
 
     def groups():
         return {"app": [server.pid, *children(server.pid)], "client": [os.getpid()]}
@@ -434,16 +431,7 @@ def batch_phase(pool, port, secret, clients, seconds, run_tag, present, server, 
         client = RawClient(port, secret)
         while time.perf_counter() < deadline:
             body = batch_body(pool.take(BATCH_SIZE), run_tag)
-            started = time.perf_counter()
-            try:
-                status, payload = client.send("POST", BATCH_PATH, body)
-            except (OSError, ValueError) as error:
-                errors.append(repr(error))
-                continue
-            if status not in (200, 201):
-                errors.append(f"HTTP {status}: {payload[:200]!r}")
-                continue
-            latencies.append(time.perf_counter() - started)
+            timed_send(client, "POST", BATCH_PATH, body, (200, 201), latencies, errors)
 
     def groups():
         return {"app": [server.pid, *children(server.pid)], "database": backend_pids(url), "client": [os.getpid()]}

@@ -27,6 +27,7 @@ from contracts_app.metrics.models import Metric, Reading
 from contracts_app.metrics.services import metric_problems
 from contracts_app.metrics.status import today_for
 from contracts_app.milestones.models import Milestone
+from contracts_app.milestones.services import milestone_problems
 from contracts_app.payments.models import MILESTONE, PaymentRule, PaymentTerms
 from contracts_app.portfolio.models import RATING_FIELDS, CloseoutEvaluation
 
@@ -242,11 +243,11 @@ def _metric_definition_problems(entry):
     values = {name: entry.get(name) for name in METRIC_FIELDS}
     for name in METRIC_DECIMALS:
         values[name] = Decimal(values[name]) if values[name] is not None else None
-    values.setdefault("indicator_type", None)
-    values["indicator_type"] = values["indicator_type"] or "lagging"
-    values["due_days"] = 10 if values["due_days"] is None else values["due_days"]
-    values["on_track_pct"] = Decimal(100) if values["on_track_pct"] is None else values["on_track_pct"]
-    values["at_risk_pct"] = Decimal(90) if values["at_risk_pct"] is None else values["at_risk_pct"]
+    # What a template leaves out, the metric's column default gives (as apply_to_contract creates it).
+    for name in ("indicator_type", "due_days", "on_track_pct", "at_risk_pct"):
+        if values[name] is None:
+            default = Metric.__table__.c[name].default.arg
+            values[name] = Decimal(default) if name in METRIC_DECIMALS else default
     if values.get("reported_by") is None:
         values.pop("reported_by")
     left_out = set(METRIC_VALUES) | ({"tolerance_pct"} if values["tolerance_pct"] is None else set())
@@ -447,8 +448,6 @@ def apply_to_contract(contract, template, actor, now=None):
                contract_id=contract.id,
                summary=f"Added metric {metric.name} to {contract.reference} from the template {template.name}")
         by_key[entry["key"]] = metric
-    from contracts_app.milestones.services import milestone_problems
-
     milestones = {}
     for index, entry in enumerate(document.get("milestones") or []):
         values, notes = _template_milestone(contract, entry, template)

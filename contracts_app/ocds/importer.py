@@ -1177,6 +1177,7 @@ class _Writer:
             self.dimensions[dimension.name.lower()] = [dimension, {g.name: g for g in dimension.groups}]
         self.made = set()  # the dimensions this import makes (lower-case names)
         self.priorities = {p.name.lower(): p for p in db.session.scalars(select(Priority))}
+        self.priority_names = {p.id: p.name for p in self.priorities.values()}
         self.unknown_priorities = set()  # names told about once
         self.vendors_created = 0
         self.filled = set()  # (vendor, field) filled in already (dry: as the import would)
@@ -1324,8 +1325,7 @@ class _Writer:
                 wanted.append(priority)
         if not wanted:
             return []
-        by_id = {p.id: p for p in self.priorities.values()}
-        old = sorted(by_id[i].name for i in have if i in by_id)
+        old = sorted(self.priority_names[i] for i in have if i in self.priority_names)
         change = Change(label_for("priorities"), ", ".join(old) or "—",
                         ", ".join(sorted(old + [p.name for p in wanted])), "priorities")
         if not self.dry:

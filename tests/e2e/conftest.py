@@ -30,6 +30,14 @@ def _browser_missing_reason():
     return None
 
 
+def screenshot(page, name):
+    """A full-page screenshot NAME.png into RDC_E2E_SCREENSHOTS, when that names a folder."""
+    directory = os.environ.get("RDC_E2E_SCREENSHOTS")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        page.screenshot(path=os.path.join(directory, f"{name}.png"), full_page=True)
+
+
 @pytest.fixture(scope="session")
 def browser():
     reason = _browser_missing_reason()

@@ -2,7 +2,6 @@
 lagging district named, a new contract started from the workforce-training template, and an
 OCDS file published by another system imported into an empty tracker twice without duplicates
 (``RDC_E2E_SCREENSHOTS=DIR`` saves screenshots)."""
-import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,17 +12,11 @@ from contracts_app.auth.services import create_user
 from contracts_app.contracts.models import Contract, Vendor
 from contracts_app.demo.loader import demo_password
 from contracts_app.extensions import db
+from tests.e2e.conftest import screenshot
 from contracts_app.metrics.models import Metric
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ocds"
 PASSWORD = "a-long-test-password"
-
-
-def _shot(page, name):
-    directory = os.environ.get("RDC_E2E_SCREENSHOTS")
-    if directory:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
 
 
 def _sign_in(page, email, password):
@@ -59,7 +52,7 @@ def test_placements_by_district_and_a_contract_from_the_workforce_template(brows
     expect(chart).to_be_visible()
     assert "District 7" in chart.inner_html() and "#a4262c" in chart.inner_html()
     _fits(page, 390)
-    _shot(page, "placements-by-district-390")
+    screenshot(page, "placements-by-district-390")
     page.goto("/flags?kind=group_gap")
     expect(page.locator("main")).to_contain_text("off track in District 7")
 
@@ -68,7 +61,7 @@ def test_placements_by_district_and_a_contract_from_the_workforce_template(brows
     _fits(page, 390)
     page.click("a:has-text('Workforce training with placement and six-month retention')")
     expect(page.locator("main")).to_contain_text("How the target was set")
-    _shot(page, "workforce-template-390")
+    screenshot(page, "workforce-template-390")
     page.set_viewport_size({"width": 1366, "height": 900})
     page.click("a:has-text('New contract from template')")
     expect(page.locator("main")).to_contain_text("Starting from the template Workforce training")
@@ -90,7 +83,7 @@ def test_placements_by_district_and_a_contract_from_the_workforce_template(brows
     expect(body).to_contain_text("Started from template")
     expect(body).to_contain_text("Workforce training with placement and six-month retention")
     expect(body).to_contain_text("have no target yet")
-    _shot(page, "contract-from-template-1366")
+    screenshot(page, "contract-from-template-1366")
     # The template now shows how the contracts built from it are doing.
     page.click("a:has-text('Workforce training with placement and six-month retention')")
     expect(page.locator("main")).to_contain_text("WD-2026-900")
@@ -116,7 +109,7 @@ def test_an_ocds_file_from_another_system_is_imported_into_an_empty_tracker_twic
         flash = page.locator(".flash-info")
         if attempt == 1:
             expect(flash).to_contain_text("Importing will create 1 contract")
-            _shot(page, "ocds-preview-1366")
+            screenshot(page, "ocds-preview-1366")
             with page.expect_navigation():
                 page.click("button:has-text('Import')")
             expect(page.locator("main")).to_contain_text("1 contract created")

@@ -1,22 +1,13 @@
 """The procurement officer's payment statement in Chromium: the demo city's street-outreach
 quarter, drafted by the sweep, reviewed and approved from its page, at a phone's and a desktop's
 width (``RDC_E2E_SCREENSHOTS=DIR`` saves screenshots)."""
-import os
-from pathlib import Path
-
 from sqlalchemy import select
 
 from contracts_app.contracts.models import Contract
 from contracts_app.demo.loader import demo_password
 from contracts_app.extensions import db
+from tests.e2e.conftest import screenshot
 from contracts_app.payments.models import PaymentStatement
-
-
-def _shot(page, name):
-    directory = os.environ.get("RDC_E2E_SCREENSHOTS")
-    if directory:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
 
 
 def test_the_procurement_officer_reviews_and_approves_the_quarter(browser, demo_live_app, demo_live_server):
@@ -39,14 +30,14 @@ def test_the_procurement_officer_reviews_and_approves_the_quarter(browser, demo_
     assert "Amount payable" in page.content() and "Withholding" in page.content()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"scrolls sideways at 390 px ({width}px)"
-    _shot(page, "statement-po-390")
+    screenshot(page, "statement-po-390")
     page.set_viewport_size({"width": 1366, "height": 900})
-    _shot(page, "statement-po-1366")
+    screenshot(page, "statement-po-1366")
     with page.expect_navigation():
         page.click("button:has-text('Approve')")
     assert "approved" in page.content()
     assert page.locator("a:has-text('Printable memo')").count() == 1
     page.click("a:has-text('Printable memo')")
     page.emulate_media(media="print")
-    _shot(page, "memo-print-1366")
+    screenshot(page, "memo-print-1366")
     context.close()
