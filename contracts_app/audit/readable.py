@@ -23,7 +23,8 @@ from contracts_app.formatting import local_datetime, long_date
 from contracts_app.management.models import ACTION_ITEM_STATUSES, CHECKIN_STATUSES
 from contracts_app.metrics.models import CADENCES, DIRECTIONS, INDICATOR_TYPES, REPORTERS, Metric
 from contracts_app.contracts.models import PROCUREMENT_METHODS
-from contracts_app.milestones.models import MILESTONE_STATUSES, Milestone
+from contracts_app.designs.models import ContractTemplate
+from contracts_app.milestones.models import MILESTONE_STATUSES, MILESTONE_TYPES, Milestone
 from contracts_app.vendors.models import SUBMISSION_STATES
 
 # Columns nobody edits: the database's ids, counters kept by triggers, stored statuses the
@@ -68,6 +69,7 @@ REFERENCES = {
     "contract_id": (Contract, "reference"),
     "metric_id": (Metric, "name"),
     "milestone_id": (Milestone, "title"),
+    "template_id": (ContractTemplate, "name"),
 }
 
 # Coded values shown by their label ("Pay for success", not "pay_for_success"), by field and,
@@ -75,7 +77,7 @@ REFERENCES = {
 CODES = {
     "kind": KINDS, "payment_structure": PAYMENT_STRUCTURES, "direction": DIRECTIONS, "cadence": CADENCES,
     "indicator_type": INDICATOR_TYPES, "role": ROLES, "reported_by": REPORTERS,
-    "procurement_method": PROCUREMENT_METHODS,
+    "procurement_method": PROCUREMENT_METHODS, "milestone_type": MILESTONE_TYPES,
 }
 CODES_BY_ENTITY = {
     ("contract", "status"): STATUSES, ("milestone", "status"): MILESTONE_STATUSES,

@@ -84,6 +84,9 @@ def test_placements_by_district_and_a_contract_from_the_workforce_template(brows
     expect(body).to_contain_text("Workforce training with placement and six-month retention")
     expect(body).to_contain_text("have no target yet")
     screenshot(page, "contract-from-template-1366")
+    page.set_viewport_size({"width": 390, "height": 900})
+    _fits(page, 390)
+    screenshot(page, "contract-from-template-390")
     # The template now shows how the contracts built from it are doing.
     page.click("a:has-text('Workforce training with placement and six-month retention')")
     expect(page.locator("main")).to_contain_text("WD-2026-900")
@@ -110,6 +113,9 @@ def test_an_ocds_file_from_another_system_is_imported_into_an_empty_tracker_twic
         if attempt == 1:
             expect(flash).to_contain_text("Importing will create 1 contract")
             screenshot(page, "ocds-preview-1366")
+            page.set_viewport_size({"width": 390, "height": 900})
+            _fits(page, 390)
+            screenshot(page, "ocds-preview-390")
             with page.expect_navigation():
                 page.click("button:has-text('Import')")
             expect(page.locator("main")).to_contain_text("1 contract created")
