@@ -2,8 +2,11 @@
 bound-parameter limit, the multi-row claim insert the sweep and the outbox use, and the end of
 a request's read-only transaction."""
 from sqlalchemy import bindparam, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contracts_app.extensions import db
 
@@ -239,3 +242,73 @@ class _DriverSql:
             tuple(processor(value) if processor else value for processor, value in zip(processors, row))
             for row in rows
         ]
+
+
+def loaded_keys(model, only=None):
+    """The column attributes of ``model`` a row lookup selects: all of them, or those named in
+    ``only`` and the primary key (the rest are then loaded on first use, as with ``load_only``)."""
+    mapper = sa_inspect(model)
+    primary = {mapper.get_property_by_column(column).key for column in mapper.primary_key}
+    return [attr.key for attr in mapper.column_attrs if only is None or attr.key in only or attr.key in primary]
+
+
+def attach_loaded(model, values):
+    """The ``model`` object of one row, ``values`` ({attribute: value}, its primary key among
+    them), as a query would give it, without the ORM's per-statement loading work.
+
+    The object the session already has for that identity is returned (its unloaded attributes
+    filled from ``values``, its loaded ones and its pending changes left as they are: a query
+    without ``populate_existing``). Otherwise one is built, the given attributes loaded, every
+    other column attribute and every relationship unloaded (each loaded on first use), and
+    attached to the session as persistent (``make_transient_to_detached``: no SQL, no history).
+    """
+    session = db.session()
+    mapper = sa_inspect(model)
+    identity = mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key]
+    )
+    existing = session.identity_map.get(identity)
+    if existing is not None:
+        loaded = sa_inspect(existing).dict
+        for key, value in values.items():
+            if key not in loaded:
+                set_committed_value(existing, key, value)
+        return existing
+    instance = mapper.class_manager.new_instance()
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
+
+
+class RowLookup:
+    """ORM objects of one or more entities read by one ``DriverStatement`` (the SELECT of their
+    columns, ``parts`` in its column order: (model, attribute keys) each), then any further
+    columns as plain values. For a hot path's lookup by key (the API token's user, the reading
+    a correction names): on PostgreSQL the row comes from the driver's cursor and each object
+    is built by ``attach_loaded``; the objects are the session's, as a query's would be.
+    ``relations`` are (index of the parent part, relationship, index of the child part),
+    set as loaded (a joined eager load of a many-to-one) where the parent has not loaded them.
+    """
+
+    def __init__(self, statement, parts, relations=()):
+        self.driver = DriverStatement(statement)
+        self.parts = [(model, list(keys)) for model, keys in parts]
+        self.relations = relations
+
+    def first(self, params):
+        """(objects, further values) of the first row, or None when there is none."""
+        rows = self.driver.execute(params)
+        if not rows:
+            return None
+        row = rows[0]
+        objects = []
+        position = 0
+        for model, keys in self.parts:
+            objects.append(attach_loaded(model, dict(zip(keys, row[position:position + len(keys)]))))
+            position += len(keys)
+        for parent, key, child in self.relations:
+            if key not in sa_inspect(objects[parent]).dict:
+                set_committed_value(objects[parent], key, objects[child])
+        return objects, row[position:]

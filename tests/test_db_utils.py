@@ -1,7 +1,11 @@
-"""The end of a request's transaction: a read-only one is committed on PostgreSQL (so that the
-driver keeps its prepared statements), one that wrote is still rolled back."""
+"""db_utils: the end of a request's transaction (a read-only one is committed on PostgreSQL so
+that the driver keeps its prepared statements, one that wrote is still rolled back), the claim
+insert, driver statements and the row lookups built on them."""
+from decimal import Decimal
+
 import pytest
-from sqlalchemy import select, text, update
+
+from sqlalchemy import bindparam, select, text, update
 
 from contracts_app.auth.models import User
 from contracts_app.db_utils import end_read_only_transaction
@@ -118,4 +122,92 @@ def test_a_driver_statement_gives_what_session_execute_gives_and_its_errors(db, 
     with pytest.raises(IntegrityError):
         duplicate.execute({"metric_id": metric.id, "period_start": reading.period_start, "period_end": reading.period_end,
                            "value": 1, "note": "", "status": "on_track", "recorded_at": created_at, "version": 1})
+    db.session.rollback()
+
+
+def _reading_lookup():
+    from contracts_app.contracts.models import Contract
+    from contracts_app.db_utils import RowLookup, loaded_keys
+    from contracts_app.metrics.models import Metric, Reading
+
+    metric_keys = loaded_keys(Metric)
+    contract_keys = loaded_keys(Contract, only={"end_date"})
+    return RowLookup(
+        select(*(getattr(Metric, key) for key in metric_keys), *(getattr(Contract, key) for key in contract_keys),
+               Reading.value)
+        .join(Contract, Contract.id == Metric.contract_id)
+        .join(Reading, Reading.metric_id == Metric.id)
+        .where(Reading.id == bindparam("id")),
+        [(Metric, metric_keys), (Contract, contract_keys)],
+        relations=[(0, "contract", 1)],
+    ), contract_keys
+
+
+def test_loaded_keys_are_all_columns_or_those_named_and_the_primary_key():
+    from contracts_app.contracts.models import Contract
+    from contracts_app.db_utils import loaded_keys
+
+    every = loaded_keys(Contract)
+    assert "id" in every and "title" in every and "end_date" in every
+    assert loaded_keys(Contract, only={"end_date"}) == ["id", "end_date"]
+
+
+def test_a_row_lookup_builds_the_objects_a_query_would_give_without_loading_them(db, backend, factory):
+    """A new identity: an object in the session, persistent, not dirty, its selected columns
+    loaded without another statement, the others loaded on first use, the relation set."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from tests.querycount import count_queries
+
+    metric = factory.make_metric(name="Potholes filled")
+    reading = factory.make_reading(metric, metric.contract.start_date, "12.5")
+    contract_id, metric_id, title = metric.contract_id, metric.id, metric.contract.title
+    end_date, reading_id = metric.contract.end_date, reading.id
+    db.session.commit()
+    db.session.expunge_all()
+    lookup, contract_keys = _reading_lookup()
+
+    with count_queries() as counter:
+        (found_metric, found_contract), (value,) = lookup.first({"id": reading_id})
+        assert found_metric.name == "Potholes filled" and found_metric.contract is found_contract
+        assert found_contract.id == contract_id and found_contract.end_date == end_date
+    assert counter.count == (0 if backend == "postgresql" else 1), counter.statements
+    assert value == Decimal("12.5") and found_metric.id == metric_id
+    state = sa_inspect(found_metric)
+    assert state.persistent and found_metric not in db.session.dirty and not db.session.new
+    assert "title" not in sa_inspect(found_contract).dict
+    with count_queries() as counter:
+        assert found_contract.title == title  # loaded on first use
+    assert counter.count == 1
+    assert db.session.get(type(found_metric), metric_id) is found_metric  # the session's identity
+
+    found_metric.name = "Renamed"
+    db.session.commit()
+    db.session.expunge_all()
+    assert db.session.get(type(found_metric), metric_id).name == "Renamed"  # changes flush as usual
+
+    assert lookup.first({"id": reading_id + 1000}) is None
+
+
+def test_a_row_lookup_keeps_an_object_the_session_has_and_its_pending_changes(db, factory):
+    """An identity the session holds: the same object, a pending change kept (a query without
+    populate_existing), an expired column filled from the row, a loaded relation left alone."""
+    from sqlalchemy import inspect as sa_inspect
+
+    metric = factory.make_metric(name="Potholes filled", unit="holes")
+    reading = factory.make_reading(metric, metric.contract.start_date, "12.5")
+    own_contract_id = metric.contract_id
+    other = factory.make_contract(title="Another")
+    db.session.commit()
+    held = db.session.get(type(metric), metric.id)
+    lookup, _ = _reading_lookup()
+    with db.session.no_autoflush:  # the row then differs from the object
+        held.unit = "changed, not flushed"
+        held.contract = other
+        db.session.expire(held, ["name"])
+        (found_metric, found_contract), _ = lookup.first({"id": reading.id})
+    assert found_metric is held
+    assert held.unit == "changed, not flushed" and held in db.session.dirty
+    assert "name" in sa_inspect(held).dict and held.name == "Potholes filled"
+    assert held.contract is other and found_contract.id == own_contract_id
     db.session.rollback()

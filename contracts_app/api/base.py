@@ -121,13 +121,13 @@ def find(model, object_id, label, options=()):
     return row
 
 
-def find_with(statement, object_id, label):
-    """``find`` with a statement built once: a SELECT of one entity by ``bindparam("id")``
-    (its cache key is memoized, so a hot route does not build and key it per request)."""
-    row = db.session.execute(statement, {"id": object_id}).scalar_one_or_none() if 0 < object_id <= MAX_ID else None
-    if row is None:
+def find_with(lookup, object_id, label):
+    """``find`` for a hot route: the first object of a ``db_utils.RowLookup`` by
+    ``bindparam("id")`` (built once, its objects built from the row), or 404."""
+    found = lookup.first({"id": object_id}) if 0 < object_id <= MAX_ID else None
+    if found is None:
         raise ApiError(404, f"There is no {label} with id {object_id}.")
-    return row
+    return found[0][0]
 
 
 # --- service errors ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from contracts_app.metrics import bulk, services, summaries
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.dimensions.models import Dimension, ReadingGroupValue
 from contracts_app.dimensions.services import stored_group_values
+from contracts_app.db_utils import RowLookup, loaded_keys
 from contracts_app.extensions import db
 from contracts_app.permissions import can_edit_contract, can_enter_readings
 
@@ -276,13 +277,23 @@ def create_reading(body, metric_id):
 # The reading with its metric and, of its contract, what a read or a correction uses: the
 # permission check (archived, contract manager) and the term (the periods, the targets); the
 # health a correction stores is set on the object as written. Any other column would be loaded
-# on first use (tests/api/test_correction_statements.py counts a correction's statements).
-_READING_BY_ID = (
-    select(Reading).options(
-        joinedload(Reading.metric).joinedload(Metric.contract).load_only(
-            Contract.start_date, Contract.end_date, Contract.archived_at, Contract.contract_manager_id,
-        )
-    ).where(Reading.id == bindparam("id"))
+# on first use (tests/api/test_correction_statements.py counts a correction's statements). The
+# objects are built from the row (db_utils.RowLookup: no ORM loading per request), the reading's
+# metric and the metric's contract set as a joined load would.
+_READING_KEYS = loaded_keys(Reading)
+_METRIC_KEYS = loaded_keys(Metric)
+_CONTRACT_KEYS = loaded_keys(Contract, only={"start_date", "end_date", "archived_at", "contract_manager_id"})
+_READING_BY_ID = RowLookup(
+    select(
+        *(getattr(Reading, key) for key in _READING_KEYS),
+        *(getattr(Metric, key) for key in _METRIC_KEYS),
+        *(getattr(Contract, key) for key in _CONTRACT_KEYS),
+    )
+    .join(Metric, Metric.id == Reading.metric_id)
+    .join(Contract, Contract.id == Metric.contract_id)
+    .where(Reading.id == bindparam("id")),
+    [(Reading, _READING_KEYS), (Metric, _METRIC_KEYS), (Contract, _CONTRACT_KEYS)],
+    relations=[(0, "metric", 1), (1, "contract", 2)],
 )
 
 

@@ -15,6 +15,7 @@ from contracts_app.audit.services import record
 from contracts_app.api.models import ApiToken
 from contracts_app.auth.models import VENDOR, User
 from contracts_app.db_types import utcnow
+from contracts_app.db_utils import RowLookup, loaded_keys
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 
@@ -123,11 +124,15 @@ class AuthenticatedToken(NamedTuple):
     last_used_at: datetime | None
 
 
-# Built once: a statement object memoizes its cache key.
-_BY_DIGEST = (
-    select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
+# Built once: a statement object memoizes its cache key. The user as an object (the request
+# acts as it), built from the row (db_utils.RowLookup: no ORM loading per request), the token
+# as the three columns needed: no ApiToken object to build and keep in the session.
+_USER_KEYS = loaded_keys(User)
+_BY_DIGEST = RowLookup(
+    select(*(getattr(User, key) for key in _USER_KEYS), ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("token_hash"))
+    .where(ApiToken.token_hash == bindparam("token_hash")),
+    [(User, _USER_KEYS)],
 )
 
 
@@ -141,11 +146,11 @@ def authenticate(header, now=None):
     secret = bearer_secret(header)
     if secret is None:
         return None
-    # The user as an object (the request acts as it), the token as the three columns needed:
-    # no ApiToken object to build and keep in the session.
-    token = db.session.execute(_BY_DIGEST, {"token_hash": hash_token(secret)}).first()
-    if token is not None:
-        token = AuthenticatedToken(token[1], token[0], token[2], token[3])
+    found = _BY_DIGEST.first({"token_hash": hash_token(secret)})
+    token = None
+    if found is not None:
+        (user,), (token_id, revoked_at, last_used_at) = found
+        token = AuthenticatedToken(token_id, user, revoked_at, last_used_at)
     # A vendor contact's token is never honoured (none can be made; this covers one made before).
     if token is None or token.revoked_at is not None or not token.user.active or token.user.role == VENDOR:
         return None
