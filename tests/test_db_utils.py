@@ -211,3 +211,57 @@ def test_a_row_lookup_keeps_an_object_the_session_has_and_its_pending_changes(db
     assert "name" in sa_inspect(held).dict and held.name == "Potholes filled"
     assert held.contract is other and found_contract.id == own_contract_id
     db.session.rollback()
+
+
+def test_keep_values_leaves_the_object_as_set_committed_value_would(db, factory):
+    """Loaded, with no history: on a clean object (one step), on one with a pending change of
+    another attribute or of the same one, and on an expired one (key by key)."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from contracts_app.db_utils import keep_values
+
+    def kept(setup, values):
+        metric = factory.make_metric(name="Before", unit="holes")
+        setup(metric)
+        keep_values(metric, values)
+        state = sa_inspect(metric)
+        result = ({key: state.dict.get(key) for key in ("name", "unit", "note_text")},
+                  set(state.committed_state), set(state.expired_attributes) & {"name", "unit"},
+                  metric in db.session.dirty)
+        db.session.rollback()
+        return result
+
+    def by_key(setup, values):
+        metric = factory.make_metric(name="Before", unit="holes")
+        setup(metric)
+        for key, value in values.items():
+            set_committed_value(metric, key, value)
+        state = sa_inspect(metric)
+        result = ({key: state.dict.get(key) for key in ("name", "unit", "note_text")},
+                  set(state.committed_state), set(state.expired_attributes) & {"name", "unit"},
+                  metric in db.session.dirty)
+        db.session.rollback()
+        return result
+
+    def clean(metric):
+        assert metric.name == "Before"
+
+    def pending_other(metric):
+        clean(metric)
+        metric.unit = "changed"
+
+    def pending_same(metric):
+        clean(metric)
+        metric.name = "Pending"
+
+    def expired(metric):
+        clean(metric)
+        db.session.expire(metric, ["name"])
+
+    for setup in (clean, pending_other, pending_same, expired):
+        expected = by_key(setup, {"name": "Kept"})
+        assert kept(setup, {"name": "Kept"}) == expected, setup.__name__
+        assert expected[0]["name"] == "Kept"
+    assert by_key(pending_other, {"name": "Kept"})[1:] == ({"unit"}, set(), True)
+    assert by_key(clean, {"name": "Kept"})[1:] == (set(), set(), False)

@@ -251,6 +251,13 @@ class PeriodIndex:
         return i
 
 
+@lru_cache(maxsize=4096)
+def period_index(start: date, end: date, cadence: str) -> PeriodIndex:
+    """The ``PeriodIndex`` of a term, shared (as ``periods`` is): a single write's lookups (the
+    period a reading starts, the latest one past due) without listing the term's periods."""
+    return PeriodIndex(start, end, cadence)
+
+
 def period_starting(all_periods, start: date) -> Period | None:
     for period in all_periods:
         if period.start == start:

@@ -15,13 +15,12 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, inspect, literal, select, true, union_all, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm.util import identity_key
 
 from contracts_app.audit.services import event_values, record, snapshot
 from contracts_app.db_types import LONG_TEXT, max_length, utcnow
-from contracts_app.db_utils import DriverStatement
+from contracts_app.db_utils import DriverStatement, keep_values
 from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date, number, plain_number
@@ -599,8 +598,7 @@ def _lock_reading(reading_id):
     rows = _LOCK_ROW.execute({"reading_id": reading_id})
     if not rows:
         raise NoResultFound("No row was found when one was required")
-    for attr, value in zip(_READING_COLUMNS, rows[0]):
-        set_committed_value(current, attr.key, value)
+    keep_values(current, {attr.key: value for attr, value in zip(_READING_COLUMNS, rows[0])})
     db.session.expire(current, _READING_RELATIONSHIPS)
     return current
 
@@ -779,7 +777,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         new_groups = check_group_values(metric, value, old_groups if groups is None else groups)
         if value == current.value and note == current.note and new_groups == old_groups:
             raise MetricConflict(_('Nothing changed: enter the corrected value or a new reason.'), "value", code="unchanged")
-        term_period = rules.period_starting(status.metric_periods(metric), current.period_start)
+        term_period = status.metric_period_index(metric).starting(current.period_start)
         period = term_period or rules.Period(current.period_start, current.period_end)
         before = snapshot(current, {"groups": group_values_snapshot(old_groups)} if old_groups else None)
         explicit = {current.period_start: explicit_value} if explicit_value is not None else {}
@@ -824,8 +822,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         db.session.expire(current, ["group_values"])
     # The object takes the values just written, as stored (what reloading it would give).
     values = {attr.key: stored[index] for index, attr in enumerate(_READING_COLUMNS)}
-    for key, stored_value in values.items():
-        set_committed_value(current, key, stored_value)
+    keep_values(current, values)
     db.session.expire(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
     audit = dict(
         before=before,
