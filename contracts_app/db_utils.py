@@ -276,6 +276,12 @@ def attach_loaded(model, values):
     other column attribute and every relationship unloaded (each loaded on first use), and
     attached to the session as persistent (``make_transient_to_detached``: no SQL, no history).
     """
+    return _attach(model, values)[0]
+
+
+def _attach(model, values, refresh=False):
+    """``attach_loaded``'s object, and whether the session already had it (then, with
+    ``refresh``, it takes every value given, loaded or not)."""
     session = db.session()
     mapper = sa_inspect(model)
     identity = mapper.identity_key_from_primary_key(
@@ -283,14 +289,16 @@ def attach_loaded(model, values):
     )
     existing = session.identity_map.get(identity)
     if existing is not None:
-        loaded = sa_inspect(existing).dict
-        keep_values(existing, {key: value for key, value in values.items() if key not in loaded})
-        return existing
+        if not refresh:
+            loaded = sa_inspect(existing).dict
+            values = {key: value for key, value in values.items() if key not in loaded}
+        keep_values(existing, values)
+        return existing, True
     instance = mapper.class_manager.new_instance()
     sa_inspect(instance).dict.update(values)  # a transient object's own: no history to keep
     make_transient_to_detached(instance)
     session.add(instance)
-    return instance
+    return instance, False
 
 
 class RowLookup:
@@ -301,12 +309,19 @@ class RowLookup:
     is built by ``attach_loaded``; the objects are the session's, as a query's would be.
     ``relations`` are (index of the parent part, relationship, index of the child part),
     set as loaded (a joined eager load of a many-to-one) where the parent has not loaded them.
+    The objects of the parts indexed in ``refresh`` that the session already has take every
+    value of the row and their relationships are reloaded on next use, as with
+    ``populate_existing`` (for a locking read: the object is then the row as locked).
     """
 
-    def __init__(self, statement, parts, relations=()):
+    def __init__(self, statement, parts, relations=(), refresh=()):
         self.driver = DriverStatement(statement)
         self.parts = [(model, list(keys)) for model, keys in parts]
         self.relations = relations
+        self.refresh = [
+            [relationship.key for relationship in sa_inspect(parts[index][0]).relationships] if index in refresh else None
+            for index in range(len(parts))
+        ]
 
     def first(self, params):
         """(objects, further values) of the first row, or None when there is none."""
@@ -316,9 +331,14 @@ class RowLookup:
         row = rows[0]
         objects = []
         position = 0
-        for model, keys in self.parts:
-            objects.append(attach_loaded(model, dict(zip(keys, row[position:position + len(keys)]))))
+        session = db.session()
+        for (model, keys), relationships in zip(self.parts, self.refresh):
+            values = dict(zip(keys, row[position:position + len(keys)]))
             position += len(keys)
+            found, existing = _attach(model, values, refresh=relationships is not None)
+            if existing and relationships is not None:
+                session.expire(found, relationships)
+            objects.append(found)
         for parent, key, child in self.relations:
             if key not in sa_inspect(objects[parent]).dict:
                 set_committed_value(objects[parent], key, objects[child])

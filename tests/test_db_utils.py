@@ -265,3 +265,38 @@ def test_keep_values_leaves_the_object_as_set_committed_value_would(db, factory)
         assert expected[0]["name"] == "Kept"
     assert by_key(pending_other, {"name": "Kept"})[1:] == ({"unit"}, set(), True)
     assert by_key(clean, {"name": "Kept"})[1:] == (set(), set(), False)
+
+
+def test_a_refreshing_row_lookup_gives_the_row_as_read_like_populate_existing(db, factory):
+    """A part in ``refresh`` that the session holds takes every value of the row (a value loaded
+    before another connection changed it, a pending change), its relationships reloaded on
+    next use, the lookup's relation set; a new one is built as without ``refresh``."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from contracts_app.db_utils import RowLookup, loaded_keys
+    from contracts_app.metrics.models import Metric, Reading
+
+    metric = factory.make_metric()
+    reading = factory.make_reading(metric, metric.contract.start_date, "12.5")
+    other = factory.make_reading(metric, metric.contract.end_date.replace(day=1), "3")
+    reading_keys, metric_keys = loaded_keys(Reading), loaded_keys(Metric)
+    lookup = RowLookup(
+        select(*(getattr(Reading, key) for key in reading_keys), *(getattr(Metric, key) for key in metric_keys))
+        .join(Metric, Metric.id == Reading.metric_id).where(Reading.id == bindparam("id")),
+        [(Reading, reading_keys), (Metric, metric_keys)], relations=[(0, "metric", 1)], refresh={0},
+    )
+    held = db.session.get(Reading, reading.id)
+    assert held.metric is metric and held.revisions == []
+    with db.engine.begin() as elsewhere:  # another connection changes the row
+        elsewhere.execute(update(Reading).where(Reading.id == reading.id).values(note="From elsewhere"))
+    held.value = Decimal("99")  # pending, not flushed
+    with db.session.no_autoflush:
+        (found, found_metric), _ = lookup.first({"id": reading.id})
+    assert found is held and found.note == "From elsewhere" and found.value == Decimal("12.5")
+    assert not db.session.is_modified(held)  # the pending value discarded, as set_committed_value does
+    assert "revisions" not in sa_inspect(held).dict and found.metric is found_metric is metric
+    other_id = other.id
+    db.session.expunge(other)
+    (new, _), _ = lookup.first({"id": other_id})
+    assert new is not other and new.value == Decimal("3") and new.metric is metric
+    db.session.rollback()

@@ -283,7 +283,7 @@ def create_reading(body, metric_id):
 _READING_KEYS = loaded_keys(Reading)
 _METRIC_KEYS = loaded_keys(Metric)
 _CONTRACT_KEYS = loaded_keys(Contract, only={"start_date", "end_date", "archived_at", "contract_manager_id"})
-_READING_BY_ID = RowLookup(
+_READING_ROW = (
     select(
         *(getattr(Reading, key) for key in _READING_KEYS),
         *(getattr(Metric, key) for key in _METRIC_KEYS),
@@ -291,14 +291,22 @@ _READING_BY_ID = RowLookup(
     )
     .join(Metric, Metric.id == Reading.metric_id)
     .join(Contract, Contract.id == Metric.contract_id)
-    .where(Reading.id == bindparam("id")),
-    [(Reading, _READING_KEYS), (Metric, _METRIC_KEYS), (Contract, _CONTRACT_KEYS)],
-    relations=[(0, "metric", 1), (1, "contract", 2)],
+    .where(Reading.id == bindparam("id"))
+)
+_READING_PARTS = [(Reading, _READING_KEYS), (Metric, _METRIC_KEYS), (Contract, _CONTRACT_KEYS)]
+_READING_RELATIONS = [(0, "metric", 1), (1, "contract", 2)]
+_READING_BY_ID = RowLookup(_READING_ROW, _READING_PARTS, _READING_RELATIONS)
+# A correction's: the reading's row locked as it is read (FOR UPDATE OF readings, on
+# PostgreSQL), the reading then as services._lock_reading leaves it, so that the correction
+# need not read it again (``locked=True``). The lock is held to the end of the request's
+# transaction, a refused one (403) included.
+_READING_TO_CORRECT = RowLookup(
+    _READING_ROW.with_for_update(of=Reading), _READING_PARTS, _READING_RELATIONS, refresh={0},
 )
 
 
-def _reading_or_404(reading_id):
-    return find_with(_READING_BY_ID, reading_id, "reading")
+def _reading_or_404(reading_id, lookup=_READING_BY_ID):
+    return find_with(lookup, reading_id, "reading")
 
 
 @bp.route("/readings/<int:reading_id>")
@@ -325,8 +333,8 @@ def correct_reading(body, reading_id):
     (`current`, and its ETag header) and nothing is overwritten. Send an Idempotency-Key to
     retry safely.
     """
-    reading = _reading_or_404(reading_id)
-    # Held here: the service's locking read repopulates the reading, and the metric (with its
+    reading = _reading_or_404(reading_id, _READING_TO_CORRECT)
+    # Held here: a retry's locking read repopulates the reading, and the metric (with its
     # contract) would otherwise leave the session's weak identity map and be read again.
     metric = reading.metric
     user = api_user()
@@ -334,7 +342,7 @@ def correct_reading(body, reading_id):
     seen = expected_version(reading, request.headers.get("If-Match"), body.get("version"))
     try:
         correction = services.correct_reading_values(
-            reading, user, body["value"], body["note"], expected_version=seen, groups=body.get("groups"),
+            reading, user, body["value"], body["note"], expected_version=seen, groups=body.get("groups"), locked=True,
         )
     except services.StaleReadingError as error:
         # The service rolled back; the reading is read again, as it is now.

@@ -745,12 +745,17 @@ def correct_reading(reading, actor, value, note, now=None, expected_version=None
 
 @command
 def correct_reading_values(reading, actor, value, note, now=None, expected_version=None, submitted_by=None,
-                           verified_by=None, groups=None):
-    """``correct_reading``, returning the ``Correction`` (the values written, for an answer)."""
-    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups)
+                           verified_by=None, groups=None, locked=False):
+    """``correct_reading``, returning the ``Correction`` (the values written, for an answer).
+
+    ``locked``: the caller read ``reading`` in this transaction as ``_lock_reading`` would (its
+    row ``FOR UPDATE``, every column as read; the API's lookup does), so the first attempt
+    takes it as it is instead of reading the row again."""
+    return _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups, locked)
 
 
-def _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups=None):
+def _correct(reading, actor, value, note, now, expected_version, submitted_by, verified_by, groups=None,
+             locked=False):
     # ``groups``: the corrected group values (replacing all of them; an empty list clears
     # them), or None to keep those stored, which must then still agree with the new total.
     # The write in plain statements (Core, not the unit of work): lock the row, read its
@@ -765,8 +770,8 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
         raise MetricError(_('The version must be a whole number.'), "version")
     actor_id = actor.id if actor is not None else None
-    for _attempt in range(5):
-        current = _lock_reading(reading.id)
+    for attempt in range(5):
+        current = reading if locked and attempt == 0 else _lock_reading(reading.id)
         if expected_version is not None and current.version != expected_version:
             raise StaleReadingError(current, expected_version)
         metric = current.metric

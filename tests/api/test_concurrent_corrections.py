@@ -200,3 +200,24 @@ def test_ten_retries_of_one_new_reading_with_one_key_record_it_once(server, api_
     # Once the first has answered, a retry is its replay.
     status, response_headers, response = client.send("POST", url, body, headers)
     assert (status, response_headers[idempotency.REPLAYED_HEADER.lower()], response) == (201, "true", first[0][2])
+
+
+def test_a_refused_correction_holds_no_lock_on_the_reading(server, api_city, tokens, users, backend):
+    """The correction's lookup locks the reading's row as it reads it (FOR UPDATE, before the
+    permission check): a refusal (403, a stale version, a bad value) ends its transaction, so
+    the row is free at once for the next person and for anyone else."""
+    from sqlalchemy import text
+
+    rid = api_city.reading.id
+    viewer = Http(server, make_token(users["viewer"]))
+    db.session.commit()
+    officer = Http(server, tokens[0])
+    assert viewer.send("PATCH", f"/readings/{rid}", {"value": "30", "note": "Not mine"})[0] == 403
+    assert officer.send("PATCH", f"/readings/{rid}", {"value": "30", "note": "Old"}, {"If-Match": f'"reading-{rid}-v9"'})[0] == 409
+    assert officer.send("PATCH", f"/readings/{rid}", {"value": "thirty", "note": "Typo"})[0] == 422
+    if backend == "postgresql":  # NOWAIT: an error at once if any of those still held the row
+        db.session.execute(text("SELECT id FROM readings WHERE id = :id FOR UPDATE NOWAIT"), {"id": rid})
+        db.session.rollback()
+    status, _, body = officer.send("PATCH", f"/readings/{rid}", {"value": "30", "note": "Recount"})
+    assert status == 200 and body["version"] == 2
+    assert history(rid) == ((Decimal(30), 2), [(1, Decimal(21))])
