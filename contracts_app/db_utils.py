@@ -97,6 +97,21 @@ def _unnest_insert(table, rows, conflict_columns, returning):
     )
 
 
+def commit_keeping_objects():
+    """Commit the session without expiring its objects (``expire_on_commit`` off for this one
+    commit), for a write whose objects already hold what it wrote (``keep_values``), such as a
+    correction: a commit's expiry of a hot path's few objects cost more than its statements'
+    own Python. The objects then stay as loaded until the session ends or they are expired.
+    """
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = before
+
+
 def end_read_only_transaction(exc=None):
     """App-context teardown, before the session is removed: on PostgreSQL, end a transaction
     that wrote nothing with COMMIT instead of the session's ROLLBACK.

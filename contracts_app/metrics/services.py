@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from contracts_app.audit.services import event_values, record, snapshot
 from contracts_app.db_types import LONG_TEXT, max_length, utcnow
-from contracts_app.db_utils import DriverStatement, keep_values
+from contracts_app.db_utils import DriverStatement, commit_keeping_objects, keep_values
 from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date, number, plain_number
@@ -838,8 +838,9 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     # PostgreSQL: the metric's latest reading came with the swap, and the status chain and the
     # audit event go in two statements (status.refresh_metric_and_health); else one by one.
     latest = _latest_from_swap(stored, current.id, values)
-    if latest is _NOT_READ or not status.refresh_metric_and_health(
-            metric, now, latest, event_values(actor, "update", current, **audit)):
+    in_statements = latest is not _NOT_READ and status.refresh_metric_and_health(
+        metric, now, latest, event_values(actor, "update", current, **audit))
+    if not in_statements:
         status.refresh_metric(metric, now)
         status.refresh_contract_health(metric.contract, now, write_now=True)
         record(actor, "update", current, insert_now=True, **audit)
@@ -852,5 +853,12 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
         rules.attainment(metric, values["value"], target) if in_term else None, revisions + 1, recorded_by,
         old_groups if new_groups == old_groups else None,
     )
-    db.session.commit()
+    if in_statements:
+        # Every write was a plain statement whose values the objects took as written (the
+        # reading's row as RETURNING gave it, the metric's status, the contract's health; the
+        # relationships that changed expired above): expiring them at the commit would throw
+        # that away for nothing.
+        commit_keeping_objects()
+    else:
+        db.session.commit()
     return correction

@@ -147,3 +147,34 @@ def test_correcting_the_latest_reading_stores_the_same_statuses_on_the_driver_an
     assert fast["metric"][0] == fast["reading"]["status"]
     if value == 1:
         assert fast["reading"]["status"] != before  # the status the metric takes is the new one
+
+
+def test_after_a_correction_in_statements_the_objects_stay_loaded_with_what_was_stored(
+        app, backend, factory, users):
+    """The correction commits without expiring the session's objects (db_utils.
+    commit_keeping_objects): the reading, its metric and the contract then hold, column by
+    column, what another connection reads from their rows; the session expires on commit
+    again afterwards."""
+    from sqlalchemy import inspect as sa_inspect
+
+    if backend != "postgresql":
+        pytest.skip("SQLite's correction commits as usual (its statements run through the session)")
+    districts = dimensions.create_dimension(users["procurement_officer"], "Council district", "D1\nD2\nD3")
+    first_id, _latest = _city(factory, users, districts, "Kept")
+    reading = db.session.get(Reading, first_id)
+    metric, contract = reading.metric, reading.metric.contract
+    services.correct_reading_values(reading, users["procurement_officer"], Decimal("19.5"), "Recount", now=NOW)
+
+    assert db.session().expire_on_commit
+    for obj in (reading, metric, contract):
+        state = sa_inspect(obj)
+        loaded = {attr.key for attr in state.mapper.column_attrs} & state.dict.keys()
+        assert {"id", "status"} <= loaded, obj
+        table = state.mapper.local_table
+        with db.engine.connect() as elsewhere:
+            row = elsewhere.execute(select(table).where(table.c.id == obj.id)).mappings().one()
+        held = {key: state.dict[key] for key in loaded}
+        assert held == {key: row[state.mapper.get_property(key).columns[0].key] for key in loaded}, obj
+    assert reading.value == Decimal("19.5") and reading.version == 2
+    db.session.commit()  # a later commit expires as usual
+    assert "value" not in sa_inspect(reading).dict
