@@ -1,6 +1,7 @@
 """Small database helpers: the dialect's INSERT (for ON CONFLICT), batches that stay under the
-bound-parameter limit, the multi-row claim insert the sweep and the outbox use, and the end of
-a request's read-only transaction."""
+bound-parameter limit, the multi-row claim insert the sweep and the outbox use, the end of a
+request's read-only transaction, and a hot path's tools (statements on the driver's cursor,
+objects built from their rows, values kept without history, a commit that keeps them)."""
 from sqlalchemy import bindparam, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -246,17 +247,20 @@ class _DriverSql:
         if not rows:
             return rows
         processors = self.result_processors
-        if processors is None:
+        if processors is None:  # (position, processor) of each column that has one
             processors = self.result_processors = [
-                type_._cached_result_processor(self.dialect, column.type_code)
-                for type_, column in zip(self.column_types, cursor.description)
+                (position, processor) for position, (type_, column) in enumerate(zip(self.column_types, cursor.description))
+                if (processor := type_._cached_result_processor(self.dialect, column.type_code)) is not None
             ]
-        if not any(processors):
+        if not processors:
             return rows
-        return [
-            tuple(processor(value) if processor else value for processor, value in zip(processors, row))
-            for row in rows
-        ]
+        processed = []
+        for row in rows:
+            values = list(row)
+            for position, processor in processors:
+                values[position] = processor(values[position])
+            processed.append(tuple(values))
+        return processed
 
 
 def loaded_keys(model, only=None):
@@ -291,18 +295,20 @@ def attach_loaded(model, values):
     other column attribute and every relationship unloaded (each loaded on first use), and
     attached to the session as persistent (``make_transient_to_detached``: no SQL, no history).
     """
-    return _attach(model, values)[0]
-
-
-def _attach(model, values, refresh=False):
-    """``attach_loaded``'s object, and whether the session already had it (then, with
-    ``refresh``, it takes every value given, loaded or not)."""
-    session = db.session()
     mapper = sa_inspect(model)
-    identity = mapper.identity_key_from_primary_key(
-        [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key]
-    )
-    existing = session.identity_map.get(identity)
+    return _attach(mapper, _primary_keys(mapper), values)[0]
+
+
+def _primary_keys(mapper):
+    return [mapper.get_property_by_column(column).key for column in mapper.primary_key]
+
+
+def _attach(mapper, primary_keys, values, refresh=False):
+    """``attach_loaded``'s object, and whether the session already had it (then, with
+    ``refresh``, it takes every value given, loaded or not). ``primary_keys``: the mapper's
+    primary key attributes (``_primary_keys``)."""
+    session = db.session()
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key([values[key] for key in primary_keys]))
     if existing is not None:
         if not refresh:
             loaded = sa_inspect(existing).dict
@@ -331,7 +337,7 @@ class RowLookup:
 
     def __init__(self, statement, parts, relations=(), refresh=()):
         self.driver = DriverStatement(statement)
-        self.parts = [(model, list(keys)) for model, keys in parts]
+        self.parts = [(sa_inspect(model), _primary_keys(sa_inspect(model)), list(keys)) for model, keys in parts]
         self.relations = relations
         self.refresh = [
             [relationship.key for relationship in sa_inspect(parts[index][0]).relationships] if index in refresh else None
@@ -347,10 +353,10 @@ class RowLookup:
         objects = []
         position = 0
         session = db.session()
-        for (model, keys), relationships in zip(self.parts, self.refresh):
+        for (mapper, primary_keys, keys), relationships in zip(self.parts, self.refresh):
             values = dict(zip(keys, row[position:position + len(keys)]))
             position += len(keys)
-            found, existing = _attach(model, values, refresh=relationships is not None)
+            found, existing = _attach(mapper, primary_keys, values, refresh=relationships is not None)
             if existing and relationships is not None:
                 session.expire(found, relationships)
             objects.append(found)
