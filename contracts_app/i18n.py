@@ -114,6 +114,8 @@ def select_locale():
     if not request:
         return None
     offered = offered_languages()
+    if len(offered) == 1 and not is_public_request():
+        return offered[0]  # what the steps below give when there is one language to give
     chosen = request.args.get("lang")
     if chosen in offered:
         if is_public_request():

@@ -9,6 +9,7 @@ import copy
 import importlib
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api
 from flask_smorest.spec.plugins import FlaskPlugin
 from flask_smorest.utils import PrefixedMappingProxy
@@ -17,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from contracts_app.api import idempotency, tokens
 from contracts_app.api.base import API_PREFIX
 from contracts_app.api.errors import MESSAGES, ApiError, error_response, handle_http_exception
-from contracts_app.http import is_api_request
+from contracts_app.http import API_PATH_PREFIX, is_api_request
 from contracts_app.milestones import services as milestone_services
 from contracts_app.api.fields import NOT_BLANK_PATTERN, Number, number_text_pattern, register_fields
 from contracts_app.api.schemas import ErrorSchema
@@ -332,9 +333,21 @@ def authenticate_request():
     return None
 
 
+class CookieSessionOutsideTheApi(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except for requests under /api/: a call there is its
+    token's alone, so it gets Flask's null session (nothing read from a cookie it sends,
+    nothing written back; a write to it would raise) instead of one opened from the cookie."""
+
+    def open_session(self, app, request):
+        if (request.path + "/").startswith(API_PATH_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_api(app):
     """Register the API's blueprints, its authentication and its errors (the `tokens` CLI is
     registered with the others in contracts_app/cli.py)."""
+    app.session_interface = CookieSessionOutsideTheApi()
     api = RdcApi(app)
     app.register_blueprint(docs)
     csrf.exempt(docs)

@@ -110,6 +110,24 @@ def test_it_never_takes_the_session_cookie_for_a_token(app, client_as, users):
     assert response.status_code == 200
 
 
+def test_an_api_call_keeps_no_session_and_leaves_the_browsers_alone(app, client_as, users):
+    """Under /api/ the session is Flask's null one: nothing is read from the cookie, and no
+    cookie is set or cleared, whatever the call's answer; the web pages' session is untouched."""
+    from flask import session
+
+    browser = client_as("procurement_officer")
+    token = make_token(users["viewer"])
+    with app.test_request_context("/api/v1/priorities", headers={"Cookie": "session=anything"}):  # opens the session
+        assert app.session_interface.is_null_session(session) and dict(session) == {}
+    for response in (
+        browser.get("/api/v1/priorities", headers={"Authorization": f"Bearer {token}"}),
+        browser.get("/api/v1/contracts"),
+        browser.get("/api/v1/no-such-address", headers={"Authorization": f"Bearer {token}"}),
+    ):
+        assert response.status_code in (200, 401, 404) and "Set-Cookie" not in response.headers
+    assert browser.get("/contracts").status_code == 200  # still signed in on the web pages
+
+
 def test_it_records_last_use_at_most_once_a_minute(app, users):
     client = ApiClient(app, make_token(users["viewer"]))
     (token,) = tokens_of(users["viewer"])
