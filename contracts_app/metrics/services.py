@@ -828,7 +828,10 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     # The object takes the values just written, as stored (what reloading it would give).
     values = {attr.key: stored[index] for index, attr in enumerate(_READING_COLUMNS)}
     keep_values(current, values)
-    db.session.expire(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
+    # The relationships the swap changed are read again on next use (those not loaded would be anyway).
+    replaced = [key for key in ("revisions", "recorded_by", "submitted_by", "verified_by") if key in inspect(current).dict]
+    if replaced:
+        db.session.expire(current, replaced)
     audit = dict(
         before=before,
         after=snapshot(current, {"groups": group_values_snapshot(new_groups)} if new_groups or old_groups else None),
