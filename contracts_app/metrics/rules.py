@@ -140,6 +140,9 @@ def periods(start: date, end: date, cadence: str) -> tuple[Period, ...]:
 _DAY = timedelta(days=1)
 
 
+_MEMO_LIMIT = 512  # answers a PeriodIndex remembers of each kind
+
+
 class PeriodIndex:
     """The periods of ``periods(start, end, cadence)``, computed by position on demand.
 
@@ -196,6 +199,8 @@ class PeriodIndex:
     def position(self, start):
         """The position of the period starting on ``start``, or None."""
         if start not in self._positions:
+            if len(self._positions) >= _MEMO_LIMIT:  # a shared index (period_index) stays small
+                self._positions.clear()
             i = self._first(0, self.count, lambda i: self._start(i) >= start)
             self._positions[start] = i if i < self.count and self._start(i) == start else None
         return self._positions[start]
@@ -209,6 +214,8 @@ class PeriodIndex:
         """The latest period past its due date plus grace (``is_overdue``), or None."""
         key = (due_days, today, grace)
         if key not in self._due:
+            if len(self._due) >= _MEMO_LIMIT:  # one key a day: a shared index's would grow for ever
+                self._due.clear()
             try:
                 cutoff = today - timedelta(days=due_days + grace)
             except OverflowError:  # due days beyond the calendar: nothing is ever overdue

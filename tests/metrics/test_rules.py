@@ -644,3 +644,18 @@ def test_due_between_agrees_with_listing_every_period_on_every_day(cadence, star
         last = date.fromordinal(first.toordinal() + 5)
         expected = [p for p in every if first <= rules.due_date(p, 10) <= last]
         assert index.due_between(10, first, last) == expected, first
+
+
+def test_a_shared_period_index_remembers_a_bounded_number_of_answers_and_stays_right():
+    """rules.period_index shares one index per term for the life of a process: asked about a
+    new day every day, it forgets old answers instead of growing, and still answers right."""
+    start, end = date(2024, 1, 1), date(2027, 12, 31)
+    index = rules.period_index(start, end, "weekly")
+    every = rules.periods(start, end, "weekly")
+    for offset in range(0, 1400, 2):
+        today = date.fromordinal(start.toordinal() + offset)
+        expected = next((p for p in reversed(every) if rules.is_overdue(p, 10, today, 3)), None)
+        assert index.latest_due(10, today, 3) == expected, today
+        assert index.starting(every[offset // 14].start) == every[offset // 14]
+    assert len(index._due) <= rules._MEMO_LIMIT and len(index._positions) <= rules._MEMO_LIMIT
+    assert rules.period_index(start, end, "weekly") is index
