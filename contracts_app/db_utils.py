@@ -296,18 +296,17 @@ def attach_loaded(model, values):
     attached to the session as persistent (``make_transient_to_detached``: no SQL, no history).
     """
     mapper = sa_inspect(model)
-    return _attach(mapper, _primary_keys(mapper), values)[0]
+    return _attach(db.session(), mapper, _primary_keys(mapper), values)[0]
 
 
 def _primary_keys(mapper):
     return [mapper.get_property_by_column(column).key for column in mapper.primary_key]
 
 
-def _attach(mapper, primary_keys, values, refresh=False):
+def _attach(session, mapper, primary_keys, values, refresh=False):
     """``attach_loaded``'s object, and whether the session already had it (then, with
     ``refresh``, it takes every value given, loaded or not). ``primary_keys``: the mapper's
     primary key attributes (``_primary_keys``)."""
-    session = db.session()
     existing = session.identity_map.get(mapper.identity_key_from_primary_key([values[key] for key in primary_keys]))
     if existing is not None:
         if not refresh:
@@ -356,7 +355,7 @@ class RowLookup:
         for (mapper, primary_keys, keys), relationships in zip(self.parts, self.refresh):
             values = dict(zip(keys, row[position:position + len(keys)]))
             position += len(keys)
-            found, existing = _attach(mapper, primary_keys, values, refresh=relationships is not None)
+            found, existing = _attach(session, mapper, primary_keys, values, refresh=relationships is not None)
             if existing and relationships is not None:
                 session.expire(found, relationships)
             objects.append(found)

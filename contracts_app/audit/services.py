@@ -25,14 +25,21 @@ def _jsonable(value):
     return value
 
 
+_SNAPSHOT_KEYS = {}  # mapper -> the column attributes a snapshot keeps, in the mapper's order
+
+
+def _snapshot_keys(mapper):
+    keys = _SNAPSHOT_KEYS.get(mapper)
+    if keys is None:
+        keys = _SNAPSHOT_KEYS[mapper] = [
+            column.key for column in mapper.column_attrs if column.key not in _SECRET_FIELDS | _SKIPPED_FIELDS
+        ]
+    return keys
+
+
 def snapshot(obj, extra=None):
     """The column values of ``obj`` as a JSON-safe dict (plus ``extra``), for before/after."""
-    values = {}
-    for column in inspect(obj).mapper.column_attrs:
-        key = column.key
-        if key in _SECRET_FIELDS or key in _SKIPPED_FIELDS:
-            continue
-        values[key] = _jsonable(getattr(obj, key))
+    values = {key: _jsonable(getattr(obj, key)) for key in _snapshot_keys(inspect(obj).mapper)}
     for key, value in (extra or {}).items():
         values[key] = _jsonable(value)
     return values
@@ -79,7 +86,7 @@ def record(actor, action, obj, before=None, after=None, contract_id=None, summar
 def snapshot_values(model, values):
     """What ``snapshot`` gives for a row of ``model`` that is not loaded as an object: the
     columns of ``values`` (a dict by column key) that ``snapshot`` keeps, JSON-safe."""
-    keep = {column.key for column in inspect(model).column_attrs} - _SECRET_FIELDS - _SKIPPED_FIELDS
+    keep = set(_snapshot_keys(inspect(model)))
     return {key: _jsonable(value) for key, value in values.items() if key in keep}
 
 

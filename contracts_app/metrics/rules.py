@@ -90,6 +90,7 @@ def _period_label_translated(start: date, cadence: str) -> str:
     return _("Period from %(day)s", day=day)
 
 
+@lru_cache(maxsize=256)  # a write asks it for the same ``now`` two or three times
 def city_today(now: datetime, tz_name: str) -> date:
     """The calendar date in the city at the instant ``now`` (which must be timezone-aware)."""
     if now.tzinfo is None:
