@@ -267,8 +267,23 @@ def loaded_keys(model, only=None):
     """The column attributes of ``model`` a row lookup selects: all of them, or those named in
     ``only`` and the primary key (the rest are then loaded on first use, as with ``load_only``)."""
     mapper = sa_inspect(model)
-    primary = {mapper.get_property_by_column(column).key for column in mapper.primary_key}
+    primary = set(_primary_keys(mapper))
     return [attr.key for attr in mapper.column_attrs if only is None or attr.key in only or attr.key in primary]
+
+
+def columns_of(model, keys):
+    """The attributes of ``model`` named in ``keys``, in that order: what a row lookup's SELECT
+    lists for one of its parts."""
+    return [getattr(model, key) for key in keys]
+
+
+def expire_loaded(obj, keys):
+    """``session.expire(obj, keys)`` of those of ``keys`` that ``obj`` has loaded (one not
+    loaded is read on first use anyway): nothing to do, and no call, in the usual case."""
+    loaded = sa_inspect(obj).dict
+    keys = [key for key in keys if key in loaded]
+    if keys:
+        db.session.expire(obj, keys)
 
 
 def keep_values(obj, values):
@@ -357,7 +372,7 @@ class RowLookup:
             position += len(keys)
             found, existing = _attach(session, mapper, primary_keys, values, refresh=relationships is not None)
             if existing and relationships is not None:
-                session.expire(found, relationships)
+                expire_loaded(found, relationships)
             objects.append(found)
         for parent, key, child in self.relations:
             if key not in sa_inspect(objects[parent]).dict:

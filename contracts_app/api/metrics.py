@@ -22,7 +22,7 @@ from contracts_app.metrics import bulk, services, summaries
 from contracts_app.metrics.models import Metric, Reading
 from contracts_app.dimensions.models import Dimension, ReadingGroupValue
 from contracts_app.dimensions.services import stored_group_values
-from contracts_app.db_utils import RowLookup, loaded_keys
+from contracts_app.db_utils import RowLookup, columns_of, loaded_keys
 from contracts_app.extensions import db
 from contracts_app.permissions import can_edit_contract, can_enter_readings
 
@@ -284,11 +284,7 @@ _READING_KEYS = loaded_keys(Reading)
 _METRIC_KEYS = loaded_keys(Metric)
 _CONTRACT_KEYS = loaded_keys(Contract, only={"start_date", "end_date", "archived_at", "contract_manager_id"})
 _READING_ROW = (
-    select(
-        *(getattr(Reading, key) for key in _READING_KEYS),
-        *(getattr(Metric, key) for key in _METRIC_KEYS),
-        *(getattr(Contract, key) for key in _CONTRACT_KEYS),
-    )
+    select(*columns_of(Reading, _READING_KEYS), *columns_of(Metric, _METRIC_KEYS), *columns_of(Contract, _CONTRACT_KEYS))
     .join(Metric, Metric.id == Reading.metric_id)
     .join(Contract, Contract.id == Metric.contract_id)
     .where(Reading.id == bindparam("id"))

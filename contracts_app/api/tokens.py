@@ -15,7 +15,7 @@ from contracts_app.audit.services import record
 from contracts_app.api.models import ApiToken
 from contracts_app.auth.models import VENDOR, User
 from contracts_app.db_types import utcnow
-from contracts_app.db_utils import RowLookup, loaded_keys
+from contracts_app.db_utils import RowLookup, columns_of, loaded_keys
 from contracts_app.errors import ServiceError, command
 from contracts_app.extensions import db
 
@@ -129,7 +129,7 @@ class AuthenticatedToken(NamedTuple):
 # as the three columns needed: no ApiToken object to build and keep in the session.
 _USER_KEYS = loaded_keys(User)
 _BY_DIGEST = RowLookup(
-    select(*(getattr(User, key) for key in _USER_KEYS), ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
+    select(*columns_of(User, _USER_KEYS), ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("token_hash")),
     [(User, _USER_KEYS)],

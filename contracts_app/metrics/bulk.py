@@ -22,13 +22,12 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, func, insert, inspect, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from contracts_app.digits import FOREIGN_DIGITS_MESSAGE, ascii_digits, has_foreign_digits
 from contracts_app.audit.services import record_many, snapshot_values
 from contracts_app.contracts.models import Contract
 from contracts_app.db_types import LONG_TEXT, utcnow
-from contracts_app.db_utils import chunks, rows_per_statement
+from contracts_app.db_utils import chunks, keep_values, rows_per_statement
 from contracts_app.errors import command
 from contracts_app.extensions import db
 from contracts_app.formatting import long_date, plain_number
@@ -401,8 +400,7 @@ def _refresh(metrics, contracts, now):
         if state.persistent and not state.modified:
             values["updated_at"] = utcnow()
             metric_rows.append((metric, values))
-            for key, value in values.items():
-                set_committed_value(metric, key, value)
+            keep_values(metric, values)
         else:
             metric.status, metric.status_period_start, metric.status_updated_at = result.status, result.period_start, now
     for contract in contracts.values():
@@ -412,8 +410,7 @@ def _refresh(metrics, contracts, now):
             values = {"health": rules.contract_health(metric_statuses, milestones, today), "health_updated_at": now,
                       "updated_at": utcnow()}
             contract_rows.append((contract, values))
-            for key, value in values.items():
-                set_committed_value(contract, key, value)
+            keep_values(contract, values)
         else:
             status.refresh_contract_health(contract, now)
     for statement, rows in ((status.UPDATE_CONTRACT, contract_rows), (status.UPDATE_METRIC, metric_rows)):

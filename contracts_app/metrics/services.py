@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from contracts_app.audit.services import event_values, record, snapshot
 from contracts_app.db_types import LONG_TEXT, max_length, utcnow
-from contracts_app.db_utils import DriverStatement, commit_keeping_objects, keep_values
+from contracts_app.db_utils import DriverStatement, commit_keeping_objects, expire_loaded, keep_values
 from contracts_app.errors import OUTSIDE_TERM, ConflictError, ServiceError, command
 from contracts_app.extensions import db
 from contracts_app.formatting import local_datetime, long_date, number, plain_number
@@ -599,7 +599,7 @@ def _lock_reading(reading_id):
     if not rows:
         raise NoResultFound("No row was found when one was required")
     keep_values(current, {attr.key: value for attr, value in zip(_READING_COLUMNS, rows[0])})
-    db.session.expire(current, _READING_RELATIONSHIPS)
+    expire_loaded(current, _READING_RELATIONSHIPS)
     return current
 
 
@@ -828,10 +828,7 @@ def _correct(reading, actor, value, note, now, expected_version, submitted_by, v
     # The object takes the values just written, as stored (what reloading it would give).
     values = {attr.key: stored[index] for index, attr in enumerate(_READING_COLUMNS)}
     keep_values(current, values)
-    # The relationships the swap changed are read again on next use (those not loaded would be anyway).
-    replaced = [key for key in ("revisions", "recorded_by", "submitted_by", "verified_by") if key in inspect(current).dict]
-    if replaced:
-        db.session.expire(current, replaced)
+    expire_loaded(current, ["revisions", "recorded_by", "submitted_by", "verified_by"])
     audit = dict(
         before=before,
         after=snapshot(current, {"groups": group_values_snapshot(new_groups)} if new_groups or old_groups else None),

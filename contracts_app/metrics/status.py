@@ -96,11 +96,6 @@ def _writes_now(obj):
     return state.persistent and not state.modified
 
 
-def _keep(obj, values):
-    """The object takes the values just written to its row, as after a flush."""
-    keep_values(obj, values)
-
-
 def _metric_status(metric, now, latest):
     """rules.metric_status of ``metric`` given its latest reading ((period start, status) or None),
     the latest period past due found by position (tests/management/test_sweep_scale.py checks
@@ -126,7 +121,7 @@ def refresh_metric(metric, now):
         # written, as after a flush (updated_at as its onupdate would set it).
         values = _metric_values(result, now)
         _WRITE_METRIC.execute({"b_id": metric.id, **values})
-        _keep(metric, values)
+        keep_values(metric, values)
         return result.status
     metric.status = result.status
     metric.status_period_start = result.period_start
@@ -178,7 +173,7 @@ def refresh_contract_health(contract, now, write_now=False):
     values = _contract_health_values(contract, now, health_inputs(contract))
     if write_now and _writes_now(contract):
         _WRITE_CONTRACT.execute({"b_id": contract.id, **values})
-        _keep(contract, values)
+        keep_values(contract, values)
         return values["health"]
     contract.health = values["health"]
     contract.health_updated_at = now
@@ -244,13 +239,13 @@ def refresh_metric_and_health(metric, now, latest, event):
     inputs = _split_health_inputs(_WRITE_METRIC_READ_HEALTH_INPUTS.execute(
         {"b_id": metric.id, "b_contract_id": contract.id, **{f"metric_{key}": value for key, value in values.items()}}
     ))
-    _keep(metric, values)
+    keep_values(metric, values)
     health = _contract_health_values(contract, now, inputs)
     _WRITE_CONTRACT_AND_EVENT.execute({
         "b_contract_id": contract.id, **{f"contract_{key}": value for key, value in health.items()},
         **{f"event_{key}": value for key, value in event.items()},
     })
-    _keep(contract, health)
+    keep_values(contract, health)
     return True
 
 
